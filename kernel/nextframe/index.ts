@@ -1,1 +1,2 @@
 export * from "./io/safetensors";
+export * from "./display/display";
