@@ -1,0 +1,3 @@
+export * from "./patchify";
+export * from "./posEmbed";
+export * from "./pack";
