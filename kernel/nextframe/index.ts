@@ -3,3 +3,7 @@ export * from "./display/display";
 export * from "./worlds/random";
 export * from "./worlds/textWorld";
 export * from "./worlds/tokenizer";
+export * from "./models/dit";
+export * from "./models/flops";
+export * from "./diffusion/index";
+export * from "./patches/index";
