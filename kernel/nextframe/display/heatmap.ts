@@ -1,0 +1,187 @@
+/**
+ * Attention heatmaps: `showHeatmap(attn, {layers, heads, queryIndex, labels})` shows L layers × H heads of
+ * Q×K maps (query rows, key columns) as small multiples plus one enlarged map with hover
+ * (layer/head/query/key/value), a colour-scale legend and layer/head/query selectors.
+ *
+ * Accepted shapes: Q×K, H×Q×K, L×H×Q×K, L×1×H×Q×K (a list of per-layer [B=1, H, Q, K] tensors).
+ * Values are quantized to 16 bits (8 for big inputs) between the global min and max, stored as one
+ * grayscale PNG sheet. Maps over 1024 per side, or more than 8 M values in all, are block-averaged with a note.
+ */
+import { display, type DisplayHandle, type MimeBundle } from "./display";
+import { guarded, LIMITS, dims } from "./bundle";
+import { colormapLut, level, type ColorscaleName } from "./colormap";
+import { DisplayInputError, scan, toNdArray, unravel } from "./ndarray";
+import { downsampleBox, encodePng, pngBase64, tile, toBase64, upscaleNearest, type Image8 } from "./png";
+import { MIME, PAYLOAD_VERSION, type HeatmapPayload } from "./payloads";
+
+export interface HeatmapOptions {
+  title?: string;
+  /** which layers to show (indices into dim L); default all */
+  layers?: number[];
+  /** which heads to show (indices into dim H); default all */
+  heads?: number[];
+  /** query row selected at first (highlighted, and shown as a strip) */
+  queryIndex?: number;
+  /** token labels for both axes (when Q = K), e.g. the decoded tokens */
+  labels?: string[];
+  xLabels?: string[];
+  yLabels?: string[];
+  xTitle?: string;
+  yTitle?: string;
+  colorscale?: ColorscaleName;
+  /** value range of the colour scale; default [min, max] of the data */
+  range?: [number, number];
+}
+
+/** Heatmap values after normalization: float L×H×Q×K (selected layers/heads, maybe downsampled). */
+export interface PreparedHeatmap {
+  layers: number[];
+  heads: number[];
+  q: number;
+  k: number;
+  values: Float32Array;
+  notes: string[];
+}
+
+function checkIndices(idx: number[] | undefined, n: number, name: string): number[] {
+  if (idx === undefined) return Array.from({ length: n }, (_, i) => i);
+  if (!Array.isArray(idx) || idx.length === 0) throw new DisplayInputError(`showHeatmap: ${name} must be a non-empty array of indices`);
+  for (const i of idx) {
+    if (!Number.isInteger(i) || i < 0 || i >= n) throw new DisplayInputError(`showHeatmap: ${name} index ${i} out of range [0, ${n})`);
+  }
+  return idx;
+}
+
+export async function prepareHeatmap(input: unknown, opts: HeatmapOptions = {}): Promise<PreparedHeatmap> {
+  const nd = await toNdArray(input, "showHeatmap");
+  let s = nd.shape;
+  if (s.length === 5 && s[1] === 1) s = [s[0], s[2], s[3], s[4]];
+  if (s.length < 2 || s.length > 4) {
+    throw new DisplayInputError(`showHeatmap: expected Q×K, H×Q×K or L×H×Q×K (or L×1×H×Q×K), got shape [${nd.shape.join(", ")}]`);
+  }
+  const [L, H, Q, K] = [...Array(4 - s.length).fill(1), ...s] as number[];
+  if (Q === 0 || K === 0) throw new DisplayInputError(`showHeatmap: empty maps, shape [${nd.shape.join(", ")}]`);
+  const layers = checkIndices(opts.layers, L, "layers");
+  const heads = checkIndices(opts.heads, H, "heads");
+  const st = scan(nd.data);
+  if (st.nonFinite > 0) {
+    throw new DisplayInputError(`showHeatmap: ${st.nonFinite} NaN/Infinity value${st.nonFinite > 1 ? "s" : ""} ` +
+      `(first at index [${unravel(st.firstNonFinite, nd.shape).join(", ")}] of shape [${nd.shape.join(", ")}])`);
+  }
+  const maps = layers.length * heads.length;
+  let f = Math.max(1, Math.ceil(Math.max(Q, K) / LIMITS.heatmapSide));
+  while (maps * Math.ceil(Q / f) * Math.ceil(K / f) > LIMITS.heatmapValues) f++;
+  const q = Math.ceil(Q / f), k = Math.ceil(K / f);
+  const notes: string[] = [];
+  if (f > 1) notes.push(`each ${dims(Q, K)} map block-averaged ${f}× to ${dims(q, k)} to stay drawable`);
+  const values = new Float32Array(maps * q * k);
+  let m = 0;
+  for (const l of layers) {
+    for (const h of heads) {
+      const base = (l * H + h) * Q * K, ob = m * q * k;
+      if (f === 1) {
+        for (let i = 0; i < Q * K; i++) values[ob + i] = nd.data[base + i];
+      } else {
+        for (let y = 0; y < q; y++) {
+          for (let x = 0; x < k; x++) {
+            let acc = 0, n = 0;
+            for (let dy = 0; dy < f && y * f + dy < Q; dy++) {
+              for (let dx = 0; dx < f && x * f + dx < K; dx++) { acc += nd.data[base + (y * f + dy) * K + x * f + dx]; n++; }
+            }
+            values[ob + y * k + x] = acc / n;
+          }
+        }
+      }
+      m++;
+    }
+  }
+  return { layers, heads, q, k, values, notes };
+}
+
+/** Quantize to `depth` bits between vmin and vmax (the payload's encoding). */
+export function quantize(values: Float32Array, vmin: number, vmax: number, depth: 8 | 16): Uint8Array | Uint16Array {
+  const top = depth === 16 ? 65535 : 255;
+  const out = depth === 16 ? new Uint16Array(values.length) : new Uint8Array(values.length);
+  const span = vmax - vmin;
+  for (let i = 0; i < values.length; i++) {
+    const t = span > 0 ? (values[i] - vmin) / span : 0.5;
+    out[i] = t <= 0 ? 0 : t >= 1 ? top : Math.round(t * top);
+  }
+  return out;
+}
+
+function labelsFor(n: number, given: string[] | undefined, name: string, downsampled: boolean): string[] | undefined {
+  if (given === undefined || downsampled) return undefined;
+  if (!Array.isArray(given) || given.length !== n) {
+    throw new DisplayInputError(`showHeatmap: ${name} has ${Array.isArray(given) ? given.length : typeof given} labels, expected ${n}`);
+  }
+  return given.map(String);
+}
+
+export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise<MimeBundle> {
+  return guarded(MIME.heatmap, async () => {
+    const p = await prepareHeatmap(attn, opts);
+    const { q, k } = p;
+    const st = scan(p.values);
+    const [vmin, vmax] = opts.range ?? [st.min, st.max];
+    const maps = p.layers.length * p.heads.length;
+    const depth: 8 | 16 = p.values.length <= LIMITS.heatmap16 ? 16 : 8;
+    const quant = quantize(p.values, vmin, vmax, depth);
+    const png = depth === 16
+      ? toBase64(encodePng({ w: k, h: maps * q, channels: 1, data: quant as Uint16Array, depth: 16 }))
+      : pngBase64({ w: k, h: maps * q, channels: 1, data: quant as Uint8Array });
+    const ds = p.notes.length > 0;
+    const xLabels = labelsFor(k, opts.xLabels ?? opts.labels, "xLabels", ds);
+    const yLabels = labelsFor(q, opts.yLabels ?? opts.labels, "yLabels", ds);
+    if (opts.queryIndex !== undefined && !(Number.isInteger(opts.queryIndex) && opts.queryIndex >= 0 && opts.queryIndex < q)) {
+      throw new DisplayInputError(`showHeatmap: queryIndex ${opts.queryIndex} out of range [0, ${q})`);
+    }
+    const payload: HeatmapPayload = {
+      version: PAYLOAD_VERSION, layers: p.layers, heads: p.heads, q, k, depth, vmin, vmax, png,
+      colorscale: opts.colorscale ?? "viridis",
+      ...(opts.title !== undefined ? { title: String(opts.title) } : {}),
+      ...(opts.queryIndex !== undefined ? { queryIndex: opts.queryIndex } : {}),
+      ...(xLabels ? { xLabels } : {}), ...(yLabels ? { yLabels } : {}),
+      ...(opts.xTitle !== undefined ? { xTitle: String(opts.xTitle) } : {}),
+      ...(opts.yTitle !== undefined ? { yTitle: String(opts.yTitle) } : {}),
+      ...(ds ? { notes: p.notes } : {}),
+    };
+    // fallback: small multiples (rows = layers, columns = heads) in the same colour scale
+    const lut = colormapLut(payload.colorscale);
+    const side = Math.max(q, k);
+    const down = side > 128 ? Math.ceil(side / 128) : 1, up = side < 64 ? Math.floor(64 / side) : 1;
+    const grid: Image8[][] = [];
+    for (let li = 0; li < p.layers.length; li++) {
+      grid.push([]);
+      for (let hi = 0; hi < p.heads.length; hi++) {
+        const m = li * p.heads.length + hi, rgb = new Uint8Array(q * k * 3);
+        for (let i = 0; i < q * k; i++) {
+          const lv = level(p.values[m * q * k + i], vmin, vmax) * 3;
+          rgb[i * 3] = lut[lv]; rgb[i * 3 + 1] = lut[lv + 1]; rgb[i * 3 + 2] = lut[lv + 2];
+        }
+        const img: Image8 = { w: k, h: q, channels: 3, data: rgb };
+        grid[li].push(up > 1 ? upscaleNearest(img, up) : down > 1 ? downsampleBox(img, down) : img);
+      }
+    }
+    const am = argmax(p.values);
+    const mi = Math.floor(am / (q * k)), qi = Math.floor((am % (q * k)) / k), ki = am % k;
+    const text = `${opts.title ? opts.title + " — " : ""}heatmap: ${p.layers.length} layer${p.layers.length > 1 ? "s" : ""} × ` +
+      `${p.heads.length} head${p.heads.length > 1 ? "s" : ""} of ${dims(q, k)} (query × key), values [${fmt(st.min)}, ${fmt(st.max)}]; ` +
+      `max at layer ${p.layers[Math.floor(mi / p.heads.length)]} head ${p.heads[mi % p.heads.length]} query ${qi} key ${ki}` +
+      (ds ? ` (${p.notes.join("; ")})` : "");
+    return { [MIME.heatmap]: payload, "image/png": pngBase64(tile(grid, 2).image), "text/plain": text };
+  });
+}
+
+function argmax(v: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+  return best;
+}
+
+const fmt = (x: number) => (Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : String(+x.toPrecision(4)));
+
+/** Show attention maps (layers × heads of query × key). */
+export async function showHeatmap(attn: unknown, opts: HeatmapOptions = {}): Promise<DisplayHandle> {
+  return display.bundle(await heatmapBundle(attn, opts));
+}

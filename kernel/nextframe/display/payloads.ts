@@ -1,0 +1,164 @@
+/**
+ * The wire format between the kernel-side display helpers (kernel/nextframe/display/*.ts) and the
+ * browser renderer (media/renderer) / World Viewer (media/worldViewer).
+ *
+ * This file holds types and constants only — no Node and no DOM — so both sides import it.
+ * Binary data travels as base64 PNG (lossless, deflate-compressed: toy-world frames shrink 10–50×),
+ * never as JSON number arrays, so a saved .ipynb stays small.
+ */
+
+export const MIME = {
+  frames: "application/vnd.nextframe.frames+json",
+  heatmap: "application/vnd.nextframe.heatmap+json",
+  tokens: "application/vnd.nextframe.tokens+json",
+  chart: "application/vnd.nextframe.chart+json",
+  table: "application/vnd.nextframe.table+json",
+  patches: "application/vnd.nextframe.patches+json",
+} as const;
+export type NextframeMime = (typeof MIME)[keyof typeof MIME];
+export const NEXTFRAME_MIMES: readonly NextframeMime[] = Object.values(MIME);
+
+/** Every payload names its format version so old notebooks can be told apart later. */
+export const PAYLOAD_VERSION = 1;
+
+/**
+ * A stack of equally sized 8-bit images stored as ONE PNG "sheet": image i occupies rows
+ * [i·h, (i+1)·h). channels 1 = grayscale, 3 = RGB. `png` is base64.
+ */
+export interface ImageStack {
+  count: number;
+  h: number;
+  w: number;
+  channels: 1 | 3;
+  png: string;
+}
+
+/** A message the renderer shows instead of a view when the input was bad (a cell never stays blank). */
+export interface ErrorPayload {
+  version: number;
+  error: string;
+}
+
+export interface Video {
+  title?: string;
+  frames: ImageStack;
+}
+
+/** application/vnd.nextframe.frames+json — one video or a grid of videos played in sync. */
+export interface FramesPayload {
+  version: number;
+  title?: string;
+  fps: number;
+  loop: boolean;
+  videos: Video[];
+  /** e.g. "downsampled from 1024×1024 to 256×256 to keep the output small" */
+  notes?: string[];
+}
+
+/**
+ * application/vnd.nextframe.heatmap+json — L layers × H heads of Q×K maps.
+ * Values are quantized to `depth` bits between vmin and vmax:  value = vmin + q / (2^depth − 1) · (vmax − vmin).
+ * Map (l, h) occupies rows [(l·H + h)·Q, …+Q) of the grayscale PNG sheet `png` (width K).
+ */
+export interface HeatmapPayload {
+  version: number;
+  title?: string;
+  layers: number[];   // original layer index of each stored layer (after selection)
+  heads: number[];    // original head index of each stored head
+  q: number;
+  k: number;
+  depth: 8 | 16;
+  vmin: number;
+  vmax: number;
+  png: string;
+  queryIndex?: number;
+  xLabels?: string[]; // one per key
+  yLabels?: string[]; // one per query
+  xTitle?: string;
+  yTitle?: string;
+  colorscale?: "viridis" | "magma" | "gray";
+  notes?: string[];
+}
+
+/** application/vnd.nextframe.tokens+json — a strip of tokens coloured by a value (loss, attention…). */
+export interface TokensPayload {
+  version: number;
+  title?: string;
+  tokens: string[];
+  values: (number | null)[];
+  vmin: number;
+  vmax: number;
+  valueLabel?: string;
+  colorscale?: "viridis" | "magma" | "gray";
+  notes?: string[];
+}
+
+export interface ChartSeries {
+  name: string;
+  x: number[];
+  y: number[];
+}
+
+/** application/vnd.nextframe.chart+json — line chart; updated in place through a display handle. */
+export interface ChartPayload {
+  version: number;
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  logY?: boolean;
+  series: ChartSeries[];
+  notes?: string[];
+}
+
+export type TableCell = string | number | boolean | null;
+
+/** application/vnd.nextframe.table+json */
+export interface TablePayload {
+  version: number;
+  title?: string;
+  columns: string[];
+  rows: TableCell[][];
+  notes?: string[];
+}
+
+/**
+ * application/vnd.nextframe.patches+json — an image cut into ph×pw patches (grid gh×gw), with optional
+ * attention: either one value per patch (length gh·gw) or one row per query patch (N×N, N = gh·gw),
+ * in which case clicking a patch shows the attention from that patch.
+ */
+export interface PatchesPayload {
+  version: number;
+  title?: string;
+  image: ImageStack; // count 1
+  patch: [number, number];
+  grid: [number, number];
+  attention?: {
+    queries: number; // 1 or gh·gw
+    /** base64 of uint8 levels, queries × (gh·gw) row-major: value = vmin + level / 255 · (vmax − vmin) */
+    levels: string;
+    vmin: number;
+    vmax: number;
+    queryIndex: number;
+  };
+  notes?: string[];
+}
+
+// --------------------------------------------------------------------------------------------
+// World Viewer messages (extension ⇄ panel and kernel ⇄ extension via comm target "worldViewer")
+// --------------------------------------------------------------------------------------------
+
+export const WORLD_VIEWER_TARGET = "worldViewer";
+
+export const WORLD_ACTIONS = ["up", "down", "left", "right", "space", "noop"] as const;
+export type WorldAction = (typeof WORLD_ACTIONS)[number];
+
+/** kernel → extension → panel */
+export type WorldViewerToPanel =
+  | { type: "frame"; frame: ImageStack; truth?: ImageStack; step: number; title?: string; action?: WorldAction }
+  | { type: "show"; mime: NextframeMime; payload: unknown }
+  | { type: "error"; message: string };
+
+/** panel → extension → kernel */
+export type WorldViewerToKernel =
+  | { type: "action"; action: WorldAction }
+  | { type: "reset" };

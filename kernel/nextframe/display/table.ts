@@ -1,0 +1,62 @@
+/**
+ * Tables of metrics: `showTable(rows)` with rows as objects (columns = union of their keys, in first-seen
+ * order) or as arrays with {columns}. The renderer sorts by a column on click/Enter; the fallback is an
+ * escaped text/html table.
+ */
+import { display, type DisplayHandle, type MimeBundle } from "./display";
+import { guarded, LIMITS } from "./bundle";
+import { escapeHtml } from "./html";
+import { DisplayInputError } from "./ndarray";
+import { MIME, PAYLOAD_VERSION, type TableCell, type TablePayload } from "./payloads";
+
+export interface TableOptions {
+  title?: string;
+  columns?: string[];
+}
+
+function cell(v: unknown): TableCell {
+  if (v === null || v === undefined) return null;
+  if (typeof v === "number" || typeof v === "string" || typeof v === "boolean") return v;
+  if (typeof v === "bigint") return Number(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+const show = (c: TableCell) => (c === null ? "" : typeof c === "number" ? (Number.isInteger(c) ? String(c) : String(+c.toPrecision(5))) : String(c));
+
+export function tableBundle(rows: unknown, opts: TableOptions = {}): Promise<MimeBundle> {
+  return guarded(MIME.table, () => {
+    if (!Array.isArray(rows)) throw new DisplayInputError(`showTable: rows must be an array of objects or arrays, got ${typeof rows}`);
+    const notes: string[] = [];
+    let rs = rows;
+    if (rs.length > LIMITS.tableRows) { notes.push(`showing the first ${LIMITS.tableRows} of ${rs.length} rows`); rs = rs.slice(0, LIMITS.tableRows); }
+    let columns: string[];
+    let body: TableCell[][];
+    if (rs.every((r) => Array.isArray(r))) {
+      const width = Math.max(0, ...rs.map((r) => (r as unknown[]).length));
+      columns = opts.columns ?? Array.from({ length: width }, (_, i) => String(i));
+      body = rs.map((r) => columns.map((_, i) => cell((r as unknown[])[i])));
+    } else if (rs.every((r) => typeof r === "object" && r !== null && !Array.isArray(r))) {
+      const seen = new Set<string>(opts.columns ?? []);
+      if (!opts.columns) for (const r of rs) for (const k of Object.keys(r as object)) seen.add(k);
+      columns = [...seen];
+      body = rs.map((r) => columns.map((c) => cell((r as Record<string, unknown>)[c])));
+    } else {
+      throw new DisplayInputError("showTable: rows must be all objects or all arrays");
+    }
+    const payload: TablePayload = { version: PAYLOAD_VERSION, columns, rows: body,
+      ...(opts.title !== undefined ? { title: String(opts.title) } : {}), ...(notes.length ? { notes } : {}) };
+    const html = `<table>${opts.title ? `<caption>${escapeHtml(String(opts.title))}</caption>` : ""}` +
+      `<thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr></thead><tbody>` +
+      body.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(show(c))}</td>`).join("")}</tr>`).join("") + "</tbody></table>";
+    const strs = [columns, ...body.slice(0, 50).map((r) => r.map(show))];
+    const widths = columns.map((_, j) => Math.max(...strs.map((r) => r[j].length)));
+    const text = (opts.title ? opts.title + "\n" : "") +
+      strs.map((r) => r.map((s, j) => s.padEnd(widths[j])).join("  ").trimEnd()).join("\n") +
+      (body.length > 50 ? `\n… ${body.length} rows` : "");
+    return { [MIME.table]: payload, "text/html": html, "text/plain": text };
+  });
+}
+
+export async function showTable(rows: unknown, opts: TableOptions = {}): Promise<DisplayHandle> {
+  return display.bundle(await tableBundle(rows, opts));
+}

@@ -1,0 +1,203 @@
+// Kernel-side display helpers: input normalization, payloads, PNG fallbacks matching the data, bad input.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { framesBundle, videosBundle, contactIndices, contactScale } from "./frames";
+import { heatmapBundle } from "./heatmap";
+import { tokensBundle } from "./tokens";
+import { tableBundle } from "./table";
+import { lineChart } from "./chart";
+import { patchesBundle } from "./patches";
+import { playWorld } from "./worldViewer";
+import { decodePng, fromBase64 } from "./png";
+import { decode } from "fast-png";
+import { MIME, type FramesPayload, type HeatmapPayload, type PatchesPayload, type ErrorPayload } from "./payloads";
+import { commHandlersSymbol, kernelSinkSymbol, type MimeBundle } from "./display";
+
+/** T×H×W×3 video in 0–1 where frame t has a white pixel at (y=t, x=2t) on a dark red background. */
+function movingDot(T: number, H: number, W: number): Float32Array {
+  const v = new Float32Array(T * H * W * 3);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < H * W; i++) v[(t * H * W + i) * 3] = 0.2;
+    v.fill(1, (t * H * W + t * W + 2 * t) * 3, (t * H * W + t * W + 2 * t) * 3 + 3);
+  }
+  return v;
+}
+const tensor = (shape: number[], data: Float32Array) => ({ shape, dtype: "float32", data: async () => data });
+
+test("frames: Tensor T×H×W×C in 0–1 → uint8 PNG sheet; contact sheet fallback matches the frames", async () => {
+  const T = 6, H = 8, W = 16;
+  const b = await framesBundle(tensor([T, H, W, 3], movingDot(T, H, W)), { fps: 4, title: "dot" });
+  const p = b[MIME.frames] as FramesPayload;
+  assert.equal(p.fps, 4);
+  assert.equal(p.videos.length, 1);
+  const s = p.videos[0].frames;
+  assert.deepEqual([s.count, s.h, s.w, s.channels], [T, H, W, 3]);
+  const sheet = decodePng(s.png);
+  assert.deepEqual([sheet.w, sheet.h], [W, T * H]);
+  for (let t = 0; t < T; t++) {
+    const at = (y: number, x: number) => Array.from(sheet.data.subarray(((t * H + y) * W + x) * 3, ((t * H + y) * W + x) * 3 + 3));
+    assert.deepEqual(at(t, 2 * t), [255, 255, 255]);
+    assert.deepEqual(at((t + 1) % H, 0), [51, 0, 0]);
+  }
+  // fallback: frames contactIndices(T) side by side, upscaled by contactScale, 2 px gaps
+  const fb = decodePng(b["image/png"] as string), k = contactScale(H, W), idx = contactIndices(T);
+  assert.deepEqual(idx, [0, 1, 2, 3, 4, 5]);
+  idx.forEach((t, j) => {
+    const ox = j * (W * k + 2), y = t * k + 1, x = ox + 2 * t * k + 1;
+    assert.deepEqual(Array.from(fb.data.subarray((y * fb.w + x) * 3, (y * fb.w + x) * 3 + 3)), [255, 255, 255]);
+  });
+  assert.match(b["text/plain"] as string, /dot — 6 frames 8×16 RGB @ 4 fps/);
+});
+
+test("frames: T×C×H×W, nested arrays, 0–255 and −1–1 ranges, grayscale", async () => {
+  const tchw = new Float32Array(2 * 3 * 5 * 5); // frame 1 channel 2 (blue) = 255 everywhere
+  tchw.fill(255, (1 * 3 + 2) * 25, (1 * 3 + 3) * 25);
+  const p = (await framesBundle({ data: tchw, shape: [2, 3, 5, 5] }))[MIME.frames] as FramesPayload;
+  const img = decodePng(p.videos[0].frames.png);
+  assert.deepEqual(Array.from(img.data.subarray(25 * 3, 25 * 3 + 3)), [0, 0, 255]);
+  const gray = await framesBundle([[[-1, 1], [0, 1]]]);
+  const g = gray[MIME.frames] as FramesPayload;
+  assert.equal(g.videos[0].frames.channels, 1);
+  assert.deepEqual(Array.from(decodePng(g.videos[0].frames.png).data), [0, 255, 128, 255]);
+  assert.ok(g.notes?.some((n) => n.includes("[−1, 1]")));
+});
+
+test("frames: bad input gives a clear message bundle, not a throw", async () => {
+  const nan = new Float32Array(2 * 4 * 4 * 3); nan[5] = NaN;
+  const e1 = (await framesBundle(tensor([2, 4, 4, 3], nan)))[MIME.frames] as ErrorPayload;
+  assert.match(e1.error, /1 NaN\/Infinity value in the frames \(first at index \[0, 0, 1, 2\]/);
+  const e2 = (await framesBundle(tensor([2, 5, 6, 6], new Float32Array(360))))[MIME.frames] as ErrorPayload;
+  assert.match(e2.error, /no channel dim of 1, 3 or 4/);
+  const e3 = (await framesBundle([[1000, 2], [3, 4]]))[MIME.frames] as ErrorPayload;
+  assert.match(e3.error, /values span \[2\.000, 1000\]; expected 0–1, −1–1 or 0–255/);
+  const e4 = (await framesBundle(tensor([1, 2, 4, 4, 3], new Float32Array(96))))[MIME.frames] as ErrorPayload;
+  assert.match(e4.error, /rank 5.*showVideos/);
+  const e5 = (await framesBundle([[[1, 2]], [[1]]]))[MIME.frames] as ErrorPayload;
+  assert.match(e5.error, /ragged/);
+});
+
+test("frames: huge frames are downsampled with a note", async () => {
+  const big = new Uint8Array(1 * 1100 * 1100).fill(7);
+  const b = await framesBundle({ data: big, shape: [1100, 1100] });
+  const p = b[MIME.frames] as FramesPayload;
+  assert.deepEqual([p.videos[0].frames.h, p.videos[0].frames.w], [366, 366]);
+  assert.match(p.notes![0], /downsampled 3× from 1100×1100/);
+});
+
+test("showVideos: several titled videos in one payload; fallback rows per video", async () => {
+  const a = movingDot(4, 8, 8), z = new Float32Array(4 * 8 * 8 * 3);
+  const b = await videosBundle([{ title: "truth", frames: tensor([4, 8, 8, 3], a) }, { title: "model", frames: tensor([4, 8, 8, 3], z) }]);
+  const p = b[MIME.frames] as FramesPayload;
+  assert.deepEqual(p.videos.map((v) => v.title), ["truth", "model"]);
+  const fb = decodePng(b["image/png"] as string);
+  assert.equal(fb.h, 2 * 8 * contactScale(8, 8) + 2);
+  const bad = (await videosBundle([{ title: "x", frames: [1, 2, 3] }]))[MIME.frames] as ErrorPayload;
+  assert.match(bad.error, /showVideos\[0\] "x"/);
+});
+
+test("heatmap: L×H×Q×K quantized 16-bit sheet; brightest cell and selection", async () => {
+  const L = 2, H = 3, Q = 4, K = 5, v = new Float32Array(L * H * Q * K).fill(0.1);
+  v[((1 * H + 2) * Q + 3) * K + 1] = 0.9;
+  const b = await heatmapBundle(tensor([L, H, Q, K], v), { labels: undefined, queryIndex: 3, title: "attn" });
+  const p = b[MIME.heatmap] as HeatmapPayload;
+  assert.deepEqual([p.layers, p.heads, p.q, p.k, p.depth], [[0, 1], [0, 1, 2], 4, 5, 16]);
+  assert.ok(Math.abs(p.vmin - 0.1) < 1e-6 && Math.abs(p.vmax - 0.9) < 1e-6);
+  const d = decode(fromBase64(p.png));
+  assert.equal(d.depth, 16);
+  const data = d.data as Uint16Array;
+  assert.equal(data[((1 * H + 2) * Q + 3) * K + 1], 65535);
+  assert.equal(data[0], 0);
+  assert.match(b["text/plain"] as string, /max at layer 1 head 2 query 3 key 1/);
+  const sel = (await heatmapBundle(tensor([L, H, Q, K], v), { layers: [1], heads: [2] }))[MIME.heatmap] as HeatmapPayload;
+  assert.deepEqual([sel.layers, sel.heads], [[1], [2]]);
+  const err = (await heatmapBundle(tensor([L, H, Q, K], v), { heads: [3] }))[MIME.heatmap] as ErrorPayload;
+  assert.match(err.error, /heads index 3 out of range \[0, 3\)/);
+  const lab = (await heatmapBundle([[1, 2], [3, 4]], { labels: ["a", "b", "c"] }))[MIME.heatmap] as ErrorPayload;
+  assert.match(lab.error, /xLabels has 3 labels, expected 2/);
+});
+
+test("heatmap: a 4k×4k map is block-averaged to something drawable, with a note", async () => {
+  // the same code path as 16k×16k (1 GiB of floats), at a size a test can afford
+  const m = 4096, v = new Float32Array(m * m); v[m * m - 1] = 1;
+  const p = (await heatmapBundle({ data: v, shape: [m, m] }))[MIME.heatmap] as HeatmapPayload;
+  assert.deepEqual([p.q, p.k], [1024, 1024]);
+  assert.match(p.notes![0], /block-averaged 4×/);
+});
+
+test("tokens: values colour tokens; html fallback escapes user strings", async () => {
+  const b = await tokensBundle(["<script>alert(1)</script>", "b"], [0.5, 2], { title: "<img onerror=x>" });
+  const html = b["text/html"] as string;
+  assert.ok(!html.includes("<script>") && !html.includes("<img"));
+  assert.match(html, /&lt;script&gt;/);
+  const e = (await tokensBundle(["a"], [1, 2]))[MIME.tokens] as ErrorPayload;
+  assert.match(e.error, /1 tokens but 2 values/);
+});
+
+test("table: objects → union of columns; html escaped", async () => {
+  const b = await tableBundle([{ model: "DiT-S/2", loss: 0.5 }, { model: "<b>", fid: 3 }]);
+  const p = b[MIME.table] as { columns: string[]; rows: unknown[][] };
+  assert.deepEqual(p.columns, ["model", "loss", "fid"]);
+  assert.deepEqual(p.rows[1], ["<b>", null, 3]);
+  assert.ok((b["text/html"] as string).includes("&lt;b&gt;"));
+});
+
+test("lineChart: push updates the same output in place (throttled), flush forces it", async () => {
+  const shown: { id: string; update: boolean; bundle: MimeBundle }[] = [];
+  const g = globalThis as Record<symbol, unknown>;
+  g[kernelSinkSymbol] = { display: (bundle: MimeBundle, id: string, update: boolean) => shown.push({ bundle, id, update }), comm() {} };
+  try {
+    const c = lineChart({ title: "loss", series: ["train"], throttleMs: 20 });
+    for (let i = 0; i < 10; i++) c.push("train", i, 1 / (i + 1));
+    c.push("val", 9, 0.2);
+    await new Promise((r) => setTimeout(r, 80));
+    while (shown.length < 2) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(shown[0].update, false);
+    const last = shown[shown.length - 1];
+    assert.equal(last.update, true);
+    assert.equal(last.id, shown[0].id);
+    assert.ok(shown.length <= 3, `throttled: ${shown.length} emits`);
+    const p = last.bundle[MIME.chart] as { series: { name: string; y: number[] }[] };
+    assert.deepEqual(p.series.map((s) => [s.name, s.y.length]), [["train", 10], ["val", 1]]);
+    const png = decodePng(last.bundle["image/png"] as string);
+    assert.deepEqual([png.w, png.h], [480, 270]);
+    assert.ok(png.data.some((_, i) => i % 3 === 0 && png.data[i] === 31 && png.data[i + 1] === 119), "series drawn in its colour");
+  } finally {
+    delete g[kernelSinkSymbol];
+  }
+});
+
+test("patches: grid and per-patch attention; N×N attention; indivisible patch is an error", async () => {
+  const img = new Float32Array(8 * 8 * 3).fill(0.5);
+  const att = new Float32Array(16 * 16); att[5 * 16 + 10] = 1;
+  const b = await patchesBundle(tensor([8, 8, 3], img), { patch: 2, attention: tensor([16, 16], att), queryIndex: 5 });
+  const p = b[MIME.patches] as PatchesPayload;
+  assert.deepEqual([p.grid, p.patch, p.attention!.queries, p.attention!.queryIndex], [[4, 4], [2, 2], 16, 5]);
+  assert.equal(fromBase64(p.attention!.levels)[5 * 16 + 10], 255);
+  const fb = decodePng(b["image/png"] as string);
+  assert.equal(fb.w, 256);
+  const e = (await patchesBundle(tensor([8, 8, 3], img), { patch: 3 }))[MIME.patches] as ErrorPayload;
+  assert.match(e.error, /8×8 is not divisible by patch 3×3/);
+});
+
+test("playWorld: comm handler steps the world in order; the first frame opens the viewer", async () => {
+  const sent: unknown[] = [];
+  const g = globalThis as Record<symbol, unknown>;
+  g[kernelSinkSymbol] = { display() {}, comm: (target: string, data: unknown) => sent.push([target, data]) };
+  try {
+    let x = 0;
+    const frame = () => { const f = new Uint8Array(4 * 4); f[x] = 255; return { data: f, shape: [4, 4] }; };
+    const s = await playWorld({ reset: () => { x = 0; return frame(); }, step: (a) => { x += a === "right" ? 1 : 0; return { frame: frame(), truth: frame() }; } });
+    assert.equal((sent[0] as [string, { type: string }])[0], "worldViewer");
+    const handler = (g[commHandlersSymbol] as Map<string, (d: unknown) => Promise<{ type: string; frame: { png: string }; truth?: unknown; step: number }>>).get("worldViewer")!;
+    const [r1, r2] = await Promise.all([handler({ type: "action", action: "right" }), handler({ type: "action", action: "right" })]);
+    assert.equal(r1.step, 1); assert.equal(r2.step, 2);
+    assert.equal(decodePng(r2.frame.png).data[2], 255);
+    assert.ok(r2.truth);
+    const bad = await handler({ type: "action", action: "rm -rf" });
+    assert.equal(bad.type, "error");
+    s.stop();
+    assert.equal((g[commHandlersSymbol] as Map<string, unknown>).has("worldViewer"), false);
+  } finally {
+    delete g[kernelSinkSymbol];
+  }
+});
