@@ -1,5 +1,6 @@
 export * from "./io/safetensors";
 export * from "./display/display";
+export * from "./display/views";
 export * from "./worlds/random";
 export * from "./worlds/textWorld";
 export * from "./worlds/tokenizer";
