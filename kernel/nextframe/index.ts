@@ -8,3 +8,4 @@ export * from "./models/dit";
 export * from "./models/flops";
 export * from "./diffusion/index";
 export * from "./patches/index";
+export * from "./probe/index";

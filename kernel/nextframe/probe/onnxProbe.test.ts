@@ -1,0 +1,119 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { onnx } from "onnx-proto";
+import { OnnxProbeError, onnxDenoiser, openOnnx, probeAttention } from "./index";
+import { createDiffusion } from "../diffusion/index";
+
+const F = onnx.TensorProto.DataType.FLOAT, I64 = onnx.TensorProto.DataType.INT64;
+type D = number | string;
+const vi = (name: string, elemType: number, dims?: D[]) => onnx.ValueInfoProto.create({
+  name, type: { tensorType: { elemType, shape: dims ? { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } : undefined } },
+});
+const node = (opType: string, input: string[], output: string[], name = "", attribute: onnx.IAttributeProto[] = []) =>
+  onnx.NodeProto.create({ opType, input, output, name, attribute });
+const floats = (name: string, dims: number[], data: number[]) => onnx.TensorProto.create({ name, dims, dataType: F, floatData: data });
+const model = (graph: onnx.IGraphProto, opset = 17) => onnx.ModelProto.encode(onnx.ModelProto.create({
+  irVersion: 8, opsetImport: [{ domain: "", version: opset }], producerName: "nextframe-test", graph,
+})).finish();
+
+/** Single-head self-attention over X (1, T, 2): P = softmax(X Wq (X Wk)ᵀ / sqrt(2)), Y = P X. */
+function attentionModel(Wq: number[], Wk: number[], withValueInfo: boolean): Uint8Array {
+  return model({
+    name: "tiny_attention",
+    input: [vi("X", F, [1, "seq", 2])],
+    output: [vi("Y", F, [1, "seq", 2])],
+    initializer: [floats("Wq", [2, 2], Wq), floats("Wk", [2, 2], Wk), floats("scale", [], [1 / Math.sqrt(2)])],
+    valueInfo: withValueInfo ? [vi("P", F, [1, "seq", "seq"])] : [],
+    node: [
+      node("MatMul", ["X", "Wq"], ["Q"]), node("MatMul", ["X", "Wk"], ["K"]),
+      node("Transpose", ["K"], ["Kt"], "", [{ name: "perm", type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 1] }]),
+      node("MatMul", ["Q", "Kt"], ["S"]), node("Mul", ["S", "scale"], ["Ss"]),
+      node("Softmax", ["Ss"], ["P"], "blocks.0.attn/softmax", [{ name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: -1 }]),
+      node("MatMul", ["P", "X"], ["Y"]),
+    ],
+  });
+}
+
+function manualAttention(X: number[][], Wq: number[], Wk: number[]): number[][] {
+  const mm = (a: number[], W: number[]) => [a[0] * W[0] + a[1] * W[2], a[0] * W[1] + a[1] * W[3]];
+  const Q = X.map((x) => mm(x, Wq)), K = X.map((x) => mm(x, Wk));
+  return Q.map((q) => {
+    const s = K.map((k) => (q[0] * k[0] + q[1] * k[1]) / Math.sqrt(2));
+    const m = Math.max(...s), e = s.map((v) => Math.exp(v - m)), z = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / z);
+  });
+}
+
+test("probe lists Softmax nodes with static shapes and returns attention maps equal to a manual computation", async () => {
+  const Wq = [1, 0.5, -0.3, 2], Wk = [0.2, -1, 1.5, 0.7];
+  const m = openOnnx(attentionModel(Wq, Wk, true), "tiny.onnx");
+  const sm = m.softmaxNodes();
+  assert.equal(sm.length, 1);
+  assert.equal(sm[0].node, "blocks.0.attn/softmax");
+  assert.equal(sm[0].axis, -1);
+  assert.deepEqual(sm[0].shape, [1, "seq", "seq"]);
+  assert.match(m.describe(), /inputs X: float\[1, seq, 2\].*1 Softmax/);
+  const X = [[1, 0], [0, 1], [1, 1], [-1, 0.5]];
+  const { maps, outputs } = await probeAttention(m, { X: { data: X.flat(), shape: [1, 4, 2] } });
+  assert.equal(maps.length, 1);
+  assert.deepEqual(maps[0].shape, [1, 4, 4]);
+  const want = manualAttention(X, Wq, Wk);
+  for (let i = 0; i < 4; i++) {
+    let rowSum = 0;
+    for (let j = 0; j < 4; j++) { assert.ok(Math.abs(maps[0].data[i * 4 + j] - want[i][j]) < 1e-6); rowSum += maps[0].data[i * 4 + j]; }
+    assert.ok(Math.abs(rowSum - 1) < 1e-6);
+  }
+  assert.deepEqual(outputs.Y.shape, [1, 4, 2]); // the model's own output is still there
+});
+
+test("without value_info the shape is unknown statically but known at run time", async () => {
+  const m = openOnnx(attentionModel([1, 0, 0, 1], [1, 0, 0, 1], false));
+  assert.equal(m.softmaxNodes()[0].shape, null);
+  const { maps } = await probeAttention(m, { X: { data: [1, 2, 3, 4, 5, 6], shape: [1, 3, 2] } });
+  assert.deepEqual(maps[0].shape, [1, 3, 3]);
+});
+
+test("non-models, models without Softmax and unsupported ops get precise messages", async () => {
+  assert.throws(() => openOnnx(new TextEncoder().encode("hello, I am a text file and not a model"), "notes.txt"), /notes\.txt is not an ONNX model/);
+  assert.throws(() => openOnnx(new Uint8Array(0), "empty.onnx"), /empty\.onnx is empty/);
+  assert.throws(() => openOnnx("/nonexistent/x.onnx"), /cannot read \/nonexistent\/x\.onnx/);
+  const noSoftmax = model({ input: [vi("a", F, [2])], output: [vi("b", F, [2])], node: [node("Relu", ["a"], ["b"])] });
+  await assert.rejects(probeAttention(noSoftmax, { a: { data: [1, 2], shape: [2] } }, { name: "relu.onnx" }), /relu\.onnx has no Softmax node.*Relu×1/);
+  const weird = model({
+    input: [vi("a", F, [2])], output: [vi("c", F, [2])],
+    node: [node("FancyAttention", ["a"], ["b"]), node("Softmax", ["b"], ["c"])],
+  });
+  await assert.rejects(probeAttention(weird, { a: { data: [1, 2], shape: [2] } }, { name: "weird.onnx" }),
+    (e: Error) => e instanceof OnnxProbeError && /onnxruntime cannot load weird\.onnx/.test(e.message) && /FancyAttention/.test(e.message));
+  const m = openOnnx(attentionModel([1, 0, 0, 1], [1, 0, 0, 1], true));
+  await assert.rejects(probeAttention(m, {}), /missing input\(s\) X/);
+  await assert.rejects(probeAttention(m, { X: { data: [1, 2, 3], shape: [1, 3] } }), /expects rank 3/);
+});
+
+test("an external ONNX denoiser (x, t, y) drives the library's DDIM sampler", async () => {
+  // out = 0.5·x + (t + y) broadcast per sample; t and y are int64 in the file, as torch exports them
+  const bytes = model({
+    name: "toy_denoiser",
+    input: [vi("x", F, ["N", 1, 2, 2]), vi("t", I64, ["N"]), vi("y", I64, ["N"])],
+    output: [vi("out", F, ["N", 1, 2, 2])],
+    initializer: [floats("half", [], [0.5]), onnx.TensorProto.create({ name: "shp", dims: [4], dataType: I64, int64Data: [-1, 1, 1, 1] })],
+    node: [
+      node("Mul", ["x", "half"], ["hx"]), node("Add", ["t", "y"], ["ty"]),
+      node("Cast", ["ty"], ["tyf"], "", [{ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: F }]),
+      node("Reshape", ["tyf", "shp"], ["tyr"]), node("Add", ["hx", "tyr"], ["out"]),
+    ],
+  });
+  const den = await onnxDenoiser(bytes);
+  try {
+    const out = await den(Float32Array.of(2, 4, 6, 8, 0, 0, 0, 0), [2, 1, 2, 2], Int32Array.of(10, 20), Int32Array.of(1, 2));
+    assert.deepEqual([...out], [12, 13, 14, 15, 22, 22, 22, 22]);
+    const d = createDiffusion({ learnSigma: false, timestepRespacing: "ddim5" });
+    let steps = 0;
+    const s = await d.ddimSampleLoop(den, [2, 1, 2, 2], { y: Int32Array.of(0, 1), seed: 1, onProgress: () => steps++ });
+    assert.equal(steps, 5);
+    assert.ok(s.every(Number.isFinite));
+    await assert.rejects(den(new Float32Array(4), [1, 1, 2, 2], Int32Array.of(1)), /takes labels "y" but the sampler passed none/);
+  } finally {
+    await den.release();
+  }
+});

@@ -1,0 +1,256 @@
+/**
+ * Probing ONNX models made elsewhere (e.g. `torch.onnx.export` of a DiT or GPT-2): find the attention
+ * Softmax nodes, expose their outputs as extra graph outputs, run the model with onnxruntime and return the
+ * attention maps; and wrap an external ONNX denoiser (x, t, y) so the library's samplers can drive it.
+ *
+ * Works on the ModelProto directly (onnx-proto), so nothing about the producer is assumed beyond standard ONNX.
+ */
+import { readFileSync } from "node:fs";
+import * as ort from "onnxruntime-node";
+import { onnx } from "onnx-proto";
+import type { DenoiseFn } from "../diffusion/gaussianDiffusion";
+
+export class OnnxProbeError extends Error {
+  constructor(message: string) { super(message); this.name = "OnnxProbeError"; }
+}
+
+export type Dim = number | string | null; // fixed, symbolic (dim_param), or unknown
+
+export interface ValueShape { name: string; elemType: string; shape: Dim[] | null }
+
+export interface SoftmaxNode {
+  node: string;          // node name (or "#index" when unnamed)
+  index: number;         // position in graph.node
+  input: string;
+  output: string;
+  axis: number;
+  shape: Dim[] | null;   // static shape of the output when the file records it (value_info / outputs)
+}
+
+export interface AttentionMap {
+  node: string;
+  output: string;
+  shape: number[];       // runtime shape, e.g. (N, heads, T, T)
+  data: Float32Array;
+}
+
+export interface ProbeOptions { threads?: number; name?: string }
+
+const DTYPE_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(onnx.TensorProto.DataType).map(([k, v]) => [v as number, k.toLowerCase()]),
+);
+
+/** An opened ONNX model: the decoded proto plus a label for messages. */
+export class OnnxModel {
+  constructor(readonly proto: onnx.ModelProto, readonly label: string, readonly bytes: Uint8Array) {}
+
+  get graph(): onnx.IGraphProto { return this.proto.graph!; }
+
+  /** Graph inputs that are fed at run time (initializers listed as inputs by old exporters excluded). */
+  inputs(): ValueShape[] {
+    const inits = new Set((this.graph.initializer ?? []).map((t) => t.name));
+    return (this.graph.input ?? []).filter((v) => !inits.has(v.name!)).map(valueShape);
+  }
+
+  outputs(): ValueShape[] { return (this.graph.output ?? []).map(valueShape); }
+
+  /** Op types used, with counts, e.g. { MatMul: 48, Softmax: 12 }. */
+  opCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const n of this.graph.node ?? []) {
+      const key = n.domain ? `${n.domain}.${n.opType}` : n.opType!;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  /** Every Softmax node of the main graph with its output's static shape when recorded. */
+  softmaxNodes(): SoftmaxNode[] {
+    const shapes = new Map<string, Dim[] | null>();
+    for (const v of [...(this.graph.valueInfo ?? []), ...(this.graph.output ?? [])]) shapes.set(v.name!, valueShape(v).shape);
+    const opset = (this.proto.opsetImport ?? []).find((o) => !o.domain)?.version;
+    const defaultAxis = opset !== undefined && Number(opset) < 13 ? 1 : -1;
+    const out: SoftmaxNode[] = [];
+    (this.graph.node ?? []).forEach((n, index) => {
+      if (n.opType !== "Softmax" || (n.domain && n.domain !== "ai.onnx")) return;
+      const axisAttr = (n.attribute ?? []).find((a) => a.name === "axis");
+      out.push({
+        node: n.name || `#${index}`,
+        index,
+        input: n.input![0],
+        output: n.output![0],
+        axis: axisAttr ? Number(axisAttr.i) : defaultAxis,
+        shape: shapes.get(n.output![0]) ?? null,
+      });
+    });
+    return out;
+  }
+
+  /** A copy of the model whose graph also outputs the given value names (float32, shape left open). */
+  withExtraOutputs(names: readonly string[]): Uint8Array {
+    const copy = onnx.ModelProto.decode(this.bytes);
+    const g = copy.graph!;
+    const have = new Set(g.output.map((o) => o.name));
+    const produced = new Set(g.node.flatMap((n) => n.output ?? []));
+    for (const name of names) {
+      if (have.has(name)) continue;
+      if (!produced.has(name)) throw new OnnxProbeError(`probe: ${this.label} has no value named "${name}"`);
+      g.output.push(onnx.ValueInfoProto.create({
+        name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } },
+      }));
+    }
+    return onnx.ModelProto.encode(copy).finish();
+  }
+
+  /** A short human summary: inputs, outputs, op counts, Softmax count. */
+  describe(): string {
+    const fmt = (v: ValueShape) => `${v.name}: ${v.elemType}[${v.shape ? v.shape.map((d) => d ?? "?").join(", ") : "?"}]`;
+    const ops = Object.entries(this.opCounts()).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}×${v}`).join(", ");
+    return `${this.label}: inputs ${this.inputs().map(fmt).join("; ")}; outputs ${this.outputs().map(fmt).join("; ")}; `
+      + `${(this.graph.node ?? []).length} nodes (${ops}); ${this.softmaxNodes().length} Softmax`;
+  }
+}
+
+function valueShape(v: onnx.IValueInfoProto): ValueShape {
+  const tt = v.type?.tensorType;
+  const elemType = tt ? DTYPE_NAMES[tt.elemType ?? 0] ?? `type${tt.elemType}` : "non-tensor";
+  const shape = tt?.shape ? (tt.shape.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && d.value === "dimValue") ? Number(d.dimValue) : d.dimParam ? d.dimParam : null) : null;
+  return { name: v.name!, elemType, shape };
+}
+
+/** Opens a .onnx file (path or bytes). Files that are not ONNX models get a message saying what was found. */
+export function openOnnx(source: string | Uint8Array, label?: string): OnnxModel {
+  const name = label ?? (typeof source === "string" ? source : "model bytes");
+  let bytes: Uint8Array;
+  if (typeof source === "string") {
+    try { bytes = readFileSync(source); } catch (e) { throw new OnnxProbeError(`probe: cannot read ${source}: ${(e as Error).message}`); }
+  } else {
+    bytes = source;
+  }
+  if (bytes.length === 0) throw new OnnxProbeError(`probe: ${name} is empty, not an ONNX model`);
+  let proto: onnx.ModelProto;
+  try {
+    proto = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    const head = Buffer.from(bytes.subarray(0, 16)).toString("latin1").replace(/[^\x20-\x7e]/g, ".");
+    throw new OnnxProbeError(`probe: ${name} is not an ONNX model (protobuf decoding failed: ${(e as Error).message}; file starts with "${head}")`);
+  }
+  if (!proto.graph || (proto.graph.node ?? []).length === 0) {
+    throw new OnnxProbeError(`probe: ${name} is not an ONNX model (decoded ${bytes.length} bytes but found no graph with nodes; ir_version ${String(proto.irVersion)})`);
+  }
+  return new OnnxModel(proto, name, bytes);
+}
+
+function options(threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all",
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
+  };
+}
+
+/** Creates a session; when onnxruntime refuses the model, the message lists the model's ops and ORT's reason. */
+export async function createProbeSession(model: OnnxModel, bytes: Uint8Array = model.bytes, threads = 2): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(bytes, options(threads));
+  } catch (e) {
+    const msg = (e as Error).message;
+    const m = /implementation for ([\w.]+)\((\d+)\)/.exec(msg) ?? /Unrecognized attribute|No Op registered for (\w+)/.exec(msg);
+    const op = m ? ` uses op ${m[1]}${m[2] ? ` (opset ${m[2]})` : ""}, which this onnxruntime lacks;` : "";
+    throw new OnnxProbeError(`probe: onnxruntime cannot load ${model.label}:${op} ops in the model: ${Object.keys(model.opCounts()).join(", ")}. onnxruntime said: ${msg.split("\n")[0]}`);
+  }
+}
+
+type Feed = ort.Tensor | { data: ArrayLike<number> | BigInt64Array | Float32Array | Int32Array; shape: readonly number[] };
+
+function toOrt(model: OnnxModel, name: string, v: Feed): ort.Tensor {
+  if (v instanceof ort.Tensor) return v;
+  const info = model.inputs().find((i) => i.name === name);
+  if (!info) throw new OnnxProbeError(`probe: ${model.label} has no input "${name}"; inputs are ${model.inputs().map((i) => i.name).join(", ")}`);
+  const dims = [...v.shape];
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (v.data.length !== n) throw new OnnxProbeError(`probe: input "${name}" has ${v.data.length} values but shape [${dims.join(", ")}] needs ${n}`);
+  if (info.shape && info.shape.length !== dims.length) {
+    throw new OnnxProbeError(`probe: input "${name}" expects rank ${info.shape.length} [${info.shape.map((d) => d ?? "?").join(", ")}], got shape [${dims.join(", ")}]`);
+  }
+  switch (info.elemType) {
+    case "float": return new ort.Tensor("float32", v.data instanceof Float32Array ? v.data : Float32Array.from(v.data as ArrayLike<number>), dims);
+    case "double": return new ort.Tensor("float64", Float64Array.from(v.data as ArrayLike<number>), dims);
+    case "int64": return new ort.Tensor("int64", v.data instanceof BigInt64Array ? v.data : BigInt64Array.from(Array.from(v.data as ArrayLike<number>, (x) => BigInt(Math.trunc(x)))), dims);
+    case "int32": return new ort.Tensor("int32", Int32Array.from(v.data as ArrayLike<number>), dims);
+    default: throw new OnnxProbeError(`probe: input "${name}" has element type ${info.elemType}, which the probe cannot feed`);
+  }
+}
+
+/**
+ * Runs the model with every Softmax output (or the chosen ones) exposed, and returns the attention maps with
+ * their runtime shapes, plus the model's own outputs.
+ */
+export async function probeAttention(source: string | Uint8Array | OnnxModel, feeds: Record<string, Feed>,
+  opts: ProbeOptions & { select?: (s: SoftmaxNode) => boolean } = {}):
+  Promise<{ maps: AttentionMap[]; outputs: Record<string, { data: Float32Array; shape: number[] }>; softmax: SoftmaxNode[] }> {
+  const model = source instanceof OnnxModel ? source : openOnnx(source, opts.name);
+  const softmax = model.softmaxNodes().filter(opts.select ?? (() => true));
+  if (model.softmaxNodes().length === 0) {
+    const fused = Object.keys(model.opCounts()).filter((k) => /attention/i.test(k));
+    throw new OnnxProbeError(`probe: ${model.label} has no Softmax node${fused.length ? ` (attention is fused into ${fused.join(", ")}; its probabilities cannot be exposed — export without the fused op)` : ""}. ${model.describe()}`);
+  }
+  const session = await createProbeSession(model, model.withExtraOutputs(softmax.map((s) => s.output)), opts.threads ?? 2);
+  try {
+    const feedOrt: Record<string, ort.Tensor> = {};
+    const needed = model.inputs().map((i) => i.name);
+    const missing = needed.filter((n) => !(n in feeds));
+    if (missing.length) throw new OnnxProbeError(`probe: missing input(s) ${missing.join(", ")} for ${model.label}; it takes ${model.describe()}`);
+    for (const n of needed) feedOrt[n] = toOrt(model, n, feeds[n]);
+    const res = await session.run(feedOrt);
+    const maps: AttentionMap[] = softmax.map((s) => {
+      const t = res[s.output];
+      return { node: s.node, output: s.output, shape: t.dims.map(Number), data: t.data as Float32Array };
+    });
+    const outputs: Record<string, { data: Float32Array; shape: number[] }> = {};
+    for (const o of model.outputs()) outputs[o.name] = { data: res[o.name].data as Float32Array, shape: res[o.name].dims.map(Number) };
+    return { maps, outputs, softmax };
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * Wraps an external ONNX denoiser as a sampler `DenoiseFn`. The inputs are found by name (x / t / y, or
+ * the names given) or else by position (first float input = x, then timesteps, then labels). Timesteps and
+ * labels are cast to whatever element type the file declares. The first output is the model output.
+ */
+export async function onnxDenoiser(source: string | Uint8Array | OnnxModel,
+  opts: ProbeOptions & { x?: string; t?: string; y?: string; output?: string } = {}): Promise<DenoiseFn & { release(): Promise<void>; model: OnnxModel }> {
+  const model = source instanceof OnnxModel ? source : openOnnx(source, opts.name);
+  const inputs = model.inputs();
+  const byName = (want: string | undefined, guesses: string[], fallback: number): string | undefined => {
+    if (want) {
+      if (!inputs.some((i) => i.name === want)) throw new OnnxProbeError(`onnxDenoiser: ${model.label} has no input "${want}"; inputs: ${inputs.map((i) => i.name).join(", ")}`);
+      return want;
+    }
+    return inputs.find((i) => guesses.includes(i.name.toLowerCase()))?.name ?? inputs[fallback]?.name;
+  };
+  const xName = byName(opts.x, ["x", "x_t", "xt", "sample", "latent", "input"], 0);
+  const tName = byName(opts.t, ["t", "timestep", "timesteps"], 1);
+  const yName = inputs.length >= 3 ? byName(opts.y, ["y", "label", "labels", "class_labels"], 2) : undefined;
+  if (!xName || !tName) throw new OnnxProbeError(`onnxDenoiser: ${model.label} needs inputs (x, t[, y]); it takes ${model.describe()}`);
+  const outName = opts.output ?? model.outputs()[0].name;
+  const session = await createProbeSession(model, model.bytes, opts.threads ?? 2);
+  const fn = (async (x, shape, t, y) => {
+    const feeds: Record<string, ort.Tensor> = {
+      [xName]: toOrt(model, xName, { data: x, shape }),
+      [tName]: toOrt(model, tName, { data: t, shape: [t.length] }),
+    };
+    if (yName) {
+      if (!y) throw new OnnxProbeError(`onnxDenoiser: ${model.label} takes labels "${yName}" but the sampler passed none (set y in the sample options)`);
+      feeds[yName] = toOrt(model, yName, { data: y, shape: [y.length] });
+    }
+    const res = await session.run(feeds);
+    const out = res[outName];
+    if (out.type !== "float32") throw new OnnxProbeError(`onnxDenoiser: output "${outName}" is ${out.type}, expected float32`);
+    return out.data as Float32Array;
+  }) as DenoiseFn & { release(): Promise<void>; model: OnnxModel };
+  fn.release = () => session.release();
+  fn.model = model;
+  return fn;
+}
