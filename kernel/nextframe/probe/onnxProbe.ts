@@ -90,8 +90,9 @@ export class OnnxModel {
   withExtraOutputs(names: readonly string[]): Uint8Array {
     const copy = onnx.ModelProto.decode(this.bytes);
     const g = copy.graph!;
+    g.output = g.output ?? [];
     const have = new Set(g.output.map((o) => o.name));
-    const produced = new Set(g.node.flatMap((n) => n.output ?? []));
+    const produced = new Set((g.node ?? []).flatMap((n) => n.output ?? []));
     for (const name of names) {
       if (have.has(name)) continue;
       if (!produced.has(name)) throw new OnnxProbeError(`probe: ${this.label} has no value named "${name}"`);
@@ -114,7 +115,7 @@ export class OnnxModel {
 function valueShape(v: onnx.IValueInfoProto): ValueShape {
   const tt = v.type?.tensorType;
   const elemType = tt ? DTYPE_NAMES[tt.elemType ?? 0] ?? `type${tt.elemType}` : "non-tensor";
-  const shape = tt?.shape ? (tt.shape.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && d.value === "dimValue") ? Number(d.dimValue) : d.dimParam ? d.dimParam : null) : null;
+  const shape = tt?.shape ? (tt.shape.dim ?? []).map((d) => d.dimParam ? d.dimParam : (d as { value?: string }).value === "dimValue" ? Number(d.dimValue) : null) : null;
   return { name: v.name!, elemType, shape };
 }
 
@@ -160,11 +161,13 @@ export async function createProbeSession(model: OnnxModel, bytes: Uint8Array = m
   }
 }
 
-type Feed = ort.Tensor | { data: ArrayLike<number> | BigInt64Array | Float32Array | Int32Array; shape: readonly number[] };
+type Feed = ort.Tensor | FeedArray;
+type FeedArray = { data: ArrayLike<number> | BigInt64Array | Float32Array | Int32Array; shape: readonly number[] };
 
 function toOrt(model: OnnxModel, name: string, v: Feed): ort.Tensor {
-  if (v instanceof ort.Tensor) return v;
+  if (v instanceof ort.Tensor) return v as ort.Tensor;
   const info = model.inputs().find((i) => i.name === name);
+  v = v as FeedArray;
   if (!info) throw new OnnxProbeError(`probe: ${model.label} has no input "${name}"; inputs are ${model.inputs().map((i) => i.name).join(", ")}`);
   const dims = [...v.shape];
   const n = dims.reduce((a, b) => a * b, 1);
