@@ -9,3 +9,4 @@ export * from "./models/flops";
 export * from "./diffusion/index";
 export * from "./patches/index";
 export * from "./probe/index";
+export * from "./engine/index.js";

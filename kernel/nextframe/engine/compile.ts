@@ -1,0 +1,163 @@
+/**
+ * compile(fn): trace fn once per input signature (shapes + dtypes) into ONE ONNX graph and ONE session.
+ * Concrete tensors that fn captures (module parameters, constants) become graph inputs fed with their
+ * *current* values on every call, so optimizers can update parameters without retracing.
+ * exportOnnx(fn, args, path) traces the same way but bakes captured tensors into the file as initializers.
+ */
+import { writeFileSync } from "node:fs";
+import { createSession, ort } from "./session.js";
+import { emitModel } from "./onnx.js";
+import { collect, enterTrace, evaluate, exitTrace, structureKey, toOrt } from "./evaluate.js";
+import { Tensor } from "./tensor.js";
+import { fmtShape, type TypedArray } from "./dtype.js";
+import { NextframeError, ShapeError } from "./errors.js";
+import { scalar } from "./ops.js";
+
+/** What a compiled function may return: tensors nested in arrays, plain objects and Maps. */
+export type TensorTree = Tensor | number | string | boolean | null | undefined | TensorTree[] | { [k: string]: TensorTree } | Map<string, TensorTree>;
+
+/** Flattens a tree of tensors; `rebuild(values)` makes the same tree with the tensors replaced. */
+export function flattenTree(tree: unknown): { tensors: Tensor[]; rebuild: (ts: Tensor[]) => any } {
+  const tensors: Tensor[] = [];
+  const walk = (v: unknown): (ts: Tensor[]) => unknown => {
+    if (v instanceof Tensor) { const i = tensors.length; tensors.push(v); return (ts) => ts[i]; }
+    if (Array.isArray(v)) { const fs = v.map(walk); return (ts) => fs.map((f) => f(ts)); }
+    if (v instanceof Map) {
+      const fs = [...v.entries()].map(([k, x]) => [k, walk(x)] as const);
+      return (ts) => new Map(fs.map(([k, f]) => [k, f(ts)]));
+    }
+    if (v !== null && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+      const fs = Object.entries(v).map(([k, x]) => [k, walk(x)] as const);
+      return (ts) => Object.fromEntries(fs.map(([k, f]) => [k, f(ts)]));
+    }
+    return () => v;
+  };
+  const f = walk(tree);
+  return { tensors, rebuild: (ts) => f(ts) };
+}
+
+/** A placeholder tensor standing for an argument during tracing. @internal */
+export function placeholder(shape: readonly number[], dtype: Tensor["dtype"]): Tensor {
+  const t = new Tensor(shape, dtype);
+  t._placeholder = true;
+  return t;
+}
+
+/** One traced graph: its session and how to feed it. @internal */
+export interface Traced {
+  session: ort.InferenceSession;
+  /** Graph inputs in feed order: placeholders (args) and captured concrete tensors. */
+  inputs: Tensor[];
+  /** For each graph input: index of the argument it stands for, or -1 for a captured tensor. */
+  argIndex: number[];
+  /** Graph outputs (non-leaf). */
+  outputs: Tensor[];
+  /** For each flattened result: a graph output, an argument passed through, or a concrete tensor. */
+  resultSlots: ({ out: number } | { arg: number } | { leaf: Tensor })[];
+  rebuild: (ts: Tensor[]) => any;
+  key: string;
+}
+
+/** Traces fn on placeholders for the given signature and builds its session. @internal */
+export async function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Tensor[]): Promise<Traced> {
+  const ph = sig.map((a) => placeholder(a.shape, a.dtype));
+  enterTrace();
+  let result: unknown;
+  try { result = fn(...ph); } finally { exitTrace(); }
+  if (result instanceof Promise) throw new NextframeError("compile: the function must be synchronous (it returned a Promise); do not await inside a compiled function");
+  const { tensors, rebuild } = flattenTree(result);
+  const outputs = [...new Set(tensors.filter((t) => t.op !== null && !t._placeholder && t._value === null))];
+  const { leaves, nodes } = collect(outputs);
+  // Arguments first (stable feed order), then captured tensors.
+  const phIndex = new Map(ph.map((p, i) => [p, i]));
+  const argLeaves = leaves.filter((l) => phIndex.has(l));
+  const foreign = leaves.find((l) => l._placeholder && !phIndex.has(l));
+  if (foreign) throw new NextframeError(`compile: the function uses a placeholder from another trace (shape ${fmtShape(foreign.shape)}); do not keep tensors from inside one compiled function for another`);
+  const captured = leaves.filter((l) => !phIndex.has(l));
+  const inputs = [...argLeaves, ...captured];
+  const argIndex = inputs.map((l) => phIndex.get(l) ?? -1);
+  const outIndex = new Map(outputs.map((t, i) => [t, i]));
+  const resultSlots = tensors.map((t) =>
+    outIndex.has(t) ? { out: outIndex.get(t)! } : phIndex.has(t) ? { arg: phIndex.get(t)! } : { leaf: t });
+  const key = structureKey(inputs, nodes, outputs, "compile");
+  const session = await createSession(emitModel({ inputs, nodes, outputs }));
+  return { session, inputs, argIndex, outputs, resultSlots, rebuild, key };
+}
+
+function signature(args: readonly Tensor[]): string {
+  return args.map((a) => `${a.dtype}[${a.shape}]`).join(";");
+}
+
+function toTensorArgs(name: string, args: readonly unknown[]): Tensor[] {
+  return args.map((a, i) => {
+    if (a instanceof Tensor) return a;
+    if (typeof a === "number") return scalar(a, "float32");
+    throw new NextframeError(`${name}: argument ${i} must be a Tensor or a number, got ${a === null ? "null" : typeof a}`);
+  });
+}
+
+/** Runs a traced graph on concrete args. @internal */
+export async function runTraced(tr: Traced, args: readonly Tensor[], fetches?: Record<string, ort.Tensor>): Promise<TypedArray[]> {
+  await evaluate(args.filter((a) => a._value === null));
+  const feeds: Record<string, ort.Tensor> = {};
+  tr.inputs.forEach((l, i) => {
+    const ai = tr.argIndex[i]!;
+    feeds[`in_${i}`] = toOrt(l, ai >= 0 ? args[ai]!._value : l._value);
+  });
+  const out = fetches ? await tr.session.run(feeds, fetches) : await tr.session.run(feeds);
+  return tr.outputs.map((_, i) => out[`out_${i}`]!.data as TypedArray);
+}
+
+export interface CompiledFunction<A extends unknown[], R> {
+  (...args: A): Promise<R>;
+  /** Number of distinct signatures traced so far. */
+  readonly traces: number;
+}
+
+type Resolved<R> = R;
+
+/**
+ * Compiles fn: traced once per argument signature into one ONNX graph (one session.run per call).
+ * Arguments may be Tensors or numbers (numbers become float32 scalar inputs, so changing them does not retrace).
+ */
+export function compile<A extends (Tensor | number)[], R>(fn: (...args: any[]) => R): CompiledFunction<A, Resolved<R>> {
+  const traces = new Map<string, Promise<Traced>>();
+  const compiled = async (...rawArgs: A): Promise<R> => {
+    const args = toTensorArgs("compile", rawArgs);
+    const sig = signature(args);
+    let tr = traces.get(sig);
+    if (!tr) { tr = trace(fn as (...a: Tensor[]) => unknown, args); traces.set(sig, tr); tr.catch(() => traces.delete(sig)); }
+    const t = await tr;
+    const values = await runTraced(t, args);
+    const outs = t.outputs.map((o, i) => { const r = new Tensor(o.shape, o.dtype); r._value = values[i]!; return r; });
+    return t.rebuild(t.resultSlots.map((s) => ("out" in s ? outs[s.out]! : "arg" in s ? args[s.arg]! : s.leaf)));
+  };
+  Object.defineProperty(compiled, "traces", { get: () => traces.size });
+  return compiled as CompiledFunction<A, R>;
+}
+
+/**
+ * Writes fn as a standalone ONNX file: inputs "input_0".., outputs "output_0".. (flattened result order),
+ * captured tensors (parameters) baked in as initializers. Returns the list of input and output names.
+ */
+export async function exportOnnx(fn: (...args: any[]) => unknown, exampleArgs: readonly (Tensor | number)[], path: string): Promise<{ inputs: string[]; outputs: string[] }> {
+  const args = toTensorArgs("exportOnnx", exampleArgs);
+  const ph = args.map((a) => placeholder(a.shape, a.dtype));
+  enterTrace();
+  let result: unknown;
+  try { result = fn(...ph); } finally { exitTrace(); }
+  const { tensors } = flattenTree(result);
+  const bad = tensors.find((t) => t.op === null || t._value !== null);
+  if (bad) throw new ShapeError(`exportOnnx: every output must be computed from the inputs; output of shape ${fmtShape(bad.shape)} is a constant or an input`);
+  const outputs = [...new Set(tensors)];
+  const { leaves, nodes } = collect(outputs);
+  await evaluate(leaves.filter((l) => !l._placeholder && l._value === null));
+  const inputs = ph.filter((p) => leaves.includes(p));
+  const inputNames = inputs.map((p) => `input_${ph.indexOf(p)}`);
+  const outputNames = outputs.map((_, i) => `output_${i}`);
+  const bytes = emitModel({
+    inputs, initializers: leaves.filter((l) => !l._placeholder), nodes, outputs, inputNames, outputNames,
+  }, "nextframe_export");
+  writeFileSync(path, bytes);
+  return { inputs: inputNames, outputs: outputNames };
+}

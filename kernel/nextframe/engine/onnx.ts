@@ -1,0 +1,220 @@
+/**
+ * ONNX emission: lowers a topologically ordered list of primitive nodes (graph.ts) to an onnx.ModelProto
+ * (opset 17, IR 8), one lowering per primitive in the exhaustive table `lowerings`.
+ */
+import { onnx } from "onnx-proto";
+import { ONNX_DTYPE, shapeSize, type DType, type Shape, type TypedArray } from "./dtype.js";
+import type { OpAttrs, OpType } from "./graph.js";
+import type { Tensor } from "./tensor.js";
+import { internal } from "./errors.js";
+
+export const OPSET = 17;
+
+export interface GraphSpec {
+  /** Leaves fed at run time, in feed order. */
+  inputs: readonly Tensor[];
+  /** Leaves baked into the file as initializers (exportOnnx). */
+  initializers?: readonly Tensor[];
+  /** Non-leaf tensors, topologically ordered. */
+  nodes: readonly Tensor[];
+  /** Graph outputs: distinct, non-leaf tensors. */
+  outputs: readonly Tensor[];
+  inputNames?: readonly string[];
+  outputNames?: readonly string[];
+}
+
+type AttrValue = number | string | number[] | { float: number } | { tensor: onnx.ITensorProto };
+
+/** Emission context shared by the lowerings. */
+export class Emitter {
+  nodes: onnx.INodeProto[] = [];
+  initializers: onnx.ITensorProto[] = [];
+  private names = new Map<Tensor, string>();
+  private constCache = new Map<string, string>();
+  private counter = 0;
+
+  name(t: Tensor): string {
+    const n = this.names.get(t);
+    if (n === undefined) internal(`tensor #${t.id} (${t.op ?? "leaf"}) used before it was emitted`);
+    return n;
+  }
+  setName(t: Tensor, name: string): void { this.names.set(t, name); }
+  fresh(prefix = "v"): string { return `${prefix}_${this.counter++}`; }
+
+  /** Appends a node; returns its output names. */
+  node(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, nOut = 1, out?: string[]): string[] {
+    const outputs = out ?? Array.from({ length: nOut }, () => this.fresh());
+    const attribute: onnx.IAttributeProto[] = Object.entries(attrs).map(([name, v]) => attr(name, v));
+    this.nodes.push({ opType, input: inputs, output: outputs, attribute, name: `${opType}_${this.nodes.length}` });
+    return outputs;
+  }
+  /** A constant int64 tensor (deduplicated). */
+  i64(values: readonly number[], scalarShape = false): string {
+    const key = `i64:${scalarShape ? "s" : ""}${values.join(",")}`;
+    let n = this.constCache.get(key);
+    if (!n) {
+      n = this.fresh("c");
+      this.initializers.push(tensorProto(n, scalarShape ? [] : [values.length], "int64", BigInt64Array.from(values.map((v) => BigInt(v)))));
+      this.constCache.set(key, n);
+    }
+    return n;
+  }
+  /** A constant of `dtype` filled with `value`, of `shape` (deduplicated). */
+  filled(value: number, dtype: DType, shape: Shape): string {
+    const key = `fill:${dtype}:${value}:${shape.join("x")}`;
+    let n = this.constCache.get(key);
+    if (n) return n;
+    if (shapeSize(shape) <= 64) {
+      n = this.fresh("c");
+      const arr = dtypeArray(dtype, shapeSize(shape), value);
+      this.initializers.push(tensorProto(n, shape, dtype, arr));
+    } else {
+      const v = tensorProto("value", [1], dtype, dtypeArray(dtype, 1, value));
+      n = this.node("ConstantOfShape", [this.i64(shape)], { value: { tensor: v } })[0]!;
+    }
+    this.constCache.set(key, n);
+    return n;
+  }
+}
+
+function dtypeArray(dtype: DType, n: number, value: number): TypedArray {
+  switch (dtype) {
+    case "float32": return new Float32Array(n).fill(value);
+    case "float64": return new Float64Array(n).fill(value);
+    case "int32": return new Int32Array(n).fill(value);
+    case "int64": return new BigInt64Array(n).fill(BigInt(Math.trunc(value)));
+    case "bool": return new Uint8Array(n).fill(value ? 1 : 0);
+  }
+}
+
+function attr(name: string, v: AttrValue): onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof v === "number") return { name, type: T.INT, i: v };
+  if (typeof v === "string") return { name, type: T.STRING, s: new TextEncoder().encode(v) };
+  if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
+  if ("float" in v) return { name, type: T.FLOAT, f: v.float };
+  return { name, type: T.TENSOR, t: v.tensor };
+}
+
+export function tensorProto(name: string, dims: Shape, dtype: DType, data: TypedArray): onnx.ITensorProto {
+  return {
+    name, dims: [...dims], dataType: ONNX_DTYPE[dtype],
+    rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
+}
+
+function valueInfo(name: string, dtype: DType, shape: Shape): onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType: ONNX_DTYPE[dtype], shape: { dim: shape.map((d) => ({ dimValue: d })) } } } };
+}
+
+type Lowering<K extends OpType> = (e: Emitter, t: Tensor, ins: string[], a: OpAttrs[K]) => string;
+
+/** ORT's CPU provider has only float kernels for these: float64 inputs round-trip through float32. */
+const FLOAT32_ONLY = new Set(["Erf", "Conv", "ConvTranspose"]);
+
+function simple(opType: string): Lowering<any> {
+  return (e, t, ins) => {
+    const inputDtype = t.inputs[0]?.dtype;
+    if (FLOAT32_ONLY.has(opType) && inputDtype === "float64") {
+      const cast = ins.map((n) => e.node("Cast", [n], { to: ONNX_DTYPE.float32 })[0]!);
+      const y = e.node(opType, cast)[0]!;
+      return e.node("Cast", [y], { to: ONNX_DTYPE.float64 })[0]!;
+    }
+    return e.node(opType, ins)[0]!;
+  };
+}
+
+const lowerings: { [K in OpType]: Lowering<K> } = {
+  neg: simple("Neg"), exp: simple("Exp"), log: simple("Log"), sqrt: simple("Sqrt"), abs: simple("Abs"),
+  tanh: simple("Tanh"), sigmoid: simple("Sigmoid"), relu: simple("Relu"), sin: simple("Sin"), cos: simple("Cos"),
+  erf: simple("Erf"), sign: simple("Sign"),
+  add: simple("Add"), sub: simple("Sub"), mul: simple("Mul"), div: simple("Div"), pow: simple("Pow"),
+  maximum: simple("Max"), minimum: simple("Min"),
+  equal: simple("Equal"), less: simple("Less"), lessEqual: simple("LessOrEqual"), greater: simple("Greater"),
+  greaterEqual: simple("GreaterOrEqual"), and: simple("And"), or: simple("Or"), not: simple("Not"),
+  where: simple("Where"),
+  cast: (e, _t, ins, a) => e.node("Cast", ins, { to: ONNX_DTYPE[a.to] })[0]!,
+  stopGradient: simple("Identity"),
+  full: (e, t, _ins, a) => e.filled(a.value, t.dtype, t.shape),
+  randomUniform: (e, t, _ins, a) => e.node("RandomUniform", [], { dtype: ONNX_DTYPE[t.dtype], shape: [...t.shape], seed: { float: a.seed } })[0]!,
+  matmul: simple("MatMul"),
+  reshape: (e, t, ins) => e.node("Reshape", [ins[0]!, e.i64(t.shape)])[0]!,
+  transpose: (e, _t, ins, a) => e.node("Transpose", ins, { perm: a.perm })[0]!,
+  expand: (e, t, ins) => e.node("Expand", [ins[0]!, e.i64(t.shape)])[0]!,
+  slice: (e, _t, ins, a) => e.node("Slice", [ins[0]!, e.i64([a.start]), e.i64([a.end]), e.i64([a.axis]), e.i64([a.step])])[0]!,
+  pad: (e, _t, ins, a) => e.node("Pad", [ins[0]!, e.i64(a.pads)], { mode: "constant" })[0]!,
+  concat: (e, _t, ins, a) => e.node("Concat", ins, { axis: a.axis })[0]!,
+  reduceSum: (e, _t, ins, a) => e.node("ReduceSum", [ins[0]!, e.i64(a.axes)], { keepdims: a.keepdims ? 1 : 0 })[0]!,
+  reduceMax: (e, _t, ins, a) => e.node("ReduceMax", ins, { axes: a.axes, keepdims: a.keepdims ? 1 : 0 })[0]!,
+  reduceMin: (e, _t, ins, a) => e.node("ReduceMin", ins, { axes: a.axes, keepdims: a.keepdims ? 1 : 0 })[0]!,
+  argMax: (e, _t, ins, a) => e.node("ArgMax", ins, { axis: a.axis, keepdims: a.keepdims ? 1 : 0 })[0]!,
+  argMin: (e, _t, ins, a) => e.node("ArgMin", ins, { axis: a.axis, keepdims: a.keepdims ? 1 : 0 })[0]!,
+  cumsum: (e, _t, ins, a) => e.node("CumSum", [ins[0]!, e.i64([a.axis], true)], { reverse: a.reverse ? 1 : 0, exclusive: a.exclusive ? 1 : 0 })[0]!,
+  topkValues: (e, _t, ins, a) => e.node("TopK", [ins[0]!, e.i64([a.k])], { axis: a.axis, largest: a.largest ? 1 : 0, sorted: 1 }, 2)[0]!,
+  topkIndices: (e, _t, ins, a) => e.node("TopK", [ins[0]!, e.i64([a.k])], { axis: a.axis, largest: a.largest ? 1 : 0, sorted: 1 }, 2)[1]!,
+  softmax: (e, _t, ins, a) => e.node("Softmax", ins, { axis: a.axis })[0]!,
+  logSoftmax: (e, _t, ins, a) => e.node("LogSoftmax", ins, { axis: a.axis })[0]!,
+  layerNorm: (e, t, ins, a) =>
+    e.node("LayerNormalization", ins, { axis: a.axis, epsilon: { float: a.eps }, stash_type: ONNX_DTYPE[t.dtype === "float64" ? "float64" : "float32"] })[0]!,
+  gather: (e, _t, ins, a) => e.node("Gather", ins, { axis: a.axis })[0]!,
+  gatherElements: (e, _t, ins, a) => e.node("GatherElements", ins, { axis: a.axis })[0]!,
+  scatterAdd: (e, _t, ins, a) => e.node("ScatterElements", ins, { axis: a.axis, reduction: "add" })[0]!,
+  indexAdd: (e, t, ins) => {
+    const idx = t.inputs[1]!.dtype === "int64" ? ins[1]! : e.node("Cast", [ins[1]!], { to: ONNX_DTYPE.int64 })[0]!;
+    return e.node("ScatterND", [ins[0]!, idx, ins[2]!], { reduction: "add" })[0]!;
+  },
+  conv2d: (e, t, ins, a) => {
+    const attrs = { strides: a.stride, pads: [a.padding[0], a.padding[1], a.padding[0], a.padding[1]], dilations: a.dilation };
+    if (t.dtype === "float64") {
+      const cast = ins.map((n) => e.node("Cast", [n], { to: ONNX_DTYPE.float32 })[0]!);
+      return e.node("Cast", [e.node("Conv", cast, attrs)[0]!], { to: ONNX_DTYPE.float64 })[0]!;
+    }
+    return e.node("Conv", ins, attrs)[0]!;
+  },
+  convTranspose2d: (e, t, ins, a) => {
+    const attrs = {
+      strides: a.stride, pads: [a.padding[0], a.padding[1], a.padding[0], a.padding[1]], dilations: a.dilation,
+      output_padding: a.outputPadding,
+    };
+    if (t.dtype === "float64") {
+      const cast = ins.map((n) => e.node("Cast", [n], { to: ONNX_DTYPE.float32 })[0]!);
+      return e.node("Cast", [e.node("ConvTranspose", cast, attrs)[0]!], { to: ONNX_DTYPE.float64 })[0]!;
+    }
+    return e.node("ConvTranspose", ins, attrs)[0]!;
+  },
+};
+
+/** Builds the ModelProto bytes for a graph spec. */
+export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array {
+  const e = new Emitter();
+  const input: onnx.IValueInfoProto[] = [];
+  spec.inputs.forEach((t, i) => {
+    const n = spec.inputNames?.[i] ?? `in_${i}`;
+    e.setName(t, n);
+    input.push(valueInfo(n, t.dtype, t.shape));
+  });
+  (spec.initializers ?? []).forEach((t, i) => {
+    const n = `param_${i}`;
+    e.setName(t, n);
+    if (!t._value) internal("initializer without a value");
+    e.initializers.push(tensorProto(n, t.shape, t.dtype, t._value));
+  });
+  for (const t of spec.nodes) {
+    const ins = t.inputs.map((x) => e.name(x));
+    const lower = lowerings[t.op!] as Lowering<OpType>;
+    e.setName(t, lower(e, t, ins, t.attrs));
+  }
+  const output: onnx.IValueInfoProto[] = [];
+  spec.outputs.forEach((t, i) => {
+    const want = spec.outputNames?.[i] ?? `out_${i}`;
+    e.node("Identity", [e.name(t)], {}, 1, [want]);
+    output.push(valueInfo(want, t.dtype, t.shape));
+  });
+  const model: onnx.IModelProto = {
+    irVersion: 8,
+    producerName: "nextframe",
+    opsetImport: [{ domain: "", version: OPSET }],
+    graph: { name: graphName, node: e.nodes, input, output, initializer: e.initializers },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}

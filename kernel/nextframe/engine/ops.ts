@@ -1,0 +1,474 @@
+/**
+ * Tensor operations: shape/dtype checking at the call, then one or more primitive nodes (graph.ts).
+ * Composite ops (gelu, mean, var, softmax cross-entropy, attention, ...) are written in terms of primitives,
+ * so they get gradients and ONNX lowering for free.
+ */
+import {
+  allocArray, arraysEqual, broadcastShapes, fmtShape, isFloat, isInt, normDim, sameDType, shapeSize, toTypedArray,
+  type DType, type Shape, type TypedArray,
+} from "./dtype.js";
+import { DTypeError, ShapeError } from "./errors.js";
+import type { BinaryOp, CompareOp, UnaryOp } from "./graph.js";
+import { leaf, node, Tensor, type NestedArray, type TensorLike } from "./tensor.js";
+import { globalGenerator, type Generator } from "./random.js";
+
+/** Builds a ShapeError with the op name prefixed. */
+export class ShapeErrorFor extends ShapeError {
+  constructor(op: string, msg: string) { super(`${op}: ${msg}`); }
+}
+
+// ================================================================ helpers
+
+/** A scalar constant node of the given dtype. */
+export function scalar(value: number, dtype: DType): Tensor {
+  return node("full", [], { value }, [], dtype);
+}
+
+/** A tensor of `shape` filled with `value`, as a graph constant (no data allocated in JS). */
+export function fill(shape: Shape, value: number, dtype: DType = "float32"): Tensor {
+  return node("full", [], { value }, shape, dtype);
+}
+
+function coerce(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
+  if (typeof a === "number" && typeof b === "number") return [scalar(a, "float32"), scalar(b, "float32")];
+  if (typeof a === "number") { const [y, x] = coerce(op, b, a); return [x, y]; }
+  if (typeof b === "number") {
+    let x = a as Tensor;
+    // Like torch: an int tensor combined with a fractional Python scalar becomes float32.
+    if ((isInt(x.dtype) || x.dtype === "bool") && !Number.isInteger(b)) x = cast(x, "float32");
+    else if (x.dtype === "bool") x = cast(x, "float32");
+    return [x, scalar(b, x.dtype)];
+  }
+  return [a, b];
+}
+
+function checkTensor(op: string, x: unknown, what = "input"): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new DTypeError(`${op}: ${what} must be a Tensor, got ${x === null ? "null" : typeof x}`);
+}
+
+function binary(op: BinaryOp, a: TensorLike, b: TensorLike, name: string = op): Tensor {
+  const [x, y] = coerce(name, a, b);
+  const dtype = sameDType(name, x.dtype, y.dtype);
+  if (dtype === "bool") throw new DTypeError(`${name}: not defined for bool tensors (cast to "float32" or "int32" first)`);
+  return node(op, [x, y], {}, broadcastShapes(name, x.shape, y.shape), dtype);
+}
+
+function unary(op: UnaryOp, x: Tensor, floatOnly = true): Tensor {
+  checkTensor(op, x);
+  if (floatOnly && !isFloat(x.dtype)) throw new DTypeError(`${op}: expected a float32 or float64 tensor, got ${x.dtype} (cast with .cast("float32"))`);
+  return node(op, [x], {}, x.shape, x.dtype);
+}
+
+function compare(op: CompareOp, a: TensorLike, b: TensorLike, name: string): Tensor {
+  const [x, y] = coerce(name, a, b);
+  sameDType(name, x.dtype, y.dtype);
+  return node(op, [x, y], {}, broadcastShapes(name, x.shape, y.shape), "bool");
+}
+
+function normDims(op: string, dims: number | readonly number[] | undefined, rank: number): number[] {
+  if (dims === undefined) return Array.from({ length: rank }, (_, i) => i);
+  const list = typeof dims === "number" ? [dims] : [...dims];
+  const out = [...new Set(list.map((d) => normDim(op, d, rank)))].sort((a, b) => a - b);
+  return rank === 0 ? [] : out;
+}
+
+// ================================================================ elementwise
+
+export const add = (a: TensorLike, b: TensorLike) => binary("add", a, b);
+export const sub = (a: TensorLike, b: TensorLike) => binary("sub", a, b);
+export const mul = (a: TensorLike, b: TensorLike) => binary("mul", a, b);
+export const div = (a: TensorLike, b: TensorLike) => binary("div", a, b);
+export const pow = (a: TensorLike, b: TensorLike) => binary("pow", a, b);
+export const maximum = (a: TensorLike, b: TensorLike) => binary("maximum", a, b);
+export const minimum = (a: TensorLike, b: TensorLike) => binary("minimum", a, b);
+export const neg = (x: Tensor) => unary("neg", x, false);
+export const exp = (x: Tensor) => unary("exp", x);
+export const log = (x: Tensor) => unary("log", x);
+export const sqrt = (x: Tensor) => unary("sqrt", x);
+export const rsqrt = (x: Tensor) => div(1, sqrt(x));
+export const abs = (x: Tensor) => unary("abs", x, false);
+export const sign = (x: Tensor) => unary("sign", x, false);
+export const tanh = (x: Tensor) => unary("tanh", x);
+export const sigmoid = (x: Tensor) => unary("sigmoid", x);
+export const relu = (x: Tensor) => unary("relu", x);
+export const sin = (x: Tensor) => unary("sin", x);
+export const cos = (x: Tensor) => unary("cos", x);
+export const erf = (x: Tensor) => unary("erf", x);
+export const square = (x: Tensor) => mul(x, x);
+/** SiLU / swish: x * sigmoid(x). */
+export const silu = (x: Tensor) => mul(x, sigmoid(x));
+/**
+ * GELU (Hendrycks & Gimpel 2016). "none": x * Φ(x) = 0.5 x (1 + erf(x / √2));
+ * "tanh": 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) as in GPT-2 / DiT's approx_gelu.
+ */
+export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
+  if (approximate === "tanh") {
+    const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+    return mul(mul(x, 0.5), add(tanh(inner), 1));
+  }
+  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+}
+export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+  let y = x;
+  if (min !== undefined) y = maximum(y, min);
+  if (max !== undefined) y = minimum(y, max);
+  return y;
+}
+export const eq = (a: TensorLike, b: TensorLike) => compare("equal", a, b, "eq");
+export const ne = (a: TensorLike, b: TensorLike) => logicalNot(compare("equal", a, b, "ne"));
+export const lt = (a: TensorLike, b: TensorLike) => compare("less", a, b, "lt");
+export const le = (a: TensorLike, b: TensorLike) => compare("lessEqual", a, b, "le");
+export const gt = (a: TensorLike, b: TensorLike) => compare("greater", a, b, "gt");
+export const ge = (a: TensorLike, b: TensorLike) => compare("greaterEqual", a, b, "ge");
+export function logicalNot(x: Tensor): Tensor {
+  if (x.dtype !== "bool") throw new DTypeError(`logicalNot: expected a bool tensor, got ${x.dtype}`);
+  return node("not", [x], {}, x.shape, "bool");
+}
+function logical(op: "and" | "or", a: Tensor, b: Tensor): Tensor {
+  if (a.dtype !== "bool" || b.dtype !== "bool") throw new DTypeError(`logical${op === "and" ? "And" : "Or"}: expected bool tensors, got ${a.dtype} and ${b.dtype}`);
+  return node(op, [a, b], {}, broadcastShapes(`logical${op}`, a.shape, b.shape), "bool");
+}
+export const logicalAnd = (a: Tensor, b: Tensor) => logical("and", a, b);
+export const logicalOr = (a: Tensor, b: Tensor) => logical("or", a, b);
+
+export function cast(x: Tensor, dtype: DType): Tensor {
+  checkTensor("cast", x);
+  if (x.dtype === dtype) return x;
+  return node("cast", [x], { to: dtype }, x.shape, dtype);
+}
+
+/** Elementwise select: cond ? a : b, with broadcasting over all three. */
+export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  checkTensor("where", cond, "cond");
+  if (cond.dtype !== "bool") throw new DTypeError(`where: cond must be a bool tensor, got ${cond.dtype}`);
+  const [x, y] = coerce("where", a, b);
+  const dtype = sameDType("where", x.dtype, y.dtype);
+  const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, x.shape), y.shape);
+  return node("where", [cond, x, y], {}, shape, dtype);
+}
+
+// ================================================================ linear algebra
+
+/** numpy matmul: 1-D operands are promoted (and the added dim removed), batch dims broadcast. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  checkTensor("matmul", a, "left operand");
+  checkTensor("matmul", b, "right operand");
+  sameDType("matmul", a.dtype, b.dtype);
+  if (a.rank === 0 || b.rank === 0) throw new ShapeError(`matmul: both operands need rank >= 1, got shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} (use mul for scalars)`);
+  const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]!]) : a;
+  const b2 = b.rank === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
+  const k1 = a2.shape[a2.rank - 1]!, k2 = b2.shape[b2.rank - 2]!;
+  if (k1 !== k2) {
+    throw new ShapeError(`matmul: shapes ${fmtShape(a.shape)} and ${fmtShape(b.shape)} do not align ` +
+      `(rule: (..., n, k) @ (..., k, m); inner dims are ${k1} vs ${k2})`);
+  }
+  const batch = broadcastShapes("matmul (batch dims)", a2.shape.slice(0, -2), b2.shape.slice(0, -2));
+  const out = node("matmul", [a2, b2], {}, [...batch, a2.shape[a2.rank - 2]!, b2.shape[b2.rank - 1]!], a.dtype);
+  if (a.rank === 1 && b.rank === 1) return reshape(out, []);
+  if (a.rank === 1) return squeeze(out, -2);
+  if (b.rank === 1) return squeeze(out, -1);
+  return out;
+}
+
+// ================================================================ layout
+
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor("reshape", x);
+  const s = [...shape];
+  const neg = s.filter((d) => d === -1).length;
+  if (neg > 1 || s.some((d) => !Number.isInteger(d) || d < -1)) throw new ShapeError(`reshape: invalid target shape ${fmtShape(shape)} (at most one -1, other dims >= 0)`);
+  if (neg === 1) {
+    const known = shapeSize(s.filter((d) => d !== -1));
+    if (known === 0 || x.size % known !== 0) throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}`);
+    s[s.indexOf(-1)] = x.size / known;
+  }
+  if (shapeSize(s) !== x.size) throw new ShapeError(`reshape: cannot reshape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)} (${shapeSize(s)} elements)`);
+  if (arraysEqual(s, x.shape)) return x;
+  return node("reshape", [x], {}, s, x.dtype);
+}
+export function flatten(x: Tensor, start = 0, end = -1): Tensor {
+  if (x.rank === 0) return reshape(x, [1]);
+  const s = normDim("flatten", start, x.rank), e = normDim("flatten", end, x.rank);
+  if (s > e) throw new ShapeError(`flatten: start dim ${start} comes after end dim ${end}`);
+  return reshape(x, [...x.shape.slice(0, s), shapeSize(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
+}
+export function squeeze(x: Tensor, dim?: number): Tensor {
+  if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  const d = normDim("squeeze", dim, x.rank);
+  if (x.shape[d] !== 1) return x;
+  return reshape(x, x.shape.filter((_, i) => i !== d));
+}
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const d = normDim("unsqueeze", dim, x.rank + 1);
+  const s = [...x.shape];
+  s.splice(d, 0, 1);
+  return reshape(x, s);
+}
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  checkTensor("permute", x);
+  if (dims.length !== x.rank) throw new ShapeError(`permute: got ${dims.length} dims ${fmtShape(dims)} for a tensor of rank ${x.rank}`);
+  const perm = dims.map((d) => normDim("permute", d, x.rank));
+  if (new Set(perm).size !== perm.length) throw new ShapeError(`permute: dims ${fmtShape(dims)} repeat a dim`);
+  if (perm.every((p, i) => p === i)) return x;
+  return node("transpose", [x], { perm }, perm.map((p) => x.shape[p]!), x.dtype);
+}
+export function transpose(x: Tensor, d0: number, d1: number): Tensor {
+  const a = normDim("transpose", d0, x.rank), b = normDim("transpose", d1, x.rank);
+  const perm = x.shape.map((_, i) => i);
+  perm[a] = b; perm[b] = a;
+  return permute(x, perm);
+}
+/** torch expand: size-1 dims (and new leading dims) broadcast to `shape`; -1 keeps a dim. */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor("expand", x);
+  if (shape.length < x.rank) throw new ShapeError(`expand: target ${fmtShape(shape)} has fewer dims than the tensor ${fmtShape(x.shape)}`);
+  const off = shape.length - x.rank;
+  const target = shape.map((d, i) => (d === -1 ? x.shape[i - off]! : d));
+  for (let i = 0; i < x.rank; i++) {
+    const s = x.shape[i]!, t = target[i + off]!;
+    if (s !== t && s !== 1) throw new ShapeError(`expand: cannot expand ${fmtShape(x.shape)} to ${fmtShape(shape)} (only size-1 dims can grow; dim ${i} is ${s} vs ${t})`);
+  }
+  if (arraysEqual(target, x.shape)) return x;
+  return node("expand", [x], {}, target, x.dtype);
+}
+/** Python-style slice along one dim: start/end clamp, negative values count from the end; step >= 1. */
+export function slice(x: Tensor, dim: number, start?: number, end?: number, step = 1): Tensor {
+  checkTensor("slice", x);
+  const axis = normDim("slice", dim, x.rank);
+  const n = x.shape[axis]!;
+  if (!Number.isInteger(step) || step < 1) throw new ShapeError(`slice: step must be a positive integer, got ${step}`);
+  const clampIdx = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+  const s = clampIdx(start ?? 0), e = Math.max(clampIdx(end ?? n), clampIdx(start ?? 0));
+  if (s === 0 && e === n && step === 1) return x;
+  const len = Math.ceil((e - s) / step);
+  const shape = [...x.shape];
+  shape[axis] = len;
+  return node("slice", [x], { axis, start: s, end: e, step }, shape, x.dtype);
+}
+export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  const axis = normDim("narrow", dim, x.rank);
+  const n = x.shape[axis]!;
+  const s = start < 0 ? start + n : start;
+  if (s < 0 || length < 0 || s + length > n) throw new ShapeError(`narrow: range [${start}, ${start}+${length}) is outside dim ${dim} of size ${n}`);
+  return slice(x, axis, s, s + length);
+}
+export function chunk(x: Tensor, n: number, dim = 0): Tensor[] {
+  const axis = normDim("chunk", dim, x.rank);
+  const size = Math.ceil(x.shape[axis]! / n);
+  const out: Tensor[] = [];
+  for (let s = 0; s < x.shape[axis]!; s += size) out.push(slice(x, axis, s, s + size));
+  return out;
+}
+/** Zero padding: pads = [[before, after] per dim], all dims. @internal */
+export function pad(x: Tensor, pads: readonly (readonly [number, number])[]): Tensor {
+  if (pads.every(([b, e]) => b === 0 && e === 0)) return x;
+  const flat = [...pads.map((p) => p[0]), ...pads.map((p) => p[1])];
+  return node("pad", [x], { pads: flat }, x.shape.map((d, i) => d + pads[i]![0] + pads[i]![1]), x.dtype);
+}
+export function concat(ts: readonly Tensor[], dim = 0): Tensor {
+  if (ts.length === 0) throw new ShapeError("concat: needs at least one tensor");
+  ts.forEach((t, i) => checkTensor("concat", t, `tensor ${i}`));
+  const first = ts[0]!;
+  const axis = normDim("concat", dim, first.rank);
+  for (const [i, t] of ts.entries()) {
+    sameDType("concat", first.dtype, t.dtype);
+    if (t.rank !== first.rank || t.shape.some((d, j) => j !== axis && d !== first.shape[j])) {
+      throw new ShapeError(`concat: tensor ${i} has shape ${fmtShape(t.shape)} but tensor 0 has ${fmtShape(first.shape)} (all dims except dim ${dim} must match)`);
+    }
+  }
+  if (ts.length === 1) return first;
+  const shape = [...first.shape];
+  shape[axis] = ts.reduce((s, t) => s + t.shape[axis]!, 0);
+  return node("concat", ts, { axis }, shape, first.dtype);
+}
+export const cat = concat;
+export function stack(ts: readonly Tensor[], dim = 0): Tensor {
+  if (ts.length === 0) throw new ShapeError("stack: needs at least one tensor");
+  const d = normDim("stack", dim, ts[0]!.rank + 1);
+  for (const [i, t] of ts.entries()) {
+    if (!arraysEqual(t.shape, ts[0]!.shape)) throw new ShapeError(`stack: tensor ${i} has shape ${fmtShape(t.shape)} but tensor 0 has ${fmtShape(ts[0]!.shape)} (all must be equal)`);
+  }
+  return concat(ts.map((t) => unsqueeze(t, d)), d);
+}
+
+// ================================================================ reductions
+
+export function sum(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
+  checkTensor("sum", x);
+  const axes = normDims("sum", dims, x.rank);
+  if (x.dtype === "bool") x = cast(x, "int64");
+  if (axes.length === 0) return x;
+  const shape = keepdim ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  return node("reduceSum", [x], { axes, keepdims: keepdim }, shape, x.dtype);
+}
+export function mean(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
+  const axes = normDims("mean", dims, x.rank);
+  if (!isFloat(x.dtype)) throw new DTypeError(`mean: expected a float tensor, got ${x.dtype} (cast with .cast("float32"))`);
+  const n = axes.reduce((s, a) => s * x.shape[a]!, 1);
+  return div(sum(x, axes, keepdim), n);
+}
+function reduceExtreme(op: "reduceMax" | "reduceMin", x: Tensor, dims: number | readonly number[] | undefined, keepdim: boolean): Tensor {
+  const name = op === "reduceMax" ? "max" : "min";
+  checkTensor(name, x);
+  const axes = normDims(name, dims, x.rank);
+  if (axes.length === 0) return x;
+  if (axes.some((a) => x.shape[a] === 0)) throw new ShapeError(`${name}: cannot reduce an empty dim of shape ${fmtShape(x.shape)}`);
+  const shape = keepdim ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
+  return node(op, [x], { axes, keepdims: keepdim }, shape, x.dtype);
+}
+export const max = (x: Tensor, dims?: number | readonly number[], keepdim = false) => reduceExtreme("reduceMax", x, dims, keepdim);
+export const min = (x: Tensor, dims?: number | readonly number[], keepdim = false) => reduceExtreme("reduceMin", x, dims, keepdim);
+export function variance(x: Tensor, dims?: number | readonly number[], keepdim = false, correction = 1): Tensor {
+  const axes = normDims("var", dims, x.rank);
+  const n = axes.reduce((s, a) => s * x.shape[a]!, 1);
+  const d = sub(x, mean(x, axes, true));
+  return div(sum(mul(d, d), axes, keepdim), Math.max(n - correction, 0));
+}
+function argExtreme(op: "argMax" | "argMin", x: Tensor, dim: number, keepdim: boolean): Tensor {
+  const axis = normDim(op.toLowerCase(), dim, x.rank);
+  const shape = keepdim ? x.shape.map((d, i) => (i === axis ? 1 : d)) : x.shape.filter((_, i) => i !== axis);
+  return node(op, [x], { axis, keepdims: keepdim }, shape, "int64");
+}
+export const argmax = (x: Tensor, dim: number, keepdim = false) => argExtreme("argMax", x, dim, keepdim);
+export const argmin = (x: Tensor, dim: number, keepdim = false) => argExtreme("argMin", x, dim, keepdim);
+export function softmax(x: Tensor, dim: number): Tensor {
+  if (!isFloat(x.dtype)) throw new DTypeError(`softmax: expected a float tensor, got ${x.dtype}`);
+  return node("softmax", [x], { axis: normDim("softmax", dim, x.rank) }, x.shape, x.dtype);
+}
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  if (!isFloat(x.dtype)) throw new DTypeError(`logSoftmax: expected a float tensor, got ${x.dtype}`);
+  return node("logSoftmax", [x], { axis: normDim("logSoftmax", dim, x.rank) }, x.shape, x.dtype);
+}
+export function cumsum(x: Tensor, dim: number, opts: { reverse?: boolean; exclusive?: boolean } = {}): Tensor {
+  if (x.dtype === "bool") throw new DTypeError("cumsum: not defined for bool tensors");
+  return node("cumsum", [x], { axis: normDim("cumsum", dim, x.rank), reverse: !!opts.reverse, exclusive: !!opts.exclusive }, x.shape, x.dtype);
+}
+export function topk(x: Tensor, k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
+  const axis = normDim("topk", dim, x.rank);
+  if (!Number.isInteger(k) || k < 1 || k > x.shape[axis]!) throw new ShapeError(`topk: k=${k} must be in 1..${x.shape[axis]} (size of dim ${dim} of ${fmtShape(x.shape)})`);
+  const shape = x.shape.map((d, i) => (i === axis ? k : d));
+  const attrs = { k, axis, largest };
+  return { values: node("topkValues", [x], attrs, shape, x.dtype), indices: node("topkIndices", [x], { ...attrs }, shape, "int64") };
+}
+
+// ================================================================ indexing
+
+function checkIndex(op: string, index: Tensor): void {
+  checkTensor(op, index, "index");
+  if (!isInt(index.dtype)) throw new DTypeError(`${op}: index must be an int32 or int64 tensor, got ${index.dtype}`);
+}
+/** torch.gather: out[i][j] = x[i][index[i][j]] (dim 1), index of the same rank as x. */
+export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkIndex("gather", index);
+  const axis = normDim("gather", dim, x.rank);
+  if (index.rank !== x.rank || index.shape.some((d, i) => i !== axis && d > x.shape[i]!)) {
+    throw new ShapeError(`gather: index shape ${fmtShape(index.shape)} does not fit input ${fmtShape(x.shape)} (same rank; dims other than ${dim} no larger)`);
+  }
+  return node("gatherElements", [x, index], { axis }, index.shape, x.dtype);
+}
+/** torch.index_select (any index shape is allowed: the index dims replace dim `dim`). */
+export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
+  checkIndex("indexSelect", index);
+  const axis = normDim("indexSelect", dim, x.rank);
+  return node("gather", [x, index], { axis }, [...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)], x.dtype);
+}
+export function detach(x: Tensor): Tensor {
+  if (x._value !== null && !x._placeholder) return leaf(x.shape, x.dtype, x._value);
+  return node("stopGradient", [x], {}, x.shape, x.dtype);
+}
+
+// ================================================================ factories
+
+function inferNested(data: NestedArray, op: string): { shape: number[]; flat: (number | boolean | bigint)[] } {
+  const shape: number[] = [];
+  let cur: NestedArray = data;
+  while (Array.isArray(cur)) { shape.push(cur.length); cur = cur[0] as NestedArray; }
+  const flat: (number | boolean | bigint)[] = [];
+  const walk = (v: NestedArray, depth: number) => {
+    if (depth === shape.length) {
+      if (Array.isArray(v)) throw new ShapeError(`${op}: ragged nested array (too deep at depth ${depth})`);
+      flat.push(v);
+      return;
+    }
+    if (!Array.isArray(v) || v.length !== shape[depth]) throw new ShapeError(`${op}: ragged nested array (expected length ${shape[depth]} at depth ${depth})`);
+    for (const c of v) walk(c, depth + 1);
+  };
+  walk(data, 0);
+  return { shape, flat };
+}
+
+export interface TensorOptions { dtype?: DType; shape?: readonly number[] }
+
+/** Creates a concrete tensor from nested arrays, a typed array, or a number. */
+export function tensor(data: NestedArray | TypedArray | readonly number[], opts: TensorOptions = {}): Tensor {
+  let dtype: DType, shape: number[], values: TypedArray;
+  if (ArrayBuffer.isView(data)) {
+    const inferred: DType = data instanceof Float64Array ? "float64" : data instanceof Int32Array ? "int32"
+      : data instanceof BigInt64Array ? "int64" : data instanceof Uint8Array ? "bool" : "float32";
+    dtype = opts.dtype ?? inferred;
+    shape = opts.shape ? [...opts.shape] : [data.length];
+    values = dtype === inferred ? (data as TypedArray).slice() : toTypedArray(dtype, Array.from(data as ArrayLike<number>));
+  } else {
+    const { shape: s, flat } = inferNested(data as NestedArray, "tensor");
+    const inferred: DType = typeof flat[0] === "boolean" ? "bool" : typeof flat[0] === "bigint" ? "int64" : "float32";
+    dtype = opts.dtype ?? inferred;
+    shape = opts.shape ? [...opts.shape] : s;
+    values = toTypedArray(dtype, flat as (number | bigint)[]);
+  }
+  if (shapeSize(shape) !== values.length) throw new ShapeError(`tensor: shape ${fmtShape(shape)} needs ${shapeSize(shape)} values, got ${values.length}`);
+  return leaf(shape, dtype, values);
+}
+export function full(shape: readonly number[], value: number, dtype: DType = "float32"): Tensor {
+  const v = allocArray(dtype, shapeSize(shape));
+  if (dtype === "int64") (v as BigInt64Array).fill(BigInt(Math.trunc(value))); else (v as Float32Array).fill(value);
+  return leaf(shape, dtype, v);
+}
+export const zeros = (shape: readonly number[], dtype: DType = "float32") => full(shape, 0, dtype);
+export const ones = (shape: readonly number[], dtype: DType = "float32") => full(shape, 1, dtype);
+export const zerosLike = (x: Tensor) => zeros(x.shape, x.dtype);
+export const onesLike = (x: Tensor) => ones(x.shape, x.dtype);
+/** arange(end) / arange(start, end, step); int64 when all arguments are integers (like torch), else float32. */
+export function arange(start: number, end?: number, step = 1, opts: { dtype?: DType } = {}): Tensor {
+  if (end === undefined) { end = start; start = 0; }
+  if (step === 0) throw new ShapeError("arange: step must be non-zero");
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const dtype = opts.dtype ?? ([start, end, step].every(Number.isInteger) ? "int64" : "float32");
+  const vals = Array.from({ length: n }, (_, i) => start + i * step);
+  return leaf([n], dtype, toTypedArray(dtype, vals));
+}
+export function eye(n: number, dtype: DType = "float32"): Tensor {
+  const t = zeros([n, n], dtype);
+  for (let i = 0; i < n; i++) {
+    if (dtype === "int64") (t._value as BigInt64Array)[i * n + i] = 1n; else (t._value as Float32Array)[i * n + i] = 1;
+  }
+  return t;
+}
+export interface RandomOptions { seed?: number; dtype?: DType; generator?: Generator }
+function gen(opts: RandomOptions): Generator {
+  return opts.generator ?? (opts.seed !== undefined ? globalGenerator().fork(opts.seed) : globalGenerator());
+}
+/** Standard normal samples, generated in JS by a seeded generator (deterministic across runs and devices). */
+export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  const dtype = opts.dtype ?? "float32";
+  const v = allocArray(dtype, shapeSize(shape)) as Float32Array;
+  gen(opts).fillNormal(v);
+  return leaf(shape, dtype, v);
+}
+/** Uniform [0, 1) samples. */
+export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  const dtype = opts.dtype ?? "float32";
+  const v = allocArray(dtype, shapeSize(shape)) as Float32Array;
+  gen(opts).fillUniform(v);
+  return leaf(shape, dtype, v);
+}
+/** Integers uniform in [low, high). */
+export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
+  const dtype = opts.dtype ?? "int64";
+  const g = gen(opts);
+  const vals = Array.from({ length: shapeSize(shape) }, () => low + Math.floor(g.uniform() * (high - low)));
+  return leaf(shape, dtype, toTypedArray(dtype, vals));
+}
+/** Uniform [0,1) noise generated inside the graph (fresh each run of a compiled graph; seeded per graph). */
+export function randomUniformInGraph(shape: readonly number[], seed: number, dtype: DType = "float32"): Tensor {
+  return node("randomUniform", [], { seed }, shape, dtype);
+}

@@ -1,0 +1,162 @@
+/**
+ * onnxruntime-node sessions: creation options (threads, no spinning), the cache keyed by graph structure,
+ * and device selection (cpu always; cuda / webgpu when the provider loads AND runs a probe graph).
+ */
+import * as ort from "onnxruntime-node";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { onnx } from "onnx-proto";
+import { NextframeError } from "./errors.js";
+
+export type Device = "cpu" | "cuda" | "webgpu";
+export type DeviceRequest = Device | "auto";
+
+interface EngineSettings { device: Device; threads: number }
+
+function defaultThreads(): number {
+  const env = Number(process.env.NEXTFRAME_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : 2;
+}
+
+const settings: EngineSettings = { device: "cpu", threads: defaultThreads() };
+
+export function currentDevice(): Device { return settings.device; }
+export function getDevice(): { device: Device; threads: number } { return { ...settings }; }
+
+function sessionOptions(device: Device, threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [device === "cpu" ? "cpu" : device],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+    // DESIGN §4: intra-op spinning gives a long latency tail on 2 cores.
+    extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
+  };
+}
+
+/** Creates a session for model bytes on the current device. */
+export function createSession(model: Uint8Array, device: Device = settings.device): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(model, sessionOptions(device, settings.threads));
+}
+
+const cache = new Map<string, Promise<ort.InferenceSession>>();
+let sessionsCreated = 0;
+
+/** The cached session for a graph-structure key; `build` makes the model bytes on a miss. */
+export function cachedSession(key: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
+  const full = `${settings.device}/${settings.threads}/${key}`;
+  let s = cache.get(full);
+  if (!s) {
+    sessionsCreated++;
+    s = createSession(build());
+    cache.set(full, s);
+    s.catch(() => cache.delete(full));
+  }
+  return s;
+}
+
+/** Counters for tests and benchmarks. */
+export function sessionStats(): { cached: number; created: number } {
+  return { cached: cache.size, created: sessionsCreated };
+}
+export function clearSessionCache(): void { cache.clear(); }
+
+// ================================================================ devices
+
+/** A tiny graph (MatMul then Softmax) used to check that a provider really runs. */
+function probeModel(): Uint8Array {
+  const vi = (name: string) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 2 }, { dimValue: 2 }] } } } });
+  return onnx.ModelProto.encode(onnx.ModelProto.create({
+    irVersion: 8, producerName: "nextframe-probe", opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "probe", input: [vi("x")], output: [vi("y")],
+      node: [
+        { opType: "MatMul", input: ["x", "x"], output: ["m"] },
+        { opType: "Softmax", input: ["m"], output: ["y"], attribute: [{ name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: -1 }] },
+      ],
+    },
+  })).finish();
+}
+
+async function probe(device: Device, threads: number): Promise<void> {
+  const sess = await ort.InferenceSession.create(probeModel(), sessionOptions(device, threads));
+  const x = new ort.Tensor("float32", Float32Array.from([1, 2, 3, 4]), [2, 2]);
+  const out = await sess.run({ x });
+  const y = Object.values(out)[0]!.data as Float32Array;
+  if (y.length !== 4 || !y.every(Number.isFinite)) throw new Error("probe graph returned wrong values");
+  await sess.release();
+}
+
+let reported = false;
+
+function shortMessage(e: unknown): string {
+  const m = String((e as Error)?.message ?? e).split("\n")[0]!;
+  const tail = m.split(/ : |\] /).pop()!.trim();
+  return tail.length > 160 ? tail.slice(0, 157) + "..." : tail;
+}
+
+/**
+ * Cheap checks before loading a provider, so a GPU-less machine gets a one-line reason instead of
+ * onnxruntime/Dawn error logs: CUDA needs onnxruntime's CUDA provider library next to the binding
+ * (ONNXRUNTIME_NODE_INSTALL=cuda12 installs it); WebGPU on Linux needs a Vulkan loader.
+ */
+function missingPrerequisite(d: Device): string | null {
+  if (process.platform !== "linux") return null;
+  let binDir: string;
+  try { binDir = dirname(require.resolve("onnxruntime-node/package.json")); } catch { return null; }
+  const ortBin = join(binDir, "bin", "napi-v6", process.platform, process.arch);
+  if (d === "cuda" && !existsSync(join(ortBin, "libonnxruntime_providers_cuda.so"))) {
+    return "cuda provider library is not installed (reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12)";
+  }
+  if (d === "webgpu") {
+    const dirs = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"];
+    if (!dirs.some((p) => existsSync(join(p, "libvulkan.so.1")))) return "webgpu needs a Vulkan driver (libvulkan.so.1 not found)";
+  }
+  return null;
+}
+
+/**
+ * Chooses the execution provider. "auto" tries webgpu and cuda (each must load and run a probe graph) and
+ * falls back to cpu quietly; the choice and the reason are returned and printed once per process.
+ */
+export async function setDevice(request: DeviceRequest = "auto", opts: { threads?: number } = {}): Promise<{ device: Device; reason: string }> {
+  if (opts.threads !== undefined) {
+    if (!Number.isInteger(opts.threads) || opts.threads < 1) throw new NextframeError(`setDevice: threads must be a positive integer, got ${opts.threads}`);
+    settings.threads = opts.threads;
+  }
+  const supported = new Set(ort.listSupportedBackends().map((b) => b.name));
+  const attempt = async (d: Device): Promise<string | null> => {
+    if (d !== "cpu" && !supported.has(d)) return `${d} provider is not in this onnxruntime-node build (has: ${[...supported].join(", ")})`;
+    const missing = missingPrerequisite(d);
+    if (missing) return missing;
+    try { await probe(d, settings.threads); return null; } catch (e) { return `${d} failed the probe graph: ${shortMessage(e)}`; }
+  };
+  if (request !== "auto") {
+    const why = await attempt(request);
+    if (why) throw new NextframeError(`setDevice: ${why}`);
+    settings.device = request;
+    return { device: request, reason: `requested ${request}` };
+  }
+  const reasons: string[] = [];
+  for (const d of ["cuda", "webgpu"] as const) {
+    const why = await attempt(d);
+    if (!why) {
+      settings.device = d;
+      return report({ device: d, reason: `${d} loaded and ran the probe graph` });
+    }
+    reasons.push(why);
+  }
+  settings.device = "cpu";
+  return report({ device: "cpu", reason: `using cpu (${settings.threads} threads): ${reasons.join("; ")}` });
+}
+
+function report(r: { device: Device; reason: string }): { device: Device; reason: string } {
+  if (!reported) {
+    reported = true;
+    console.log(`nextframe: device ${r.device} — ${r.reason}`);
+  }
+  return r;
+}
+
+export { ort };
