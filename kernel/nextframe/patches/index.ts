@@ -1,3 +1,4 @@
 export * from "./patchify";
 export * from "./posEmbed";
 export * from "./pack";
+export * from "./ops";
