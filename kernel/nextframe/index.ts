@@ -10,3 +10,4 @@ export * from "./diffusion/index";
 export * from "./patches/index";
 export * from "./probe/index";
 export * from "./engine/index.js";
+export * from "./worlds/videoWorld";
