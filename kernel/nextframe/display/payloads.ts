@@ -162,3 +162,27 @@ export type WorldViewerToPanel =
 export type WorldViewerToKernel =
   | { type: "action"; action: WorldAction }
   | { type: "reset" };
+
+/** extension → World Viewer webview (typed {command} messages) */
+export type PanelInbound =
+  | { command: "frame"; frame: ImageStack; truth?: ImageStack; step: number; title?: string; action?: WorldAction }
+  | { command: "show"; mime: NextframeMime; payload: unknown }
+  | { command: "error"; message: string };
+
+/** World Viewer webview → extension */
+export type PanelOutbound =
+  | { command: "ready" }
+  | { command: "action"; action: WorldAction }
+  | { command: "reset" };
+
+/** Kernel comm message → webview message (the extension forwards after validating). */
+export function toPanelMessage(m: WorldViewerToPanel): PanelInbound {
+  switch (m.type) {
+    case "frame": {
+      const { type: _t, ...rest } = m;
+      return { command: "frame", ...rest };
+    }
+    case "show": return { command: "show", mime: m.mime, payload: m.payload };
+    case "error": return { command: "error", message: m.message };
+  }
+}

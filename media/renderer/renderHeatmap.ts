@@ -1,0 +1,188 @@
+/**
+ * application/vnd.nextframe.heatmap+json → small multiples (layers × heads, painted at once on canvases) and
+ * one enlarged plotly heatmap of the selected layer/head, with hover (layer/head/query/key/value), a
+ * colour-scale bar, layer/head/query selectors, and the selected query row outlined.
+ *
+ * The small multiples are the "first paint": they need no plotly. Plotly loads lazily afterwards.
+ */
+import type { HeatmapPayload } from "../../kernel/nextframe/display/payloads";
+import { colormapLut, plotlyColorscale, type ColorscaleName } from "../../kernel/nextframe/display/colormap";
+import { decodePngData } from "../shared/decode";
+import { el, header, onThemeChange, select } from "../shared/dom";
+import { loadPlotly, plotlyText, plotlyTheme, type PlotlyLike } from "../shared/plotly";
+
+export interface HeatmapView {
+  root: HTMLElement;
+  /** resolves when the plotly view has drawn (or failed and fell back) */
+  plotted: Promise<void>;
+  select(layerIdx: number, headIdx: number): void;
+  setQuery(q: number): void;
+}
+
+const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(+v.toPrecision(4)));
+
+export function renderHeatmap(p: HeatmapPayload, container: HTMLElement, signal: AbortSignal): HeatmapView {
+  const L = p.layers?.length ?? 0, H = p.heads?.length ?? 0, Q = p.q, K = p.k;
+  if (!(L > 0 && H > 0 && Number.isInteger(Q) && Number.isInteger(K) && Q > 0 && K > 0)) throw new Error("heatmap: malformed payload dimensions");
+  const d = decodePngData(p.png);
+  if (d.width !== K || d.height !== L * H * Q || d.channels !== 1 || d.depth !== p.depth) {
+    throw new Error(`heatmap: PNG is ${d.width}×${d.height} (${d.channels} ch, ${d.depth} bit), expected ${K}×${L * H * Q} gray ${p.depth} bit`);
+  }
+  const levels = d.data;
+  const top = p.depth === 16 ? 65535 : 255;
+  const shift = p.depth === 16 ? 8 : 0;
+  const value = (m: number, i: number) => p.vmin + (levels[m * Q * K + i] / top) * (p.vmax - p.vmin);
+  const scale = (["viridis", "magma", "gray"].includes(p.colorscale ?? "") ? p.colorscale : "viridis") as ColorscaleName;
+  const lut = colormapLut(scale);
+  const xl = Array.isArray(p.xLabels) && p.xLabels.length === K ? p.xLabels.map(String) : undefined;
+  const yl = Array.isArray(p.yLabels) && p.yLabels.length === Q ? p.yLabels.map(String) : undefined;
+
+  let li = 0, hi = 0, query = Number.isInteger(p.queryIndex) && p.queryIndex! < Q ? p.queryIndex! : -1;
+  const root = el("div", { class: "nf-heatmap" });
+  const h = header(p.title, p.notes);
+  if (h) root.appendChild(h);
+
+  // ---- selectors -------------------------------------------------------------------------------
+  const layerSel = select("layer", p.layers.map((l, i) => ({ value: i, label: String(l) })), 0, (i) => view.select(i, hi));
+  const headSel = select("head", p.heads.map((x, i) => ({ value: i, label: String(x) })), 0, (i) => view.select(li, i));
+  const qInput = el("input", { class: "nf-num", attrs: { type: "number", min: "-1", max: String(Q - 1), step: "1",
+    value: String(query), "aria-label": "query row (−1: none)" } });
+  qInput.addEventListener("change", () => view.setQuery(Math.max(-1, Math.min(Q - 1, Math.round(Number(qInput.value) || 0)))));
+  const legend = el("canvas", { attrs: { width: "256", height: "1", "aria-hidden": "true" } });
+  const lctx = legend.getContext("2d")!, lImg = lctx.createImageData(256, 1);
+  for (let i = 0; i < 256; i++) lImg.data.set([lut[i * 3], lut[i * 3 + 1], lut[i * 3 + 2], 255], i * 4);
+  lctx.putImageData(lImg, 0, 0);
+  const controls = el("div", { class: "nf-controls" }, layerSel, headSel,
+    el("label", { class: "nf-field" }, el("span", { text: "query " }), qInput),
+    el("span", { class: "nf-legend" }, el("span", { text: fmt(p.vmin) }), legend, el("span", { text: fmt(p.vmax) })));
+  if (L === 1) layerSel.style.display = "none";
+  if (H === 1) headSel.style.display = "none";
+  root.appendChild(controls);
+
+  // ---- enlarged view (plotly) and status line ----------------------------------------------------
+  const plotEl = el("div", { class: "nf-plot" });
+  const status = el("div", { class: "nf-status", attrs: { "aria-live": "polite" } });
+  root.append(plotEl, status);
+
+  // ---- small multiples ---------------------------------------------------------------------------
+  const avail = container.clientWidth > 0 ? container.clientWidth : 640;
+  const thumbPx = Math.max(24, Math.min(96, Math.floor((avail - 40) / H) - 6));
+  const grid = el("div", { class: "nf-multiples", attrs: { role: "grid", "aria-label": "layers × heads" } });
+  grid.style.gridTemplateColumns = `auto repeat(${H}, ${thumbPx + 4}px)`;
+  grid.appendChild(el("span"));
+  p.heads.forEach((x) => grid.appendChild(el("span", { class: "nf-axis", text: `head ${x}` })));
+  const thumbs: HTMLCanvasElement[] = [];
+  const aspect = Q / K;
+  for (let l = 0; l < L; l++) {
+    grid.appendChild(el("span", { class: "nf-axis", text: `layer ${p.layers[l]}` }));
+    for (let hh = 0; hh < H; hh++) {
+      const m = l * H + hh;
+      const c = el("canvas", { class: "nf-canvas nf-thumb", attrs: { width: String(K), height: String(Q), tabindex: "0", role: "button",
+        "aria-pressed": m === 0 ? "true" : "false", "aria-label": `layer ${p.layers[l]} head ${p.heads[hh]}`,
+        "data-layer": String(p.layers[l]), "data-head": String(p.heads[hh]) } });
+      c.style.width = `${aspect <= 1 ? thumbPx : Math.round(thumbPx / aspect)}px`;
+      c.style.height = `${aspect <= 1 ? Math.round(thumbPx * aspect) : thumbPx}px`;
+      const img = new ImageData(K, Q), px = img.data;
+      for (let i = 0, o = m * Q * K; i < Q * K; i++) {
+        const lv = (levels[o + i] >> shift) * 3;
+        px[i * 4] = lut[lv]; px[i * 4 + 1] = lut[lv + 1]; px[i * 4 + 2] = lut[lv + 2]; px[i * 4 + 3] = 255;
+      }
+      c.getContext("2d")!.putImageData(img, 0, 0);
+      c.addEventListener("click", () => view.select(l, hh));
+      c.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") { view.select(l, hh); e.preventDefault(); }
+      });
+      thumbs.push(c);
+      grid.appendChild(c);
+    }
+  }
+  root.appendChild(grid);
+  container.appendChild(root);
+
+  // ---- plotly ------------------------------------------------------------------------------------
+  let plotly: PlotlyLike | undefined;
+  const mapZ = (m: number): number[][] => {
+    const z: number[][] = [];
+    for (let y = 0; y < Q; y++) {
+      const row = new Array<number>(K);
+      for (let x = 0; x < K; x++) row[x] = value(m, y * K + x);
+      z.push(row);
+    }
+    return z;
+  };
+  const hoverText = (xl || yl) && Q * K <= 65536
+    ? Array.from({ length: Q }, (_, y) => Array.from({ length: K }, (_, x) =>
+      plotlyText(`${yl ? yl[y] : y} → ${xl ? xl[x] : x}`)))
+    : undefined;
+  const ticks = (labels: string[] | undefined, n: number) =>
+    labels && n <= 64 ? { tickvals: labels.map((_, i) => i), ticktext: labels.map(plotlyText) } : {};
+  const shapes = () => query < 0 ? [] : [{ type: "rect", xref: "x", yref: "y", x0: -0.5, x1: K - 0.5, y0: query - 0.5, y1: query + 0.5,
+    line: { color: plotlyTheme(root).fg, width: 2 } }];
+  const layout = () => {
+    const t = plotlyTheme(root);
+    return {
+      margin: { l: 50, r: 10, t: 24, b: 40 }, height: Math.min(520, Math.max(220, 28 + Q * 4)),
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: t.fg, family: t.font, size: 11 },
+      title: { text: plotlyText(`layer ${p.layers[li]} · head ${p.heads[hi]}`), font: { size: 12 } },
+      xaxis: { title: { text: plotlyText(p.xTitle ?? "key") }, gridcolor: t.grid, ...ticks(xl, K) },
+      yaxis: { title: { text: plotlyText(p.yTitle ?? "query") }, autorange: "reversed", gridcolor: t.grid, ...ticks(yl, Q) },
+      shapes: shapes(),
+    };
+  };
+  const trace = () => ({
+    type: "heatmap", z: mapZ(li * H + hi), zmin: p.vmin, zmax: p.vmax, colorscale: plotlyColorscale(scale),
+    colorbar: { thickness: 10, outlinewidth: 0 }, ...(hoverText ? { text: hoverText } : {}),
+    hovertemplate: `layer ${p.layers[li]}<br>head ${p.heads[hi]}<br>query %{y}<br>key %{x}` +
+      (hoverText ? "<br>%{text}" : "") + "<br>value %{z:.4g}<extra></extra>",
+  });
+  const config = { displayModeBar: false, responsive: true, staticPlot: false };
+  const plotted = loadPlotly().then(async (P) => {
+    if (signal.aborted) return;
+    plotly = P;
+    await P.newPlot(plotEl, [trace()], layout(), config);
+    (plotEl as unknown as { on(ev: string, f: (e: { points: { y: number }[] }) => void): void })
+      .on("plotly_click", (e) => { if (e.points?.[0]) view.setQuery(Math.round(e.points[0].y)); });
+    root.dataset.plotted = "true";
+  }).catch((e: unknown) => {
+    plotEl.appendChild(el("div", { class: "nf-note", text: `interactive view unavailable (${e instanceof Error ? e.message : String(e)}); small multiples below` }));
+  });
+  onThemeChange(() => { if (plotly) void plotly.relayout(plotEl, layout()); }, signal);
+  signal.addEventListener("abort", () => { plotly?.purge(plotEl); root.remove(); });
+
+  const describe = () => {
+    root.dataset.layer = String(p.layers[li]);
+    root.dataset.head = String(p.heads[hi]);
+    root.dataset.query = String(query);
+    const m = li * H + hi;
+    if (query < 0) {
+      let best = 0;
+      for (let i = 1; i < Q * K; i++) if (levels[m * Q * K + i] > levels[m * Q * K + best]) best = i;
+      const y = Math.floor(best / K), x = best % K;
+      status.textContent = `layer ${p.layers[li]} head ${p.heads[hi]}: max ${fmt(value(m, best))} at query ${y}${yl ? ` (${yl[y]})` : ""}, key ${x}${xl ? ` (${xl[x]})` : ""}`;
+    } else {
+      let best = 0;
+      for (let x = 1; x < K; x++) if (levels[m * Q * K + query * K + x] > levels[m * Q * K + query * K + best]) best = x;
+      status.textContent = `query ${query}${yl ? ` (${yl[query]})` : ""} attends most to key ${best}${xl ? ` (${xl[best]})` : ""}: ${fmt(value(m, query * K + best))}`;
+    }
+  };
+
+  const view: HeatmapView = {
+    root, plotted,
+    select(l, hh) {
+      li = Math.max(0, Math.min(L - 1, l)); hi = Math.max(0, Math.min(H - 1, hh));
+      thumbs.forEach((t, i) => t.setAttribute("aria-pressed", i === li * H + hi ? "true" : "false"));
+      (layerSel.querySelector("select") as HTMLSelectElement).value = String(li);
+      (headSel.querySelector("select") as HTMLSelectElement).value = String(hi);
+      describe();
+      if (plotly) void plotly.react(plotEl, [trace()], layout(), config);
+    },
+    setQuery(q) {
+      query = q;
+      qInput.value = String(q);
+      describe();
+      if (plotly) void plotly.relayout(plotEl, { shapes: shapes() });
+    },
+  };
+  describe();
+  return view;
+}

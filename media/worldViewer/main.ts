@@ -1,0 +1,126 @@
+/**
+ * World Viewer webview. A stage for frames and heatmaps sent from the kernel, and play mode: arrows/WASD and
+ * Space send {command: "action"} to the extension, which forwards it to the kernel's comm target
+ * "worldViewer"; the world model's next frame comes back as {command: "frame"} (with the ground-truth
+ * simulator's frame beside it when the world provides one). The frame rate of arriving frames is shown.
+ */
+import {
+  MIME, WORLD_ACTIONS, type FramesPayload, type HeatmapPayload, type ImageStack, type PanelInbound, type PanelOutbound,
+  type WorldAction,
+} from "../../kernel/nextframe/display/payloads";
+import { decodeStack } from "../shared/decode";
+import { button, el, integerScale } from "../shared/dom";
+import { adoptStyles } from "../shared/styles";
+import { renderFrames } from "../renderer/renderFrames";
+import { renderHeatmap } from "../renderer/renderHeatmap";
+
+interface VsCodeApi {
+  postMessage(m: PanelOutbound): void;
+  getState(): unknown;
+  setState(s: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+adoptStyles(document);
+
+const KEYS: Record<string, WorldAction> = {
+  ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRight: "right",
+  w: "up", s: "down", a: "left", d: "right", W: "up", S: "down", A: "left", D: "right", " ": "space",
+};
+
+const app = document.getElementById("app") ?? document.body.appendChild(el("div"));
+const root = el("div", { class: "nf-root nf-world" });
+const title = el("div", { class: "nf-title", text: "World Viewer" });
+const stats = el("div", { class: "nf-status", attrs: { "aria-live": "off" }, text: "waiting for the kernel… run playWorld(world) in a cell" });
+const modelCanvas = el("canvas", { class: "nf-canvas", attrs: { width: "1", height: "1", role: "img", "aria-label": "model frame" } });
+const truthCanvas = el("canvas", { class: "nf-canvas", attrs: { width: "1", height: "1", role: "img", "aria-label": "ground truth frame" } });
+const truthCell = el("div", { class: "nf-cell" }, el("div", { class: "nf-caption", text: "ground truth" }), truthCanvas);
+truthCell.style.display = "none";
+const play = el("div", { class: "nf-stage nf-play", attrs: { tabindex: "0", role: "application",
+  "aria-label": "Play mode: arrow keys or WASD move, Space acts, R resets" } },
+  el("div", { class: "nf-grid" }, el("div", { class: "nf-cell" }, el("div", { class: "nf-caption", text: "model" }), modelCanvas), truthCell));
+const errorLine = el("div", { class: "nf-error", attrs: { role: "alert" } });
+errorLine.style.display = "none";
+const send = (m: PanelOutbound) => vscode.postMessage(m);
+const act = (a: WorldAction) => { lastSent = performance.now(); send({ command: "action", action: a }); };
+const controls = el("div", { class: "nf-controls" },
+  button("↑", "up (↑ / W)", () => act("up")), button("←", "left (← / A)", () => act("left")),
+  button("↓", "down (↓ / S)", () => act("down")), button("→", "right (→ / D)", () => act("right")),
+  button("space", "act (Space)", () => act("space")), button("reset", "reset the world (R)", () => send({ command: "reset" })));
+const showArea = el("div", { class: "nf-show" });
+root.append(title, play, controls, stats, errorLine, showArea);
+app.appendChild(root);
+
+// ---- frame rate: frames received over the last second ------------------------------------------------
+const arrivals: number[] = [];
+let lastSent = 0;
+let latency = 0;
+
+function paint(canvas: HTMLCanvasElement, s: ImageStack) {
+  const [img] = decodeStack(s, "worldViewer frame");
+  if (canvas.width !== img.width || canvas.height !== img.height) {
+    canvas.width = img.width; canvas.height = img.height;
+  }
+  canvas.getContext("2d")!.putImageData(img, 0, 0);
+  const avail = Math.max(128, Math.floor((app.clientWidth || 640) / (truthCell.style.display === "none" ? 1 : 2)) - 24);
+  const k = integerScale(img.width, Math.min(avail, 640), 16);
+  canvas.style.width = `${img.width * k}px`;
+  canvas.style.height = `${img.height * k}px`;
+}
+
+function onFrame(m: Extract<PanelInbound, { command: "frame" }>) {
+  errorLine.style.display = "none";
+  if (m.truth) { truthCell.style.display = ""; paint(truthCanvas, m.truth); } else truthCell.style.display = "none";
+  paint(modelCanvas, m.frame);
+  const now = performance.now();
+  arrivals.push(now);
+  while (arrivals.length && arrivals[0] < now - 1000) arrivals.shift();
+  if (lastSent) latency = now - lastSent;
+  if (m.title) title.textContent = m.title;
+  stats.textContent = `step ${m.step}${m.action ? ` · ${m.action}` : ""} · ${arrivals.length} fps · ${latency.toFixed(0)} ms per step`;
+  root.dataset.step = String(m.step);
+  root.dataset.fps = String(arrivals.length);
+}
+
+let showAbort: AbortController | undefined;
+function onShow(m: Extract<PanelInbound, { command: "show" }>) {
+  showAbort?.abort();
+  showAbort = new AbortController();
+  showArea.replaceChildren();
+  const host = el("div", { class: "nf-root" });
+  showArea.appendChild(host);
+  if (m.mime === MIME.frames) renderFrames(m.payload as FramesPayload, host, showAbort.signal);
+  else if (m.mime === MIME.heatmap) renderHeatmap(m.payload as HeatmapPayload, host, showAbort.signal);
+  else throw new Error(`the World Viewer stage shows frames and heatmaps, not ${m.mime}`);
+}
+
+/** Validate what arrives (only the extension posts here, but a webview trusts nothing). */
+function onMessage(data: unknown) {
+  if (typeof data !== "object" || data === null) return;
+  const m = data as PanelInbound;
+  try {
+    if (m.command === "frame" && typeof m.frame === "object" && Number.isInteger(m.step)) onFrame(m);
+    else if (m.command === "show" && typeof m.mime === "string") onShow(m);
+    else if (m.command === "error" && typeof m.message === "string") {
+      errorLine.textContent = m.message;
+      errorLine.style.display = "";
+    }
+  } catch (e) {
+    errorLine.textContent = e instanceof Error ? e.message : String(e);
+    errorLine.style.display = "";
+  }
+}
+
+window.addEventListener("message", (e: MessageEvent) => onMessage(e.data));
+const keyTarget = (e: KeyboardEvent) => !(e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement ||
+  e.target instanceof HTMLTextAreaElement || (e.target instanceof HTMLElement && e.target.closest(".nf-show")));
+window.addEventListener("keydown", (e) => {
+  if (!keyTarget(e) || e.altKey || e.ctrlKey || e.metaKey) return;
+  if (e.target instanceof HTMLButtonElement && (e.key === " " || e.key === "Enter")) return; // let buttons click
+  const a = KEYS[e.key];
+  if (a && (WORLD_ACTIONS as readonly string[]).includes(a)) { act(a); e.preventDefault(); }
+  else if (e.key === "r" || e.key === "R") { send({ command: "reset" }); e.preventDefault(); }
+});
+play.focus();
+send({ command: "ready" });
