@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { createSession, ort } from "./session.js";
 import { emitModel } from "./onnx.js";
-import { collect, enterTrace, evaluate, exitTrace, structureKey, toOrt } from "./evaluate.js";
+import { collect, enterTrace, evaluate, exitTrace, structureKey, toOrt, usesFloat64 } from "./evaluate.js";
 import { Tensor } from "./tensor.js";
 import { fmtShape, type TypedArray } from "./dtype.js";
 import { NextframeError, ShapeError } from "./errors.js";
@@ -80,7 +80,7 @@ export async function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Te
   const resultSlots = tensors.map((t) =>
     outIndex.has(t) ? { out: outIndex.get(t)! } : phIndex.has(t) ? { arg: phIndex.get(t)! } : { leaf: t });
   const key = structureKey(inputs, nodes, outputs, "compile");
-  const session = await createSession(emitModel({ inputs, nodes, outputs }));
+  const session = await createSession(emitModel({ inputs, nodes, outputs }), { float64: usesFloat64(inputs, nodes) });
   return { session, inputs, argIndex, outputs, resultSlots, rebuild, key };
 }
 

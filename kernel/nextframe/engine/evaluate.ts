@@ -60,6 +60,11 @@ export function structureKey(inputs: readonly Tensor[], nodes: readonly Tensor[]
   return parts.join(";");
 }
 
+/** True when any value in the graph is float64 (see session.ts: such graphs use basic optimisation). */
+export function usesFloat64(leaves: readonly Tensor[], nodes: readonly Tensor[]): boolean {
+  return leaves.some((t) => t.dtype === "float64") || nodes.some((t) => t.dtype === "float64");
+}
+
 /** Wraps a tensor's data for feeding. */
 export function toOrt(t: Tensor, value: TypedArray | null = t._value): ort.Tensor {
   if (value === null) internal(`leaf #${t.id} has no value`);
@@ -86,7 +91,7 @@ export async function evaluate(targets: readonly Tensor[]): Promise<void> {
     throw new NextframeError(`data: tensor depends on a placeholder of a compiled function (shape [${unbound.shape}]), which has no value outside compile`);
   }
   const key = structureKey(leaves, nodes, pending);
-  const session = await cachedSession(key, () => emitModel({ inputs: leaves, nodes, outputs: pending }));
+  const session = await cachedSession(key, () => emitModel({ inputs: leaves, nodes, outputs: pending }), usesFloat64(leaves, nodes));
   const feeds: Record<string, ort.Tensor> = {};
   leaves.forEach((l, i) => { feeds[`in_${i}`] = toOrt(l); });
   const out = await session.run(feeds);

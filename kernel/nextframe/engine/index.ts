@@ -38,3 +38,4 @@ export { capture, withCapture, isCapturing } from "./capture.js";
 export { setDevice, getDevice, sessionStats, type Device, type DeviceRequest } from "./session.js";
 export { type MimeBundle as TensorMimeBundle } from "./format.js";
 export * as F from "./functional.js";
+export { vjpRules, gradients, grad, valueAndGrad, unbroadcast, type VjpRule, type GradOptions } from "./autodiff.js";

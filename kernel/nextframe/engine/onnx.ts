@@ -124,7 +124,7 @@ function simple(opType: string): Lowering<any> {
   };
 }
 
-const lowerings: { [K in OpType]: Lowering<K> } = {
+export const onnxLowerings: { [K in OpType]: Lowering<K> } = {
   neg: simple("Neg"), exp: simple("Exp"), log: simple("Log"), sqrt: simple("Sqrt"), abs: simple("Abs"),
   tanh: simple("Tanh"), sigmoid: simple("Sigmoid"), relu: simple("Relu"), sin: simple("Sin"), cos: simple("Cos"),
   erf: simple("Erf"), sign: simple("Sign"),
@@ -201,7 +201,7 @@ export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array 
   });
   for (const t of spec.nodes) {
     const ins = t.inputs.map((x) => e.name(x));
-    const lower = lowerings[t.op!] as Lowering<OpType>;
+    const lower = onnxLowerings[t.op!] as Lowering<OpType>;
     e.setName(t, lower(e, t, ins, t.attrs));
   }
   const output: onnx.IValueInfoProto[] = [];

@@ -23,33 +23,34 @@ const settings: EngineSettings = { device: "cpu", threads: defaultThreads() };
 export function currentDevice(): Device { return settings.device; }
 export function getDevice(): { device: Device; threads: number } { return { ...settings }; }
 
-function sessionOptions(device: Device, threads: number): ort.InferenceSession.SessionOptions {
+function sessionOptions(device: Device, threads: number, float64 = false): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [device === "cpu" ? "cpu" : device],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: "sequential",
-    graphOptimizationLevel: "all",
+    // ORT's extended fusions (e.g. x·σ(x) → QuickGelu) have float32-only kernels: float64 graphs stay at "basic".
+    graphOptimizationLevel: float64 ? "basic" : "all",
     // DESIGN §4: intra-op spinning gives a long latency tail on 2 cores.
     extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
   };
 }
 
 /** Creates a session for model bytes on the current device. */
-export function createSession(model: Uint8Array, device: Device = settings.device): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(model, sessionOptions(device, settings.threads));
+export function createSession(model: Uint8Array, opts: { float64?: boolean; device?: Device } = {}): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(model, sessionOptions(opts.device ?? settings.device, settings.threads, opts.float64));
 }
 
 const cache = new Map<string, Promise<ort.InferenceSession>>();
 let sessionsCreated = 0;
 
 /** The cached session for a graph-structure key; `build` makes the model bytes on a miss. */
-export function cachedSession(key: string, build: () => Uint8Array): Promise<ort.InferenceSession> {
+export function cachedSession(key: string, build: () => Uint8Array, float64 = false): Promise<ort.InferenceSession> {
   const full = `${settings.device}/${settings.threads}/${key}`;
   let s = cache.get(full);
   if (!s) {
     sessionsCreated++;
-    s = createSession(build());
+    s = createSession(build(), { float64 });
     cache.set(full, s);
     s.catch(() => cache.delete(full));
   }

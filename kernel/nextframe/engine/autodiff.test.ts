@@ -1,0 +1,131 @@
+// Gradient checks: every differentiable primitive (and the composites built on them) against central finite
+// differences in float64, relative error < 1e-6. Ops whose ORT CPU kernels are float32-only (Erf, Conv,
+// ConvTranspose: emitted as float32 round trips, see onnx.ts) are checked in float32 with a looser bound.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { F, Tensor, compile, valueAndGrad, grad, randn, rand, tensor, gradients, vjpRules, where, concat, type DType } from "./index.js";
+import { node } from "./tensor.js";
+import { onnxLowerings } from "./onnx.js";
+import { Generator } from "./random.js";
+
+const gen = new Generator(1234);
+function rnd(shape: number[], dtype: DType = "float64", lo = -1, hi = 1): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = Array.from({ length: n }, () => lo + (hi - lo) * gen.uniform());
+  return tensor(v, { dtype, shape });
+}
+/** Values bounded away from 0 (for abs/relu/maximum kinks). */
+function rndAway(shape: number[], dtype: DType = "float64"): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = Array.from({ length: n }, () => (gen.uniform() < 0.5 ? -1 : 1) * (0.2 + gen.uniform()));
+  return tensor(v, { dtype, shape });
+}
+
+async function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: { tol?: number; h?: number } = {}): Promise<void> {
+  const dtype = inputs[0]!.dtype;
+  const tol = opts.tol ?? 1e-6;
+  const h = opts.h ?? (dtype === "float64" ? 1e-6 : 1e-2);
+  const diffIdx = inputs.map((x, i) => (x.dtype === "float64" || x.dtype === "float32" ? i : -1)).filter((i) => i >= 0);
+  const out = f(...inputs);
+  const r = rnd([...out.shape], out.dtype);
+  const L = (...xs: Tensor[]) => f(...xs).mul(r).sum();
+  const [, analytic] = await valueAndGrad(L, { argnums: diffIdx })(...inputs);
+  const Lc = compile(L);
+  for (const [k, i] of diffIdx.entries()) {
+    const base = (await inputs[i]!.data()) as Float64Array;
+    const a = Array.from(await analytic[k]!.data(), Number);
+    const num: number[] = [];
+    for (let j = 0; j < base.length; j++) {
+      const eval1 = async (delta: number) => {
+        const v = base.slice();
+        v[j] = v[j]! + delta;
+        const xs = inputs.map((x, m) => (m === i ? tensor(v, { dtype: x.dtype, shape: [...x.shape] }) : x));
+        return (await Lc(...xs)).item();
+      };
+      num.push(((await eval1(h)) - (await eval1(-h))) / (2 * h));
+    }
+    const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+    const err = norm(a.map((x, j) => x - num[j]!)) / Math.max(norm(num), norm(a), 1e-12);
+    assert.ok(err < tol, `input ${i}: relative error ${err.toExponential(2)} >= ${tol}\nanalytic ${a.slice(0, 6)}\nnumeric  ${num.slice(0, 6)}`);
+  }
+}
+
+const cases: [string, () => Promise<void>][] = [
+  ["neg", () => gradcheck((x) => x.neg(), [rnd([2, 3])])],
+  ["exp", () => gradcheck((x) => x.exp(), [rnd([2, 3])])],
+  ["log", () => gradcheck((x) => x.log(), [rnd([2, 3], "float64", 0.5, 2)])],
+  ["sqrt", () => gradcheck((x) => x.sqrt(), [rnd([2, 3], "float64", 0.5, 2)])],
+  ["rsqrt", () => gradcheck((x) => x.rsqrt(), [rnd([2, 3], "float64", 0.5, 2)])],
+  ["abs", () => gradcheck((x) => x.abs(), [rndAway([2, 3])])],
+  ["tanh", () => gradcheck((x) => x.tanh(), [rnd([2, 3])])],
+  ["sigmoid", () => gradcheck((x) => x.sigmoid(), [rnd([2, 3])])],
+  ["relu", () => gradcheck((x) => x.relu(), [rndAway([2, 3])])],
+  ["sin", () => gradcheck((x) => x.sin(), [rnd([2, 3])])],
+  ["cos", () => gradcheck((x) => x.cos(), [rnd([2, 3])])],
+  ["silu", () => gradcheck((x) => x.silu(), [rnd([2, 3])])],
+  ["gelu tanh", () => gradcheck((x) => x.gelu("tanh"), [rnd([2, 3])])],
+  ["square", () => gradcheck((x) => x.square(), [rnd([2, 3])])],
+  ["add broadcast", () => gradcheck((a, b) => a.add(b), [rnd([2, 3]), rnd([3])])],
+  ["sub broadcast", () => gradcheck((a, b) => a.sub(b), [rnd([2, 1, 3]), rnd([4, 1])])],
+  ["mul broadcast", () => gradcheck((a, b) => a.mul(b), [rnd([2, 3]), rnd([2, 1])])],
+  ["div broadcast", () => gradcheck((a, b) => a.div(b), [rnd([2, 3]), rnd([3], "float64", 0.5, 2)])],
+  ["pow", () => gradcheck((a, b) => a.pow(b), [rnd([2, 3], "float64", 0.5, 2), rnd([3])])],
+  ["pow scalar", () => gradcheck((a) => a.pow(3), [rnd([2, 3])])],
+  ["maximum", () => gradcheck((a, b) => a.maximum(b), [rnd([2, 3]), rnd([3])])],
+  ["minimum", () => gradcheck((a, b) => a.minimum(b), [rnd([2, 3]), rnd([2, 1])])],
+  ["where broadcast", () => gradcheck((a, b) => where(tensor([[true, false, true], [false, true, true]]), a, b), [rnd([2, 3]), rnd([3])])],
+  ["matmul", () => gradcheck((a, b) => a.matmul(b), [rnd([2, 3, 4]), rnd([4, 5])])],
+  ["matmul batch broadcast", () => gradcheck((a, b) => a.matmul(b), [rnd([3, 4]), rnd([2, 4, 5])])],
+  ["matmul vector", () => gradcheck((a, b) => a.matmul(b), [rnd([4]), rnd([2, 4, 3])])],
+  ["reshape/permute", () => gradcheck((x) => x.reshape([3, 2, 2]).permute([2, 0, 1]), [rnd([2, 6])])],
+  ["expand", () => gradcheck((x) => x.expand([2, 3, 4]), [rnd([3, 1])])],
+  ["slice", () => gradcheck((x) => x.slice(1, 1, 4), [rnd([2, 5])])],
+  ["slice step", () => gradcheck((x) => x.slice(1, 1, 6, 2).slice(0, 0, 3, 2), [rnd([3, 7])])],
+  ["concat", () => gradcheck((a, b) => concat([a, b, a], 1), [rnd([2, 3]), rnd([2, 2])])],
+  ["sum multi-axis", () => gradcheck((x) => x.sum([0, 2]), [rnd([2, 3, 4])])],
+  ["sum keepdim", () => gradcheck((x) => x.sum([-1, 1], true), [rnd([2, 3, 4])])],
+  ["mean multi-axis", () => gradcheck((x) => x.mean([0, 1]), [rnd([2, 3, 4])])],
+  ["max multi-axis", () => gradcheck((x) => x.max([0, 2]), [rnd([2, 3, 4])])],
+  ["min keepdim", () => gradcheck((x) => x.min(1, true), [rnd([2, 3, 4])])],
+  ["var", () => gradcheck((x) => x.var([1, 2]), [rnd([2, 3, 4])])],
+  ["cumsum", () => gradcheck((x) => x.cumsum(1), [rnd([2, 4])])],
+  ["topk", () => gradcheck((x) => x.topk(2, 1).values, [rnd([3, 5])])],
+  ["softmax", () => gradcheck((x) => x.softmax(1), [rnd([2, 4, 3])])],
+  ["logSoftmax", () => gradcheck((x) => x.logSoftmax(-1), [rnd([2, 5])])],
+  ["layerNorm affine", () => gradcheck((x, w, b) => F.layerNorm(x, [3, 4], w, b), [rnd([2, 3, 4]), rnd([3, 4]), rnd([3, 4])])],
+  ["layerNorm plain", () => gradcheck((x) => F.layerNorm(x, 5), [rnd([3, 5])])],
+  ["gather (torch.gather)", () => gradcheck((x) => x.gather(1, tensor([[0, 2, 2], [1, 1, 0]], { dtype: "int64" })), [rnd([2, 3])])],
+  ["indexSelect axis 1, 2-D index", () => gradcheck((x) => x.indexSelect(1, tensor([[0, 2], [2, 3]], { dtype: "int64" })), [rnd([2, 4, 3])])],
+  ["embedding", () => gradcheck((t) => F.embedding(tensor([[1, 0], [1, 3]], { dtype: "int32" }), t), [rnd([4, 3])])],
+  ["scatterAdd", () => gradcheck((d, u) => node("scatterAdd", [d, tensor([[1, 0], [2, 2]], { dtype: "int64" }), u], { axis: 1 }, d.shape, d.dtype), [rnd([2, 3]), rnd([2, 2])])],
+  ["indexAdd", () => gradcheck((d, u) => node("indexAdd", [d, tensor([[2], [0], [2]], { dtype: "int64" }), u], {}, d.shape, d.dtype), [rnd([3, 2]), rnd([3, 2])])],
+  ["cast float64→float32→float64", () => gradcheck((x) => x.cast("float32").cast("float64").mul(x), [rnd([2, 2])], { tol: 1e-4, h: 1e-2 })],
+  ["crossEntropy", () => gradcheck((x) => F.crossEntropy(x, tensor([2, 0, 1], { dtype: "int64" })), [rnd([3, 4])])],
+  ["mseLoss", () => gradcheck((a, b) => F.mseLoss(a, b), [rnd([2, 3]), rnd([2, 3])])],
+  ["attention causal", () => gradcheck((q, k, v) => F.scaledDotProductAttention(q, k, v, { causal: true }), [rnd([1, 2, 3, 4]), rnd([1, 2, 3, 4]), rnd([1, 2, 3, 4])])],
+  ["linear", () => gradcheck((x, w, b) => F.linear(x, w, b), [rnd([2, 3]), rnd([4, 3]), rnd([4])])],
+  // float32-only ORT kernels: looser bound (float32 finite differences)
+  ["erf (float32)", () => gradcheck((x) => x.erf(), [rnd([2, 3], "float32")], { tol: 2e-2 })],
+  ["gelu exact (float32)", () => gradcheck((x) => x.gelu(), [rnd([2, 3], "float32")], { tol: 2e-2 })],
+  ["conv2d stride/pad (float32)", () => gradcheck((x, w, b) => F.conv2d(x, w, b, { stride: 2, padding: 1 }), [rnd([2, 2, 5, 5], "float32"), rnd([3, 2, 3, 3], "float32"), rnd([3], "float32")], { tol: 2e-2 })],
+  ["convTranspose2d (float32)", () => gradcheck((x, w, b) => F.convTranspose2d(x, w, b, { stride: 2, padding: 1, outputPadding: 1 }), [rnd([1, 2, 3, 3], "float32"), rnd([2, 3, 3, 3], "float32"), rnd([3], "float32")], { tol: 2e-2 })],
+];
+for (const [name, run] of cases) test(`vjp ${name} matches finite differences`, run);
+
+test("vjpRules and the ONNX lowerings cover the same primitives", () => {
+  assert.deepEqual(Object.keys(vjpRules).sort(), Object.keys(onnxLowerings).sort());
+  assert.ok(Object.keys(vjpRules).length >= 55);
+});
+
+test("grad w.r.t. params; gradients usable inside compile", async () => {
+  const w = randn([3], { seed: 5, dtype: "float64" });
+  const x = rand([3], { seed: 6, dtype: "float64" });
+  const [g] = await grad(() => w.mul(x).sum(), { params: [w] })();
+  assert.deepEqual(Array.from(await g!.data(), Number), Array.from(await x.data(), Number));
+  const f = compile((x: Tensor) => gradients(x.square().sum(), [x])[0]!);
+  assert.deepEqual(await (await f(tensor([1, 2]))).toArray(), [2, 4]);
+});
+
+test("grad rejects non-scalar outputs with a clear message", async () => {
+  await assert.rejects(valueAndGrad((x: Tensor) => x.mul(2))(tensor([1, 2])), /grad: the function must return a scalar \(one element\), got shape \[2\]/);
+});
