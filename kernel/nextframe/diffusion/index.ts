@@ -39,3 +39,4 @@ export function createDiffusion(opts: CreateDiffusionOptions = {}): GaussianDiff
     betas, modelMeanType: opts.predict ?? "epsilon", modelVarType, lossType,
   });
 }
+export * from "./losses";
