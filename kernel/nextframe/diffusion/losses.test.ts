@@ -26,7 +26,7 @@ test("diffusionLosses: mse and the learned-Σ vb term match a float64 host compu
   const out = rng.randn(N * 2 * per).map((v, i) => (Math.floor(i / per) % 2 === 1 ? Math.tanh(v) : v));
   const bt = batchTensors(batch, x0, shape);
   const { loss, mse, vb } = diffusionLosses(d, tensor(out, { shape: [N, 2 * C, H, W] }), bt);
-  const [lossV, mseV, vbV] = [await loss.data(), await mse.data(), await vb!.data()];
+  const [lossV, mseV, vbV] = [await loss.data(), await mse.data(), await vb!.data()] as Float32Array[];
   // reference
   const model = async () => out;
   const mv = await d.pMeanVariance(model, batch.xT, shape, batch.t);
