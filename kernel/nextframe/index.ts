@@ -11,3 +11,4 @@ export * from "./patches/index";
 export * from "./probe/index";
 export * from "./engine/index.js";
 export * from "./worlds/videoWorld";
+export * from "./display/claims";
