@@ -12,3 +12,7 @@ export * from "./probe/index";
 export * from "./engine/index.js";
 export * from "./worlds/videoWorld";
 export * from "./display/claims";
+export * from "./metrics/image";
+export * from "./metrics/permanence";
+export * from "./metrics/linearProbe";
+export * from "./metrics/recaption";
