@@ -16,3 +16,6 @@ export * from "./metrics/image";
 export * from "./metrics/permanence";
 export * from "./metrics/linearProbe";
 export * from "./metrics/recaption";
+export * from "./models/stdit";
+export * from "./nn/index.js";
+export * from "./optim/index.js";
