@@ -1,0 +1,122 @@
+/**
+ * AdamW (Loshchilov & Hutter 2019, decoupled weight decay), written as graph ops so the update can be fused
+ * into a compiled train step. Math per parameter p with gradient g at step t (torch.optim.AdamW):
+ *   g ← g · min(1, maxGradNorm / (‖g_all‖₂ + 1e-6))      (optional global-norm clipping)
+ *   p ← p − lr · λ · p                                   (decoupled weight decay)
+ *   m ← β₁ m + (1 − β₁) g ;  v ← β₂ v + (1 − β₂) g²
+ *   p ← p − lr · (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)
+ */
+import { Tensor } from "../engine/tensor.js";
+import * as ops from "../engine/ops.js";
+import { compile, flattenTree } from "../engine/compile.js";
+import type { Parameter } from "../nn/module.js";
+import { allocArray, type TypedArray } from "../engine/dtype.js";
+import { NextframeError, ShapeError } from "../engine/errors.js";
+
+export interface AdamWOptions {
+  /** Learning rate, or a schedule step → lr (step counts from 0). */
+  lr: number | ((step: number) => number);
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  /** Clip the global gradient norm to this value. */
+  maxGradNorm?: number;
+}
+
+/** Scalars fed to the update graph each step (so changing lr never retraces). */
+export interface AdamWScalars { lr: Tensor; biasCorrection1: Tensor; sqrtBiasCorrection2: Tensor }
+
+export class AdamW {
+  readonly params: Parameter[];
+  readonly betas: [number, number];
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly maxGradNorm: number | undefined;
+  lr: number | ((step: number) => number);
+  /** Number of completed steps. */
+  stepCount = 0;
+  /** First and second moments, one array per parameter (fed as graph inputs). */
+  m: TypedArray[];
+  v: TypedArray[];
+  /** Global gradient norm before clipping at the last step (if computed). */
+  lastGradNorm = NaN;
+  private eagerStep?: (...args: Tensor[]) => Promise<Tensor[]>;
+
+  constructor(params: Iterable<Parameter>, opts: AdamWOptions) {
+    this.params = [...params].filter((p) => p.requiresGrad);
+    if (this.params.length === 0) throw new NextframeError("AdamW: no trainable parameters given");
+    for (const p of this.params) if (p.dtype !== "float32" && p.dtype !== "float64") throw new NextframeError(`AdamW: parameters must be float, got ${p.dtype}`);
+    this.lr = opts.lr;
+    this.betas = opts.betas ?? [0.9, 0.999];
+    this.eps = opts.eps ?? 1e-8;
+    this.weightDecay = opts.weightDecay ?? 0.01;
+    this.maxGradNorm = opts.maxGradNorm;
+    this.m = this.params.map((p) => allocArray(p.dtype, p.size));
+    this.v = this.params.map((p) => allocArray(p.dtype, p.size));
+  }
+
+  /** The learning rate used at step `step` (0-based). */
+  lrAt(step: number): number { return typeof this.lr === "function" ? this.lr(step) : this.lr; }
+
+  /** lr, 1 − β₁ᵗ and √(1 − β₂ᵗ) for the next step (fed as float64 scalars, cast to each parameter's dtype). */
+  scalarsForNextStep(): [lr: number, c1: number, c2: number] {
+    const t = this.stepCount + 1;
+    return [this.lrAt(this.stepCount), 1 - this.betas[0] ** t, Math.sqrt(1 - this.betas[1] ** t)];
+  }
+
+  /**
+   * The symbolic update: new parameters and moments from current ones and gradients (all lazy tensors).
+   * Used by makeTrainStep inside one compiled graph.
+   */
+  update(params: readonly Tensor[], grads: readonly Tensor[], m: readonly Tensor[], v: readonly Tensor[], s: AdamWScalars):
+    { params: Tensor[]; m: Tensor[]; v: Tensor[]; gradNorm: Tensor } {
+    const [b1, b2] = this.betas;
+    const sq = grads.map((g) => ops.sum(ops.cast(ops.mul(g, g), "float32")));
+    const gradNorm = ops.sqrt(sq.reduce((a, b) => ops.add(a, b)));
+    let gs = [...grads];
+    if (this.maxGradNorm !== undefined) {
+      const scale = ops.minimum(ops.div(this.maxGradNorm, ops.add(gradNorm, 1e-6)), 1);
+      gs = gs.map((g) => ops.mul(g, ops.cast(scale, g.dtype)));
+    }
+    const out = { params: [] as Tensor[], m: [] as Tensor[], v: [] as Tensor[], gradNorm };
+    params.forEach((p, i) => {
+      const g = gs[i]!;
+      const lr = ops.cast(s.lr, p.dtype);
+      const decayed = this.weightDecay ? ops.mul(p, ops.sub(1, ops.mul(lr, this.weightDecay))) : p;
+      const m1 = ops.add(ops.mul(m[i]!, b1), ops.mul(g, 1 - b1));
+      const v1 = ops.add(ops.mul(v[i]!, b2), ops.mul(ops.mul(g, g), 1 - b2));
+      const denom = ops.add(ops.div(ops.sqrt(v1), ops.cast(s.sqrtBiasCorrection2, p.dtype)), this.eps);
+      const stepSize = ops.div(lr, ops.cast(s.biasCorrection1, p.dtype));
+      out.params.push(ops.sub(decayed, ops.mul(stepSize, ops.div(m1, denom))));
+      out.m.push(m1);
+      out.v.push(v1);
+    });
+    return out;
+  }
+
+  /** An eager step from gradients you computed yourself (e.g. with grad()); one compiled graph, one run. */
+  async step(grads: readonly Tensor[]): Promise<void> {
+    if (grads.length !== this.params.length) throw new ShapeError(`AdamW.step: got ${grads.length} gradients for ${this.params.length} parameters`);
+    grads.forEach((g, i) => {
+      const p = this.params[i]!;
+      if (g.shape.length !== p.shape.length || g.shape.some((d, j) => d !== p.shape[j])) throw new ShapeError(`AdamW.step: gradient ${i} has shape [${g.shape}] but its parameter has [${p.shape}]`);
+    });
+    const n = this.params.length;
+    this.eagerStep ??= compile((...a: Tensor[]) => {
+      const [lr, c1, c2] = a.slice(4 * n);
+      const r = this.update(a.slice(0, n), a.slice(n, 2 * n), a.slice(2 * n, 3 * n), a.slice(3 * n, 4 * n), { lr: lr!, biasCorrection1: c1!, sqrtBiasCorrection2: c2! });
+      return [...r.params, ...r.m, ...r.v, r.gradNorm];
+    }) as unknown as (...args: Tensor[]) => Promise<Tensor[]>;
+    const wrap = (arrs: TypedArray[]) => arrs.map((a, i) => { const t = new Tensor(this.params[i]!.shape, this.params[i]!.dtype); t._value = a; return t; });
+    const [lr, c1, c2] = this.scalarsForNextStep();
+    const res = await this.eagerStep(...this.params, ...grads, ...wrap(this.m), ...wrap(this.v), ...[lr, c1, c2].map((x) => ops.tensor([x], { shape: [], dtype: "float64" })));
+    const { tensors } = flattenTree(res);
+    for (let i = 0; i < n; i++) {
+      this.params[i]!._value = tensors[i]!._value;
+      this.m[i] = tensors[n + i]!._value!;
+      this.v[i] = tensors[2 * n + i]!._value!;
+    }
+    this.lastGradNorm = Number(tensors[3 * n]!._value![0]);
+    this.stepCount++;
+  }
+}

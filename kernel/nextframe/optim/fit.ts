@@ -1,0 +1,39 @@
+/**
+ * fit: a small training loop that reports live progress (steps/s, loss curve) to a callback, which a notebook
+ * can render as a chart updating in place.
+ */
+import { NonFiniteLossError } from "../engine/errors.js";
+
+export interface FitProgress {
+  step: number; steps: number; loss: number; losses: number[];
+  stepsPerSec: number; elapsedS: number; etaS: number; done: boolean;
+}
+export interface FitOptions {
+  steps: number;
+  /** Runs step i (0-based) and returns its loss. */
+  step: (i: number) => Promise<number>;
+  onProgress?: (p: FitProgress) => void | Promise<void>;
+  /** Minimum milliseconds between progress callbacks (the last step always reports). Default 250. */
+  progressEveryMs?: number;
+}
+
+export async function fit(o: FitOptions): Promise<{ losses: number[]; seconds: number; stepsPerSec: number }> {
+  const losses: number[] = [];
+  const t0 = performance.now();
+  let lastReport = -Infinity;
+  for (let i = 0; i < o.steps; i++) {
+    const loss = await o.step(i);
+    if (!Number.isFinite(loss)) throw new NonFiniteLossError(`fit: loss is ${loss} at step ${i}`, i, loss);
+    losses.push(loss);
+    const now = performance.now();
+    const done = i === o.steps - 1;
+    if (o.onProgress && (done || now - lastReport >= (o.progressEveryMs ?? 250))) {
+      lastReport = now;
+      const elapsedS = (now - t0) / 1000;
+      const stepsPerSec = (i + 1) / elapsedS;
+      await o.onProgress({ step: i + 1, steps: o.steps, loss, losses, stepsPerSec, elapsedS, etaS: (o.steps - i - 1) / stepsPerSec, done });
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { losses, seconds, stepsPerSec: o.steps / seconds };
+}
