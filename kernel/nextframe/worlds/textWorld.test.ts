@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  checkContinuation, generateTextEpisode, generateTextWorldDataset, ngramBaselines, probeClasses, probeLabels,
+  checkContinuation, datasetProbeLabels, episodePrefix, generateTextEpisode, generateTextWorldDataset, ngramBaselines,
+  probeClasses, probeLabels, textWorldBaselines,
   replayTextWorld, textWorldConfig, validContinuationRate,
 } from "./textWorld";
 import { bpeTokenizer, charTokenizer, wordTokenizer } from "./tokenizer";
@@ -125,4 +126,29 @@ test("tokenizers: char/word round trip and errors; BPE loads offline", async () 
   assert.deepEqual(Array.from(bpe.encode("hello world")), [31373, 995]); // GPT-2 ids from tiktoken
   assert.equal(bpe.decode(ids), "agent picks up key .");
   assert.deepEqual(bpe.pieces("hello world"), ["hello", " world"]);
+});
+
+test("dataset-level labels align with the tokenizers; prefixes cut at sentence ends", () => {
+  const ds = generateTextWorldDataset({ seed: 8, numTrain: 5, numVal: 0 });
+  const text = ds.train.join("\n");
+  for (const level of ["char", "word"] as const) {
+    const tok = level === "char" ? charTokenizer(text) : wordTokenizer(text);
+    const ids = tok.encode(text);
+    const labels = datasetProbeLabels(ds.train, "agentCell", level);
+    assert.equal(labels.length, ids.length);
+    const nl = tok.encode("\n")[0];
+    ids.forEach((id, i) => { if (id === nl) assert.equal(labels[i], -1); });
+    assert.ok(labels.filter((l) => l >= 0).length > ids.length * 0.8);
+  }
+  const ep = ds.train[0];
+  const header = episodePrefix(ep, 0);
+  assert.ok(header.endsWith(" .") && !/moves|picks|drops/.test(header) && ep.startsWith(header));
+  assert.equal(replayTextWorld(header).sentences.length, 0);
+  const p2 = episodePrefix(ep, 2);
+  assert.ok(p2.endsWith(" ."));
+  assert.equal(replayTextWorld(p2).sentences.length, 2);
+  assert.equal(checkContinuation(p2, ep.slice(p2.length)).rate, 1);
+  assert.throws(() => episodePrefix(ep, 1000), /has 24 actions, asked for 1000/);
+  const base = textWorldBaselines(generateTextWorldDataset({ seed: 8, numTrain: 50, numVal: 10 }), wordTokenizer(text));
+  assert.ok(base.bigram < base.unigram);
 });

@@ -398,3 +398,42 @@ export function ngramBaselines(train: ArrayLike<number>, val: ArrayLike<number>,
   const n = val.length - 1;
   return { unigram: nllU / n, bigram: nllB / n, uniform: Math.log(V) };
 }
+
+/**
+ * Probe labels for many episodes joined with "\n" — aligned with `tokenizer.encode(episodes.join("\n"))`
+ * for the char- or word-level tokenizer. Newline positions get −1 (no state).
+ */
+export function datasetProbeLabels(episodes: readonly string[], target: TextProbeTarget, level: "char" | "word", config: Partial<TextWorldConfig> = {}): Int32Array {
+  const parts: Int32Array[] = [];
+  let total = 0;
+  episodes.forEach((ep, i) => {
+    if (ep.includes("\n")) throw new Error(`datasetProbeLabels: episode ${i} contains a newline; pass one episode per entry`);
+    if (i > 0) { parts.push(Int32Array.of(-1)); total++; }
+    const l = probeLabels(ep, target, level, config);
+    parts.push(l);
+    total += l.length;
+  });
+  const out = new Int32Array(total);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/** The header plus the first `numActions` action sentences of an episode: a prompt for continuation tests. */
+export function episodePrefix(episode: string, numActions: number, config: Partial<TextWorldConfig> = {}): string {
+  if (!Number.isInteger(numActions) || numActions < 0) throw new Error(`episodePrefix: numActions must be a non-negative integer, got ${numActions}`);
+  const r = replayTextWorld(episode, config);
+  if (numActions === 0) {
+    // End of the header: the last "." before the first action sentence.
+    const firstAction = r.sentences[0];
+    if (!firstAction) return episode.trimEnd();
+    return episode.slice(0, firstAction.start).trimEnd();
+  }
+  if (numActions > r.sentences.length) throw new Error(`episodePrefix: episode has ${r.sentences.length} actions, asked for ${numActions}`);
+  return episode.slice(0, r.sentences[numActions - 1].end);
+}
+
+/** Unigram/bigram/uniform baselines of a dataset under a tokenizer (train fits, val scores). */
+export function textWorldBaselines(dataset: TextWorldDataset, tokenizer: { encode(s: string): Int32Array; vocabSize: number }, alpha = 0.01): NgramBaselines {
+  return ngramBaselines(tokenizer.encode(dataset.train.join("\n")), tokenizer.encode(dataset.val.join("\n")), tokenizer.vocabSize, alpha);
+}

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  Action, generateSurpriseSet, generateVideoClip, generateVideoDataset, OCCLUDER_ID, PALETTE, randomVideoWorldConfig,
+  Action, clipLabels, generateSurpriseSet, generateVideoClip, generateVideoDataset, OCCLUDER_ID, PALETTE, randomVideoWorldConfig,
   VideoWorld, videoWorldConfig, type BallSpec,
 } from "./videoWorld";
 
@@ -211,4 +211,15 @@ test("rule-breaking clips match their lawful twin until the violation, then brea
     }
   }
   assert.deepEqual(new Set(violating.map((v) => v.violation!.kind)), new Set(["teleport", "vanish", "passThroughWall"]));
+});
+
+test("clipLabels gives per-frame probe targets", () => {
+  const clip = generateVideoClip({ seed: 3, frames: 12, size: 16, numBalls: [2, 2] });
+  const z = clipLabels(clip, "depth", 0);
+  assert.equal(z.length, 12);
+  assert.equal(z[5], clip.states[5].objects[0].z);
+  const nearer = clipLabels(clip, "nearer", 0, 1);
+  assert.ok(nearer.every((v, t) => v === (clip.states[t].objects[0].z < clip.states[t].objects[1].z ? 1 : 0)));
+  assert.throws(() => clipLabels(clip, "nearer", 0, 0), /different from 0/);
+  assert.throws(() => clipLabels(clip, "depth", 99), /object id must be in/);
 });

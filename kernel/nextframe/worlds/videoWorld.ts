@@ -997,3 +997,38 @@ export function generateSurpriseSet(opts: { seed: number; count: number; frames?
   }
   return { lawful, violating };
 }
+
+// ───────────────────────────── per-frame labels for probes ─────────────────────────────
+
+/**
+ * Per-frame ground truth of one object as numbers, for probes (chapter 8: is depth in the latents?).
+ *   "depth"   z of the object             "x", "height"  its x / y
+ *   "screenX", "screenY"                    "visible"  1 if any pixel is visible, else 0
+ *   "nearer"  1 if object `id` is nearer the camera than object `other`, else 0 (ordering probe)
+ *   "bites"   bites taken out of the burger so far
+ */
+export function clipLabels(
+  clip: Pick<VideoClip, "states">,
+  target: "depth" | "x" | "height" | "screenX" | "screenY" | "visible" | "nearer" | "bites",
+  id = 0,
+  other = 1,
+): Float64Array {
+  const n = clip.states[0]?.objects.length ?? 0;
+  if (!Number.isInteger(id) || id < 0 || id >= n) fail(`clipLabels: object id must be in [0, ${n}), got ${id}`);
+  if (target === "nearer" && (!Number.isInteger(other) || other < 0 || other >= n || other === id)) {
+    fail(`clipLabels: "nearer" needs another object id in [0, ${n}) different from ${id}, got ${other}`);
+  }
+  return Float64Array.from(clip.states, (s) => {
+    const o = s.objects[id];
+    switch (target) {
+      case "depth": return o.z;
+      case "x": return o.x;
+      case "height": return o.y;
+      case "screenX": return o.screenX;
+      case "screenY": return o.screenY;
+      case "visible": return o.visible ? 1 : 0;
+      case "nearer": return o.z < s.objects[other].z ? 1 : 0;
+      case "bites": return s.bites;
+    }
+  });
+}
