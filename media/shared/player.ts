@@ -69,8 +69,8 @@ export class FramePlayer {
     loopBox.addEventListener("change", () => { this.loop = loopBox.checked; });
     const controls = el("div", { class: "nf-controls" },
       this._playBtn,
-      button("⏮", "Previous frame (←)", () => { this.pause(); this.seek(this.t - 1); }),
-      button("⏭", "Next frame (→)", () => { this.pause(); this.seek(this.t + 1); }),
+      button("◀|", "Previous frame (←)", () => { this.pause(); this.seek(this.t - 1); }),
+      button("|▶", "Next frame (→)", () => { this.pause(); this.seek(this.t + 1); }),
       this._scrub, this._counter,
       select("speed", SPEEDS.map((s) => ({ value: s, label: `${s}×` })), 1, (s) => { this.speed = s; }),
       el("label", { class: "nf-field" }, loopBox, el("span", { text: "loop" })),
@@ -128,6 +128,7 @@ export class FramePlayer {
     this.playing = true;
     this._playBtn.textContent = "⏸";
     this._playBtn.title = "Pause (Space)";
+    this._playBtn.setAttribute("aria-label", "Pause (Space)");
     this._playBtn.setAttribute("aria-pressed", "true");
     this.root.dataset.playing = "true";
     this._last = performance.now();
@@ -141,6 +142,7 @@ export class FramePlayer {
     cancelAnimationFrame(this._raf);
     this._playBtn.textContent = "▶";
     this._playBtn.title = "Play (Space)";
+    this._playBtn.setAttribute("aria-label", "Play (Space)");
     this._playBtn.setAttribute("aria-pressed", "false");
     this.root.dataset.playing = "false";
   }

@@ -3,6 +3,8 @@
  * apply without code. Adopted once per document as a constructable stylesheet (no inline <style>, which a
  * nonce CSP would block).
  */
+import { PLOTLY_CSS } from "./plotlyCss";
+
 const CSS = `
 .nf-root { color: var(--vscode-editor-foreground, #333); font-family: var(--vscode-font-family, sans-serif);
   font-size: var(--vscode-font-size, 13px); max-width: 100%; }
@@ -52,7 +54,7 @@ let sheet: CSSStyleSheet | undefined;
 export function adoptStyles(doc: Document = document): void {
   if (!sheet) {
     sheet = new CSSStyleSheet();
-    sheet.replaceSync(CSS);
+    sheet.replaceSync(CSS + PLOTLY_CSS);
   }
   if (!doc.adoptedStyleSheets.includes(sheet)) doc.adoptedStyleSheets = [...doc.adoptedStyleSheets, sheet];
 }

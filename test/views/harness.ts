@@ -1,0 +1,140 @@
+/**
+ * Headless-Chromium harness for the views tests and benchmark: a page that mimics VS Code's notebook
+ * renderer host (ActivationFunction + OutputItem {mime, json(), text(), data()}) under a strict nonce CSP,
+ * serving dist/media from a fake origin. Fixtures are bundles from the real kernel-side helpers.
+ */
+import { existsSync, readFileSync, statSync, readdirSync } from "node:fs";
+import { join, extname } from "node:path";
+import { spawnSync } from "node:child_process";
+import type { Browser, Page } from "playwright-core";
+import { decode } from "fast-png";
+import type { MimeBundle } from "../../kernel/nextframe/display/display";
+import { worldViewerHtml } from "../../extension/panels/worldViewerHtml";
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const ROOT = new URL("../..", import.meta.url).pathname;
+export const ORIGIN = "http://nf.test";
+export const NONCE = "nf7Test9Nonce3xyz";
+
+export function chromiumMissing(): string | false {
+  return existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install -y chromium; .ci/run installs it)`;
+}
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const n of readdirSync(dir)) {
+    const p = join(dir, n);
+    const s = statSync(p);
+    t = Math.max(t, s.isDirectory() ? newest(p) : s.mtimeMs);
+  }
+  return t;
+}
+
+/** Build dist/media if it is missing or older than its sources (media/ and the shared payload files). */
+export function ensureMediaBuilt(): void {
+  const out = join(ROOT, "dist/media/renderer.js");
+  const srcT = Math.max(newest(join(ROOT, "media")), newest(join(ROOT, "kernel/nextframe/display")));
+  if (existsSync(out) && statSync(out).mtimeMs >= srcT && existsSync(join(ROOT, "dist/media/worldViewer.js"))) return;
+  const r = spawnSync("npm", ["run", "-s", "build:media"], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`npm run build:media failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export async function launch(): Promise<Browser> {
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+  });
+}
+
+const TYPES: Record<string, string> = { ".js": "text/javascript", ".css": "text/css", ".html": "text/html" };
+
+/** The renderer test page's CSP: only our nonce'd module (and what it imports); no inline handlers. */
+export const RENDERER_CSP = `default-src 'none'; script-src 'nonce-${NONCE}' 'strict-dynamic'; style-src 'nonce-${NONCE}'; img-src data: blob:`;
+
+const RENDERER_PAGE = `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>
+<div id="out"></div>
+<script type="module" nonce="${NONCE}">
+import { activate } from "/dist/media/renderer.js";
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective));
+const api = await activate({ setState() {}, getState() { return undefined; }, workspace: { isTrusted: true },
+  postMessage() {}, getRenderer: async () => undefined });
+const controllers = new Map();
+window.nfRender = async (id, mime, json, width) => {
+  const text = JSON.stringify(json);
+  const bytes = new TextEncoder().encode(text);
+  let el = document.getElementById("cell-" + id);
+  if (!el) { el = document.createElement("div"); el.id = "cell-" + id; el.className = "cell"; document.getElementById("out").appendChild(el); }
+  el.style.width = (width ?? 800) + "px";
+  const ac = new AbortController();
+  controllers.set(id, ac);
+  const t0 = performance.now();
+  await api.renderOutputItem({ id, mime, metadata: {}, text: () => text, json: () => JSON.parse(text), data: () => bytes,
+    blob: () => new Blob([bytes]) }, el, ac.signal);
+  return performance.now() - t0;
+};
+window.nfDispose = (id) => { api.disposeOutputItem(id); document.getElementById("cell-" + id)?.remove(); };
+window.nfReady = true;
+</script></body></html>`;
+
+async function serve(page: Page, html: string, csp: string): Promise<void> {
+  await page.route(`${ORIGIN}/**`, async (route) => {
+    const url = new URL(route.request().url());
+    if (url.pathname === "/" || url.pathname === "/index.html") {
+      const headers: Record<string, string> = { "content-type": "text/html" };
+      if (csp) headers["content-security-policy"] = csp;
+      return route.fulfill({ status: 200, headers, body: html });
+    }
+    const file = join(ROOT, decodeURIComponent(url.pathname));
+    if (!file.startsWith(join(ROOT, "dist/media")) || !existsSync(file)) return route.fulfill({ status: 404, body: "not found" });
+    return route.fulfill({ status: 200, headers: { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }, body: readFileSync(file) });
+  });
+}
+
+export async function rendererPage(browser: Browser, viewport = { width: 1000, height: 900 }): Promise<Page> {
+  const page = await browser.newPage({ viewport, deviceScaleFactor: 1 });
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  (page as Page & { nfErrors: string[] }).nfErrors = errors;
+  await serve(page, RENDERER_PAGE, RENDERER_CSP);
+  await page.goto(`${ORIGIN}/`);
+  await page.waitForFunction(() => (window as unknown as { nfReady?: boolean }).nfReady === true);
+  return page;
+}
+
+/** Render the nextframe MIME part of `bundle` into cell `id`; returns the render call's duration (ms). */
+export async function renderBundle(page: Page, id: string, bundle: MimeBundle, width = 800): Promise<number> {
+  const mime = Object.keys(bundle).find((k) => k.startsWith("application/vnd.nextframe."));
+  if (!mime) throw new Error(`bundle has no nextframe MIME type: ${Object.keys(bundle)}`);
+  return page.evaluate(([i, m, j, w]) => (window as unknown as { nfRender: (...a: unknown[]) => Promise<number> }).nfRender(i, m, j, w),
+    [id, mime, bundle[mime], width] as const);
+}
+
+/** World Viewer page: the very HTML the panel serves, with a fake acquireVsCodeApi posting to `onMessage`. */
+export async function worldViewerPage(browser: Browser, onMessage: (m: unknown) => void): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 900, height: 700 }, deviceScaleFactor: 1 });
+  await page.exposeFunction("__nfToExtension", (m: unknown) => onMessage(m));
+  await page.addInitScript(() => {
+    (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
+      postMessage: (m: unknown) => (window as unknown as { __nfToExtension: (m: unknown) => void }).__nfToExtension(m),
+      getState: () => undefined, setState: () => undefined,
+    });
+  });
+  const html = worldViewerHtml({ scriptUri: `${ORIGIN}/dist/media/worldViewer.js`, cspSource: ORIGIN, nonce: NONCE });
+  await serve(page, html, ""); // like a VS Code webview: the page's own <meta> CSP is the policy
+  await page.goto(`${ORIGIN}/`);
+  return page;
+}
+
+export interface Rgba { w: number; h: number; data: Uint8Array | Uint8ClampedArray | Uint16Array; channels: number }
+
+export function decodeScreenshot(png: Buffer): Rgba {
+  const d = decode(png);
+  return { w: d.width, h: d.height, data: d.data, channels: d.channels };
+}
+
+export function pixel(img: Rgba, x: number, y: number): number[] {
+  const i = (y * img.w + x) * img.channels;
+  return Array.from(img.data.subarray(i, i + 3));
+}
