@@ -54,13 +54,21 @@ test("occluded objects keep their state: they move on while hidden and reappear 
       assert.deepEqual([s1.x, s1.y, s1.z, s1.vx], [s0.x, s0.y, s0.z, s0.vx]);
     }
     const hiddenT = clip.states.filter((st) => st.objects[0].behindOccluder && st.objects[0].visiblePixels === 0).map((st) => st.t);
-    if (hiddenT.length < 2) continue;
-    runs++;
-    const first = clip.states[hiddenT[0]].objects[0], last = clip.states[hiddenT[hiddenT.length - 1]].objects[0];
-    assert.ok(first.exists && last.exists);
-    assert.ok(Math.abs(last.x - first.x) > 0.05, `ball should keep moving behind the occluder (seed ${s})`);
-    // Hidden means no pixel of the ball in the frame, yet its drawn footprint is non-zero (it was painted, then covered).
-    assert.ok(first.drawnPixels > 0);
+    // Split into contiguous hidden runs; within each, the ball keeps moving.
+    const spans: number[][] = [];
+    for (const t of hiddenT) {
+      if (spans.length && spans[spans.length - 1].at(-1) === t - 1) spans[spans.length - 1].push(t);
+      else spans.push([t]);
+    }
+    for (const span of spans) {
+      if (span.length < 3) continue;
+      runs++;
+      const first = clip.states[span[0]].objects[0], last = clip.states[span[span.length - 1]].objects[0];
+      assert.ok(first.exists && last.exists);
+      assert.ok(Math.hypot(last.x - first.x, last.z - first.z) > 0.05, `ball should keep moving behind the occluder (seed ${s}, frames ${span[0]}..${span.at(-1)})`);
+      // Hidden means no pixel of the ball in the frame, yet it is still painted (then covered).
+      assert.ok(first.drawnPixels > 0);
+    }
   }
   assert.ok(runs >= 5, `expected most clips to hide ball 0, got ${runs}`);
 });
@@ -202,11 +210,15 @@ test("rule-breaking clips match their lawful twin until the violation, then brea
         break;
       case "vanish":
         assert.ok(V.states.slice(f).every((s) => !s.objects[0].exists && s.objects[0].visiblePixels === 0));
-        assert.ok(L.states.slice(f).some((s) => s.objects[0].visiblePixels > 0), "the lawful ball reappears");
+        assert.ok(L.states.slice(f).every((s) => s.objects[0].exists), "the lawful ball still exists");
+        assert.ok(L.states.slice(f).some((s) => s.objects[0].visiblePixels > 0) || L.states[L.numFrames - 1].objects[0].behindOccluder, "the lawful ball reappears unless still behind the tree");
         break;
       case "passThroughWall":
-        assert.ok(V.states.some((s) => s.objects[0].x < 0 || s.objects[0].x > W), "ghost ball leaves the room");
-        assert.ok(L.states.every((s) => s.objects[0].x >= 0 && s.objects[0].x <= W));
+        {
+          const o = V.states[f].objects[0];
+          assert.ok(o.x < o.radius || o.x > W - o.radius, "ghost ball goes into the wall");
+          assert.ok(L.states.every((s) => s.objects[0].x >= o.radius - 1e-9 && s.objects[0].x <= W - o.radius + 1e-9));
+        }
         break;
     }
   }

@@ -117,7 +117,9 @@ export const DEFAULT_VIDEO_WORLD: VideoWorldConfig = {
     { x: 1.2, y: 0.7, z: 3.5, vx: 0.12, vy: 0, vz: 0.05, radius: 0.55, color: "red" },
     { x: 4.5, y: 1.8, z: 4.8, vx: -0.07, vy: 0, vz: -0.04, radius: 0.55, color: "blue" },
   ],
-  occluder: { x0: 2.3, x1: 3.7, z: 0.8, height: 4 }, // as tall as the room: whatever is behind it is fully hidden
+  // As tall as the room, so whatever is behind it is fully hidden; 1.1 wide hides a ball (diameter 1.1) at
+  // every depth, because its shadow widens with distance: 1.1 · (z + 6) / 6.8 ≥ 1.32.
+  occluder: { x0: 2.45, x1: 3.55, z: 0.8, height: 4 },
   agent: { x: 4.6, z: 2.4, radius: 0.45, speed: 0.12, jumpSpeed: 0.28 },
   burger: { x: 1.5, z: 5.0, radius: 0.5, maxBites: 4 },
   biteReach: 0.35,
@@ -387,36 +389,39 @@ export class VideoWorld {
       if (b.z < c.zMin + b.r) { b.z = c.zMin + b.r; b.vz = Math.abs(b.vz) * (b.kind === "agent" ? 0 : e); }
       if (b.z > D - b.r) { b.z = D - b.r; b.vz = -Math.abs(b.vz) * (b.kind === "agent" ? 0 : e); }
     }
-    // Ball–ball and ball–agent collisions (spheres; the agent is immovable for balls, as if much heavier).
+    // Collisions between spheres. Who yields: balls yield to the agent (as if it were much heavier) and
+    // to the burger; the agent yields to the burger; the burger never moves. Agent–burger contact is
+    // resolved in the floor plane only, so the agent cannot climb onto the burger.
     const n = this.bodies.length;
+    const yields = (a: Body, b: Body): number => (a.kind === "ball" ? 1 : a.kind === "agent" && b.kind === "burger" ? 1 : 0);
     for (let i = 0; i < n; i++) {
       const p = this.bodies[i];
-      if (!p.exists || p.kind === "burger") continue;
+      if (!p.exists) continue;
       for (let j = i + 1; j < n; j++) {
         const q = this.bodies[j];
-        if (!q.exists || q.kind === "burger") continue;
-        if (p.kind === "agent" && q.kind === "agent") continue;
-        const dx = q.x - p.x, dy = q.y - p.y, dz = q.z - p.z;
+        if (!q.exists) continue;
+        const pm = yields(p, q), qm = yields(q, p);
+        const tot = pm + qm;
+        if (tot === 0) continue;
+        const flat = (p.kind === "agent" && q.kind === "burger") || (p.kind === "burger" && q.kind === "agent");
+        const dx = q.x - p.x, dy = flat ? 0 : q.y - p.y, dz = q.z - p.z;
         const dist = Math.hypot(dx, dy, dz);
         const minD = p.r + q.r;
         if (dist >= minD || dist === 0) continue;
         const nx = dx / dist, ny = dy / dist, nz = dz / dist;
         const rel = (q.vx - p.vx) * nx + (q.vy - p.vy) * ny + (q.vz - p.vz) * nz;
         const overlap = minD - dist;
-        const pm = p.kind === "agent" ? 0 : 1; // how much each side moves (agent: 0)
-        const qm = q.kind === "agent" ? 0 : 1;
-        const tot = pm + qm;
-        if (tot === 0) continue;
-        // Separate along the normal, then exchange the normal velocity component (elastic, restitution e).
+        // Separate along the normal, then exchange the normal velocity component (restitution e).
         p.x -= (nx * overlap * pm) / tot; p.y -= (ny * overlap * pm) / tot; p.z -= (nz * overlap * pm) / tot;
         q.x += (nx * overlap * qm) / tot; q.y += (ny * overlap * qm) / tot; q.z += (nz * overlap * qm) / tot;
-        if (rel < 0) {
+        if (rel < 0 && !flat) {
           const jImp = (-(1 + e) * rel) / tot;
           p.vx -= jImp * nx * pm; p.vy -= jImp * ny * pm; p.vz -= jImp * nz * pm;
           q.vx += jImp * nx * qm; q.vy += jImp * ny * qm; q.vz += jImp * nz * qm;
         }
         // Separation may push against a wall: clamp again.
-        for (const b of [p, q]) this.clampToRoom(b);
+        if (pm) this.clampToRoom(p);
+        if (qm) this.clampToRoom(q);
       }
     }
     this.t++;
@@ -710,6 +715,13 @@ export function randomVideoWorldConfig(seed: number, opts: RandomWorldOptions = 
   const nBalls = lo + rng.int(hi - lo + 1);
   const colors = rng.shuffle([...BALL_COLORS]).slice(0, nBalls);
   const camX = base.camera.x;
+  // The tree stands somewhere across the middle of the room.
+  const occluder = base.occluder ? (() => {
+    const o = base.occluder!;
+    const shift = rng.uniform(-1, 1);
+    const lo = Math.max(0, o.x0 + shift), w = o.x1 - o.x0;
+    return { ...o, x0: Math.min(lo, W - w), x1: Math.min(lo, W - w) + w };
+  })() : null;
   const balls: BallSpec[] = [];
   const clampX = (x: number) => Math.min(W - r, Math.max(r, x));
   for (let i = 0; i < nBalls; i++) {
@@ -721,10 +733,10 @@ export function randomVideoWorldConfig(seed: number, opts: RandomWorldOptions = 
     if (i === 0) {
       const speed = rng.uniform(0.08, 0.14);
       const dir = rng.chance(0.5) ? 1 : -1;
-      if ((opts.setup ?? "crossOccluder") === "crossOccluder" && base.occluder) {
+      if ((opts.setup ?? "crossOccluder") === "crossOccluder" && occluder) {
         // Aim at the occluder's "shadow" at this depth (where the camera ray through its centre meets z),
         // arriving after 6–12 frames.
-        const oc = base.occluder;
+        const oc = occluder;
         const xc = camX + ((oc.x0 + oc.x1) / 2 - camX) * ((z + base.camera.distance) / (oc.z + base.camera.distance));
         x = clampX(xc - dir * speed * rng.uniform(6, 12));
       } else {
@@ -756,6 +768,7 @@ export function randomVideoWorldConfig(seed: number, opts: RandomWorldOptions = 
   return videoWorldConfig({
     ...base,
     balls,
+    occluder,
     agent,
     burger,
     camera: { ...base.camera, panAmplitude: pan ? 0.8 : 0 },
@@ -857,7 +870,10 @@ function listPhrase(items: string[]): string {
 export function richCaption(a: ClipAttributes): string {
   const parts = [`${listPhrase(a.balls.map((c) => `${/^[aeiou]/.test(c) ? "an" : "a"} ${c} ball`))} bounce${a.balls.length === 1 ? "s" : ""} in a room.`];
   if (a.hidden.length) parts.push(`the ${listPhrase(a.hidden.map((c) => `${c}`))} ball${a.hidden.length > 1 ? "s pass" : " passes"} behind the tree.`);
-  const walk = a.agentMotion === "still" ? "the agent stays put" : `the agent walks ${a.agentMotion}`;
+  const walk = {
+    still: "the agent stays put", left: "the agent walks left", right: "the agent walks right",
+    away: "the agent walks away from the camera", toward: "the agent walks toward the camera",
+  }[a.agentMotion];
   parts.push(a.ateBurger ? `${walk} and bites the burger.` : `${walk}.`);
   if (a.cameraPan) parts.push("the camera pans.");
   return parts.join(" ");
@@ -887,10 +903,9 @@ export function generateVideoClip(opts: ClipOptions): VideoClip {
   const states: FrameState[] = [];
   let applied: VideoClip["violation"] = null;
   const hidden = new Set<number>();
-  if (violation === "passThroughWall") {
-    world.ghostThroughWalls(0);
-    applied = { kind: violation, frame: 0, object: 0 };
-  }
+  // The ghost ignores the side walls from the start; the violation "happens" at the first frame its
+  // centre is beyond where a wall would have stopped it (identical to the lawful twin before that).
+  if (violation === "passThroughWall") world.ghostThroughWalls(0);
   for (let t = 0; t < T; t++) {
     if (t > 0) world.step(actions[t - 1]);
     // Rule breaks that depend on the lawful trajectory are applied before rendering frame t.
@@ -912,6 +927,10 @@ export function generateVideoClip(opts: ClipOptions): VideoClip {
       }
     }
     const st = world.state(render);
+    if (violation === "passThroughWall" && !applied) {
+      const o = st.objects[0];
+      if (o.x < o.radius || o.x > config.room.width - o.radius) applied = { kind: violation, frame: t, object: 0 };
+    }
     st.objects.forEach((o) => { if (o.kind === "ball" && o.exists && o.behindOccluder && o.visiblePixels === 0) hidden.add(o.id); });
     states.push(st);
     actions[t] = policy.act(world);
