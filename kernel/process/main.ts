@@ -1,0 +1,80 @@
+/**
+ * The kernel process entry: wires converter → executor → protocol.
+ *
+ *   node dist/kernel/main.js --ipc                          child of the VS Code extension (protocol.ts)
+ *   node dist/kernel/main.js --jupyter <connection_file>    Jupyter kernel (jupyter.ts)
+ *   node dist/kernel/main.js --install-kernelspec [--prefix P]   installs the "nextframe" kernelspec
+ *
+ * Cells run in process.cwd() (the notebook's folder). `import ... from "nextframe"` resolves to the built
+ * library beside this file (dist/nextframe), or to NEXTFRAME_LIB_DIR.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { createExecutor } from "./executor";
+import { serveIpc } from "./ipc";
+import type { FromKernel } from "./protocol";
+import { provideNextframe, type LibraryLocation } from "./tsHooks";
+
+function libraryLocation(): LibraryLocation {
+  const candidates = process.env.NEXTFRAME_LIB_DIR
+    ? [process.env.NEXTFRAME_LIB_DIR]
+    : [path.resolve(__dirname, "..", "nextframe"), path.resolve(__dirname, "..", "..", "dist", "nextframe")];
+  const dir = candidates.find((d) => fs.existsSync(path.join(d, "index.js"))) ?? candidates[0];
+  return { main: path.join(dir, "index.js"), types: path.join(dir, "types", "index.d.ts") };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const t0 = performance.now();
+  const mode = argv[0];
+  if (mode === "--install-kernelspec") {
+    const { installKernelspec } = await import("./kernelspec");
+    installKernelspec(argv.slice(1));
+    return;
+  }
+  if (mode !== "--ipc" && mode !== "--jupyter") {
+    console.error("usage: main.js --ipc | --jupyter <connection_file> | --install-kernelspec [--prefix DIR]");
+    process.exit(2);
+  }
+  // Stack frames of the library (dist/nextframe/index.js) point at its TypeScript sources.
+  process.setSourceMapsEnabled(true);
+  const logs: string[] = [];
+  let send: ((m: FromKernel) => void) | null = null;
+  const log = (text: string) => {
+    if (mode === "--ipc" && send) send({ type: "log", text });
+    else if (mode === "--ipc") logs.push(text);
+    // Jupyter: the server's log. fs.writeSync because process.stderr.write is routed into cells.
+    else fs.writeSync(2, `[nextframe kernel] ${text}\n`);
+  };
+  if (mode === "--ipc") {
+    send = (m) => {
+      try {
+        process.send!(m);
+      } catch {
+        // the channel is gone; "disconnect" ends the process
+      }
+    };
+    for (const l of logs.splice(0)) send({ type: "log", text: l });
+  }
+  provideNextframe(libraryLocation(), process.cwd(), log);
+
+  if (mode === "--ipc") {
+    const s = send!;
+    const executor = createExecutor({
+      rootDir: process.cwd(),
+      emit: (execId, output) => s({ type: "output", execId, output }),
+      comm: (target, data) => s({ type: "comm", target, data }),
+      log,
+    });
+    serveIpc(executor, s, log);
+    s({ type: "ready", pid: process.pid, startMs: performance.now() - t0, node: process.version });
+    return;
+  }
+  const { serveJupyter } = await import("./jupyter");
+  await serveJupyter(argv[1], log);
+}
+
+main(process.argv.slice(2)).catch((e) => {
+  // Use the real stderr: process.stderr.write may be redirected into a cell by now.
+  fs.writeSync(2, `nextframe kernel failed to start: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
