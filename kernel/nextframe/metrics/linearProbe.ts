@@ -21,6 +21,11 @@ export interface LinearProbeOptions {
   testFraction?: number;
   /** Seed of the train/test shuffle. */
   seed?: number;
+  /**
+   * Ridge only: solve in feature space (d×d system, cost n·d²) or sample space (n×n, cost n²·d; the same
+   * solution, cheaper when features outnumber samples, e.g. raw pixels). Default "auto" picks the smaller.
+   */
+  solver?: "auto" | "primal" | "dual";
   /** Softmax only. */
   epochs?: number;
   lr?: number;
@@ -142,21 +147,52 @@ export function linearProbe(features: ArrayLike<number>, labels: ArrayLike<numbe
     // Centred targets: the bias is the target mean (features are already centred), so it is not penalised.
     const ym = new Float64Array(K);
     for (let r = 0; r < nTrain; r++) for (let c = 0; c < K; c++) ym[c] += Ytr[r * K + c] / nTrain;
-    const A = new Float64Array(dim * dim), B = new Float64Array(dim * K);
-    for (let r = 0; r < nTrain; r++) {
-      const x = Xtr.subarray(r * dim, (r + 1) * dim);
+    const solver = opts.solver ?? "auto";
+    const dual = solver === "dual" || (solver === "auto" && dim > nTrain);
+    if (!dual) {
+      // (XᵀX + λnI) W = Xᵀ(Y − ȳ)
+      const A = new Float64Array(dim * dim), B = new Float64Array(dim * K);
+      for (let r = 0; r < nTrain; r++) {
+        const x = Xtr.subarray(r * dim, (r + 1) * dim);
+        for (let i = 0; i < dim; i++) {
+          const xi = x[i];
+          if (xi === 0) continue;
+          for (let j = 0; j <= i; j++) A[i * dim + j] += xi * x[j];
+          for (let c = 0; c < K; c++) B[i * K + c] += xi * (Ytr[r * K + c] - ym[c]);
+        }
+      }
       for (let i = 0; i < dim; i++) {
-        const xi = x[i];
-        if (xi === 0) continue;
-        for (let j = 0; j <= i; j++) A[i * dim + j] += xi * x[j];
-        for (let c = 0; c < K; c++) B[i * K + c] += xi * (Ytr[r * K + c] - ym[c]);
+        for (let j = 0; j < i; j++) A[j * dim + i] = A[i * dim + j];
+        A[i * dim + i] += lambda * nTrain + 1e-9;
+      }
+      W = choleskySolve(A, B, dim, K);
+    } else {
+      // Dual form: α = (XXᵀ + λnI)⁻¹ (Y − ȳ), W = Xᵀα — the same minimiser, with an n×n system.
+      const G = new Float64Array(nTrain * nTrain);
+      for (let a = 0; a < nTrain; a++) {
+        const xa = Xtr.subarray(a * dim, (a + 1) * dim);
+        for (let b = 0; b <= a; b++) {
+          const xb = Xtr.subarray(b * dim, (b + 1) * dim);
+          let sdot = 0;
+          for (let i = 0; i < dim; i++) sdot += xa[i] * xb[i];
+          G[a * nTrain + b] = sdot;
+          G[b * nTrain + a] = sdot;
+        }
+        G[a * nTrain + a] += lambda * nTrain + 1e-9;
+      }
+      const Yc = new Float64Array(nTrain * K);
+      for (let r = 0; r < nTrain; r++) for (let c = 0; c < K; c++) Yc[r * K + c] = Ytr[r * K + c] - ym[c];
+      const alpha = choleskySolve(G, Yc, nTrain, K);
+      W = new Float64Array(dim * K);
+      for (let r = 0; r < nTrain; r++) {
+        const x = Xtr.subarray(r * dim, (r + 1) * dim);
+        for (let i = 0; i < dim; i++) {
+          const xi = x[i];
+          if (xi === 0) continue;
+          for (let c = 0; c < K; c++) W[i * K + c] += xi * alpha[r * K + c];
+        }
       }
     }
-    for (let i = 0; i < dim; i++) {
-      for (let j = 0; j < i; j++) A[j * dim + i] = A[i * dim + j];
-      A[i * dim + i] += lambda * nTrain + 1e-9;
-    }
-    W = choleskySolve(A, B, dim, K);
     bias.set(ym);
   } else {
     // Multinomial logistic regression, full-batch Adam on mean cross-entropy + (λ/2)·‖W‖².

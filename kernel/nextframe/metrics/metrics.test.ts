@@ -192,3 +192,18 @@ test("surprise score", () => {
   assert.ok(s.ratio > 1.5);
   assert.equal(surpriseScore([1, 2], [1, 2]).auc, 0.5);
 });
+
+test("ridge probe: primal and dual solvers give the same predictions", () => {
+  const rng = new Rng(3);
+  const n = 60, d = 90; // more features than samples, like a raw-pixel probe
+  const X = Float32Array.from({ length: n * d }, () => rng.normal());
+  const y = Int32Array.from({ length: n }, (_, i) => (X[i * d] + X[i * d + 1] > 0 ? 1 : 0));
+  const p = linearProbe(X, y, d, { solver: "primal", lambda: 0.1 });
+  const q = linearProbe(X, y, d, { solver: "dual", lambda: 0.1 });
+  assert.deepEqual(Array.from(p.testPredictions), Array.from(q.testPredictions));
+  assert.equal(p.train, q.train);
+  const t = Float64Array.from({ length: n }, (_, i) => X[i * d] - 2 * X[i * d + 5]);
+  const rp = linearProbe(X, t, d, { task: "regression", solver: "primal" });
+  const rq = linearProbe(X, t, d, { task: "regression", solver: "dual" });
+  assert.ok(Math.abs(rp.test - rq.test) < 1e-6, `${rp.test} vs ${rq.test}`);
+});
