@@ -111,11 +111,15 @@ export const vjpRules: { [K in OpType]: VjpRule<K> } = {
   // constants and random noise have no inputs
   full: () => [],
   randomUniform: () => [],
-  // Y = A B  →  Ā = Ḡ Bᵀ, B̄ = Aᵀ Ḡ (summed over broadcast batch dims)
-  matmul: (g, { inputs: [a, b] }) => [
-    unbroadcast(ops.matmul(g, ops.transpose(b!, -2, -1)), a!.shape),
-    unbroadcast(ops.matmul(ops.transpose(a!, -2, -1), g), b!.shape),
-  ],
+  // Y = A B  →  Ā = Ḡ Bᵀ, B̄ = Aᵀ Ḡ (summed over broadcast batch dims). When one side is a plain matrix
+  // shared by the whole batch, its gradient is one GEMM over the flattened batch (no batched product + sum).
+  matmul: (g, { inputs: [a, b] }) => {
+    const [A, B] = [a!, b!];
+    const gradB = B.rank === 2 && A.rank > 2
+      ? ops.matmul(ops.transpose(reshape(A, [-1, A.shape[A.rank - 1]!]), 0, 1), reshape(g, [-1, g.shape[g.rank - 1]!]))
+      : unbroadcast(ops.matmul(ops.transpose(A, -2, -1), g), B.shape);
+    return [unbroadcast(ops.matmul(g, ops.transpose(B, -2, -1)), A.shape), gradB];
+  },
   // reshape is linear: x̄ = reshape(ḡ, x.shape)
   reshape: (g, { inputs: [x] }) => [reshape(g, x!.shape)],
   // y = permute(x, p)  →  x̄ = permute(ḡ, p⁻¹)

@@ -16,8 +16,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (x.shape[x.rank - 1] !== weight.shape[1]) {
     throw new ShapeError(`linear: input ${fmtShape(x.shape)} has ${x.shape[x.rank - 1]} features but weight ${fmtShape(weight.shape)} expects ${weight.shape[1]} (rule: x (..., in) · W (out, in)ᵀ)`);
   }
-  const y = ops.matmul(x, ops.transpose(weight, 0, 1));
-  return bias ? ops.add(y, bias) : y;
+  // Rank > 2 inputs are flattened to one (N, in) GEMM: ORT then fuses MatMul+Add into Gemm, and the weight
+  // gradient becomes one (in, N)·(N, out) product instead of a batched product followed by a reduction.
+  const x2 = x.rank > 2 ? ops.reshape(x, [-1, weight.shape[1]!]) : x;
+  let y = ops.matmul(x2, ops.transpose(weight, 0, 1));
+  if (bias) y = ops.add(y, bias);
+  return x.rank > 2 ? ops.reshape(y, [...x.shape.slice(0, -1), weight.shape[0]!]) : y;
 }
 
 /** Layer normalization over the trailing `normalizedShape` dims (Ba et al. 2016), ONNX LayerNormalization. */

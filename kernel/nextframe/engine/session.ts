@@ -33,6 +33,8 @@ function sessionOptions(device: Device, threads: number, float64 = false): ort.I
     graphOptimizationLevel: float64 ? "basic" : "all",
     // DESIGN §4: intra-op spinning gives a long latency tail on 2 cores.
     extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
+    // NEXTFRAME_ORT_PROFILE=/tmp/prefix writes onnxruntime's per-node profile (call session.endProfiling()).
+    ...(process.env.NEXTFRAME_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.NEXTFRAME_ORT_PROFILE } : {}),
   };
 }
 

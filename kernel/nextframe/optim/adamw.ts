@@ -71,23 +71,25 @@ export class AdamW {
   update(params: readonly Tensor[], grads: readonly Tensor[], m: readonly Tensor[], v: readonly Tensor[], s: AdamWScalars):
     { params: Tensor[]; m: Tensor[]; v: Tensor[]; gradNorm: Tensor } {
     const [b1, b2] = this.betas;
-    const sq = grads.map((g) => ops.sum(ops.cast(ops.mul(g, g), "float32")));
-    const gradNorm = ops.sqrt(sq.reduce((a, b) => ops.add(a, b)));
-    let gs = [...grads];
-    if (this.maxGradNorm !== undefined) {
-      const scale = ops.minimum(ops.div(this.maxGradNorm, ops.add(gradNorm, 1e-6)), 1);
-      gs = gs.map((g) => ops.mul(g, ops.cast(scale, g.dtype)));
-    }
+    // Written to minimise full passes over the parameters (each elementwise op is one pass over ~all weights):
+    // clipping is folded into the moment coefficients (g·s enters m, g²·s² enters v), and the bias corrections
+    // into one scalar: p − lr/c1 · m / (√v/c2 + ε) = p − (lr·c2/c1) · m / (√v + ε·c2).
+    const sq = grads.map((g) => ops.mul(g, g));
+    const gradNorm = ops.sqrt(sq.map((q) => ops.sum(ops.cast(q, "float32"))).reduce((a, b) => ops.add(a, b)));
+    const scale = this.maxGradNorm !== undefined ? ops.minimum(ops.div(this.maxGradNorm, ops.add(gradNorm, 1e-6)), 1) : null;
     const out = { params: [] as Tensor[], m: [] as Tensor[], v: [] as Tensor[], gradNorm };
     params.forEach((p, i) => {
-      const g = gs[i]!;
-      const lr = ops.cast(s.lr, p.dtype);
+      const dt = p.dtype;
+      const s1 = scale ? ops.cast(scale, dt) : null;
+      const lr = ops.cast(s.lr, dt), c1 = ops.cast(s.biasCorrection1, dt), c2 = ops.cast(s.sqrtBiasCorrection2, dt);
+      const gCoef = s1 ? ops.mul(s1, 1 - b1) : ops.scalar(1 - b1, dt);
+      const g2Coef = s1 ? ops.mul(ops.mul(s1, s1), 1 - b2) : ops.scalar(1 - b2, dt);
+      const m1 = ops.add(ops.mul(m[i]!, b1), ops.mul(grads[i]!, gCoef));
+      const v1 = ops.add(ops.mul(v[i]!, b2), ops.mul(sq[i]!, g2Coef));
+      const stepSize = ops.div(ops.mul(lr, c2), c1);
+      const upd = ops.mul(ops.div(m1, ops.add(ops.sqrt(v1), ops.mul(c2, this.eps))), stepSize);
       const decayed = this.weightDecay ? ops.mul(p, ops.sub(1, ops.mul(lr, this.weightDecay))) : p;
-      const m1 = ops.add(ops.mul(m[i]!, b1), ops.mul(g, 1 - b1));
-      const v1 = ops.add(ops.mul(v[i]!, b2), ops.mul(ops.mul(g, g), 1 - b2));
-      const denom = ops.add(ops.div(ops.sqrt(v1), ops.cast(s.sqrtBiasCorrection2, p.dtype)), this.eps);
-      const stepSize = ops.div(lr, ops.cast(s.biasCorrection1, p.dtype));
-      out.params.push(ops.sub(decayed, ops.mul(stepSize, ops.div(m1, denom))));
+      out.params.push(ops.sub(decayed, upd));
       out.m.push(m1);
       out.v.push(v1);
     });

@@ -23,6 +23,8 @@ export interface TrainStep {
   readonly step: number;
   /** Distinct batch signatures traced so far. */
   readonly traces: number;
+  /** The session of the most recent step (for profiling / inspection). */
+  readonly session: ort.InferenceSession | null;
 }
 
 const wrap = (a: TypedArray, like: Tensor): Tensor => { const t = new Tensor(like.shape, like.dtype); t._value = a; return t; };
@@ -34,6 +36,7 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
   // spare (write) buffers for the ping-pong
   let spareP: TypedArray[] | null = null, spareM: TypedArray[] | null = null, spareV: TypedArray[] | null = null;
   void model;
+  let lastSession: ort.InferenceSession | null = null;
 
   const graphFn = (nb: number) => (...a: Tensor[]) => {
     const batch = a.slice(0, nb);
@@ -56,6 +59,7 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
     let tp = traces.get(sig);
     if (!tp) { tp = trace(graphFn(batch.length), args); traces.set(sig, tp); tp.catch(() => traces.delete(sig)); }
     const tr = await tp;
+    lastSession = tr.session;
     const outName = (k: number): string => {
       const s = tr.resultSlots[k]!;
       if (!("out" in s)) throw new NextframeError("makeTrainStep: internal: an updated value is not a graph output");
@@ -93,5 +97,6 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
   };
   Object.defineProperty(step, "step", { get: () => optimizer.stepCount });
   Object.defineProperty(step, "traces", { get: () => traces.size });
+  Object.defineProperty(step, "session", { get: () => lastSession });
   return step as TrainStep;
 }

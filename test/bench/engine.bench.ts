@@ -1,0 +1,150 @@
+/**
+ * Engine benchmark (`npm run bench -- engine`), one JSON line per case:
+ * - matmul 512/1024 GFLOP/s, ours (eager a.matmul(b)) vs a raw one-node onnxruntime MatMul session;
+ * - eager small-op overhead and compiled call overhead (µs), vs a raw one-node session run;
+ * - a train step of a DiT-S/4-sized transformer (12 blocks, hidden 384, 6 heads, 64 tokens, batch 8):
+ *   ours (one fused session.run) vs PyTorch eager (test/bench/peers/transformer_train.py, tuned as in
+ *   DESIGN §3); skipped cleanly when /usr/bin/python3 has no torch;
+ * - peak RSS over 200 train steps (and RSS growth after the first steps).
+ * Environment knobs: BENCH_TRAIN_STEPS (timed steps, default 10), BENCH_RSS_STEPS (default 200).
+ * Timings on a shared 2-core box are noisy: we report medians, and process CPU seconds next to wall seconds.
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { F, Tensor, randn, compile, tensor, manualSeed, zeros } from "../../kernel/nextframe/engine/index.js";
+import { ort, createSession, getDevice } from "../../kernel/nextframe/engine/session.js";
+import { Module, Linear, LayerNorm, ModuleList, Parameter, normal_ } from "../../kernel/nextframe/nn/index.js";
+import { AdamW, makeTrainStep } from "../../kernel/nextframe/optim/index.js";
+import { onnx } from "onnx-proto";
+
+const emit = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+const cpuS = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+
+async function timeIt(fn: () => Promise<unknown>, reps: number, warm = 2): Promise<number> {
+  for (let i = 0; i < warm; i++) await fn();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) { const t0 = performance.now(); await fn(); ts.push((performance.now() - t0) / 1000); }
+  return median(ts);
+}
+
+function oneNodeModel(opType: string, shapes: number[][], outShape: number[], extraInputs: onnx.ITensorProto[] = []): Uint8Array {
+  const vi = (name: string, s: number[]) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: s.map((d) => ({ dimValue: d })) } } } });
+  return onnx.ModelProto.encode(onnx.ModelProto.create({
+    irVersion: 8, opsetImport: [{ domain: "", version: 17 }],
+    graph: {
+      name: "raw", input: shapes.map((s, i) => vi(`x${i}`, s)), output: [vi("y", outShape)], initializer: extraInputs,
+      node: [{ opType, input: [...shapes.map((_, i) => `x${i}`), ...extraInputs.map((t) => t.name!)], output: ["y"] }],
+    },
+  })).finish();
+}
+
+async function matmulCases(): Promise<void> {
+  for (const n of [512, 1024]) {
+    const a = randn([n, n]), b = randn([n, n]);
+    const flops = 2 * n * n * n;
+    const ours = await timeIt(async () => { await a.matmul(b).data(); }, 15);
+    const raw = await createSession(oneNodeModel("MatMul", [[n, n], [n, n]], [n, n]));
+    const feeds = { x0: new ort.Tensor("float32", a._value as Float32Array, [n, n]), x1: new ort.Tensor("float32", b._value as Float32Array, [n, n]) };
+    const peer = await timeIt(async () => { await raw.run(feeds); }, 15);
+    emit({ bench: "engine", case: `matmul ${n}`, ours_s: ours, ours_gflops: flops / ours / 1e9, peer: "onnxruntime one-node MatMul", peer_s: peer, peer_gflops: flops / peer / 1e9, ratio: peer / ours });
+  }
+}
+
+async function overheadCases(): Promise<void> {
+  const x = randn([4, 4]);
+  const eager = await timeIt(async () => { await x.add(1).data(); }, 400, 20);
+  const f = compile((x: Tensor) => x.add(1));
+  const comp = await timeIt(async () => { await f(x); }, 400, 20);
+  const raw = await createSession(oneNodeModel("Add", [[4, 4], [4, 4]], [4, 4]));
+  const feeds = { x0: new ort.Tensor("float32", x._value as Float32Array, [4, 4]), x1: new ort.Tensor("float32", x._value as Float32Array, [4, 4]) };
+  const peer = await timeIt(async () => { await raw.run(feeds); }, 400, 20);
+  emit({ bench: "engine", case: "eager small op (4x4 add, await data)", ours_us: eager * 1e6, peer: "onnxruntime session.run", peer_us: peer * 1e6, ratio: peer / eager });
+  emit({ bench: "engine", case: "compiled call (4x4 add)", ours_us: comp * 1e6, peer: "onnxruntime session.run", peer_us: peer * 1e6, ratio: peer / comp });
+}
+
+// ------------------------------------------------------------ DiT-S/4-sized transformer (same as the peer)
+
+class Block extends Module {
+  norm1: LayerNorm; qkv: Linear; proj: Linear; norm2: LayerNorm; fc1: Linear; fc2: Linear;
+  constructor(readonly d: number, readonly heads: number) {
+    super();
+    this.norm1 = new LayerNorm(d); this.qkv = new Linear(d, 3 * d); this.proj = new Linear(d, d);
+    this.norm2 = new LayerNorm(d); this.fc1 = new Linear(d, 4 * d); this.fc2 = new Linear(4 * d, d);
+  }
+  forward(x: Tensor): Tensor {
+    const [B, T, C] = x.shape as [number, number, number];
+    const hs = C / this.heads;
+    const qkv = this.qkv.forward(this.norm1.forward(x)).reshape([B, T, 3, this.heads, hs]).permute([2, 0, 3, 1, 4]); // (3, B, nh, T, hs)
+    const [q, k, v] = [0, 1, 2].map((i) => qkv.slice(0, i, i + 1).squeeze(0)) as [Tensor, Tensor, Tensor];
+    const y = F.scaledDotProductAttention(q, k, v); // (B, nh, T, hs)
+    x = x.add(this.proj.forward(y.transpose(1, 2).reshape([B, T, C])));
+    return x.add(this.fc2.forward(F.gelu(this.fc1.forward(this.norm2.forward(x)), "tanh")));
+  }
+}
+export class Transformer extends Module {
+  embed = new Linear(64, 384);
+  pos = normal_(new Parameter(zeros([1, 64, 384])), 0.02);
+  blocks = new ModuleList(Array.from({ length: 12 }, () => new Block(384, 6)));
+  norm = new LayerNorm(384);
+  head = new Linear(384, 64);
+  forward(x: Tensor): Tensor {
+    let h = this.embed.forward(x).add(this.pos);
+    for (const b of this.blocks) h = b.forward(h);
+    return this.head.forward(this.norm.forward(h));
+  }
+}
+
+function torchPeer(steps: number): { median_s: number; peak_rss_mb: number } | { skipped: string } {
+  const py = "/usr/bin/python3";
+  const check = spawnSync(py, ["-c", "import torch"], { encoding: "utf8" });
+  if (check.status !== 0) return { skipped: `${py} cannot import torch` };
+  const env = { ...process.env, GOMP_SPINCOUNT: "0", MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "4294967296", OMP_NUM_THREADS: "2" };
+  const r = spawnSync(py, [join(__dirname, "peers", "transformer_train.py"), "--threads", "2", "--steps", String(steps), "--warmup", "2"], { encoding: "utf8", env });
+  if (r.status !== 0) return { skipped: `peer failed: ${r.stderr.trim().split("\n").pop()}` };
+  const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+  return out;
+}
+
+async function trainCases(): Promise<void> {
+  manualSeed(0);
+  const model = new Transformer();
+  const x = randn([8, 64, 64]), y = randn([8, 64, 64]);
+  const opt = new AdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.01, maxGradNorm: 1 });
+  const step = makeTrainStep(model, (x, y) => F.mseLoss(model.forward(x), y), opt);
+  const t0 = performance.now();
+  await step(x, y);
+  const compileS = (performance.now() - t0) / 1000;
+  await step(x, y);
+  const steps = Number(process.env.BENCH_TRAIN_STEPS ?? 10);
+  const ts: number[] = [], cs: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const c0 = cpuS(), w0 = performance.now();
+    await step(x, y);
+    ts.push((performance.now() - w0) / 1000); cs.push(cpuS() - c0);
+  }
+  const ours = median(ts);
+  const peer = torchPeer(steps);
+  const base = { bench: "engine", case: "train step DiT-S/4-sized transformer b8 (fwd+bwd+AdamW)", params: model.numParameters(), threads: getDevice().threads, first_step_s: compileS, ours_s: ours, ours_cpu_s: median(cs) };
+  if ("skipped" in peer) emit({ ...base, peer: "pytorch", skipped: peer.skipped });
+  else emit({ ...base, peer: "pytorch eager (tuned)", peer_s: peer.median_s, peer_peak_rss_mb: peer.peak_rss_mb, ratio: peer.median_s / ours });
+
+  // peak RSS over many steps: must not grow after the first steps
+  const rssSteps = Number(process.env.BENCH_RSS_STEPS ?? 200);
+  const rss = () => process.memoryUsage().rss / 2 ** 20;
+  let rssEarly = 0;
+  const r0 = performance.now();
+  for (let i = 0; i < rssSteps; i++) {
+    await step(x, y);
+    if (i === 9) rssEarly = rss();
+  }
+  emit({ bench: "engine", case: `train loop RSS over ${rssSteps} steps`, rss_after_10_mb: rssEarly, rss_end_mb: rss(), peak_rss_mb: process.resourceUsage().maxRSS / 1024, steps_per_s: rssSteps / ((performance.now() - r0) / 1000) });
+}
+
+export async function main(): Promise<void> {
+  const only = process.env.BENCH_CASES?.split(",");
+  if (!only || only.includes("matmul")) await matmulCases();
+  if (!only || only.includes("overhead")) await overheadCases();
+  if (!only || only.includes("train")) await trainCases();
+}
+void tensor;
