@@ -1,0 +1,54 @@
+/**
+ * nextframe's VS Code extension: activate() only constructs things and registers them.
+ *   controller.ts   the "TypeScript (nextframe)" notebook controller (kernel child processes)
+ *   completion.ts   completion and hover from the kernel
+ *   statusBar.ts    the kernel state
+ *   panels/         the World Viewer (comm target "worldViewer")
+ */
+import * as vscode from "vscode";
+import { registerLanguageFeatures } from "./completion";
+import { NextframeController } from "./controller";
+import { registerWorldViewer } from "./panels/worldViewerPanel";
+import { KernelStatusBar } from "./statusBar";
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel("nextframe kernel");
+  const line = (s: string) => log.appendLine(`${new Date().toISOString()} ${s}`);
+  const controller = new NextframeController(context.asAbsolutePath("dist/kernel/main.js"), line);
+
+  // The World Viewer talks to the kernel of the notebook that last sent it a frame.
+  let viewerNotebook: vscode.NotebookDocument | undefined;
+  const viewer = registerWorldViewer(context, {
+    sendComm: (target, data) => {
+      const nb = viewerNotebook ?? vscode.window.activeNotebookEditor?.notebook;
+      const kernel = nb && controller.kernelOf(nb);
+      if (!kernel) line(`World Viewer: no running nextframe kernel for ${target} message`);
+      kernel?.sendComm(target, data);
+    },
+  });
+
+  const activeNotebook = () => vscode.window.activeNotebookEditor?.notebook;
+  context.subscriptions.push(
+    log,
+    controller,
+    registerLanguageFeatures(controller),
+    new KernelStatusBar(controller),
+    controller.onDidReceiveComm(({ notebook, target, data }) => {
+      if (target !== "worldViewer") return;
+      viewerNotebook = notebook;
+      viewer.onKernelComm(data);
+    }),
+    vscode.commands.registerCommand("nextframe.restartKernel", async () => {
+      const nb = activeNotebook();
+      if (nb) await controller.restart(nb);
+    }),
+    vscode.commands.registerCommand("nextframe.showKernelLog", () => log.show(true)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("nextframe.kernel")) {
+        line("kernel settings changed; they apply when a kernel (re)starts (nextframe.restartKernel)");
+      }
+    }),
+  );
+}
+
+export function deactivate(): void {}
