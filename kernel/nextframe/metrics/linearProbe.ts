@@ -22,6 +22,11 @@ export interface LinearProbeOptions {
   /** Seed of the train/test shuffle. */
   seed?: number;
   /**
+   * Group id per sample (e.g. the clip or episode it came from). When given, whole groups go to train or
+   * test, so near-duplicate neighbouring frames/tokens cannot leak across the split.
+   */
+  groups?: ArrayLike<number>;
+  /**
    * Ridge only: solve in feature space (d×d system, cost n·d²) or sample space (n×n, cost n²·d; the same
    * solution, cheaper when features outnumber samples, e.g. raw pixels). Default "auto" picks the smaller.
    */
@@ -109,11 +114,36 @@ export function linearProbe(features: ArrayLike<number>, labels: ArrayLike<numbe
       if (ok) keep.push(i);
     }
   }
-  new Rng(opts.seed ?? 0).shuffle(keep);
-  const nTest = Math.max(1, Math.round(keep.length * testFraction));
-  const nTrain = keep.length - nTest;
-  if (nTrain < 2) throw new Error(`linearProbe: only ${keep.length} usable samples; need at least 3`);
-  const trainIdx = keep.slice(0, nTrain), testIdx = keep.slice(nTrain);
+  const rng = new Rng(opts.seed ?? 0);
+  let trainIdx: number[], testIdx: number[];
+  if (opts.groups) {
+    const groups = opts.groups;
+    if (groups.length !== nAll) throw new Error(`linearProbe: groups has ${groups.length} entries, expected one per sample (${nAll})`);
+    const byGroup = new Map<number, number[]>();
+    for (const i of keep) {
+      const g = groups[i];
+      if (!byGroup.has(g)) byGroup.set(g, []);
+      byGroup.get(g)!.push(i);
+    }
+    const ids = rng.shuffle([...byGroup.keys()].sort((a, b) => a - b));
+    if (ids.length < 2) throw new Error(`linearProbe: groups split needs at least 2 distinct groups, got ${ids.length}`);
+    // The first shuffled group always trains; then groups fill the test split up to testFraction.
+    trainIdx = [...byGroup.get(ids[0])!];
+    testIdx = [];
+    const want = keep.length * testFraction;
+    for (const g of ids.slice(1)) {
+      if (testIdx.length < want) testIdx.push(...byGroup.get(g)!);
+      else trainIdx.push(...byGroup.get(g)!);
+    }
+  } else {
+    rng.shuffle(keep);
+    const nT = Math.max(1, Math.round(keep.length * testFraction));
+    trainIdx = keep.slice(0, keep.length - nT);
+    testIdx = keep.slice(keep.length - nT);
+  }
+  const nTest = testIdx.length;
+  const nTrain = trainIdx.length;
+  if (nTrain < 2) throw new Error(`linearProbe: only ${nTrain} training samples after the split; need at least 2`);
 
   // Standardise with train statistics.
   const mean = new Float64Array(dim), std = new Float64Array(dim);

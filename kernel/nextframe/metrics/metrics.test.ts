@@ -207,3 +207,17 @@ test("ridge probe: primal and dual solvers give the same predictions", () => {
   const rq = linearProbe(X, t, d, { task: "regression", solver: "dual" });
   assert.ok(Math.abs(rp.test - rq.test) < 1e-6, `${rp.test} vs ${rq.test}`);
 });
+
+test("grouped split keeps whole groups on one side", () => {
+  const rng = new Rng(4);
+  const n = 200, d = 3;
+  const X = Float32Array.from({ length: n * d }, () => rng.normal());
+  const y = Int32Array.from({ length: n }, (_, i) => (X[i * d] > 0 ? 1 : 0));
+  const groups = Int32Array.from({ length: n }, (_, i) => Math.floor(i / 10));
+  const r = linearProbe(X, y, d, { groups, seed: 2 });
+  const testGroups = new Set(Array.from(r.testIndices, (i) => groups[i]));
+  for (const g of testGroups) assert.equal(Array.from(r.testIndices).filter((i) => groups[i] === g).length, 10);
+  assert.equal(r.nTrain + r.nTest, n);
+  assert.ok(r.nTest >= 50 && r.nTest <= 60, `${r.nTest}`);
+  assert.throws(() => linearProbe(X, y, d, { groups: new Int32Array(3) }), /groups has 3 entries/);
+});
