@@ -65,3 +65,45 @@ test("DiT matches the PyTorch reference (same weights via safetensors, same inpu
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("probing torch.onnx.export of the reference DiT returns the same attention maps as our DiT's capture", { skip: hasTorch ? false : `${PY} cannot import torch` }, async () => {
+  const { openOnnx, probeAttention, onnxDenoiser } = await import("../probe/index");
+  const { createDiffusion } = await import("../diffusion/index");
+  const dir = mkdtempSync(join(tmpdir(), "nf-dit-probe-"));
+  try {
+    const args = ["--config", "DiT-S/4", "--depth", "2", "--input-size", "16", "--num-classes", "10", "--batch", "2"];
+    const run = (cmd: string[]) => {
+      const r = spawnSync(PY, [PEER, ...cmd, ...args], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "2" } });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    const wPath = join(dir, "w.safetensors"), onnxPath = join(dir, "dit.onnx");
+    run(["init", "--out", wPath, "--seed", "5", "--randomize-zero-init", "1"]);
+    run(["export", "--weights", wPath, "--out", onnxPath, "--dynamic", "1"]);
+    const m = openOnnx(onnxPath);
+    const sm = m.softmaxNodes();
+    assert.equal(sm.length, 2, m.describe());
+    const x = new NormalRng(8).randn(2 * 4 * 16 * 16);
+    const { maps, outputs } = await probeAttention(m, {
+      x: { data: x, shape: [2, 4, 16, 16] }, t: { data: [10, 900], shape: [2] }, y: { data: [1, 10], shape: [2] },
+    });
+    assert.deepEqual(maps[0].shape, [2, 6, 16, 16]);
+    const model = new DiT("DiT-S/4", { depth: 2, inputSize: 16, numClasses: 10 });
+    const sd: Record<string, Tensor> = {};
+    for (const [k, v] of loadSafetensors(wPath).tensors) sd[k] = tensor(v.data as Float32Array, { shape: v.shape });
+    model.loadStateDict(sd);
+    const { output, captured } = withCapture(() => model.forward(tensor(x, { shape: [2, 4, 16, 16] }), tensor(Float32Array.of(10, 900), { shape: [2] }), tensor(Int32Array.of(1, 10), { dtype: "int32", shape: [2] })));
+    for (let i = 0; i < 2; i++) {
+      const ours = (await captured.get(`blocks.${i}.attn`)!.data()) as Float32Array;
+      assert.ok(relErr(ours, maps[i].data) < 1e-4, `block ${i} maps rel err ${relErr(ours, maps[i].data)}`);
+    }
+    assert.ok(relErr((await output.data()) as Float32Array, outputs.out.data) < 1e-4);
+    // the exported file as a denoiser for our sampler
+    const den = await onnxDenoiser(m);
+    try {
+      const s = await createDiffusion({ timestepRespacing: "ddim3" }).ddimSampleLoop(den, [2, 4, 16, 16], { y: Int32Array.of(1, 2), seed: 0 });
+      assert.ok(s.every(Number.isFinite));
+    } finally { await den.release(); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -285,7 +285,7 @@ def example_inputs(args, model):
     g = torch.Generator().manual_seed(0)
     x = torch.randn(args.batch, args.in_channels, args.input_size, args.input_size, generator=g)
     t = torch.randint(0, 1000, (args.batch,), generator=g)
-    y = torch.randint(0, args.num_classes, (args.batch,), generator=g)
+    y = torch.randint(0, args.num_classes, (args.batch,), generator=g)  # int64, as DiT's train.py feeds them
     return x, t, y
 
 
@@ -309,6 +309,8 @@ def cmd_bench(args):
 def cmd_export(args):
     torch.manual_seed(0)
     model = build(args).eval()
+    if args.weights:
+        model.load_state_dict(load_safetensors(args.weights), strict=True)
     x, t, y = example_inputs(args, model)
     dyn = {"x": {0: "N"}, "t": {0: "N"}, "y": {0: "N"}, "out": {0: "N"}} if args.dynamic else None
     with torch.no_grad():
