@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   checkContinuation, datasetProbeLabels, episodePrefix, generateTextEpisode, generateTextWorldDataset, ngramBaselines,
-  probeClasses, probeLabels, textWorldBaselines,
+  probeClasses, probeLabels, textWorldBaselines, episodeLogProb, textWorldOracleLoss,
   replayTextWorld, textWorldConfig, validContinuationRate,
 } from "./textWorld";
 import { bpeTokenizer, charTokenizer, wordTokenizer } from "./tokenizer";
@@ -151,4 +151,29 @@ test("dataset-level labels align with the tokenizers; prefixes cut at sentence e
   assert.throws(() => episodePrefix(ep, 1000), /has 24 actions, asked for 1000/);
   const base = textWorldBaselines(generateTextWorldDataset({ seed: 8, numTrain: 50, numVal: 10 }), wordTokenizer(text));
   assert.ok(base.bigram < base.unigram);
+});
+
+test("episodeLogProb matches the generator's empirical frequencies; oracle loss is below the bigram", () => {
+  const cfg = { width: 2, height: 2, objects: ["key"], steps: 2, pickupProb: 0.6, dropProb: 0.3 };
+  const N = 20000;
+  const counts = new Map<string, number>();
+  for (let s = 0; s < N; s++) {
+    const ep = generateTextEpisode(s, cfg);
+    counts.set(ep, (counts.get(ep) ?? 0) + 1);
+  }
+  let mass = 0;
+  for (const [ep, k] of counts) {
+    const p = Math.exp(episodeLogProb(ep, cfg));
+    mass += p;
+    const f = k / N;
+    assert.ok(Math.abs(f - p) < 5 * Math.sqrt((p * (1 - p)) / N) + 1e-3, `${ep}: frequency ${f} vs probability ${p}`);
+  }
+  assert.ok(Math.abs(mass - 1) < 0.01, `observed episodes should carry (almost) all probability, got ${mass}`);
+  assert.equal(episodeLogProb("agent at 0 0 . key at 1 1 . agent moves north .", cfg), -Infinity);
+
+  const ds = generateTextWorldDataset({ seed: 2, numTrain: 300, numVal: 60 });
+  const tok = wordTokenizer(ds.train.concat(ds.val));
+  const oracle = textWorldOracleLoss(ds.val, tok, ds.config);
+  const base = textWorldBaselines(ds, tok);
+  assert.ok(oracle.natsPerToken > 0 && oracle.natsPerToken < base.bigram, `oracle ${oracle.natsPerToken} vs bigram ${base.bigram}`);
 });

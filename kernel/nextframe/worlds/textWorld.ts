@@ -437,3 +437,52 @@ export function episodePrefix(episode: string, numActions: number, config: Parti
 export function textWorldBaselines(dataset: TextWorldDataset, tokenizer: { encode(s: string): Int32Array; vocabSize: number }, alpha = 0.01): NgramBaselines {
   return ngramBaselines(tokenizer.encode(dataset.train.join("\n")), tokenizer.encode(dataset.val.join("\n")), tokenizer.vocabSize, alpha);
 }
+
+// ───────────────────────────── the entropy floor ─────────────────────────────
+
+/**
+ * Log-probability (nats) of an episode under the generator itself: header coordinates are uniform, and
+ * each action has the policy's probability given the hidden state (pick up with pickupProb when an object
+ * lies here, drop with dropProb when holding, else a uniform legal move). −Infinity for an illegal episode.
+ */
+export function episodeLogProb(episode: string, config: Partial<TextWorldConfig> = {}): number {
+  const c = textWorldConfig(config);
+  const r = replayTextWorld(episode, c);
+  const D = r.stateDim;
+  const headerSentences = 1 + c.objects.length;
+  let lp = -headerSentences * (Math.log(c.width) + Math.log(c.height));
+  const wordAt = new Map(r.words.map((w, i) => [w.start, i]));
+  for (const s of r.sentences) {
+    if (!s.legal) return -Infinity;
+    const wi = wordAt.get(s.start)!;
+    const st = r.states.subarray((wi - 1) * D, wi * D);
+    const ax = st[STATE_AGENT_X], ay = st[STATE_AGENT_Y], held = st[STATE_HELD];
+    const here: number[] = [];
+    if (held === 0) for (let k = 0; k < c.objects.length; k++) if (st[STATE_OBJECTS + k] === ay * c.width + ax) here.push(k);
+    const legal = DIRECTIONS.filter((d) => inRoom(c, ax + DX[d], ay + DY[d])).length;
+    const pPick = here.length ? c.pickupProb : 0;
+    const pDrop = held > 0 ? c.dropProb : 0;
+    const verb = s.text.split(/\s+/)[1];
+    let p: number;
+    if (legal === 0) p = 1; // a 1×1 room: the only possible action is forced
+    else if (verb === "picks") p = pPick / here.length;
+    else if (verb === "drops") p = pDrop;
+    else p = (1 - pPick - pDrop) / legal;
+    lp += Math.log(p);
+  }
+  return lp;
+}
+
+/**
+ * The lowest cross-entropy any model can reach on these episodes (nats/token under `tokenizer`), for a
+ * model that sees each whole episode: −Σ log P(episode) / number of predicted tokens of the joined stream.
+ * Everything else in a log (grammar, episode length) is deterministic, so this is the policy's entropy.
+ * A GPT whose context is shorter than an episode cannot reach it (the header scrolls out of view).
+ */
+export function textWorldOracleLoss(episodes: readonly string[], tokenizer: { encode(s: string): Int32Array }, config: Partial<TextWorldConfig> = {}): { natsPerToken: number; totalNats: number; tokens: number } {
+  if (episodes.length === 0) throw new Error("textWorldOracleLoss: no episodes");
+  let total = 0;
+  for (const ep of episodes) total -= episodeLogProb(ep, config);
+  const tokens = tokenizer.encode(episodes.join("\n")).length - 1;
+  return { natsPerToken: total / tokens, totalNats: total, tokens };
+}
