@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  Action, clipLabels, generateSurpriseSet, generateVideoClip, generateVideoDataset, OCCLUDER_ID, PALETTE, randomVideoWorldConfig,
+  Action, clipLabels, generateSurpriseSet, replayClip, generateVideoClip, generateVideoDataset, OCCLUDER_ID, PALETTE, randomVideoWorldConfig,
   VideoWorld, videoWorldConfig, type BallSpec,
 } from "./videoWorld";
 
@@ -234,4 +234,19 @@ test("clipLabels gives per-frame probe targets", () => {
   assert.ok(nearer.every((v, t) => v === (clip.states[t].objects[0].z < clip.states[t].objects[1].z ? 1 : 0)));
   assert.throws(() => clipLabels(clip, "nearer", 0, 0), /different from 0/);
   assert.throws(() => clipLabels(clip, "depth", 99), /object id must be in/);
+});
+
+test("replayClip and clone give counterfactual rollouts from any frame", () => {
+  const clip = generateVideoClip({ seed: 21, frames: 20, size: 32 });
+  const w = replayClip(clip, 10);
+  const r = w.render(32);
+  assert.deepEqual(r.rgb, clip.frames.subarray(10 * 32 * 32 * 3, 11 * 32 * 32 * 3));
+  const alt = w.clone();
+  for (let k = 0; k < 5; k++) { w.step(clip.actions[10 + k]); alt.step(Action.Left); }
+  assert.deepEqual(w.render(32).rgb, clip.frames.subarray(15 * 32 * 32 * 3, 16 * 32 * 32 * 3), "clone does not disturb the original");
+  const ai = alt.agentId;
+  assert.ok(alt.state().objects[ai].x <= w.state().objects[ai].x + 1e-9 || clip.actions.slice(10, 15).every((a) => a === Action.Left));
+  assert.throws(() => replayClip(clip, 20), /frame t must be an integer in \[0, 20\)/);
+  const bad = generateVideoClip({ seed: 21, frames: 20, size: 32, violation: "teleport" });
+  assert.throws(() => replayClip(bad, 3), /only lawful clips/);
 });

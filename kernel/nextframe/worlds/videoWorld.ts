@@ -435,6 +435,16 @@ export class VideoWorld {
     b.z = Math.min(Math.max(b.z, c.zMin + b.r), D - b.r);
   }
 
+  /** An independent copy of the world in its current state (for counterfactual rollouts). */
+  clone(): VideoWorld {
+    const w = new VideoWorld(this.config);
+    w.t = this.t;
+    w.bites = this.bites;
+    w.lastAction = this.lastAction;
+    w.bodies = this.bodies.map((b) => ({ ...b }));
+    return w;
+  }
+
   // ── rule breaking (surprise test): only the clip generator should call these ──
 
   /** Move object `id` instantly (breaks continuity). */
@@ -1050,4 +1060,16 @@ export function clipLabels(
       case "bites": return s.bites;
     }
   });
+}
+
+/**
+ * The world of a lawful clip at frame t, rebuilt by replaying its actions (the simulator is deterministic).
+ * Step it with other actions for counterfactual ground truth ("what if the agent had gone left?").
+ */
+export function replayClip(clip: Pick<VideoClip, "config" | "actions" | "numFrames" | "violation">, t: number): VideoWorld {
+  if (clip.violation) fail(`replayClip: clip breaks a rule (${clip.violation.kind}); only lawful clips can be replayed`);
+  if (!Number.isInteger(t) || t < 0 || t >= clip.numFrames) fail(`replayClip: frame t must be an integer in [0, ${clip.numFrames}), got ${t}`);
+  const w = new VideoWorld(clip.config);
+  for (let k = 0; k < t; k++) w.step(clip.actions[k]);
+  return w;
 }
