@@ -95,7 +95,7 @@ export class Transformer extends Module {
   }
 }
 
-function torchPeer(steps: number): { median_s: number; peak_rss_mb: number } | { skipped: string } {
+function torchPeer(steps: number): { median_s: number; median_cpu_s: number; peak_rss_mb: number } | { skipped: string } {
   const py = "/usr/bin/python3";
   const check = spawnSync(py, ["-c", "import torch"], { encoding: "utf8" });
   if (check.status !== 0) return { skipped: `${py} cannot import torch` };
@@ -127,7 +127,7 @@ async function trainCases(): Promise<void> {
   const peer = torchPeer(steps);
   const base = { bench: "engine", case: "train step DiT-S/4-sized transformer b8 (fwd+bwd+AdamW)", params: model.numParameters(), threads: getDevice().threads, first_step_s: compileS, ours_s: ours, ours_cpu_s: median(cs) };
   if ("skipped" in peer) emit({ ...base, peer: "pytorch", skipped: peer.skipped });
-  else emit({ ...base, peer: "pytorch eager (tuned)", peer_s: peer.median_s, peer_peak_rss_mb: peer.peak_rss_mb, ratio: peer.median_s / ours });
+  else emit({ ...base, peer: "pytorch eager (tuned)", peer_s: peer.median_s, peer_cpu_s: peer.median_cpu_s, cpu_ratio: peer.median_cpu_s / median(cs), peer_peak_rss_mb: peer.peak_rss_mb, ratio: peer.median_s / ours });
 
   // peak RSS over many steps: must not grow after the first steps
   const rssSteps = Number(process.env.BENCH_RSS_STEPS ?? 200);

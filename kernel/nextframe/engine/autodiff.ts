@@ -124,6 +124,10 @@ export const vjpRules: { [K in OpType]: VjpRule<K> } = {
   reshape: (g, { inputs: [x] }) => [reshape(g, x!.shape)],
   // y = permute(x, p)  →  x̄ = permute(ḡ, p⁻¹)
   transpose: (g, { attrs }) => {
+    // (Aᵀ B)ᵀ = Bᵀ A: keeps a weight gradient one GEMM (with transposed operands) instead of GEMM + Transpose
+    if (attrs.perm.length === 2 && g.op === "matmul" && g.inputs.every((t) => t.rank === 2) && g._value === null) {
+      return [ops.matmul(ops.transpose(g.inputs[1]!, 0, 1), ops.transpose(g.inputs[0]!, 0, 1))];
+    }
     const inv = new Array<number>(attrs.perm.length);
     attrs.perm.forEach((p, i) => { inv[p] = i; });
     return [ops.permute(g, inv)];

@@ -137,7 +137,14 @@ export const onnxLowerings: { [K in OpType]: Lowering<K> } = {
   stopGradient: simple("Identity"),
   full: (e, t, _ins, a) => e.filled(a.value, t.dtype, t.shape),
   randomUniform: (e, t, _ins, a) => e.node("RandomUniform", [], { dtype: ONNX_DTYPE[t.dtype], shape: [...t.shape], seed: { float: a.seed } })[0]!,
-  matmul: simple("MatMul"),
+  matmul: (e, t, ins) => {
+    // 2-D products become Gemm with transA/transB absorbing Transpose inputs (see gemmOperand / emitModel)
+    if (t.inputs.every((x) => x.rank === 2) && t.dtype !== "int32" && t.dtype !== "int64") {
+      const [a, b] = t.inputs.map(gemmOperand) as [[Tensor, boolean], [Tensor, boolean]];
+      return e.node("Gemm", [e.name(a[0]), e.name(b[0])], { transA: a[1] ? 1 : 0, transB: b[1] ? 1 : 0 })[0]!;
+    }
+    return e.node("MatMul", ins)[0]!;
+  },
   reshape: (e, t, ins) => e.node("Reshape", [ins[0]!, e.i64(t.shape)])[0]!,
   transpose: (e, _t, ins, a) => e.node("Transpose", ins, { perm: a.perm })[0]!,
   expand: (e, t, ins) => e.node("Expand", [ins[0]!, e.i64(t.shape)])[0]!,
@@ -184,6 +191,14 @@ export const onnxLowerings: { [K in OpType]: Lowering<K> } = {
   },
 };
 
+/** A Gemm operand: a 2-D transpose is absorbed as a trans flag on its input. */
+function gemmOperand(x: Tensor): [Tensor, boolean] {
+  return x.op === "transpose" && x.rank === 2 && x._value === null && !x._placeholder ? [x.inputs[0]!, true] : [x, false];
+}
+function isGemm(t: Tensor): boolean {
+  return t.op === "matmul" && t.inputs.every((x) => x.rank === 2) && t.dtype !== "int32" && t.dtype !== "int64";
+}
+
 /** Builds the ModelProto bytes for a graph spec. */
 export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array {
   const e = new Emitter();
@@ -199,8 +214,17 @@ export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array 
     if (!t._value) internal("initializer without a value");
     e.initializers.push(tensorProto(n, t.shape, t.dtype, t._value));
   });
+  // uses per tensor, with transposes absorbed into Gemm not counted (those are then not emitted)
+  const uses = new Map<Tensor, number>();
+  const use = (x: Tensor) => uses.set(x, (uses.get(x) ?? 0) + 1);
+  for (let k = spec.nodes.length - 1; k >= 0; k--) {
+    const t = spec.nodes[k]!;
+    if (!uses.has(t) && !spec.outputs.includes(t)) continue;
+    for (const x of t.inputs) use(isGemm(t) ? gemmOperand(x)[0] : x);
+  }
   for (const t of spec.nodes) {
-    const ins = t.inputs.map((x) => e.name(x));
+    if (!uses.has(t) && !spec.outputs.includes(t)) continue;
+    const ins = isGemm(t) ? [] : t.inputs.map((x) => e.name(x));
     const lower = onnxLowerings[t.op!] as Lowering<OpType>;
     e.setName(t, lower(e, t, ins, t.attrs));
   }

@@ -210,6 +210,11 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const perm = dims.map((d) => normDim("permute", d, x.rank));
   if (new Set(perm).size !== perm.length) throw new ShapeError(`permute: dims ${fmtShape(dims)} repeat a dim`);
   if (perm.every((p, i) => p === i)) return x;
+  // permute(permute(y, q), p) = permute(y, q∘p): no chains of Transpose nodes (and none at all if they cancel)
+  if (x.op === "transpose" && x._value === null) {
+    const inner = (x.attrs as { perm: number[] }).perm;
+    return permute(x.inputs[0]!, perm.map((p) => inner[p]!));
+  }
   return node("transpose", [x], { perm }, perm.map((p) => x.shape[p]!), x.dtype);
 }
 export function transpose(x: Tensor, d0: number, d1: number): Tensor {
