@@ -218,6 +218,26 @@ export async function probeAttention(source: string | Uint8Array | OnnxModel, fe
 }
 
 /**
+ * Softmax nodes with their shapes even when the file records none (torch.onnx.export usually doesn't): runs
+ * the model once on zero inputs built from the declared input shapes (symbolic dims from `dims`, else 1)
+ * and reads each Softmax output's runtime shape.
+ */
+export async function listSoftmax(source: string | Uint8Array | OnnxModel, opts: ProbeOptions & { dims?: Record<string, number> } = {}): Promise<SoftmaxNode[]> {
+  const model = source instanceof OnnxModel ? source : openOnnx(source, opts.name);
+  const nodes = model.softmaxNodes();
+  if (nodes.length === 0 || nodes.every((n) => n.shape && n.shape.every((d) => typeof d === "number"))) return nodes;
+  const feeds: Record<string, FeedArray> = {};
+  for (const inp of model.inputs()) {
+    if (!inp.shape) throw new OnnxProbeError(`listSoftmax: input "${inp.name}" of ${model.label} has no declared shape; pass feeds to probeAttention instead`);
+    const shape = inp.shape.map((d): number => (typeof d === "number" ? d : (d ? opts.dims?.[d] : undefined) ?? 1));
+    const n = shape.reduce((a, b) => a * b, 1);
+    feeds[inp.name] = { data: inp.elemType === "int64" ? new BigInt64Array(n) : new Float32Array(n), shape };
+  }
+  const { maps } = await probeAttention(model, feeds, opts);
+  return nodes.map((n, i) => ({ ...n, shape: maps[i].shape }));
+}
+
+/**
  * Wraps an external ONNX denoiser as a sampler `DenoiseFn`. The inputs are found by name (x / t / y, or
  * the names given) or else by position (first float input = x, then timesteps, then labels). Timesteps and
  * labels are cast to whatever element type the file declares. The first output is the model output.
