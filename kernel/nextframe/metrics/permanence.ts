@@ -150,19 +150,19 @@ export interface PersistenceResult {
  * scored frame the bitten region comes from the truth geometry (bite circles inside the burger's
  * silhouette); the prediction should show no burger there, and burger everywhere else in the silhouette.
  */
-export function interactionPersistence(states: FrameState[], predFrames: ArrayLike<number>, opts: { size: number; from?: number; tol?: number; maxBites?: number }): PersistenceResult {
+export function interactionPersistence(states: FrameState[], predFrames: ArrayLike<number>, opts: { size: number; from?: number; tol?: number; /** Defaults to the state's. */ maxBites?: number }): PersistenceResult {
   const { size } = opts;
   const F = size * size * 3;
   if (predFrames.length !== states.length * F) {
     throw new Error(`interactionPersistence: predFrames has ${predFrames.length} values, expected ${states.length} frames × ${size}×${size}×3`);
   }
-  const from = opts.from ?? 0, tol = opts.tol ?? 40, maxBites = opts.maxBites ?? 4;
+  const from = opts.from ?? 0, tol = opts.tol ?? 40;
   let frames = 0, persistent = 0, sumRegrown = 0, sumPresent = 0;
   for (let t = from; t < states.length; t++) {
     const st = states[t];
     const b = st.objects.find((o) => o.kind === "burger");
     if (!b || st.bites === 0 || b.visibleFraction < 0.95) continue;
-    const g = burgerGeometry(b.screenX, b.screenY, b.screenRadius, st.bites, maxBites);
+    const g = burgerGeometry(b.screenX, b.screenY, b.screenRadius, st.bites, opts.maxBites ?? st.maxBites);
     let bitten = 0, regrown = 0, rest = 0, present = 0;
     const x0 = Math.max(0, Math.floor(b.screenX - g.rx)), x1 = Math.min(size - 1, Math.ceil(b.screenX + g.rx));
     const y0 = Math.max(0, Math.floor(b.screenY - g.ry)), y1 = Math.min(size - 1, Math.ceil(b.screenY + g.ry));

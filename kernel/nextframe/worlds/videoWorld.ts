@@ -261,6 +261,8 @@ export interface FrameState {
   action: Action;
   cameraX: number;
   bites: number;
+  /** The burger's maxBites (0 without a burger): bite geometry depends on it. */
+  maxBites: number;
   objects: ObjectState[];
 }
 
@@ -672,7 +674,7 @@ export class VideoWorld {
         behindOccluder: behind,
       };
     });
-    return { t: this.t, action: this.lastAction, cameraX: this.cameraX(), bites: this.bites, objects };
+    return { t: this.t, action: this.lastAction, cameraX: this.cameraX(), bites: this.bites, maxBites: this.config.burger?.maxBites ?? 0, objects };
   }
 }
 
