@@ -11,6 +11,10 @@ import { decode } from "fast-png";
 import type { MimeBundle } from "../../kernel/nextframe/display/display";
 import { worldViewerHtml } from "../../extension/panels/worldViewerHtml";
 
+// Browser globals used inside page.evaluate callbacks: those run in Chromium; the root tsconfig has no DOM lib.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const document: any, window: any;
+
 export const CHROMIUM = "/usr/bin/chromium";
 export const ROOT = new URL("../..", import.meta.url).pathname;
 export const ORIGIN = "http://nf.test";
@@ -56,6 +60,7 @@ const RENDERER_PAGE = `<!DOCTYPE html><html><head><meta charset="utf-8"></head><
 <div id="out"></div>
 <script type="module" nonce="${NONCE}">
 import { activate } from "/dist/media/renderer.js";
+
 window.__violations = [];
 document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective));
 const api = await activate({ setState() {}, getState() { return undefined; }, workspace: { isTrusted: true },
@@ -114,13 +119,14 @@ export async function renderBundle(page: Page, id: string, bundle: MimeBundle, w
 /** World Viewer page: the very HTML the panel serves, with a fake acquireVsCodeApi posting to `onMessage`. */
 export async function worldViewerPage(browser: Browser, onMessage: (m: unknown) => void): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 900, height: 700 }, deviceScaleFactor: 1 });
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  (page as Page & { nfErrors: string[] }).nfErrors = errors;
   await page.exposeFunction("__nfToExtension", (m: unknown) => onMessage(m));
-  await page.addInitScript(() => {
-    (window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => ({
-      postMessage: (m: unknown) => (window as unknown as { __nfToExtension: (m: unknown) => void }).__nfToExtension(m),
-      getState: () => undefined, setState: () => undefined,
-    });
-  });
+  // a string, not a function: tsx's transform would wrap a function with helpers that do not exist in the page
+  await page.addInitScript(`window.acquireVsCodeApi = () => ({
+    postMessage: (m) => window.__nfToExtension(m), getState: () => undefined, setState: () => undefined });`);
   const html = worldViewerHtml({ scriptUri: `${ORIGIN}/dist/media/worldViewer.js`, cspSource: ORIGIN, nonce: NONCE });
   await serve(page, html, ""); // like a VS Code webview: the page's own <meta> CSP is the policy
   await page.goto(`${ORIGIN}/`);

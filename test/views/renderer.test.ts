@@ -14,6 +14,11 @@ import { decodePng } from "../../kernel/nextframe/display/png";
 import { mimeBundleSymbol, type MimeBundle } from "../../kernel/nextframe/display/display";
 import { chromiumMissing, decodeScreenshot, ensureMediaBuilt, launch, pixel, renderBundle, rendererPage } from "./harness";
 
+// Browser globals used inside page.evaluate callbacks: those run in Chromium; the root tsconfig has no DOM lib.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const document: any, window: any; declare function getComputedStyle(e: unknown): any;
+
+
 const skip = chromiumMissing();
 const tensor = (shape: number[], data: Float32Array) => ({ shape, dtype: "float32", data: async () => data });
 
@@ -83,7 +88,7 @@ describe("renderer in headless Chromium", { skip }, () => {
       await page.locator("#cell-f2 .nf-player").focus();
       await page.keyboard.press("Home");
       for (let i = 0; i < t; i++) await page.keyboard.press("ArrowRight");
-      const rich = await page.evaluate(() => Array.from(document.querySelector<HTMLCanvasElement>("#cell-f2 canvas")!
+      const rich = await page.evaluate(() => Array.from(document.querySelector("#cell-f2 canvas")
         .getContext("2d")!.getImageData(0, 0, 8, 8).data));
       for (let y = 0; y < 8; y++) {
         for (let x = 0; x < 8; x++) {
@@ -134,7 +139,7 @@ describe("renderer in headless Chromium", { skip }, () => {
     assert.match(await page.locator("#cell-h1 .nf-status").textContent() ?? "", /max 0\.97 at query 4, key 5/);
     await page.locator("#cell-h1 .nf-plot").scrollIntoViewIfNeeded();
     const pos = await page.evaluate(() => {
-      const gd = document.querySelector("#cell-h1 .nf-plot") as HTMLElement & { _fullLayout: { xaxis: { l2p(v: number): number }; yaxis: { l2p(v: number): number }; _size: { l: number; t: number } } };
+      const gd = document.querySelector("#cell-h1 .nf-plot");
       const r = gd.getBoundingClientRect(), fl = gd._fullLayout;
       return { x: r.left + fl._size.l + fl.xaxis.l2p(5), y: r.top + fl._size.t + fl.yaxis.l2p(4) };
     });
