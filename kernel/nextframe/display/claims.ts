@@ -9,7 +9,7 @@
  *
  * Names are snake_case identifiers, unique within a notebook; values are finite numbers (booleans → 0/1).
  */
-import { display, type DisplayHandle, type MimeBundle } from "./display";
+import { display, type MimeBundle } from "./display";
 
 export const CLAIM_MIME = "application/vnd.nextframe.claim+json";
 
@@ -51,9 +51,12 @@ export function claimBundle(name: string, value: number | boolean, note?: string
   return { [CLAIM_MIME]: c, "text/html": html, "text/plain": `${name} = ${shown}${note ? `  (${note})` : ""}` };
 }
 
-/** Show a measured value as a compact table row and expose it to the course's claims check. */
-export function claim(name: string, value: number | boolean, note?: string): DisplayHandle {
-  return display.bundle(claimBundle(name, value, note));
+/**
+ * Show a measured value as a compact table row and expose it to the course's claims check. Returns nothing, so a
+ * cell that ends with a claim shows no extra result.
+ */
+export function claim(name: string, value: number | boolean, note?: string): void {
+  display.bundle(claimBundle(name, value, note));
 }
 
 /** Reads every claim from a list of cell outputs (nbformat 4 `display_data` / `execute_result`). */

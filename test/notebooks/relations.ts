@@ -1,0 +1,84 @@
+/**
+ * What each chapter's measured values must satisfy, stated as relations between the values the notebooks expose
+ * with `claim(name, value)` — never as re-typed numbers. Used by claims.test.ts (on the saved outputs) and
+ * notebooks.test.ts (on a fresh run).
+ */
+import { CLAIM_MIME, type Claim } from "../../kernel/nextframe/display/claims";
+import type { Notebook } from "./notebook";
+
+export interface Relation {
+  /** What the course claims, in words (shown when the relation fails). */
+  says: string;
+  holds: (c: (name: string) => number) => boolean;
+}
+
+/** Chapter file prefix ("02") → relations. A chapter that does not exist yet is skipped. */
+export const RELATIONS: Record<string, Relation[]> = {
+  "02": [
+    { says: "patchify → unpatchify is exact in 2D", holds: (c) => c("roundtrip_max_err_2d") === 0 },
+    { says: "the layout matters: a channel-major inverse does not round-trip", holds: (c) => c("wrong_layout_max_err_2d") > 0.1 },
+    { says: "spacetime (3D) patches round-trip exactly", holds: (c) => c("roundtrip_max_err_3d") === 0 },
+    { says: "a 32×32 frame with p = 8 is (32/8)² tokens", holds: (c) => c("patch_tokens_32px_p8") === (32 / 8) ** 2 },
+    { says: "2×4×4 tubelets of a 16-frame 32×32 clip: (16/2)·(32/4)² tokens", holds: (c) => c("tokens_3d_t2_p4") === (16 / 2) * (32 / 4) ** 2 },
+    { says: "patch tokens are more local than a naive reshape", holds: (c) => c("token_variance_patch") < c("token_variance_naive") },
+    { says: "the projector is < 0.1 % of DiT-XL/2", holds: (c) => c("projector_share_xl2") < 1e-3 && c("projector_params_xl2") === 2 * 2 * 4 * 1152 + 1152 },
+    { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_tokens_ok") === 1 },
+  ],
+  "03": [
+    { says: "full attention costs more MACs than factorised at 16 frames", holds: (c) => c("gmacs_full_f16") > c("gmacs_factorised_f16") },
+    { says: "measured: full attention is slower than factorised at 32 frames", holds: (c) => c("attn_ms_full_f32") > c("attn_ms_factorised_f32") },
+    { says: "the spatial head's ball patch attends to the ball far above uniform", holds: (c) => c("spatial_mass_on_ball") > 5 * c("spatial_mass_uniform") },
+    { says: "packing with the block mask equals running each image alone", holds: (c) => c("packed_vs_separate_max_err") < 1e-5 },
+    { says: "without the mask the packed images leak into each other", holds: (c) => c("packed_nomask_max_err") > 1e-4 && c("packed_nomask_max_err") > 100 * c("packed_vs_separate_max_err") },
+    { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_pairs_ok") === 1 },
+  ],
+  "04": [
+    { says: "the forward process destroys the signal as t grows", holds: (c) => c("forward_psnr_t100") > c("forward_psnr_t999") && c("alphabar_t999") < 1e-3 },
+    { says: "the trained denoiser beats predicting zero by 2× on held-out data", holds: (c) => c("denoiser_val_loss") < 0.5 * c("zero_predictor_val_loss") },
+    { says: "DDIM with 50 steps is closer to the exact sampler than with 5", holds: (c) => c("ddim_psnr_50") > c("ddim_psnr_5") },
+    { says: "even 5 DDIM steps beat the mean-frame baseline", holds: (c) => c("ddim_psnr_5") > c("mean_frame_psnr_vs_ref") },
+    { says: "DDPM with 1000 steps has more realistic edges than respaced DDPM-50 and than noise", holds: (c) => c("edge_err_ddpm_1000") < c("edge_err_ddpm_50") && c("edge_err_ddpm_1000") < c("edge_err_noise") },
+    { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_half_step_ok") === 1 },
+  ],
+  "05": [
+    { says: "adaLN-Zero: a fresh DiT block is exactly the identity", holds: (c) => c("adaln_zero_identity_err") === 0 && c("adaln_random_identity_err") > 0 },
+    { says: "Gflops match the paper's Table 4 within 1 % for all 12 configs", holds: (c) => c("gflops_max_rel_err") < 0.01 },
+    { says: "parameters match the paper's Table 1 within 1 % (beyond rounding)", holds: (c) => c("params_max_rel_err") < 0.01 },
+    { says: "the complexity formula counts the real module's parameters", holds: (c) => c("params_s8_module") === c("params_s8_formula") },
+    { says: "scaling: the widest model reaches a lower held-out loss than the narrowest", holds: (c) => c("scaling_loss_w128") < c("scaling_loss_w32") && c("scaling_gflops_w128") > c("scaling_gflops_w32") },
+    { says: "scaling: width 64 beats width 32", holds: (c) => c("scaling_loss_w64") < c("scaling_loss_w32") },
+    { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_ratio_ok") === 1 },
+  ],
+};
+
+/** Every claim in a notebook's outputs, by name (a repeated name keeps the last value). */
+export function notebookClaims(nb: Notebook): Map<string, Claim> {
+  const m = new Map<string, Claim>();
+  for (const cell of nb.cells) for (const o of cell.outputs ?? []) {
+    const c = o.data?.[CLAIM_MIME] as Claim | undefined;
+    if (c && typeof c.name === "string" && typeof c.value === "number") m.set(c.name, c);
+  }
+  return m;
+}
+
+/** Checks a chapter's relations; returns one message per failure (missing claims included). */
+export function checkRelations(chapter: string, claims: Map<string, Claim>): string[] {
+  const failures: string[] = [];
+  for (const r of RELATIONS[chapter] ?? []) {
+    const missing: string[] = [];
+    const get = (name: string) => {
+      const c = claims.get(name);
+      if (!c) { missing.push(name); return NaN; }
+      return c.value;
+    };
+    let ok = false;
+    try { ok = r.holds(get); } catch (e) { failures.push(`${chapter}: "${r.says}" threw ${String(e)}`); continue; }
+    if (missing.length) failures.push(`${chapter}: "${r.says}" — the notebook exposes no claim ${missing.join(", ")}`);
+    else if (!ok) {
+      const used: string[] = [];
+      r.holds((n) => { used.push(`${n} = ${claims.get(n)!.value}`); return claims.get(n)!.value; });
+      failures.push(`${chapter}: "${r.says}" does not hold (${used.join(", ")})`);
+    }
+  }
+  return failures;
+}
