@@ -139,7 +139,7 @@ export const onnxLowerings: { [K in OpType]: Lowering<K> } = {
   randomUniform: (e, t, _ins, a) => e.node("RandomUniform", [], { dtype: ONNX_DTYPE[t.dtype], shape: [...t.shape], seed: { float: a.seed } })[0]!,
   matmul: (e, t, ins) => {
     // 2-D products become Gemm with transA/transB absorbing Transpose inputs (see gemmOperand / emitModel)
-    if (t.inputs.every((x) => x.rank === 2) && t.dtype !== "int32" && t.dtype !== "int64") {
+    if (isGemm(t)) {
       const [a, b] = t.inputs.map(gemmOperand) as [[Tensor, boolean], [Tensor, boolean]];
       return e.node("Gemm", [e.name(a[0]), e.name(b[0])], { transA: a[1] ? 1 : 0, transB: b[1] ? 1 : 0 })[0]!;
     }
@@ -195,8 +195,10 @@ export const onnxLowerings: { [K in OpType]: Lowering<K> } = {
 function gemmOperand(x: Tensor): [Tensor, boolean] {
   return x.op === "transpose" && x.rank === 2 && x._value === null && !x._placeholder ? [x.inputs[0]!, true] : [x, false];
 }
+/** 2-D float products with a transposed operand are emitted as Gemm(transA/transB); plain ones stay MatMul. */
 function isGemm(t: Tensor): boolean {
-  return t.op === "matmul" && t.inputs.every((x) => x.rank === 2) && t.dtype !== "int32" && t.dtype !== "int64";
+  return t.op === "matmul" && t.inputs.every((x) => x.rank === 2) && (t.dtype === "float32" || t.dtype === "float64") &&
+    t.inputs.some((x) => gemmOperand(x)[1]);
 }
 
 /** Builds the ModelProto bytes for a graph spec. */

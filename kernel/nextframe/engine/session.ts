@@ -43,6 +43,8 @@ export function createSession(model: Uint8Array, opts: { float64?: boolean; devi
   return ort.InferenceSession.create(model, sessionOptions(opts.device ?? settings.device, settings.threads, opts.float64));
 }
 
+/** Eager graphs with ever-new shapes would otherwise keep every session (and its memory arena) alive. */
+const MAX_CACHED_SESSIONS = 512;
 const cache = new Map<string, Promise<ort.InferenceSession>>();
 let sessionsCreated = 0;
 
@@ -50,7 +52,12 @@ let sessionsCreated = 0;
 export function cachedSession(key: string, build: () => Uint8Array, float64 = false): Promise<ort.InferenceSession> {
   const full = `${settings.device}/${settings.threads}/${key}`;
   let s = cache.get(full);
-  if (!s) {
+  if (s) {
+    // LRU: move to the back; evicted sessions are dropped (freed by GC once no run holds them)
+    cache.delete(full);
+    cache.set(full, s);
+  } else {
+    if (cache.size >= MAX_CACHED_SESSIONS) cache.delete(cache.keys().next().value!);
     sessionsCreated++;
     s = createSession(build(), { float64 });
     cache.set(full, s);
