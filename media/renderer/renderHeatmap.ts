@@ -7,7 +7,7 @@
  */
 import type { HeatmapPayload } from "../../kernel/nextframe/display/payloads";
 import { colormapLut, plotlyColorscale, type ColorscaleName } from "../../kernel/nextframe/display/colormap";
-import { decodePngData } from "../shared/decode";
+import { decodePngData, decodeSheet, sheetPixels } from "../shared/decode";
 import { el, header, onThemeChange, select } from "../shared/dom";
 import { loadPlotly, plotlyText, plotlyTheme, type PlotlyLike } from "../shared/plotly";
 
@@ -21,14 +21,40 @@ export interface HeatmapView {
 
 const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(+v.toPrecision(4)));
 
-export function renderHeatmap(p: HeatmapPayload, container: HTMLElement, signal: AbortSignal): HeatmapView {
+/**
+ * The map-major value levels (map m, row y, col x at m·Q·K + y·K + x) from the payload's grid sheet:
+ * 8-bit sheets decode natively (fast, off-thread), 16-bit ones with fast-png (browsers drop to 8 bits).
+ */
+async function loadLevels(p: HeatmapPayload, maps: number): Promise<Uint8Array | Uint16Array> {
+  const Q = p.q, K = p.k, cols = Number.isInteger(p.cols) && p.cols > 0 ? p.cols : 1;
+  const W = cols * K, rows = Math.ceil(maps / cols);
+  let src: ArrayLike<number>, stride: number, sw: number, sh: number;
+  if (p.depth === 16) {
+    const d = decodePngData(p.png);
+    if (d.channels !== 1 || d.depth !== 16) throw new Error(`heatmap: expected a 16-bit gray PNG, got ${d.channels} ch ${d.depth} bit`);
+    [src, stride, sw, sh] = [d.data, 1, d.width, d.height];
+  } else {
+    const bmp = await decodeSheet(p.png);
+    [src, stride, sw, sh] = [sheetPixels(bmp), 4, bmp.width, bmp.height];
+    bmp.close();
+  }
+  if (sw !== W || sh < rows * Q) throw new Error(`heatmap: PNG is ${sw}×${sh}, expected ${W}×${rows * Q}`);
+  const out = p.depth === 16 ? new Uint16Array(maps * Q * K) : new Uint8Array(maps * Q * K);
+  for (let m = 0; m < maps; m++) {
+    const ox = (m % cols) * K, oy = Math.floor(m / cols) * Q;
+    for (let y = 0; y < Q; y++) {
+      const o = (m * Q + y) * K, s0 = ((oy + y) * W + ox) * stride;
+      for (let x = 0; x < K; x++) out[o + x] = src[s0 + x * stride];
+    }
+  }
+  return out;
+}
+
+export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, signal: AbortSignal): Promise<HeatmapView> {
   const L = p.layers?.length ?? 0, H = p.heads?.length ?? 0, Q = p.q, K = p.k;
   if (!(L > 0 && H > 0 && Number.isInteger(Q) && Number.isInteger(K) && Q > 0 && K > 0)) throw new Error("heatmap: malformed payload dimensions");
-  const d = decodePngData(p.png);
-  if (d.width !== K || d.height !== L * H * Q || d.channels !== 1 || d.depth !== p.depth) {
-    throw new Error(`heatmap: PNG is ${d.width}×${d.height} (${d.channels} ch, ${d.depth} bit), expected ${K}×${L * H * Q} gray ${p.depth} bit`);
-  }
-  const levels = d.data;
+  if (p.depth !== 8 && p.depth !== 16) throw new Error(`heatmap: depth ${p.depth}; expected 8 or 16`);
+  const levels = await loadLevels(p, L * H);
   const top = p.depth === 16 ? 65535 : 255;
   const shift = p.depth === 16 ? 8 : 0;
   const value = (m: number, i: number) => p.vmin + (levels[m * Q * K + i] / top) * (p.vmax - p.vmin);
@@ -77,15 +103,23 @@ export function renderHeatmap(p: HeatmapPayload, container: HTMLElement, signal:
     grid.appendChild(el("span", { class: "nf-axis", text: `layer ${p.layers[l]}` }));
     for (let hh = 0; hh < H; hh++) {
       const m = l * H + hh;
-      const c = el("canvas", { class: "nf-canvas nf-thumb", attrs: { width: String(K), height: String(Q), tabindex: "0", role: "button",
+      // big maps are max-pooled to the thumbnail size: the brightest cell survives, and the drawing stays cheap
+      const f = Math.max(1, Math.ceil(Math.max(Q, K) / thumbPx)), tw = Math.ceil(K / f), th = Math.ceil(Q / f);
+      const c = el("canvas", { class: "nf-canvas nf-thumb", attrs: { width: String(tw), height: String(th), tabindex: "0", role: "button",
         "aria-pressed": m === 0 ? "true" : "false", "aria-label": `layer ${p.layers[l]} head ${p.heads[hh]}`,
         "data-layer": String(p.layers[l]), "data-head": String(p.heads[hh]) } });
       c.style.width = `${aspect <= 1 ? thumbPx : Math.round(thumbPx / aspect)}px`;
       c.style.height = `${aspect <= 1 ? Math.round(thumbPx * aspect) : thumbPx}px`;
-      const img = new ImageData(K, Q), px = img.data;
-      for (let i = 0, o = m * Q * K; i < Q * K; i++) {
-        const lv = (levels[o + i] >> shift) * 3;
-        px[i * 4] = lut[lv]; px[i * 4 + 1] = lut[lv + 1]; px[i * 4 + 2] = lut[lv + 2]; px[i * 4 + 3] = 255;
+      const img = new ImageData(tw, th), px = img.data, o = m * Q * K;
+      for (let ty = 0; ty < th; ty++) {
+        for (let tx = 0; tx < tw; tx++) {
+          let best = 0;
+          for (let y = ty * f; y < Math.min(Q, ty * f + f); y++) {
+            for (let x = tx * f, r = o + y * K; x < Math.min(K, tx * f + f); x++) if (levels[r + x] > best) best = levels[r + x];
+          }
+          const lv = (best >> shift) * 3, i = (ty * tw + tx) * 4;
+          px[i] = lut[lv]; px[i + 1] = lut[lv + 1]; px[i + 2] = lut[lv + 2]; px[i + 3] = 255;
+        }
       }
       c.getContext("2d")!.putImageData(img, 0, 0);
       c.addEventListener("click", () => view.select(l, hh));

@@ -4,11 +4,12 @@
  */
 import type { PatchesPayload } from "../../kernel/nextframe/display/payloads";
 import { colormapLut } from "../../kernel/nextframe/display/colormap";
-import { b64ToBytes, decodeStack } from "../shared/decode";
+import { b64ToBytes, loadFrames } from "../shared/decode";
 import { el, header, integerScale, themeColor, onThemeChange } from "../shared/dom";
 
-export function renderPatches(p: PatchesPayload, container: HTMLElement, signal: AbortSignal): HTMLElement {
-  const [img] = decodeStack(p.image, "patches.image");
+export async function renderPatches(p: PatchesPayload, container: HTMLElement, signal: AbortSignal): Promise<HTMLElement> {
+  const frames = await loadFrames(p.image, "patches.image");
+  const img = { width: frames.w, height: frames.h };
   const [ph, pw] = p.patch, [gh, gw] = p.grid;
   if (!(gh * ph === img.height && gw * pw === img.width)) throw new Error("patches: grid × patch does not match the image size");
   const att = p.attention ? b64ToBytes(p.attention.levels) : undefined;
@@ -33,7 +34,7 @@ export function renderPatches(p: PatchesPayload, container: HTMLElement, signal:
   const ctx = canvas.getContext("2d")!;
   const base = document.createElement("canvas");
   base.width = img.width; base.height = img.height;
-  base.getContext("2d")!.putImageData(img, 0, 0);
+  frames.draw(base.getContext("2d")!, 0);
   const val = (q: number, i: number) => p.attention!.vmin + (att![q * n + i] / 255) * (p.attention!.vmax - p.attention!.vmin);
 
   const draw = () => {

@@ -19,31 +19,59 @@ export function checkStack(s: unknown, what: string): ImageStack {
   const o = s as ImageStack;
   const okInt = (n: unknown, max: number) => Number.isInteger(n) && (n as number) > 0 && (n as number) <= max;
   if (typeof o !== "object" || o === null || !okInt(o.count, 100000) || !okInt(o.h, 16384) || !okInt(o.w, 16384) ||
-    (o.channels !== 1 && o.channels !== 3) || typeof o.png !== "string") {
+    (o.channels !== 1 && o.channels !== 3) || typeof o.png !== "string" || (o.cols !== undefined && !okInt(o.cols, o.count))) {
     throw new Error(`${what}: malformed image stack`);
   }
   return o;
 }
 
-/** Decode an ImageStack into one RGBA ImageData per image. */
-export function decodeStack(stack: ImageStack, what = "frames"): ImageData[] {
+/** Where image i of a stack sits on its sheet. */
+export function sheetRect(s: ImageStack, i: number): { x: number; y: number; w: number; h: number } {
+  const cols = s.cols ?? 1;
+  return { x: (i % cols) * s.w, y: Math.floor(i / cols) * s.h, w: s.w, h: s.h };
+}
+
+/**
+ * Decode a PNG sheet natively (off the main thread). No colour-space conversion: our PNGs carry no colour
+ * chunks, and the values are data.
+ */
+export async function decodeSheet(b64: string): Promise<ImageBitmap> {
+  const blob = new Blob([b64ToBytes(b64) as BlobPart], { type: "image/png" });
+  return createImageBitmap(blob, { colorSpaceConversion: "none", premultiplyAlpha: "none" });
+}
+
+/** An ImageStack ready to draw: the decoded sheet and the rectangle of each image. */
+export interface Frames {
+  sheet: ImageBitmap;
+  stack: ImageStack;
+  count: number;
+  w: number;
+  h: number;
+  draw(ctx: CanvasRenderingContext2D, i: number): void;
+}
+
+export async function loadFrames(stack: unknown, what = "frames"): Promise<Frames> {
   const s = checkStack(stack, what);
-  const d = decodePngData(s.png);
-  if (d.width !== s.w || d.height !== s.h * s.count || d.depth !== 8) {
-    throw new Error(`${what}: PNG is ${d.width}×${d.height}@${d.depth}bit, expected ${s.w}×${s.h * s.count}@8bit`);
+  const sheet = await decodeSheet(s.png);
+  const cols = s.cols ?? 1;
+  if (sheet.width !== cols * s.w || sheet.height < Math.ceil(s.count / cols) * s.h) {
+    throw new Error(`${what}: PNG sheet is ${sheet.width}×${sheet.height}, expected ${cols * s.w}×${Math.ceil(s.count / cols) * s.h}`);
   }
-  const c = d.channels, n = s.w * s.h, src = d.data as Uint8Array;
-  const out: ImageData[] = [];
-  for (let i = 0; i < s.count; i++) {
-    const img = new ImageData(s.w, s.h);
-    const px = img.data;
-    for (let p = 0, si = i * n * c; p < n; p++, si += c) {
-      const di = p * 4;
-      if (c === 1) { px[di] = px[di + 1] = px[di + 2] = src[si]; }
-      else { px[di] = src[si]; px[di + 1] = src[si + 1]; px[di + 2] = src[si + 2]; }
-      px[di + 3] = 255;
-    }
-    out.push(img);
-  }
-  return out;
+  return {
+    sheet, stack: s, count: s.count, w: s.w, h: s.h,
+    draw(ctx, i) {
+      const r = sheetRect(s, Math.max(0, Math.min(s.count - 1, i)));
+      ctx.drawImage(sheet, r.x, r.y, r.w, r.h, 0, 0, r.w, r.h);
+    },
+  };
+}
+
+/** Pixels of a natively decoded sheet (R channel of a grayscale PNG = its 8-bit values). */
+export function sheetPixels(sheet: ImageBitmap): Uint8ClampedArray {
+  const c = document.createElement("canvas");
+  c.width = sheet.width;
+  c.height = sheet.height;
+  const ctx = c.getContext("2d", { willReadFrequently: true })!;
+  ctx.drawImage(sheet, 0, 0);
+  return ctx.getImageData(0, 0, sheet.width, sheet.height).data;
 }

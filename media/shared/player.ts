@@ -3,14 +3,16 @@
  * scrub, speed and loop; nearest-neighbour upscaling (image-rendering: pixelated) so 32×32 frames stay
  * crisp. Keyboard: Space/K play-pause, ←/→ step, Home/End first/last frame.
  *
- * Light by design: frames are drawn with putImageData only when the frame index changes, the loop runs
+ * Light by design: each video is one natively decoded sheet; a frame is one drawImage of a sub-rectangle,
+ * done only when the frame index changes, the loop runs
  * only while playing, and a player scrolled out of view stops drawing (IntersectionObserver).
  */
+import type { Frames } from "./decode";
 import { button, el, integerScale, select } from "./dom";
 
 export interface PlayerVideo {
   title?: string;
-  frames: ImageData[];
+  frames: Frames;
 }
 
 export interface PlayerOptions {
@@ -44,13 +46,13 @@ export class FramePlayer {
   private readonly _disposers: (() => void)[] = [];
 
   constructor(container: HTMLElement, readonly videos: PlayerVideo[], readonly opts: PlayerOptions) {
-    this.length = Math.max(...videos.map((v) => v.frames.length));
+    this.length = Math.max(...videos.map((v) => v.frames.count));
     this.loop = opts.loop;
     const grid = el("div", { class: "nf-grid" });
     for (const v of videos) {
-      const f0 = v.frames[0];
-      const c = el("canvas", { class: "nf-canvas", attrs: { width: String(f0.width), height: String(f0.height), role: "img",
-        "aria-label": (v.title ? v.title + ": " : "") + `video ${f0.width}×${f0.height}, ${v.frames.length} frames` } });
+      const f0 = v.frames;
+      const c = el("canvas", { class: "nf-canvas", attrs: { width: String(f0.w), height: String(f0.h), role: "img",
+        "aria-label": (v.title ? v.title + ": " : "") + `video ${f0.w}×${f0.h}, ${f0.count} frames` } });
       this._canvases.push(c);
       this._ctxs.push(c.getContext("2d")!);
       const cell = el("div", { class: "nf-cell" });
@@ -107,7 +109,7 @@ export class FramePlayer {
   }
 
   draw(): void {
-    this.videos.forEach((v, i) => this._ctxs[i].putImageData(v.frames[Math.min(this.t, v.frames.length - 1)], 0, 0));
+    this.videos.forEach((v, i) => v.frames.draw(this._ctxs[i], Math.min(this.t, v.frames.count - 1)));
     this.drawn++;
     this._scrub.value = String(this.t);
     this._counter.textContent = `${this.t + 1} / ${this.length}`;

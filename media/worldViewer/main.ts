@@ -8,7 +8,7 @@ import {
   MIME, WORLD_ACTIONS, type FramesPayload, type HeatmapPayload, type ImageStack, type PanelInbound, type PanelOutbound,
   type WorldAction,
 } from "../../kernel/nextframe/display/payloads";
-import { decodeStack } from "../shared/decode";
+import { loadFrames } from "../shared/decode";
 import { button, el, integerScale } from "../shared/dom";
 import { adoptStyles } from "../shared/styles";
 import { renderFrames } from "../renderer/renderFrames";
@@ -57,22 +57,24 @@ const arrivals: number[] = [];
 let lastSent = 0;
 let latency = 0;
 
-function paint(canvas: HTMLCanvasElement, s: ImageStack) {
-  const [img] = decodeStack(s, "worldViewer frame");
+async function paint(canvas: HTMLCanvasElement, s: ImageStack) {
+  const f = await loadFrames(s, "worldViewer frame");
+  const img = { width: f.w, height: f.h };
   if (canvas.width !== img.width || canvas.height !== img.height) {
     canvas.width = img.width; canvas.height = img.height;
   }
-  canvas.getContext("2d")!.putImageData(img, 0, 0);
+  f.draw(canvas.getContext("2d")!, 0);
+  f.sheet.close();
   const avail = Math.max(128, Math.floor((app.clientWidth || 640) / (truthCell.style.display === "none" ? 1 : 2)) - 24);
   const k = integerScale(img.width, Math.min(avail, 640), 16);
   canvas.style.width = `${img.width * k}px`;
   canvas.style.height = `${img.height * k}px`;
 }
 
-function onFrame(m: Extract<PanelInbound, { command: "frame" }>) {
+async function onFrame(m: Extract<PanelInbound, { command: "frame" }>) {
   errorLine.style.display = "none";
-  if (m.truth) { truthCell.style.display = ""; paint(truthCanvas, m.truth); } else truthCell.style.display = "none";
-  paint(modelCanvas, m.frame);
+  if (m.truth) truthCell.style.display = ""; else truthCell.style.display = "none";
+  await Promise.all([paint(modelCanvas, m.frame), m.truth ? paint(truthCanvas, m.truth) : undefined]);
   const now = performance.now();
   arrivals.push(now);
   while (arrivals.length && arrivals[0] < now - 1000) arrivals.shift();
@@ -84,24 +86,28 @@ function onFrame(m: Extract<PanelInbound, { command: "frame" }>) {
 }
 
 let showAbort: AbortController | undefined;
-function onShow(m: Extract<PanelInbound, { command: "show" }>) {
+async function onShow(m: Extract<PanelInbound, { command: "show" }>) {
   showAbort?.abort();
   showAbort = new AbortController();
   showArea.replaceChildren();
   const host = el("div", { class: "nf-root" });
   showArea.appendChild(host);
-  if (m.mime === MIME.frames) renderFrames(m.payload as FramesPayload, host, showAbort.signal);
-  else if (m.mime === MIME.heatmap) renderHeatmap(m.payload as HeatmapPayload, host, showAbort.signal);
+  if (m.mime === MIME.frames) await renderFrames(m.payload as FramesPayload, host, showAbort.signal);
+  else if (m.mime === MIME.heatmap) await renderHeatmap(m.payload as HeatmapPayload, host, showAbort.signal);
   else throw new Error(`the World Viewer stage shows frames and heatmaps, not ${m.mime}`);
 }
 
-/** Validate what arrives (only the extension posts here, but a webview trusts nothing). */
+/** Validate what arrives (only the extension posts here, but a webview trusts nothing). Frames paint in order. */
+let painting: Promise<void> = Promise.resolve();
 function onMessage(data: unknown) {
+  painting = painting.then(() => handle(data));
+}
+async function handle(data: unknown) {
   if (typeof data !== "object" || data === null) return;
   const m = data as PanelInbound;
   try {
-    if (m.command === "frame" && typeof m.frame === "object" && Number.isInteger(m.step)) onFrame(m);
-    else if (m.command === "show" && typeof m.mime === "string") onShow(m);
+    if (m.command === "frame" && typeof m.frame === "object" && Number.isInteger(m.step)) await onFrame(m);
+    else if (m.command === "show" && typeof m.mime === "string") await onShow(m);
     else if (m.command === "error" && typeof m.message === "string") {
       errorLine.textContent = m.message;
       errorLine.style.display = "";

@@ -28,6 +28,8 @@ export const LIMITS = {
   frameSide: 512,
   /** bytes of uint8 frame data per output (64×256×256×3 = 12.6 MB fits) */
   frameBytes: 32 * 1024 * 1024,
+  /** frames per video */
+  frames: 4096,
   /** largest Q or K of one heatmap map */
   heatmapSide: 1024,
   /** total heatmap values per output (12×6×256×256 = 4.7 M fits) */

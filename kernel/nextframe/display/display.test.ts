@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  commHandlersSymbol, display, kernelSinkSymbol, mimeBundleSymbol, onComm, sendComm, toMimeBundle,
+  commHandlersSymbol, display, isDisplayHandle, kernelSinkSymbol, mimeBundleSymbol, onComm, sendComm, toMimeBundle,
   type KernelSink, type MimeBundle,
 } from "./display";
 
@@ -33,6 +33,8 @@ test("display sends bundles to the kernel sink and updates by id", withSink((sho
   assert.deepEqual(shown[1], { bundle: { "text/plain": "step 2" }, id: h.id, update: true });
   assert.deepEqual(shown[2].bundle["application/json"], { a: 1 });
   assert.notEqual(shown[2].id, h.id);
+  assert.equal(isDisplayHandle(h), true);
+  assert.equal(isDisplayHandle({ id: h.id, update: h.update }), false);
 }));
 
 test("display awaits an object's asynchronous mime bundle", withSink(async (shown) => {

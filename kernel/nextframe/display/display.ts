@@ -29,6 +29,14 @@ export const kernelSinkSymbol: unique symbol = Symbol.for("nextframe.kernelSink"
 /** Where the kernel process keeps comm handlers (target → handler); onComm() adds to it. */
 export const commHandlersSymbol: unique symbol = Symbol.for("nextframe.commHandlers") as never;
 
+/** Marks display handles: a cell whose last value is a handle shows nothing more (display already showed it). */
+export const displayHandleSymbol: unique symbol = Symbol.for("nextframe.displayHandle") as never;
+
+/** Whether `x` is a handle returned by display(). */
+export function isDisplayHandle(x: unknown): x is DisplayHandle {
+  return typeof x === "object" && x !== null && (x as Record<symbol, unknown>)[displayHandleSymbol] === true;
+}
+
 /** Something that can render itself as a MIME bundle. */
 export interface HasMimeBundle {
   [mimeBundleSymbol](): MimeBundle | Promise<MimeBundle>;
@@ -116,7 +124,9 @@ function emit(bundle: MimeBundle | Promise<MimeBundle>, id: string, update: bool
 }
 
 function handle(id: string): DisplayHandle {
-  return { id, update: (x: unknown) => emit(bundleOf(x), id, true) };
+  const h: DisplayHandle = { id, update: (x: unknown) => emit(bundleOf(x), id, true) };
+  Object.defineProperty(h, displayHandleSymbol, { value: true, enumerable: false });
+  return h;
 }
 
 /** Synchronous when possible so that outputs keep the order in which cells called display(). */

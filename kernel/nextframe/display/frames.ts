@@ -105,7 +105,7 @@ export async function prepareVideo(input: unknown, opts: FramesOptions = {}, wha
   // temporal stride for huge inputs (after the spatial factor below)
   const f = Math.max(1, Math.ceil(Math.max(h, w) / LIMITS.frameSide));
   const H = Math.floor(h / f) || 1, W = Math.floor(w / f) || 1;
-  const tStride = Math.max(1, Math.ceil((t * H * W * c) / LIMITS.frameBytes));
+  const tStride = Math.max(1, Math.ceil((t * H * W * c) / LIMITS.frameBytes), Math.ceil(t / LIMITS.frames));
   const T = Math.ceil(t / tStride);
   if (f > 1) notes.push(`downsampled ${f}× from ${dims(h, w)} to ${dims(H, W)} to keep the output small`);
   if (tStride > 1) notes.push(`showing every ${tStride}th frame (${T} of ${t}) to keep the output small`);

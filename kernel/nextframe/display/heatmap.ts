@@ -5,13 +5,13 @@
  *
  * Accepted shapes: Q×K, H×Q×K, L×H×Q×K, L×1×H×Q×K (a list of per-layer [B=1, H, Q, K] tensors).
  * Values are quantized to 16 bits (8 for big inputs) between the global min and max, stored as one
- * grayscale PNG sheet. Maps over 1024 per side, or more than 8 M values in all, are block-averaged with a note.
+ * grayscale PNG sheet (maps on a grid, `cols` per row). Maps over 1024 per side, or more than 8 M values in all, are block-averaged with a note.
  */
 import { display, type DisplayHandle, type MimeBundle } from "./display";
 import { guarded, LIMITS, dims } from "./bundle";
 import { colormapLut, level, type ColorscaleName } from "./colormap";
 import { DisplayInputError, scan, toNdArray, unravel } from "./ndarray";
-import { downsampleBox, encodePng, pngBase64, tile, toBase64, upscaleNearest, type Image8 } from "./png";
+import { downsampleBox, encodePng, pngBase64, sheetCols, tile, toBase64, upscaleNearest, type Image8 } from "./png";
 import { MIME, PAYLOAD_VERSION, type HeatmapPayload } from "./payloads";
 
 export interface HeatmapOptions {
@@ -127,9 +127,16 @@ export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise
     const maps = p.layers.length * p.heads.length;
     const depth: 8 | 16 = p.values.length <= LIMITS.heatmap16 ? 16 : 8;
     const quant = quantize(p.values, vmin, vmax, depth);
+    // maps laid out on a grid sheet, `cols` maps per row (same layout as ImageStack), so tall stacks stay decodable
+    const cols = sheetCols(maps, q, k), rows = Math.ceil(maps / cols), W = cols * k;
+    const sheet = depth === 16 ? new Uint16Array(rows * q * W) : new Uint8Array(rows * q * W);
+    for (let m = 0; m < maps; m++) {
+      const ox = (m % cols) * k, oy = Math.floor(m / cols) * q;
+      for (let y = 0; y < q; y++) sheet.set(quant.subarray((m * q + y) * k, (m * q + y + 1) * k), (oy + y) * W + ox);
+    }
     const png = depth === 16
-      ? toBase64(encodePng({ w: k, h: maps * q, channels: 1, data: quant as Uint16Array, depth: 16 }))
-      : pngBase64({ w: k, h: maps * q, channels: 1, data: quant as Uint8Array });
+      ? toBase64(encodePng({ w: W, h: rows * q, channels: 1, data: sheet as Uint16Array, depth: 16 }))
+      : pngBase64({ w: W, h: rows * q, channels: 1, data: sheet as Uint8Array });
     const ds = p.notes.length > 0;
     const xLabels = labelsFor(k, opts.xLabels ?? opts.labels, "xLabels", ds);
     const yLabels = labelsFor(q, opts.yLabels ?? opts.labels, "yLabels", ds);
@@ -137,7 +144,7 @@ export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise
       throw new DisplayInputError(`showHeatmap: queryIndex ${opts.queryIndex} out of range [0, ${q})`);
     }
     const payload: HeatmapPayload = {
-      version: PAYLOAD_VERSION, layers: p.layers, heads: p.heads, q, k, depth, vmin, vmax, png,
+      version: PAYLOAD_VERSION, layers: p.layers, heads: p.heads, q, k, depth, vmin, vmax, cols, png,
       colorscale: opts.colorscale ?? "viridis",
       ...(opts.title !== undefined ? { title: String(opts.title) } : {}),
       ...(opts.queryIndex !== undefined ? { queryIndex: opts.queryIndex } : {}),

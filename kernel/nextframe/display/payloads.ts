@@ -22,14 +22,17 @@ export const NEXTFRAME_MIMES: readonly NextframeMime[] = Object.values(MIME);
 export const PAYLOAD_VERSION = 1;
 
 /**
- * A stack of equally sized 8-bit images stored as ONE PNG "sheet": image i occupies rows
- * [i·h, (i+1)·h). channels 1 = grayscale, 3 = RGB. `png` is base64.
+ * A stack of equally sized 8-bit images stored as ONE PNG "sheet", `cols` images per sheet row: image i sits
+ * at x = (i mod cols)·w, y = ⌊i / cols⌋·h. channels 1 = grayscale, 3 = RGB. `png` is base64. The browser
+ * decodes it natively (createImageBitmap) and draws frames as sub-rectangles.
  */
 export interface ImageStack {
   count: number;
   h: number;
   w: number;
   channels: 1 | 3;
+  /** images per sheet row (default 1) */
+  cols?: number;
   png: string;
 }
 
@@ -58,7 +61,7 @@ export interface FramesPayload {
 /**
  * application/vnd.nextframe.heatmap+json — L layers × H heads of Q×K maps.
  * Values are quantized to `depth` bits between vmin and vmax:  value = vmin + q / (2^depth − 1) · (vmax − vmin).
- * Map (l, h) occupies rows [(l·H + h)·Q, …+Q) of the grayscale PNG sheet `png` (width K).
+ * Map m = l·H + h sits on the grayscale PNG sheet `png` at x = (m mod cols)·K, y = ⌊m / cols⌋·Q.
  */
 export interface HeatmapPayload {
   version: number;
@@ -68,6 +71,8 @@ export interface HeatmapPayload {
   q: number;
   k: number;
   depth: 8 | 16;
+  /** maps per sheet row */
+  cols: number;
   vmin: number;
   vmax: number;
   png: string;

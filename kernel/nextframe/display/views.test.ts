@@ -8,7 +8,7 @@ import { tableBundle } from "./table";
 import { lineChart } from "./chart";
 import { patchesBundle } from "./patches";
 import { playWorld } from "./worldViewer";
-import { decodePng, fromBase64 } from "./png";
+import { decodePng, fromBase64, stackImage } from "./png";
 import { decode } from "fast-png";
 import { MIME, type FramesPayload, type HeatmapPayload, type PatchesPayload, type ErrorPayload } from "./payloads";
 import { commHandlersSymbol, kernelSinkSymbol, type MimeBundle } from "./display";
@@ -33,9 +33,10 @@ test("frames: Tensor T×H×W×C in 0–1 → uint8 PNG sheet; contact sheet fall
   const s = p.videos[0].frames;
   assert.deepEqual([s.count, s.h, s.w, s.channels], [T, H, W, 3]);
   const sheet = decodePng(s.png);
-  assert.deepEqual([sheet.w, sheet.h], [W, T * H]);
+  assert.equal(sheet.w * sheet.h, W * H * s.cols! * Math.ceil(T / s.cols!));
   for (let t = 0; t < T; t++) {
-    const at = (y: number, x: number) => Array.from(sheet.data.subarray(((t * H + y) * W + x) * 3, ((t * H + y) * W + x) * 3 + 3));
+    const f = stackImage(s, sheet, t);
+    const at = (y: number, x: number) => Array.from(f.data.subarray((y * W + x) * 3, (y * W + x) * 3 + 3));
     assert.deepEqual(at(t, 2 * t), [255, 255, 255]);
     assert.deepEqual(at((t + 1) % H, 0), [51, 0, 0]);
   }
@@ -53,12 +54,13 @@ test("frames: T×C×H×W, nested arrays, 0–255 and −1–1 ranges, grayscale"
   const tchw = new Float32Array(2 * 3 * 5 * 5); // frame 1 channel 2 (blue) = 255 everywhere
   tchw.fill(255, (1 * 3 + 2) * 25, (1 * 3 + 3) * 25);
   const p = (await framesBundle({ data: tchw, shape: [2, 3, 5, 5] }))[MIME.frames] as FramesPayload;
-  const img = decodePng(p.videos[0].frames.png);
-  assert.deepEqual(Array.from(img.data.subarray(25 * 3, 25 * 3 + 3)), [0, 0, 255]);
+  const st = p.videos[0].frames;
+  const img = stackImage(st, decodePng(st.png), 1);
+  assert.deepEqual(Array.from(img.data.subarray(0, 3)), [0, 0, 255]);
   const gray = await framesBundle([[[-1, 1], [0, 1]]]);
   const g = gray[MIME.frames] as FramesPayload;
   assert.equal(g.videos[0].frames.channels, 1);
-  assert.deepEqual(Array.from(decodePng(g.videos[0].frames.png).data), [0, 255, 128, 255]);
+  assert.deepEqual(Array.from(stackImage(g.videos[0].frames, decodePng(g.videos[0].frames.png), 0).data), [0, 255, 128, 255]);
   assert.ok(g.notes?.some((n) => n.includes("[−1, 1]")));
 });
 
@@ -104,9 +106,10 @@ test("heatmap: L×H×Q×K quantized 16-bit sheet; brightest cell and selection",
   assert.ok(Math.abs(p.vmin - 0.1) < 1e-6 && Math.abs(p.vmax - 0.9) < 1e-6);
   const d = decode(fromBase64(p.png));
   assert.equal(d.depth, 16);
-  const data = d.data as Uint16Array;
-  assert.equal(data[((1 * H + 2) * Q + 3) * K + 1], 65535);
+  const data = d.data as Uint16Array, m = 1 * H + 2;
+  assert.equal(data[(Math.floor(m / p.cols) * Q + 3) * d.width + (m % p.cols) * K + 1], 65535);
   assert.equal(data[0], 0);
+  assert.equal(data.filter((x) => x === 65535).length, 1);
   assert.match(b["text/plain"] as string, /max at layer 1 head 2 query 3 key 1/);
   const sel = (await heatmapBundle(tensor([L, H, Q, K], v), { layers: [1], heads: [2] }))[MIME.heatmap] as HeatmapPayload;
   assert.deepEqual([sel.layers, sel.heads], [[1], [2]]);
@@ -191,7 +194,7 @@ test("playWorld: comm handler steps the world in order; the first frame opens th
     const handler = (g[commHandlersSymbol] as Map<string, (d: unknown) => Promise<{ type: string; frame: { png: string }; truth?: unknown; step: number }>>).get("worldViewer")!;
     const [r1, r2] = await Promise.all([handler({ type: "action", action: "right" }), handler({ type: "action", action: "right" })]);
     assert.equal(r1.step, 1); assert.equal(r2.step, 2);
-    assert.equal(decodePng(r2.frame.png).data[2], 255);
+    assert.equal(decodePng(r2.frame.png).data[2], 255); // one frame: the sheet is the frame
     assert.ok(r2.truth);
     const bad = await handler({ type: "action", action: "rm -rf" });
     assert.equal(bad.type, "error");
