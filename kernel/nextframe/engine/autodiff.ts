@@ -111,6 +111,7 @@ export const vjpRules: { [K in OpType]: VjpRule<K> } = {
   // constants and random noise have no inputs
   full: () => [],
   randomUniform: () => [],
+  randomNormal: () => [],
   // Y = A B  →  Ā = Ḡ Bᵀ, B̄ = Aᵀ Ḡ (summed over broadcast batch dims). When one side is a plain matrix
   // shared by the whole batch, its gradient is one GEMM over the flattened batch (no batched product + sum).
   matmul: (g, { inputs: [a, b] }) => {

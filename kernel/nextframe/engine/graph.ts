@@ -28,6 +28,8 @@ export interface OpAttrs {
   full: { value: number };
   /** Uniform [0, 1) noise generated inside the graph (dropout masks in compiled train steps). */
   randomUniform: { seed: number };
+  /** Standard normal noise generated inside the graph (randn while tracing). */
+  randomNormal: { seed: number };
   // linear algebra
   /** numpy matmul on rank >= 2 operands with broadcast batch dims. */
   matmul: {};

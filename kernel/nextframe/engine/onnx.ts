@@ -137,6 +137,7 @@ export const onnxLowerings: { [K in OpType]: Lowering<K> } = {
   stopGradient: simple("Identity"),
   full: (e, t, _ins, a) => e.filled(a.value, t.dtype, t.shape),
   randomUniform: (e, t, _ins, a) => e.node("RandomUniform", [], { dtype: ONNX_DTYPE[t.dtype], shape: [...t.shape], seed: { float: a.seed } })[0]!,
+  randomNormal: (e, t, _ins, a) => e.node("RandomNormal", [], { dtype: ONNX_DTYPE[t.dtype], shape: [...t.shape], seed: { float: a.seed } })[0]!,
   matmul: (e, t, ins) => {
     // 2-D products become Gemm with transA/transB absorbing Transpose inputs (see gemmOperand / emitModel)
     if (isGemm(t)) {

@@ -11,6 +11,7 @@ import { DTypeError, ShapeError } from "./errors.js";
 import type { BinaryOp, CompareOp, UnaryOp } from "./graph.js";
 import { leaf, node, Tensor, type NestedArray, type TensorLike } from "./tensor.js";
 import { globalGenerator, type Generator } from "./random.js";
+import { isTracing } from "./evaluate.js";
 
 /** Builds a ShapeError with the op name prefixed. */
 export class ShapeErrorFor extends ShapeError {
@@ -452,9 +453,15 @@ export interface RandomOptions { seed?: number; dtype?: DType; generator?: Gener
 function gen(opts: RandomOptions): Generator {
   return opts.generator ?? (opts.seed !== undefined ? globalGenerator().fork(opts.seed) : globalGenerator());
 }
-/** Standard normal samples, generated in JS by a seeded generator (deterministic across runs and devices). */
+/**
+ * Standard normal samples, generated in JS by a seeded generator (deterministic across runs and devices).
+ * Inside compile / makeTrainStep (while tracing) randn and rand instead emit in-graph RandomNormal /
+ * RandomUniform nodes seeded from the generator, so every call of the compiled function draws fresh noise
+ * (a JS sample would be frozen into the graph as a constant).
+ */
 export function randn(shape: readonly number[], opts: RandomOptions = {}): Tensor {
   const dtype = opts.dtype ?? "float32";
+  if (isTracing()) return node("randomNormal", [], { seed: gen(opts).nextSeed() }, shape, dtype);
   const v = allocArray(dtype, shapeSize(shape)) as Float32Array;
   gen(opts).fillNormal(v);
   return leaf(shape, dtype, v);
@@ -462,6 +469,7 @@ export function randn(shape: readonly number[], opts: RandomOptions = {}): Tenso
 /** Uniform [0, 1) samples. */
 export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
   const dtype = opts.dtype ?? "float32";
+  if (isTracing()) return node("randomUniform", [], { seed: gen(opts).nextSeed() }, shape, dtype);
   const v = allocArray(dtype, shapeSize(shape)) as Float32Array;
   gen(opts).fillUniform(v);
   return leaf(shape, dtype, v);
@@ -470,6 +478,12 @@ export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor
 export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
   const dtype = opts.dtype ?? "int64";
   const g = gen(opts);
+  if (isTracing()) {
+    // low + ⌊u·(high − low)⌋ (a cast truncates, = floor for u ≥ 0), clamped below high
+    const u = node("randomUniform", [], { seed: g.nextSeed() }, shape, "float64");
+    const k = minimum(cast(mul(u, high - low), "int64"), scalar(high - low - 1, "int64"));
+    return cast(add(k, scalar(low, "int64")), dtype);
+  }
   const vals = Array.from({ length: shapeSize(shape) }, () => low + Math.floor(g.uniform() * (high - low)));
   return leaf(shape, dtype, toTypedArray(dtype, vals));
 }

@@ -144,3 +144,17 @@ test("tensor display bundle has text and html with stats", async () => {
   assert.match(b["text/plain"]!, /min=1\.0000 max=4\.0000 mean=2\.5000/);
   assert.match(b["text/html"]!, /<pre/);
 });
+
+test("randn/rand/randint inside compile draw fresh in-graph noise each call", async () => {
+  const f = compile((x: Tensor) => [x.add(randn([2000])), rand([2000]), randint(3, 7, [2000])]);
+  const [a, u, k] = await f(zeros([2000]));
+  const [b] = await f(zeros([2000]));
+  const av = Array.from(await a!.data(), Number), bv = Array.from(await b!.data(), Number);
+  assert.notDeepEqual(av, bv);
+  const mean = av.reduce((s, v) => s + v, 0) / av.length;
+  const sd = Math.sqrt(av.reduce((s, v) => s + (v - mean) ** 2, 0) / av.length);
+  assert.ok(Math.abs(mean) < 0.1 && Math.abs(sd - 1) < 0.1, `mean ${mean} sd ${sd}`);
+  assert.ok(Array.from(await u!.data(), Number).every((v) => v >= 0 && v < 1));
+  const ks = Array.from(await k!.data(), Number);
+  assert.ok(ks.every((v) => v >= 3 && v < 7) && new Set(ks).size === 4);
+});
