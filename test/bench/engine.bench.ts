@@ -116,19 +116,22 @@ async function trainCases(): Promise<void> {
   await step(x, y);
   const compileS = (performance.now() - t0) / 1000;
   await step(x, y);
-  const steps = Number(process.env.BENCH_TRAIN_STEPS ?? 10);
-  const ts: number[] = [], cs: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const c0 = cpuS(), w0 = performance.now();
-    await step(x, y);
-    ts.push((performance.now() - w0) / 1000); cs.push(cpuS() - c0);
+  const only = process.env.BENCH_CASES?.split(",");
+  if (!only || only.includes("train")) {
+    const steps = Number(process.env.BENCH_TRAIN_STEPS ?? 10);
+    const ts: number[] = [], cs: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const c0 = cpuS(), w0 = performance.now();
+      await step(x, y);
+      ts.push((performance.now() - w0) / 1000); cs.push(cpuS() - c0);
+    }
+    const ours = median(ts);
+    const peer = torchPeer(steps);
+    const base = { bench: "engine", case: "train step DiT-S/4-sized transformer b8 (fwd+bwd+AdamW)", params: model.numParameters(), threads: getDevice().threads, first_step_s: compileS, ours_s: ours, ours_cpu_s: median(cs) };
+    if ("skipped" in peer) emit({ ...base, peer: "pytorch", skipped: peer.skipped });
+    else emit({ ...base, peer: "pytorch eager (tuned)", peer_s: peer.median_s, peer_cpu_s: peer.median_cpu_s, cpu_ratio: peer.median_cpu_s / median(cs), peer_peak_rss_mb: peer.peak_rss_mb, ratio: peer.median_s / ours });
   }
-  const ours = median(ts);
-  const peer = torchPeer(steps);
-  const base = { bench: "engine", case: "train step DiT-S/4-sized transformer b8 (fwd+bwd+AdamW)", params: model.numParameters(), threads: getDevice().threads, first_step_s: compileS, ours_s: ours, ours_cpu_s: median(cs) };
-  if ("skipped" in peer) emit({ ...base, peer: "pytorch", skipped: peer.skipped });
-  else emit({ ...base, peer: "pytorch eager (tuned)", peer_s: peer.median_s, peer_cpu_s: peer.median_cpu_s, cpu_ratio: peer.median_cpu_s / median(cs), peer_peak_rss_mb: peer.peak_rss_mb, ratio: peer.median_s / ours });
-
+  if (only && !only.includes("rss")) return;
   // peak RSS over many steps: must not grow after the first steps
   const rssSteps = Number(process.env.BENCH_RSS_STEPS ?? 200);
   const rss = () => process.memoryUsage().rss / 2 ** 20;
@@ -145,6 +148,6 @@ export async function main(): Promise<void> {
   const only = process.env.BENCH_CASES?.split(",");
   if (!only || only.includes("matmul")) await matmulCases();
   if (!only || only.includes("overhead")) await overheadCases();
-  if (!only || only.includes("train")) await trainCases();
+  if (!only || only.includes("train") || only.includes("rss")) await trainCases();
 }
 void tensor;
