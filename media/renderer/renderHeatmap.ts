@@ -21,11 +21,13 @@ export interface HeatmapView {
 
 const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : String(+v.toPrecision(4)));
 
-/**
- * The map-major value levels (map m, row y, col x at m·Q·K + y·K + x) from the payload's grid sheet:
- * 8-bit sheets decode natively (fast, off-thread), 16-bit ones with fast-png (browsers drop to 8 bits).
- */
-async function loadLevels(p: HeatmapPayload, maps: number): Promise<Uint8Array | Uint16Array> {
+/** Value levels of the payload's grid sheet, read in place: level(m, y, x) of map m = l·H + h. */
+interface Levels {
+  at(m: number, y: number, x: number): number;
+}
+
+/** 8-bit sheets decode natively (fast, off-thread), 16-bit ones with fast-png (browsers drop to 8 bits). */
+async function loadLevels(p: HeatmapPayload, maps: number): Promise<Levels & { src: ArrayLike<number>; stride: number; W: number; cols: number }> {
   const Q = p.q, K = p.k, cols = Number.isInteger(p.cols) && p.cols > 0 ? p.cols : 1;
   const W = cols * K, rows = Math.ceil(maps / cols);
   let src: ArrayLike<number>, stride: number, sw: number, sh: number;
@@ -39,15 +41,10 @@ async function loadLevels(p: HeatmapPayload, maps: number): Promise<Uint8Array |
     bmp.close();
   }
   if (sw !== W || sh < rows * Q) throw new Error(`heatmap: PNG is ${sw}×${sh}, expected ${W}×${rows * Q}`);
-  const out = p.depth === 16 ? new Uint16Array(maps * Q * K) : new Uint8Array(maps * Q * K);
-  for (let m = 0; m < maps; m++) {
-    const ox = (m % cols) * K, oy = Math.floor(m / cols) * Q;
-    for (let y = 0; y < Q; y++) {
-      const o = (m * Q + y) * K, s0 = ((oy + y) * W + ox) * stride;
-      for (let x = 0; x < K; x++) out[o + x] = src[s0 + x * stride];
-    }
-  }
-  return out;
+  return {
+    src, stride, W, cols,
+    at: (m, y, x) => src[(((Math.floor(m / cols) * Q + y) * W) + (m % cols) * K + x) * stride],
+  };
 }
 
 export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, signal: AbortSignal): Promise<HeatmapView> {
@@ -57,7 +54,8 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
   const levels = await loadLevels(p, L * H);
   const top = p.depth === 16 ? 65535 : 255;
   const shift = p.depth === 16 ? 8 : 0;
-  const value = (m: number, i: number) => p.vmin + (levels[m * Q * K + i] / top) * (p.vmax - p.vmin);
+  const lvl = (m: number, i: number) => levels.at(m, Math.floor(i / K), i % K);
+  const value = (m: number, i: number) => p.vmin + (lvl(m, i) / top) * (p.vmax - p.vmin);
   const scale = (["viridis", "magma", "gray"].includes(p.colorscale ?? "") ? p.colorscale : "viridis") as ColorscaleName;
   const lut = colormapLut(scale);
   const xl = Array.isArray(p.xLabels) && p.xLabels.length === K ? p.xLabels.map(String) : undefined;
@@ -110,12 +108,16 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
         "data-layer": String(p.layers[l]), "data-head": String(p.heads[hh]) } });
       c.style.width = `${aspect <= 1 ? thumbPx : Math.round(thumbPx / aspect)}px`;
       c.style.height = `${aspect <= 1 ? Math.round(thumbPx * aspect) : thumbPx}px`;
-      const img = new ImageData(tw, th), px = img.data, o = m * Q * K;
+      const img = new ImageData(tw, th), px = img.data;
+      const { src, stride, W } = levels, base = Math.floor(m / levels.cols) * Q * W + (m % levels.cols) * K;
       for (let ty = 0; ty < th; ty++) {
+        const y0 = ty * f, y1 = Math.min(Q, y0 + f);
         for (let tx = 0; tx < tw; tx++) {
+          const x0 = tx * f, x1 = Math.min(K, x0 + f);
           let best = 0;
-          for (let y = ty * f; y < Math.min(Q, ty * f + f); y++) {
-            for (let x = tx * f, r = o + y * K; x < Math.min(K, tx * f + f); x++) if (levels[r + x] > best) best = levels[r + x];
+          for (let y = y0; y < y1; y++) {
+            const r = base + y * W;
+            for (let x = x0; x < x1; x++) { const v = src[(r + x) * stride]; if (v > best) best = v; }
           }
           const lv = (best >> shift) * 3, i = (ty * tw + tx) * 4;
           px[i] = lut[lv]; px[i + 1] = lut[lv + 1]; px[i + 2] = lut[lv + 2]; px[i + 3] = 255;
@@ -170,7 +172,9 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
       (hoverText ? "<br>%{text}" : "") + "<br>value %{z:.4g}<extra></extra>",
   });
   const config = { displayModeBar: false, responsive: true, staticPlot: false };
-  const plotted = loadPlotly().then(async (P) => {
+  // plotly (a 4.6 MB module) loads after the small multiples have painted, not before
+  const afterPaint = new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+  const plotted = afterPaint.then(loadPlotly).then(async (P) => {
     if (signal.aborted) return;
     plotly = P;
     await P.newPlot(plotEl, [trace()], layout(), config);
@@ -190,12 +194,12 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
     const m = li * H + hi;
     if (query < 0) {
       let best = 0;
-      for (let i = 1; i < Q * K; i++) if (levels[m * Q * K + i] > levels[m * Q * K + best]) best = i;
+      for (let i = 1, bv = lvl(m, 0); i < Q * K; i++) { const v = lvl(m, i); if (v > bv) { bv = v; best = i; } }
       const y = Math.floor(best / K), x = best % K;
       status.textContent = `layer ${p.layers[li]} head ${p.heads[hi]}: max ${fmt(value(m, best))} at query ${y}${yl ? ` (${yl[y]})` : ""}, key ${x}${xl ? ` (${xl[x]})` : ""}`;
     } else {
       let best = 0;
-      for (let x = 1; x < K; x++) if (levels[m * Q * K + query * K + x] > levels[m * Q * K + query * K + best]) best = x;
+      for (let x = 1, bv = levels.at(m, query, 0); x < K; x++) { const v = levels.at(m, query, x); if (v > bv) { bv = v; best = x; } }
       status.textContent = `query ${query}${yl ? ` (${yl[query]})` : ""} attends most to key ${best}${xl ? ` (${xl[best]})` : ""}: ${fmt(value(m, query * K + best))}`;
     }
   };

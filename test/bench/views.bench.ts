@@ -99,8 +99,9 @@ export async function main(): Promise<void> {
     const page = await rendererPage(browser, { width: 1200, height: 1000 });
 
     // ---- frame player: 64 × 256×256 RGB at 60 fps ---------------------------------------------------
+    const big = toyVideo(64, 256);
     const t0 = performance.now();
-    const vb = await framesBundle({ data: toyVideo(64, 256), shape: [64, 256, 256, 3] }, { fps: 60 });
+    const vb = await framesBundle({ data: big, shape: [64, 256, 256, 3] }, { fps: 60 });
     const encodeS = (performance.now() - t0) / 1000;
     const renderMs = await renderBundle(page, "v", vb, 1100);
     // page code as a string: tsx would wrap named inner functions with a helper that does not exist in the page
