@@ -1,0 +1,153 @@
+/**
+ * A small convolutional autoencoder: the "visual encoder network" that compresses frames into a latent grid
+ * (Sora report: "we train a network that reduces the dimensionality of visual data"), in the spirit of the
+ * Stable Diffusion VAE (Rombach et al. 2022, https://arxiv.org/abs/2112.10752) but deterministic and tiny.
+ * The world model (worldModel.ts) predicts in this latent space.
+ *
+ *   frame (N, 3, 32, 32) in [-1, 1] ──encoder──▶ z (N, 4, 8, 8) in (-1, 1) ──decoder──▶ frame (N, 3, 32, 32)
+ *
+ * Shape letters: N batch, C channels, H/W frame size, h/w latent size (H/f, W/f), f downsampling factor,
+ * zc latent channels.
+ */
+import { Module, Parameter, Conv2d, kaimingUniform_, uniform_ } from "../nn/index.js";
+import { F, Tensor, tensor, zeros } from "../engine/index.js";
+import { fans } from "../nn/init.js";
+
+//################################################################################
+//                                   Config                                      #
+//################################################################################
+
+export interface AutoencoderConfig {
+  /** Frame side (square frames, as the video world renders). */
+  imageSize: number;
+  inChannels: number;
+  /** Latent channels per latent pixel. */
+  latentChannels: number;
+  /** Channels after the first and second stride-2 stage. */
+  hidden: [number, number];
+}
+
+/** Named sizes; "ae-32": 32×32×3 (3072 values) → 8×8×4 (256 values), 12× compression. */
+export const AUTOENCODER_CONFIGS = {
+  "ae-32": { imageSize: 32, inChannels: 3, latentChannels: 4, hidden: [32, 64] },
+  "ae-64": { imageSize: 64, inChannels: 3, latentChannels: 4, hidden: [32, 64] },
+} as const satisfies Record<string, AutoencoderConfig>;
+
+export function autoencoderConfig(name: keyof typeof AUTOENCODER_CONFIGS | string, overrides: Partial<AutoencoderConfig> = {}): AutoencoderConfig {
+  const base = (AUTOENCODER_CONFIGS as Record<string, AutoencoderConfig>)[name];
+  if (!base) throw new Error(`autoencoderConfig: unknown config "${name}"; expected one of ${Object.keys(AUTOENCODER_CONFIGS).join(", ")}`);
+  const c: AutoencoderConfig = { ...base, hidden: [...base.hidden], ...overrides };
+  if (!Number.isInteger(c.imageSize) || c.imageSize < 4 || c.imageSize % 4 !== 0) throw new Error(`autoencoderConfig: imageSize must be a multiple of 4 (two stride-2 stages), got ${c.imageSize}`);
+  for (const k of ["inChannels", "latentChannels"] as const) if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`autoencoderConfig: ${k} must be a positive integer, got ${c[k]}`);
+  return c;
+}
+
+//################################################################################
+//                                    Layers                                     #
+//################################################################################
+
+/** Transposed convolution (fractionally strided), weight (in, out, k, k) like torch.nn.ConvTranspose2d. */
+export class ConvTranspose2d extends Module {
+  weight: Parameter;
+  bias: Parameter;
+  constructor(inC: number, outC: number, readonly kernel: number, readonly stride: number, readonly padding: number) {
+    super();
+    this.weight = kaimingUniform_(new Parameter(zeros([inC, outC, kernel, kernel])));
+    const bound = 1 / Math.sqrt(fans([outC, inC, kernel, kernel])[0]);
+    this.bias = uniform_(new Parameter(zeros([outC])), -bound, bound);
+  }
+  forward(x: Tensor): Tensor {
+    return F.convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
+  }
+}
+
+/** conv(4, s2) → conv(4, s2) → conv(3) → tanh: (N, C, H, W) → (N, zc, H/4, W/4). */
+export class Encoder extends Module {
+  conv_in: Conv2d;
+  down: Conv2d;
+  conv_out: Conv2d;
+  constructor(c: AutoencoderConfig) {
+    super();
+    this.conv_in = new Conv2d(c.inChannels, c.hidden[0], 4, { stride: 2, padding: 1 });
+    this.down = new Conv2d(c.hidden[0], c.hidden[1], 4, { stride: 2, padding: 1 });
+    this.conv_out = new Conv2d(c.hidden[1], c.latentChannels, 3, { padding: 1 });
+  }
+  forward(x: Tensor): Tensor {
+    let h = F.silu(this.conv_in.forward(x));  // (N, c0, H/2, W/2)
+    h = F.silu(this.down.forward(h));          // (N, c1, H/4, W/4)
+    return F.tanh(this.conv_out.forward(h));   // (N, zc, h, w), bounded so the diffusion model sees a fixed range
+  }
+}
+
+/** conv(3) → convT(4, s2) → convT(4, s2): (N, zc, h, w) → (N, C, 4h, 4w). */
+export class Decoder extends Module {
+  conv_in: Conv2d;
+  up: ConvTranspose2d;
+  conv_out: ConvTranspose2d;
+  constructor(c: AutoencoderConfig) {
+    super();
+    this.conv_in = new Conv2d(c.latentChannels, c.hidden[1], 3, { padding: 1 });
+    this.up = new ConvTranspose2d(c.hidden[1], c.hidden[0], 4, 2, 1);
+    this.conv_out = new ConvTranspose2d(c.hidden[0], c.inChannels, 4, 2, 1);
+  }
+  forward(z: Tensor): Tensor {
+    let h = F.silu(this.conv_in.forward(z));   // (N, c1, h, w)
+    h = F.silu(this.up.forward(h));            // (N, c0, 2h, 2w)
+    return this.conv_out.forward(h);           // (N, C, H, W), ≈ [-1, 1]
+  }
+}
+
+//################################################################################
+//                                 Autoencoder                                   #
+//################################################################################
+
+export class Autoencoder extends Module {
+  encoder: Encoder;
+  decoder: Decoder;
+  readonly config: AutoencoderConfig;
+  constructor(config: Partial<AutoencoderConfig> & { name?: string } = {}) {
+    super();
+    const { name, ...rest } = config;
+    this.config = autoencoderConfig(name ?? "ae-32", rest);
+    this.encoder = new Encoder(this.config);
+    this.decoder = new Decoder(this.config);
+  }
+  /** Latent grid side (imageSize / 4). */
+  get latentSize(): number { return this.config.imageSize / 4; }
+  /** (zc, h, w) of one latent frame. */
+  get latentShape(): [number, number, number] { return [this.config.latentChannels, this.latentSize, this.latentSize]; }
+  encode(x: Tensor): Tensor { return this.encoder.forward(x); }   // (N, zc, h, w)
+  decode(z: Tensor): Tensor { return this.decoder.forward(z); }   // (N, C, H, W)
+  /** Reconstruction and its mean squared error (training loss, frames in [-1, 1]). */
+  forward(x: Tensor): { recon: Tensor; loss: Tensor } {
+    const recon = this.decode(this.encode(x));
+    return { recon, loss: F.mseLoss(recon, x) };
+  }
+}
+
+//################################################################################
+//                         Frames ⇄ model tensors (host side)                     #
+//################################################################################
+
+/** RGB uint8 frames (T, H, W, 3) → float32 (T, 3, H, W) in [-1, 1]. */
+export function framesToTensor(frames: Uint8Array, count: number, size: number): Tensor {
+  const F3 = size * size * 3;
+  if (frames.length < count * F3) throw new Error(`framesToTensor: need ${count} frames of ${size}×${size}×3 = ${count * F3} bytes, got ${frames.length}`);
+  const out = new Float32Array(count * F3);
+  const hw = size * size;
+  for (let t = 0; t < count; t++) for (let p = 0; p < hw; p++) for (let c = 0; c < 3; c++) {
+    out[t * F3 + c * hw + p] = frames[t * F3 + p * 3 + c]! / 127.5 - 1;
+  }
+  return tensor(out, { shape: [count, 3, size, size] });
+}
+
+/** float (T, 3, H, W) in [-1, 1] → RGB uint8 (T, H, W, 3), clamped. */
+export function tensorDataToFrames(data: Float32Array, count: number, size: number): Uint8Array {
+  const F3 = size * size * 3, hw = size * size;
+  const out = new Uint8Array(count * F3);
+  for (let t = 0; t < count; t++) for (let p = 0; p < hw; p++) for (let c = 0; c < 3; c++) {
+    const v = Math.round((data[t * F3 + c * hw + p]! + 1) * 127.5);
+    out[t * F3 + p * 3 + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return out;
+}

@@ -1,0 +1,520 @@
+// Experiments the chapters run: each function trains or loads a model on one of the worlds and measures a
+// claim of the article against a named baseline (DESIGN §1, chapters 1, 6, 7, 8). The notebooks call these;
+// the training scripts (kernel/train/) call the same functions, so the checkpoint cards hold numbers the
+// notebooks recompute.
+//
+//   chapter 1   trainTinyGpt · evaluateGpt (loss vs unigram/bigram, legal-move rate) · probeGpt (vs chance,
+//               vs a randomly initialised GPT)
+//   chapter 7   rollout curves vs copy-last / linear extrapolation · permanence · interaction persistence
+//   chapter 8   depth probe (latents vs pixels) · surprise (rule-breaking vs lawful clips)
+//   chapter 6   recaptioning by nearest neighbour in latent space
+//
+// Checkpoints live in notebooks/checkpoints/<name>.safetensors with a <name>.json card beside them.
+
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { F, manualSeed, tensor, type Tensor } from "../engine/index.js";
+import { Generator } from "../engine/random.js";
+import { Module } from "../nn/index.js";
+import { AdamW, cosineSchedule, fit, makeTrainStep, type FitProgress } from "../optim/index.js";
+import { loadSafetensors, saveSafetensors, checkStateDict, type SafetensorsInput } from "../io/safetensors";
+import { GPT, gptConfig, type GPTConfig } from "../models/gpt";
+import { hashSeed, Rng } from "./random";
+import {
+  generateTextWorldDataset, ngramBaselines, probeLabels, checkContinuation, validContinuationRate,
+  type TextProbeTarget, type TextWorldConfig, type TextWorldDataset, type NgramBaselines,
+} from "./textWorld";
+import { wordTokenizer, type Tokenizer } from "./tokenizer";
+import { Action, generateVideoDataset, type VideoClip, type VideoDataset } from "./videoWorld";
+import { WorldModel, WorldSimulator, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
+import type { GaussianDiffusion } from "../diffusion/index";
+import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig } from "../models/autoencoder";
+import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr } from "../metrics/image";
+import { linearProbe, type LinearProbeOptions } from "../metrics/linearProbe";
+
+// ───────────────────────────── checkpoints ─────────────────────────────
+
+/** What a checkpoint's JSON card holds (config, data seed, steps, final metrics). */
+export interface CheckpointCard {
+  name: string;
+  model: string;
+  config: Record<string, unknown>;
+  dataSeed: number;
+  steps: number;
+  trainSeconds: number;
+  parameters: number;
+  metrics: Record<string, unknown>;
+  [k: string]: unknown;
+}
+
+/**
+ * The checkpoint folder: $NEXTFRAME_CHECKPOINTS, else the first notebooks/checkpoints (or checkpoints/) found
+ * walking up from the working directory, else notebooks/checkpoints beside this source tree.
+ */
+export function checkpointsDir(): string {
+  if (process.env.NEXTFRAME_CHECKPOINTS) return resolve(process.env.NEXTFRAME_CHECKPOINTS);
+  for (let d = process.cwd(); ; d = dirname(d)) {
+    for (const c of [join(d, "notebooks", "checkpoints"), join(d, "checkpoints")]) if (existsSync(c)) return c;
+    if (dirname(d) === d) break;
+  }
+  return resolve(__dirname, "..", "..", "..", "notebooks", "checkpoints");
+}
+
+/** Writes <dir>/<name>.safetensors (atomically, via io/safetensors) and <name>.json. */
+export function saveCheckpoint(name: string, model: Module, card: CheckpointCard, dir = checkpointsDir()): { weights: string; card: string } {
+  mkdirSync(dir, { recursive: true });
+  const tensors: Record<string, SafetensorsInput> = {};
+  for (const [k, t] of Object.entries(model.stateDict())) {
+    if (t._value === null) throw new Error(`saveCheckpoint: ${name}: tensor "${k}" has no value`);
+    tensors[k] = { shape: t.shape, data: t._value as Float32Array };
+  }
+  const weights = join(dir, `${name}.safetensors`);
+  saveSafetensors(weights, tensors, { format: "pt", model: card.model });
+  const cardPath = join(dir, `${name}.json`);
+  const tmp = `${cardPath}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(card, null, 2) + "\n");
+  renameSync(tmp, cardPath);
+  return { weights, card: cardPath };
+}
+
+/** Reads a card without loading weights. */
+export function readCard(name: string, dir = checkpointsDir()): CheckpointCard {
+  const p = join(dir, `${name}.json`);
+  if (!existsSync(p)) throw new Error(`readCard: no checkpoint card ${p}; train it with \`npm run train -- ${name}\``);
+  return JSON.parse(readFileSync(p, "utf8")) as CheckpointCard;
+}
+
+/** Loads <name>.safetensors into `model` (names and shapes checked, every mismatch listed). */
+export function loadCheckpoint(name: string, model: Module, dir = checkpointsDir()): CheckpointCard {
+  const card = readCard(name, dir);
+  const file = loadSafetensors(join(dir, `${name}.safetensors`));
+  const sd = model.stateDict();
+  checkStateDict(Object.fromEntries(Object.entries(sd).map(([k, t]) => [k, { shape: t.shape }])), file);
+  const src: Record<string, Tensor> = {};
+  for (const [k, t] of file.tensors) src[k] = tensor(t.data as Float32Array, { shape: t.shape });
+  model.loadStateDict(src);
+  return card;
+}
+
+// ───────────────────────────── linear probes ─────────────────────────────
+
+/** A probe's held-out accuracy next to chance (majority class on the same rows). */
+export interface ProbeResult {
+  accuracy: number;
+  chance: number;
+  numTrain: number;
+  numTest: number;
+  classes: number;
+}
+
+/** metrics/linearProbe (softmax regression, whole groups held out) reduced to the numbers the chapters print. */
+export function probeAccuracy(X: ArrayLike<number>, D: number, labels: ArrayLike<number>, groups: ArrayLike<number>, opts: LinearProbeOptions = {}): ProbeResult {
+  const r = linearProbe(X, labels, D, { method: "softmax", groups, seed: 0, testFraction: 0.5, ...opts });
+  return { accuracy: r.test, chance: r.chance, numTrain: r.nTrain, numTest: r.nTest, classes: r.classes };
+}
+
+// ───────────────────────────── chapter 1: a tiny GPT on the text world ─────────────────────────────
+
+/**
+ * Chapter 1's room: 3×3, so most cells touch a wall and a legal move depends on where the agent stands, and
+ * the agent always picks up an object it stands on, so what happens next depends on where things lie. The
+ * hidden state must matter for the next token, or a language model has no reason to track it.
+ */
+export const CHAPTER1_TEXT_WORLD: Partial<TextWorldConfig> = { width: 3, height: 3, pickupProb: 1, dropProb: 0.3 };
+
+/** The text world as token streams: every episode is "\n" + its words, and training windows start at an episode. */
+export interface TextWorldData {
+  dataset: TextWorldDataset;
+  tokenizer: Tokenizer;
+  train: Int32Array;
+  val: Int32Array;
+  /** Offsets of each episode's leading "\n" in the streams. */
+  trainStarts: number[];
+  valStarts: number[];
+  blockSize: number;
+}
+
+function streamOf(tok: Tokenizer, episodes: string[]): { ids: Int32Array; starts: number[] } {
+  const parts = episodes.map((e) => tok.encode("\n " + e));
+  const ids = new Int32Array(parts.reduce((s, p) => s + p.length, 0) + 1);
+  const starts: number[] = [];
+  let o = 0;
+  for (const p of parts) { starts.push(o); ids.set(p, o); o += p.length; }
+  ids[o] = tok.encode("\n")[0]!;
+  return { ids, starts };
+}
+
+/** Generates the text-world dataset from a seed and tokenizes it at word level. */
+export function textWorldData(opts: { seed?: number; numTrain?: number; numVal?: number; blockSize?: number; config?: Partial<TextWorldConfig> } = {}): TextWorldData {
+  const dataset = generateTextWorldDataset({ seed: opts.seed ?? 1, numTrain: opts.numTrain ?? 2000, numVal: opts.numVal ?? 200, config: opts.config ?? CHAPTER1_TEXT_WORLD });
+  const tokenizer = wordTokenizer([...dataset.train, ...dataset.val]);
+  const tr = streamOf(tokenizer, dataset.train), va = streamOf(tokenizer, dataset.val);
+  return { dataset, tokenizer, train: tr.ids, val: va.ids, trainStarts: tr.starts, valStarts: va.starts, blockSize: opts.blockSize ?? 128 };
+}
+
+/** Windows (B, T) of inputs and next-token targets starting at the given stream offsets (wrapping at the end). */
+export function textBatch(stream: Int32Array, starts: readonly number[], T: number): { x: Tensor; y: Tensor } {
+  const B = starts.length;
+  const x = new Int32Array(B * T), y = new Int32Array(B * T);
+  starts.forEach((s, b) => {
+    for (let t = 0; t < T; t++) {
+      x[b * T + t] = stream[(s + t) % stream.length]!;
+      y[b * T + t] = stream[(s + t + 1) % stream.length]!;
+    }
+  });
+  return { x: tensor(x, { shape: [B, T] }), y: tensor(y, { shape: [B, T] }) };
+}
+
+export interface TrainTinyGptOptions {
+  data?: TextWorldData;
+  config?: Partial<GPTConfig>;
+  steps?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  onProgress?: (p: FitProgress) => void | Promise<void>;
+}
+
+/** Trains the chapter-1 GPT ("gpt-textworld" config) on episode-aligned windows. Deterministic in `seed`. */
+export async function trainTinyGpt(opts: TrainTinyGptOptions = {}): Promise<{ model: GPT; data: TextWorldData; losses: number[]; seconds: number; steps: number }> {
+  const data = opts.data ?? textWorldData();
+  const seed = opts.seed ?? 1337;
+  const config = gptConfig("gpt-textworld", { vocabSize: data.tokenizer.vocabSize, blockSize: data.blockSize, ...opts.config });
+  const model = new GPT(config, { seed });
+  const steps = opts.steps ?? 600;
+  const B = opts.batchSize ?? 16;
+  const opt = new AdamW(model.parameters(), { lr: cosineSchedule({ warmupSteps: Math.min(50, steps / 10), totalSteps: steps, maxLr: opts.lr ?? 3e-3, minLr: (opts.lr ?? 3e-3) / 10 }), weightDecay: 0.01, maxGradNorm: 1 });
+  const step = makeTrainStep(model, (x, y) => model.forward(x, y).loss!, opt);
+  const rng = new Rng(hashSeed(seed, "gpt-batches"));
+  const T = config.blockSize;
+  const r = await fit({
+    steps,
+    step: async () => {
+      const starts = Array.from({ length: B }, () => data.trainStarts[rng.int(data.trainStarts.length)]!);
+      const { x, y } = textBatch(data.train, starts, T);
+      return step(x, y);
+    },
+    onProgress: opts.onProgress,
+  });
+  return { model, data, losses: r.losses, seconds: r.seconds, steps };
+}
+
+export interface GptEvaluation {
+  /** Mean next-token cross-entropy on validation windows, nats/token. */
+  valLoss: number;
+  baselines: NgramBaselines;
+  /** Sentences the model writes after a validation prefix that obey the world's rules (vs a bigram sampler). */
+  legalRate: number;
+  bigramLegalRate: number;
+  sentencesChecked: number;
+}
+
+/** Sampling from the bigram table (the baseline writer for the legal-move rate). */
+function bigramSampler(train: Int32Array, V: number): (prev: number, rng: Rng) => number {
+  const counts = new Float64Array(V * V);
+  for (let i = 1; i < train.length; i++) counts[train[i - 1]! * V + train[i]!]++;
+  return (prev, rng) => {
+    let s = 0;
+    for (let j = 0; j < V; j++) s += counts[prev * V + j]!;
+    let u = rng.next() * s;
+    for (let j = 0; j < V; j++) { u -= counts[prev * V + j]!; if (u <= 0) return j; }
+    return V - 1;
+  };
+}
+
+/**
+ * Chapter 1's numbers: validation loss against unigram/bigram baselines, and the legal-move rate of sampled
+ * continuations (prefix = header + a few actions of a validation episode) against a bigram writer.
+ */
+export async function evaluateGpt(model: GPT, data: TextWorldData, opts: { numEpisodes?: number; continuations?: number; seed?: number } = {}): Promise<GptEvaluation> {
+  const T = model.config.blockSize;
+  const n = Math.min(opts.numEpisodes ?? 64, data.valStarts.length);
+  let total = 0, count = 0;
+  for (let i = 0; i < n; i += 16) {
+    const starts = data.valStarts.slice(i, Math.min(n, i + 16));
+    const { x, y } = textBatch(data.val, starts, T);
+    const loss = await model.forward(x, y).loss!.item();
+    total += loss * starts.length;
+    count += starts.length;
+  }
+  const baselines = ngramBaselines(data.train, data.val, data.tokenizer.vocabSize);
+  // legal-move rate
+  const tok = data.tokenizer;
+  const nCont = Math.min(opts.continuations ?? 12, data.dataset.val.length);
+  const rng = new Rng(hashSeed(opts.seed ?? 7, "continuations"));
+  const bigram = bigramSampler(data.train, tok.vocabSize);
+  const nl = tok.encode("\n")[0]!;
+  const model_checks = [], bigram_checks = [];
+  for (let i = 0; i < nCont; i++) {
+    const ep = data.dataset.val[i]!;
+    const words = ep.split(" ");
+    const cut = 20 + 4 * (2 + rng.int(8)); // header (20 words) + a few action sentences
+    const prefix = words.slice(0, Math.min(cut, words.length - 1)).join(" ");
+    const ctx = tok.encode("\n " + prefix);
+    const gen = await model.generate(ctx, 24, { temperature: 1, seed: hashSeed(opts.seed ?? 7, i), stopToken: nl });
+    const cont = tok.decode(gen.slice(ctx.length).filter((t) => t !== nl));
+    model_checks.push(checkContinuation(prefix, " " + cont, data.dataset.config));
+    const bg = [...ctx];
+    for (let k = 0; k < 24; k++) { const t = bigram(bg[bg.length - 1]!, rng); if (t === nl) break; bg.push(t); }
+    bigram_checks.push(checkContinuation(prefix, " " + tok.decode(bg.slice(ctx.length)), data.dataset.config));
+  }
+  const m = validContinuationRate(model_checks), b = validContinuationRate(bigram_checks);
+  return { valLoss: total / count, baselines, legalRate: m.rate, bigramLegalRate: b.rate, sentencesChecked: m.total };
+}
+
+/** Hidden states of every position of validation episodes at one layer, with probe labels. */
+async function gptFeatures(model: GPT, data: TextWorldData, layer: number, target: TextProbeTarget, episodes: number): Promise<{ X: Float32Array; labels: Int32Array; groups: Int32Array }> {
+  const T = model.config.blockSize, C = model.config.nEmbd;
+  const xs: Float32Array[] = [], ls: number[] = [], gs: number[] = [];
+  for (let i = 0; i < episodes; i += 16) {
+    const idx = Array.from({ length: Math.min(16, episodes - i) }, (_, k) => i + k);
+    const { x } = textBatch(data.val, idx.map((k) => data.valStarts[k]!), T);
+    const h = (await model.forward(x).hidden[layer]!.data()) as Float32Array; // (B, T, C)
+    idx.forEach((k, b) => {
+      const lab = probeLabels(data.dataset.val[k]!, target, "word", data.dataset.config);
+      // stream position p = 1 + word index (the leading "\n")
+      for (let w = 0; w < lab.length && w + 1 < T; w++) {
+        if (lab[w]! < 0) continue;
+        xs.push(h.slice((b * T + w + 1) * C, (b * T + w + 2) * C));
+        ls.push(lab[w]!);
+        gs.push(k);
+      }
+    });
+  }
+  const X = new Float32Array(xs.length * C);
+  xs.forEach((v, i) => X.set(v, i * C));
+  return { X, labels: Int32Array.from(ls), groups: Int32Array.from(gs) };
+}
+
+export interface GptProbeReport {
+  target: TextProbeTarget;
+  layer: number;
+  trained: ProbeResult;
+  /** The same probe on a randomly initialised GPT of the same shape (what architecture alone gives). */
+  randomInit: ProbeResult;
+}
+
+/**
+ * Linear probes from the residual stream to the hidden world state (Othello-GPT, small): train on the first
+ * half of the validation episodes, test on the second half; the same probe on a random-init GPT as a control.
+ */
+export async function probeGpt(model: GPT, data: TextWorldData, opts: { target?: TextProbeTarget; layer?: number; episodes?: number; randomSeed?: number } = {}): Promise<GptProbeReport> {
+  const target = opts.target ?? "agentCell";
+  const layer = opts.layer ?? model.config.nLayer;
+  if (layer < 0 || layer > model.config.nLayer) throw new Error(`probeGpt: layer must be in [0, ${model.config.nLayer}], got ${layer}`);
+  const episodes = Math.min(opts.episodes ?? 64, data.valStarts.length);
+  const run = async (m: GPT): Promise<ProbeResult> => {
+    const f = await gptFeatures(m, data, layer, target, episodes);
+    return probeAccuracy(f.X, m.config.nEmbd, f.labels, f.groups);
+  };
+  const trained = await run(model);
+  const random = new GPT(model.config, { seed: opts.randomSeed ?? 4242 });
+  const randomInit = await run(random);
+  return { target, layer, trained, randomInit };
+}
+
+// ───────────────────────────── video world data ─────────────────────────────
+
+/** The clips chapters 6–8 train and evaluate on (32×32, seeded; captions rich/poor/missing). */
+export function videoWorldData(opts: { seed?: number; numTrain?: number; numVal?: number; frames?: number; size?: number } = {}): VideoDataset {
+  return generateVideoDataset({
+    seed: opts.seed ?? 2, numTrain: opts.numTrain ?? 256, numVal: opts.numVal ?? 32, frames: opts.frames ?? 32, size: opts.size ?? 32,
+    policy: "random", captionMix: { rich: 0.5, poor: 0.25 },
+  });
+}
+
+// ───────────────────────────── latents: the autoencoder ─────────────────────────────
+
+/** Random frames from random clips as a (B, 3, H, W) tensor in [-1, 1]. */
+function frameBatch(clips: VideoClip[], B: number, rng: Rng): Tensor {
+  const size = clips[0]!.size, F3 = size * size * 3;
+  const buf = new Uint8Array(B * F3);
+  for (let b = 0; b < B; b++) {
+    const c = clips[rng.int(clips.length)]!;
+    const t = rng.int(c.numFrames);
+    buf.set(c.frames.subarray(t * F3, (t + 1) * F3), b * F3);
+  }
+  return framesToTensor(buf, B, size);
+}
+
+export async function trainAutoencoder(opts: { data?: VideoDataset; steps?: number; batchSize?: number; lr?: number; seed?: number; config?: Partial<AutoencoderConfig>; onProgress?: (p: FitProgress) => void | Promise<void> } = {}): Promise<{ model: Autoencoder; losses: number[]; seconds: number; steps: number }> {
+  const data = opts.data ?? videoWorldData();
+  const seed = opts.seed ?? 1;
+  manualSeed(seed);
+  const model = new Autoencoder({ imageSize: data.train[0]!.size, ...opts.config });
+  const steps = opts.steps ?? 800;
+  const lr = opts.lr ?? 2e-3;
+  const opt = new AdamW(model.parameters(), { lr: cosineSchedule({ warmupSteps: Math.min(50, steps / 10), totalSteps: steps, maxLr: lr, minLr: lr / 20 }), weightDecay: 0 });
+  const step = makeTrainStep(model, (x) => model.forward(x).loss, opt);
+  const rng = new Rng(hashSeed(seed, "ae-batches"));
+  const B = opts.batchSize ?? 32;
+  const r = await fit({ steps, step: () => step(frameBatch(data.train, B, rng)), onProgress: opts.onProgress });
+  return { model, losses: r.losses, seconds: r.seconds, steps };
+}
+
+/** Encodes clips' frames: (T, zc, h, w) latents per clip (float32, batched through the encoder). */
+export async function encodeClips(ae: Autoencoder, clips: VideoClip[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const c of clips) out.push((await ae.encode(framesToTensor(c.frames, c.numFrames, c.size)).data()) as Float32Array);
+  return out;
+}
+
+/** Decodes latents (T, zc, h, w) to RGB uint8 frames (T, H, W, 3). */
+export async function decodeLatents(ae: Autoencoder, z: Float32Array, count: number): Promise<Uint8Array> {
+  const [zc, h, w] = ae.latentShape;
+  const x = (await ae.decode(tensor(z, { shape: [count, zc, h, w] })).data()) as Float32Array;
+  return tensorDataToFrames(x, count, ae.config.imageSize);
+}
+
+/** Reconstruction PSNR (dB, uint8 frames) over every frame of the given clips. */
+export async function autoencoderPsnr(ae: Autoencoder, clips: VideoClip[]): Promise<number> {
+  let total = 0, n = 0;
+  for (const c of clips) {
+    const z = (await ae.encode(framesToTensor(c.frames, c.numFrames, c.size)).data()) as Float32Array;
+    const rec = await decodeLatents(ae, z, c.numFrames);
+    const F3 = c.size * c.size * 3;
+    for (let t = 0; t < c.numFrames; t++) { total += psnr(rec.subarray(t * F3, (t + 1) * F3), c.frames.subarray(t * F3, (t + 1) * F3)); n++; }
+  }
+  return total / n;
+}
+
+// ───────────────────────────── chapter 7: the next-frame world model ─────────────────────────────
+
+/** Latents of every clip, already divided by the model's latentScale, plus actions: what the world model trains on. */
+export interface LatentClips {
+  latents: Float32Array[];
+  actions: Uint8Array[];
+  numFrames: number;
+  /** C·H·W of one latent frame. */
+  frameLength: number;
+}
+
+/** Std of all latent values (the world model's latentScale). */
+export function latentStd(latents: Float32Array[]): number {
+  let s = 0, s2 = 0, n = 0;
+  for (const z of latents) for (let i = 0; i < z.length; i++) { s += z[i]!; s2 += z[i]! * z[i]!; n++; }
+  return Math.sqrt(s2 / n - (s / n) ** 2);
+}
+
+export async function latentClips(ae: Autoencoder, clips: VideoClip[], scale: number): Promise<LatentClips> {
+  const raw = await encodeClips(ae, clips);
+  return {
+    latents: raw.map((z) => z.map((v) => v / scale)),
+    actions: clips.map((c) => c.actions),
+    numFrames: clips[0]!.numFrames,
+    frameLength: ae.latentShape.reduce((a, b) => a * b, 1),
+  };
+}
+
+/** Actions per window frame: frame f was produced by actions[f − 1] (Noop for a clip's first frame). */
+function windowActions(actions: Uint8Array, start: number, Fr: number, out: Int32Array, o: number): void {
+  for (let f = 0; f < Fr; f++) out[o + f] = start + f > 0 ? actions[start + f - 1]! : Action.Noop;
+}
+
+/** One training batch: noisy target at a random diffusion step, noise-augmented clean context. */
+export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: LatentClips, B: number, rng: Rng, normal: () => number): { x: Tensor; t: Tensor; a: Tensor; target: Tensor } {
+  const Fr = model.frames, L = data.frameLength, { latentChannels: C, latentSize: H, contextNoise } = model.config;
+  const x = new Float32Array(B * Fr * L), target = new Float32Array(B * L), tt = new Float32Array(B), a = new Int32Array(B * Fr);
+  for (let b = 0; b < B; b++) {
+    const c = rng.int(data.latents.length);
+    const s = rng.int(data.numFrames - Fr + 1);
+    const z = data.latents[c]!;
+    for (let f = 0; f < Fr - 1; f++) for (let i = 0; i < L; i++) x[(b * Fr + f) * L + i] = z[(s + f) * L + i]! + contextNoise * normal();
+    const t = rng.int(d.numTimesteps);
+    const sa = d.c.sqrtAlphasCumprod[t]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t]!;
+    for (let i = 0; i < L; i++) {
+      const z0 = z[(s + Fr - 1) * L + i]!;
+      target[b * L + i] = z0;
+      x[(b * Fr + Fr - 1) * L + i] = sa * z0 + s1 * normal();
+    }
+    tt[b] = t;
+    windowActions(data.actions[c]!, s, Fr, a, b * Fr);
+  }
+  return { x: tensor(x, { shape: [B, Fr, C, H, H] }), t: tensor(tt, { shape: [B] }), a: tensor(a, { shape: [B, Fr] }), target: tensor(target, { shape: [B, C, H, H] }) };
+}
+
+export interface TrainWorldModelOptions {
+  ae: Autoencoder;
+  data?: VideoDataset;
+  config?: Partial<WorldModelConfig> | string;
+  steps?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  onProgress?: (p: FitProgress) => void | Promise<void>;
+}
+
+/** Trains the world model on the autoencoder's latents of the video world (x₀-prediction, MSE). */
+export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ model: WorldModel; losses: number[]; seconds: number; steps: number }> {
+  const data = opts.data ?? videoWorldData();
+  const seed = opts.seed ?? 3;
+  const raw = await encodeClips(opts.ae, data.train);
+  const scale = latentStd(raw);
+  const base = typeof opts.config === "string" ? worldModelConfig(opts.config) : worldModelConfig("wm-xs", opts.config);
+  const model = new WorldModel({ ...base, latentScale: scale }, {}, { seed });
+  const clips: LatentClips = { latents: raw.map((z) => z.map((v) => v / scale)), actions: data.train.map((c) => c.actions), numFrames: data.train[0]!.numFrames, frameLength: opts.ae.latentShape.reduce((a, b) => a * b, 1) };
+  const d = worldModelDiffusion(model.config);
+  const steps = opts.steps ?? 1500, lr = opts.lr ?? 1e-3, B = opts.batchSize ?? 32;
+  const opt = new AdamW(model.parameters(), { lr: cosineSchedule({ warmupSteps: Math.min(100, steps / 10), totalSteps: steps, maxLr: lr, minLr: lr / 10 }), weightDecay: 0, maxGradNorm: 1 });
+  const step = makeTrainStep(model, (x, t, a, target) => F.mseLoss(model.predictNext(x, t, a), target), opt);
+  const rng = new Rng(hashSeed(seed, "wm-batches"));
+  const g = new Generator(hashSeed(seed, "wm-noise"));
+  const normal = () => g.normal();
+  const r = await fit({
+    steps,
+    step: () => { const b = worldModelBatch(model, d, clips, B, rng, normal); return step(b.x, b.t, b.a, b.target); },
+    onProgress: opts.onProgress,
+  });
+  return { model, losses: r.losses, seconds: r.seconds, steps };
+}
+
+// ───────────────────────────── rollouts against baselines ─────────────────────────────
+
+export interface RolloutCurves {
+  horizon: number;
+  clips: number;
+  /** Mean over clips of the metric at horizons 1..H (index 0 = one frame ahead). */
+  model: { psnr: number[]; ssim: number[] };
+  copyLast: { psnr: number[]; ssim: number[] };
+  linear: { psnr: number[]; ssim: number[] };
+  /** The autoencoder's reconstruction of the true frames: the ceiling of any latent-space model. */
+  reconstruction: { psnr: number[] };
+}
+
+/**
+ * Rolls the world model out from K ground-truth frames of each clip, fed the clip's true actions, and scores
+ * PSNR/SSIM per horizon against copy-last-frame and linear extrapolation (metrics/image.ts).
+ */
+export async function evaluateRollouts(sim: WorldSimulator, clips: VideoClip[], opts: { horizon?: number; start?: number } = {}): Promise<RolloutCurves & { frames: Uint8Array[] }> {
+  const K = sim.model.config.contextFrames, H = opts.horizon ?? 8;
+  const start = opts.start ?? K; // first predicted frame index
+  const size = clips[0]!.size, F3 = size * size * 3;
+  const shape = { height: size, width: size, channels: 3 };
+  const acc = { model: [[], []], copy: [[], []], lin: [[], []], rec: [[]] } as Record<string, Float64Array[][]>;
+  const frames: Uint8Array[] = [];
+  for (const c of clips) {
+    if (start + H > c.numFrames || start < K) throw new Error(`evaluateRollouts: clip has ${c.numFrames} frames; start ${start} (≥ K = ${K}) + horizon ${H} does not fit`);
+    const ctx = c.frames.slice((start - K) * F3, start * F3);
+    const ctxActions = Array.from({ length: K }, (_, k) => (start - K + k > 0 ? c.actions[start - K + k - 1]! : 0));
+    await sim.reset(ctx, ctxActions);
+    const acts = Array.from({ length: H }, (_, k) => c.actions[start + k - 1]!);
+    const pred = await sim.rollout(acts);
+    frames.push(pred);
+    const truth = c.frames.slice(start * F3, (start + H) * F3);
+    const copy = copyLastFrame(ctx, F3, H), lin = linearExtrapolation(ctx, F3, H);
+    const rec = await decodeLatents(sim.ae, (await encodeClips(sim.ae, [{ ...c, frames: truth, numFrames: H }]))[0]!, H);
+    for (const [key, p] of [["model", pred], ["copy", copy], ["lin", lin]] as const) {
+      acc[key]![0]!.push(horizonCurve(p, truth, { ...shape, metric: "psnr" }));
+      acc[key]![1]!.push(horizonCurve(p, truth, { ...shape, metric: "ssim" }));
+    }
+    acc.rec![0]!.push(horizonCurve(rec, truth, { ...shape, metric: "psnr" }));
+  }
+  const m = (k: string, i: number) => Array.from(meanCurve(acc[k]![i]!));
+  return {
+    horizon: H, clips: clips.length, frames,
+    model: { psnr: m("model", 0), ssim: m("model", 1) },
+    copyLast: { psnr: m("copy", 0), ssim: m("copy", 1) },
+    linear: { psnr: m("lin", 0), ssim: m("lin", 1) },
+    reconstruction: { psnr: m("rec", 0) },
+  };
+}

@@ -1,0 +1,21 @@
+// The latent space of chapters 6–8: a conv autoencoder 32×32×3 → 8×8×4 trained on video-world frames.
+import { trainAutoencoder, autoencoderPsnr, saveCheckpoint, videoWorldData } from "../nextframe/worlds/experiments";
+import type { TrainOptions } from "./main";
+
+export const AUTOENCODER_RECIPE = { dataSeed: 2, numTrain: 256, numVal: 32, seed: 1, steps: 1200, batchSize: 32, lr: 2e-3 } as const;
+
+export async function train(o: TrainOptions): Promise<void> {
+  const r = AUTOENCODER_RECIPE;
+  const data = videoWorldData({ seed: r.dataSeed, numTrain: r.numTrain, numVal: r.numVal });
+  const steps = o.steps ?? r.steps;
+  o.log(`video world: ${r.numTrain} train / ${r.numVal} val clips of 32 frames at 32×32`);
+  const res = await trainAutoencoder({ data, steps, batchSize: r.batchSize, lr: r.lr, seed: r.seed, onProgress: (p) => o.progress(p) });
+  const valPsnr = await autoencoderPsnr(res.model, data.val.slice(0, 8));
+  o.log(`reconstruction PSNR on 8 val clips: ${valPsnr.toFixed(2)} dB`);
+  const paths = saveCheckpoint("autoencoder", res.model, {
+    name: "autoencoder", model: "Autoencoder", config: { ...res.model.config }, dataSeed: r.dataSeed, steps, trainSeconds: res.seconds,
+    parameters: res.model.numParameters(), recipe: { ...r, steps }, finalTrainLoss: res.losses[res.losses.length - 1],
+    metrics: { valPsnr, valClips: 8 },
+  }, o.out);
+  o.log(`wrote ${paths.weights}`);
+}
