@@ -166,7 +166,7 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
     };
   };
   const trace = () => ({
-    type: "heatmap", z: mapZ(li * H + hi), zmin: p.vmin, zmax: p.vmax, colorscale: plotlyColorscale(scale),
+    type: "heatmap", zsmooth: false, z: mapZ(li * H + hi), zmin: p.vmin, zmax: p.vmax, colorscale: plotlyColorscale(scale),
     colorbar: { thickness: 10, outlinewidth: 0 }, ...(hoverText ? { text: hoverText } : {}),
     hovertemplate: `layer ${p.layers[li]}<br>head ${p.heads[hi]}<br>query %{y}<br>key %{x}` +
       (hoverText ? "<br>%{text}" : "") + "<br>value %{z:.4g}<extra></extra>",

@@ -31,11 +31,14 @@ const CSS = `
 .nf-field { display: inline-flex; align-items: center; gap: 2px; }
 .nf-scrub { flex: 1 1 120px; min-width: 80px; accent-color: var(--vscode-button-background, #0078d4); }
 .nf-counter { font-variant-numeric: tabular-nums; min-width: 5em; }
-.nf-multiples { display: grid; gap: 3px; margin-top: 6px; overflow-x: auto; }
+.nf-multiples { display: grid; gap: 3px; margin-top: 6px; overflow-x: auto; width: max-content; max-width: 100%; justify-content: start; }
 .nf-multiples .nf-axis { font-size: 0.85em; opacity: 0.8; align-self: center; text-align: center; }
 .nf-thumb { cursor: pointer; border: 2px solid transparent; box-sizing: content-box; }
 .nf-thumb[aria-pressed="true"] { border-color: var(--vscode-focusBorder, #0078d4); }
 .nf-plot { width: 100%; max-width: 720px; min-height: 120px; }
+/* plotly draws a heatmap as one image pixel per cell; keep cells crisp even where its own pixelated check is
+   blocked by the CSP (it probes with a style attribute) */
+.nf-plot image { image-rendering: pixelated; }
 .nf-legend { display: flex; align-items: center; gap: 4px; font-size: 0.9em; }
 .nf-legend canvas { height: 10px; width: 160px; image-rendering: auto; }
 .nf-status { font-family: var(--vscode-editor-font-family, monospace); font-size: 0.9em; min-height: 1.3em; opacity: 0.9; white-space: pre; }
