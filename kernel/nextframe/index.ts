@@ -19,3 +19,7 @@ export * from "./metrics/recaption";
 export * from "./models/stdit";
 export * from "./nn/index.js";
 export * from "./optim/index.js";
+export { GPT, gptConfig, GPT_CONFIGS, GPT_DEFAULTS, sampleLogits, type GPTConfig, type GPTOutput, type GPTName } from "./models/gpt";
+export * from "./models/autoencoder";
+export * from "./models/worldModel";
+export * from "./worlds/experiments";
