@@ -34,10 +34,13 @@ export const RELATIONS: Record<string, Relation[]> = {
   ],
   "04": [
     { says: "the forward process destroys the signal as t grows", holds: (c) => c("forward_psnr_t100") > c("forward_psnr_t999") && c("alphabar_t999") < 1e-3 },
-    { says: "the trained denoiser beats predicting zero by 2× on held-out data", holds: (c) => c("denoiser_val_loss") < 0.5 * c("zero_predictor_val_loss") },
+    { says: "at t = 50 the trained denoiser beats both baselines on held-out frames, the mean frame by 2×", holds: (c) => c("denoiser_val_loss_t50") < 0.5 * c("mean_frame_val_loss") && c("denoiser_val_loss_t50") < c("naive_val_loss_t50") },
+    { says: "at t = 250 the trained denoiser beats both baselines", holds: (c) => c("denoiser_val_loss_t250") < c("mean_frame_val_loss") && c("denoiser_val_loss_t250") < c("naive_val_loss_t250") },
+    { says: "the less noise, the better the denoiser: t = 250 beats t = 950", holds: (c) => c("denoiser_val_loss_t250") < c("denoiser_val_loss_t950") },
     { says: "DDIM with 50 steps is closer to the exact sampler than with 5", holds: (c) => c("ddim_psnr_50") > c("ddim_psnr_5") },
     { says: "even 5 DDIM steps beat the mean-frame baseline", holds: (c) => c("ddim_psnr_5") > c("mean_frame_psnr_vs_ref") },
-    { says: "DDPM with 1000 steps has more realistic edges than respaced DDPM-50 and than noise", holds: (c) => c("edge_err_ddpm_1000") < c("edge_err_ddpm_50") && c("edge_err_ddpm_1000") < c("edge_err_noise") },
+    { says: "DDPM-1000 and DDIM-50 samples have more realistic edges than the noise they start from", holds: (c) => c("edge_err_ddpm_1000") < c("edge_err_noise") && c("edge_err_ddim_50") < c("edge_err_noise") },
+    { says: "DDIM-50 samples are sharper-to-realistic than the blurry mean frame", holds: (c) => c("edge_err_ddim_50") < c("edge_err_mean_frame") },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_half_step_ok") === 1 },
   ],
   "05": [
@@ -45,9 +48,18 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "Gflops match the paper's Table 4 within 1 % for all 12 configs", holds: (c) => c("gflops_max_rel_err") < 0.01 },
     { says: "parameters match the paper's Table 1 within 1 % (beyond rounding)", holds: (c) => c("params_max_rel_err") < 0.01 },
     { says: "the complexity formula counts the real module's parameters", holds: (c) => c("params_s8_module") === c("params_s8_formula") },
-    { says: "scaling: the widest model reaches a lower held-out loss than the narrowest", holds: (c) => c("scaling_loss_w128") < c("scaling_loss_w32") && c("scaling_gflops_w128") > c("scaling_gflops_w32") },
+    { says: "scaling: the widest model reaches a lower held-out loss than the narrowest", holds: (c) => c("scaling_loss_w96") < c("scaling_loss_w32") && c("scaling_gflops_w96") > c("scaling_gflops_w32") },
     { says: "scaling: width 64 beats width 32", holds: (c) => c("scaling_loss_w64") < c("scaling_loss_w32") },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_ratio_ok") === 1 },
+  ],
+  // ── course part B: chapters 1, 6, 7, 8 ──────────────────────────────────────────────────────────
+  "01": [
+    { says: "the tiny GPT beats the bigram, which beats the unigram (held-out loss)", holds: (c) => c("gpt_val_loss") < c("bigram_val_loss") && c("bigram_val_loss") < c("unigram_val_loss") },
+    { says: "sentences the GPT writes are legal moves more often than a bigram writer's", holds: (c) => c("gpt_legal_rate") > c("bigram_legal_rate") },
+    { says: "a linear probe reads the agent position above chance and above a random-init GPT", holds: (c) => c("probe_acc") > c("probe_chance") && c("probe_acc") > c("probe_random_init") },
+    { says: "character tokens make longer sequences than word tokens", holds: (c) => c("tokens_per_episode_char") > c("tokens_per_episode_word") },
+    { says: "the chosen head puts more attention on direction words than uniform causal attention", holds: (c) => c("attn_dir_mass_best_head") > c("attn_dir_mass_uniform") },
+    { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_uniform_ok") === 1 },
   ],
 };
 

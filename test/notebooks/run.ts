@@ -108,7 +108,7 @@ function splitLines(s: string): string[] {
 export interface Timings {
   machine: string;
   date: string;
-  chapters: Record<string, { seconds: number; kernelStartSeconds: number }>;
+  chapters: Record<string, { seconds: number; kernelStartSeconds: number; loadAverage: number }>;
 }
 
 export function readTimings(): Timings {
@@ -128,10 +128,10 @@ export function renderReadmeTable(timings: Timings): void {
   for (const ch of chapters) {
     const exists = existsSync(path.join(NOTEBOOKS_DIR, ch.file));
     const t = timings.chapters[ch.file];
-    const time = t ? `${t.seconds.toFixed(0)} s` : exists ? "not measured yet" : "not written yet";
+    const time = t ? `${t.seconds.toFixed(0)} s${t.loadAverage > os.cpus().length ? ` (load ${t.loadAverage})` : ""}` : exists ? "not measured yet" : "not written yet";
     lines.push(`| ${ch.file.slice(0, 2)} | ${exists ? `[${ch.title}](${ch.file})` : ch.title} | ${ch.teaches} | ${time} |`);
   }
-  lines.push("", `Run times: measured by \`npm run notebooks:run\` (top to bottom in a fresh kernel, kernel start excluded) on ${timings.machine}, ${timings.date}; from [timings.json](timings.json).`);
+  lines.push("", `Run times: measured by \`npm run notebooks:run\` (top to bottom in a fresh kernel, kernel start excluded) on ${timings.machine}, ${timings.date}; from [timings.json](timings.json). "load" is the 1-minute load average during the run when the machine was busier than its cores.`);
   writeFileSync(readme, text.slice(0, a + begin.length) + "\n" + lines.join("\n") + "\n" + text.slice(b));
 }
 
@@ -149,15 +149,18 @@ async function main(argv: string[]): Promise<void> {
   let failed = false;
   for (const [file, nb] of [...targets].sort(([a], [b]) => a.localeCompare(b))) {
     process.stdout.write(`${path.basename(file)} … `);
+    const load0 = os.loadavg()[0];
     const r = await runNotebook(file, { nb });
+    const load = (load0 + os.loadavg()[0]) / 2;
     process.stdout.write(`${r.seconds.toFixed(1)} s (kernel start ${(r.kernelStartMs / 1000).toFixed(1)} s)${r.errors.length ? ", ERRORS" : ""}\n`);
+    process.stdout.write(`  cells (s): ${r.cellSeconds.map((x) => x.toFixed(1)).join(" ")}\n`);
     for (const e of r.errors) process.stdout.write(`  ${e}\n`);
     if (r.errors.length) { failed = true; continue; }
     if (!check) {
       writeNotebook(file, r.notebook);
       const kb = readFileSync(file).byteLength / 1024;
       if (kb > 1500) { process.stdout.write(`  ${path.basename(file)} is ${kb.toFixed(0)} KB (limit 1500)\n`); failed = true; }
-      timings.chapters[path.basename(file)] = { seconds: +r.seconds.toFixed(1), kernelStartSeconds: +(r.kernelStartMs / 1000).toFixed(2) };
+      timings.chapters[path.basename(file)] = { seconds: +r.seconds.toFixed(1), kernelStartSeconds: +(r.kernelStartMs / 1000).toFixed(2), loadAverage: +load.toFixed(1) };
       timings.machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? "CPU"}, Node ${process.version}`;
       timings.date = new Date().toISOString().slice(0, 10);
     }
