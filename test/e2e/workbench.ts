@@ -102,10 +102,10 @@ export function codeCell(page: Page, snippet: string): Locator {
 
 /**
  * Scrolls the notebook with the mouse wheel until the code cell containing `snippet` is fully inside the
- * notebook's viewport, and returns it. The notebook list is virtual (rows far from the viewport are not in the
+ * notebook's viewport (with `top`, at its top as far as the notebook scrolls), and returns it. The notebook list is virtual (rows far from the viewport are not in the
  * DOM) and scrolls itself, so Playwright's scrollIntoView cannot do this.
  */
-export async function revealCell(page: Page, snippet: string): Promise<Locator> {
+export async function revealCell(page: Page, snippet: string, opts: { top?: boolean } = {}): Promise<Locator> {
   const cell = codeCell(page, snippet);
   const list = page.locator(".notebookOverlay .cell-list-container").first();
   const view = await list.boundingBox();
@@ -116,7 +116,9 @@ export async function revealCell(page: Page, snippet: string): Promise<Locator> 
   for (let i = 0; i < 200; i++) {
     const box = (await cell.count()) ? await cell.boundingBox() : null;
     if (box) {
-      if (box.y >= view.y && box.y + Math.min(box.height, view.height * 0.8) <= view.y + view.height) return cell;
+      const inView = box.y >= view.y && box.y + Math.min(box.height, view.height * 0.8) <= view.y + view.height;
+      if (inView && (!opts.top || box.y - view.y < 80 || box.y === lastTop)) return cell; // (top: or the end stops it)
+      lastTop = box.y;
       await page.mouse.wheel(0, Math.max(-view.height / 2, Math.min(view.height / 2, box.y - view.y - 40)));
     } else {
       const top = await list.locator(".monaco-list-row").first().boundingBox().then((b) => b?.y ?? 0);
