@@ -313,16 +313,19 @@ function checkAction(a: number, n: number): number {
   return a;
 }
 
+/** A frame as the viewer takes it: RGB uint8 with its (H, W, 3) shape. */
+export interface ViewerFrame { data: Uint8Array; shape: [number, number, number] }
+
 /**
  * The simulator as a World Viewer world (display/worldViewer.ts `playWorld`): reset() starts again from the
  * given ground-truth context frames; step(key) maps the viewer's key ("left", "space", ...) to an action.
  */
 export function playableWorldModel(sim: WorldSimulator, start: { frames: Uint8Array; actions: ArrayLike<number> }): {
-  reset(): Promise<{ frame: Uint8Array }>;
-  step(key: string): Promise<{ frame: Uint8Array }>;
+  reset(): Promise<{ frame: ViewerFrame }>;
+  step(key: string): Promise<{ frame: ViewerFrame }>;
 } {
   const K = sim.model.config.contextFrames, size = sim.ae.config.imageSize, F3 = size * size * 3;
-  const shape = (f: Uint8Array) => f; // (H, W, 3) uint8: the viewer's default layout
+  const shape = (f: Uint8Array): ViewerFrame => ({ data: f, shape: [size, size, 3] }); // (H, W, 3) RGB uint8
   return {
     async reset() {
       await sim.reset(start.frames, start.actions);

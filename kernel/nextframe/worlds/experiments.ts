@@ -25,11 +25,13 @@ import {
   type TextProbeTarget, type TextWorldConfig, type TextWorldDataset, type NgramBaselines,
 } from "./textWorld";
 import { wordTokenizer, type Tokenizer } from "./tokenizer";
-import { Action, generateVideoDataset, type VideoClip, type VideoDataset } from "./videoWorld";
+import { Action, clipLabels, generateSurpriseSet, generateVideoDataset, type VideoClip, type VideoDataset } from "./videoWorld";
 import { WorldModel, WorldSimulator, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig } from "../models/autoencoder";
-import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr } from "../metrics/image";
+import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr, surpriseScore } from "../metrics/image";
+import { interactionPersistence, objectPermanence, type PermanenceEvent } from "../metrics/permanence";
+import { nearestNeighbourRecaption, type RecaptionResult } from "../metrics/recaption";
 import { linearProbe, type LinearProbeOptions } from "../metrics/linearProbe";
 
 // ───────────────────────────── checkpoints ─────────────────────────────
@@ -517,4 +519,157 @@ export async function evaluateRollouts(sim: WorldSimulator, clips: VideoClip[], 
     linear: { psnr: m("lin", 0), ssim: m("lin", 1) },
     reconstruction: { psnr: m("rec", 0) },
   };
+}
+
+// ───────────────────────────── permanence and interaction ─────────────────────────────
+
+export interface PermanenceReport {
+  clips: number;
+  events: number;
+  /** Fraction of occlusion events where the ball is back in the prediction at its re-emergence frame, and at the right place. */
+  model: { reappearRate: number; correctRate: number; meanError: number };
+  copyLast: { reappearRate: number; correctRate: number; meanError: number };
+  linear: { reappearRate: number; correctRate: number; meanError: number };
+  /** Interaction persistence on clips where the burger gets bitten during the rollout (model vs copy-last). */
+  persistence: { frames: number; model: number; copyLast: number };
+}
+
+/**
+ * Rolls out from the first K frames of each clip to its end (true actions) and scores object permanence
+ * (metrics/permanence.ts) for the model and both baselines, plus interaction persistence.
+ */
+export async function evaluatePermanence(sim: WorldSimulator, clips: VideoClip[]): Promise<PermanenceReport & { rollouts: Uint8Array[] }> {
+  const K = sim.model.config.contextFrames;
+  const tally = { model: [] as PermanenceEvent[], copy: [] as PermanenceEvent[], lin: [] as PermanenceEvent[] };
+  const pers = { frames: 0, model: 0, copy: 0 };
+  const rollouts: Uint8Array[] = [];
+  for (const c of clips) {
+    const size = c.size, F3 = size * size * 3, H = c.numFrames - K;
+    const ctx = c.frames.slice(0, K * F3);
+    await sim.reset(ctx, Array.from({ length: K }, (_, k) => (k > 0 ? c.actions[k - 1]! : 0)));
+    const pred = await sim.rollout(Array.from({ length: H }, (_, k) => c.actions[K + k - 1]!));
+    rollouts.push(pred);
+    const full = (p: Uint8Array) => { const o = new Uint8Array(c.numFrames * F3); o.set(ctx); o.set(p, K * F3); return o; };
+    const m = full(pred), cp = full(copyLastFrame(ctx, F3, H)), li = full(linearExtrapolation(ctx, F3, H));
+    const opts = { size, from: K, truthFrames: c.frames };
+    tally.model.push(...objectPermanence(c.states, m, opts).events);
+    tally.copy.push(...objectPermanence(c.states, cp, opts).events);
+    tally.lin.push(...objectPermanence(c.states, li, opts).events);
+    const pm = interactionPersistence(c.states, m, { size, from: K }), pc = interactionPersistence(c.states, cp, { size, from: K });
+    if (pm.frames > 0) { pers.frames += pm.frames; pers.model += pm.persistentRate * pm.frames; pers.copy += pc.persistentRate * pc.frames; }
+  }
+  const sum = (ev: PermanenceEvent[]) => {
+    const found = ev.filter((e) => e.found);
+    return {
+      reappearRate: ev.length ? found.length / ev.length : NaN,
+      correctRate: ev.length ? ev.filter((e) => e.correct).length / ev.length : NaN,
+      meanError: found.length ? found.reduce((s, e) => s + e.error, 0) / found.length : NaN,
+    };
+  };
+  return {
+    clips: clips.length, events: tally.model.length, rollouts,
+    model: sum(tally.model), copyLast: sum(tally.copy), linear: sum(tally.lin),
+    persistence: { frames: pers.frames, model: pers.frames ? pers.model / pers.frames : NaN, copyLast: pers.frames ? pers.copy / pers.frames : NaN },
+  };
+}
+
+// ───────────────────────────── chapter 8: depth probe and surprise ─────────────────────────────
+
+export interface DepthProbeReport {
+  target: string;
+  /** Held-out R² (regression) of a linear probe on autoencoder latents vs on raw pixels; chance is 0. */
+  latents: number;
+  pixels: number;
+  samples: number;
+}
+
+/**
+ * Is depth linearly readable from the latents? Ridge probes from each frame's latent (C·h·w values) and from
+ * its raw pixels (3·H·W values) to object `id`'s depth z, whole clips held out.
+ */
+export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id?: number; target?: "depth" | "nearer" } = {}): Promise<DepthProbeReport> {
+  const target = opts.target ?? "depth", id = opts.id ?? 0;
+  const lat = await encodeClips(ae, clips);
+  const L = ae.latentShape.reduce((a, b) => a * b, 1), P = clips[0]!.size ** 2 * 3;
+  const n = clips.reduce((s, c) => s + c.numFrames, 0);
+  const X = new Float32Array(n * L), Y = new Float32Array(n * P), y = new Float64Array(n), groups = new Int32Array(n);
+  let o = 0;
+  clips.forEach((c, ci) => {
+    X.set(lat[ci]!, o * L);
+    for (let i = 0; i < c.numFrames * P; i++) Y[o * P + i] = c.frames[i]! / 255;
+    y.set(clipLabels(c, target, id, id === 0 ? 1 : 0), o);
+    groups.fill(ci, o, o + c.numFrames);
+    o += c.numFrames;
+  });
+  const probe = (F: Float32Array, d: number) => linearProbe(F, y, d, { task: "regression", method: "ridge", groups, seed: 0, testFraction: 0.5, lambda: 1e-2 }).test;
+  return { target: `${target}(object ${id})`, latents: probe(X, L), pixels: probe(Y, P), samples: n };
+}
+
+/**
+ * The world model's surprise on a clip: mean x₀-prediction error (MSE in scaled latent space) of every frame
+ * from frame `from` on, each predicted from the true previous K frames at fixed noise levels (seeded).
+ */
+export async function clipSurprise(sim: WorldSimulator, clip: VideoClip, opts: { from?: number; levels?: number[]; seed?: number } = {}): Promise<number> {
+  const model = sim.model, K = model.config.contextFrames, Fr = K + 1;
+  const { latentChannels: C, latentSize: H, latentScale: s } = model.config;
+  const L = C * H * H;
+  const z = (await encodeClips(sim.ae, [clip]))[0]!.map((v) => v / s);
+  const d = worldModelDiffusion(model.config);
+  const levels = opts.levels ?? [100, 300, 500];
+  const g = new Generator(opts.seed ?? 11);
+  const from = Math.max(K, opts.from ?? K);
+  const rows: { x: Float32Array; a: Int32Array; t: number; target: Float32Array }[] = [];
+  for (let f = from; f < clip.numFrames; f++) {
+    for (const t of levels) {
+      const x = new Float32Array(Fr * L);
+      x.set(z.subarray((f - K) * L, f * L));
+      const sa = d.c.sqrtAlphasCumprod[t]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t]!;
+      for (let i = 0; i < L; i++) x[K * L + i] = sa * z[f * L + i]! + s1 * g.normal();
+      const a = new Int32Array(Fr);
+      windowActions(clip.actions, f - K, Fr, a, 0);
+      rows.push({ x, a, t, target: z.slice(f * L, (f + 1) * L) });
+    }
+  }
+  const B = rows.length;
+  const xb = new Float32Array(B * Fr * L), ab = new Int32Array(B * Fr), tb = new Float32Array(B);
+  rows.forEach((r, i) => { xb.set(r.x, i * Fr * L); ab.set(r.a, i * Fr); tb[i] = r.t; });
+  const pred = (await model.predictNext(tensor(xb, { shape: [B, Fr, C, H, H] }), tensor(tb, { shape: [B] }), tensor(ab, { shape: [B, Fr] })).data()) as Float32Array;
+  let se = 0;
+  rows.forEach((r, i) => { for (let k = 0; k < L; k++) se += (pred[i * L + k]! - r.target[k]!) ** 2; });
+  return se / (B * L);
+}
+
+/** Surprise on rule-breaking clips vs their lawful twins, scored from the violation frame on (metrics surpriseScore). */
+export async function surpriseTest(sim: WorldSimulator, opts: { seed?: number; count?: number } = {}): Promise<ReturnType<typeof surpriseScore> & { lawful: number[]; violating: number[]; kinds: string[] }> {
+  const set = generateSurpriseSet({ seed: opts.seed ?? 5, count: opts.count ?? 6, frames: 32, size: sim.ae.config.imageSize });
+  const lawful: number[] = [], violating: number[] = [], kinds: string[] = [];
+  for (let i = 0; i < set.violating.length; i++) {
+    const bad = set.violating[i]!, good = set.lawful[i]!;
+    const from = Math.max(sim.model.config.contextFrames, bad.violation!.frame);
+    violating.push(await clipSurprise(sim, bad, { from, seed: i }));
+    lawful.push(await clipSurprise(sim, good, { from, seed: i }));
+    kinds.push(bad.violation!.kind);
+  }
+  return { ...surpriseScore(lawful, violating), lawful, violating, kinds };
+}
+
+// ───────────────────────────── chapter 6: recaptioning ─────────────────────────────
+
+/**
+ * Nearest-neighbour recaptioning in latent space (metrics/recaption.ts): clips whose caption is poor or
+ * missing borrow the rich caption of the nearest richly captioned clip (mean autoencoder latent of the
+ * clip's frames). Accuracy is exact match and word F1 against each clip's true rich caption.
+ */
+export async function recaptionExperiment(ae: Autoencoder, clips: VideoClip[]): Promise<RecaptionResult> {
+  const lat = await encodeClips(ae, clips);
+  const L = ae.latentShape.reduce((a, b) => a * b, 1);
+  const X = new Float32Array(clips.length * L);
+  clips.forEach((c, i) => {
+    const z = lat[i]!;
+    for (let t = 0; t < c.numFrames; t++) for (let k = 0; k < L; k++) X[i * L + k] += z[t * L + k]! / c.numFrames;
+  });
+  return nearestNeighbourRecaption(X, L, clips.map((c) => c.caption), {
+    isWeak: (_c, i) => clips[i]!.captionKind !== "rich",
+    truth: clips.map((c) => c.captions.rich),
+  });
 }

@@ -1,0 +1,37 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { AdamW, makeTrainStep } from "../optim/index";
+import { manualSeed } from "../engine/index";
+import { Autoencoder, autoencoderConfig, framesToTensor, tensorDataToFrames } from "./autoencoder";
+import { generateVideoClip } from "../worlds/videoWorld";
+
+test("autoencoderConfig names fields in errors", () => {
+  assert.throws(() => autoencoderConfig("ae-7"), /unknown config "ae-7"; expected one of ae-32, ae-64/);
+  assert.throws(() => autoencoderConfig("ae-32", { imageSize: 30 }), /imageSize must be a multiple of 4/);
+});
+
+test("frames ⇄ tensors round trip exactly; encoder/decoder shapes", async () => {
+  const clip = generateVideoClip({ seed: 3, frames: 4, size: 32 });
+  const x = framesToTensor(clip.frames, 4, 32);
+  assert.deepEqual(x.shape, [4, 3, 32, 32]);
+  assert.deepEqual(tensorDataToFrames((await x.data()) as Float32Array, 4, 32), clip.frames);
+  const ae = new Autoencoder();
+  const z = ae.encode(x);
+  assert.deepEqual(z.shape, [4, 4, 8, 8]);
+  assert.deepEqual(ae.latentShape, [4, 8, 8]);
+  assert.deepEqual(ae.decode(z).shape, [4, 3, 32, 32]);
+  assert.ok(((await z.data()) as Float32Array).every((v) => v > -1 && v < 1), "latents are tanh-bounded");
+});
+
+test("reconstruction improves with training", async () => {
+  manualSeed(0);
+  const ae = new Autoencoder();
+  const frames = new Uint8Array(8 * 32 * 32 * 3);
+  for (let i = 0; i < 2; i++) frames.set(generateVideoClip({ seed: 10 + i, frames: 4, size: 32 }).frames, i * 4 * 32 * 32 * 3);
+  const x = framesToTensor(frames, 8, 32);
+  const before = await ae.forward(x).loss.item();
+  const step = makeTrainStep(ae, (b) => ae.forward(b).loss, new AdamW(ae.parameters(), { lr: 3e-3, weightDecay: 0 }));
+  for (let i = 0; i < 40; i++) await step(x);
+  const after = await ae.forward(x).loss.item();
+  assert.ok(after < before / 4, `mse before ${before}, after 40 steps ${after}`);
+});
