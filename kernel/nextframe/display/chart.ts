@@ -5,7 +5,7 @@
  * displayable (mimeBundleSymbol), so it can also be a cell's last value.
  * Fallback: a rasterized PNG (axes box and lines, no text) plus text/plain with each series' last value.
  */
-import { display, mimeBundleSymbol, type DisplayHandle, type MimeBundle } from "./display";
+import { display, displayHandleSymbol, mimeBundleSymbol, type DisplayHandle, type MimeBundle } from "./display";
 import { errorBundle, LIMITS } from "./bundle";
 import { pngBase64, Raster } from "./png";
 import { MIME, PAYLOAD_VERSION, type ChartPayload, type ChartSeries } from "./payloads";
@@ -137,6 +137,10 @@ export function rasterChart(p: ChartPayload, w = 480, h = 270) {
 /** Create a line chart, display it (unless {display: false}) and return it for `.push(series, x, y)`. */
 export function lineChart(opts: LineChartOptions = {}): LineChart {
   const chart = new LineChart(opts);
-  if (opts.display !== false) chart.handle = display(chart);
+  if (opts.display !== false) {
+    chart.handle = display(chart);
+    // already on screen: as a cell's last value it must not be shown a second time (the kernel skips handles)
+    Object.defineProperty(chart, displayHandleSymbol, { value: true, enumerable: false });
+  }
   return chart;
 }

@@ -11,7 +11,7 @@ import { playWorld } from "./worldViewer";
 import { decodePng, fromBase64, stackImage } from "./png";
 import { decode } from "fast-png";
 import { MIME, type FramesPayload, type HeatmapPayload, type PatchesPayload, type ErrorPayload } from "./payloads";
-import { commHandlersSymbol, kernelSinkSymbol, type MimeBundle } from "./display";
+import { commHandlersSymbol, isDisplayHandle, kernelSinkSymbol, type MimeBundle } from "./display";
 
 /** T×H×W×3 video in 0–1 where frame t has a white pixel at (y=t, x=2t) on a dark red background. */
 function movingDot(T: number, H: number, W: number): Float32Array {
@@ -150,6 +150,7 @@ test("lineChart: push updates the same output in place (throttled), flush forces
   g[kernelSinkSymbol] = { display: (bundle: MimeBundle, id: string, update: boolean) => shown.push({ bundle, id, update }), comm() {} };
   try {
     const c = lineChart({ title: "loss", series: ["train"], throttleMs: 20 });
+    assert.ok(isDisplayHandle(c), "a displayed chart is not shown again as a cell's last value");
     for (let i = 0; i < 10; i++) c.push("train", i, 1 / (i + 1));
     c.push("val", 9, 0.2);
     await new Promise((r) => setTimeout(r, 80));
