@@ -19,6 +19,19 @@
  *   capture / withCapture (capture.ts).
  * - Devices (session.ts): setDevice("auto" | "cpu" | "cuda" | "webgpu", {threads}), getDevice().
  * - Errors (errors.ts): ShapeError, DTypeError, NonFiniteLossError — messages name op, shapes and rule.
+ *
+ * Things worth knowing:
+ * - Values are computed only on `await t.data() / toArray() / item()` (or by a compiled function). A computed
+ *   tensor keeps its graph (so gradients can flow through it); in long eager loops use compile, or detach().
+ * - Inside compile / valueAndGrad / makeTrainStep, tensors created from JS data (tensor(), zeros(), masks) are
+ *   graph inputs fed on every call; randn/rand/randint emit in-graph random nodes (fresh noise per call).
+ *   Reading values (`await t.data()`) inside a traced function is an error: return the tensor instead.
+ * - Sessions are cached by graph structure (ops, attrs, shapes, dtypes), not by data: eager ops on new data
+ *   reuse sessions. Scalar literals (x.mul(0.5)) are part of the structure.
+ * - float64 works everywhere; ORT's CPU Erf/Conv/ConvTranspose kernels are float32-only, so those round-trip
+ *   through float32 (onnx.ts), and float64 graphs run at ORT's "basic" optimisation level (session.ts).
+ * - Parameters (nn) must be created from concrete data; makeTrainStep (optim) fuses forward, backward and
+ *   AdamW into one session.run with pre-allocated ping-pong buffers.
  */
 export * from "./dtype.js";
 export * from "./errors.js";

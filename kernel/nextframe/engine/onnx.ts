@@ -231,10 +231,24 @@ export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array 
     const lower = onnxLowerings[t.op!] as Lowering<OpType>;
     e.setName(t, lower(e, t, ins, t.attrs));
   }
+  // Outputs: rename the producing node's output in place (an Identity would copy the whole tensor, which
+  // costs real time for big outputs); fall back to Identity for constants and values already renamed.
   const output: onnx.IValueInfoProto[] = [];
+  const producer = new Map<string, onnx.INodeProto>();
+  for (const nd of e.nodes) for (const o of nd.output ?? []) producer.set(o, nd);
+  const renamed = new Set<string>();
   spec.outputs.forEach((t, i) => {
     const want = spec.outputNames?.[i] ?? `out_${i}`;
-    e.node("Identity", [e.name(t)], {}, 1, [want]);
+    const have = e.name(t);
+    const nd = producer.get(have);
+    if (nd && !renamed.has(have)) {
+      renamed.add(have);
+      nd.output = nd.output!.map((o) => (o === have ? want : o));
+      for (const other of e.nodes) other.input = other.input!.map((x) => (x === have ? want : x));
+      producer.delete(have);
+    } else {
+      e.node("Identity", [have], {}, 1, [want]);
+    }
     output.push(valueInfo(want, t.dtype, t.shape));
   });
   const model: onnx.IModelProto = {
