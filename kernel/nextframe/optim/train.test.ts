@@ -80,6 +80,9 @@ test("NaN loss stops with a message naming the step and keeps the last good weig
   assert.equal(opt.stepCount, 1);
   await step(ok); // continues from the good weights
   assert.equal(opt.stepCount, 2);
+  const first = step(ok);
+  await assert.rejects(step(ok), /the previous step is still running/);
+  await first;
 });
 
 test("loss function errors surface with the op's message", async () => {

@@ -50,7 +50,14 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
     return [loss, ...r.params, ...r.m, ...r.v, r.gradNorm];
   };
 
+  let inFlight = false;
   const step = async (...rawBatch: (Tensor | number)[]): Promise<number> => {
+    // the ping-pong buffers belong to one step at a time
+    if (inFlight) throw new NextframeError("trainStep: the previous step is still running; await each step before starting the next");
+    inFlight = true;
+    try { return await runStep(rawBatch); } finally { inFlight = false; }
+  };
+  const runStep = async (rawBatch: (Tensor | number)[]): Promise<number> => {
     const batch = rawBatch.map((b) => (typeof b === "number" ? tensor([b], { shape: [] }) : b));
     const [lr, c1, c2] = optimizer.scalarsForNextStep();
     const scalars = [lr, c1, c2].map((x) => tensor([x], { shape: [], dtype: "float64" }));
