@@ -6,7 +6,7 @@ import { evaluateRollouts, loadCheckpoint, saveCheckpoint, trainWorldModel, vide
 import type { TrainOptions } from "./main";
 import { AUTOENCODER_RECIPE } from "./autoencoder";
 
-export const WORLD_MODEL_RECIPE = { config: "wm-xs", dataSeed: AUTOENCODER_RECIPE.dataSeed, numTrain: AUTOENCODER_RECIPE.numTrain, numVal: AUTOENCODER_RECIPE.numVal, seed: 3, steps: 1200, batchSize: 32, lr: 1e-3, samplingSteps: 2 } as const;
+export const WORLD_MODEL_RECIPE = { config: "wm-xs", dataSeed: AUTOENCODER_RECIPE.dataSeed, numTrain: AUTOENCODER_RECIPE.numTrain, numVal: AUTOENCODER_RECIPE.numVal, seed: 3, steps: 700, batchSize: 16, lr: 2e-3, samplingSteps: 2 } as const;
 
 /** The evaluation the card reports: rollouts of 8 frames from 8 validation clips. */
 export async function worldModelMetrics(sim: WorldSimulator, data: ReturnType<typeof videoWorldData>) {

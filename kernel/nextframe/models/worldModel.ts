@@ -15,7 +15,8 @@
  * Shape letters: N batch, F = K + 1 frames in the window, C latent channels, H/W latent size, p patch size,
  * S = (H/p)·(W/p) spatial tokens per frame, T = F·S tokens, D hidden size.
  */
-import { F, Tensor, chunk, compile, tensor, type CompiledFunction } from "../engine/index.js";
+import { F, Tensor, cat, chunk, compile, tensor, type CompiledFunction } from "../engine/index.js";
+import { NormalRng } from "../diffusion/rng";
 import { Embedding, Linear, Module, ModuleList, Parameter, Sequential, SiLU } from "../nn/index.js";
 import { get3dSincosPosEmbed } from "../patches/posEmbed";
 import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
@@ -205,7 +206,7 @@ export class WorldSimulator {
   readonly ae: Autoencoder;
   readonly steps: number;
   private diffusion: GaussianDiffusion;
-  private denoise: CompiledFunction<[Tensor, Tensor, Tensor], Tensor>;
+  private sample: CompiledFunction<[Tensor, Tensor, Tensor], Tensor>;
   private decode: CompiledFunction<[Tensor], Tensor>;
   private encode: CompiledFunction<[Tensor], Tensor>;
   /** Context latents, scaled: K × (C·H·W). */
@@ -230,7 +231,7 @@ export class WorldSimulator {
     this.seed = opts.seed ?? 0;
     this.anchored = opts.anchored ?? true;
     this.diffusion = worldModelDiffusion(model.config, this.steps);
-    this.denoise = compile((x: Tensor, t: Tensor, a: Tensor) => model.predictNext(x, t, a));
+    this.sample = compile((ctx: Tensor, noise: Tensor, a: Tensor) => this.sampleGraph(ctx, noise, a));
     this.decode = compile((z: Tensor) => ae.decode(z));
     this.encode = compile((x: Tensor) => ae.encode(x));
   }
@@ -252,6 +253,25 @@ export class WorldSimulator {
     this.t = 0;
   }
 
+  /**
+   * The fast path: every DDIM step unrolled into ONE compiled graph (context and actions fed once, x₀ clamped
+   * to the latent range at each step), so a frame costs one session.run. Deterministic DDIM (η = 0):
+   * ε̂ = (x_t − √ᾱ_t x̂₀)/√(1 − ᾱ_t),  x_{t−1} = √ᾱ_{t−1} x̂₀ + √(1 − ᾱ_{t−1}) ε̂  (Song et al. 2021, eq. 12).
+   */
+  private sampleGraph(ctx: Tensor, noise: Tensor, acts: Tensor): Tensor {
+    const d = this.diffusion, lim = 1 / this.model.config.latentScale;
+    let x = noise;                                                                        // (1, C, H, W)
+    for (let i = d.numTimesteps - 1; i >= 0; i--) {
+      const ab = d.c.alphasCumprod[i]!, abPrev = d.c.alphasCumprodPrev[i]!;
+      const tOrig = tensor(Float32Array.of(d.mapTimesteps(Int32Array.of(i))[0]!), { shape: [1] });
+      const win = cat([ctx, x.unsqueeze(1)], 1);                                          // (1, F, C, H, W)
+      const x0 = this.model.predictNext(win, tOrig, acts).clamp(-lim, lim);               // (1, C, H, W)
+      const eps = x.sub(x0.mul(Math.sqrt(ab))).div(Math.sqrt(1 - ab));
+      x = i === 0 ? x0 : x0.mul(Math.sqrt(abPrev)).add(eps.mul(Math.sqrt(1 - abPrev)));
+    }
+    return x;
+  }
+
   /** Samples the next latent (scaled) for `action` and pushes it into the context. */
   async stepLatent(action: number): Promise<Float32Array> {
     if (this.context.length === 0) throw new Error("WorldSimulator.step: call reset(frames, actions) first");
@@ -259,16 +279,11 @@ export class WorldSimulator {
     const { latentChannels: C, latentSize: H } = this.model.config;
     const K = this.model.config.contextFrames, L = this.latentLength, Fr = K + 1;
     const acts = tensor(Int32Array.from([...this.actions, a]), { shape: [1, Fr] });
-    const win = new Float32Array(Fr * L);
-    this.context.forEach((z, k) => win.set(z, k * L));
-    const sample = await this.diffusion.ddimSampleLoop(async (x, _shape, t) => {
-      win.set(x, K * L);
-      const out = await this.denoise(tensor(win, { shape: [1, Fr, C, H, H] }), tensor(Float32Array.from(t), { shape: [1] }), acts);
-      return (await out.data()) as Float32Array;
-    }, [1, C, H, H], { seed: this.seed + 7919 * this.t });
-    // x₀ of a bounded (tanh) latent: keep it in range
-    const lim = 1 / this.model.config.latentScale;
-    for (let i = 0; i < sample.length; i++) sample[i] = Math.max(-lim, Math.min(lim, sample[i]!));
+    const ctx = new Float32Array(K * L);
+    this.context.forEach((z, k) => ctx.set(z, k * L));
+    const noise = new NormalRng(this.seed + 7919 * this.t).randn(L);
+    const out = await this.sample(tensor(ctx, { shape: [1, K, C, H, H] }), tensor(noise, { shape: [1, C, H, H] }), acts);
+    const sample = ((await out.data()) as Float32Array).slice();
     this.context.shift();
     this.context.push(sample);
     this.actions.shift();
