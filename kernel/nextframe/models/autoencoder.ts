@@ -24,7 +24,7 @@ export interface AutoencoderConfig {
   /** Latent channels per latent pixel. */
   latentChannels: number;
   /** Channels after the first and second stride-2 stage. */
-  hidden: [number, number];
+  hidden: readonly [number, number];
 }
 
 /** Named sizes; "ae-32": 32×32×3 (3072 values) → 8×8×4 (256 values), 12× compression. */
