@@ -9,9 +9,9 @@
  */
 import { display, type DisplayHandle, type MimeBundle } from "./display";
 import { guarded, LIMITS, dims } from "./bundle";
-import { colormapLut, level, type ColorscaleName } from "./colormap";
+import { colormapLut, type ColorscaleName } from "./colormap";
 import { DisplayInputError, scan, toNdArray, unravel } from "./ndarray";
-import { downsampleBox, encodePng, pngBase64, sheetCols, tile, toBase64, upscaleNearest, type Image8 } from "./png";
+import { encodePng, pngBase64, sheetCols, tile, toBase64, upscaleNearest, type Image8 } from "./png";
 import { MIME, PAYLOAD_VERSION, type HeatmapPayload } from "./payloads";
 
 export interface HeatmapOptions {
@@ -40,6 +40,8 @@ export interface PreparedHeatmap {
   q: number;
   k: number;
   values: Float32Array;
+  min: number;
+  max: number;
   notes: string[];
 }
 
@@ -95,7 +97,9 @@ export async function prepareHeatmap(input: unknown, opts: HeatmapOptions = {}):
       m++;
     }
   }
-  return { layers, heads, q, k, values, notes };
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < values.length; i++) { const v = values[i]; if (v < min) min = v; if (v > max) max = v; }
+  return { layers, heads, q, k, values, min, max, notes };
 }
 
 /** Quantize to `depth` bits between vmin and vmax (the payload's encoding). */
@@ -122,7 +126,7 @@ export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise
   return guarded(MIME.heatmap, async () => {
     const p = await prepareHeatmap(attn, opts);
     const { q, k } = p;
-    const st = scan(p.values);
+    const st = { min: p.min, max: p.max };
     const [vmin, vmax] = opts.range ?? [st.min, st.max];
     const maps = p.layers.length * p.heads.length;
     const depth: 8 | 16 = p.values.length <= LIMITS.heatmap16 ? 16 : 8;
@@ -153,21 +157,31 @@ export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise
       ...(opts.yTitle !== undefined ? { yTitle: String(opts.yTitle) } : {}),
       ...(ds ? { notes: p.notes } : {}),
     };
-    // fallback: small multiples (rows = layers, columns = heads) in the same colour scale
+    // fallback: small multiples (rows = layers, columns = heads) in the same colour scale; big maps are
+    // max-pooled like the renderer's thumbnails, so the brightest cell survives
     const lut = colormapLut(payload.colorscale);
     const side = Math.max(q, k);
     const down = side > 128 ? Math.ceil(side / 128) : 1, up = side < 64 ? Math.floor(64 / side) : 1;
+    const tq = Math.ceil(q / down), tk = Math.ceil(k / down);
+    const span = vmax - vmin, inv = span > 0 ? 255 / span : 0;
     const grid: Image8[][] = [];
     for (let li = 0; li < p.layers.length; li++) {
       grid.push([]);
       for (let hi = 0; hi < p.heads.length; hi++) {
-        const m = li * p.heads.length + hi, rgb = new Uint8Array(q * k * 3);
-        for (let i = 0; i < q * k; i++) {
-          const lv = level(p.values[m * q * k + i], vmin, vmax) * 3;
-          rgb[i * 3] = lut[lv]; rgb[i * 3 + 1] = lut[lv + 1]; rgb[i * 3 + 2] = lut[lv + 2];
+        const o = (li * p.heads.length + hi) * q * k, rgb = new Uint8Array(tq * tk * 3);
+        for (let ty = 0; ty < tq; ty++) {
+          for (let tx = 0; tx < tk; tx++) {
+            let best = -Infinity;
+            for (let y = ty * down; y < Math.min(q, ty * down + down); y++) {
+              for (let x = tx * down, r = o + y * k; x < Math.min(k, tx * down + down); x++) if (p.values[r + x] > best) best = p.values[r + x];
+            }
+            const t = span > 0 ? (best - vmin) * inv : 128;
+            const lv = (t <= 0 ? 0 : t >= 255 ? 255 : Math.round(t)) * 3, i = (ty * tk + tx) * 3;
+            rgb[i] = lut[lv]; rgb[i + 1] = lut[lv + 1]; rgb[i + 2] = lut[lv + 2];
+          }
         }
-        const img: Image8 = { w: k, h: q, channels: 3, data: rgb };
-        grid[li].push(up > 1 ? upscaleNearest(img, up) : down > 1 ? downsampleBox(img, down) : img);
+        const img: Image8 = { w: tk, h: tq, channels: 3, data: rgb };
+        grid[li].push(up > 1 ? upscaleNearest(img, up) : img);
       }
     }
     const am = argmax(p.values);

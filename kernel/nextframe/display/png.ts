@@ -206,7 +206,8 @@ export function tile(grid: (Image8 | null)[][], gap = 2, bg: [number, number, nu
   const W = colW.reduce((a, b) => a + b, 0) + gap * (cols - 1);
   const H = rowH.reduce((a, b) => a + b, 0) + gap * (grid.length - 1);
   const out = new Uint8Array(W * H * 3);
-  for (let i = 0; i < W * H; i++) out.set(bg, i * 3);
+  out.set(bg, 0);
+  for (let n = 3; n < out.length; n *= 2) out.copyWithin(n, 0, Math.min(n, out.length - n)); // fill by doubling
   const origins: [number, number][][] = [];
   let oy = 0;
   grid.forEach((row, r) => {
@@ -230,7 +231,8 @@ export class Raster {
   readonly data: Uint8Array;
   constructor(readonly w: number, readonly h: number, bg: [number, number, number] = [255, 255, 255]) {
     this.data = new Uint8Array(w * h * 3);
-    for (let i = 0; i < w * h; i++) this.data.set(bg, i * 3);
+    this.data.set(bg, 0);
+    for (let n = 3; n < this.data.length; n *= 2) this.data.copyWithin(n, 0, Math.min(n, this.data.length - n));
   }
   set(x: number, y: number, c: readonly number[]): void {
     x = Math.round(x); y = Math.round(y);

@@ -9,6 +9,7 @@ import { lineChart } from "./chart";
 import { patchesBundle } from "./patches";
 import { playWorld } from "./worldViewer";
 import { decodePng, fromBase64, stackImage } from "./png";
+import { colormapLut } from "./colormap";
 import { decode } from "fast-png";
 import { MIME, type FramesPayload, type HeatmapPayload, type PatchesPayload, type ErrorPayload } from "./payloads";
 import { commHandlersSymbol, isDisplayHandle, kernelSinkSymbol, type MimeBundle } from "./display";
@@ -111,6 +112,16 @@ test("heatmap: L×H×Q×K quantized 16-bit sheet; brightest cell and selection",
   assert.equal(data[0], 0);
   assert.equal(data.filter((x) => x === 65535).length, 1);
   assert.match(b["text/plain"] as string, /max at layer 1 head 2 query 3 key 1/);
+  // PNG fallback: small multiples, 12× upscaled (5 keys → 60 px) with 2 px gaps; the top colour only in tile (1, 2)
+  const fb = decodePng(b["image/png"] as string), top = Array.from(colormapLut("viridis").subarray(765));
+  const hits: number[][] = [];
+  for (let y = 0; y < fb.h; y++) for (let x = 0; x < fb.w; x++) {
+    const i = (y * fb.w + x) * 3;
+    if (fb.data[i] === top[0] && fb.data[i + 1] === top[1] && fb.data[i + 2] === top[2]) hits.push([y, x]);
+  }
+  assert.equal(hits.length, 12 * 12);
+  assert.deepEqual([Math.floor(hits[0][0] / (4 * 12 + 2)), Math.floor(hits[0][1] / (5 * 12 + 2))], [1, 2]);
+  assert.deepEqual([(hits[0][0] % (4 * 12 + 2)) / 12, (hits[0][1] % (5 * 12 + 2)) / 12], [3, 1]);
   const sel = (await heatmapBundle(tensor([L, H, Q, K], v), { layers: [1], heads: [2] }))[MIME.heatmap] as HeatmapPayload;
   assert.deepEqual([sel.layers, sel.heads], [[1], [2]]);
   const err = (await heatmapBundle(tensor([L, H, Q, K], v), { heads: [3] }))[MIME.heatmap] as ErrorPayload;
