@@ -78,17 +78,30 @@ export class AdamW {
     const gradNorm = ops.sqrt(sq.map((q) => ops.sum(ops.cast(q, "float32"))).reduce((a, b) => ops.add(a, b)));
     const scale = this.maxGradNorm !== undefined ? ops.minimum(ops.div(this.maxGradNorm, ops.add(gradNorm, 1e-6)), 1) : null;
     const out = { params: [] as Tensor[], m: [] as Tensor[], v: [] as Tensor[], gradNorm };
+    // scalar coefficients, built once per dtype (not once per parameter: small models are node-count bound)
+    const coefs = new Map<string, { gCoef: Tensor; g2Coef: Tensor; stepSize: Tensor; epsC2: Tensor; decay: Tensor | null }>();
+    const coefsFor = (dt: Tensor["dtype"]) => {
+      let c = coefs.get(dt);
+      if (!c) {
+        const s1 = scale ? ops.cast(scale, dt) : null;
+        const lr = ops.cast(s.lr, dt), c1 = ops.cast(s.biasCorrection1, dt), c2 = ops.cast(s.sqrtBiasCorrection2, dt);
+        c = {
+          gCoef: s1 ? ops.mul(s1, 1 - b1) : ops.scalar(1 - b1, dt),
+          g2Coef: s1 ? ops.mul(ops.mul(s1, s1), 1 - b2) : ops.scalar(1 - b2, dt),
+          stepSize: ops.div(ops.mul(lr, c2), c1),
+          epsC2: ops.mul(c2, this.eps),
+          decay: this.weightDecay ? ops.sub(1, ops.mul(lr, this.weightDecay)) : null,
+        };
+        coefs.set(dt, c);
+      }
+      return c;
+    };
     params.forEach((p, i) => {
-      const dt = p.dtype;
-      const s1 = scale ? ops.cast(scale, dt) : null;
-      const lr = ops.cast(s.lr, dt), c1 = ops.cast(s.biasCorrection1, dt), c2 = ops.cast(s.sqrtBiasCorrection2, dt);
-      const gCoef = s1 ? ops.mul(s1, 1 - b1) : ops.scalar(1 - b1, dt);
-      const g2Coef = s1 ? ops.mul(ops.mul(s1, s1), 1 - b2) : ops.scalar(1 - b2, dt);
+      const { gCoef, g2Coef, stepSize, epsC2, decay } = coefsFor(p.dtype);
       const m1 = ops.add(ops.mul(m[i]!, b1), ops.mul(grads[i]!, gCoef));
       const v1 = ops.add(ops.mul(v[i]!, b2), ops.mul(sq[i]!, g2Coef));
-      const stepSize = ops.div(ops.mul(lr, c2), c1);
-      const upd = ops.mul(ops.div(m1, ops.add(ops.sqrt(v1), ops.mul(c2, this.eps))), stepSize);
-      const decayed = this.weightDecay ? ops.mul(p, ops.sub(1, ops.mul(lr, this.weightDecay))) : p;
+      const upd = ops.mul(ops.div(m1, ops.add(ops.sqrt(v1), epsC2)), stepSize);
+      const decayed = decay ? ops.mul(p, decay) : p;
       out.params.push(ops.sub(decayed, upd));
       out.m.push(m1);
       out.v.push(v1);
