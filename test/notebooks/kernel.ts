@@ -33,6 +33,8 @@ export interface KernelSession {
   shutdown(): Promise<void>;
   /** Kernel log lines (startup, library resolution). */
   readonly logs: string[];
+  /** Outputs that arrived while no cell was running (late errors, timers), as nbformat outputs. */
+  readonly late: Output[];
 }
 
 /** Appends one protocol output to an nbformat output list (streams merge; display updates replace). */
@@ -77,6 +79,7 @@ export async function startKernel(opts: { cwd: string; env?: NodeJS.ProcessEnv; 
     execArgv: [],          // plain node, as VS Code forks it (not the test runner's --import tsx)
   });
   const logs: string[] = [];
+  const late: Output[] = [];
   let native = "";
   child.stdout!.on("data", (d) => { native += String(d); });
   child.stderr!.on("data", (d) => { native += String(d); });
@@ -89,6 +92,10 @@ export async function startKernel(opts: { cwd: string; env?: NodeJS.ProcessEnv; 
     if (m.type === "ready") readyResolve?.();
     else if (m.type === "log") logs.push(m.text);
     else if (m.type === "output" && pending && m.execId === pending.execId) appendOutput(pending.outs, m.output, pending.count, ids);
+    // a late in-place update (a throttled live chart) of an output shown earlier: apply it where it is
+    else if (m.type === "output" && m.output.kind === "display" && m.output.update && ids.has(m.output.displayId)) ids.get(m.output.displayId)!.data = m.output.bundle;
+    // anything else that arrives between cells (a late error, a timer's print) is kept for the runner to report
+    else if (m.type === "output") appendOutput(late, m.output, 0, ids);
     else if (m.type === "done" && pending && m.execId === pending.execId) {
       const p = pending;
       pending = null;
@@ -114,6 +121,7 @@ export async function startKernel(opts: { cwd: string; env?: NodeJS.ProcessEnv; 
     pid: child.pid!,
     startMs,
     logs,
+    late,
     execute(code, count, label) {
       if (exitError) return Promise.reject(exitError);
       if (pending) return Promise.reject(new Error("kernel: a cell is already running"));

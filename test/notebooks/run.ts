@@ -68,6 +68,7 @@ export async function runNotebook(file: string, opts: { kernel?: KernelSession; 
   const errors: string[] = [];
   const cellSeconds: number[] = [];
   const t0 = performance.now();
+  let t1 = t0;
   try {
     let count = 0;
     for (const [i, cell] of nb.cells.entries()) {
@@ -76,17 +77,22 @@ export async function runNotebook(file: string, opts: { kernel?: KernelSession; 
       const c0 = performance.now();
       const r = await kernel.execute(joinSource(cell.source), count, `[${count}]`);
       cellSeconds.push((performance.now() - c0) / 1000);
-      cell.outputs = r.outputs.map(normalizeOutput);
+      cell.outputs = r.outputs; // normalized below, after late display updates had time to arrive
       cell.execution_count = count;
       const errs = errorsIn(cell.outputs);
       if (!r.ok && errs.length === 0) errs.push("the kernel reported failure without an error output");
       for (const e of errs) errors.push(`${path.basename(file)} cell ${i + 1} ([${count}]): ${e}`);
       if (errs.length && opts.stopOnError !== false) break;
     }
+    t1 = performance.now();
+    // live charts throttle their in-place updates (≤ 200 ms): let the last ones land before saving
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const e of errorsIn(kernel.late)) errors.push(`${path.basename(file)} after the last cell: ${e}`);
   } finally {
     if (!opts.kernel) await kernel.shutdown();
   }
-  return { name: path.basename(file), notebook: nb, errors, seconds: (performance.now() - t0) / 1000, kernelStartMs: kernel.startMs, cellSeconds };
+  for (const cell of nb.cells) if (cell.cell_type === "code") cell.outputs = (cell.outputs ?? []).map(normalizeOutput);
+  return { name: path.basename(file), notebook: nb, errors, seconds: ((t1 > t0 ? t1 : performance.now()) - t0) / 1000, kernelStartMs: kernel.startMs, cellSeconds };
 }
 
 /** nbformat stores text as line arrays; keep outputs diff-friendly. */
