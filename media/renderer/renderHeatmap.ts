@@ -49,6 +49,17 @@ async function loadLevels(p: HeatmapPayload, maps: number): Promise<Levels & { s
   };
 }
 
+/** The kernel's pooled 8-bit thumbnails (HeatmapPayload.thumbs), decoded natively. */
+async function loadThumbs(t: NonNullable<HeatmapPayload["thumbs"]>, maps: number): Promise<{ src: Uint8Array; W: number; cols: number; q: number; k: number }> {
+  const cols = Number.isInteger(t.cols) && t.cols > 0 ? t.cols : 1;
+  const bmp = await decodeSheet(t.png);
+  if (bmp.width !== cols * t.k || bmp.height < Math.ceil(maps / cols) * t.q) throw new Error(`heatmap: thumbnail sheet is ${bmp.width}×${bmp.height}`);
+  const rgba = sheetPixels(bmp), src = new Uint8Array(rgba.length >> 2), W = bmp.width;
+  for (let i = 0; i < src.length; i++) src[i] = rgba[i << 2];
+  bmp.close();
+  return { src, W, cols, q: t.q, k: t.k };
+}
+
 /**
  * Max-pool one map (at `base` in a sheet of row width W) by f into a tw×th colour image. Two copies, one per
  * array type, so each loop stays monomorphic (4.7 M reads for a 12×6×256² grid).
@@ -91,9 +102,13 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
   const L = p.layers?.length ?? 0, H = p.heads?.length ?? 0, Q = p.q, K = p.k;
   if (!(L > 0 && H > 0 && Number.isInteger(Q) && Number.isInteger(K) && Q > 0 && K > 0)) throw new Error("heatmap: malformed payload dimensions");
   if (p.depth !== 8 && p.depth !== 16) throw new Error(`heatmap: depth ${p.depth}; expected 8 or 16`);
-  const levels = await loadLevels(p, L * H);
+  // big maps: paint the small multiples from the kernel's pooled thumbnails; the full maps decode after paint
+  const tp = p.thumbs;
+  const thumbSrc = tp && Number.isInteger(tp.q) && Number.isInteger(tp.k) && tp.q > 0 && tp.k > 0
+    ? await loadThumbs(tp, L * H) : undefined;
+  let levels = thumbSrc ? undefined : await loadLevels(p, L * H);
   const top = p.depth === 16 ? 65535 : 255;
-  const lvl = (m: number, i: number) => levels.at(m, Math.floor(i / K), i % K);
+  const lvl = (m: number, i: number) => levels!.at(m, Math.floor(i / K), i % K);
   const value = (m: number, i: number) => p.vmin + (lvl(m, i) / top) * (p.vmax - p.vmin);
   const scale = (["viridis", "magma", "gray"].includes(p.colorscale ?? "") ? p.colorscale : "viridis") as ColorscaleName;
   const lut = colormapLut(scale);
@@ -141,16 +156,18 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
     for (let hh = 0; hh < H; hh++) {
       const m = l * H + hh;
       // big maps are max-pooled to the thumbnail size: the brightest cell survives, and the drawing stays cheap
-      const f = Math.max(1, Math.ceil(Math.max(Q, K) / thumbPx)), tw = Math.ceil(K / f), th = Math.ceil(Q / f);
+      const sq = thumbSrc ? thumbSrc.q : Q, sk = thumbSrc ? thumbSrc.k : K;
+      const f = Math.max(1, Math.ceil(Math.max(sq, sk) / thumbPx)), tw = Math.ceil(sk / f), th = Math.ceil(sq / f);
       const c = el("canvas", { class: "nf-canvas nf-thumb", attrs: { width: String(tw), height: String(th), tabindex: "0", role: "button",
         "aria-pressed": m === 0 ? "true" : "false", "aria-label": `layer ${p.layers[l]} head ${p.heads[hh]}`,
         "data-layer": String(p.layers[l]), "data-head": String(p.heads[hh]) } });
       c.style.width = `${aspect <= 1 ? thumbPx : Math.round(thumbPx / aspect)}px`;
       c.style.height = `${aspect <= 1 ? Math.round(thumbPx * aspect) : thumbPx}px`;
       const img = new ImageData(tw, th);
-      const base = Math.floor(m / levels.cols) * Q * levels.W + (m % levels.cols) * K;
-      if (levels.src instanceof Uint8Array) maxPool8(levels.src, base, levels.W, Q, K, f, tw, th, lut, img.data);
-      else maxPool16(levels.src, base, levels.W, Q, K, f, tw, th, lut, img.data);
+      const s0 = thumbSrc ?? levels!;
+      const base = Math.floor(m / s0.cols) * sq * s0.W + (m % s0.cols) * sk;
+      if (s0.src instanceof Uint8Array) maxPool8(s0.src, base, s0.W, sq, sk, f, tw, th, lut, img.data);
+      else maxPool16(s0.src, base, s0.W, sq, sk, f, tw, th, lut, img.data);
       c.getContext("2d")!.putImageData(img, 0, 0);
       c.addEventListener("click", () => view.select(l, hh));
       c.addEventListener("keydown", (e) => {
@@ -202,7 +219,11 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
   const config = { displayModeBar: false, responsive: true, staticPlot: false };
   // plotly (a 4.6 MB module) loads after the small multiples have painted, not before
   const afterPaint = new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-  const plotted = afterPaint.then(loadPlotly).then(async (P) => {
+  const levelsReady = levels ? Promise.resolve() : afterPaint.then(() => loadLevels(p, L * H)).then((lv) => {
+    levels = lv;
+    if (!signal.aborted) describe();
+  });
+  const plotted = levelsReady.then(loadPlotly).then(async (P) => {
     if (signal.aborted) return;
     plotly = P;
     await P.newPlot(plotEl, [trace()], layout(), config);
@@ -220,6 +241,10 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
     root.dataset.head = String(p.heads[hi]);
     root.dataset.query = String(query);
     const m = li * H + hi;
+    if (!levels) {
+      status.textContent = "decoding values…";
+      return;
+    }
     if (query < 0) {
       let best = 0;
       for (let i = 1, bv = lvl(m, 0); i < Q * K; i++) { const v = lvl(m, i); if (v > bv) { bv = v; best = i; } }

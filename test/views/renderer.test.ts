@@ -149,6 +149,31 @@ describe("renderer in headless Chromium", { skip }, () => {
     assert.match(hover ?? "", /layer 1.*head 2.*query 4.*key 5.*value 0\.97/);
   });
 
+  test("heatmap: big maps paint from pooled thumbnails first; the peak survives pooling; values decode after", async () => {
+    const N = 200, v = new Float32Array(2 * N * N);
+    for (let i = 0; i < v.length; i++) v[i] = 0.01 * ((i * 31) % 17);
+    v[N * N + 150 * N + 40] = 5;
+    const b = await heatmapBundle(tensor([2, N, N], v));
+    assert.ok((b["application/vnd.nextframe.heatmap+json"] as { thumbs?: unknown }).thumbs, "payload carries thumbnails");
+    await renderBundle(page, "h2", b);
+    const sel = "#cell-h2 canvas[data-head='1']";
+    const shot = await canvasPixels(sel);
+    const top = Array.from(colormapLut("viridis").subarray(255 * 3));
+    let n = 0, cy = 0, cx = 0;
+    for (let y = 0; y < shot.h; y++) {
+      for (let x = 0; x < shot.w; x++) {
+        const p = pixel(shot, x, y);
+        if (Math.abs(p[0] - top[0]) + Math.abs(p[1] - top[1]) + Math.abs(p[2] - top[2]) <= 12) { n++; cy += y; cx += x; }
+      }
+    }
+    assert.ok(n > 0, "the single peak survives max-pooling");
+    const { width: w, height: h } = (await page.locator(sel).boundingBox())!;
+    assert.ok(Math.abs(((cy / n) - 2) / (h - 4) - 150.5 / N) < 0.03 && Math.abs(((cx / n) - 2) / (w - 4) - 40.5 / N) < 0.03,
+      `peak at (${(cy / n).toFixed(1)}, ${(cx / n).toFixed(1)}) of ${w}×${h}`);
+    await page.locator(sel).click();
+    await page.waitForFunction(() => /max 5 at query 150, key 40/.test(document.querySelector("#cell-h2 .nf-status")?.textContent ?? ""), null, { timeout: 20000 });
+  });
+
   test("theme: changing VS Code's theme variables changes the colours", async () => {
     const bg = async () => { const s = await canvasPixels("#cell-f1 .nf-player"); return pixel(s, 2, 2); };
     await page.evaluate(() => document.documentElement.style.setProperty("--vscode-editor-background", "rgb(10, 20, 30)"));

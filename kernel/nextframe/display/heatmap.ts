@@ -142,6 +142,7 @@ export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise
       ? toBase64(encodePng({ w: W, h: rows * q, channels: 1, data: sheet as Uint16Array, depth: 16 }))
       : pngBase64({ w: W, h: rows * q, channels: 1, data: sheet as Uint8Array });
     const ds = p.notes.length > 0;
+    const thumbs = thumbSheet(p, vmin, vmax);
     const xLabels = labelsFor(k, opts.xLabels ?? opts.labels, "xLabels", ds);
     const yLabels = labelsFor(q, opts.yLabels ?? opts.labels, "yLabels", ds);
     if (opts.queryIndex !== undefined && !(Number.isInteger(opts.queryIndex) && opts.queryIndex >= 0 && opts.queryIndex < q)) {
@@ -155,6 +156,7 @@ export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise
       ...(xLabels ? { xLabels } : {}), ...(yLabels ? { yLabels } : {}),
       ...(opts.xTitle !== undefined ? { xTitle: String(opts.xTitle) } : {}),
       ...(opts.yTitle !== undefined ? { yTitle: String(opts.yTitle) } : {}),
+      ...(thumbs ? { thumbs } : {}),
       ...(ds ? { notes: p.notes } : {}),
     };
     // fallback: small multiples (rows = layers, columns = heads) in the same colour scale; big maps are
@@ -192,6 +194,32 @@ export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise
       (ds ? ` (${p.notes.join("; ")})` : "");
     return { [MIME.heatmap]: payload, "image/png": pngBase64(tile(grid, 2).image), "text/plain": text };
   });
+}
+
+/** Thumbnail side the renderer's small multiples use at most (CSS px). */
+export const THUMB_SIDE = 96;
+
+/** Max-pooled 8-bit thumbnails of every map (see HeatmapPayload.thumbs), or undefined when maps are small. */
+export function thumbSheet(p: PreparedHeatmap, vmin: number, vmax: number): HeatmapPayload["thumbs"] {
+  const { q, k } = p, maps = p.layers.length * p.heads.length;
+  if (Math.max(q, k) <= THUMB_SIDE) return undefined;
+  const f = Math.ceil(Math.max(q, k) / THUMB_SIDE), tq = Math.ceil(q / f), tk = Math.ceil(k / f);
+  const cols = sheetCols(maps, tq, tk), W = cols * tk, sheet = new Uint8Array(Math.ceil(maps / cols) * tq * W);
+  const span = vmax - vmin, inv = span > 0 ? 255 / span : 0;
+  for (let m = 0; m < maps; m++) {
+    const o = m * q * k, ox = (m % cols) * tk, oy = Math.floor(m / cols) * tq;
+    for (let ty = 0; ty < tq; ty++) {
+      for (let tx = 0; tx < tk; tx++) {
+        let best = -Infinity;
+        for (let y = ty * f; y < Math.min(q, ty * f + f); y++) {
+          for (let x = tx * f, r = o + y * k; x < Math.min(k, tx * f + f); x++) if (p.values[r + x] > best) best = p.values[r + x];
+        }
+        const t = span > 0 ? (best - vmin) * inv : 128;
+        sheet[(oy + ty) * W + ox + tx] = t <= 0 ? 0 : t >= 255 ? 255 : Math.round(t);
+      }
+    }
+  }
+  return { f, q: tq, k: tk, cols, png: pngBase64({ w: W, h: sheet.length / W, channels: 1, data: sheet }) };
 }
 
 function argmax(v: Float32Array): number {

@@ -82,6 +82,11 @@ export interface HeatmapPayload {
   xTitle?: string;
   yTitle?: string;
   colorscale?: "viridis" | "magma" | "gray";
+  /**
+   * For maps over 96 per side: each map max-pooled by f to q×k (8-bit levels, same vmin/vmax, same grid
+   * layout), so the small multiples paint without decoding the full maps first.
+   */
+  thumbs?: { f: number; q: number; k: number; cols: number; png: string };
   notes?: string[];
 }
 
