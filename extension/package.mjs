@@ -60,7 +60,8 @@ console.log(`[package] ${pkg.publisher}.${pkg.name} ${pkg.version} for ${target}
 const vsce = join(root, "node_modules", ".bin", "vsce");
 const r = spawnSync(vsce, [
   "package", "--target", target, "--ignoreFile", ignoreFile, "--out", out,
-  // No repository or LICENSE file in this project yet; without these flags vsce stops to ask.
-  "--allow-missing-repository", "--skip-license",
+  // No repository or LICENSE file in this project yet; without these flags vsce stops to ask. Without a
+  // repository vsce cannot rewrite README's relative image link; the screenshot ships in the .vsix instead.
+  "--allow-missing-repository", "--skip-license", "--no-rewrite-relative-links",
 ], { cwd: root, stdio: "inherit" });
 process.exit(r.status ?? 1);
