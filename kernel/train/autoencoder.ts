@@ -1,5 +1,6 @@
 // The latent space of chapters 6–8: a conv autoencoder 32×32×3 → 8×8×4 trained on video-world frames.
-import { trainAutoencoder, autoencoderPsnr, saveCheckpoint, videoWorldData } from "../nextframe/worlds/experiments";
+import { trainAutoencoder, autoencoderPsnr, saveCheckpoint, videoWorldData, readCard, loadCheckpoint } from "../nextframe/worlds/experiments";
+import { Autoencoder } from "../nextframe/models/autoencoder";
 import type { TrainOptions } from "./main";
 
 export const AUTOENCODER_RECIPE = { dataSeed: 2, numTrain: 256, numVal: 32, seed: 1, steps: 1200, batchSize: 32, lr: 2e-3 } as const;
@@ -18,4 +19,16 @@ export async function train(o: TrainOptions): Promise<void> {
     metrics: { valPsnr, valClips: 8 },
   }, o.out);
   o.log(`wrote ${paths.weights}`);
+}
+
+/** Recomputes the card's metrics for the saved checkpoint (`--eval-only`). */
+export async function evaluate(o: TrainOptions): Promise<void> {
+  const r = AUTOENCODER_RECIPE;
+  const card = readCard("autoencoder", o.out);
+  const ae = new Autoencoder(card.config as any);
+  loadCheckpoint("autoencoder", ae, o.out);
+  const data = videoWorldData({ seed: r.dataSeed, numTrain: 0, numVal: r.numVal });
+  const valPsnr = await autoencoderPsnr(ae, data.val.slice(0, 8));
+  saveCheckpoint("autoencoder", ae, { ...card, metrics: { valPsnr, valClips: 8 } }, o.out);
+  o.log(`reconstruction PSNR on 8 val clips: ${valPsnr.toFixed(2)} dB`);
 }

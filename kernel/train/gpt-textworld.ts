@@ -1,9 +1,10 @@
 // Chapter 1's model: a nanoGPT-shaped transformer ("gpt-textworld" in GPT_CONFIGS) trained on grid-room logs.
-import { trainTinyGpt, evaluateGpt, probeGpt, saveCheckpoint, textWorldData } from "../nextframe/worlds/experiments";
+import { trainTinyGpt, evaluateGpt, probeGpt, saveCheckpoint, textWorldData, readCard, loadCheckpoint } from "../nextframe/worlds/experiments";
+import { GPT, type GPTConfig } from "../nextframe/models/gpt";
 import type { TrainOptions } from "./main";
 
 /** Data and training settings; the card records them. */
-export const GPT_TEXTWORLD_RECIPE = { dataSeed: 1, numTrain: 2000, numVal: 200, seed: 1337, steps: 1200, batchSize: 16, lr: 3e-3 } as const;
+export const GPT_TEXTWORLD_RECIPE = { dataSeed: 1, numTrain: 2000, numVal: 200, seed: 1337, steps: 600, batchSize: 16, lr: 3e-3 } as const;
 
 /** The evaluation the card reports (tests recompute it with the same settings). */
 export async function gptTextworldMetrics(model: Awaited<ReturnType<typeof trainTinyGpt>>["model"], data: ReturnType<typeof textWorldData>) {
@@ -30,4 +31,16 @@ export async function train(o: TrainOptions): Promise<void> {
     parameters: res.model.numParameters(), recipe: { ...r, steps }, vocab: data.tokenizer.vocab, finalTrainLoss: res.losses[res.losses.length - 1], metrics,
   }, o.out);
   o.log(`wrote ${paths.weights}`);
+}
+
+/** Recomputes the card's metrics for the saved checkpoint with the current library code (`--eval-only`). */
+export async function evaluate(o: TrainOptions): Promise<void> {
+  const r = GPT_TEXTWORLD_RECIPE;
+  const card = readCard("gpt-textworld", o.out);
+  const data = textWorldData({ seed: r.dataSeed, numTrain: r.numTrain, numVal: r.numVal });
+  const model = new GPT(card.config as Partial<GPTConfig>);
+  loadCheckpoint("gpt-textworld", model, o.out);
+  const metrics = await gptTextworldMetrics(model, data);
+  saveCheckpoint("gpt-textworld", model, { ...card, metrics }, o.out);
+  o.log(`val loss ${metrics.valLoss.toFixed(3)}; probes ${metrics.probes.map((p) => `${p.target} ${p.accuracy.toFixed(2)}`).join(", ")}`);
 }

@@ -12,7 +12,7 @@ export interface TrainOptions {
   log: (line: string) => void;
 }
 
-const SCRIPTS: Record<string, () => Promise<{ train: (o: TrainOptions) => Promise<void> }>> = {
+const SCRIPTS: Record<string, () => Promise<{ train: (o: TrainOptions) => Promise<void>; evaluate?: (o: TrainOptions) => Promise<void> }>> = {
   "gpt-textworld": () => import("./gpt-textworld"),
   "autoencoder": () => import("./autoencoder"),
   "world-model": () => import("./world-model"),
@@ -32,20 +32,31 @@ export function progressPrinter(name: string): (p: FitProgress, extra?: string) 
 async function main(argv: string[]): Promise<void> {
   const name = argv[0];
   if (!name || !(name in SCRIPTS)) {
-    console.error(`usage: npm run train -- <name> [--steps N] [--out DIR]\n  names: ${Object.keys(SCRIPTS).join(", ")}${name ? `\n  unknown name "${name}"` : ""}`);
+    console.error(`usage: npm run train -- <name> [--steps N] [--out DIR] [--eval-only]\n  names: ${Object.keys(SCRIPTS).join(", ")}${name ? `\n  unknown name "${name}"` : ""}`);
     process.exit(2);
   }
   const opts: TrainOptions = { progress: progressPrinter(name), log: (l) => console.log(`[${name}] ${l}`) };
+  let evalOnly = false;
   for (let i = 1; i < argv.length; i++) {
     if (argv[i] === "--steps") opts.steps = Number(argv[++i]);
+    else if (argv[i] === "--eval-only") evalOnly = true;
     else if (argv[i] === "--out") opts.out = argv[++i];
     else { console.error(`train: unknown option ${argv[i]}`); process.exit(2); }
   }
   if (opts.steps !== undefined && (!Number.isInteger(opts.steps) || opts.steps < 1)) { console.error(`train: --steps must be a positive integer`); process.exit(2); }
   const mod = await SCRIPTS[name]!();
-  await mod.train(opts);
+  if (evalOnly) {
+    if (!mod.evaluate) { console.error(`train: ${name} has no --eval-only`); process.exit(2); }
+    await mod.evaluate(opts);
+  } else await mod.train(opts);
 }
 
 if (require.main === module) {
+  // DESIGN §4: big fresh allocations are slow unless glibc keeps freed memory; re-exec with the settings.
+  if (!process.env.MALLOC_MMAP_THRESHOLD_) {
+    const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "68719476736" };
+    const r = require("node:child_process").spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env });
+    process.exit(r.status ?? 1);
+  }
   main(process.argv.slice(2)).catch((e) => { console.error(e instanceof Error ? e.stack : e); process.exit(1); });
 }

@@ -1,18 +1,25 @@
 // Chapter 7's model: the next-frame diffusion world model ("wm-xs") in the autoencoder's latent space.
 // Needs notebooks/checkpoints/autoencoder.safetensors (npm run train -- autoencoder) in the same folder.
 import { Autoencoder } from "../nextframe/models/autoencoder";
-import { WorldSimulator } from "../nextframe/models/worldModel";
-import { evaluateRollouts, loadCheckpoint, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/worlds/experiments";
+import { WorldModel, WorldSimulator } from "../nextframe/models/worldModel";
+import { evaluatePermanence, evaluateRollouts, loadCheckpoint, readCard, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/worlds/experiments";
 import type { TrainOptions } from "./main";
 import { AUTOENCODER_RECIPE } from "./autoencoder";
 
 export const WORLD_MODEL_RECIPE = { config: "wm-xs", dataSeed: AUTOENCODER_RECIPE.dataSeed, numTrain: AUTOENCODER_RECIPE.numTrain, numVal: AUTOENCODER_RECIPE.numVal, seed: 3, steps: 700, batchSize: 16, lr: 2e-3, samplingSteps: 2 } as const;
 
-/** The evaluation the card reports: rollouts of 8 frames from 8 validation clips. */
+/** The evaluation the card reports: 8-frame rollouts from 8 validation clips, permanence on 16 clips to their end. */
 export async function worldModelMetrics(sim: WorldSimulator, data: ReturnType<typeof videoWorldData>) {
-  const r = await evaluateRollouts(sim, data.val.slice(0, 8), { horizon: 8 });
-  const { frames: _f, ...curves } = r;
-  return curves;
+  const { frames: _f, ...rollouts } = await evaluateRollouts(sim, data.val.slice(0, 8), { horizon: 8 });
+  const { rollouts: _r, ...permanence } = await evaluatePermanence(sim, data.val.slice(0, 16));
+  return { samplingSteps: sim.steps, rollouts, permanence };
+}
+
+function report(o: TrainOptions, metrics: Awaited<ReturnType<typeof worldModelMetrics>>): void {
+  const f = (a: number[]) => a.map((v) => v.toFixed(1)).join(" ");
+  const r = metrics.rollouts, p = metrics.permanence;
+  o.log(`PSNR h=1..8  model ${f(r.model.psnr)} | copy-last ${f(r.copyLast.psnr)} | linear ${f(r.linear.psnr)} | AE ${f(r.reconstruction.psnr)}`);
+  o.log(`permanence (${p.events} events): correct ${p.model.correctRate.toFixed(2)} vs copy-last ${p.copyLast.correctRate.toFixed(2)}, linear ${p.linear.correctRate.toFixed(2)}; persistence ${p.persistence.model.toFixed(2)} vs ${p.persistence.copyLast.toFixed(2)} (${p.persistence.frames} frames)`);
 }
 
 export async function train(o: TrainOptions): Promise<void> {
@@ -24,11 +31,24 @@ export async function train(o: TrainOptions): Promise<void> {
   const res = await trainWorldModel({ ae, data, config: r.config, steps, batchSize: r.batchSize, lr: r.lr, seed: r.seed, onProgress: (p) => o.progress(p) });
   const sim = new WorldSimulator(res.model, ae, { steps: r.samplingSteps });
   const metrics = await worldModelMetrics(sim, data);
-  const f = (a: number[]) => a.map((v) => v.toFixed(1)).join(" ");
-  o.log(`PSNR h=1..8  model ${f(metrics.model.psnr)}\n  copy-last ${f(metrics.copyLast.psnr)}\n  linear ${f(metrics.linear.psnr)}\n  AE ceiling ${f(metrics.reconstruction.psnr)}`);
+  report(o, metrics);
   const paths = saveCheckpoint("world-model", res.model, {
     name: "world-model", model: "WorldModel", config: { ...res.model.config }, dataSeed: r.dataSeed, steps, trainSeconds: res.seconds,
     parameters: res.model.numParameters(), recipe: { ...r, steps }, autoencoder: "autoencoder", finalTrainLoss: res.losses[res.losses.length - 1], metrics,
   }, o.out);
   o.log(`wrote ${paths.weights}`);
+}
+
+/** Recomputes the card's metrics for the saved checkpoint with the current library code (`--eval-only`). */
+export async function evaluate(o: TrainOptions): Promise<void> {
+  const r = WORLD_MODEL_RECIPE;
+  const ae = new Autoencoder();
+  loadCheckpoint("autoencoder", ae, o.out);
+  const card = readCard("world-model", o.out);
+  const model = new WorldModel(card.config as any);
+  loadCheckpoint("world-model", model, o.out);
+  const data = videoWorldData({ seed: r.dataSeed, numTrain: 0, numVal: r.numVal });
+  const metrics = await worldModelMetrics(new WorldSimulator(model, ae, { steps: r.samplingSteps }), data);
+  report(o, metrics);
+  saveCheckpoint("world-model", model, { ...card, metrics }, o.out);
 }

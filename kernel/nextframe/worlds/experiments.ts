@@ -475,7 +475,10 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
 export interface RolloutCurves {
   horizon: number;
   clips: number;
-  /** Mean over clips of the metric at horizons 1..H (index 0 = one frame ahead). */
+  /**
+   * At horizons 1..H (index 0 = one frame ahead): PSNR of the mean squared error over clips (dB; a clip where
+   * nothing moves cannot dominate with an infinite PSNR) and mean SSIM over clips.
+   */
   model: { psnr: number[]; ssim: number[] };
   copyLast: { psnr: number[]; ssim: number[] };
   linear: { psnr: number[]; ssim: number[] };
@@ -506,12 +509,13 @@ export async function evaluateRollouts(sim: WorldSimulator, clips: VideoClip[], 
     const copy = copyLastFrame(ctx, F3, H), lin = linearExtrapolation(ctx, F3, H);
     const rec = await decodeLatents(sim.ae, (await encodeClips(sim.ae, [{ ...c, frames: truth, numFrames: H }]))[0]!, H);
     for (const [key, p] of [["model", pred], ["copy", copy], ["lin", lin]] as const) {
-      acc[key]![0]!.push(horizonCurve(p, truth, { ...shape, metric: "psnr" }));
+      acc[key]![0]!.push(horizonCurve(p, truth, { ...shape, metric: "mse" }));
       acc[key]![1]!.push(horizonCurve(p, truth, { ...shape, metric: "ssim" }));
     }
-    acc.rec![0]!.push(horizonCurve(rec, truth, { ...shape, metric: "psnr" }));
+    acc.rec![0]!.push(horizonCurve(rec, truth, { ...shape, metric: "mse" }));
   }
-  const m = (k: string, i: number) => Array.from(meanCurve(acc[k]![i]!));
+  const toDb = (mse: number) => (mse === 0 ? 100 : Math.min(100, 10 * Math.log10((255 * 255) / mse)));
+  const m = (k: string, i: number) => Array.from(meanCurve(acc[k]![i]!), i === 0 ? toDb : (v: number) => v);
   return {
     horizon: H, clips: clips.length, frames,
     model: { psnr: m("model", 0), ssim: m("model", 1) },
