@@ -132,3 +132,17 @@ test("fit reports progress and stops on a non-finite loss", async () => {
   await assert.rejects(fit({ steps: 3, step: async (i) => (i === 1 ? Infinity : 1) }), /fit: loss is Infinity at step 1/);
   void randn;
 });
+
+test("weights loaded between steps are adopted by the fused step (parameters are views into flat buffers)", async () => {
+  manualSeed(4);
+  const model = new MLP(), other = new MLP();
+  const opt = new AdamW(model.parameters(), { lr: 1e-6, weightDecay: 0 });
+  const step = makeTrainStep(model, (x) => model.forward(x).square().mean(), opt);
+  const x = tensor([[1, 2]]);
+  await step(x);
+  model.loadStateDict(other.stateDict());
+  await step(x);
+  const a = Array.from(await model.fc1.weight.data(), Number), b = Array.from(await other.fc1.weight.data(), Number);
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-4, `${v} vs ${b[i]}`));
+  assert.notEqual(model.fc1.weight._value, other.fc1.weight._value);
+});
