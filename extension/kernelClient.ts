@@ -248,7 +248,7 @@ export class KernelClient {
     if (!r || !this.child) return;
     this.log(`interrupting cell ${r.execId}`);
     this.child.kill("SIGINT");
-    this.send({ type: "interrupt" });
+    this.send({ type: "interrupt", execId: r.execId });
     if (!r.interruptTimer) {
       r.interruptTimer = setTimeout(() => {
         if (this.running !== r || !this.child) return;

@@ -19,7 +19,7 @@ import type { CellOutput, CompletionEntry, MimeBundle } from "./protocol";
 import { CellFiles, formatError, type FormattedError } from "./stackTrace";
 import { loadConverter, takeLastMaps } from "./tsHooks";
 import {
-  commHandlersSymbol, kernelSinkSymbol, toMimeBundle, type CommHandler, type KernelSink,
+  commHandlersSymbol, isDisplayHandle, kernelSinkSymbol, toMimeBundle, type CommHandler, type KernelSink,
 } from "../nextframe/display/display";
 
 export interface ExecutorOptions {
@@ -47,8 +47,8 @@ export interface Executor {
   complete(code: string, offset: number): { start: number; end: number; entries: CompletionEntry[] };
   inspect(code: string, offset: number): { text: string; start: number; length: number } | null;
   isComplete(code: string): { completed: boolean; indent?: string };
-  /** Stop a cell that awaits a promise (sync code is stopped by SIGINT). */
-  interrupt(): void;
+  /** Stop a cell that awaits a promise (sync code is stopped by SIGINT); with `execId`, only that cell. */
+  interrupt(execId?: number): void;
   /** Deliver a comm message from the editor to the handler a cell registered with onComm. */
   deliverComm(target: string, data: unknown): Promise<void>;
   /** Flush batched stream text now. */
@@ -201,10 +201,18 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     interruptPromise.catch(() => {});
   }
   resetInterrupt();
-  function interrupt(): void {
+  /** Set by an interrupt that arrives while a cell is being compiled, before its code runs. */
+  let interruptRequested = false;
+  function interrupt(execId?: number): void {
+    if (execId !== undefined && execId !== current) return;
+    if (current !== null) interruptRequested = true;
     rejectInterrupt(new InterruptedError());
     resetInterrupt();
   }
+  const interruptedOutput = (): CellOutput => ({
+    kind: "error", ename: "Interrupted", evalue: new InterruptedError().message,
+    traceback: ["Interrupted: " + new InterruptedError().message],
+  });
 
   // ##### execute ############################################################################################
   let queue: Promise<unknown> = Promise.resolve();
@@ -227,6 +235,13 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       prevDecl = conv.declOutput ?? "";
       return true;
     }
+    // A SIGINT that arrived while the converter ran is still queued in the event loop (breakOnSigint only
+    // sees signals that arrive while the script runs): let its handler run, and honour it.
+    await new Promise((r) => setImmediate(r));
+    if (interruptRequested) {
+      output(interruptedOutput());
+      return false;
+    }
     const prefix = conv.hasToplevelAwait ? "(async function (exports, require) { " : "(function (exports, require) { ";
     const filename = `nextframe-cell-${execId}.js`;
     const wrapped = prefix + conv.output + "\n})(__nextframe_cell__.exports, __nextframe_cell__.require)";
@@ -237,7 +252,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       if (conv.hasToplevelAwait) await Promise.race([ret as Promise<unknown>, interruptPromise]);
     } catch (e) {
       if (e instanceof InterruptedError || (e instanceof Error && e.message === interruptedMessage)) {
-        output({ kind: "error", ename: "Interrupted", evalue: new InterruptedError().message, traceback: ["Interrupted: " + new InterruptedError().message] });
+        output(interruptedOutput());
       } else {
         report(e, "");
       }
@@ -250,7 +265,8 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     if (conv.lastExpressionVar) {
       const value = store[conv.lastExpressionVar];
       delete store[conv.lastExpressionVar];
-      if (value !== undefined) {
+      // display(...) as the last line already showed its output; its handle is not a result.
+      if (value !== undefined && !isDisplayHandle(value)) {
         try {
           // A string value shows quoted, as in the Node REPL, so that "1" and 1 differ.
           const bundle = typeof value === "string"
@@ -272,6 +288,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       flush();
       current = execId;
       last = execId;
+      interruptRequested = false;
       const t0 = performance.now();
       let ok = false;
       try {

@@ -37,7 +37,7 @@ export function serveIpc(executor: Executor, send: (m: FromKernel) => void, log:
         await executor.deliverComm(m.target, m.data);
         return;
       case "interrupt":
-        executor.interrupt();
+        executor.interrupt(m.execId);
         return;
       case "shutdown":
         executor.flush();

@@ -19,8 +19,8 @@ export type ToKernel =
   | { type: "inspect"; reqId: number; code: string; offset: number }
   /** A comm message from the editor (e.g. the World Viewer panel) to the handler registered with onComm. */
   | { type: "comm"; target: string; data: unknown }
-  /** Async interrupt for cells waiting on promises; sync code is stopped by SIGINT instead. */
-  | { type: "interrupt" }
+  /** Async interrupt of cell `execId` if it still runs (a late message must not hit the next cell). */
+  | { type: "interrupt"; execId: number }
   | { type: "shutdown" };
 
 // ##### kernel → extension ###################################################################################
