@@ -57,10 +57,16 @@ export const RELATIONS: Record<string, Relation[]> = {
   "01": [
     { says: "the tiny GPT beats the bigram, which beats the unigram (held-out loss)", holds: (c) => c("gpt_val_loss") < c("bigram_val_loss") && c("bigram_val_loss") < c("unigram_val_loss") },
     { says: "sentences the GPT writes are legal moves more often than a bigram writer's", holds: (c) => c("gpt_legal_rate") > c("bigram_legal_rate") },
-    { says: "a linear probe reads the agent position above chance and above a random-init GPT", holds: (c) => c("probe_acc") > c("probe_chance") && c("probe_acc") > c("probe_random_init") },
+    { says: "a linear probe reads what the agent holds above chance and above a random-init GPT", holds: (c) => c("probe_acc") > c("probe_chance") && c("probe_acc") > c("probe_random_init") },
     { says: "character tokens make longer sequences than word tokens", holds: (c) => c("tokens_per_episode_char") > c("tokens_per_episode_word") },
-    { says: "the chosen head puts more attention on direction words than uniform causal attention", holds: (c) => c("attn_dir_mass_best_head") > c("attn_dir_mass_uniform") },
+    { says: "a head retrieves the picked-up object: > 10× the uniform attention share", holds: (c) => c("attn_obj_mass_best_head") > 10 * c("attn_obj_mass_uniform") },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_uniform_ok") === 1 },
+  ],
+  "06": [
+    { says: "recaptioning gives every clip a rich caption (coverage up)", holds: (c) => c("recap_coverage_after") > c("recap_coverage_before") && c("recap_coverage_after") === 1 },
+    { says: "recaptioned captions are closer to the truth than the carried ones (word F1)", holds: (c) => c("recap_f1_latent") > c("recap_f1_before") },
+    { says: "the prompt expander brings prompts closer to the true caption than the raw prompt", holds: (c) => c("prompt_f1_expanded") > c("prompt_f1_raw") },
+    { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_replaced_ok") === 1 },
   ],
 };
 
