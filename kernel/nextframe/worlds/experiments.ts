@@ -444,6 +444,8 @@ export interface TrainWorldModelOptions {
   lr?: number;
   seed?: number;
   onProgress?: (p: FitProgress) => void | Promise<void>;
+  /** Continue training this model (its config and latentScale are kept) instead of a fresh one. */
+  init?: WorldModel;
 }
 
 /** Trains the world model on the autoencoder's latents of the video world (x₀-prediction, MSE). */
@@ -451,9 +453,9 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
   const data = opts.data ?? videoWorldData();
   const seed = opts.seed ?? 3;
   const raw = await encodeClips(opts.ae, data.train);
-  const scale = latentStd(raw);
   const base = typeof opts.config === "string" ? worldModelConfig(opts.config) : worldModelConfig("wm-xs", opts.config);
-  const model = new WorldModel({ ...base, latentScale: scale }, {}, { seed });
+  const model = opts.init ?? new WorldModel({ ...base, latentScale: latentStd(raw) }, {}, { seed });
+  const scale = model.config.latentScale;
   const clips: LatentClips = { latents: raw.map((z) => z.map((v) => v / scale)), actions: data.train.map((c) => c.actions), numFrames: data.train[0]!.numFrames, frameLength: opts.ae.latentShape.reduce((a, b) => a * b, 1) };
   const d = worldModelDiffusion(model.config);
   const steps = opts.steps ?? 1500, lr = opts.lr ?? 1e-3, B = opts.batchSize ?? 32;

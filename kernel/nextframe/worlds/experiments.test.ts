@@ -1,0 +1,70 @@
+// The shipped checkpoints (notebooks/checkpoints) against their cards and against the baselines the chapters
+// claim to beat. Each number is recomputed here with the library code and must match the card.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { GPT } from "../models/gpt";
+import { Autoencoder } from "../models/autoencoder";
+import { WorldModel, WorldSimulator } from "../models/worldModel";
+import { autoencoderPsnr, checkpointsDir, evaluateGpt, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, textWorldData, videoWorldData } from "./experiments";
+import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
+import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
+import { WORLD_MODEL_RECIPE } from "../../train/world-model";
+
+const dir = checkpointsDir();
+const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: recomputed ${a}, card ${b}`);
+
+test("gpt-textworld: beats unigram/bigram, writes legal moves more often than a bigram, the held-object probe beats chance and a random-init GPT", async () => {
+  const card = readCard("gpt-textworld", dir);
+  const r = GPT_TEXTWORLD_RECIPE;
+  assert.equal(card.dataSeed, r.dataSeed);
+  const data = textWorldData({ seed: r.dataSeed, numTrain: r.numTrain, numVal: r.numVal });
+  const model = new GPT(card.config as any);
+  loadCheckpoint("gpt-textworld", model, dir);
+  const m = card.metrics as any;
+  const ev = await evaluateGpt(model, data, { numEpisodes: 64, continuations: 12, seed: 7 });
+  close(ev.valLoss, m.valLoss, 1e-3, "val loss");
+  close(ev.baselines.bigram, m.baselines.bigram, 1e-9, "bigram");
+  assert.ok(ev.valLoss < ev.baselines.bigram && ev.baselines.bigram < ev.baselines.unigram);
+  assert.ok(ev.legalRate > ev.bigramLegalRate, `legal ${ev.legalRate} vs bigram ${ev.bigramLegalRate}`);
+  // what the agent holds is hidden state: only the log's history says it
+  const p = await probeGpt(model, data, { target: "held", episodes: 64 });
+  const cardProbe = m.probes.find((q: any) => q.target === "held");
+  close(p.trained.accuracy, cardProbe.accuracy, 0.02, "held probe");
+  assert.ok(p.trained.accuracy > p.trained.chance + 0.1, `probe ${p.trained.accuracy} vs chance ${p.trained.chance}`);
+  assert.ok(p.trained.accuracy > p.randomInit.accuracy + 0.05, `probe ${p.trained.accuracy} vs random init ${p.randomInit.accuracy}`);
+});
+
+test("autoencoder: reconstruction PSNR matches the card", async () => {
+  const card = readCard("autoencoder", dir);
+  const ae = new Autoencoder(card.config as any);
+  loadCheckpoint("autoencoder", ae, dir);
+  const data = videoWorldData({ seed: AUTOENCODER_RECIPE.dataSeed, numTrain: 0, numVal: AUTOENCODER_RECIPE.numVal });
+  const v = await autoencoderPsnr(ae, data.val.slice(0, 8));
+  close(v, (card.metrics as any).valPsnr, 1e-2, "PSNR");
+  assert.ok(v > 25, `reconstruction PSNR ${v} dB`);
+});
+
+// Known gap (issue 7 asks for more): at 32×32 this autoencoder (≈ 28.8 dB) caps any latent model near the
+// copy-last baseline (a perfect latent prediction decodes to only +0.3 dB over copy-last at h = 1), and the
+// shipped world model does not beat copy-last on PSNR, nor the baselines on permanence. What it does, checked:
+test("world-model: card matches the recomputed rollouts and permanence; rollouts beat linear extrapolation from horizon 3 on", async () => {
+  const card = readCard("world-model", dir);
+  const ae = new Autoencoder();
+  loadCheckpoint("autoencoder", ae, dir);
+  const model = new WorldModel(card.config as any);
+  loadCheckpoint("world-model", model, dir);
+  const data = videoWorldData({ seed: WORLD_MODEL_RECIPE.dataSeed, numTrain: 0, numVal: WORLD_MODEL_RECIPE.numVal });
+  const sim = new WorldSimulator(model, ae, { steps: WORLD_MODEL_RECIPE.samplingSteps });
+  const r = await evaluateRollouts(sim, data.val.slice(0, 8), { horizon: 8 });
+  const m = (card.metrics as any).rollouts;
+  for (let h = 0; h < 8; h++) {
+    close(r.model.psnr[h]!, m.model.psnr[h], 0.05, `model PSNR h=${h + 1}`);
+    close(r.copyLast.psnr[h]!, m.copyLast.psnr[h], 1e-9, `copy-last PSNR h=${h + 1}`);
+    if (h >= 2) assert.ok(r.model.psnr[h]! > r.linear.psnr[h]!, `h=${h + 1}: model ${r.model.psnr[h]} dB vs linear ${r.linear.psnr[h]} dB`);
+  }
+  const p = await evaluatePermanence(sim, data.val.slice(0, 16));
+  const cp = (card.metrics as any).permanence;
+  assert.equal(p.events, cp.events);
+  close(p.model.correctRate, cp.model.correctRate, 1e-9, "permanence");
+  close(p.copyLast.correctRate, cp.copyLast.correctRate, 1e-9, "permanence (copy-last)");
+});
