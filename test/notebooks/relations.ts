@@ -68,6 +68,10 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "the prompt expander brings prompts closer to the true caption than the raw prompt", holds: (c) => c("prompt_f1_expanded") > c("prompt_f1_raw") },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_replaced_ok") === 1 },
   ],
+  "08": [
+    { says: "the true simulator's counterfactual futures separate, unlike an action-blind predictor's (the test can tell)", holds: (c) => c("cf_truth_separates") > c("cf_action_blind") },
+    { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_blind_ok") === 1 },
+  ],
 };
 
 /** Every claim in a notebook's outputs, by name (a repeated name keeps the last value). */
