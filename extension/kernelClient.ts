@@ -250,11 +250,20 @@ export class KernelClient {
     this.child.kill("SIGINT");
     this.send({ type: "interrupt", execId: r.execId });
     if (!r.interruptTimer) {
-      r.interruptTimer = setTimeout(() => {
+      // A SIGINT that lands between two vm scripts is not seen by breakOnSigint; repeat it while the cell runs.
+      const grace = this.opts.interruptGraceMs ?? 3000;
+      const t0 = Date.now();
+      const tick = () => {
         if (this.running !== r || !this.child) return;
-        this.log(`cell ${r.execId} did not stop after an interrupt; restarting the kernel`);
-        this.child.kill("SIGKILL"); // onExit reports it on the cell and restarts
-      }, this.opts.interruptGraceMs ?? 3000);
+        if (Date.now() - t0 >= grace) {
+          this.log(`cell ${r.execId} did not stop after an interrupt; restarting the kernel`);
+          this.child.kill("SIGKILL"); // onExit reports it on the cell and restarts
+          return;
+        }
+        this.child.kill("SIGINT");
+        r.interruptTimer = setTimeout(tick, Math.min(1000, grace - (Date.now() - t0)));
+      };
+      r.interruptTimer = setTimeout(tick, Math.min(1000, grace));
     }
   }
 

@@ -203,8 +203,13 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   resetInterrupt();
   /** Set by an interrupt that arrives while a cell is being compiled, before its code runs. */
   let interruptRequested = false;
+  /** Interrupts for cells whose request has not been dequeued yet (the message overtook the SIGINT). */
+  const earlyInterrupts = new Set<number>();
   function interrupt(execId?: number): void {
-    if (execId !== undefined && execId !== current) return;
+    if (execId !== undefined && execId !== current) {
+      if (last === null || execId > last) earlyInterrupts.add(execId);
+      return;
+    }
     if (current !== null) interruptRequested = true;
     rejectInterrupt(new InterruptedError());
     resetInterrupt();
@@ -288,7 +293,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       flush();
       current = execId;
       last = execId;
-      interruptRequested = false;
+      interruptRequested = earlyInterrupts.delete(execId);
       const t0 = performance.now();
       let ok = false;
       try {
