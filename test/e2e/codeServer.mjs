@@ -109,8 +109,12 @@ export function ensureCodeServer(opts = {}) {
       allowScripts: { "code-server": true },
     }, null, 2) + "\n");
     log(`installing code-server ${CODE_SERVER_VERSION} into ${cacheDir} (first use only, about 2 minutes, 300 MB)`);
-    const env = {
-      ...process.env,
+    // Start from an environment without npm_* variables: under `npm test` or `npm start` the enclosing npm
+    // passes its own configuration down (npm_config_allow_scripts= among it, which would veto the install
+    // scripts this folder's package.json allows) and describes the project's package, not this one.
+    /** @type {NodeJS.ProcessEnv} */
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+    Object.assign(env, {
       TMPDIR: rgTmp,
       npm_config_unsafe_perm: "true",
       npm_config_nodedir: "/usr",
@@ -118,16 +122,14 @@ export function ensureCodeServer(opts = {}) {
       npm_config_audit: "false",
       npm_config_fund: "false",
       npm_config_update_notifier: "false",
-    };
-    // Drop npm_* variables inherited from an enclosing `npm start`/`npm test`: they describe the project's own
-    // package (e.g. npm_package_json) and would confuse the nested install.
-    for (const k of Object.keys(env)) {
-      if (/^npm_(package|lifecycle|config_(local_prefix|prefix|global))/.test(k)) delete env[k];
-    }
+    });
     const r = spawnSync("npm", ["install", "--no-save", "--loglevel=error"], { cwd: staging, stdio: ["ignore", "inherit", "inherit"], env });
     if (r.status !== 0) throw new Error(`code-server install: npm install exited with ${r.status} (in ${staging})`);
-    const entry = join(staging, "node_modules", "code-server", "out", "node", "entry.js");
-    if (!existsSync(entry)) throw new Error(`code-server install: ${entry} missing after npm install`);
+    // code-server's postinstall installs VS Code's own node_modules (native node-pty, ripgrep): check its fruits.
+    const cs = join(staging, "node_modules", "code-server");
+    for (const f of ["out/node/entry.js", "lib/vscode/node_modules/node-pty/build/Release/pty.node", "lib/vscode/node_modules/@vscode/ripgrep/bin/rg"]) {
+      if (!existsSync(join(cs, f))) throw new Error(`code-server install: ${f} missing after npm install (did its install scripts run?)`);
+    }
     writeFileSync(join(staging, ".installed"), `${CODE_SERVER_VERSION}\n`);
     rmSync(cacheDir, { recursive: true, force: true });
     renameSync(staging, cacheDir);
