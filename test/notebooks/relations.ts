@@ -68,6 +68,12 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "the prompt expander brings prompts closer to the true caption than the raw prompt", holds: (c) => c("prompt_f1_expanded") > c("prompt_f1_raw") },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_replaced_ok") === 1 },
   ],
+  "07": [
+    { says: "the world model beats linear extrapolation at horizons 4 and 8 (PSNR)", holds: (c) => c("wm_psnr_h4") > c("linear_psnr_h4") && c("wm_psnr_h8") > c("linear_psnr_h8") },
+    { says: "copy-last in pixel space starts above the autoencoder's ceiling (why a latent model trails it)", holds: (c) => c("copylast_psnr_h1") > c("ae_ceiling_psnr_h1") },
+    { says: "permanence is measured on real occlusion events", holds: (c) => c("perm_events") > 0 },
+    { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_calls_ok") === 1 },
+  ],
   "08": [
     { says: "the true simulator's counterfactual futures separate, unlike an action-blind predictor's (the test can tell)", holds: (c) => c("cf_truth_separates") > c("cf_action_blind") },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_blind_ok") === 1 },
