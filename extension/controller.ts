@@ -3,7 +3,8 @@
  *
  * One kernel process per notebook (cwd = the notebook's folder). Cells run strictly one after another:
  * every requested cell gets its execution at once (so VS Code shows it as queued), then runs when the previous
- * one ended; every execution ends with end(ok). Outputs stream in while a cell runs; a display update for an
+ * one ended; every execution ends with end(ok). An interrupt or a failing cell cancels the cells queued behind it
+ * (as Jupyter does). Outputs stream in while a cell runs; a display update for an
  * output of another cell, or output that arrives after a cell ended (timers, rejections), is written through a
  * short execution of that cell that keeps its order number and timing.
  */
@@ -30,6 +31,8 @@ interface NotebookKernel {
   /** display id → the output that shows it, for in-place updates. */
   displays: Map<string, Tracked>;
   running: { cell: vscode.NotebookCell; exec: vscode.NotebookCellExecution; execId?: number } | null;
+  /** Bumped by an interrupt or a failed cell: cells queued before that do not run (as in Jupyter). */
+  aborts: number;
 }
 
 function toVsOutput(o: CellOutput, executionCount?: number): vscode.NotebookCellOutput {
@@ -100,7 +103,7 @@ export class NextframeController implements vscode.Disposable {
       threads: cfg.get<number>("threads", 2),
       log: (line) => this._log(`${path.basename(notebook.uri.path)}: ${line}`),
     });
-    const kernel: NotebookKernel = { client, order: 0, chain: Promise.resolve(), cells: new Map(), displays: new Map(), running: null };
+    const kernel: NotebookKernel = { client, order: 0, chain: Promise.resolve(), cells: new Map(), displays: new Map(), running: null, aborts: 0 };
     client.onState((state) => this._stateEmitter.fire({ notebook, state }));
     client.onLateOutput((execId, o) => this._late(kernel, execId, o));
     client.onComm((target, data) => this._commEmitter.fire({ notebook, target, data }));
@@ -120,20 +123,23 @@ export class NextframeController implements vscode.Disposable {
     const kernel = this._kernel(notebook);
     // Create every execution now so that VS Code shows the cells as queued, then run them in order.
     const execs = cells.map((cell) => ({ cell, exec: this._controller.createNotebookCellExecution(cell) }));
+    const queuedAt = kernel.aborts;
     const run = kernel.chain.then(async () => {
       for (const { cell, exec } of execs) {
-        if (exec.token.isCancellationRequested) {
+        if (exec.token.isCancellationRequested || kernel.aborts !== queuedAt) {
           exec.end(undefined);
           continue;
         }
-        await this._runCell(kernel, cell, exec);
+        const ok = await this._runCell(kernel, cell, exec);
+        if (!ok) kernel.aborts++;
       }
     });
     kernel.chain = run.catch((e) => this._log(`internal: execution failed: ${(e as Error).stack}`));
     return kernel.chain;
   }
 
-  private async _runCell(kernel: NotebookKernel, cell: vscode.NotebookCell, exec: vscode.NotebookCellExecution): Promise<void> {
+  /** Run one cell; resolves with whether it succeeded. */
+  private async _runCell(kernel: NotebookKernel, cell: vscode.NotebookCell, exec: vscode.NotebookCellExecution): Promise<boolean> {
     exec.executionOrder = ++kernel.order;
     exec.start(Date.now());
     await exec.clearOutput();
@@ -145,7 +151,7 @@ export class NextframeController implements vscode.Disposable {
           "Use 'Workspaces: Manage Workspace Trust' to trust this folder, then run the cell again."],
       }));
       exec.end(false, Date.now());
-      return;
+      return false;
     }
     const order = exec.executionOrder;
     const streams = new StreamBatcher();
@@ -194,6 +200,7 @@ export class NextframeController implements vscode.Disposable {
     sub.dispose();
     kernel.running = null;
     exec.end(outcome.ok, Date.now());
+    return outcome.ok;
   }
 
   /** Show a non-stream output of the running cell, or update a display in place. */
@@ -252,7 +259,10 @@ export class NextframeController implements vscode.Disposable {
   }
 
   private _interrupt(notebook: vscode.NotebookDocument): void {
-    this.kernelOf(notebook)?.interrupt();
+    const k = this._kernels.get(notebook.uri.toString());
+    if (!k) return;
+    k.aborts++;
+    k.client.interrupt();
   }
 
   dispose(): void {
