@@ -3,14 +3,14 @@ import { trainAutoencoder, autoencoderPsnr, saveCheckpoint, videoWorldData, read
 import { Autoencoder } from "../nextframe/models/autoencoder";
 import type { TrainOptions } from "./main";
 
-export const AUTOENCODER_RECIPE = { dataSeed: 2, numTrain: 256, numVal: 32, seed: 1, steps: 1200, batchSize: 32, lr: 2e-3 } as const;
+export const AUTOENCODER_RECIPE = { config: "ae-32", dataSeed: 2, numTrain: 256, numVal: 32, seed: 1, steps: 1200, batchSize: 32, lr: 2e-3 } as const;
 
 export async function train(o: TrainOptions): Promise<void> {
   const r = AUTOENCODER_RECIPE;
   const data = videoWorldData({ seed: r.dataSeed, numTrain: r.numTrain, numVal: r.numVal });
   const steps = o.steps ?? r.steps;
   o.log(`video world: ${r.numTrain} train / ${r.numVal} val clips of 32 frames at 32×32`);
-  const res = await trainAutoencoder({ data, steps, batchSize: r.batchSize, lr: r.lr, seed: r.seed, onProgress: (p) => o.progress(p) });
+  const res = await trainAutoencoder({ data, steps, batchSize: r.batchSize, lr: r.lr, seed: r.seed, config: { name: r.config }, onProgress: (p) => o.progress(p) });
   const valPsnr = await autoencoderPsnr(res.model, data.val.slice(0, 8));
   o.log(`reconstruction PSNR on 8 val clips: ${valPsnr.toFixed(2)} dB`);
   const paths = saveCheckpoint("autoencoder", res.model, {

@@ -6,8 +6,8 @@ import { Autoencoder, autoencoderConfig, framesToTensor, tensorDataToFrames } fr
 import { generateVideoClip } from "../worlds/videoWorld";
 
 test("autoencoderConfig names fields in errors", () => {
-  assert.throws(() => autoencoderConfig("ae-7"), /unknown config "ae-7"; expected one of ae-32, ae-64/);
-  assert.throws(() => autoencoderConfig("ae-32", { imageSize: 30 }), /imageSize must be a multiple of 4/);
+  assert.throws(() => autoencoderConfig("ae-7"), /unknown config "ae-7"; expected one of ae-32, ae-32-f2, ae-64/);
+  assert.throws(() => autoencoderConfig("ae-32", { imageSize: 30 }), /imageSize must be a multiple of 4 \(the downsampling factor\)/);
 });
 
 test("frames ⇄ tensors round trip exactly; encoder/decoder shapes", async () => {
@@ -21,6 +21,15 @@ test("frames ⇄ tensors round trip exactly; encoder/decoder shapes", async () =
   assert.deepEqual(ae.latentShape, [4, 8, 8]);
   assert.deepEqual(ae.decode(z).shape, [4, 3, 32, 32]);
   assert.ok(((await z.data()) as Float32Array).every((v) => v > -1 && v < 1), "latents are tanh-bounded");
+});
+
+test("ae-32-f2: one stride-2 stage, 16×16×4 latents", () => {
+  const ae = new Autoencoder({ name: "ae-32-f2" });
+  assert.deepEqual(ae.latentShape, [4, 16, 16]);
+  const z = ae.encode(framesToTensor(new Uint8Array(2 * 32 * 32 * 3), 2, 32));
+  assert.deepEqual(z.shape, [2, 4, 16, 16]);
+  assert.deepEqual(ae.decode(z).shape, [2, 3, 32, 32]);
+  assert.throws(() => autoencoderConfig("ae-32", { downsample: 3 as any }), /downsample must be 2 or 4, got 3/);
 });
 
 test("reconstruction improves with training", async () => {

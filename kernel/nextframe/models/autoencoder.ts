@@ -23,21 +23,29 @@ export interface AutoencoderConfig {
   inChannels: number;
   /** Latent channels per latent pixel. */
   latentChannels: number;
-  /** Channels after the first and second stride-2 stage. */
+  /** Channels after the first and second stage. */
   hidden: readonly [number, number];
+  /** Spatial downsampling factor f: 4 (two stride-2 stages) or 2 (one). */
+  downsample: 2 | 4;
 }
 
-/** Named sizes; "ae-32": 32×32×3 (3072 values) → 8×8×4 (256 values), 12× compression. */
+/**
+ * Named sizes. "ae-32": 32×32×3 (3072 values) → 8×8×4 (256 values), 12× compression; "ae-32-f2": → 16×16×4
+ * (1024 values), 3×: less compression, but reconstructions sharp enough (≈ 35 dB) that a latent world model
+ * is not capped below the copy-last-frame baseline on these scenes, where little changes between frames.
+ */
 export const AUTOENCODER_CONFIGS = {
-  "ae-32": { imageSize: 32, inChannels: 3, latentChannels: 4, hidden: [32, 64] },
-  "ae-64": { imageSize: 64, inChannels: 3, latentChannels: 4, hidden: [32, 64] },
+  "ae-32": { imageSize: 32, inChannels: 3, latentChannels: 4, hidden: [32, 64], downsample: 4 },
+  "ae-32-f2": { imageSize: 32, inChannels: 3, latentChannels: 4, hidden: [48, 64], downsample: 2 },
+  "ae-64": { imageSize: 64, inChannels: 3, latentChannels: 4, hidden: [32, 64], downsample: 4 },
 } as const satisfies Record<string, AutoencoderConfig>;
 
 export function autoencoderConfig(name: keyof typeof AUTOENCODER_CONFIGS | string, overrides: Partial<AutoencoderConfig> = {}): AutoencoderConfig {
   const base = (AUTOENCODER_CONFIGS as Record<string, AutoencoderConfig>)[name];
   if (!base) throw new Error(`autoencoderConfig: unknown config "${name}"; expected one of ${Object.keys(AUTOENCODER_CONFIGS).join(", ")}`);
-  const c: AutoencoderConfig = { ...base, hidden: [...base.hidden], ...overrides };
-  if (!Number.isInteger(c.imageSize) || c.imageSize < 4 || c.imageSize % 4 !== 0) throw new Error(`autoencoderConfig: imageSize must be a multiple of 4 (two stride-2 stages), got ${c.imageSize}`);
+  const c: AutoencoderConfig = { ...base, hidden: [...base.hidden] as [number, number], ...overrides };
+  if (c.downsample !== 2 && c.downsample !== 4) throw new Error(`autoencoderConfig: downsample must be 2 or 4, got ${c.downsample}`);
+  if (!Number.isInteger(c.imageSize) || c.imageSize < 4 || c.imageSize % c.downsample !== 0) throw new Error(`autoencoderConfig: imageSize must be a multiple of ${c.downsample} (the downsampling factor), got ${c.imageSize}`);
   for (const k of ["inChannels", "latentChannels"] as const) if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`autoencoderConfig: ${k} must be a positive integer, got ${c[k]}`);
   return c;
 }
@@ -61,7 +69,10 @@ export class ConvTranspose2d extends Module {
   }
 }
 
-/** conv(4, s2) → conv(4, s2) → conv(3) → tanh: (N, C, H, W) → (N, zc, H/4, W/4). */
+/**
+ * f = 4: conv(4, s2) → conv(4, s2) → conv(3) → tanh; f = 2: conv(4, s2) → conv(3) → conv(3) → tanh.
+ * (N, C, H, W) → (N, zc, H/f, W/f).
+ */
 export class Encoder extends Module {
   conv_in: Conv2d;
   down: Conv2d;
@@ -69,30 +80,32 @@ export class Encoder extends Module {
   constructor(c: AutoencoderConfig) {
     super();
     this.conv_in = new Conv2d(c.inChannels, c.hidden[0], 4, { stride: 2, padding: 1 });
-    this.down = new Conv2d(c.hidden[0], c.hidden[1], 4, { stride: 2, padding: 1 });
+    this.down = c.downsample === 4
+      ? new Conv2d(c.hidden[0], c.hidden[1], 4, { stride: 2, padding: 1 })
+      : new Conv2d(c.hidden[0], c.hidden[1], 3, { padding: 1 });
     this.conv_out = new Conv2d(c.hidden[1], c.latentChannels, 3, { padding: 1 });
   }
   forward(x: Tensor): Tensor {
     let h = F.silu(this.conv_in.forward(x));  // (N, c0, H/2, W/2)
-    h = F.silu(this.down.forward(h));          // (N, c1, H/4, W/4)
+    h = F.silu(this.down.forward(h));          // (N, c1, H/f, W/f)
     return F.tanh(this.conv_out.forward(h));   // (N, zc, h, w), bounded so the diffusion model sees a fixed range
   }
 }
 
-/** conv(3) → convT(4, s2) → convT(4, s2): (N, zc, h, w) → (N, C, 4h, 4w). */
+/** f = 4: conv(3) → convT(4, s2) → convT(4, s2); f = 2: conv(3) → conv(3) → convT(4, s2). (N, zc, h, w) → (N, C, H, W). */
 export class Decoder extends Module {
   conv_in: Conv2d;
-  up: ConvTranspose2d;
+  up: ConvTranspose2d | Conv2d;
   conv_out: ConvTranspose2d;
   constructor(c: AutoencoderConfig) {
     super();
     this.conv_in = new Conv2d(c.latentChannels, c.hidden[1], 3, { padding: 1 });
-    this.up = new ConvTranspose2d(c.hidden[1], c.hidden[0], 4, 2, 1);
+    this.up = c.downsample === 4 ? new ConvTranspose2d(c.hidden[1], c.hidden[0], 4, 2, 1) : new Conv2d(c.hidden[1], c.hidden[0], 3, { padding: 1 });
     this.conv_out = new ConvTranspose2d(c.hidden[0], c.inChannels, 4, 2, 1);
   }
   forward(z: Tensor): Tensor {
     let h = F.silu(this.conv_in.forward(z));   // (N, c1, h, w)
-    h = F.silu(this.up.forward(h));            // (N, c0, 2h, 2w)
+    h = F.silu(this.up.forward(h));            // (N, c0, H/2, W/2)
     return this.conv_out.forward(h);           // (N, C, H, W), ≈ [-1, 1]
   }
 }
@@ -112,8 +125,8 @@ export class Autoencoder extends Module {
     this.encoder = new Encoder(this.config);
     this.decoder = new Decoder(this.config);
   }
-  /** Latent grid side (imageSize / 4). */
-  get latentSize(): number { return this.config.imageSize / 4; }
+  /** Latent grid side (imageSize / f). */
+  get latentSize(): number { return this.config.imageSize / this.config.downsample; }
   /** (zc, h, w) of one latent frame. */
   get latentShape(): [number, number, number] { return [this.config.latentChannels, this.latentSize, this.latentSize]; }
   encode(x: Tensor): Tensor { return this.encoder.forward(x); }   // (N, zc, h, w)

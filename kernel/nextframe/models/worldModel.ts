@@ -59,6 +59,8 @@ export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
 export const WORLD_MODEL_CONFIGS = {
   "wm-xs": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, patchSize: 4 },
   "wm-s": { hiddenSize: 128, depth: 6, numHeads: 4, contextFrames: 11, patchSize: 2 },
+  // for the 16×16×4 latents of "ae-32-f2": 8×8 latent patches keep 4 tokens per frame
+  "wm-xs-16": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 8 },
 } as const satisfies Record<string, Partial<WorldModelConfig>>;
 
 export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string | null, overrides: Partial<WorldModelConfig> = {}): WorldModelConfig {

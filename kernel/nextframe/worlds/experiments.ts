@@ -339,7 +339,7 @@ function frameBatch(clips: VideoClip[], B: number, rng: Rng): Tensor {
   return framesToTensor(buf, B, size);
 }
 
-export async function trainAutoencoder(opts: { data?: VideoDataset; steps?: number; batchSize?: number; lr?: number; seed?: number; config?: Partial<AutoencoderConfig>; onProgress?: (p: FitProgress) => void | Promise<void> } = {}): Promise<{ model: Autoencoder; losses: number[]; seconds: number; steps: number }> {
+export async function trainAutoencoder(opts: { data?: VideoDataset; steps?: number; batchSize?: number; lr?: number; seed?: number; config?: Partial<AutoencoderConfig> & { name?: string }; onProgress?: (p: FitProgress) => void | Promise<void> } = {}): Promise<{ model: Autoencoder; losses: number[]; seconds: number; steps: number }> {
   const data = opts.data ?? videoWorldData();
   const seed = opts.seed ?? 1;
   manualSeed(seed);
@@ -453,7 +453,10 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
   const data = opts.data ?? videoWorldData();
   const seed = opts.seed ?? 3;
   const raw = await encodeClips(opts.ae, data.train);
-  const base = typeof opts.config === "string" ? worldModelConfig(opts.config) : worldModelConfig("wm-xs", opts.config);
+  const [zc, zs] = opts.ae.latentShape;
+  const base0 = typeof opts.config === "string" ? worldModelConfig(opts.config) : worldModelConfig("wm-xs", opts.config);
+  if (base0.latentChannels !== zc || base0.latentSize !== zs) throw new Error(`trainWorldModel: config expects ${base0.latentChannels}×${base0.latentSize}×${base0.latentSize} latents, the autoencoder makes ${opts.ae.latentShape.join("×")}`);
+  const base = base0;
   const model = opts.init ?? new WorldModel({ ...base, latentScale: latentStd(raw) }, {}, { seed });
   const scale = model.config.latentScale;
   const clips: LatentClips = { latents: raw.map((z) => z.map((v) => v / scale)), actions: data.train.map((c) => c.actions), numFrames: data.train[0]!.numFrames, frameLength: opts.ae.latentShape.reduce((a, b) => a * b, 1) };
