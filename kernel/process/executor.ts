@@ -17,6 +17,7 @@ import { inspect as utilInspect } from "node:util";
 import vm from "node:vm";
 import type { CellOutput, CompletionEntry, MimeBundle } from "./protocol";
 import { CellFiles, formatError, type FormattedError } from "./stackTrace";
+import { tslabModule } from "./tslabCompat";
 import { loadConverter, takeLastMaps } from "./tsHooks";
 import {
   commHandlersSymbol, isDisplayHandle, kernelSinkSymbol, toMimeBundle, type CommHandler, type KernelSink,
@@ -115,6 +116,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     };
     return new Proxy(req, {
       apply: (_t, thisArg, args: unknown[]) => {
+        if (args.length === 1 && args[0] === "tslab") return tslabModule();
         if (args.length === 1 && typeof args[0] === "string" && (args[0].startsWith("./") || args[0].startsWith("../"))) {
           const m = fromSide(args[0]);
           if (m) return m;

@@ -126,6 +126,14 @@ test("display handles update in place, also from a later cell; rich last values 
   assert.equal(res.bundle["text/html"], "<b>hi</b>");
 });
 
+test("tslab's display API works in cells", async () => {
+  const r = await run(`import * as tslab from "tslab";\ntslab.display.html("<i>t</i>");\nconst d = tslab.newDisplay();\nd.text("a");\nd.text("b");`);
+  assert.equal(r.ok, true, JSON.stringify(r.outputs));
+  const ds = r.outputs as Extract<CellOutput, { kind: "display" }>[];
+  assert.equal(ds[0].bundle["text/html"], "<i>t</i>");
+  assert.deepEqual([ds[1].bundle["text/plain"], ds[2].bundle["text/plain"], ds[2].update, ds[2].displayId], ["a", "b", true, ds[1].displayId]);
+});
+
 test("local .ts files import from the notebook's folder", async () => {
   const r = await run(`import { twice } from "./helper";\ntwice(21)`);
   assert.deepEqual(resultText(r), ["42"]);
