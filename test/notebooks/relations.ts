@@ -66,6 +66,9 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "recaptioning gives every clip a rich caption (coverage up)", holds: (c) => c("recap_coverage_after") > c("recap_coverage_before") && c("recap_coverage_after") === 1 },
     { says: "recaptioned captions are closer to the truth than the carried ones (word F1)", holds: (c) => c("recap_f1_latent") > c("recap_f1_before") },
     { says: "the prompt expander brings prompts closer to the true caption than the raw prompt", holds: (c) => c("prompt_f1_expanded") > c("prompt_f1_raw") },
+    { says: "the caption-agreement metric is right on real frames", holds: (c) => c("cfg_agreement_real") === 1 },
+    { says: "conditioning on the caption beats the unconditional model and chance", holds: (c) => c("cfg_agreement_s1") > c("cfg_agreement_uncond") && c("cfg_agreement_s1") > 1 / 6 },
+    { says: "stronger guidance (s = 4) agrees with the caption more than s = 1", holds: (c) => c("cfg_agreement_s4") > c("cfg_agreement_s1") },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_replaced_ok") === 1 },
   ],
   "07": [
