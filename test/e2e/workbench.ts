@@ -13,7 +13,7 @@ export const CHROMIUM = "/usr/bin/chromium";
 export const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"];
 
 /** Generous deadlines: a 2-core machine running code-server, Chromium and a kernel at once is slow. */
-export const T = { workbench: 90_000, ui: 30_000, kernelStart: 120_000, cell: 120_000 };
+export const T = { workbench: 120_000, ui: 60_000, kernelStart: 180_000, cell: 120_000 };
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
