@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
 import { WorldModel, WorldSimulator } from "../models/worldModel";
-import { autoencoderPsnr, checkpointsDir, evaluateGpt, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, textWorldData, videoWorldData } from "./experiments";
+import { autoencoderPsnr, checkpointsDir, recaptionExperiment, evaluateGpt, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, textWorldData, videoWorldData } from "./experiments";
 import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
 import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
 import { WORLD_MODEL_RECIPE } from "../../train/world-model";
@@ -67,4 +67,13 @@ test("world-model: card matches the recomputed rollouts and permanence; rollouts
   assert.equal(p.events, cp.events);
   close(p.model.correctRate, cp.model.correctRate, 1e-9, "permanence");
   close(p.copyLast.correctRate, cp.copyLast.correctRate, 1e-9, "permanence (copy-last)");
+});
+
+test("chapter 6 with the shipped autoencoder: nearest-neighbour recaptioning in latent space raises caption word F1", async () => {
+  const ae = new Autoencoder();
+  loadCheckpoint("autoencoder", ae, dir);
+  const val = videoWorldData({ seed: AUTOENCODER_RECIPE.dataSeed, numTrain: 0, numVal: AUTOENCODER_RECIPE.numVal }).val;
+  const r = await recaptionExperiment(ae, val);
+  assert.equal(r.coverageAfter, 1);
+  assert.ok(r.coverageBefore < 1 && r.wordF1After! > r.wordF1Before! + 0.1, `word F1 ${r.wordF1Before} → ${r.wordF1After}`);
 });

@@ -586,7 +586,7 @@ export async function evaluatePermanence(sim: WorldSimulator, clips: VideoClip[]
 
 export interface DepthProbeReport {
   target: string;
-  /** Held-out R² (regression) of a linear probe on autoencoder latents vs on raw pixels; chance is 0. */
+  /** Held-out R² (regression) of a linear probe on autoencoder latents vs on 2×2-pooled pixels; predicting the mean is 0. */
   latents: number;
   pixels: number;
   samples: number;
@@ -594,31 +594,41 @@ export interface DepthProbeReport {
 
 /**
  * Is depth linearly readable from the latents? Ridge probes from each frame's latent (C·h·w values) and from
- * its raw pixels (3·H·W values) to object `id`'s depth z, whole clips held out.
+ * its pooled pixels to the depth z of object `id` (default: the agent), whole clips held out.
  */
-export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id?: number; target?: "depth" | "nearer" } = {}): Promise<DepthProbeReport> {
-  const target = opts.target ?? "depth", id = opts.id ?? 0;
+export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id?: number; target?: "depth" | "nearer"; lambda?: number } = {}): Promise<DepthProbeReport> {
+  const target = opts.target ?? "depth", id = opts.id;
   const lat = await encodeClips(ae, clips);
-  const L = ae.latentShape.reduce((a, b) => a * b, 1), P = clips[0]!.size ** 2 * 3;
+  // pixels average-pooled 2×2 (16×16×3 = 768 values at 32×32) so the pixel probe has as few inputs as it can
+  const size = clips[0]!.size, S = size / 2;
+  const L = ae.latentShape.reduce((a, b) => a * b, 1), P = S * S * 3;
   const n = clips.reduce((s, c) => s + c.numFrames, 0);
   const X = new Float32Array(n * L), Y = new Float32Array(n * P), y = new Float64Array(n), groups = new Int32Array(n);
   let o = 0;
   clips.forEach((c, ci) => {
     X.set(lat[ci]!, o * L);
-    for (let i = 0; i < c.numFrames * P; i++) Y[o * P + i] = c.frames[i]! / 255;
-    y.set(clipLabels(c, target, id, id === 0 ? 1 : 0), o);
+    for (let t = 0; t < c.numFrames; t++) for (let yy = 0; yy < S; yy++) for (let xx = 0; xx < S; xx++) for (let ch = 0; ch < 3; ch++) {
+      let v = 0;
+      for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) v += c.frames[((t * size + 2 * yy + dy) * size + 2 * xx + dx) * 3 + ch]!;
+      Y[(o + t) * P + (yy * S + xx) * 3 + ch] = v / (4 * 255);
+    }
+    // the agent has one colour in every clip (ball colours are shuffled per clip, so "ball 0" is no fixed look)
+    const who = id ?? c.states[0]!.objects.findIndex((ob) => ob.kind === "agent");
+    const other = c.states[0]!.objects.findIndex((ob, k) => k !== who && ob.kind === "ball");
+    y.set(clipLabels(c, target, who, other), o);
     groups.fill(ci, o, o + c.numFrames);
     o += c.numFrames;
   });
-  const probe = (F: Float32Array, d: number) => linearProbe(F, y, d, { task: "regression", method: "ridge", groups, seed: 0, testFraction: 0.5, lambda: 1e-2 }).test;
-  return { target: `${target}(object ${id})`, latents: probe(X, L), pixels: probe(Y, P), samples: n };
+  const probe = (F: Float32Array, d: number) => linearProbe(F, y, d, { task: "regression", method: "ridge", groups, seed: 0, testFraction: 0.5, lambda: opts.lambda ?? 1 }).test;
+  return { target: `${target}(${id === undefined ? "agent" : `object ${id}`})`, latents: probe(X, L), pixels: probe(Y, P), samples: n };
 }
 
 /**
- * The world model's surprise on a clip: mean x₀-prediction error (MSE in scaled latent space) of every frame
- * from frame `from` on, each predicted from the true previous K frames at fixed noise levels (seeded).
+ * The world model's surprise on a clip: the x₀-prediction error (MSE in scaled latent space) of each frame from
+ * frame `from` on, predicted from the true previous K frames at fixed noise levels (seeded), reduced over
+ * frames by "max" (the surprise peak, default: a rule break is one moment) or "mean".
  */
-export async function clipSurprise(sim: WorldSimulator, clip: VideoClip, opts: { from?: number; levels?: number[]; seed?: number } = {}): Promise<number> {
+export async function clipSurprise(sim: WorldSimulator, clip: VideoClip, opts: { from?: number; levels?: number[]; seed?: number; reduce?: "max" | "mean" } = {}): Promise<number> {
   const model = sim.model, K = model.config.contextFrames, Fr = K + 1;
   const { latentChannels: C, latentSize: H, latentScale: s } = model.config;
   const L = C * H * H;
@@ -643,9 +653,13 @@ export async function clipSurprise(sim: WorldSimulator, clip: VideoClip, opts: {
   const xb = new Float32Array(B * Fr * L), ab = new Int32Array(B * Fr), tb = new Float32Array(B);
   rows.forEach((r, i) => { xb.set(r.x, i * Fr * L); ab.set(r.a, i * Fr); tb[i] = r.t; });
   const pred = (await model.predictNext(tensor(xb, { shape: [B, Fr, C, H, H] }), tensor(tb, { shape: [B] }), tensor(ab, { shape: [B, Fr] })).data()) as Float32Array;
-  let se = 0;
-  rows.forEach((r, i) => { for (let k = 0; k < L; k++) se += (pred[i * L + k]! - r.target[k]!) ** 2; });
-  return se / (B * L);
+  const perFrame = new Float64Array(clip.numFrames - from);
+  rows.forEach((r, i) => {
+    let se = 0;
+    for (let k = 0; k < L; k++) se += (pred[i * L + k]! - r.target[k]!) ** 2;
+    perFrame[Math.floor(i / levels.length)] += se / (L * levels.length);
+  });
+  return (opts.reduce ?? "max") === "max" ? Math.max(...perFrame) : perFrame.reduce((a, b) => a + b, 0) / perFrame.length;
 }
 
 /** Surprise on rule-breaking clips vs their lawful twins, scored from the violation frame on (metrics surpriseScore). */
