@@ -1,12 +1,13 @@
 /**
  * makeTrainStep: forward + backward + AdamW update fused into ONE compiled graph, run with ONE session.run
- * per step. Parameters live in one flat buffer per dtype (each Parameter's data is a view into it), and so do
- * the Adam moments: the update is a dozen elementwise ops over the flat buffers instead of a dozen per
- * parameter (small models are bound by the number of graph nodes). Flat parameters and moments are graph
- * inputs; their updated values are graph outputs written into pre-allocated buffers (ping-pong: read A,
- * write B, swap), so a step allocates no parameter-sized memory (DESIGN §4: fresh memory ≈ 3 ms/MB here). The learning rate and bias corrections are scalar
- * inputs, so schedules never retrace. A NaN/Inf loss throws naming the step; because the new values went to
- * the spare buffers, the model keeps the last good weights.
+ * per step. Parameters live in flat buffers (per dtype, in chunks of ≤ 4M values; each Parameter's data is a
+ * view into one), and so do the Adam moments: the update is a dozen elementwise ops per chunk instead of a
+ * dozen per parameter (small models are bound by the number of graph nodes). Flat parameters and moments are
+ * graph inputs; their updated values are graph outputs written into pre-allocated buffers (ping-pong: read A,
+ * write B, swap), so a step allocates no parameter-sized memory (DESIGN §4: fresh memory ≈ 3 ms/MB here).
+ * The learning rate and bias corrections are scalar inputs, so schedules never retrace. A NaN/Inf loss
+ * throws naming the step; because the new values went to the spare buffers, the model keeps the last good
+ * weights.
  */
 import { Tensor } from "../engine/tensor.js";
 import { gradients } from "../engine/autodiff.js";
@@ -50,9 +51,22 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
   // ---- flat groups (built on the first step)
   let groups: Group[] | null = null;
   const buildGroups = (): Group[] => {
-    const byType = new Map<DType, number[]>();
-    params.forEach((p, i) => { const l = byType.get(p.dtype) ?? []; l.push(i); byType.set(p.dtype, l); });
-    return [...byType].map(([dtype, idx]) => {
+    // one group per dtype, split into chunks of at most CHUNK elements: big models then keep the update's
+    // temporaries chunk-sized (ORT reuses them) instead of several full-model-sized buffers at once
+    const CHUNK = 1 << 22;
+    const lists: [DType, number[]][] = [];
+    const open = new Map<DType, { idx: number[]; size: number }>();
+    params.forEach((p, i) => {
+      let cur = open.get(p.dtype);
+      if (!cur || (cur.size > 0 && cur.size + p.size > CHUNK)) {
+        cur = { idx: [], size: 0 };
+        open.set(p.dtype, cur);
+        lists.push([p.dtype, cur.idx]);
+      }
+      cur.idx.push(i);
+      cur.size += p.size;
+    });
+    return lists.map(([dtype, idx]) => {
       const offsets: number[] = [];
       let size = 0;
       for (const i of idx) { offsets.push(size); size += params[i]!.size; }
