@@ -13,12 +13,12 @@
  */
 import Module from "node:module";
 import path from "node:path";
-import { inspect as utilInspect } from "node:util";
+import { inspect as utilInspect, types as utilTypes } from "node:util";
 import vm from "node:vm";
 import type { CellOutput, CompletionEntry, MimeBundle } from "./protocol";
 import { CellFiles, formatError, type FormattedError } from "./stackTrace";
 import { tslabModule } from "./tslabCompat";
-import { loadConverter, takeLastMaps } from "./tsHooks";
+import { blankTopLevelExports, loadConverter, takeLastMaps } from "./tsHooks";
 import {
   commHandlersSymbol, isDisplayHandle, kernelSinkSymbol, toMimeBundle, type CommHandler, type KernelSink,
 } from "../nextframe/display/display";
@@ -207,7 +207,24 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   let interruptRequested = false;
   /** Interrupts for cells whose request has not been dequeued yet (the message overtook the SIGINT). */
   const earlyInterrupts = new Set<number>();
+  // The client sends SIGINT and then an interrupt message naming the cell. Either may be handled first; when
+  // the message came first and already ended an awaiting cell, the SIGINT can be handled only after the next
+  // cell started, and must not interrupt that one. So each message waits for its signal (unless the signal
+  // was seen already, by the handler or as vm's breakOnSigint exception), and a signal that comes while its
+  // message's cell is no longer the current one is dropped.
+  let signalSeenFor: number | null = null;
+  let awaitingSignalOf: number | null = null;
   function interrupt(execId?: number): void {
+    if (execId === undefined) {
+      const stale = awaitingSignalOf !== null && awaitingSignalOf !== current;
+      awaitingSignalOf = null;
+      if (stale) return;
+      signalSeenFor = current;
+    } else if (signalSeenFor === execId) {
+      signalSeenFor = null;
+    } else {
+      awaitingSignalOf = execId;
+    }
     if (execId !== undefined && execId !== current) {
       if (last === null || execId > last) earlyInterrupts.add(execId);
       return;
@@ -225,7 +242,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   let queue: Promise<unknown> = Promise.resolve();
 
   async function run(code: string, execId: number, label: string): Promise<boolean> {
-    const conv = converter.convert(prevDecl, code);
+    const conv = converter.convert(prevDecl, blankTopLevelExports(code));
     const maps = takeLastMaps();
     for (const s of conv.sideOutputs ?? []) {
       sideModules.delete(s.path);
@@ -258,6 +275,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       const ret = vm.runInThisContext(wrapped, { filename, breakOnSigint: true, displayErrors: false });
       if (conv.hasToplevelAwait) await Promise.race([ret as Promise<unknown>, interruptPromise]);
     } catch (e) {
+      if (e instanceof Error && e.message === interruptedMessage) signalSeenFor = execId;
       if (e instanceof InterruptedError || (e instanceof Error && e.message === interruptedMessage)) {
         output(interruptedOutput());
       } else {
@@ -270,9 +288,20 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     }
     prevDecl = conv.declOutput ?? "";
     if (conv.lastExpressionVar) {
-      const value = store[conv.lastExpressionVar];
+      let value = store[conv.lastExpressionVar];
       delete store[conv.lastExpressionVar];
-      // display(...) as the last line already showed its output; its handle is not a result.
+      try {
+        // A cell ending in a Promise (showTable(...), an async helper) shows what it resolves to, as in Deno's
+        // notebook kernel; otherwise `showTable(rows)` as the last line would show "Promise { <pending> }"
+        // under the table it already displayed.
+        if (utilTypes.isPromise(value)) value = await Promise.race([value, interruptPromise]);
+      } catch (e) {
+        if (e instanceof InterruptedError) output(interruptedOutput());
+        else report(e, "");
+        return false;
+      }
+      // display(...) as the last line already showed its output; its handle (or a live chart that displayed
+      // itself, which carries the same marker) is not a result.
       if (value !== undefined && !isDisplayHandle(value)) {
         try {
           // A string value shows quoted, as in the Node REPL, so that "1" and 1 differ.

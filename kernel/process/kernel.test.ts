@@ -160,7 +160,28 @@ test("interrupt stops a runaway loop and keeps the kernel's state", async () => 
   kernel.interrupt();
   const w = await waiting;
   assert.equal(errors(w)[0]?.ename, "Interrupted");
-  assert.deepEqual(resultText(await run("kept")), ["'still here'"]);
+  const k2 = await run("kept");
+  assert.deepEqual(resultText(k2), ["'still here'"], JSON.stringify(k2.outputs));
+});
+
+test("a SIGINT handled after its interrupt message already stopped the cell does not interrupt the next cell", async () => {
+  // KernelClient.interrupt() sends SIGINT, then the message; the kernel may see them in either order. Here the
+  // message stops an awaiting cell and the SIGINT lands while the next cell runs.
+  const internals = kernel as unknown as { send(m: unknown): void; child: import("node:child_process").ChildProcess };
+  const waiting = kernel.execute("await new Promise(() => {});", () => {});
+  await new Promise((r) => setTimeout(r, 300));
+  internals.send({ type: "interrupt", execId: waiting.execId });
+  assert.equal((await waiting.done).ok, false);
+  const next = run("await new Promise((r) => setTimeout(r, 1000));\n'next'");
+  await new Promise((r) => setTimeout(r, 300));
+  internals.child.kill("SIGINT");
+  const r = await next;
+  assert.deepEqual(resultText(r), ["'next'"], JSON.stringify(r.outputs));
+  // and the next interrupt works as before
+  const again = run("await new Promise(() => {});");
+  await new Promise((r) => setTimeout(r, 300));
+  kernel.interrupt();
+  assert.equal(errors(await again)[0]?.ename, "Interrupted");
 });
 
 test("errors after the cell ended (timers, unhandled rejections) are reported on the last cell", async () => {
@@ -214,4 +235,42 @@ test("process.exit restarts the kernel, the next cell runs, restart clears state
   await kernel.restart();
   const cleared = await run("again");
   assert.match(errors(cleared)[0]?.evalue ?? "", /Cannot find name 'again'/);
+});
+
+test("shorthand properties and destructuring name earlier cells' variables; export in a cell is allowed", async () => {
+  assert.equal((await run("const data = 3;\nlet q = 1, r = 2;\nfunction g() { return 5; }\nexport const ex = 7;")).ok, true);
+  assert.deepEqual(resultText(await run("const o = { data }; o")), ["{ data: 3 }"]);
+  assert.deepEqual(resultText(await run("const a2 = 1; ({ a2, data, ex, g: g() })")), ["{ a2: 1, data: 3, ex: 7, g: 5 }"]);
+  assert.deepEqual(resultText(await run("({ g }).g()")), ["5"]);
+  // as an assignment target, with a default that itself names an earlier cell's variable
+  assert.deepEqual(resultText(await run("({ q, r = data } = { q: 10 }); [q, r]")), ["[ 10, 3 ]"]);
+  assert.deepEqual(resultText(await run("[q, r]")), ["[ 10, 3 ]"]);
+  assert.deepEqual(resultText(await run("const { data: d2, ...rest } = { data, z: 1 }; [d2, rest]")), ["[ 3, { z: 1 } ]"]);
+  // a shorthand inside a function body is looked up when the function runs
+  assert.equal((await run("const pick = () => ({ data, ex });")).ok, true);
+  assert.deepEqual(resultText(await run("pick()")), ["{ data: 3, ex: 7 }"]);
+  // a type error in an exported declaration still points at the cell's own column
+  const bad = await run("export const s2: string = data;");
+  assert.deepEqual(errors(bad).map((e) => e.evalue), ["cell 1:14 - Type 'number' is not assignable to type 'string'."]);
+});
+
+test("a cell ending in a display call (or a Promise of one) shows the displayed output once and no result", libOnly, async () => {
+  assert.equal((await run(`import { display, showTable, lineChart } from "nextframe";`)).ok, true);
+  const cases = [
+    `display.markdown("*hi*")`,
+    `showTable([{ a: 1 }, { a: 2 }])`,
+    `await showTable([{ a: 1 }])`,
+    `lineChart({ title: "loss" })`,
+    `(async () => display.text("later"))()`,
+  ];
+  for (const code of cases) {
+    const r = await run(code);
+    assert.equal(r.ok, true, `${code}: ${JSON.stringify(r.outputs)}`);
+    assert.deepEqual(r.outputs.map((o) => o.kind), ["display"], `${code}: ${JSON.stringify(r.outputs)}`);
+  }
+  // a Promise of a plain value shows the value; a rejected one is the cell's error
+  assert.deepEqual(resultText(await run("Promise.resolve(41 + 1)")), ["42"]);
+  const rej = await run(`Promise.reject(new RangeError("nope"))`);
+  assert.equal(rej.ok, false);
+  assert.deepEqual(errors(rej).map((e) => [e.ename, e.evalue]), [["RangeError", "nope"]]);
 });

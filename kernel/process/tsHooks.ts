@@ -58,8 +58,11 @@ export function loadConverter(): Converter {
   for (const k of Object.keys(ts)) {
     if (!overridden.has(k)) Object.defineProperty(wrapper, k, { get: () => (ts as Record<string, unknown>)[k], enumerable: true });
   }
-  wrapper.createWatchCompilerHost = (files: string[], options: import("@tslab/typescript-for-tslab").CompilerOptions, ...rest: unknown[]) =>
-    (ts.createWatchCompilerHost as (...a: unknown[]) => unknown)(files, { ...options, inlineSourceMap: true }, ...rest);
+  wrapper.createWatchCompilerHost = (files: string[], options: import("@tslab/typescript-for-tslab").CompilerOptions, ...rest: unknown[]) => {
+    const host = (ts.createWatchCompilerHost as unknown as (...a: unknown[]) => Record<string, unknown>)(files, { ...options, inlineSourceMap: true }, ...rest);
+    addShorthandTransformer(ts, host, options.rootDir);
+    return host;
+  };
   wrapper.transpileModule = (input: string, opts: import("@tslab/typescript-for-tslab").TranspileOptions) => {
     // tslab calls transpileModule only for its ES module → CommonJS step, with fileName "custom.js".
     if (opts.fileName !== "custom.js") return ts.transpileModule(input, opts);
@@ -75,6 +78,71 @@ export function loadConverter(): Converter {
   cached.exports = wrapper;
   converterModule = require(path.join(tslabDir(), "dist", "converter.js")) as Converter;
   return converterModule;
+}
+
+// ##### shorthand properties naming earlier cells' variables #################################################
+
+type BuilderProgram = import("@tslab/typescript-for-tslab").EmitAndSemanticDiagnosticsBuilderProgram;
+type CustomTransformers = import("@tslab/typescript-for-tslab").CustomTransformers;
+
+/**
+ * tslab rewrites a reference to a variable of an earlier cell (declared in its `__prev__.d.ts`) to
+ * `exports.name` in an `after` transformer that asks the checker for each identifier's symbol. The name of a
+ * shorthand property (`{ data }`, or `({ data } = o)` as an assignment target) resolves to the *property*
+ * symbol, declared in the cell itself, so tslab leaves it alone and the cell throws "data is not defined".
+ * We add a `before` transformer to every emit that expands such a shorthand into `data: exports.data`
+ * (`data: exports.data = init` with a default), asking the checker for the shorthand's value symbol.
+ * tslab hands its builder program to `host.afterProgramCreate`, which it assigns after we return the host;
+ * an accessor on the host wraps whatever it assigns.
+ */
+function addShorthandTransformer(ts: Ts, host: Record<string, unknown>, rootDir: string | undefined): void {
+  if (!rootDir) throw new Error("internal: tslab's compiler options have no rootDir (expected the kernel's cwd)");
+  const declFilename = path.join(rootDir, "__prev__.d.ts").split(path.sep).join("/");
+  let assigned: ((b: BuilderProgram) => void) | undefined;
+  Object.defineProperty(host, "afterProgramCreate", {
+    configurable: true,
+    enumerable: true,
+    get: () => assigned && ((b: BuilderProgram) => { patchEmit(b); assigned!(b); }),
+    set: (fn: (b: BuilderProgram) => void) => { assigned = fn; },
+  });
+  function patchEmit(b: BuilderProgram): void {
+    const emit = b.emit.bind(b);
+    b.emit = (sf, write, cancel, onlyDts, transformers?: CustomTransformers) => {
+      const program = b.getProgram();
+      const declsFile = program.getSourceFile(declFilename);
+      if (!declsFile) return emit(sf, write, cancel, onlyDts, transformers);
+      const before = shorthandToExports(ts, program.getTypeChecker(), declsFile);
+      return emit(sf, write, cancel, onlyDts, { ...transformers, before: [before, ...(transformers?.before ?? [])] });
+    };
+  }
+}
+
+function shorthandToExports(
+  ts: Ts,
+  checker: import("@tslab/typescript-for-tslab").TypeChecker,
+  declsFile: import("@tslab/typescript-for-tslab").SourceFile,
+): import("@tslab/typescript-for-tslab").TransformerFactory<import("@tslab/typescript-for-tslab").SourceFile> {
+  type Node = import("@tslab/typescript-for-tslab").Node;
+  return (context) => {
+    const f = context.factory;
+    const fromEarlierCell = (node: import("@tslab/typescript-for-tslab").ShorthandPropertyAssignment): boolean => {
+      const symbol = checker.getShorthandAssignmentValueSymbol(node);
+      return !!symbol?.declarations?.some((d) => d.getSourceFile() === declsFile);
+    };
+    const visit = (node: Node): Node => {
+      if (ts.isShorthandPropertyAssignment(node) && fromEarlierCell(node)) {
+        const name = node.name.text;
+        let value: import("@tslab/typescript-for-tslab").Expression = f.createPropertyAccessExpression(f.createIdentifier("exports"), name);
+        if (node.objectAssignmentInitializer) {
+          const init = ts.visitNode(node.objectAssignmentInitializer, visit) as import("@tslab/typescript-for-tslab").Expression;
+          value = f.createAssignment(value, init);
+        }
+        return ts.setTextRange(ts.setOriginalNode(f.createPropertyAssignment(f.createIdentifier(name), value), node), node);
+      }
+      return ts.visitEachChild(node, visit, context);
+    };
+    return (sf) => (sf.fileName === declsFile.fileName ? sf : (ts.visitNode(sf, visit) as typeof sf));
+  };
 }
 
 // ##### nextframe resolution #################################################################################
@@ -140,4 +208,30 @@ function forwardTypeScriptPaths(virtualDir: string, realDir: string): void {
   sys.directoryExists = (p) => directoryExists.call(sys, fwd(p)) || path.join(virtualDir, "..") === p;
   sys.getDirectories = (p) => getDirectories.call(sys, fwd(p));
   if (realpath) sys.realpath = (p) => (fwd(p) !== p ? p : realpath.call(sys, p));
+}
+
+// ##### `export` in cells #####################################################################################
+
+/**
+ * tslab exports every top-level name of a cell itself (it appends `export { a, b }`), so a cell's own
+ * `export const a = 1` clashes with that ("Cannot redeclare exported variable 'a'"). Every name is shared
+ * between cells anyway, so the keyword adds nothing: blank it out (same length, so diagnostics and stack
+ * trace columns still point into the cell as written) on top-level declarations. `export default` and
+ * `export { … }` are left as written.
+ */
+export function blankTopLevelExports(code: string): string {
+  const tsPath = require.resolve("@tslab/typescript-for-tslab", { paths: [path.join(tslabDir(), "dist")] });
+  const ts = require(tsPath) as Ts;
+  if (!/\bexport\b/.test(code)) return code;
+  const sf = ts.createSourceFile("cell.ts", code, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const cuts: [number, number][] = [];
+  for (const stmt of sf.statements) {
+    if (!ts.canHaveModifiers(stmt)) continue;
+    const mods = ts.getModifiers(stmt) ?? [];
+    if (mods.some((m) => m.kind === ts.SyntaxKind.DefaultKeyword)) continue;
+    for (const m of mods) if (m.kind === ts.SyntaxKind.ExportKeyword) cuts.push([m.getStart(sf), m.getEnd()]);
+  }
+  let out = code;
+  for (const [a, b] of cuts.reverse()) out = out.slice(0, a) + " ".repeat(b - a) + out.slice(b);
+  return out;
 }
