@@ -24,7 +24,7 @@ function report(o: TrainOptions, metrics: Awaited<ReturnType<typeof worldModelMe
 
 export async function train(o: TrainOptions): Promise<void> {
   const r = WORLD_MODEL_RECIPE;
-  const ae = new Autoencoder();
+  const ae = new Autoencoder(readCard("autoencoder", o.out).config as any);
   loadCheckpoint("autoencoder", ae, o.out);
   const data = videoWorldData({ seed: r.dataSeed, numTrain: r.numTrain, numVal: r.numVal });
   const steps = o.steps ?? r.steps;
@@ -42,7 +42,7 @@ export async function train(o: TrainOptions): Promise<void> {
 /** Recomputes the card's metrics for the saved checkpoint with the current library code (`--eval-only`). */
 export async function evaluate(o: TrainOptions): Promise<void> {
   const r = WORLD_MODEL_RECIPE;
-  const ae = new Autoencoder();
+  const ae = new Autoencoder(readCard("autoencoder", o.out).config as any);
   loadCheckpoint("autoencoder", ae, o.out);
   const card = readCard("world-model", o.out);
   const model = new WorldModel(card.config as any);

@@ -25,7 +25,7 @@ function torchSkip(): string {
 export async function main(): Promise<void> {
   const dir = checkpointsDir();
   const shipped = existsSync(join(dir, "world-model.safetensors")) && existsSync(join(dir, "autoencoder.safetensors"));
-  const ae = new Autoencoder();
+  const ae = shipped ? new Autoencoder(readCard("autoencoder", dir).config as any) : new Autoencoder();
   let model: WorldModel;
   if (shipped) {
     loadCheckpoint("autoencoder", ae, dir);

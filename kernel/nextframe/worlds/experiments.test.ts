@@ -49,7 +49,7 @@ test("autoencoder: reconstruction PSNR matches the card", async () => {
 // shipped world model does not beat copy-last on PSNR, nor the baselines on permanence. What it does, checked:
 test("world-model: card matches the recomputed rollouts and permanence; rollouts beat linear extrapolation from horizon 3 on", async () => {
   const card = readCard("world-model", dir);
-  const ae = new Autoencoder();
+  const ae = new Autoencoder(readCard("autoencoder", dir).config as any);
   loadCheckpoint("autoencoder", ae, dir);
   const model = new WorldModel(card.config as any);
   loadCheckpoint("world-model", model, dir);
@@ -70,7 +70,7 @@ test("world-model: card matches the recomputed rollouts and permanence; rollouts
 });
 
 test("chapter 6 with the shipped autoencoder: nearest-neighbour recaptioning in latent space raises caption word F1", async () => {
-  const ae = new Autoencoder();
+  const ae = new Autoencoder(readCard("autoencoder", dir).config as any);
   loadCheckpoint("autoencoder", ae, dir);
   const val = videoWorldData({ seed: AUTOENCODER_RECIPE.dataSeed, numTrain: 0, numVal: AUTOENCODER_RECIPE.numVal }).val;
   const r = await recaptionExperiment(ae, val);
