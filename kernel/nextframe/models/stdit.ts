@@ -11,7 +11,7 @@ import { F, Tensor, chunk, tensor } from "../engine/index";
 import { Linear, Module, ModuleList, Parameter, Sequential, SiLU } from "../nn/index";
 import { get3dSincosPosEmbed } from "../patches/posEmbed";
 import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
-import { Attention, LabelEmbedder, Mlp, TimestepEmbedder, ditInit, modulate } from "./dit";
+import { Attention, FinalLayer, LabelEmbedder, Mlp, TimestepEmbedder, ditInit, modulate } from "./dit";
 import { spaceTimeMacs, type SpaceTimeAttention } from "./flops";
 
 //################################################################################
@@ -134,19 +134,6 @@ export class STDiTBlock extends Module {
   }
 }
 
-class FinalLayer extends Module {
-  linear: Linear;
-  adaLN_modulation: Sequential;
-  constructor(readonly hiddenSize: number, outDim: number) {
-    super();
-    this.linear = new Linear(hiddenSize, outDim);
-    this.adaLN_modulation = new Sequential(new SiLU(), new Linear(hiddenSize, 2 * hiddenSize));
-  }
-  forward(x: Tensor, c: Tensor): Tensor {
-    const [shift, scale] = chunk(this.adaLN_modulation.forward(c), 2, -1);
-    return this.linear.forward(modulate(F.layerNorm(x, [this.hiddenSize], null, null, 1e-6), shift, scale));
-  }
-}
 
 class TubeletEmbed extends Module {
   proj: Linear;
@@ -183,7 +170,7 @@ export class STDiT extends Module {
       b.attn.captureName = cfg.attention === "factorized" ? `blocks.${i}.attn.spatial` : `blocks.${i}.attn`;
       if (b.attn_temp) b.attn_temp.captureName = `blocks.${i}.attn.temporal`;
     });
-    this.final_layer = new FinalLayer(D, pt * p * p * this.outChannels);
+    this.final_layer = new FinalLayer(D, 1, pt * p * p * this.outChannels)  // one output vector per tubelet;
     ditInit(this, opts.seed ?? 0);
   }
 

@@ -15,12 +15,12 @@
  * Shape letters: N batch, F = K + 1 frames in the window, C latent channels, H/W latent size, p patch size,
  * S = (H/p)·(W/p) spatial tokens per frame, T = F·S tokens, D hidden size.
  */
-import { F, Tensor, cat, chunk, compile, tensor, type CompiledFunction } from "../engine/index.js";
+import { F, Tensor, cat, compile, tensor, type CompiledFunction } from "../engine/index.js";
 import { NormalRng } from "../diffusion/rng";
-import { Embedding, Linear, Module, ModuleList, Parameter, Sequential, SiLU } from "../nn/index.js";
+import { Embedding, Linear, Module, ModuleList, Parameter } from "../nn/index.js";
 import { get3dSincosPosEmbed } from "../patches/posEmbed";
 import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
-import { TimestepEmbedder, ditInit, modulate } from "./dit";
+import { FinalLayer, TimestepEmbedder, ditInit, modulate } from "./dit";
 import { STDiTBlock } from "./stdit";
 import { createDiffusion, type GaussianDiffusion } from "../diffusion/index";
 import { Action, NUM_ACTIONS } from "../worlds/videoWorld";
@@ -84,19 +84,6 @@ export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string
 //                                  The model                                    #
 //################################################################################
 
-class FinalLayer extends Module {
-  linear: Linear;
-  adaLN_modulation: Sequential;
-  constructor(readonly hiddenSize: number, outDim: number) {
-    super();
-    this.linear = new Linear(hiddenSize, outDim);
-    this.adaLN_modulation = new Sequential(new SiLU(), new Linear(hiddenSize, 2 * hiddenSize));
-  }
-  forward(x: Tensor, c: Tensor): Tensor {
-    const [shift, scale] = chunk(this.adaLN_modulation.forward(c), 2, -1);
-    return this.linear.forward(modulate(F.layerNorm(x, [this.hiddenSize], null, null, 1e-6), shift, scale));
-  }
-}
 
 /** The denoiser: STDiT blocks (factorized space/time attention, causal over frames) with action conditioning. */
 export class WorldModel extends Module {
@@ -125,7 +112,7 @@ export class WorldModel extends Module {
       b.attn.captureName = `blocks.${i}.attn.spatial`;
       if (b.attn_temp) b.attn_temp.captureName = `blocks.${i}.attn.temporal`;
     });
-    this.final_layer = new FinalLayer(D, p * p * cfg.latentChannels);
+    this.final_layer = new FinalLayer(D, p, cfg.latentChannels);
     ditInit(this, opts.seed ?? 0);
     // the action table is a small N(0, 0.02) embedding like DiT's label table
     const a = this.a_embedder.weight._value as Float32Array;
