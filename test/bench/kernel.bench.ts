@@ -41,7 +41,8 @@ export async function main(): Promise<void> {
     return;
   }
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "nextframe-kernel-bench-"));
-  const k = new KernelClient({ kernelMain, cwd, interruptGraceMs: 10_000 });
+  // --expose-gc only so the RSS case can separate retained memory from garbage not yet collected.
+  const k = new KernelClient({ kernelMain, cwd, interruptGraceMs: 10_000, execArgv: ["--expose-gc"] });
   try {
     const t0 = performance.now();
     const ready = await k.start();
@@ -79,11 +80,19 @@ export async function main(): Promise<void> {
     const pid = k.pid!;
     // Cells that declare nothing: growth here is the kernel's, not the person's variables.
     const cell = (i: number) => `Array.from({ length: 100000 }, (_, j) => j * ${i}).length`;
+    // V8 heap still in use after a full GC: what the kernel really retains (RSS also holds freed-but-kept pages).
+    const heapAfterGcMb = async (): Promise<number> => {
+      const r = await run(k, "(globalThis as any).gc(); process.memoryUsage().heapUsed");
+      const out = r.outputs.find((o) => o.kind === "result") as { bundle: Record<string, unknown> } | undefined;
+      return Number(out?.bundle["text/plain"]) / 2 ** 20;
+    };
     for (let i = 0; i < 10; i++) await run(k, cell(i));
     const rss10 = rssMb(pid);
+    const heap10 = await heapAfterGcMb();
     for (let i = 10; i < 100; i++) await run(k, cell(i));
     const rss100 = rssMb(pid);
-    console.log(JSON.stringify({ bench: "kernel", case: "RSS after 100 cells", ours_mb: Math.round(rss100), after_10_mb: Math.round(rss10), growth_mb_per_cell: +((rss100 - rss10) / 90).toFixed(3) }));
+    const heap100 = await heapAfterGcMb();
+    console.log(JSON.stringify({ bench: "kernel", case: "RSS after 100 cells", ours_mb: Math.round(rss100), after_10_mb: Math.round(rss10), growth_mb_per_cell: +((rss100 - rss10) / 90).toFixed(3), heap_after_gc_mb: +heap100.toFixed(1), heap_after_gc_10_mb: +heap10.toFixed(1), heap_growth_mb_per_cell: +((heap100 - heap10) / 91).toFixed(3) }));
   } finally {
     await k.stop();
     fs.rmSync(cwd, { recursive: true, force: true });
