@@ -6,36 +6,23 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
+import { KERNEL_MAIN, installTempKernelspec, jupyterMissing } from "./kernelspecFixture";
 
-const root = path.resolve(__dirname, "..", "..");
-const mainJs = path.join(root, "dist", "kernel", "main.js");
+const mainJs = KERNEL_MAIN;
 const python = "/usr/bin/python3";
-
-function missing(): string | false {
-  if (!fs.existsSync(mainJs) || !fs.existsSync(path.join(root, "dist", "nextframe", "index.js"))) {
-    return "dist/kernel/main.js or dist/nextframe is not built (npm run build:kernel)";
-  }
-  const py = spawnSync(python, ["-c", "import nbconvert, nbclient, jupyter_client"], { encoding: "utf8" });
-  if (py.status !== 0) return "Debian's jupyter-nbconvert / python3-nbclient / python3-jupyter-client are not installed";
-  if (spawnSync("jupyter", ["nbconvert", "--version"], { encoding: "utf8" }).status !== 0) return "`jupyter nbconvert` is not on PATH";
-  return false;
-}
-const skip = missing();
+const skip = jupyterMissing(["nbconvert", "nbclient", "jupyter_client"]);
 
 let tmp = "";
 let env: NodeJS.ProcessEnv = {};
 before(() => {
   if (skip) return;
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nextframe-jupyter-"));
-  const r = spawnSync(process.execPath, [mainJs, "--install-kernelspec", "--prefix", tmp], { encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  const spec = JSON.parse(fs.readFileSync(path.join(tmp, "share", "jupyter", "kernels", "nextframe", "kernel.json"), "utf8"));
+  let specFile: string;
+  // A notebook folder outside the project: nbconvert runs the kernel there.
+  ({ tmp, env, specFile } = installTempKernelspec("nextframe-jupyter-"));
+  const spec = JSON.parse(fs.readFileSync(specFile, "utf8"));
   assert.equal(spec.display_name, "TypeScript (nextframe)");
   assert.deepEqual(spec.argv.slice(1), [mainJs, "--jupyter", "{connection_file}"]);
-  // A notebook folder outside the project: nbconvert runs the kernel there.
-  env = { ...process.env, JUPYTER_PATH: path.join(tmp, "share", "jupyter"), JUPYTER_RUNTIME_DIR: path.join(tmp, "runtime") };
 });
 after(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });

@@ -9,31 +9,22 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { KERNEL_MAIN, KERNEL_ENV, ROOT } from "./kernel";
+import { KERNEL_ENV, ROOT } from "./kernel";
+import { installTempKernelspec, jupyterMissing } from "../jupyter/kernelspecFixture";
 import { errorsIn } from "./run";
 import { checkRelations, notebookClaims } from "./relations";
 import type { Notebook } from "./notebook";
 
 const CHAPTERS = ["02-patches.ipynb", "03-space-time.ipynb"];
 
-function missing(): string | false {
-  if (!fs.existsSync(KERNEL_MAIN) || !fs.existsSync(path.join(ROOT, "dist", "nextframe", "index.js"))) return "the kernel is not built (npm run build:kernel)";
-  if (spawnSync("/usr/bin/python3", ["-c", "import nbconvert, nbclient"], { encoding: "utf8" }).status !== 0) return "Debian's jupyter-nbconvert / python3-nbclient are not installed";
-  if (spawnSync("jupyter", ["nbconvert", "--version"], { encoding: "utf8" }).status !== 0) return "`jupyter nbconvert` is not on PATH";
-  return false;
-}
-const skip = missing();
+const skip = jupyterMissing(["nbconvert", "nbclient"]);
 
 let tmp = "";
 let env: NodeJS.ProcessEnv = {};
 before(() => {
   if (skip) return;
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "nextframe-course-"));
-  const r = spawnSync(process.execPath, [KERNEL_MAIN, "--install-kernelspec", "--prefix", tmp], { encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
-  env = { ...process.env, ...KERNEL_ENV, JUPYTER_PATH: path.join(tmp, "share", "jupyter"), JUPYTER_RUNTIME_DIR: path.join(tmp, "runtime") };
+  ({ tmp, env } = installTempKernelspec("nextframe-course-", KERNEL_ENV));
 });
 after(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
