@@ -1,66 +1,218 @@
 /**
- * World-model benchmarks (issue 7): training throughput (samples/s) of the "wm-xs" world model, and
- * play-mode rollout speed (frames/s at 32×32: few-step DDIM + decode, one frame at a time as the World
- * Viewer asks for them). Uses the shipped checkpoints when present (same cost as random weights).
- * PyTorch peer: not implemented for this model; the line says so (skipped) rather than inventing a number.
+ * World-model benchmarks (issue 7): training throughput (samples/s) of the world model (the shipped
+ * checkpoint's config when present, else "wm-xs"), and play-mode rollout speed (frames/s at 32×32: few-step
+ * DDIM + decode, one frame at a time as the World Viewer asks for them), each against the same model in tuned
+ * PyTorch eager (test/bench/peers/world_model.py: same config — passed as JSON —, same shapes and batch, same
+ * optimizer: AdamW without weight decay and global-norm clipping at 1, as trainWorldModel; fp32, 2 threads,
+ * DESIGN §3 environment). The peer runs as one long-lived process that takes commands on stdin, so ours and
+ * the peer's timed runs alternate in rounds and both see the same load on this shared 2-core machine; the
+ * numbers are medians over all rounds. The two must be the same model, or the bench throws: equal parameter
+ * counts, and the peer, loading our weights (strict names and shapes), matches our predictNext and decode on
+ * fixed inputs to 1e-4.
+ * Uses the shipped checkpoints when present (same cost as random weights). Peers skip cleanly without torch.
+ *
+ * Env: WORLD_BENCH_ROUNDS (default 4) rounds of ours-then-peer; WORLD_BENCH_CONFIG=wm-xs (any WORLD_MODEL_CONFIGS
+ * name) measures that config with random weights and the 32×32 autoencoder config that makes its latents.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { spawnSync } from "node:child_process";
-import { F, tensor } from "../../kernel/nextframe/engine/index";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createInterface } from "node:readline";
+import { F, setDevice, tensor } from "../../kernel/nextframe/engine/index";
 import { AdamW, makeTrainStep } from "../../kernel/nextframe/optim/index";
-import { Autoencoder } from "../../kernel/nextframe/models/autoencoder";
-import { WorldModel, WorldSimulator, worldModelConfig } from "../../kernel/nextframe/models/worldModel";
+import { AUTOENCODER_CONFIGS, Autoencoder } from "../../kernel/nextframe/models/autoencoder";
+import { WorldModel, WorldSimulator, worldModelConfig, type WorldModelConfig } from "../../kernel/nextframe/models/worldModel";
+import { saveSafetensors } from "../../kernel/nextframe/io/safetensors";
+import type { Module } from "../../kernel/nextframe/nn/index";
 import { checkpointsDir, loadCheckpoint, readCard } from "../../kernel/nextframe/worlds/experiments";
 import { generateVideoClip } from "../../kernel/nextframe/worlds/videoWorld";
+
+const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
+const PY = "/usr/bin/python3";
+const PEER = join(here, "peers", "world_model.py");
+const TUNED_ENV = { GOMP_SPINCOUNT: "0", MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "4294967296", OMP_NUM_THREADS: "2" };
+const THREADS = 2;
 
 const emit = (o: object) => console.log(JSON.stringify(o));
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 
-function torchSkip(): string {
-  const r = spawnSync("/usr/bin/python3", ["-c", "import torch"], { encoding: "utf8" });
-  return r.status !== 0 ? "/usr/bin/python3 cannot import torch" : "no PyTorch port of the world model in test/bench/peers";
+/** The PyTorch world model as a long-lived process: one command line in, one JSON line out. */
+class TorchPeer {
+  private lines: AsyncIterator<string>;
+  private stderr = "";
+  private constructor(private proc: ChildProcessWithoutNullStreams) {
+    proc.stderr.on("data", (d) => { this.stderr = (this.stderr + String(d)).slice(-4000); });
+    this.lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
+  }
+
+  /** Starts the peer for these configs, or says why it cannot run. */
+  static async start(model: WorldModelConfig, ae: object): Promise<TorchPeer | string> {
+    const check = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" });
+    if (check.status !== 0) return `${PY} cannot import torch (${(check.stderr || check.error?.message || "").trim().split("\n").pop()})`;
+    const proc = spawn(PY, [PEER, "serve", "--model", JSON.stringify(model), "--ae", JSON.stringify(ae), "--threads", String(THREADS)],
+      { env: { ...process.env, ...TUNED_ENV }, stdio: ["pipe", "pipe", "pipe"] });
+    const peer = new TorchPeer(proc);
+    try {
+      await peer.read();                                 // {"op":"ready"}
+      return peer;
+    } catch (e) {
+      proc.kill();
+      return `peer failed to start: ${(e as Error).message}`;
+    }
+  }
+
+  private async read(): Promise<any> {
+    const r = await this.lines.next();
+    if (r.done) throw new Error(`peer exited: ${this.stderr.trim().split("\n").pop() ?? "(no stderr)"}`);
+    const o = JSON.parse(r.value);
+    if (o.error) throw new Error(`peer: ${o.error}`);
+    return o;
+  }
+
+  async ask(cmd: string): Promise<any> {
+    this.proc.stdin.write(cmd + "\n");
+    return this.read();
+  }
+
+  close(): void {
+    this.proc.stdin.end();
+  }
+}
+
+/** Max |ours − peer| of predictNext and of the decoder on the fixed inputs of world_model.py's parity_inputs. */
+async function parity(peer: TorchPeer, source: WorldModel, ae: Autoencoder): Promise<{ next: number; decoded: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "nf-world-bench-"));
+  try {
+    // a copy of the model with every trainable weight nudged: fresh adaLN-Zero weights output Δ = 0, which
+    // would make any two residual models agree
+    const model = new WorldModel(source.config);
+    model.loadStateDict(source.stateDict());
+    model.eval();
+    model.namedParameters().forEach(([, p], k) => {
+      if (!p.requiresGrad) return;
+      const v = p._value as Float32Array;
+      for (let i = 0; i < v.length; i++) v[i] += 0.02 * Math.sin(1.3 * i + k);
+    });
+    const save = async (m: Module, path: string) => {
+      const entries = await Promise.all(Object.entries(m.stateDict()).map(async ([k, t]) => [k, { shape: t.shape, data: (await t.data()) as Float32Array }] as const));
+      saveSafetensors(path, Object.fromEntries(entries));
+    };
+    await save(model, join(dir, "wm.safetensors"));
+    await save(ae, join(dir, "ae.safetensors"));
+    const theirs = await peer.ask(`parity ${join(dir, "wm.safetensors")} ${join(dir, "ae.safetensors")}`);
+    const { contextFrames: K, latentChannels: C, latentSize: H, numActions } = model.config, Fr = K + 1;
+    const x = tensor(Float32Array.from({ length: Fr * C * H * H }, (_, i) => 0.5 * Math.sin(0.37 * i)), { shape: [1, Fr, C, H, H] });
+    const a = tensor(Int32Array.from({ length: Fr }, (_, f) => (f * 5 + 1) % numActions), { shape: [1, Fr] });
+    const z = tensor(Float32Array.from({ length: C * H * H }, (_, i) => Math.tanh(Math.cos(0.23 * i))), { shape: [1, C, H, H] });
+    const next = (await model.predictNext(x, tensor(Float32Array.of(500), { shape: [1] }), a).data()) as Float32Array;
+    const decoded = (await ae.decode(z).data()) as Float32Array;
+    const maxDiff = (ours: Float32Array, peer: number[]) => {
+      if (ours.length !== peer.length) return Infinity;
+      let m = 0;
+      for (let i = 0; i < ours.length; i++) m = Math.max(m, Math.abs(ours[i]! - peer[i]!));
+      return m;
+    };
+    return { next: maxDiff(next, theirs.next), decoded: maxDiff(decoded, theirs.decoded) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Alternates `rounds` × (ours n runs, peer n runs); returns the medians and the peer's error if it broke. */
+async function interleave(rounds: number, ours: () => Promise<number[]>, peer: (() => Promise<number[]>) | null): Promise<{ ours: number; peer: number | null; error?: string }> {
+  const o: number[] = [], p: number[] = [];
+  let error: string | undefined;
+  for (let r = 0; r < rounds; r++) {
+    o.push(...(await ours()));
+    if (peer && !error) {
+      try { p.push(...(await peer())); } catch (e) { error = (e as Error).message; }
+    }
+  }
+  return { ours: median(o), peer: p.length && !error ? median(p) : null, error };
 }
 
 export async function main(): Promise<void> {
+  await setDevice("cpu", { threads: THREADS });
+  const rounds = Number(process.env.WORLD_BENCH_ROUNDS ?? 4);
   const dir = checkpointsDir();
-  const shipped = existsSync(join(dir, "world-model.safetensors")) && existsSync(join(dir, "autoencoder.safetensors"));
-  const ae = shipped ? new Autoencoder(readCard("autoencoder", dir).config as any) : new Autoencoder();
-  let model: WorldModel;
+  const forced = process.env.WORLD_BENCH_CONFIG;
+  const shipped = !forced && existsSync(join(dir, "world-model.safetensors")) && existsSync(join(dir, "autoencoder.safetensors"));
+  let model: WorldModel, ae: Autoencoder;
   if (shipped) {
+    ae = new Autoencoder(readCard("autoencoder", dir).config as any);
     loadCheckpoint("autoencoder", ae, dir);
     model = new WorldModel(readCard("world-model", dir).config as any);
     loadCheckpoint("world-model", model, dir);
-  } else model = new WorldModel("wm-xs");
-  const cfg = worldModelConfig(null, model.config);
-  const skip = torchSkip();
-
-  // ---- training throughput
-  for (const B of [16, 32]) {
-    const Fr = cfg.contextFrames + 1, L = cfg.latentChannels * cfg.latentSize ** 2;
-    const m = new WorldModel(cfg);
-    const step = makeTrainStep(m, (x, t, a, y) => F.mseLoss(m.predictNext(x, t, a), y), new AdamW(m.parameters(), { lr: 1e-3 }));
-    const x = tensor(Float32Array.from({ length: B * Fr * L }, (_, i) => Math.sin(i)), { shape: [B, Fr, cfg.latentChannels, cfg.latentSize, cfg.latentSize] });
-    const t = tensor(Float32Array.from({ length: B }, (_, i) => (i * 37) % 1000), { shape: [B] });
-    const a = tensor(Int32Array.from({ length: B * Fr }, (_, i) => i % 6), { shape: [B, Fr] });
-    const y = tensor(Float32Array.from({ length: B * L }, (_, i) => Math.cos(i)), { shape: [B, cfg.latentChannels, cfg.latentSize, cfg.latentSize] });
-    for (let i = 0; i < 2; i++) await step(x, t, a, y);
-    const times: number[] = [];
-    for (let i = 0; i < 8; i++) { const t0 = performance.now(); await step(x, t, a, y); times.push((performance.now() - t0) / 1000); }
-    const s = median(times);
-    emit({ bench: "world-train", case: `wm-xs b${B}`, ours_s: s, samples_per_s: B / s, peer: "pytorch", skipped: skip });
+  } else {
+    // random weights of a named config, with the 32×32 autoencoder whose latents it takes
+    model = new WorldModel(forced ?? "wm-xs");
+    const aeName = Object.entries(AUTOENCODER_CONFIGS).find(([, c]) => c.imageSize === 32 && 32 / c.downsample === model.config.latentSize)?.[0];
+    if (!aeName) throw new Error(`world bench: no 32×32 autoencoder config makes ${model.config.latentSize}×${model.config.latentSize} latents`);
+    ae = new Autoencoder({ name: aeName });
   }
+  const cfg = worldModelConfig(null, model.config);
+  const name = shipped ? "wm (shipped config)" : forced ?? "wm-xs";
 
-  // ---- play mode: frames per second
-  const clip = generateVideoClip({ seed: 1, frames: 24, size: 32 });
-  const K = cfg.contextFrames, F3 = 32 * 32 * 3;
-  for (const steps of [1, 2, 4]) {
-    const sim = new WorldSimulator(model, ae, { steps });
-    await sim.reset(clip.frames.slice(0, K * F3), Array.from({ length: K }, (_, k) => (k ? clip.actions[k - 1]! : 0)));
-    for (let i = 0; i < 3; i++) await sim.step(i % 6);
-    const times: number[] = [];
-    for (let i = 0; i < 30; i++) { const t0 = performance.now(); await sim.step((i * 5) % 6); times.push((performance.now() - t0) / 1000); }
-    const s = median(times);
-    emit({ bench: "world-rollout", case: `wm-xs ddim${steps} 32x32${shipped ? " (shipped)" : ""}`, ours_s: s, fps: 1 / s, peer: "pytorch", skipped: skip });
+  const started = await TorchPeer.start(cfg, ae.config);
+  const peer = typeof started === "string" ? null : started;
+  const skip = typeof started === "string" ? started : "";
+  try {
+    // ---- the two implementations must be the same model
+    const ours = { model_params: model.numParameters({ trainableOnly: true }), decoder_params: ae.decoder.numParameters({ trainableOnly: true }) };
+    if (peer) {
+      const theirs = await peer.ask("params");
+      emit({ bench: "world-params", case: name, config: cfg, ours, peer: "pytorch", peer_params: { model_params: theirs.model_params, decoder_params: theirs.decoder_params } });
+      if (theirs.model_params !== ours.model_params || theirs.decoder_params !== ours.decoder_params) {
+        throw new Error(`world bench: the PyTorch peer is not the same model: parameters ours ${JSON.stringify(ours)} vs peer ${JSON.stringify(theirs)}`);
+      }
+      // same numbers: the peer loads our weights (strict names and shapes) and runs fixed inputs
+      const diff = await parity(peer, model, ae);
+      emit({ bench: "world-parity", case: name, peer: "pytorch", max_abs_diff_next: diff.next, max_abs_diff_decode: diff.decoded });
+      if (!(diff.next < 1e-4 && diff.decoded < 1e-4)) throw new Error(`world bench: the PyTorch peer computes something else: max |ours − peer| predictNext ${diff.next}, decode ${diff.decoded} (expected < 1e-4)`);
+    } else emit({ bench: "world-params", case: name, config: cfg, ours, peer: "pytorch", skipped: skip });
+
+    // ---- training throughput: one fused train step (forward, backward, clip, AdamW) on a fixed batch
+    for (const B of [16, 32]) {
+      const Fr = cfg.contextFrames + 1, L = cfg.latentChannels * cfg.latentSize ** 2;
+      const m = new WorldModel(cfg);
+      const step = makeTrainStep(m, (x, t, a, y) => F.mseLoss(m.predictNext(x, t, a), y), new AdamW(m.parameters(), { lr: 1e-3, weightDecay: 0, maxGradNorm: 1 }));
+      const x = tensor(Float32Array.from({ length: B * Fr * L }, (_, i) => Math.sin(i)), { shape: [B, Fr, cfg.latentChannels, cfg.latentSize, cfg.latentSize] });
+      const t = tensor(Float32Array.from({ length: B }, (_, i) => (i * 37) % 1000), { shape: [B] });
+      const a = tensor(Int32Array.from({ length: B * Fr }, (_, i) => i % 6 % cfg.numActions), { shape: [B, Fr] });
+      const y = tensor(Float32Array.from({ length: B * L }, (_, i) => Math.cos(i)), { shape: [B, cfg.latentChannels, cfg.latentSize, cfg.latentSize] });
+      for (let i = 0; i < 2; i++) await step(x, t, a, y);
+      const n = 2;
+      const r = await interleave(rounds, async () => {
+        const ts: number[] = [];
+        for (let i = 0; i < n; i++) { const t0 = performance.now(); await step(x, t, a, y); ts.push((performance.now() - t0) / 1000); }
+        return ts;
+      }, peer && (async () => (await peer.ask(`train ${B} ${n}`)).times));
+      const c = `${name} b${B}`, base = { bench: "world-train", case: c, ours_s: r.ours, samples_per_s: B / r.ours, peer: "pytorch" };
+      if (r.peer !== null) emit({ ...base, peer_s: r.peer, peer_samples_per_s: B / r.peer, ratio: r.peer / r.ours });
+      else emit({ ...base, skipped: r.error ? `peer failed: ${r.error}` : skip });
+    }
+
+    // ---- play mode: frames per second (batch 1: DDIM steps + decode + anchoring + RGB bytes per frame)
+    const clip = generateVideoClip({ seed: 1, frames: 24, size: 32 });
+    const K = cfg.contextFrames, F3 = 32 * 32 * 3;
+    for (const steps of [1, 2, 4]) {
+      const sim = new WorldSimulator(model, ae, { steps });
+      await sim.reset(clip.frames.slice(0, K * F3), Array.from({ length: K }, (_, k) => (k ? clip.actions[k - 1]! : 0)));
+      for (let i = 0; i < 3; i++) await sim.step(i % 6);
+      const n = 8;
+      let k = 0;
+      const r = await interleave(rounds, async () => {
+        const ts: number[] = [];
+        for (let i = 0; i < n; i++, k++) { const t0 = performance.now(); await sim.step((k * 5) % 6); ts.push((performance.now() - t0) / 1000); }
+        return ts;
+      }, peer && (async () => (await peer.ask(`rollout ${steps} ${n}`)).times));
+      const c = `${name} ddim${steps} 32x32${shipped ? " (shipped)" : ""}`, base = { bench: "world-rollout", case: c, ours_s: r.ours, fps: 1 / r.ours, peer: "pytorch" };
+      if (r.peer !== null) emit({ ...base, peer_s: r.peer, peer_fps: 1 / r.peer, ratio: r.peer / r.ours });
+      else emit({ ...base, skipped: r.error ? `peer failed: ${r.error}` : skip });
+    }
+  } finally {
+    peer?.close();
   }
 }
