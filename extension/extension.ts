@@ -4,9 +4,11 @@
  *   completion.ts   completion and hover from the kernel
  *   statusBar.ts    the kernel state
  *   panels/         the World Viewer (comm target "worldViewer")
+ *   course.ts       "Open the Course": chapter 1 of the workspace, or a copy of the course the extension ships
  */
 import * as vscode from "vscode";
 import { registerLanguageFeatures } from "./completion";
+import { registerOpenCourse } from "./course";
 import { NextframeController } from "./controller";
 import { registerWorldViewer } from "./panels/worldViewerPanel";
 import { KernelStatusBar } from "./statusBar";
@@ -43,6 +45,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (nb) await controller.restart(nb);
     }),
     vscode.commands.registerCommand("nextframe.showKernelLog", () => log.show(true)),
+    registerOpenCourse(context, NextframeController.id, line),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("nextframe.kernel")) {
         line("kernel settings changed; they apply when a kernel (re)starts (nextframe.restartKernel)");

@@ -132,6 +132,57 @@ exports.run = async function run() {
     assert.match(items(cell, "text/html").map(text).join(""), /<caption>e2e losses<\/caption>/);
   });
 
+  // "nextframe: Open the Course" (extension/course.ts). With a folder argument it copies without the folder dialog;
+  // the development extension's notebooks/ folder is the course it ships.
+  const CHAPTER_1 = "01-next-token.ipynb";
+  const closeNotebook = async (uri) => {
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs)
+      .filter((t) => t.input instanceof vscode.TabInputNotebook && t.input.uri.toString() === uri.toString());
+    await vscode.window.tabGroups.close(tabs);
+  };
+  const courseTmp = fs.mkdtempSync(require("node:path").join(require("node:os").tmpdir(), "nextframe-course-host-"));
+  await test("Open the Course copies the shipped course into a new folder and opens chapter 1 with the kernel", async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    const bundled = vscode.Uri.joinPath(ext.extensionUri, "notebooks").fsPath;
+    const dest = vscode.Uri.file(`${courseTmp}/course`);
+    const r = await vscode.commands.executeCommand("nextframe.openCourse", dest);
+    assert.ok(r, "the command returned a result");
+    assert.equal(r.from, "copied");
+    assert.equal(r.notebook.toString(), vscode.Uri.joinPath(dest, CHAPTER_1).toString());
+    assert.equal(r.kernelSelected, true, "the nextframe kernel was selected for chapter 1");
+    const active = vscode.window.activeNotebookEditor;
+    assert.ok(active, "a notebook editor is active");
+    assert.equal(active.notebook.uri.toString(), r.notebook.toString(), "chapter 1 is the active notebook");
+    assert.ok(active.notebook.cellCount > 5, "chapter 1 opened as a notebook with its cells");
+    const chapters = fs.readdirSync(dest.fsPath).filter((f) => /^0\d-.*\.ipynb$/.test(f));
+    assert.equal(chapters.length, 8, `eight chapters copied: ${chapters}`);
+    const checkpoints = fs.readdirSync(`${dest.fsPath}/checkpoints`);
+    assert.ok(checkpoints.some((f) => f.endsWith(".safetensors")), `checkpoints copied: ${checkpoints}`);
+    for (const f of [CHAPTER_1, "README.md", ...checkpoints.map((c) => `checkpoints/${c}`)]) {
+      assert.ok(fs.readFileSync(`${dest.fsPath}/${f}`).equals(fs.readFileSync(`${bundled}/${f}`)), `${f} is a byte-for-byte copy`);
+    }
+    assert.deepEqual(fs.readdirSync(dest.fsPath).filter((f) => f.startsWith(".")), [], "no staging folder left");
+    await closeNotebook(r.notebook);
+  });
+
+  await test("Open the Course opens the workspace's notebooks/01-next-token.ipynb when the folder has the course", async () => {
+    const mine = vscode.Uri.joinPath(folder.uri, "notebooks", CHAPTER_1);
+    fs.mkdirSync(vscode.Uri.joinPath(folder.uri, "notebooks").fsPath, { recursive: true });
+    fs.copyFileSync(`${courseTmp}/course/${CHAPTER_1}`, mine.fsPath);
+    try {
+      const r = await vscode.commands.executeCommand("nextframe.openCourse");
+      assert.ok(r, "the command returned a result (no folder dialog)");
+      assert.equal(r.from, "workspace");
+      assert.equal(r.notebook.toString(), mine.toString());
+      assert.equal(vscode.window.activeNotebookEditor?.notebook.uri.toString(), mine.toString());
+      assert.equal(r.kernelSelected, true);
+      await closeNotebook(mine);
+    } finally {
+      fs.rmSync(vscode.Uri.joinPath(folder.uri, "notebooks").fsPath, { recursive: true, force: true });
+    }
+  });
+  fs.rmSync(courseTmp, { recursive: true, force: true });
+
   write();
   await vscode.commands.executeCommand("workbench.action.revertAndCloseActiveEditor").then(undefined, () => undefined);
   const failed = results.filter((r) => !r.ok);
