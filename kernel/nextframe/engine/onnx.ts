@@ -202,6 +202,32 @@ function isGemm(t: Tensor): boolean {
     t.inputs.some((x) => gemmOperand(x)[1]);
 }
 
+/**
+ * `add(matmul(A, B), c)` where the 2-D float product is used only by that add and c broadcasts
+ * unidirectionally to the product's (M, N) shape (c is (N), (1, N), (M, 1) or (M, N)): emitted as one
+ * Gemm(A, B, C). Returns add → [product, c].
+ */
+function gemmBiasFusions(nodes: readonly Tensor[], outputs: ReadonlySet<Tensor>): Map<Tensor, [Tensor, Tensor]> {
+  const inGraph = new Set(nodes);
+  const consumers = new Map<Tensor, number>();
+  for (const t of nodes) for (const x of t.inputs) consumers.set(x, (consumers.get(x) ?? 0) + 1);
+  const fusions = new Map<Tensor, [Tensor, Tensor]>();
+  for (const t of nodes) {
+    if (t.op !== "add" || (t.dtype !== "float32" && t.dtype !== "float64")) continue;
+    for (const [i, j] of [[0, 1], [1, 0]] as const) {
+      const m = t.inputs[i]!, c = t.inputs[j]!;
+      if (m === c || m.op !== "matmul" || !inGraph.has(m) || outputs.has(m) || consumers.get(m) !== 1) continue;
+      if (m.rank !== 2 || !m.inputs.every((x) => x.rank === 2) || m.dtype !== t.dtype || c.dtype !== t.dtype) continue;
+      if (t.shape[0] !== m.shape[0] || t.shape[1] !== m.shape[1] || c.rank > 2) continue;
+      const lead = 2 - c.rank;
+      if (!c.shape.every((d, k) => d === 1 || d === m.shape[k + lead])) continue;
+      fusions.set(t, [m, c]);
+      break;
+    }
+  }
+  return fusions;
+}
+
 /** Builds the ModelProto bytes for a graph spec. */
 export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array {
   const e = new Emitter();
@@ -217,16 +243,32 @@ export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array 
     if (!t._value) internal("initializer without a value");
     e.initializers.push(tensorProto(n, t.shape, t.dtype, t._value));
   });
-  // uses per tensor, with transposes absorbed into Gemm not counted (those are then not emitted)
+  const outputSet = new Set(spec.outputs);
+  const biased = gemmBiasFusions(spec.nodes, outputSet);
+  // uses per tensor, with transposes absorbed into Gemm and products absorbed into Gemm+bias not counted
+  // (those are then not emitted)
   const uses = new Map<Tensor, number>();
   const use = (x: Tensor) => uses.set(x, (uses.get(x) ?? 0) + 1);
   for (let k = spec.nodes.length - 1; k >= 0; k--) {
     const t = spec.nodes[k]!;
-    if (!uses.has(t) && !spec.outputs.includes(t)) continue;
+    if (!uses.has(t) && !outputSet.has(t)) continue;
+    const fused = biased.get(t);
+    if (fused) {
+      for (const x of fused[0].inputs) use(gemmOperand(x)[0]);
+      use(fused[1]);
+      continue;
+    }
     for (const x of t.inputs) use(isGemm(t) ? gemmOperand(x)[0] : x);
   }
   for (const t of spec.nodes) {
-    if (!uses.has(t) && !spec.outputs.includes(t)) continue;
+    if (!uses.has(t) && !outputSet.has(t)) continue;
+    const fused = biased.get(t);
+    if (fused) {
+      // y = A·B + c as one Gemm (C broadcast over rows): one pass over y instead of a product then an Add
+      const [a, b] = fused[0].inputs.map(gemmOperand) as [[Tensor, boolean], [Tensor, boolean]];
+      e.setName(t, e.node("Gemm", [e.name(a[0]), e.name(b[0]), e.name(fused[1])], { transA: a[1] ? 1 : 0, transB: b[1] ? 1 : 0 })[0]!);
+      continue;
+    }
     const ins = isGemm(t) ? [] : t.inputs.map((x) => e.name(x));
     const lower = onnxLowerings[t.op!] as Lowering<OpType>;
     e.setName(t, lower(e, t, ins, t.attrs));

@@ -1,0 +1,56 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { compile, matmul, tensor, F } from "./index.js";
+import { onnx } from "onnx-proto";
+
+const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= tol * (1 + Math.abs(b[i]!)), `at ${i}: ${a[i]} vs ${b[i]}`);
+};
+
+/** Plain JS reference: x (n, k) · W (m, k)ᵀ + b. */
+function linearRef(x: Float32Array, w: Float32Array, b: Float32Array, n: number, k: number, m: number): Float32Array {
+  const y = new Float32Array(n * m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) {
+    let s = b[j]!;
+    for (let q = 0; q < k; q++) s += x[i * k + q]! * w[j * k + q]!;
+    y[i * m + j] = s;
+  }
+  return y;
+}
+
+test("products with a bias add (emitted as one Gemm with C) match a reference, float32 and float64", async () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    const [n, k, m] = [5, 7, 3];
+    const xs = Float32Array.from({ length: n * k }, (_, i) => Math.sin(i));
+    const ws = Float32Array.from({ length: m * k }, (_, i) => Math.cos(i));
+    const bs = Float32Array.of(0.5, -1, 2);
+    const x = tensor(xs, { shape: [n, k], dtype }), w = tensor(ws, { shape: [m, k], dtype }), b = tensor(bs, { dtype });
+    const ref = linearRef(xs, ws, bs, n, k, m);
+    const f = compile((a) => F.linear(a, w, b));
+    close(Array.from((await (await f(x)).data()) as Float64Array), ref);
+    // bias first, row bias (n, 1), and a full (n, m) addend (the product of another GEMM)
+    const rowBias = tensor(Float32Array.from({ length: n }, (_, i) => i), { shape: [n, 1], dtype });
+    const g = compile((a) => [b.add(matmul(a, w.transpose(0, 1))), matmul(a, w.transpose(0, 1)).add(rowBias),
+      matmul(a, w.transpose(0, 1)).add(matmul(a, w.transpose(0, 1)))]);
+    const [y1, y2, y3] = (await g(x)) as unknown as ReturnType<typeof tensor>[];
+    close(Array.from((await y1!.data()) as Float64Array), ref);
+    close(Array.from((await y2!.data()) as Float64Array), Array.from(ref, (v, i) => v - bs[i % m]! + Math.floor(i / m)));
+    close(Array.from((await y3!.data()) as Float64Array), Array.from(ref, (v, i) => 2 * (v - bs[i % m]!)));
+  }
+});
+
+test("a linear layer is emitted as a single Gemm carrying its bias; a shared product is not absorbed", async () => {
+  const { emitModel } = await import("./onnx.js");
+  const { collect } = await import("./evaluate.js");
+
+  const x = tensor(new Float32Array(6), { shape: [2, 3] }), w = tensor(new Float32Array(12), { shape: [4, 3] }), b = tensor(new Float32Array(4));
+  const opTypes = (outs: ReturnType<typeof tensor>[]) => {
+    const { leaves, nodes } = collect(outs);
+    const m = onnx.ModelProto.decode(emitModel({ inputs: leaves, nodes, outputs: outs }));
+    return m.graph!.node!.map((n) => `${n.opType}/${n.input!.length}`);
+  };
+  assert.deepEqual(opTypes([F.linear(x, w, b)]), ["Gemm/3"]);
+  const p = matmul(x, w.transpose(0, 1));
+  assert.deepEqual(opTypes([p.add(b), p.mul(2)]).sort(), ["Add/2", "Gemm/2", "Mul/2"]);
+});
