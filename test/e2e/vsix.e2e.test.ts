@@ -2,7 +2,8 @@
  * The packaged extension: `node extension/package.mjs` (what `npm run package` runs after the build) makes a
  * platform-specific .vsix; code-server installs it with --install-extension into a fresh extensions folder (no
  * link to this checkout), and in the browser a notebook cell runs on the nextframe engine (onnxruntime-node's
- * native library from the .vsix) and a table renders with the renderer from the .vsix.
+ * native library from the .vsix) and a table renders with the renderer from the .vsix. The course (notebooks and
+ * checkpoints) is inside, and the installed library finds its checkpoints.
  */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -49,6 +50,12 @@ describe("the packaged .vsix installed into code-server", { skip, timeout: 15 * 
       assert.ok(existsSync(join(dir, "node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node")));
       assert.ok(!existsSync(join(dir, "node_modules/onnxruntime-node/bin/napi-v6/win32")), "other platforms' binaries are left out");
     }
+    // The course ships inside (what "nextframe: Open the Course" copies): eight chapters, the map, the checkpoints.
+    assert.equal(readdirSync(join(dir, "notebooks")).filter((f) => /^0\d-.*\.ipynb$/.test(f)).length, 8, "eight chapters in the .vsix");
+    assert.ok(existsSync(join(dir, "notebooks/README.md")), "the course map in the .vsix");
+    for (const c of ["gpt-textworld", "autoencoder", "world-model"]) {
+      for (const ext of [".json", ".safetensors"]) assert.ok(existsSync(join(dir, "notebooks/checkpoints", c + ext)), `checkpoint ${c}${ext} in the .vsix`);
+    }
 
     const workspace = join(tmp, "workspace");
     mkdirSync(workspace);
@@ -72,6 +79,11 @@ describe("the packaged .vsix installed into code-server", { skip, timeout: 15 * 
       assert.equal(await waitCellState(table, ["success", "error"]), "success", await outputsText(page));
       const frame = await outputFrameWith(page, ".nf-table-view");
       await frame.locator(".nf-table-view", { hasText: "vsix losses" }).waitFor({ timeout: T.ui });
+      // the library in the installed extension finds the shipped checkpoints from a workspace that has none
+      const shipped = await revealCell(page, "shipped checkpoints");
+      await runCell(page, shipped);
+      assert.equal(await waitCellState(shipped, ["success", "error"]), "success", await outputsText(page));
+      await waitForOutput(page, new RegExp(`shipped checkpoints \\S*/extensions/${installed.replace(/\./g, "\\.")}/notebooks/checkpoints GPT`));
     } catch (e) {
       const shot = await screenshot(page, join(projectRoot, "test-results"), "vsix-fail");
       throw new Error(`${(e as Error).message}\nscreenshot: ${shot}\ncode-server log tail:\n${server.output.slice(-2000)}`);
