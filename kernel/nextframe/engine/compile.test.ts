@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compile, matmul, tensor, F } from "./index.js";
+import { Linear } from "../nn/index.js";
+import { normal_ } from "../nn/init.js";
+import { Generator } from "./random.js";
 import { onnx } from "onnx-proto";
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
@@ -38,6 +41,28 @@ test("products with a bias add (emitted as one Gemm with C) match a reference, f
     close(Array.from((await y2!.data()) as Float64Array), Array.from(ref, (v, i) => v - bs[i % m]! + Math.floor(i / m)));
     close(Array.from((await y3!.data()) as Float64Array), Array.from(ref, (v, i) => 2 * (v - bs[i % m]!)));
   }
+});
+
+test("compile({ freeze }) bakes parameters in, and rebuilds when they are replaced or re-initialised", async () => {
+  const lin = new Linear(4, 3);
+  const x = tensor(Float32Array.from({ length: 8 }, (_, i) => i / 8), { shape: [2, 4] });
+  const live = compile((a) => lin.forward(a));
+  const frozen = compile((a) => lin.forward(a), { freeze: true });
+  const same = async () => close((await (await frozen(x)).data()) as Float32Array, (await (await live(x)).data()) as Float32Array);
+  await same();
+  await same();
+  assert.equal(frozen.traces, 1);
+  // replaced data (as optimizers, loadStateDict and EMA do)
+  lin.weight._value = Float32Array.from({ length: 12 }, (_, i) => i - 6);
+  await same();
+  // in-place re-initialisation through nn.init
+  normal_(lin.bias!, 1, 3, new Generator(1));
+  await same();
+  assert.equal(frozen.traces, 1);
+  // the output really changed with the parameters (the check above is not vacuous)
+  const before = Array.from((await (await frozen(x)).data()) as Float32Array);
+  normal_(lin.weight, 1, 0, new Generator(2));
+  assert.notDeepEqual(Array.from((await (await frozen(x)).data()) as Float32Array), before);
 });
 
 test("a linear layer is emitted as a single Gemm carrying its bias; a shared product is not absorbed", async () => {

@@ -56,10 +56,29 @@ export interface Traced {
   resultSlots: ({ out: number } | { arg: number } | { leaf: Tensor })[];
   rebuild: (ts: Tensor[]) => any;
   key: string;
+  /** With `freeze`: the captured tensors baked in as initializers, and their data and version at bake time. */
+  baked?: { tensors: Tensor[]; values: (TypedArray | null)[]; versions: number[] };
+}
+
+export interface CompileOptions {
+  /**
+   * Bake captured tensors (module parameters, constants) into the graph as initializers instead of feeding
+   * them on every call. onnxruntime then constant-folds what depends only on them and pre-packs the weight
+   * matrices of MatMul/Gemm once (≈ 10% of a small-batch transformer forward). The graph is rebuilt (a new
+   * session, slow) when any baked tensor gets new data (optimizer steps, loadStateDict, EMA copies) or is
+   * re-initialised in place by nn.init; in-place writes into `_value` by hand are not seen. For inference.
+   */
+  freeze?: boolean;
+}
+
+/** True when a frozen trace baked values that have since been replaced or re-initialised. */
+function staleBake(tr: Traced): boolean {
+  const b = tr.baked;
+  return !!b && b.tensors.some((t, i) => t._value !== b.values[i] || t._version !== b.versions[i]);
 }
 
 /** Traces fn on placeholders for the given signature and builds its session. @internal */
-export async function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Tensor[]): Promise<Traced> {
+export async function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Tensor[], opts: CompileOptions = {}): Promise<Traced> {
   const ph = sig.map((a) => placeholder(a.shape, a.dtype));
   enterTrace();
   let result: unknown;
@@ -74,14 +93,20 @@ export async function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Te
   const foreign = leaves.find((l) => l._placeholder && !phIndex.has(l));
   if (foreign) throw new NextframeError(`compile: the function uses a placeholder from another trace (shape ${fmtShape(foreign.shape)}); do not keep tensors from inside one compiled function for another`);
   const captured = leaves.filter((l) => !phIndex.has(l));
-  const inputs = [...argLeaves, ...captured];
+  const inputs = opts.freeze ? argLeaves : [...argLeaves, ...captured];
   const argIndex = inputs.map((l) => phIndex.get(l) ?? -1);
   const outIndex = new Map(outputs.map((t, i) => [t, i]));
   const resultSlots = tensors.map((t) =>
     outIndex.has(t) ? { out: outIndex.get(t)! } : phIndex.has(t) ? { arg: phIndex.get(t)! } : { leaf: t });
-  const key = structureKey(inputs, nodes, outputs, "compile");
-  const session = await createSession(emitModel({ inputs, nodes, outputs }), { float64: usesFloat64(inputs, nodes) });
-  return { session, inputs, argIndex, outputs, resultSlots, rebuild, key };
+  const key = structureKey([...argLeaves, ...captured], nodes, outputs, opts.freeze ? "compile-frozen" : "compile");
+  if (!opts.freeze) {
+    const session = await createSession(emitModel({ inputs, nodes, outputs }), { float64: usesFloat64(inputs, nodes) });
+    return { session, inputs, argIndex, outputs, resultSlots, rebuild, key };
+  }
+  await evaluate(captured.filter((l) => l._value === null));
+  const baked = { tensors: captured, values: captured.map((l) => l._value), versions: captured.map((l) => l._version) };
+  const session = await createSession(emitModel({ inputs, initializers: captured, nodes, outputs }), { float64: usesFloat64(leaves, nodes) });
+  return { session, inputs, argIndex, outputs, resultSlots, rebuild, key, baked };
 }
 
 function signature(args: readonly Tensor[]): string {
@@ -120,15 +145,39 @@ type Resolved<R> = R;
  * Compiles fn: traced once per argument signature into one ONNX graph (one session.run per call).
  * Arguments may be Tensors or numbers (numbers become float32 scalar inputs, so changing them does not retrace).
  */
-export function compile<A extends (Tensor | number)[], R>(fn: (...args: any[]) => R): CompiledFunction<A, Resolved<R>> {
+export function compile<A extends (Tensor | number)[], R>(fn: (...args: any[]) => R, opts: CompileOptions = {}): CompiledFunction<A, Resolved<R>> {
   const traces = new Map<string, Promise<Traced>>();
+  const running = new Map<Traced, number>();
+  const retired = new Set<Traced>();
+  const release = (t: Traced) => { if (!running.get(t)) { retired.delete(t); void t.session.release().catch(() => {}); } };
+  const get = (sig: string, args: Tensor[]): Promise<Traced> => {
+    let tr = traces.get(sig);
+    if (!tr) {
+      const p = trace(fn as (...a: Tensor[]) => unknown, args, opts);
+      tr = p;
+      traces.set(sig, p);
+      p.catch(() => { if (traces.get(sig) === p) traces.delete(sig); });
+    }
+    return tr;
+  };
   const compiled = async (...rawArgs: A): Promise<R> => {
     const args = toTensorArgs("compile", rawArgs);
     const sig = signature(args);
-    let tr = traces.get(sig);
-    if (!tr) { tr = trace(fn as (...a: Tensor[]) => unknown, args); traces.set(sig, tr); tr.catch(() => traces.delete(sig)); }
-    const t = await tr;
-    const values = await runTraced(t, args);
+    let t = await get(sig, args);
+    if (staleBake(t)) {
+      // a frozen graph whose parameters changed: trace again with the current values, free the old session
+      if (traces.get(sig) !== undefined && (await traces.get(sig)) === t) traces.delete(sig);
+      retired.add(t);
+      release(t);
+      t = await get(sig, args);
+    }
+    running.set(t, (running.get(t) ?? 0) + 1);
+    let values: TypedArray[];
+    try { values = await runTraced(t, args); } finally {
+      const n = running.get(t)! - 1;
+      if (n > 0) running.set(t, n); else running.delete(t);
+      if (retired.has(t)) release(t);
+    }
     const outs = t.outputs.map((o, i) => { const r = new Tensor(o.shape, o.dtype); r._value = values[i]!; return r; });
     return t.rebuild(t.resultSlots.map((s) => ("out" in s ? outs[s.out]! : "arg" in s ? args[s.arg]! : s.leaf)));
   };

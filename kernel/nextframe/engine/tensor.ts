@@ -36,6 +36,11 @@ export class Tensor {
   _value: TypedArray | null = null;
   /** True for compile-time argument placeholders. @internal */
   _placeholder = false;
+  /**
+   * Bumped by the library's in-place writers (nn.init); with a change of `_value` itself, this is how
+   * `compile(fn, { freeze: true })` notices that a baked-in parameter changed. @internal
+   */
+  _version = 0;
 
   constructor(shape: Shape, dtype: DType) {
     this.shape = Object.freeze([...shape]);

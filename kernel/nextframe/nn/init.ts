@@ -9,6 +9,7 @@ import { NextframeError } from "../engine/errors.js";
 function floats(p: Parameter, op: string): Float32Array | Float64Array {
   const v = p._value;
   if (!(v instanceof Float32Array || v instanceof Float64Array)) throw new NextframeError(`${op}: expected a float parameter, got ${p.dtype}`);
+  p._version++; // written in place: frozen compiled graphs that baked p rebuild (engine/compile.ts)
   return v;
 }
 /** fan_in, fan_out as torch computes them (dims 0/1 times the receptive field). */
