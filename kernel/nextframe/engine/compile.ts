@@ -67,9 +67,13 @@ export interface CompileOptions {
    * matrices of MatMul/Gemm once (≈ 10% of a small-batch transformer forward). The graph is rebuilt (a new
    * session, slow) when any baked tensor gets new data (optimizer steps, loadStateDict, EMA copies) or is
    * re-initialised in place by nn.init; in-place writes into `_value` by hand are not seen. For inference.
+   * Parameters over 1.5 GiB in all (DiT-XL) are fed as without freeze, since an ONNX model is at most 2 GiB.
    */
   freeze?: boolean;
 }
+
+/** Baked parameters above this size are fed instead (protobuf's 2 GiB message limit, with room for the graph). */
+const MAX_BAKED_BYTES = 1.5 * 2 ** 30;
 
 /** True when a frozen trace baked values that have since been replaced or re-initialised. */
 function staleBake(tr: Traced): boolean {
@@ -93,13 +97,15 @@ export async function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Te
   const foreign = leaves.find((l) => l._placeholder && !phIndex.has(l));
   if (foreign) throw new NextframeError(`compile: the function uses a placeholder from another trace (shape ${fmtShape(foreign.shape)}); do not keep tensors from inside one compiled function for another`);
   const captured = leaves.filter((l) => !phIndex.has(l));
-  const inputs = opts.freeze ? argLeaves : [...argLeaves, ...captured];
+  // An ONNX file is one protobuf message (2 GiB at most): models too big to bake in are fed as usual.
+  const freeze = !!opts.freeze && captured.reduce((n, l) => n + l.size * (l.dtype === "bool" ? 1 : l.dtype.endsWith("64") ? 8 : 4), 0) < MAX_BAKED_BYTES;
+  const inputs = freeze ? argLeaves : [...argLeaves, ...captured];
   const argIndex = inputs.map((l) => phIndex.get(l) ?? -1);
   const outIndex = new Map(outputs.map((t, i) => [t, i]));
   const resultSlots = tensors.map((t) =>
     outIndex.has(t) ? { out: outIndex.get(t)! } : phIndex.has(t) ? { arg: phIndex.get(t)! } : { leaf: t });
-  const key = structureKey([...argLeaves, ...captured], nodes, outputs, opts.freeze ? "compile-frozen" : "compile");
-  if (!opts.freeze) {
+  const key = structureKey([...argLeaves, ...captured], nodes, outputs, freeze ? "compile-frozen" : "compile");
+  if (!freeze) {
     const session = await createSession(emitModel({ inputs, nodes, outputs }), { float64: usesFloat64(inputs, nodes) });
     return { session, inputs, argIndex, outputs, resultSlots, rebuild, key };
   }
