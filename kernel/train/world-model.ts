@@ -1,8 +1,7 @@
 // Chapter 7's model: the next-frame diffusion world model ("wm-xs") in the autoencoder's latent space.
 // Needs notebooks/checkpoints/autoencoder.safetensors (npm run train -- autoencoder) in the same folder.
-import { Autoencoder } from "../nextframe/models/autoencoder";
-import { WorldModel, WorldSimulator } from "../nextframe/models/worldModel";
-import { evaluatePermanence, evaluateRollouts, loadCheckpoint, readCard, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/worlds/experiments";
+import { WorldSimulator } from "../nextframe/models/worldModel";
+import { evaluatePermanence, evaluateRollouts, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/worlds/experiments";
 import type { TrainOptions } from "./main";
 import { AUTOENCODER_RECIPE } from "./autoencoder";
 
@@ -24,8 +23,7 @@ function report(o: TrainOptions, metrics: Awaited<ReturnType<typeof worldModelMe
 
 export async function train(o: TrainOptions): Promise<void> {
   const r = WORLD_MODEL_RECIPE;
-  const ae = new Autoencoder(readCard("autoencoder", o.out).config as any);
-  loadCheckpoint("autoencoder", ae, o.out);
+  const ae = loadAutoencoder(o.out);
   const data = videoWorldData({ seed: r.dataSeed, numTrain: r.numTrain, numVal: r.numVal });
   const steps = o.steps ?? r.steps;
   const res = await trainWorldModel({ ae, data, config: r.config, steps, batchSize: r.batchSize, lr: r.lr, seed: r.seed, onProgress: (p) => o.progress(p) });
@@ -42,11 +40,9 @@ export async function train(o: TrainOptions): Promise<void> {
 /** Recomputes the card's metrics for the saved checkpoint with the current library code (`--eval-only`). */
 export async function evaluate(o: TrainOptions): Promise<void> {
   const r = WORLD_MODEL_RECIPE;
-  const ae = new Autoencoder(readCard("autoencoder", o.out).config as any);
-  loadCheckpoint("autoencoder", ae, o.out);
+  const ae = loadAutoencoder(o.out);
   const card = readCard("world-model", o.out);
-  const model = new WorldModel(card.config as any);
-  loadCheckpoint("world-model", model, o.out);
+  const model = loadWorldModel(o.out);
   const data = videoWorldData({ seed: r.dataSeed, numTrain: 0, numVal: r.numVal });
   const metrics = await worldModelMetrics(new WorldSimulator(model, ae, { steps: r.samplingSteps }), data);
   report(o, metrics);

@@ -2,11 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randn, tensor, withCapture } from "../engine/index";
 import { NormalRng } from "../diffusion/rng";
-import { WorldModel, WorldSimulator, playableWorldModel, worldModelConfig, worldModelDiffusion } from "./worldModel";
+import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, encodeCaptions, playableWorldModel, worldModelConfig, worldModelDiffusion } from "./worldModel";
 import { Autoencoder } from "./autoencoder";
 import { generateVideoClip } from "../worlds/videoWorld";
+import { trainWorldModel, videoWorldData } from "../worlds/experiments";
 
-const small = { hiddenSize: 32, depth: 2, numHeads: 2, contextFrames: 3, patchSize: 4 };
+const small = { hiddenSize: 32, depth: 2, numHeads: 2, contextFrames: 3, latentSize: 8, patchSize: 4 };
 
 /** adaLN-Zero starts every block as the identity and the output at 0; perturb so outputs depend on inputs. */
 function randomize(model: WorldModel, seed = 1): void {
@@ -85,4 +86,65 @@ test("simulator: few-step DDIM rollouts of any length, anchored decoding, viewer
   await assert.rejects(world.step("jump"), /unknown key "jump"/);
   // the sampler uses the respaced steps including the noisiest one
   assert.equal(worldModelDiffusion(m.config, 2).numTimesteps, 2);
+});
+
+test("residual: a fresh model predicts 'nothing changes', so its rollout IS copy-last-frame", async () => {
+  const m = new WorldModel({ ...small, residual: true });  // adaLN-Zero: Δ = 0 before training
+  assert.equal(m.config.residual, true);
+  const x = randn([2, 4, 4, 8, 8], { seed: 3 });
+  const t = tensor(Float32Array.of(999, 10), { shape: [2] });
+  const a = tensor(Int32Array.from([0, 1, 2, 3, 4, 5, 0, 1]), { shape: [2, 4] });
+  assert.deepEqual(await m.predictNext(x, t, a).data(), await x.slice(1, 2, 3).squeeze(1).data());
+  const direct = new WorldModel({ ...small, residual: false });
+  assert.ok(((await direct.predictNext(x, t, a).data()) as Float32Array).every((v) => v === 0), "x₀-direct starts at 0");
+  const clip = generateVideoClip({ seed: 4, frames: 8, size: 32 });
+  const F3 = 32 * 32 * 3;
+  const sim = new WorldSimulator(m, new Autoencoder(), { steps: 2 });
+  await sim.reset(clip.frames.slice(0, 3 * F3), [0, 1, 2]);
+  const frames = await sim.rollout([1, 2, 3]);
+  for (let h = 0; h < 3; h++) assert.deepEqual(frames.slice(h * F3, (h + 1) * F3), clip.frames.slice(2 * F3, 3 * F3), `frame ${h + 1} is the last context frame`);
+});
+
+test("caption conditioning (optional): captions change the prediction, a missing caption is the null caption, bad use is named", async () => {
+  const tok = captionTokenizer();
+  const caps = ["a red ball bounces in a room. the agent walks left.", "a video.", null];
+  const ids = encodeCaptions(tok, caps);
+  assert.equal(ids.length, 3 * CAPTION_LENGTH);
+  assert.ok(ids.slice(0, CAPTION_LENGTH).filter((v) => v > 0).length === 11, "11 words, ids shifted by one");
+  assert.ok(ids.slice(2 * CAPTION_LENGTH).every((v) => v === 0), "missing caption → all padding");
+  const m = new WorldModel({ ...small, captionVocab: tok.vocabSize });
+  assert.deepEqual(m.c_embedder!.weight.shape, [tok.vocabSize + 1, 32]);
+  randomize(m);
+  const x = randn([1, 4, 4, 8, 8], { seed: 5 });
+  const t = tensor(Float32Array.of(500), { shape: [1] });
+  const a = tensor(Int32Array.from([0, 1, 2, 3]), { shape: [1, 4] });
+  const cap = (i: number) => tensor(ids.slice(i * CAPTION_LENGTH, (i + 1) * CAPTION_LENGTH), { shape: [1, CAPTION_LENGTH] });
+  const y0 = (await m.predictNext(x, t, a, cap(0)).data()) as Float32Array;
+  const y1 = (await m.predictNext(x, t, a, cap(1)).data()) as Float32Array;
+  assert.ok(y0.some((v, i) => Math.abs(v - y1[i]!) > 1e-4), "different captions, different predictions");
+  assert.deepEqual(await m.predictNext(x, t, a, cap(2)).data(), await m.predictNext(x, t, a).data());
+  assert.throws(() => new WorldModel(small).predictNext(x, t, a, cap(0)), /no caption conditioning \(config.captionVocab = 0\)/);
+  assert.throws(() => m.predictNext(x, t, a, tensor(new Int32Array(4), { shape: [4] })), /caption must be \(N, L\) = \[1, L\]/);
+  assert.throws(() => new WorldSimulator(new WorldModel(small), new Autoencoder(), { caption: "a video." }), /no caption conditioning/);
+  assert.throws(() => worldModelConfig(null, { captionVocab: -1 }), /captionVocab must be an integer ≥ 0/);
+  // the simulator feeds its caption to every denoiser call: two captions, two rollouts
+  const clip = generateVideoClip({ seed: 4, frames: 8, size: 32 });
+  const F3 = 32 * 32 * 3;
+  const roll = async (caption: string | null) => {
+    const sim = new WorldSimulator(m, new Autoencoder(), { steps: 1, caption, anchored: false });
+    await sim.reset(clip.frames.slice(0, 3 * F3), [0, 1, 2]);
+    return sim.rollout([1, 2]);
+  };
+  assert.notDeepEqual(await roll(caps[0]!), await roll("a video."));
+});
+
+test("trainWorldModel with captions: the caption embeddings get gradients (carried captions, 10 % null)", async () => {
+  const data = videoWorldData({ seed: 9, numTrain: 4, numVal: 0, frames: 8 });
+  const init = new WorldModel({ ...small, captionVocab: captionTokenizer().vocabSize }, {}, { seed: 1 });
+  randomize(init);
+  const before = (init.c_embedder!.weight._value as Float32Array).slice();
+  const r = await trainWorldModel({ ae: new Autoencoder(), data, init, steps: 3, batchSize: 4, lr: 1e-2 });
+  assert.ok(r.losses.every(Number.isFinite));
+  const after = r.model.c_embedder!.weight._value as Float32Array;
+  assert.ok(after.some((v, i) => v !== before[i]), "caption embeddings were trained");
 });

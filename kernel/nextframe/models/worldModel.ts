@@ -7,15 +7,18 @@
  *
  *   latents z_{t-K+1..t} (clean) ─┐
  *   noisy z_{t+1} at step τ ──────┼─▶ [patchify → + pos → STDiT blocks (spatial, causal temporal, MLP)] ─▶ ẑ_{t+1} (x₀)
- *   τ, action a_t ────────────────┘                     adaLN-Zero conditioning c = emb(τ) + emb(a_t)
+ *   τ, action a_t, caption ───────┘                     adaLN-Zero conditioning c = emb(τ) + emb(a_t) [+ emb(caption)]
  *
  * Frames enter as latents of the autoencoder (autoencoder.ts). The model predicts x₀ (the clean latent),
- * which keeps few-step DDIM (1–4 steps, diffusion/) usable for play mode.
+ * which keeps few-step DDIM (1–4 steps, diffusion/) usable for play mode. With `residual` (config option) it
+ * predicts x₀ as the last context latent plus a change, ẑ_{t+1} = z_t + Δ: the adaLN-Zero final layer starts
+ * at Δ = 0, so an untrained model IS the copy-last-frame baseline and training can only learn what moves (as in
+ * residual video diffusion, Yang et al. 2022, https://arxiv.org/abs/2203.09481, and a video codec's P-frames).
  *
  * Shape letters: N batch, F = K + 1 frames in the window, C latent channels, H/W latent size, p patch size,
  * S = (H/p)·(W/p) spatial tokens per frame, T = F·S tokens, D hidden size.
  */
-import { F, Tensor, cat, compile, tensor, type CompiledFunction } from "../engine/index.js";
+import { F, Tensor, capture, cat, compile, tensor, withCapture, type CompiledFunction } from "../engine/index.js";
 import { NormalRng } from "../diffusion/rng";
 import { Embedding, Linear, Module, ModuleList, Parameter } from "../nn/index.js";
 import { get3dSincosPosEmbed } from "../patches/posEmbed";
@@ -23,7 +26,8 @@ import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
 import { FinalLayer, TimestepEmbedder, ditInit, modulate } from "./dit";
 import { STDiTBlock } from "./stdit";
 import { createDiffusion, type GaussianDiffusion } from "../diffusion/index";
-import { Action, NUM_ACTIONS } from "../worlds/videoWorld";
+import { Action, NUM_ACTIONS, captionCorpus } from "../worlds/videoWorld";
+import { wordTokenizer, type Tokenizer } from "../worlds/tokenizer";
 import type { Autoencoder } from "./autoencoder";
 import { framesToTensor, tensorDataToFrames } from "./autoencoder";
 
@@ -46,21 +50,31 @@ export interface WorldModelConfig {
   diffusionSteps: number;
   /** Latents are divided by this before diffusion (≈ their std over the data, as SD's 0.18215). */
   latentScale: number;
-  /** Std of the Gaussian noise added to context latents while training (robustness to rollout drift). */
+  /** Std of the Gaussian noise added to the older context latents while training (robustness to rollout drift). */
   contextNoise: number;
+  /** Predict x₀ = last context latent + Δ (true) or x₀ directly (false). */
+  residual: boolean;
+  /**
+   * Caption conditioning: size of the caption token vocabulary (0 = none). Tokens are ids + 1 (0 pads); the
+   * caption is the mean of its token embeddings, added to c; an all-pad caption is the null caption (CFG).
+   */
+  captionVocab: number;
 }
 
 export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
   contextFrames: 7, latentChannels: 4, latentSize: 8, patchSize: 2, hiddenSize: 96, depth: 4, numHeads: 4, mlpRatio: 4,
-  numActions: NUM_ACTIONS, diffusionSteps: 1000, latentScale: 1, contextNoise: 0.05,
+  numActions: NUM_ACTIONS, diffusionSteps: 1000, latentScale: 1, contextNoise: 0.05, residual: false, captionVocab: 0,
 };
 
-/** Named sizes; "wm-xs": 8 frames × 4 tokens (4×4 latent patches), 4 blocks of width 96: trains in minutes and plays at ≥ 15 fps on 2 cores. */
+/**
+ * Named sizes. "wm-xs": 8 frames × 4 tokens (4×4 latent patches of the 8×8×4 "ae-32" latents), 4 blocks of width 96:
+ * trains in minutes and plays at ≥ 15 fps on 2 cores. "wm-xs-16": 16 tokens a frame on the 16×16×4 "ae-32-f2"
+ * latents, predicting the change from the last frame (residual).
+ */
 export const WORLD_MODEL_CONFIGS = {
   "wm-xs": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, patchSize: 4 },
   "wm-s": { hiddenSize: 128, depth: 6, numHeads: 4, contextFrames: 11, patchSize: 2 },
-  // for the 16×16×4 latents of "ae-32-f2": 8×8 latent patches keep 4 tokens per frame
-  "wm-xs-16": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 8 },
+  "wm-xs-16": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true },
 } as const satisfies Record<string, Partial<WorldModelConfig>>;
 
 export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string | null, overrides: Partial<WorldModelConfig> = {}): WorldModelConfig {
@@ -76,8 +90,28 @@ export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string
   }
   if (c.latentSize % c.patchSize) throw new Error(`worldModelConfig: latentSize ${c.latentSize} is not divisible by patchSize ${c.patchSize}`);
   if (c.hiddenSize % 16 || c.hiddenSize % c.numHeads) throw new Error(`worldModelConfig: hiddenSize ${c.hiddenSize} must be divisible by 16 and by numHeads ${c.numHeads}`);
+  if (!Number.isInteger(c.captionVocab) || c.captionVocab < 0) throw new Error(`worldModelConfig: captionVocab must be an integer ≥ 0 (0 = no captions), got ${c.captionVocab}`);
   if (!(c.latentScale > 0)) throw new Error(`worldModelConfig: latentScale must be > 0, got ${c.latentScale}`);
   return c;
+}
+
+/** Caption tokens per clip (the longest caption of the video world has 27 words; longer ones are cut). */
+export const CAPTION_LENGTH = 32;
+
+/** The word tokenizer of the video world's captions (a fixed vocabulary: every word its caption grammar uses). */
+export function captionTokenizer(): Tokenizer {
+  return wordTokenizer(captionCorpus());
+}
+
+/** Captions → (n, length) int32 token ids + 1, 0-padded; null (a missing caption) → all padding, the null caption. */
+export function encodeCaptions(tok: Tokenizer, captions: readonly (string | null)[], length = CAPTION_LENGTH): Int32Array {
+  const out = new Int32Array(captions.length * length);
+  captions.forEach((c, i) => {
+    if (c === null) return;
+    const ids = tok.encode(c);
+    for (let k = 0; k < Math.min(length, ids.length); k++) out[i * length + k] = ids[k]! + 1;
+  });
+  return out;
 }
 
 //################################################################################
@@ -93,6 +127,8 @@ export class WorldModel extends Module {
   t_embedder: TimestepEmbedder;
   /** Embedding of the action that produced each frame, added to that frame's tokens and (for the target) to c. */
   a_embedder: Embedding;
+  /** Caption token embeddings (row 0 = padding), only when config.captionVocab > 0. */
+  c_embedder?: Embedding;
   pos_embed: Parameter;
   blocks: ModuleList<STDiTBlock>;
   final_layer: FinalLayer;
@@ -106,6 +142,7 @@ export class WorldModel extends Module {
     this.x_embedder = new Linear(p * p * cfg.latentChannels, D);
     this.t_embedder = new TimestepEmbedder(D);
     this.a_embedder = new Embedding(cfg.numActions, D);
+    if (cfg.captionVocab > 0) this.c_embedder = new Embedding(cfg.captionVocab + 1, D);
     this.pos_embed = new Parameter(tensor(Float32Array.from(get3dSincosPosEmbed(D, this.grid)), { shape: [1, Fr * g * g, D] }), { requiresGrad: false });
     this.blocks = new ModuleList(Array.from({ length: cfg.depth }, () => new STDiTBlock(D, cfg.numHeads, "factorized", true, cfg.mlpRatio)));
     this.blocks.map((b, i) => {
@@ -118,6 +155,10 @@ export class WorldModel extends Module {
     const a = this.a_embedder.weight._value as Float32Array;
     let s = (opts.seed ?? 0) + 17;
     for (let i = 0; i < a.length; i++) { s = (s * 1103515245 + 12345) >>> 0; a[i] = ((s / 4294967296) - 0.5) * 0.04; }
+    if (this.c_embedder) {
+      const e = this.c_embedder.weight._value as Float32Array;
+      for (let i = 0; i < e.length; i++) { s = (s * 1103515245 + 12345) >>> 0; e[i] = ((s / 4294967296) - 0.5) * 0.04; }
+    }
   }
 
   /** F = K + 1 frames per window. */
@@ -126,10 +167,11 @@ export class WorldModel extends Module {
   /**
    * x (N, F, C, H, W): K clean context latents then the noisy target latent (all already divided by latentScale);
    * t (N) diffusion step of the target; actions (N, F) int32: actions[:, f] produced frame f (the last one is the
-   * player's action now). Returns the predicted clean latents (N, F, C, H, W); only frame F−1 is trained.
-   * Causal in time: output frame f depends on input frames ≤ f only (and on t and the last action via c).
+   * player's action now); caption (N, L) int32 token ids + 1, 0 = padding (only with config.captionVocab > 0;
+   * omitted = the null caption). Returns the network output (N, F, C, H, W); only frame F−1 is trained.
+   * Causal in time: output frame f depends on input frames ≤ f only (and on t, the last action and the caption via c).
    */
-  forward(x: Tensor, t: Tensor, actions: Tensor): Tensor {
+  forward(x: Tensor, t: Tensor, actions: Tensor, caption?: Tensor): Tensor {
     const { latentChannels: C, latentSize: H, patchSize: p } = this.config;
     const Fr = this.frames;
     if (x.rank !== 5 || x.shape[1] !== Fr || x.shape[2] !== C || x.shape[3] !== H || x.shape[4] !== H) {
@@ -142,16 +184,43 @@ export class WorldModel extends Module {
     const aEmb = this.a_embedder.forward(actions);                                       // (N, F, D)
     let hdn = this.x_embedder.forward(patchify3dOp(x, 1, p)).add(this.pos_embed);       // (N, T, D)
     hdn = hdn.reshape([N, f, S, D]).add(aEmb.unsqueeze(2)).reshape([N, f * S, D]);      // (N, T, D)
-    const c = this.t_embedder.forward(t).add(aEmb.slice(1, Fr - 1, Fr).squeeze(1));     // (N, D)
-    for (const block of this.blocks) hdn = block.forward(hdn, c, [f, S]);               // (N, T, D)
+    let c = this.t_embedder.forward(t).add(aEmb.slice(1, Fr - 1, Fr).squeeze(1));       // (N, D)
+    if (caption) c = c.add(this.captionEmbedding(caption, N));                          // (N, D)
+    this.blocks.map((block, i) => { hdn = capture(`blocks.${i}`, block.forward(hdn, c, [f, S])); }); // (N, T, D), capturable
     const out = this.final_layer.forward(hdn, c);                                       // (N, T, p·p·C)
     return unpatchify3dOp(out, 1, p, C, this.grid);                                     // (N, F, C, H, W)
   }
 
-  /** The target frame's prediction only: (N, C, H, W). */
-  predictNext(x: Tensor, t: Tensor, actions: Tensor): Tensor {
+  /**
+   * What the model "thinks" about each frame: block `layer`'s output tokens (default: the last block) for the
+   * context frames of x (N, K, C, H, W) (scaled latents), as (N, K, S·D). Causal in time, so frame k's tokens
+   * depend on frames ≤ k only; the target slot is filled with zeros at the noisiest step.
+   */
+  hiddenStates(ctx: Tensor, actions: Tensor, layer = this.config.depth - 1): Tensor {
+    const { contextFrames: K, latentChannels: C, latentSize: H, hiddenSize: D, diffusionSteps } = this.config;
+    if (ctx.rank !== 5 || ctx.shape[1] !== K) throw new Error(`WorldModel.hiddenStates: ctx must be (N, ${K}, ${C}, ${H}, ${H}), got [${ctx.shape.join(", ")}]`);
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.config.depth) throw new Error(`WorldModel.hiddenStates: layer must be in [0, ${this.config.depth}), got ${layer}`);
+    const N = ctx.shape[0]!, [, h, w] = this.grid;
+    const x = cat([ctx, tensor(new Float32Array(N * C * H * H), { shape: [N, 1, C, H, H] })], 1);
+    const t = tensor(new Float32Array(N).fill(diffusionSteps - 1), { shape: [N] });
+    const { captured } = withCapture(() => this.forward(x, t, actions));
+    return captured.get(`blocks.${layer}`)!.reshape([N, K + 1, h * w * D]).slice(1, 0, K);   // (N, K, S·D)
+  }
+
+  /** Mean embedding of each caption's non-padding tokens: (N, L) → (N, D); all padding → 0 (the null caption). */
+  captionEmbedding(caption: Tensor, N: number): Tensor {
+    if (!this.c_embedder) throw new Error("WorldModel: this model has no caption conditioning (config.captionVocab = 0); leave the caption out or build it with captionVocab > 0");
+    if (caption.rank !== 2 || caption.shape[0] !== N) throw new Error(`WorldModel: caption must be (N, L) = [${N}, L] int32 token ids + 1, got [${caption.shape.join(", ")}]`);
+    const mask = caption.ne(0).cast("float32");                                         // (N, L)
+    const sum = this.c_embedder.forward(caption).mul(mask.unsqueeze(2)).sum(1);          // (N, D)
+    return sum.div(mask.sum(1, true).clamp(1));                                          // (N, D)
+  }
+
+  /** The target frame's x₀ prediction only: (N, C, H, W); with `residual`, the last context latent plus Δ. */
+  predictNext(x: Tensor, t: Tensor, actions: Tensor, caption?: Tensor): Tensor {
     const Fr = this.frames;
-    return this.forward(x, t, actions).slice(1, Fr - 1, Fr).squeeze(1);                 // (N, C, H, W)
+    const out = this.forward(x, t, actions, caption).slice(1, Fr - 1, Fr).squeeze(1);   // (N, C, H, W)
+    return this.config.residual ? x.slice(1, Fr - 2, Fr - 1).squeeze(1).add(out) : out;  // z_t + Δ
   }
 }
 
@@ -178,6 +247,8 @@ export interface SimulatorOptions {
   steps?: number;
   /** Seed of the sampling noise. */
   seed?: number;
+  /** The caption the world model is conditioned on (models with captionVocab > 0); null / omitted = the null caption. */
+  caption?: string | null;
   /**
    * Anchor decoding (default true): frame = last observed frame + D(ẑ) − D(z_observed), so the autoencoder's
    * reconstruction error on what does not change cancels and only the predicted change is drawn (like a video
@@ -195,7 +266,9 @@ export class WorldSimulator {
   readonly ae: Autoencoder;
   readonly steps: number;
   private diffusion: GaussianDiffusion;
-  private sample: CompiledFunction<[Tensor, Tensor, Tensor], Tensor>;
+  private sample: CompiledFunction<[Tensor, Tensor, Tensor, Tensor], Tensor>;
+  /** (1, CAPTION_LENGTH) caption tokens fed to the denoiser (all padding when there is no caption). */
+  private captionTokens: Tensor;
   private decode: CompiledFunction<[Tensor], Tensor>;
   private encode: CompiledFunction<[Tensor], Tensor>;
   /** Context latents, scaled: K × (C·H·W). */
@@ -220,7 +293,9 @@ export class WorldSimulator {
     this.seed = opts.seed ?? 0;
     this.anchored = opts.anchored ?? true;
     this.diffusion = worldModelDiffusion(model.config, this.steps);
-    this.sample = compile((ctx: Tensor, noise: Tensor, a: Tensor) => this.sampleGraph(ctx, noise, a));
+    if (opts.caption != null && model.config.captionVocab === 0) throw new Error("WorldSimulator: a caption was given but this world model has no caption conditioning (config.captionVocab = 0)");
+    this.captionTokens = tensor(encodeCaptions(captionTokenizer(), [opts.caption ?? null]), { shape: [1, CAPTION_LENGTH] });
+    this.sample = compile((ctx: Tensor, noise: Tensor, a: Tensor, cap: Tensor) => this.sampleGraph(ctx, noise, a, cap));
     this.decode = compile((z: Tensor) => ae.decode(z));
     this.encode = compile((x: Tensor) => ae.encode(x));
   }
@@ -247,14 +322,15 @@ export class WorldSimulator {
    * to the latent range at each step), so a frame costs one session.run. Deterministic DDIM (η = 0):
    * ε̂ = (x_t − √ᾱ_t x̂₀)/√(1 − ᾱ_t),  x_{t−1} = √ᾱ_{t−1} x̂₀ + √(1 − ᾱ_{t−1}) ε̂  (Song et al. 2021, eq. 12).
    */
-  private sampleGraph(ctx: Tensor, noise: Tensor, acts: Tensor): Tensor {
+  private sampleGraph(ctx: Tensor, noise: Tensor, acts: Tensor, caption: Tensor): Tensor {
+    const cap = this.model.config.captionVocab > 0 ? caption : undefined;
     const d = this.diffusion, lim = 1 / this.model.config.latentScale;
     let x = noise;                                                                        // (1, C, H, W)
     for (let i = d.numTimesteps - 1; i >= 0; i--) {
       const ab = d.c.alphasCumprod[i]!, abPrev = d.c.alphasCumprodPrev[i]!;
       const tOrig = tensor(Float32Array.of(d.mapTimesteps(Int32Array.of(i))[0]!), { shape: [1] });
       const win = cat([ctx, x.unsqueeze(1)], 1);                                          // (1, F, C, H, W)
-      const x0 = this.model.predictNext(win, tOrig, acts).clamp(-lim, lim);               // (1, C, H, W)
+      const x0 = this.model.predictNext(win, tOrig, acts, cap).clamp(-lim, lim);          // (1, C, H, W)
       const eps = x.sub(x0.mul(Math.sqrt(ab))).div(Math.sqrt(1 - ab));
       x = i === 0 ? x0 : x0.mul(Math.sqrt(abPrev)).add(eps.mul(Math.sqrt(1 - abPrev)));
     }
@@ -271,7 +347,7 @@ export class WorldSimulator {
     const ctx = new Float32Array(K * L);
     this.context.forEach((z, k) => ctx.set(z, k * L));
     const noise = new NormalRng(this.seed + 7919 * this.t).randn(L);
-    const out = await this.sample(tensor(ctx, { shape: [1, K, C, H, H] }), tensor(noise, { shape: [1, C, H, H] }), acts);
+    const out = await this.sample(tensor(ctx, { shape: [1, K, C, H, H] }), tensor(noise, { shape: [1, C, H, H] }), acts, this.captionTokens);
     const sample = ((await out.data()) as Float32Array).slice();
     this.context.shift();
     this.context.push(sample);

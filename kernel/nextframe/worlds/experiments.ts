@@ -26,7 +26,7 @@ import {
 } from "./textWorld";
 import { wordTokenizer, type Tokenizer } from "./tokenizer";
 import { Action, clipLabels, generateSurpriseSet, generateVideoDataset, type VideoClip, type VideoDataset } from "./videoWorld";
-import { WorldModel, WorldSimulator, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
+import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, encodeCaptions, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig } from "../models/autoencoder";
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr, surpriseScore } from "../metrics/image";
@@ -51,13 +51,17 @@ export interface CheckpointCard {
 
 /**
  * The checkpoint folder: $NEXTFRAME_CHECKPOINTS, else the first notebooks/checkpoints (or checkpoints/) found
- * walking up from the working directory, else notebooks/checkpoints beside this source tree.
+ * walking up from the working directory, then from the library's own folder (so the shipped ones are found from anywhere).
  */
 export function checkpointsDir(): string {
   if (process.env.NEXTFRAME_CHECKPOINTS) return resolve(process.env.NEXTFRAME_CHECKPOINTS);
-  for (let d = process.cwd(); ; d = dirname(d)) {
-    for (const c of [join(d, "notebooks", "checkpoints"), join(d, "checkpoints")]) if (existsSync(c)) return c;
-    if (dirname(d) === d) break;
+  // the notebook's folder and its parents first, then the library's own location and its parents (source tree:
+  // kernel/nextframe/worlds; bundle: dist/nextframe; installed extension: <ext>/dist/nextframe)
+  for (const start of [process.cwd(), __dirname]) {
+    for (let d = start; ; d = dirname(d)) {
+      for (const c of [join(d, "notebooks", "checkpoints"), join(d, "checkpoints")]) if (existsSync(c)) return c;
+      if (dirname(d) === d) break;
+    }
   }
   return resolve(__dirname, "..", "..", "..", "notebooks", "checkpoints");
 }
@@ -96,6 +100,20 @@ export function loadCheckpoint(name: string, model: Module, dir = checkpointsDir
   for (const [k, t] of file.tensors) src[k] = tensor(t.data as Float32Array, { shape: t.shape });
   model.loadStateDict(src);
   return card;
+}
+
+/** The shipped autoencoder (notebooks/checkpoints/autoencoder.*): built from its card's config, weights loaded. */
+export function loadAutoencoder(dir = checkpointsDir()): Autoencoder {
+  const ae = new Autoencoder(readCard("autoencoder", dir).config as Partial<AutoencoderConfig>);
+  loadCheckpoint("autoencoder", ae, dir);
+  return ae;
+}
+
+/** The shipped world model (notebooks/checkpoints/world-model.*): built from its card's config, weights loaded. */
+export function loadWorldModel(dir = checkpointsDir()): WorldModel {
+  const wm = new WorldModel(readCard("world-model", dir).config as Partial<WorldModelConfig>);
+  loadCheckpoint("world-model", wm, dir);
+  return wm;
 }
 
 // ───────────────────────────── linear probes ─────────────────────────────
@@ -389,6 +407,8 @@ export interface LatentClips {
   numFrames: number;
   /** C·H·W of one latent frame. */
   frameLength: number;
+  /** Each clip's carried caption (null = missing), for caption-conditioned models. */
+  captions?: (string | null)[];
 }
 
 /** Std of all latent values (the world model's latentScale). */
@@ -405,6 +425,7 @@ export async function latentClips(ae: Autoencoder, clips: VideoClip[], scale: nu
     actions: clips.map((c) => c.actions),
     numFrames: clips[0]!.numFrames,
     frameLength: ae.latentShape.reduce((a, b) => a * b, 1),
+    captions: clips.map((c) => c.caption),
   };
 }
 
@@ -413,15 +434,25 @@ function windowActions(actions: Uint8Array, start: number, Fr: number, out: Int3
   for (let f = 0; f < Fr; f++) out[o + f] = start + f > 0 ? actions[start + f - 1]! : Action.Noop;
 }
 
-/** One training batch: noisy target at a random diffusion step, noise-augmented clean context. */
-export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: LatentClips, B: number, rng: Rng, normal: () => number): { x: Tensor; t: Tensor; a: Tensor; target: Tensor } {
+/** Share of training windows whose caption is replaced by the null caption (classifier-free guidance, as DiT's labels). */
+export const CAPTION_DROPOUT = 0.1;
+
+/**
+ * One training batch: noisy target at a random diffusion step, noise-augmented context; for caption-conditioned
+ * models also (B, CAPTION_LENGTH) caption tokens, dropped to the null caption with probability CAPTION_DROPOUT.
+ */
+export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: LatentClips, B: number, rng: Rng, normal: () => number): { x: Tensor; t: Tensor; a: Tensor; target: Tensor; caption?: Tensor } {
   const Fr = model.frames, L = data.frameLength, { latentChannels: C, latentSize: H, contextNoise } = model.config;
-  const x = new Float32Array(B * Fr * L), target = new Float32Array(B * L), tt = new Float32Array(B), a = new Int32Array(B * Fr);
+  const x = new Float32Array(B * Fr * L), target = new Float32Array(B * L), tt = new Float32Array(B), a = new Int32Array(B * Fr), clipOf = new Int32Array(B);
   for (let b = 0; b < B; b++) {
     const c = rng.int(data.latents.length);
     const s = rng.int(data.numFrames - Fr + 1);
     const z = data.latents[c]!;
-    for (let f = 0; f < Fr - 1; f++) for (let i = 0; i < L; i++) x[(b * Fr + f) * L + i] = z[(s + f) * L + i]! + contextNoise * normal();
+    // the older context frames get noise; the last one stays clean: a residual model adds its change to it
+    for (let f = 0; f < Fr - 1; f++) {
+      const sd = model.config.residual && f === Fr - 2 ? 0 : contextNoise;
+      for (let i = 0; i < L; i++) x[(b * Fr + f) * L + i] = z[(s + f) * L + i]! + sd * normal();
+    }
     const t = rng.int(d.numTimesteps);
     const sa = d.c.sqrtAlphasCumprod[t]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t]!;
     for (let i = 0; i < L; i++) {
@@ -431,8 +462,13 @@ export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: L
     }
     tt[b] = t;
     windowActions(data.actions[c]!, s, Fr, a, b * Fr);
+    clipOf[b] = c;
   }
-  return { x: tensor(x, { shape: [B, Fr, C, H, H] }), t: tensor(tt, { shape: [B] }), a: tensor(a, { shape: [B, Fr] }), target: tensor(target, { shape: [B, C, H, H] }) };
+  const batch = { x: tensor(x, { shape: [B, Fr, C, H, H] }), t: tensor(tt, { shape: [B] }), a: tensor(a, { shape: [B, Fr] }), target: tensor(target, { shape: [B, C, H, H] }) };
+  if (model.config.captionVocab === 0) return batch;
+  if (!data.captions) throw new Error("worldModelBatch: the model is caption-conditioned but the latent clips carry no captions");
+  const caps = Array.from(clipOf, (c) => (rng.chance(CAPTION_DROPOUT) ? null : data.captions![c]!));
+  return { ...batch, caption: tensor(encodeCaptions(captionTokenizer(), caps), { shape: [B, CAPTION_LENGTH] }) };
 }
 
 export interface TrainWorldModelOptions {
@@ -454,22 +490,24 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
   const seed = opts.seed ?? 3;
   const raw = await encodeClips(opts.ae, data.train);
   const [zc, zs] = opts.ae.latentShape;
-  const base0 = typeof opts.config === "string" ? worldModelConfig(opts.config) : worldModelConfig("wm-xs", opts.config);
-  if (base0.latentChannels !== zc || base0.latentSize !== zs) throw new Error(`trainWorldModel: config expects ${base0.latentChannels}×${base0.latentSize}×${base0.latentSize} latents, the autoencoder makes ${opts.ae.latentShape.join("×")}`);
-  const base = base0;
+  const base = opts.init?.config ?? (typeof opts.config === "string" ? worldModelConfig(opts.config) : worldModelConfig("wm-xs", opts.config));
+  if (base.latentChannels !== zc || base.latentSize !== zs) throw new Error(`trainWorldModel: config expects ${base.latentChannels}×${base.latentSize}×${base.latentSize} latents, the autoencoder makes ${opts.ae.latentShape.join("×")}`);
   const model = opts.init ?? new WorldModel({ ...base, latentScale: latentStd(raw) }, {}, { seed });
   const scale = model.config.latentScale;
-  const clips: LatentClips = { latents: raw.map((z) => z.map((v) => v / scale)), actions: data.train.map((c) => c.actions), numFrames: data.train[0]!.numFrames, frameLength: opts.ae.latentShape.reduce((a, b) => a * b, 1) };
+  const clips: LatentClips = { latents: raw.map((z) => z.map((v) => v / scale)), actions: data.train.map((c) => c.actions), numFrames: data.train[0]!.numFrames, frameLength: opts.ae.latentShape.reduce((a, b) => a * b, 1), captions: data.train.map((c) => c.caption) };
   const d = worldModelDiffusion(model.config);
   const steps = opts.steps ?? 1500, lr = opts.lr ?? 1e-3, B = opts.batchSize ?? 32;
   const opt = new AdamW(model.parameters(), { lr: cosineSchedule({ warmupSteps: Math.min(100, steps / 10), totalSteps: steps, maxLr: lr, minLr: lr / 10 }), weightDecay: 0, maxGradNorm: 1 });
-  const step = makeTrainStep(model, (x, t, a, target) => F.mseLoss(model.predictNext(x, t, a), target), opt);
+  const captions = model.config.captionVocab > 0;
+  const step = captions
+    ? makeTrainStep(model, (x, t, a, target, cap) => F.mseLoss(model.predictNext(x, t, a, cap), target), opt)
+    : makeTrainStep(model, (x, t, a, target) => F.mseLoss(model.predictNext(x, t, a), target), opt);
   const rng = new Rng(hashSeed(seed, "wm-batches"));
   const g = new Generator(hashSeed(seed, "wm-noise"));
   const normal = () => g.normal();
   const r = await fit({
     steps,
-    step: () => { const b = worldModelBatch(model, d, clips, B, rng, normal); return step(b.x, b.t, b.a, b.target); },
+    step: () => { const b = worldModelBatch(model, d, clips, B, rng, normal); return b.caption ? step(b.x, b.t, b.a, b.target, b.caption) : step(b.x, b.t, b.a, b.target); },
     onProgress: opts.onProgress,
   });
   return { model, losses: r.losses, seconds: r.seconds, steps };
@@ -589,38 +627,61 @@ export interface DepthProbeReport {
   /** Held-out R² (regression) of a linear probe on autoencoder latents vs on 2×2-pooled pixels; predicting the mean is 0. */
   latents: number;
   pixels: number;
+  /** The same probe on the world model's hidden state of the frame (its last block's tokens), when a model is given. */
+  worldModel?: number;
   samples: number;
 }
 
 /**
- * Is depth linearly readable from the latents? Ridge probes from each frame's latent (C·h·w values) and from
- * its pooled pixels to the depth z of object `id` (default: the agent), whole clips held out.
+ * Is depth linearly readable? Ridge probes to the depth z of object `id` (default: the agent) from each frame's
+ * autoencoder latent (C·h·w values), from its pooled pixels, and — with `model` — from the world model's hidden
+ * state of that frame (WorldModel.hiddenStates: S·D values, frames from K − 1 on so each has a full context);
+ * all three on the same frames, whole clips held out.
  */
-export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id?: number; target?: "depth" | "nearer"; lambda?: number } = {}): Promise<DepthProbeReport> {
-  const target = opts.target ?? "depth", id = opts.id;
+export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id?: number; target?: "depth" | "nearer"; lambda?: number; model?: WorldModel } = {}): Promise<DepthProbeReport> {
+  const target = opts.target ?? "depth", id = opts.id, model = opts.model;
   const lat = await encodeClips(ae, clips);
   // pixels average-pooled 2×2 (16×16×3 = 768 values at 32×32) so the pixel probe has as few inputs as it can
   const size = clips[0]!.size, S = size / 2;
   const L = ae.latentShape.reduce((a, b) => a * b, 1), P = S * S * 3;
-  const n = clips.reduce((s, c) => s + c.numFrames, 0);
+  const K = model?.config.contextFrames ?? 1, first = K - 1;   // first probed frame of each clip
+  const perClip = clips[0]!.numFrames - first;
+  if (perClip < 1 || clips.some((c) => c.numFrames !== clips[0]!.numFrames)) throw new Error(`depthProbe: clips must all have the same number of frames, more than ${first}`);
+  const n = clips.length * perClip;
   const X = new Float32Array(n * L), Y = new Float32Array(n * P), y = new Float64Array(n), groups = new Int32Array(n);
-  let o = 0;
-  clips.forEach((c, ci) => {
-    X.set(lat[ci]!, o * L);
-    for (let t = 0; t < c.numFrames; t++) for (let yy = 0; yy < S; yy++) for (let xx = 0; xx < S; xx++) for (let ch = 0; ch < 3; ch++) {
+  const Dh = model ? (model.config.latentSize / model.config.patchSize) ** 2 * model.config.hiddenSize : 0;
+  const Hm = new Float32Array(n * Dh);
+  for (const [ci, c] of clips.entries()) {
+    const o = ci * perClip;
+    X.set(lat[ci]!.subarray(first * L), o * L);
+    for (let t = first; t < c.numFrames; t++) for (let yy = 0; yy < S; yy++) for (let xx = 0; xx < S; xx++) for (let ch = 0; ch < 3; ch++) {
       let v = 0;
       for (const [dy, dx] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) v += c.frames[((t * size + 2 * yy + dy) * size + 2 * xx + dx) * 3 + ch]!;
-      Y[(o + t) * P + (yy * S + xx) * 3 + ch] = v / (4 * 255);
+      Y[(o + t - first) * P + (yy * S + xx) * 3 + ch] = v / (4 * 255);
     }
     // the agent has one colour in every clip (ball colours are shuffled per clip, so "ball 0" is no fixed look)
     const who = id ?? c.states[0]!.objects.findIndex((ob) => ob.kind === "agent");
     const other = c.states[0]!.objects.findIndex((ob, k) => k !== who && ob.kind === "ball");
-    y.set(clipLabels(c, target, who, other), o);
-    groups.fill(ci, o, o + c.numFrames);
-    o += c.numFrames;
-  });
+    y.set(clipLabels(c, target, who, other).subarray(first), o);
+    groups.fill(ci, o, o + perClip);
+    if (model) {
+      // one window per probed frame f: context frames f − K + 1 .. f, hidden state of the last context slot
+      const { latentChannels: C, latentSize: H, latentScale: sc } = model.config;
+      const z = lat[ci]!, ctx = new Float32Array(perClip * K * L), acts = new Int32Array(perClip * (K + 1));
+      for (let f = first; f < c.numFrames; f++) {
+        const w = f - first;
+        for (let i = 0; i < K * L; i++) ctx[w * K * L + i] = z[(f - K + 1) * L + i]! / sc;
+        windowActions(c.actions, f - K + 1, K + 1, acts, w * (K + 1));
+      }
+      const hs = (await model.hiddenStates(tensor(ctx, { shape: [perClip, K, C, H, H] }), tensor(acts, { shape: [perClip, K + 1] })).data()) as Float32Array;
+      for (let w = 0; w < perClip; w++) Hm.set(hs.subarray((w * K + K - 1) * Dh, (w * K + K) * Dh), (o + w) * Dh);
+    }
+  }
   const probe = (F: Float32Array, d: number) => linearProbe(F, y, d, { task: "regression", method: "ridge", groups, seed: 0, testFraction: 0.5, lambda: opts.lambda ?? 1 }).test;
-  return { target: `${target}(${id === undefined ? "agent" : `object ${id}`})`, latents: probe(X, L), pixels: probe(Y, P), samples: n };
+  return {
+    target: `${target}(${id === undefined ? "agent" : `object ${id}`})`, latents: probe(X, L), pixels: probe(Y, P),
+    ...(model ? { worldModel: probe(Hm, Dh) } : {}), samples: n,
+  };
 }
 
 /**

@@ -891,6 +891,18 @@ export function richCaption(a: ClipAttributes): string {
   return parts.join(" ");
 }
 
+/** Every caption the grammar can put together from its parts (rich for all attribute values, and the poor ones): a caption tokenizer's corpus. */
+export function captionCorpus(): string[] {
+  const out: string[] = [...POOR_CAPTIONS];
+  for (const agentMotion of ["left", "right", "away", "toward", "still"] as const) {
+    for (const n of [1, 2, BALL_COLORS.length]) {
+      out.push(richCaption({ balls: BALL_COLORS.slice(0, n), hidden: BALL_COLORS.slice(0, n), agentMotion, ateBurger: n > 1, bites: 1, cameraPan: n > 1 }));
+    }
+  }
+  for (const c of BALL_COLORS) out.push(richCaption({ balls: [c], hidden: [c], agentMotion: "still", ateBurger: false, bites: 0, cameraPan: false }));
+  return out;
+}
+
 /**
  * Simulate and render one clip. Deterministic in `seed` (and the options). Rule-breaking clips share
  * everything with their lawful twin (same seed and setup, violation null) up to the violation frame.
