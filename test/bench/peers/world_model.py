@@ -17,33 +17,19 @@ bench passes whatever config it measures:
            parity MODEL.safetensors AE.safetensors  (loads those weights, strict; returns predict_next and a decode
                                                      of fixed inputs, which the bench compares with its own)
 """
-import argparse, json, math, struct, sys, time
+import argparse, json, math, sys, time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+# DiT's pieces, as worldModel.ts takes them from dit.ts (this folder is on sys.path when the peer runs as a script)
+from dit_reference import FinalLayer, Mlp, TimestepEmbedder, load_safetensors, modulate
+
 
 #################################################################################
 #                                  Pieces (dit.ts)                              #
 #################################################################################
-
-def modulate(x, shift, scale):
-    return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1)
-
-
-class TimestepEmbedder(nn.Module):
-    def __init__(self, hidden_size, frequency_embedding_size=256):
-        super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(frequency_embedding_size, hidden_size), nn.SiLU(), nn.Linear(hidden_size, hidden_size))
-        half = frequency_embedding_size // 2
-        self.register_buffer("freqs", torch.exp(-math.log(10000) * torch.arange(half, dtype=torch.float32) / half), persistent=False)
-        self.frequency_embedding_size = frequency_embedding_size
-
-    def forward(self, t):
-        args = t[:, None].float() * self.freqs[None]                                   # (N, half)
-        return self.mlp(torch.cat([torch.cos(args), torch.sin(args)], dim=-1))          # (N, D)
-
 
 class Attention(nn.Module):
     def __init__(self, dim, num_heads):
@@ -62,29 +48,6 @@ class Attention(nn.Module):
             attn = attn.masked_fill(torch.ones(N, N, dtype=torch.bool).triu(1), float("-inf"))
         x = (attn.softmax(dim=-1) @ v).transpose(1, 2).reshape(B, N, C)
         return self.proj(x)
-
-
-class Mlp(nn.Module):
-    def __init__(self, in_features, hidden_features):
-        super().__init__()
-        self.fc1 = nn.Linear(in_features, hidden_features)
-        self.act = nn.GELU(approximate="tanh")
-        self.fc2 = nn.Linear(hidden_features, in_features)
-
-    def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
-
-
-class FinalLayer(nn.Module):
-    def __init__(self, hidden_size, patch_size, out_channels):
-        super().__init__()
-        self.norm_final = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
-        self.linear = nn.Linear(hidden_size, patch_size * patch_size * out_channels)
-        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(hidden_size, 2 * hidden_size))
-
-    def forward(self, x, c):
-        shift, scale = self.adaLN_modulation(c).chunk(2, dim=1)
-        return self.linear(modulate(self.norm_final(x), shift, scale))
 
 
 #################################################################################
@@ -303,21 +266,6 @@ class WorldSimulator:
 #################################################################################
 #                                   Benchmark                                   #
 #################################################################################
-
-def load_safetensors(path):
-    """name -> tensor from a safetensors file (F32/I32/I64 only; torch 1.13 has no safetensors package here)."""
-    dtypes = {"F32": torch.float32, "I32": torch.int32, "I64": torch.int64}
-    with open(path, "rb") as f:
-        raw = f.read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    out = {}
-    for name, info in json.loads(raw[8:8 + n]).items():
-        if name == "__metadata__":
-            continue
-        a, b = info["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(raw[8 + n + a: 8 + n + b]), dtype=dtypes[info["dtype"]]).reshape(info["shape"]).clone()
-    return out
-
 
 def parity_inputs(cfg):
     """Deterministic inputs the bench rebuilds in TypeScript: window x, step t, actions, and a latent z to decode."""
