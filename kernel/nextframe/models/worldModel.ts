@@ -98,9 +98,11 @@ export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string
 /** Caption tokens per clip (the longest caption of the video world has 27 words; longer ones are cut). */
 export const CAPTION_LENGTH = 32;
 
-/** The word tokenizer of the video world's captions (a fixed vocabulary: every word its caption grammar uses). */
+let captionTok: Tokenizer | null = null;
+
+/** The word tokenizer of the video world's captions (a fixed vocabulary: every word its caption grammar uses), built once. */
 export function captionTokenizer(): Tokenizer {
-  return wordTokenizer(captionCorpus());
+  return (captionTok ??= wordTokenizer(captionCorpus()));
 }
 
 /** Captions → (n, length) int32 token ids + 1, 0-padded; null (a missing caption) → all padding, the null caption. */
@@ -151,12 +153,11 @@ export class WorldModel extends Module {
     });
     this.final_layer = new FinalLayer(D, p, cfg.latentChannels);
     ditInit(this, opts.seed ?? 0);
-    // the action table is a small N(0, 0.02) embedding like DiT's label table
-    const a = this.a_embedder.weight._value as Float32Array;
+    // the action (and caption) tables are small uniform(±0.02) embeddings like DiT's label table
     let s = (opts.seed ?? 0) + 17;
-    for (let i = 0; i < a.length; i++) { s = (s * 1103515245 + 12345) >>> 0; a[i] = ((s / 4294967296) - 0.5) * 0.04; }
-    if (this.c_embedder) {
-      const e = this.c_embedder.weight._value as Float32Array;
+    for (const table of [this.a_embedder, this.c_embedder]) {
+      if (!table) continue;
+      const e = table.weight._value as Float32Array;
       for (let i = 0; i < e.length; i++) { s = (s * 1103515245 + 12345) >>> 0; e[i] = ((s / 4294967296) - 0.5) * 0.04; }
     }
   }
