@@ -418,8 +418,8 @@ export function latentStd(latents: Float32Array[]): number {
   return Math.sqrt(s2 / n - (s / n) ** 2);
 }
 
-export async function latentClips(ae: Autoencoder, clips: VideoClip[], scale: number): Promise<LatentClips> {
-  const raw = await encodeClips(ae, clips);
+export async function latentClips(ae: Autoencoder, clips: VideoClip[], scale: number, raw?: Float32Array[]): Promise<LatentClips> {
+  raw ??= await encodeClips(ae, clips);   // callers that already encoded the clips pass their latents
   return {
     latents: raw.map((z) => z.map((v) => v / scale)),
     actions: clips.map((c) => c.actions),
@@ -494,7 +494,7 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
   if (base.latentChannels !== zc || base.latentSize !== zs) throw new Error(`trainWorldModel: config expects ${base.latentChannels}×${base.latentSize}×${base.latentSize} latents, the autoencoder makes ${opts.ae.latentShape.join("×")}`);
   const model = opts.init ?? new WorldModel({ ...base, latentScale: latentStd(raw) }, {}, { seed });
   const scale = model.config.latentScale;
-  const clips: LatentClips = { latents: raw.map((z) => z.map((v) => v / scale)), actions: data.train.map((c) => c.actions), numFrames: data.train[0]!.numFrames, frameLength: opts.ae.latentShape.reduce((a, b) => a * b, 1), captions: data.train.map((c) => c.caption) };
+  const clips = await latentClips(opts.ae, data.train, scale, raw);
   const d = worldModelDiffusion(model.config);
   const steps = opts.steps ?? 1500, lr = opts.lr ?? 1e-3, B = opts.batchSize ?? 32;
   const opt = new AdamW(model.parameters(), { lr: cosineSchedule({ warmupSteps: Math.min(100, steps / 10), totalSteps: steps, maxLr: lr, minLr: lr / 10 }), weightDecay: 0, maxGradNorm: 1 });
