@@ -118,3 +118,60 @@ test("an external ONNX denoiser (x, t, y) drives the library's DDIM sampler", as
     await den.release();
   }
 });
+
+test("attention inside model-local functions (how torch.onnx's dynamo path exports modules) is inlined and probed", async () => {
+  // main graph: two calls of local.Attn(X, Wq, Wk) → Y; the Softmax lives only in the function body
+  const attn = onnx.FunctionProto.create({
+    name: "Attn", domain: "local", input: ["x", "wq", "wk"], output: ["y"], attribute: ["axis"],
+    opsetImport: [{ domain: "", version: 17 }],
+    node: [
+      node("MatMul", ["x", "wq"], ["q"]), node("MatMul", ["x", "wk"], ["k"]),
+      node("Transpose", ["k"], ["kt"], "", [{ name: "perm", type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 1] }]),
+      node("MatMul", ["q", "kt"], ["s"]), node("Mul", ["s", "scale"], ["ss"]),
+      node("Softmax", ["ss"], ["p"], "softmax", [{ name: "axis", refAttrName: "axis", type: onnx.AttributeProto.AttributeType.INT }]),
+      node("MatMul", ["p", "x"], ["y"]),
+    ],
+  });
+  // "scale" inside the body is a function-local constant
+  attn.node.unshift(node("Constant", [], ["scale"], "", [{ name: "value", type: onnx.AttributeProto.AttributeType.TENSOR, t: floats("", [], [1 / Math.sqrt(2)]) }]));
+  const Wq = [0.5, -1, 1, 0.25], Wk = [1, 0.5, -0.5, 1];
+  const call = (i: number, x: string, y: string) => onnx.NodeProto.create({
+    opType: "Attn", domain: "local", name: `blocks.${i}.attn`, input: [x, "Wq", "Wk"], output: [y],
+    attribute: [{ name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: -1 }],
+  });
+  const bytes = onnx.ModelProto.encode(onnx.ModelProto.create({
+    irVersion: 8, opsetImport: [{ domain: "", version: 17 }, { domain: "local", version: 1 }], producerName: "nextframe-test", functions: [attn],
+    graph: {
+      name: "two_blocks", input: [vi("X", F, [1, "seq", 2])], output: [vi("Y", F, [1, "seq", 2])],
+      initializer: [floats("Wq", [2, 2], Wq), floats("Wk", [2, 2], Wk)], node: [call(0, "X", "H"), call(1, "H", "Y")],
+    },
+  })).finish();
+  const m = openOnnx(bytes, "functions.onnx");
+  assert.deepEqual(m.softmaxNodes().map((s) => s.node), ["blocks.0.attn/softmax", "blocks.1.attn/softmax"]);
+  assert.equal(m.softmaxNodes()[0].axis, -1);
+  const X = [[1, 0], [0.5, 2], [-1, 1]];
+  const r = await probeAttention(m, { X: { data: X.flat(), shape: [1, 3, 2] } });
+  const expect0 = manualAttention(X, Wq, Wk);
+  r.maps[0].data.forEach((v, i) => assert.ok(Math.abs(v - expect0[Math.floor(i / 3)][i % 3]) < 1e-5));
+  // block 1 attends over block 0's output: its map is softmax over H = P0 X
+  const H = expect0.map((p) => [0, 1].map((c) => p.reduce((s, w, j) => s + w * X[j][c], 0)));
+  const expect1 = manualAttention(H, Wq, Wk);
+  r.maps[1].data.forEach((v, i) => assert.ok(Math.abs(v - expect1[Math.floor(i / 3)][i % 3]) < 1e-5));
+  assert.deepEqual(r.outputs.Y.shape, [1, 3, 2]);
+});
+
+test("Softmax only inside a Loop body: the message says where it is and why it cannot be exposed", async () => {
+  const body: onnx.IGraphProto = {
+    name: "body", input: [vi("i", I64, []), vi("cond", onnx.TensorProto.DataType.BOOL, []), vi("h", F, [2])],
+    output: [vi("cond_out", onnx.TensorProto.DataType.BOOL, []), vi("h_out", F, [2])],
+    node: [node("Identity", ["cond"], ["cond_out"]), node("Softmax", ["h"], ["h_out"])],
+  };
+  const bytes = model({
+    input: [vi("a", F, [2])], output: [vi("b", F, [2])],
+    initializer: [onnx.TensorProto.create({ name: "n", dims: [], dataType: I64, int64Data: [2] })],
+    node: [node("Loop", ["n", "", "a"], ["b"], "layers", [{ name: "body", type: onnx.AttributeProto.AttributeType.GRAPH, g: body }])],
+  });
+  const m = openOnnx(bytes, "loop.onnx");
+  assert.deepEqual(m.subgraphSoftmaxCounts(), { Loop: 1 });
+  await assert.rejects(probeAttention(m, { a: { data: [1, 2], shape: [2] } }), /loop\.onnx has no Softmax node in its main graph \(1 inside Loop bodies: values inside control-flow bodies cannot be graph outputs/);
+});

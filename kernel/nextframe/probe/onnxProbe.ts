@@ -103,6 +103,22 @@ export class OnnxModel {
     return onnx.ModelProto.encode(copy).finish();
   }
 
+  /**
+   * Softmax nodes inside control-flow bodies (If / Loop / Scan attributes), by op: the probe cannot expose them (a
+   * subgraph's values are not graph outputs), but a message should say they are there.
+   */
+  subgraphSoftmaxCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    const walk = (nodes: onnx.INodeProto[], owner: string | null) => {
+      for (const n of nodes) {
+        if (owner && n.opType === "Softmax" && (!n.domain || n.domain === "ai.onnx")) counts[owner] = (counts[owner] ?? 0) + 1;
+        for (const a of n.attribute ?? []) for (const g of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) walk(g.node ?? [], owner ?? n.opType!);
+      }
+    };
+    walk(this.graph.node ?? [], null);
+    return counts;
+  }
+
   /** A short human summary: inputs, outputs, op counts, Softmax count. */
   describe(): string {
     const fmt = (v: ValueShape) => `${v.name}: ${v.elemType}[${v.shape ? v.shape.map((d) => d ?? "?").join(", ") : "?"}]`;
@@ -139,7 +155,56 @@ export function openOnnx(source: string | Uint8Array, label?: string): OnnxModel
   if (!proto.graph || (proto.graph.node ?? []).length === 0) {
     throw new OnnxProbeError(`probe: ${name} is not an ONNX model (decoded ${bytes.length} bytes but found no graph with nodes; ir_version ${String(proto.irVersion)})`);
   }
+  if ((proto.functions ?? []).length > 0) {
+    // Exporters (torch.onnx's dynamo path, onnxscript) may wrap attention in model-local functions; a value inside
+    // a function body cannot be a graph output, so the probe inlines the calls first and works on the flat graph.
+    inlineLocalFunctions(proto);
+    bytes = onnx.ModelProto.encode(proto).finish();
+  }
   return new OnnxModel(proto, name, bytes);
+}
+
+/**
+ * Replaces every call of a model-local function (ModelProto.functions, matched by domain and name) with the
+ * function's body, recursively: body values get the prefix "<call node name>/" so they stay unique, formal inputs and
+ * outputs become the call's actual ones, and `ref_attr_name` attributes take the call's values. The functions'
+ * opset imports are merged into the model's.
+ */
+function inlineLocalFunctions(proto: onnx.ModelProto): void {
+  const fns = new Map((proto.functions ?? []).map((f) => [`${f.domain ?? ""}::${f.name}`, f]));
+  const expand = (nodes: onnx.INodeProto[], prefix: string, depth: number): onnx.INodeProto[] => {
+    if (depth > 32) throw new OnnxProbeError("probe: model-local functions nest more than 32 deep (recursive functions?)");
+    const out: onnx.INodeProto[] = [];
+    nodes.forEach((n, i) => {
+      const f = fns.get(`${n.domain ?? ""}::${n.opType}`);
+      if (!f) { out.push(n); return; }
+      const callName = `${prefix}${n.name || `${n.opType}_${i}`}`;
+      const rename = new Map<string, string>();
+      (f.input ?? []).forEach((formal, k) => rename.set(formal, n.input?.[k] ?? ""));
+      (f.output ?? []).forEach((formal, k) => rename.set(formal, n.output?.[k] ?? ""));
+      const v = (name: string) => (name === "" ? "" : rename.get(name) ?? `${callName}/${name}`);
+      const attrs = new Map((n.attribute ?? []).map((a) => [a.name!, a]));
+      const body = (f.node ?? []).map((b, j) => onnx.NodeProto.create({
+        ...b,
+        name: `${callName}/${b.name || `${b.opType}_${j}`}`,
+        input: (b.input ?? []).map(v),
+        output: (b.output ?? []).map(v),
+        attribute: (b.attribute ?? []).flatMap((a) => {
+          if (!a.refAttrName) return [a];
+          const given = attrs.get(a.refAttrName);
+          return given ? [onnx.AttributeProto.create({ ...given, name: a.name })] : [];
+        }),
+      }));
+      out.push(...expand(body, "", depth + 1));
+    });
+    return out;
+  };
+  proto.graph!.node = expand(proto.graph!.node ?? [], "", 0);
+  const have = new Set((proto.opsetImport ?? []).map((o) => o.domain ?? ""));
+  for (const f of proto.functions ?? []) for (const o of f.opsetImport ?? []) {
+    if (!have.has(o.domain ?? "")) { proto.opsetImport.push(o); have.add(o.domain ?? ""); }
+  }
+  proto.functions = [];
 }
 
 function options(threads: number): ort.InferenceSession.SessionOptions {
@@ -195,7 +260,9 @@ export async function probeAttention(source: string | Uint8Array | OnnxModel, fe
   const softmax = model.softmaxNodes().filter(opts.select ?? (() => true));
   if (model.softmaxNodes().length === 0) {
     const fused = Object.keys(model.opCounts()).filter((k) => /attention/i.test(k));
-    throw new OnnxProbeError(`probe: ${model.label} has no Softmax node${fused.length ? ` (attention is fused into ${fused.join(", ")}; its probabilities cannot be exposed — export without the fused op)` : ""}. ${model.describe()}`);
+    const inner = Object.entries(model.subgraphSoftmaxCounts()).map(([op, k]) => `${k} inside ${op} bodies`);
+    throw new OnnxProbeError(`probe: ${model.label} has no Softmax node${fused.length ? ` (attention is fused into ${fused.join(", ")}; its probabilities cannot be exposed — export without the fused op)` : ""}` +
+      `${inner.length ? ` in its main graph (${inner.join(", ")}: values inside control-flow bodies cannot be graph outputs — unroll the loop when exporting)` : ""}. ${model.describe()}`);
   }
   const session = await createProbeSession(model, model.withExtraOutputs(softmax.map((s) => s.output)), opts.threads ?? 2);
   try {
