@@ -1,15 +1,15 @@
-// Chapter 7's model: the next-frame diffusion world model ("wm-xs") in the autoencoder's latent space.
+// Chapter 7's model: the next-frame diffusion world model ("wm-xs-16", residual) in the f2 autoencoder's 16×16×4 latents.
 // Needs notebooks/checkpoints/autoencoder.safetensors (npm run train -- autoencoder) in the same folder.
 import { WorldSimulator } from "../nextframe/models/worldModel";
 import { evaluatePermanence, evaluateRollouts, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/worlds/experiments";
 import type { TrainOptions } from "./main";
 import { AUTOENCODER_RECIPE } from "./autoencoder";
 
-export const WORLD_MODEL_RECIPE = { config: "wm-xs", dataSeed: AUTOENCODER_RECIPE.dataSeed, numTrain: AUTOENCODER_RECIPE.numTrain, numVal: AUTOENCODER_RECIPE.numVal, seed: 3, steps: 700, batchSize: 16, lr: 2e-3, samplingSteps: 2 } as const;
+export const WORLD_MODEL_RECIPE = { config: "wm-xs-16", dataSeed: AUTOENCODER_RECIPE.dataSeed, numTrain: AUTOENCODER_RECIPE.numTrain, numVal: AUTOENCODER_RECIPE.numVal, seed: 3, steps: 2500, batchSize: 16, lr: 2e-3, samplingSteps: 1 } as const;
 
-/** The evaluation the card reports: 8-frame rollouts from 8 validation clips, permanence on 16 clips to their end. */
+/** The evaluation the card reports: 8-frame rollouts from all 32 validation clips, permanence on 16 clips to their end. */
 export async function worldModelMetrics(sim: WorldSimulator, data: ReturnType<typeof videoWorldData>) {
-  const { frames: _f, ...rollouts } = await evaluateRollouts(sim, data.val.slice(0, 8), { horizon: 8 });
+  const { frames: _f, ...rollouts } = await evaluateRollouts(sim, data.val, { horizon: 8 });
   const { rollouts: _r, ...permanence } = await evaluatePermanence(sim, data.val.slice(0, 16));
   return { samplingSteps: sim.steps, rollouts, permanence };
 }

@@ -162,6 +162,11 @@ test("spaceTimesteps and SpacedDiffusion keep ᾱ at the kept steps and map t to
   assert.equal(sec.size, 45);
   assert.ok(sec.has(0) && sec.has(99) && sec.has(100) && sec.has(299));
   assert.throws(() => spaceTimesteps(1000, "ddim999"), /cannot create exactly 999 steps/);
+  // trailing: counted down from the last step, so one step starts from pure noise (Lin et al. 2024)
+  assert.deepEqual([...spaceTimesteps(1000, "trailing1")], [999]);
+  assert.deepEqual([...spaceTimesteps(1000, "trailing4")].sort((a, b) => a - b), [249, 499, 749, 999]);
+  assert.equal(spaceTimesteps(1000, "trailing1000").size, 1000);
+  assert.throws(() => spaceTimesteps(1000, "trailing0"), /bad trailing count in "trailing0" \(expected 1\.\.1000\)/);
   const betas = getNamedBetaSchedule("linear", 1000);
   const base = diffusionCoefficients(betas);
   const sp = new SpacedDiffusion(ddim50, { betas });

@@ -8,7 +8,9 @@ import { diffusionCoefficients } from "./schedule";
 
 /**
  * Which timesteps of a T-step process to keep. `sectionCounts` is either "ddimN" (N evenly strided steps,
- * DDIM paper), a comma list "10,15,20" (split [0, T) into equal sections and take that many evenly spaced
+ * DDIM paper), "trailingN" (N evenly spaced steps counted down from the last one, so even one step starts from
+ * pure noise — the "trailing" spacing of Lin et al. 2024, "Common Diffusion Noise Schedules and Sample Steps
+ * are Flawed", Table 2), a comma list "10,15,20" (split [0, T) into equal sections and take that many evenly spaced
  * steps from each), or an array of counts.
  */
 export function spaceTimesteps(numTimesteps: number, sectionCounts: string | number[]): Set<number> {
@@ -24,6 +26,13 @@ export function spaceTimesteps(numTimesteps: number, sectionCounts: string | num
       }
       if (desired === numTimesteps) return new Set(Array.from({ length: numTimesteps }, (_, i) => i));
       throw new Error(`spaceTimesteps: cannot create exactly ${desired} steps with an integer stride from ${numTimesteps}`);
+    }
+    if (sectionCounts.startsWith("trailing")) {
+      const n = Number(sectionCounts.slice(8));
+      if (!Number.isInteger(n) || n < 1 || n > numTimesteps) throw new Error(`spaceTimesteps: bad trailing count in "${sectionCounts}" (expected 1..${numTimesteps})`);
+      const set = new Set<number>();
+      for (let k = 0; k < n; k++) set.add(Math.round(numTimesteps - 1 - k * (numTimesteps / n)));
+      return set;
     }
     counts = sectionCounts.split(",").map((x) => Number(x));
     if (counts.some((c) => !Number.isInteger(c) || c < 0)) throw new Error(`spaceTimesteps: bad section counts "${sectionCounts}"`);

@@ -84,8 +84,10 @@ test("simulator: few-step DDIM rollouts of any length, anchored decoding, viewer
   assert.deepEqual(r0.frame.shape, [32, 32, 3]);
   assert.equal((await world.step("left")).frame.data.length, F3);
   await assert.rejects(world.step("jump"), /unknown key "jump"/);
-  // the sampler uses the respaced steps including the noisiest one
+  // the sampler's steps count down from the noisiest one: a single step starts from pure noise (t = T − 1)
   assert.equal(worldModelDiffusion(m.config, 2).numTimesteps, 2);
+  assert.deepEqual([...worldModelDiffusion(m.config, 1).mapTimesteps(Int32Array.of(0))], [m.config.diffusionSteps - 1]);
+  assert.deepEqual([...worldModelDiffusion(m.config, 2).mapTimesteps(Int32Array.of(0, 1))], [m.config.diffusionSteps / 2 - 1, m.config.diffusionSteps - 1]);
 });
 
 test("residual: a fresh model predicts 'nothing changes', so its rollout IS copy-last-frame", async () => {

@@ -68,8 +68,8 @@ export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
 
 /**
  * Named sizes. "wm-xs": 8 frames × 4 tokens (4×4 latent patches of the 8×8×4 "ae-32" latents), 4 blocks of width 96:
- * trains in minutes and plays at ≥ 15 fps on 2 cores. "wm-xs-16": 16 tokens a frame on the 16×16×4 "ae-32-f2"
- * latents, predicting the change from the last frame (residual).
+ * trains in minutes and plays at ≥ 15 fps on 2 cores. "wm-xs-16" (the shipped model): 16 tokens a frame on the 16×16×4
+ * "ae-32-f2" latents, predicting the change from the last frame (residual).
  */
 export const WORLD_MODEL_CONFIGS = {
   "wm-xs": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, patchSize: 4 },
@@ -229,8 +229,9 @@ export class WorldModel extends Module {
 export function worldModelDiffusion(config: WorldModelConfig, samplingSteps?: number): GaussianDiffusion {
   return createDiffusion({
     diffusionSteps: config.diffusionSteps, noiseSchedule: "squaredcos_cap_v2", predict: "x0", learnSigma: false,
-    // [S] = S evenly spaced steps including the last one (DiT's respacing by section counts)
-    timestepRespacing: samplingSteps === undefined ? "" : [samplingSteps],
+    // S steps counted down from t = T−1, so a single step starts from pure noise and returns E[x₀ | context]
+    // (DiT's section counts would put one step at t = 0, where the model sees the clean-ish input it lacks)
+    timestepRespacing: samplingSteps === undefined ? "" : `trailing${samplingSteps}`,
   });
 }
 
@@ -244,7 +245,7 @@ export const VIEWER_ACTIONS: Record<string, Action> = {
 };
 
 export interface SimulatorOptions {
-  /** DDIM steps per frame (1–4 for play mode). */
+  /** DDIM steps per frame (default 1: the x₀-prediction from pure noise, E[next latent | past, action]; 2–4 draw sharper samples). */
   steps?: number;
   /** Seed of the sampling noise. */
   seed?: number;
@@ -289,7 +290,7 @@ export class WorldSimulator {
     }
     this.model = model;
     this.ae = ae;
-    this.steps = opts.steps ?? 2;
+    this.steps = opts.steps ?? 1;
     if (!Number.isInteger(this.steps) || this.steps < 1 || this.steps > model.config.diffusionSteps) throw new Error(`WorldSimulator: steps must be an integer in [1, ${model.config.diffusionSteps}], got ${this.steps}`);
     this.seed = opts.seed ?? 0;
     this.anchored = opts.anchored ?? true;

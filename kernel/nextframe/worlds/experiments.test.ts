@@ -4,8 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
-import { WorldModel, WorldSimulator } from "../models/worldModel";
-import { autoencoderPsnr, checkpointsDir, recaptionExperiment, evaluateGpt, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, textWorldData, videoWorldData } from "./experiments";
+import { WorldSimulator } from "../models/worldModel";
+import { autoencoderPsnr, checkpointsDir, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, textWorldData, videoWorldData } from "./experiments";
 import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
 import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
 import { WORLD_MODEL_RECIPE } from "../../train/world-model";
@@ -44,23 +44,23 @@ test("autoencoder: reconstruction PSNR matches the card", async () => {
   assert.ok(v > 25, `reconstruction PSNR ${v} dB`);
 });
 
-// Known gap (issue 7 asks for more): at 32×32 this autoencoder (≈ 28.8 dB) caps any latent model near the
-// copy-last baseline (a perfect latent prediction decodes to only +0.3 dB over copy-last at h = 1), and the
-// shipped world model does not beat copy-last on PSNR, nor the baselines on permanence. What it does, checked:
-test("world-model: card matches the recomputed rollouts and permanence; rollouts beat linear extrapolation from horizon 3 on", async () => {
+// The issue's bar: the shipped world model's rollouts beat copy-last AND linear extrapolation at every horizon 1–8
+// (PSNR over the card's 32 held-out clips). Permanence is recomputed and must match the card; it is not above
+// the baselines yet (the card says so), so that is not asserted.
+test("world-model: card matches the recomputed rollouts and permanence; rollouts beat copy-last and linear extrapolation at horizons 1–8", async () => {
   const card = readCard("world-model", dir);
-  const ae = new Autoencoder(readCard("autoencoder", dir).config as any);
-  loadCheckpoint("autoencoder", ae, dir);
-  const model = new WorldModel(card.config as any);
-  loadCheckpoint("world-model", model, dir);
+  const ae = loadAutoencoder(dir), model = loadWorldModel(dir);
   const data = videoWorldData({ seed: WORLD_MODEL_RECIPE.dataSeed, numTrain: 0, numVal: WORLD_MODEL_RECIPE.numVal });
   const sim = new WorldSimulator(model, ae, { steps: WORLD_MODEL_RECIPE.samplingSteps });
-  const r = await evaluateRollouts(sim, data.val.slice(0, 8), { horizon: 8 });
+  assert.equal((card.recipe as any).samplingSteps, WORLD_MODEL_RECIPE.samplingSteps);
+  const r = await evaluateRollouts(sim, data.val, { horizon: 8 });
   const m = (card.metrics as any).rollouts;
+  assert.equal(m.clips, data.val.length);
   for (let h = 0; h < 8; h++) {
     close(r.model.psnr[h]!, m.model.psnr[h], 0.05, `model PSNR h=${h + 1}`);
     close(r.copyLast.psnr[h]!, m.copyLast.psnr[h], 1e-9, `copy-last PSNR h=${h + 1}`);
-    if (h >= 2) assert.ok(r.model.psnr[h]! > r.linear.psnr[h]!, `h=${h + 1}: model ${r.model.psnr[h]} dB vs linear ${r.linear.psnr[h]} dB`);
+    assert.ok(r.model.psnr[h]! > r.copyLast.psnr[h]!, `h=${h + 1}: model ${r.model.psnr[h]} dB vs copy-last ${r.copyLast.psnr[h]} dB`);
+    assert.ok(r.model.psnr[h]! > r.linear.psnr[h]!, `h=${h + 1}: model ${r.model.psnr[h]} dB vs linear ${r.linear.psnr[h]} dB`);
   }
   const p = await evaluatePermanence(sim, data.val.slice(0, 16));
   const cp = (card.metrics as any).permanence;

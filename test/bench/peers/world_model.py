@@ -214,8 +214,8 @@ def ddim_schedule(num_steps, sampling_steps):
     for b in betas:
         a *= 1 - b
         acp.append(a)
-    stride = 1 if sampling_steps <= 1 else (num_steps - 1) / (sampling_steps - 1)
-    keep = sorted({int(math.floor(k * stride + 0.5)) for k in range(sampling_steps)})  # JS Math.round
+    # "trailing" spacing (respace.ts): counted down from t = T - 1, so one step starts from pure noise
+    keep = sorted({int(math.floor(num_steps - 1 - k * (num_steps / sampling_steps) + 0.5)) for k in range(sampling_steps)})  # JS Math.round
     new_acp, last = [], 1.0
     for i in keep:
         b = 1 - acp[i] / last
