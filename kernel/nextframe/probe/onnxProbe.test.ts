@@ -158,6 +158,22 @@ test("attention inside model-local functions (how torch.onnx's dynamo path expor
   const expect1 = manualAttention(H, Wq, Wk);
   r.maps[1].data.forEach((v, i) => assert.ok(Math.abs(v - expect1[Math.floor(i / 3)][i % 3]) < 1e-5));
   assert.deepEqual(r.outputs.Y.shape, [1, 3, 2]);
+  // a function that calls the function: names compose, values stay distinct, same maps
+  const block = onnx.FunctionProto.create({
+    name: "Block", domain: "local", input: ["x", "wq", "wk"], output: ["y"], opsetImport: [{ domain: "", version: 17 }],
+    node: [onnx.NodeProto.create({ opType: "Attn", domain: "local", name: "attn", input: ["x", "wq", "wk"], output: ["y"], attribute: [{ name: "axis", type: onnx.AttributeProto.AttributeType.INT, i: -1 }] })],
+  });
+  const nested = onnx.ModelProto.encode(onnx.ModelProto.create({
+    irVersion: 8, opsetImport: [{ domain: "", version: 17 }, { domain: "local", version: 1 }], producerName: "nextframe-test", functions: [attn, block],
+    graph: {
+      name: "nested", input: [vi("X", F, [1, "seq", 2])], output: [vi("Y", F, [1, "seq", 2])],
+      initializer: [floats("Wq", [2, 2], Wq), floats("Wk", [2, 2], Wk)],
+      node: [0, 1].map((i) => onnx.NodeProto.create({ opType: "Block", domain: "local", name: `blocks.${i}`, input: [i ? "H" : "X", "Wq", "Wk"], output: [i ? "Y" : "H"] })),
+    },
+  })).finish();
+  const rn = await probeAttention(nested, { X: { data: X.flat(), shape: [1, 3, 2] } });
+  assert.deepEqual(rn.softmax.map((q) => q.node), ["blocks.0/attn/softmax", "blocks.1/attn/softmax"]);
+  rn.maps.forEach((mp, k) => mp.data.forEach((v, i) => assert.ok(Math.abs(v - r.maps[k].data[i]) < 1e-6)));
 });
 
 test("Softmax only inside a Loop body: the message says where it is and why it cannot be exposed", async () => {

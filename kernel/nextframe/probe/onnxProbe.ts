@@ -172,13 +172,13 @@ export function openOnnx(source: string | Uint8Array, label?: string): OnnxModel
  */
 function inlineLocalFunctions(proto: onnx.ModelProto): void {
   const fns = new Map((proto.functions ?? []).map((f) => [`${f.domain ?? ""}::${f.name}`, f]));
-  const expand = (nodes: onnx.INodeProto[], prefix: string, depth: number): onnx.INodeProto[] => {
+  const expand = (nodes: onnx.INodeProto[], depth: number): onnx.INodeProto[] => {
     if (depth > 32) throw new OnnxProbeError("probe: model-local functions nest more than 32 deep (recursive functions?)");
     const out: onnx.INodeProto[] = [];
     nodes.forEach((n, i) => {
       const f = fns.get(`${n.domain ?? ""}::${n.opType}`);
       if (!f) { out.push(n); return; }
-      const callName = `${prefix}${n.name || `${n.opType}_${i}`}`;
+      const callName = n.name || `${n.opType}_${i}`;   // a nested call's name already carries its caller's prefix
       const rename = new Map<string, string>();
       (f.input ?? []).forEach((formal, k) => rename.set(formal, n.input?.[k] ?? ""));
       (f.output ?? []).forEach((formal, k) => rename.set(formal, n.output?.[k] ?? ""));
@@ -195,11 +195,11 @@ function inlineLocalFunctions(proto: onnx.ModelProto): void {
           return given ? [onnx.AttributeProto.create({ ...given, name: a.name })] : [];
         }),
       }));
-      out.push(...expand(body, "", depth + 1));
+      out.push(...expand(body, depth + 1));
     });
     return out;
   };
-  proto.graph!.node = expand(proto.graph!.node ?? [], "", 0);
+  proto.graph!.node = expand(proto.graph!.node ?? [], 0);
   const have = new Set((proto.opsetImport ?? []).map((o) => o.domain ?? ""));
   for (const f of proto.functions ?? []) for (const o of f.opsetImport ?? []) {
     if (!have.has(o.domain ?? "")) { proto.opsetImport.push(o); have.add(o.domain ?? ""); }
