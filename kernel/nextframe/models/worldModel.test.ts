@@ -150,3 +150,14 @@ test("trainWorldModel with captions: the caption embeddings get gradients (carri
   const after = r.model.c_embedder!.weight._value as Float32Array;
   assert.ok(after.some((v, i) => v !== before[i]), "caption embeddings were trained");
 });
+
+test("trainWorldModel without a config picks the named one that fits the autoencoder's latents", async () => {
+  const data = videoWorldData({ seed: 9, numTrain: 2, numVal: 0, frames: 8 });
+  const f2 = await trainWorldModel({ ae: new Autoencoder({ name: "ae-32-f2" }), data, steps: 1, batchSize: 2 });
+  assert.equal(f2.model.config.latentSize, 16);
+  assert.equal(f2.model.config.residual, true);                       // "wm-xs-16", the shipped kind
+  const f4 = await trainWorldModel({ ae: new Autoencoder(), data, steps: 1, batchSize: 2 });
+  assert.equal(f4.model.config.latentSize, 8);
+  assert.equal(f4.model.config.patchSize, 4);                         // "wm-xs"
+  await assert.rejects(trainWorldModel({ ae: new Autoencoder(), data, config: "wm-xs-16", steps: 1 }), /config expects 4×16×16 latents, the autoencoder makes 4×8×8/);
+});

@@ -26,7 +26,7 @@ import {
 } from "./textWorld";
 import { wordTokenizer, type Tokenizer } from "./tokenizer";
 import { Action, clipLabels, generateSurpriseSet, generateVideoDataset, type VideoClip, type VideoDataset } from "./videoWorld";
-import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, encodeCaptions, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
+import { CAPTION_LENGTH, WORLD_MODEL_CONFIGS, WorldModel, WorldSimulator, captionTokenizer, encodeCaptions, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig } from "../models/autoencoder";
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr, surpriseScore } from "../metrics/image";
@@ -474,6 +474,7 @@ export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: L
 export interface TrainWorldModelOptions {
   ae: Autoencoder;
   data?: VideoDataset;
+  /** A named config or overrides of one; default: "wm-xs-16" for 16×16 latents (the shipped autoencoder), else "wm-xs". */
   config?: Partial<WorldModelConfig> | string;
   steps?: number;
   batchSize?: number;
@@ -490,7 +491,8 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
   const seed = opts.seed ?? 3;
   const raw = await encodeClips(opts.ae, data.train);
   const [zc, zs] = opts.ae.latentShape;
-  const base = opts.init?.config ?? (typeof opts.config === "string" ? worldModelConfig(opts.config) : worldModelConfig("wm-xs", opts.config));
+  const named = zs === WORLD_MODEL_CONFIGS["wm-xs-16"].latentSize ? "wm-xs-16" : "wm-xs";
+  const base = opts.init?.config ?? (typeof opts.config === "string" ? worldModelConfig(opts.config) : worldModelConfig(named, opts.config));
   if (base.latentChannels !== zc || base.latentSize !== zs) throw new Error(`trainWorldModel: config expects ${base.latentChannels}×${base.latentSize}×${base.latentSize} latents, the autoencoder makes ${opts.ae.latentShape.join("×")}`);
   const model = opts.init ?? new WorldModel({ ...base, latentScale: latentStd(raw) }, {}, { seed });
   const scale = model.config.latentScale;
