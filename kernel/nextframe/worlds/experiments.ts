@@ -654,9 +654,8 @@ export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id
   const K = model?.config.contextFrames ?? 1, first = K - 1;   // first probed frame of each clip
   const perClip = clips[0]!.numFrames - first;
   if (perClip < 1 || clips.some((c) => c.numFrames !== clips[0]!.numFrames)) throw new Error(`depthProbe: clips must all have the same number of frames, more than ${first}`);
-  // feature sizes: frame = whole latent, 2×2-pooled pixels (16×16×3 at 32×32), all tokens; object = 3×3 cells, their pixels, one token
+  // rows of features: frame = whole latent, 2×2-pooled pixels (16×16×3 at 32×32), all tokens; object = 3×3 cells, their pixels, one token
   const S2 = size / 2, g = model ? model.config.latentSize / model.config.patchSize : 0, D = model?.config.hiddenSize ?? 0;
-  const dL = at === "frame" ? L : 9 * C, dP = at === "frame" ? S2 * S2 * 3 : (3 * cell) ** 2 * 3, dH = at === "frame" ? g * g * D : D;
   const X: number[] = [], Y: number[] = [], Hm: number[] = [], y: number[] = [], groups: number[] = [];
   for (const [ci, c] of clips.entries()) {
     // the agent has one colour in every clip (ball colours are shuffled per clip, so "ball 0" is no fixed look)
@@ -707,10 +706,10 @@ export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id
   const n = y.length;
   if (n < 8) throw new Error(`depthProbe: only ${n} frames show the object well enough to probe; give more or longer clips`);
   const yv = Float64Array.from(y), gv = Int32Array.from(groups);
-  const probe = (F: number[], d: number) => linearProbe(Float32Array.from(F), yv, d, { task: "regression", method: "ridge", groups: gv, seed: 0, testFraction: 0.5, lambda: opts.lambda ?? 1 }).test;
+  const probe = (F: number[]) => linearProbe(Float32Array.from(F), yv, F.length / n, { task: "regression", method: "ridge", groups: gv, seed: 0, testFraction: 0.5, lambda: opts.lambda ?? 1 }).test;
   return {
-    target: `${target}(${id === undefined ? "agent" : `object ${id}`})`, at, latents: probe(X, dL), pixels: probe(Y, dP),
-    ...(model ? { worldModel: probe(Hm, dH) } : {}), samples: n,
+    target: `${target}(${id === undefined ? "agent" : `object ${id}`})`, at, latents: probe(X), pixels: probe(Y),
+    ...(model ? { worldModel: probe(Hm) } : {}), samples: n,
   };
 }
 
