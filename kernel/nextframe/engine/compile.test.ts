@@ -79,3 +79,27 @@ test("a linear layer is emitted as a single Gemm carrying its bias; a shared pro
   const p = matmul(x, w.transpose(0, 1));
   assert.deepEqual(opTypes([p.add(b), p.mul(2)]).sort(), ["Add/2", "Gemm/2", "Mul/2"]);
 });
+
+test("a compiled function and a train step follow setDevice: a new session for the new device or thread count", async () => {
+  const { setDevice, getDevice } = await import("./session.js");
+  const { makeTrainStep, AdamW } = await import("../optim/index.js");
+  const before = getDevice();
+  const lin = new Linear(4, 2);
+  const x = tensor(Float32Array.from({ length: 8 }, (_, i) => i / 8), { shape: [2, 4] });
+  const f = compile((a) => lin.forward(a), { freeze: true });
+  const step = makeTrainStep(lin, (a) => lin.forward(a).square().mean(), new AdamW(lin.parameters(), { lr: 1e-3 }));
+  try {
+    await setDevice("cpu", { threads: 1 });
+    const one = Array.from((await (await f(x)).data()) as Float32Array);
+    await step(x);
+    await setDevice("cpu", { threads: 2 });
+    const two = Array.from((await (await f(x)).data()) as Float32Array);
+    close(two, Array.from((await (await compile((a) => lin.forward(a))(x)).data()) as Float32Array)); // the stepped weights
+    assert.notDeepEqual(two, one);
+    await step(x);
+    assert.equal(f.traces, 2, "the session made for 1 thread must not serve the 2-thread setting");
+    assert.equal(step.traces, 2);
+  } finally {
+    await setDevice(before.device, { threads: before.threads });
+  }
+});

@@ -5,7 +5,7 @@
  * exportOnnx(fn, args, path) traces the same way but bakes captured tensors into the file as initializers.
  */
 import { writeFileSync } from "node:fs";
-import { createSession, ort } from "./session.js";
+import { createSession, deviceKey, ort } from "./session.js";
 import { emitModel } from "./onnx.js";
 import { collect, enterTrace, evaluate, exitTrace, structureKey, toOrt, usesFloat64 } from "./evaluate.js";
 import { Tensor } from "./tensor.js";
@@ -115,8 +115,9 @@ export async function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Te
   return { session, inputs, argIndex, outputs, resultSlots, rebuild, key, baked };
 }
 
+/** The trace cache key: argument dtypes and shapes, and the device the session runs on. */
 function signature(args: readonly Tensor[]): string {
-  return args.map((a) => `${a.dtype}[${a.shape}]`).join(";");
+  return `${args.map((a) => `${a.dtype}[${a.shape}]`).join(";")}@${deviceKey()}`;
 }
 
 function toTensorArgs(name: string, args: readonly unknown[]): Tensor[] {
@@ -141,7 +142,7 @@ export async function runTraced(tr: Traced, args: readonly Tensor[], fetches?: R
 
 export interface CompiledFunction<A extends unknown[], R> {
   (...args: A): Promise<R>;
-  /** Number of distinct signatures traced so far. */
+  /** Number of distinct signatures (argument shapes and dtypes, device and threads) traced so far. */
   readonly traces: number;
 }
 

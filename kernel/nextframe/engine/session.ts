@@ -18,14 +18,42 @@ function defaultThreads(): number {
   return Number.isInteger(env) && env > 0 ? env : 2;
 }
 
-const settings: EngineSettings = { device: "cpu", threads: defaultThreads() };
+/**
+ * NEXTFRAME_DEVICE=cpu|cuda|webgpu sets the starting device without a probe (so a whole test run or script can
+ * be pointed at a GPU); a provider that cannot load then fails at the first session with onnxruntime's reason.
+ */
+function defaultDevice(): Device {
+  const env = process.env.NEXTFRAME_DEVICE;
+  if (env === undefined || env === "") return "cpu";
+  if (env === "cpu" || env === "cuda" || env === "webgpu") return env;
+  throw new NextframeError(`NEXTFRAME_DEVICE must be cpu, cuda or webgpu, got "${env}"`);
+}
+
+const settings: EngineSettings = { device: defaultDevice(), threads: defaultThreads() };
 
 export function currentDevice(): Device { return settings.device; }
 export function getDevice(): { device: Device; threads: number } { return { ...settings }; }
+/** What a session is made for: compiled functions keep one trace per (signature, device key), so setDevice takes effect. */
+export function deviceKey(): string { return `${settings.device}/${settings.threads}`; }
+
+/**
+ * Extra options for a GPU provider, as JSON in NEXTFRAME_WEBGPU_OPTIONS / NEXTFRAME_CUDA_OPTIONS (onnxruntime's
+ * names, e.g. {"validationMode":"disabled"} for WebGPU). The WebGPU context is made once per process, so its
+ * options take effect from the process's first WebGPU session.
+ */
+function providerOptions(device: Device): Record<string, unknown> {
+  const raw = process.env[`NEXTFRAME_${device.toUpperCase()}_OPTIONS`];
+  if (!raw) return {};
+  try {
+    const o = JSON.parse(raw);
+    if (o && typeof o === "object" && !Array.isArray(o)) return o;
+  } catch { /* reported below */ }
+  throw new NextframeError(`NEXTFRAME_${device.toUpperCase()}_OPTIONS must be a JSON object of onnxruntime provider options, got ${raw}`);
+}
 
 function sessionOptions(device: Device, threads: number, float64 = false): ort.InferenceSession.SessionOptions {
   return {
-    executionProviders: [device === "cpu" ? "cpu" : device],
+    executionProviders: [device === "cpu" ? "cpu" : { name: device, ...providerOptions(device) }],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: "sequential",
@@ -33,6 +61,8 @@ function sessionOptions(device: Device, threads: number, float64 = false): ort.I
     graphOptimizationLevel: float64 ? "basic" : "all",
     // DESIGN §4: intra-op spinning gives a long latency tail on 2 cores.
     extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
+    // NEXTFRAME_ORT_LOG_LEVEL=0 makes onnxruntime verbose (e.g. which nodes each execution provider got)
+    ...(process.env.NEXTFRAME_ORT_LOG_LEVEL ? { logSeverityLevel: Number(process.env.NEXTFRAME_ORT_LOG_LEVEL) as 0 | 1 | 2 | 3 | 4 } : {}),
     // NEXTFRAME_ORT_PROFILE=/tmp/prefix writes onnxruntime's per-node profile (call session.endProfiling()).
     ...(process.env.NEXTFRAME_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.NEXTFRAME_ORT_PROFILE } : {}),
   };
@@ -50,7 +80,7 @@ let sessionsCreated = 0;
 
 /** The cached session for a graph-structure key; `build` makes the model bytes on a miss. */
 export function cachedSession(key: string, build: () => Uint8Array, float64 = false): Promise<ort.InferenceSession> {
-  const full = `${settings.device}/${settings.threads}/${key}`;
+  const full = `${deviceKey()}/${key}`;
   let s = cache.get(full);
   if (s) {
     // LRU: move to the back; evicted sessions are dropped (freed by GC once no run holds them)

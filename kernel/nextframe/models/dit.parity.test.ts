@@ -1,7 +1,7 @@
 /**
  * Parity with a PyTorch DiT that uses facebookresearch/DiT's parameter names (test/bench/peers/dit_reference.py):
  * the same random weights (written by torch as safetensors, loaded by name), the same input → the same output
- * and the same attention probabilities within 1e-4 relative error. Runs only where /usr/bin/python3 imports torch.
+ * and the same attention probabilities within 1e-4 relative error. Runs only where /usr/bin/python3 (or $NEXTFRAME_PYTHON) imports torch.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,7 +14,7 @@ import { loadSafetensors, saveSafetensors } from "../io/safetensors";
 import { NormalRng } from "../diffusion/rng";
 import { DiT } from "./dit";
 
-const PY = "/usr/bin/python3";
+const PY = process.env.NEXTFRAME_PYTHON ?? "/usr/bin/python3";
 const PEER = join(__dirname, "..", "..", "..", "test", "bench", "peers", "dit_reference.py");
 const hasTorch = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" }).status === 0;
 

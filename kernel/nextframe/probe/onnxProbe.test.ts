@@ -191,3 +191,43 @@ test("Softmax only inside a Loop body: the message says where it is and why it c
   assert.deepEqual(m.subgraphSoftmaxCounts(), { Loop: 1 });
   await assert.rejects(probeAttention(m, { a: { data: [1, 2], shape: [2] } }), /loop\.onnx has no Softmax node in its main graph \(1 inside Loop bodies: values inside control-flow bodies cannot be graph outputs/);
 });
+
+test("weights in external data beside the .onnx (as torch.onnx.export writes them) are read in; bad data files get precise messages", async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const Wq = [1, 0.5, -0.3, 2], Wk = [0.2, -1, 1.5, 0.7];
+  const inline = openOnnx(attentionModel(Wq, Wk, true));
+  // move Wq and Wk into one data file at offsets 0 and 16, as torch's exporter does
+  const proto = onnx.ModelProto.decode(attentionModel(Wq, Wk, true));
+  const data = Buffer.alloc(32);
+  for (const [k, t] of proto.graph!.initializer!.filter((t) => t.name === "Wq" || t.name === "Wk").entries()) {
+    Buffer.from(Float32Array.from(t.floatData!).buffer).copy(data, 16 * k);
+    t.floatData = [];
+    t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    t.externalData = [{ key: "location", value: "tiny.onnx.data" }, { key: "offset", value: String(16 * k) }, { key: "length", value: "16" }];
+  }
+  const dir = mkdtempSync(join(tmpdir(), "nf-probe-ext-"));
+  const cwd = process.cwd();
+  try {
+    const path = join(dir, "tiny.onnx");
+    writeFileSync(path, onnx.ModelProto.encode(proto).finish());
+    writeFileSync(join(dir, "tiny.onnx.data"), data);
+    process.chdir(tmpdir()); // the data file must be found beside the model, not in the working directory
+    const X = { X: { data: [1, 0, 0, 1, 1, 1, -1, 0.5], shape: [1, 4, 2] } };
+    const got = await probeAttention(path, X);
+    const want = await probeAttention(inline, X);
+    assert.deepEqual(Array.from(got.maps[0]!.data), Array.from(want.maps[0]!.data));
+    // the same model given as bytes cannot find its data
+    assert.throws(() => openOnnx(onnx.ModelProto.encode(proto).finish(), "bytes.onnx"), /bytes\.onnx keeps 2 tensors in external data \(tiny\.onnx\.data\); open it by file path/);
+    // a truncated data file
+    writeFileSync(join(dir, "tiny.onnx.data"), data.subarray(0, 20));
+    assert.throws(() => openOnnx(path), /tensor "Wk" points at bytes 16\.\.32 of tiny\.onnx\.data, which has 20 bytes/);
+    // a missing one
+    rmSync(join(dir, "tiny.onnx.data"));
+    assert.throws(() => openOnnx(path), /keeps tensor "Wq" in tiny\.onnx\.data, which cannot be read beside the model/);
+  } finally {
+    process.chdir(cwd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,6 +6,7 @@
  * Works on the ModelProto directly (onnx-proto), so nothing about the producer is assumed beyond standard ONNX.
  */
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
 import type { DenoiseFn } from "../diffusion/gaussianDiffusion";
@@ -155,6 +156,9 @@ export function openOnnx(source: string | Uint8Array, label?: string): OnnxModel
   if (!proto.graph || (proto.graph.node ?? []).length === 0) {
     throw new OnnxProbeError(`probe: ${name} is not an ONNX model (decoded ${bytes.length} bytes but found no graph with nodes; ir_version ${String(proto.irVersion)})`);
   }
+  if (inlineExternalData(proto, name, typeof source === "string" ? dirname(resolve(source)) : null)) {
+    bytes = onnx.ModelProto.encode(proto).finish();
+  }
   if ((proto.functions ?? []).length > 0) {
     // Exporters (torch.onnx's dynamo path, onnxscript) may wrap attention in model-local functions; a value inside
     // a function body cannot be a graph output, so the probe inlines the calls first and works on the flat graph.
@@ -162,6 +166,60 @@ export function openOnnx(source: string | Uint8Array, label?: string): OnnxModel
     bytes = onnx.ModelProto.encode(proto).finish();
   }
   return new OnnxModel(proto, name, bytes);
+}
+
+/** An ONNX file is one protobuf message: 2 GiB at most, with room left for the graph. */
+const MAX_INLINE_BYTES = 1.9 * 2 ** 30;
+
+/**
+ * Reads tensors stored as external data (what torch.onnx.export writes beside the .onnx, e.g. "model.onnx.data")
+ * into the model, so the probe's edited copy loads from memory: onnxruntime resolves external paths of a model
+ * given as bytes against the working directory and refuses them. Returns whether anything was read.
+ */
+function inlineExternalData(proto: onnx.ModelProto, name: string, dir: string | null): boolean {
+  const external: onnx.ITensorProto[] = [];
+  const visitGraph = (g: onnx.IGraphProto | null | undefined) => {
+    if (!g) return;
+    for (const t of g.initializer ?? []) if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) external.push(t);
+    for (const n of g.node ?? []) for (const a of n.attribute ?? []) {
+      for (const t of [...(a.t ? [a.t] : []), ...(a.tensors ?? [])]) if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) external.push(t);
+      for (const sub of [...(a.g ? [a.g] : []), ...(a.graphs ?? [])]) visitGraph(sub);
+    }
+  };
+  visitGraph(proto.graph);
+  if (external.length === 0) return false;
+  const files = [...new Set(external.map((t) => (t.externalData ?? []).find((e) => e.key === "location")?.value ?? "?"))];
+  if (dir === null) {
+    throw new OnnxProbeError(`probe: ${name} keeps ${external.length} tensors in external data (${files.join(", ")}); open it by file path so the data files can be found beside it`);
+  }
+  const cache = new Map<string, Buffer>();
+  let total = 0;
+  for (const t of external) {
+    const kv = new Map((t.externalData ?? []).map((e) => [e.key!, e.value!]));
+    const location = kv.get("location");
+    if (!location) throw new OnnxProbeError(`probe: ${name}: tensor "${t.name}" is marked external but names no location`);
+    const path = resolve(dir, location);
+    let data = cache.get(path);
+    if (!data) {
+      try { data = readFileSync(path); } catch (e) {
+        throw new OnnxProbeError(`probe: ${name} keeps tensor "${t.name}" in ${location}, which cannot be read beside the model (${path}): ${(e as Error).message}`);
+      }
+      cache.set(path, data);
+    }
+    const offset = Number(kv.get("offset") ?? 0);
+    const length = kv.has("length") ? Number(kv.get("length")) : data.length - offset;
+    if (!(offset >= 0 && length >= 0 && offset + length <= data.length)) {
+      throw new OnnxProbeError(`probe: ${name}: tensor "${t.name}" points at bytes ${offset}..${offset + length} of ${location}, which has ${data.length} bytes (truncated or wrong data file?)`);
+    }
+    total += length;
+    if (total > MAX_INLINE_BYTES) {
+      throw new OnnxProbeError(`probe: ${name} has over ${(MAX_INLINE_BYTES / 2 ** 30).toFixed(1)} GiB of external weights; the probe edits the model in memory, where ONNX allows 2 GiB`);
+    }
+    t.rawData = data.subarray(offset, offset + length);
+    t.externalData = [];
+    t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+  }
+  return true;
 }
 
 /**

@@ -292,18 +292,23 @@ def example_inputs(args, model):
 def cmd_bench(args):
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    model = build(args).eval()
-    x, t, y = example_inputs(args, model)
+    dev = torch.device(args.device)
+    model = build(args).eval().to(dev)
+    x, t, y = (v.to(dev) for v in example_inputs(args, model))
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     times = []
     with torch.inference_mode():
         for i in range(args.warmup + args.repeats):
+            sync()
             s = time.perf_counter()
             model(x, t, y)
+            sync()
             if i >= args.warmup:
                 times.append(time.perf_counter() - s)
     times.sort()
     print(json.dumps({"config": args.config, "batch": args.batch, "threads": torch.get_num_threads(),
-                      "median_s": times[len(times) // 2], "times": times, "torch": torch.__version__}))
+                      "median_s": times[len(times) // 2], "times": times, "torch": torch.__version__,
+                      "device": str(dev)}))
 
 
 def cmd_export(args):
@@ -357,6 +362,7 @@ def main():
     ap.add_argument("--config", default="DiT-S/2", choices=list(DIT_CONFIGS))
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu")  # bench only: "cuda" times on the GPU (synchronised)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--input-size", type=int, default=32)
