@@ -20,6 +20,7 @@ import * as ort from "onnxruntime-node";
 import { compile, randn, randint, setDevice } from "../../kernel/nextframe/engine/index";
 import { DiT, ditDenoiser } from "../../kernel/nextframe/models/dit";
 import { createDiffusion } from "../../kernel/nextframe/diffusion/index";
+import { emit, median, timeIt } from "./timing";
 
 const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
 const PY = "/usr/bin/python3";
@@ -27,23 +28,9 @@ const PEER = join(here, "peers", "dit_reference.py");
 const TUNED_ENV = { GOMP_SPINCOUNT: "0", MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "4294967296", OMP_NUM_THREADS: "2" };
 const THREADS = 2;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const emit = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
-
 function torchAvailable(): string | null {
   const r = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" });
   return r.status === 0 ? null : `${PY} cannot import torch (${(r.stderr || r.error?.message || "").trim().split("\n").pop()})`;
-}
-
-async function timeIt(fn: () => Promise<unknown>, repeats: number, warmup = 2): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const ts: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await fn();
-    ts.push((performance.now() - t0) / 1000);
-  }
-  return median(ts);
 }
 
 export async function main(): Promise<void> {

@@ -25,22 +25,12 @@ import { AdamW, makeTrainStep } from "../../kernel/nextframe/optim/index.js";
 import { DiT, ditDenoiser } from "../../kernel/nextframe/models/dit.js";
 import { createDiffusion } from "../../kernel/nextframe/diffusion/index.js";
 import { Transformer } from "./engine.bench.js";
+import { emit, timeIt as timeItMedian } from "./timing.js";
 
-const emit = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 const REPEATS = Number(process.env.GPU_BENCH_REPEATS ?? 10);
 const CPU_THREADS = availableParallelism();
 
-async function timeIt(fn: () => Promise<unknown>, repeats = REPEATS, warmup = 3): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const ts: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const t0 = performance.now();
-    await fn();
-    ts.push((performance.now() - t0) / 1000);
-  }
-  return median(ts);
-}
+const timeIt = (fn: () => Promise<unknown>, repeats = REPEATS, warmup = 3) => timeItMedian(fn, repeats, warmup);
 
 async function on(device: Device): Promise<void> {
   await setDevice(device, device === "cpu" ? { threads: CPU_THREADS } : {});
