@@ -81,6 +81,8 @@ export const RELATIONS: Record<string, Relation[]> = {
   "08": [
     { says: "the true simulator's counterfactual futures separate, unlike an action-blind predictor's (the test can tell)", holds: (c) => c("cf_truth_separates") > c("cf_action_blind") },
     { says: "an object-centred probe reads the agent's depth from the autoencoder latents above chance (R² > 0)", holds: (c) => c("depth_r2_latents_object") > 0 },
+    { says: "the world model is more surprised by a teleport than by its lawful twin in most pairs", holds: (c) => c("surprise_teleport_more") > c("surprise_teleport_pairs") / 2 },
+    { says: "the surprise test has pairs of every kind", holds: (c) => c("surprise_teleport_pairs") > 0 && c("surprise_vanish_pairs") > 0 && c("surprise_wall_pairs") > 0 },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_blind_ok") === 1 },
   ],
 };

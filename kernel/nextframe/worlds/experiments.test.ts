@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
 import { WorldSimulator } from "../models/worldModel";
-import { autoencoderPsnr, checkpointsDir, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, textWorldData, videoWorldData } from "./experiments";
+import { autoencoderPsnr, checkpointsDir, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, surpriseTest, textWorldData, videoWorldData } from "./experiments";
 import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
 import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
 import { WORLD_MODEL_RECIPE } from "../../train/world-model";
@@ -67,6 +67,18 @@ test("world-model: card matches the recomputed rollouts and permanence; rollouts
   assert.equal(p.events, cp.events);
   close(p.model.correctRate, cp.model.correctRate, 1e-9, "permanence");
   close(p.copyLast.correctRate, cp.copyLast.correctRate, 1e-9, "permanence (copy-last)");
+});
+
+// Per kind (two seeds, 8 pairs each, while choosing this test): teleports 8/8 and 8/8 more surprising than their lawful twin,
+// passing through a wall 5/8 and 6/8, vanishing behind the occluder 0/8 and 0/8 — the model does not expect the ball
+// back (no permanence), so the lawful reappearance is the surprising one. Only the teleport side is asserted.
+test("surprise on the shipped world model: a teleport is more surprising than its lawful twin; per-kind counts add up", async () => {
+  const sim = new WorldSimulator(loadWorldModel(dir), loadAutoencoder(dir));
+  const s = await surpriseTest(sim, { count: 12, seed: 5 });
+  assert.deepEqual(Object.keys(s.byKind).sort(), ["passThroughWall", "teleport", "vanish"]);
+  assert.equal(Object.values(s.byKind).reduce((n, k) => n + k.pairs, 0), 12);
+  assert.equal(Object.values(s.byKind).reduce((n, k) => n + k.moreSurprised, 0), s.moreSurprised);
+  assert.ok(s.byKind.teleport!.moreSurprised >= 3, `teleport more surprising in ${s.byKind.teleport!.moreSurprised} of 4 pairs`);
 });
 
 // Latents vs pixels is close (R² 0.54 vs 0.54 on these 32 clips, 0.34 vs 0.26 on chapter 8's 64), so only "above chance" is asserted.

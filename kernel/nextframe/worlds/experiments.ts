@@ -752,8 +752,19 @@ export async function clipSurprise(sim: WorldSimulator, clip: VideoClip, opts: {
   return (opts.reduce ?? "max") === "max" ? Math.max(...perFrame) : perFrame.reduce((a, b) => a + b, 0) / perFrame.length;
 }
 
-/** Surprise on rule-breaking clips vs their lawful twins, scored from the violation frame on (metrics surpriseScore). */
-export async function surpriseTest(sim: WorldSimulator, opts: { seed?: number; count?: number } = {}): Promise<ReturnType<typeof surpriseScore> & { lawful: number[]; violating: number[]; kinds: string[] }> {
+/** One kind of violation in surpriseTest: how often the rule-breaking clip beats its own lawful twin, and the AUC. */
+export interface SurpriseByKind {
+  pairs: number;
+  /** Pairs where the rule-breaking clip is more surprising than its twin (same clip up to the violation). */
+  moreSurprised: number;
+  auc: number;
+}
+
+/**
+ * Surprise on rule-breaking clips vs their lawful twins, scored from the violation frame on (metrics surpriseScore),
+ * overall and per kind of violation (kinds cycle teleport → vanish → passThroughWall, so count 3k gives k of each).
+ */
+export async function surpriseTest(sim: WorldSimulator, opts: { seed?: number; count?: number } = {}): Promise<ReturnType<typeof surpriseScore> & { lawful: number[]; violating: number[]; kinds: string[]; moreSurprised: number; byKind: Record<string, SurpriseByKind> }> {
   const set = generateSurpriseSet({ seed: opts.seed ?? 5, count: opts.count ?? 6, frames: 32, size: sim.ae.config.imageSize });
   const lawful: number[] = [], violating: number[] = [], kinds: string[] = [];
   for (let i = 0; i < set.violating.length; i++) {
@@ -763,7 +774,17 @@ export async function surpriseTest(sim: WorldSimulator, opts: { seed?: number; c
     lawful.push(await clipSurprise(sim, good, { from, seed: i }));
     kinds.push(bad.violation!.kind);
   }
-  return { ...surpriseScore(lawful, violating), lawful, violating, kinds };
+  const byKind: Record<string, SurpriseByKind> = {};
+  for (const k of new Set(kinds)) {
+    const idx = kinds.flatMap((kk, i) => (kk === k ? [i] : []));
+    byKind[k] = {
+      pairs: idx.length,
+      moreSurprised: idx.filter((i) => violating[i]! > lawful[i]!).length,
+      auc: surpriseScore(idx.map((i) => lawful[i]!), idx.map((i) => violating[i]!)).auc,
+    };
+  }
+  const moreSurprised = violating.filter((v, i) => v > lawful[i]!).length;
+  return { ...surpriseScore(lawful, violating), lawful, violating, kinds, moreSurprised, byKind };
 }
 
 // ───────────────────────────── chapter 6: recaptioning ─────────────────────────────
