@@ -101,6 +101,7 @@ export class NextframeController implements vscode.Disposable {
       execPath: process.execPath,
       memoryLimitMb: cfg.get<number>("memoryLimitMb", 8192),
       threads: cfg.get<number>("threads", 2),
+      device: cfg.get<string>("device", "cpu"),
       log: (line) => this._log(`${path.basename(notebook.uri.path)}: ${line}`),
     });
     const kernel: NotebookKernel = { client, order: 0, chain: Promise.resolve(), cells: new Map(), displays: new Map(), running: null, aborts: 0 };

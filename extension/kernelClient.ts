@@ -24,6 +24,8 @@ export interface KernelClientOptions {
   memoryLimitMb?: number;
   /** Passed to the library as NEXTFRAME_THREADS (onnxruntime intra-op threads). */
   threads?: number;
+  /** Passed to the library as NEXTFRAME_DEVICE: the execution provider cells start on ("cpu", "webgpu", "cuda"). */
+  device?: string;
   env?: NodeJS.ProcessEnv;
   /** How long an interrupted cell may keep running before the kernel is restarted. */
   interruptGraceMs?: number;
@@ -45,6 +47,14 @@ interface Running {
 }
 
 /** glibc malloc settings from DESIGN.md §4: keep big freed blocks instead of returning them to the OS. */
+/** The kernel process's environment: the editor's, the caller's extras, the malloc settings and the library's settings. */
+export function kernelEnv(o: Pick<KernelClientOptions, "env" | "threads" | "device">, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, ...o.env, ...mallocEnv, ELECTRON_RUN_AS_NODE: "1" };
+  if (o.threads && o.threads > 0) env.NEXTFRAME_THREADS = String(o.threads);
+  if (o.device) env.NEXTFRAME_DEVICE = o.device;
+  return env;
+}
+
 export const mallocEnv = { MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "68719476736" } as const;
 
 /** Why the kernel exited, in words for the cell. */
@@ -105,8 +115,7 @@ export class KernelClient {
     const args = [...(o.execArgv ?? [])];
     if (o.memoryLimitMb && o.memoryLimitMb > 0) args.push(`--max-old-space-size=${Math.round(o.memoryLimitMb)}`);
     args.push(o.kernelMain, "--ipc");
-    const env: NodeJS.ProcessEnv = { ...process.env, ...o.env, ...mallocEnv, ELECTRON_RUN_AS_NODE: "1" };
-    if (o.threads && o.threads > 0) env.NEXTFRAME_THREADS = String(o.threads);
+    const env = kernelEnv(o);
     const child = spawn(o.execPath ?? process.execPath, args, {
       cwd: o.cwd, env, stdio: ["ignore", "pipe", "pipe", "ipc"], serialization: "json",
     });

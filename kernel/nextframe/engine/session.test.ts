@@ -44,3 +44,19 @@ test("threads: a setting (default 2), NEXTFRAME_THREADS overrides, invalid value
   assert.equal(run({ NEXTFRAME_THREADS: "3" }).threads, 3);
   assert.equal(run({ NEXTFRAME_THREADS: "" }).threads, 2);
 });
+
+test("NEXTFRAME_DEVICE (the nextframe.kernel.device setting) picks the starting device; a GPU that cannot run says why at the first op", () => {
+  const code = `const e = require("./kernel/nextframe/engine/index.ts"); console.log(e.getDevice().device);
+    e.tensor([1, 2]).add(1).toArray().then((v) => console.log("ran", v.join(",")), (err) => console.log("error", err.message));`;
+  const run = (env: Record<string, string>) =>
+    spawnSync(process.execPath, ["--import", "tsx", "-e", code], { cwd: new URL("../../../", `file://${__filename}`).pathname, env: { ...process.env, ...env }, encoding: "utf8" });
+  const cpu = run({ NEXTFRAME_DEVICE: "cpu" });
+  assert.deepEqual(cpu.stdout.trim().split("\n"), ["cpu", "ran 2,3"]);
+  const bad = run({ NEXTFRAME_DEVICE: "tpu" });
+  assert.match(bad.stderr, /NEXTFRAME_DEVICE must be cpu, cuda or webgpu, got "tpu"/);
+  const webgpu = run({ NEXTFRAME_DEVICE: "webgpu" });
+  const [dev, result] = webgpu.stdout.trim().split("\n");
+  assert.equal(dev, "webgpu");
+  // here (no GPU, as in CI) the first op names the setting and the reason; on a machine with WebGPU it runs
+  if (!result!.startsWith("ran")) assert.match(result!, /^error device webgpu \(NEXTFRAME_DEVICE=webgpu, the nextframe.kernel.device setting\)(: onnxruntime could not make a session: | cannot run here: ).*Use cpu, or await setDevice\("auto"\)/);
+});

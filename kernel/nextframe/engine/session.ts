@@ -68,9 +68,24 @@ function sessionOptions(device: Device, threads: number, float64 = false): ort.I
   };
 }
 
+/** Devices known to work in this process (cpu; a GPU once setDevice's probe or a first session succeeded). */
+const working = new Set<Device>(["cpu"]);
+
 /** Creates a session for model bytes on the current device. */
-export function createSession(model: Uint8Array, opts: { float64?: boolean; device?: Device } = {}): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(model, sessionOptions(opts.device ?? settings.device, settings.threads, opts.float64));
+export async function createSession(model: Uint8Array, opts: { float64?: boolean; device?: Device } = {}): Promise<ort.InferenceSession> {
+  const device = opts.device ?? settings.device;
+  if (working.has(device)) return ort.InferenceSession.create(model, sessionOptions(device, settings.threads, opts.float64));
+  // a GPU chosen by NEXTFRAME_DEVICE (the nextframe.kernel.device setting) without setDevice's probe: say why it cannot run
+  const from = process.env.NEXTFRAME_DEVICE === device ? ` (NEXTFRAME_DEVICE=${device}, the nextframe.kernel.device setting)` : "";
+  const missing = missingPrerequisite(device);
+  if (missing) throw new NextframeError(`device ${device}${from} cannot run here: ${missing}. Use cpu, or await setDevice("auto") to pick what works.`);
+  try {
+    const s = await ort.InferenceSession.create(model, sessionOptions(device, settings.threads, opts.float64));
+    working.add(device);
+    return s;
+  } catch (e) {
+    throw new NextframeError(`device ${device}${from}: onnxruntime could not make a session: ${shortMessage(e)}. Use cpu, or await setDevice("auto") to pick what works.`);
+  }
 }
 
 /** Eager graphs with ever-new shapes would otherwise keep every session (and its memory arena) alive. */
@@ -175,6 +190,7 @@ export async function setDevice(request: DeviceRequest = "auto", opts: { threads
   if (request !== "auto") {
     const why = await attempt(request);
     if (why) throw new NextframeError(`setDevice: ${why}`);
+    working.add(request);
     settings.device = request;
     return { device: request, reason: `requested ${request}` };
   }
@@ -182,6 +198,7 @@ export async function setDevice(request: DeviceRequest = "auto", opts: { threads
   for (const d of ["cuda", "webgpu"] as const) {
     const why = await attempt(d);
     if (!why) {
+      working.add(d);
       settings.device = d;
       return report({ device: d, reason: `${d} loaded and ran the probe graph` });
     }
