@@ -160,4 +160,6 @@ test("trainWorldModel without a config picks the named one that fits the autoenc
   assert.equal(f4.model.config.latentSize, 8);
   assert.equal(f4.model.config.patchSize, 4);                         // "wm-xs"
   await assert.rejects(trainWorldModel({ ae: new Autoencoder(), data, config: "wm-xs-16", steps: 1 }), /config expects 4×16×16 latents, the autoencoder makes 4×8×8/);
+  const small = videoWorldData({ seed: 9, numTrain: 2, numVal: 0, frames: 8, size: 16 });
+  await assert.rejects(trainWorldModel({ ae: new Autoencoder({ imageSize: 16 }), data: small, steps: 1 }), /no named world-model config is made for 4×4×4 latents \(have wm-xs, wm-s, wm-xs-16\); pass config: \{ latentSize: 4, \.\.\. \}/);
 });

@@ -26,7 +26,7 @@ import {
 } from "./textWorld";
 import { wordTokenizer, type Tokenizer } from "./tokenizer";
 import { Action, clipLabels, generateSurpriseSet, generateVideoDataset, type VideoClip, type VideoDataset } from "./videoWorld";
-import { CAPTION_LENGTH, WORLD_MODEL_CONFIGS, WorldModel, WorldSimulator, captionTokenizer, encodeCaptions, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
+import { CAPTION_LENGTH, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, WorldSimulator, captionTokenizer, encodeCaptions, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig } from "../models/autoencoder";
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr, surpriseScore } from "../metrics/image";
@@ -491,7 +491,12 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
   const seed = opts.seed ?? 3;
   const raw = await encodeClips(opts.ae, data.train);
   const [zc, zs] = opts.ae.latentShape;
-  const named = zs === WORLD_MODEL_CONFIGS["wm-xs-16"].latentSize ? "wm-xs-16" : "wm-xs";
+  // without a config: the first named size (smallest first) made for these latents
+  const fits = Object.entries(WORLD_MODEL_CONFIGS).filter(([, c]) => ((c as Partial<WorldModelConfig>).latentSize ?? WORLD_MODEL_DEFAULTS.latentSize) === zs).map(([n]) => n);
+  const named = fits[0] ?? "wm-xs";
+  if (!opts.init && opts.config === undefined && fits.length === 0) {
+    throw new Error(`trainWorldModel: no named world-model config is made for ${opts.ae.latentShape.join("×")} latents (have ${Object.keys(WORLD_MODEL_CONFIGS).join(", ")}); pass config: { latentSize: ${zs}, ... }`);
+  }
   const base = opts.init?.config ?? (typeof opts.config === "string" ? worldModelConfig(opts.config) : worldModelConfig(named, opts.config));
   if (base.latentChannels !== zc || base.latentSize !== zs) throw new Error(`trainWorldModel: config expects ${base.latentChannels}×${base.latentSize}×${base.latentSize} latents, the autoencoder makes ${opts.ae.latentShape.join("×")}`);
   const model = opts.init ?? new WorldModel({ ...base, latentScale: latentStd(raw) }, {}, { seed });
