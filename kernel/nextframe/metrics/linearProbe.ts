@@ -15,8 +15,12 @@ export interface LinearProbeOptions {
   task?: "classification" | "regression";
   /** "ridge" (closed form, one-hot targets for classification) or "softmax" (classification only). Default ridge. */
   method?: "ridge" | "softmax";
-  /** L2 strength, relative to the number of training samples. Default 1e-3. */
-  lambda?: number;
+  /**
+   * L2 strength, relative to the number of training samples. Default 1e-3. A list of candidates is chosen from by
+   * validation inside the training split (whole groups again when groups are given; the test split is never seen),
+   * so feature sets of different sizes each get the strength that suits them.
+   */
+  lambda?: number | readonly number[];
   /** Fraction held out for testing. Default 0.25. */
   testFraction?: number;
   /** Seed of the train/test shuffle. */
@@ -51,6 +55,10 @@ export interface LinearProbeResult {
   /** Per-sample prediction on the test split (class id, or the first output for regression). */
   testPredictions: Float64Array;
   testIndices: Int32Array;
+  /** The L2 strength used (the chosen one when candidates were given). */
+  lambda: number;
+  /** With candidates: each one's validation score (accuracy or R²) inside the training split. */
+  validation?: { lambda: number; score: number }[];
 }
 
 /** Solve (A) X = B for symmetric positive-definite A (d×d), B (d×k), in place on copies. */
@@ -97,7 +105,9 @@ export function linearProbe(features: ArrayLike<number>, labels: ArrayLike<numbe
   if (labels.length % nAll !== 0 || labels.length === 0) throw new Error(`linearProbe: labels length ${labels.length} does not match ${nAll} samples`);
   const outputs = task === "regression" ? labels.length / nAll : 1;
   if (task === "classification" && outputs !== 1) throw new Error(`linearProbe: classification needs one label per sample, got ${labels.length} labels for ${nAll} samples`);
-  const lambda = opts.lambda ?? 1e-3;
+  if (Array.isArray(opts.lambda)) return tunedProbe(features, labels, dim, nAll, outputs, opts as LinearProbeOptions & { lambda: readonly number[] });
+  const lambda = (opts.lambda as number | undefined) ?? 1e-3;
+  if (!(lambda >= 0)) throw new Error(`linearProbe: lambda must be ≥ 0, got ${lambda}`);
   const testFraction = opts.testFraction ?? 0.25;
   if (!(testFraction > 0 && testFraction < 1)) throw new Error(`linearProbe: testFraction must be in (0, 1), got ${testFraction}`);
 
@@ -324,6 +334,31 @@ export function linearProbe(features: ArrayLike<number>, labels: ArrayLike<numbe
   return {
     task, method, metric: task === "classification" ? "accuracy" : "r2",
     train: tr.value, test: te.value, chance, nTrain, nTest, dim, classes: K,
-    testPredictions: te.pred, testIndices: Int32Array.from(testIdx),
+    testPredictions: te.pred, testIndices: Int32Array.from(testIdx), lambda,
   };
+}
+
+/** linearProbe with λ chosen among candidates by seeded, grouped splits of the outer training split. */
+function tunedProbe(features: ArrayLike<number>, labels: ArrayLike<number>, dim: number, nAll: number, outputs: number,
+  opts: LinearProbeOptions & { lambda: readonly number[] }): LinearProbeResult {
+  const cands = opts.lambda;
+  if (cands.length === 0) throw new Error("linearProbe: lambda candidates must not be empty");
+  // the outer split depends on the seed, groups and labels only, not on λ
+  const outer = linearProbe(features, labels, dim, { ...opts, lambda: cands[0]! });
+  const inTest = new Set(outer.testIndices);
+  const train: number[] = [];
+  for (let i = 0; i < nAll; i++) if (!inTest.has(i)) train.push(i);
+  const subF = new Float64Array(train.length * dim), subY = new Float64Array(train.length * outputs);
+  train.forEach((i, r) => {
+    for (let j = 0; j < dim; j++) subF[r * dim + j] = features[i * dim + j]!;
+    for (let j = 0; j < outputs; j++) subY[r * outputs + j] = labels[i * outputs + j]!;
+  });
+  const subG = opts.groups ? Int32Array.from(train, (i) => opts.groups![i]!) : undefined;
+  // mean score over three seeded inner splits: one split of a few groups is too noisy to choose by
+  const validation = cands.map((lambda) => ({
+    lambda,
+    score: [1, 2, 3].reduce((acc, k) => acc + linearProbe(subF, subY, dim, { ...opts, lambda, groups: subG, seed: (opts.seed ?? 0) + k, testFraction: 0.3 }).test, 0) / 3,
+  }));
+  const best = validation.reduce((a, b) => (b.score > a.score ? b : a));
+  return { ...linearProbe(features, labels, dim, { ...opts, lambda: best.lambda }), validation };
 }

@@ -221,3 +221,25 @@ test("grouped split keeps whole groups on one side", () => {
   assert.ok(r.nTest >= 50 && r.nTest <= 60, `${r.nTest}`);
   assert.throws(() => linearProbe(X, y, d, { groups: new Int32Array(3) }), /groups has 3 entries/);
 });
+
+test("ridge probe with λ candidates: chosen inside the training split, the same test split, the best candidate wins", () => {
+  const rng = new Rng(5);
+  const groups = Int32Array.from({ length: 240 }, (_, i) => Math.floor(i / 8));
+  // (a) a clean linear target in 4 features: almost no shrinkage is best
+  const d1 = 4, X1 = Float32Array.from({ length: 240 * d1 }, () => rng.normal());
+  const y1 = Float64Array.from({ length: 240 }, (_, i) => X1[i * d1]! - 2 * X1[i * d1 + 1]! + 0.01 * rng.normal());
+  const cands = [1e-4, 1e-2, 1, 100];
+  const a = linearProbe(X1, y1, d1, { task: "regression", lambda: cands, groups, seed: 1 });
+  assert.equal(a.lambda, 1e-4);
+  assert.deepEqual(a.validation!.map((v) => v.lambda), cands);
+  assert.deepEqual(Array.from(a.testIndices), Array.from(linearProbe(X1, y1, d1, { task: "regression", lambda: 5, groups, seed: 1 }).testIndices));
+  // (b) 400 noise features beside a weak signal, 240 samples: strong shrinkage is best
+  const d2 = 400, X2 = Float32Array.from({ length: 240 * d2 }, () => rng.normal());
+  const y2 = Float64Array.from({ length: 240 }, (_, i) => 0.3 * X2[i * d2]! + rng.normal());
+  const b = linearProbe(X2, y2, d2, { task: "regression", lambda: cands, groups, seed: 1 });
+  assert.ok(b.lambda >= 1, `chose λ = ${b.lambda}`);
+  const best = Math.max(...b.validation!.map((v) => v.score));
+  assert.equal(b.validation!.find((v) => v.lambda === b.lambda)!.score, best);
+  assert.ok(b.test > linearProbe(X2, y2, d2, { task: "regression", lambda: 1e-4, groups, seed: 1 }).test, "the tuned probe generalises better than the unshrunk one");
+  assert.throws(() => linearProbe(X1, y1, d1, { task: "regression", lambda: [] }), /lambda candidates must not be empty/);
+});

@@ -639,7 +639,12 @@ export interface DepthProbeReport {
   /** The same probe on the world model's hidden state of the frame (its last block's tokens), when a model is given. */
   worldModel?: number;
   samples: number;
+  /** The ridge strength each probe used (chosen from DEPTH_PROBE_LAMBDAS on the training clips unless given). */
+  lambdas: Record<string, number>;
 }
+
+/** Ridge strengths depthProbe chooses from for each feature set, by validation on the training clips. */
+export const DEPTH_PROBE_LAMBDAS = [0.01, 0.1, 1, 10, 100] as const;
 
 /**
  * Is depth linearly readable? Ridge probes to the depth z of object `id` (default: the agent) from each frame's
@@ -648,9 +653,10 @@ export interface DepthProbeReport {
  * held out. `at: "frame"` (default) probes whole frames (C·h·w latent values, 2×2-pooled pixels, S·D hidden
  * values). `at: "object"` probes what sits at the object's projected centre: the 3×3 latent cells around it, the
  * pixels those cells cover, and the world model's token of the patch it is in — an object-centred probe, so the
- * probe need not also find the object; frames where less than half of it is visible are left out.
+ * probe need not also find the object; frames where less than half of it is visible are left out. Each probe's
+ * ridge strength is chosen from DEPTH_PROBE_LAMBDAS by grouped validation on the training clips (`lambda` fixes it).
  */
-export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id?: number; target?: "depth" | "nearer"; lambda?: number; model?: WorldModel; at?: "frame" | "object" } = {}): Promise<DepthProbeReport> {
+export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id?: number; target?: "depth" | "nearer"; lambda?: number | readonly number[]; model?: WorldModel; at?: "frame" | "object" } = {}): Promise<DepthProbeReport> {
   const target = opts.target ?? "depth", id = opts.id, model = opts.model, at = opts.at ?? "frame";
   const lat = await encodeClips(ae, clips);
   const size = clips[0]!.size;
@@ -711,10 +717,16 @@ export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id
   const n = y.length;
   if (n < 8) throw new Error(`depthProbe: only ${n} frames show the object well enough to probe; give more or longer clips`);
   const yv = Float64Array.from(y), gv = Int32Array.from(groups);
-  const probe = (F: number[]) => linearProbe(Float32Array.from(F), yv, F.length / n, { task: "regression", method: "ridge", groups: gv, seed: 0, testFraction: 0.5, lambda: opts.lambda ?? 1 }).test;
+  const lambdas: Record<string, number> = {};
+  const probe = (name: string, F: number[]) => {
+    const r = linearProbe(Float32Array.from(F), yv, F.length / n, { task: "regression", method: "ridge", groups: gv, seed: 0, testFraction: 0.5, lambda: opts.lambda ?? DEPTH_PROBE_LAMBDAS });
+    lambdas[name] = r.lambda;
+    return r.test;
+  };
+  const latents = probe("latents", X), pixels = probe("pixels", Y), worldModel = model ? probe("worldModel", Hm) : undefined;
   return {
-    target: `${target}(${id === undefined ? "agent" : `object ${id}`})`, at, latents: probe(X), pixels: probe(Y),
-    ...(model ? { worldModel: probe(Hm) } : {}), samples: n,
+    target: `${target}(${id === undefined ? "agent" : `object ${id}`})`, at, latents, pixels,
+    ...(worldModel !== undefined ? { worldModel } : {}), samples: n, lambdas,
   };
 }
 
