@@ -115,8 +115,8 @@ export async function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Te
   return { session, inputs, argIndex, outputs, resultSlots, rebuild, key, baked };
 }
 
-/** The trace cache key: argument dtypes and shapes, and the device the session runs on. */
-function signature(args: readonly Tensor[]): string {
+/** The trace cache key: argument dtypes and shapes, and the device the session runs on. @internal */
+export function signature(args: readonly Tensor[]): string {
   return `${args.map((a) => `${a.dtype}[${a.shape}]`).join(";")}@${deviceKey()}`;
 }
 

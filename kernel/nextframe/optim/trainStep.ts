@@ -11,8 +11,8 @@
  */
 import { Tensor } from "../engine/tensor.js";
 import { gradients } from "../engine/autodiff.js";
-import { runTraced, trace, type Traced } from "../engine/compile.js";
-import { deviceKey, ort } from "../engine/session.js";
+import { runTraced, signature, trace, type Traced } from "../engine/compile.js";
+import { ort } from "../engine/session.js";
 import { allocArray, fmtShape, type TypedArray } from "../engine/dtype.js";
 import { NextframeError, NonFiniteLossError, ShapeError } from "../engine/errors.js";
 import { tensor, concat, reshape } from "../engine/ops.js";
@@ -116,7 +116,7 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
     const scalars = [lr, c1, c2].map((x) => tensor([x], { shape: [], dtype: "float64" }));
     const flat = (pick: (g: Group) => TypedArray) => gs.map((g) => { const t = new Tensor([g.size], g.dtype); t._value = pick(g); return t; });
     const args = [...batch, ...scalars, ...flat((g) => g.p), ...flat((g) => g.m), ...flat((g) => g.v)];
-    const sig = `${batch.map((b) => `${b.dtype}[${b.shape}]`).join(";")}@${deviceKey()}`; // setDevice takes effect
+    const sig = signature(batch); // shapes, dtypes and device: setDevice takes effect
     let tp = traces.get(sig);
     if (!tp) { tp = trace(graphFn(batch.length, gs), args); traces.set(sig, tp); tp.catch(() => traces.delete(sig)); }
     const tr = await tp;
