@@ -76,6 +76,7 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "the world model beats linear extrapolation at every horizon 1–8 (PSNR)", holds: (c) => c("wm_beats_linear_horizons") === c("horizons") },
     { says: "copy-last is a strong baseline: above the autoencoder's own reconstruction at h = 1", holds: (c) => c("copylast_psnr_h1") > c("ae_recon_psnr_h1") },
     { says: "permanence is measured on real occlusion events", holds: (c) => c("perm_events") > 0 },
+    { says: "re-emergence from true context is scored on occlusions shorter than the context, where copy-last cannot show the ball", holds: (c) => c("reem_within_context") > 0 && c("reem_copylast_correct") === 0 },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_calls_ok") === 1 },
   ],
   "08": [

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
 import { WorldSimulator } from "../models/worldModel";
-import { autoencoderPsnr, checkpointsDir, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, surpriseTest, textWorldData, videoWorldData } from "./experiments";
+import type { VideoClip } from "./videoWorld";
+import { autoencoderPsnr, checkpointsDir, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
 import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
 import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
 import { WORLD_MODEL_RECIPE } from "../../train/world-model";
@@ -67,6 +68,32 @@ test("world-model: card matches the recomputed rollouts and permanence; rollouts
   assert.equal(p.events, cp.events);
   close(p.model.correctRate, cp.model.correctRate, 1e-9, "permanence");
   close(p.copyLast.correctRate, cp.copyLast.correctRate, 1e-9, "permanence (copy-last)");
+});
+
+test("re-emergence test: a predictor that replays the truth brings every ball back at the right place; copy-last cannot", async () => {
+  const clips = videoWorldData({ seed: 2, numTrain: 0, numVal: 16 }).val;
+  const K = 7;
+  let cur: { clip: VideoClip; next: number } | null = null;
+  // a stand-in simulator that knows the future: reset() finds where the context came from, rollout() returns the true frames after it
+  const oracle = {
+    model: { config: { contextFrames: K } },
+    async reset(frames: Uint8Array) {
+      const F3 = clips[0]!.size ** 2 * 3;
+      for (const clip of clips) for (let s = 0; s + K <= clip.numFrames; s++) {
+        if (Buffer.from(clip.frames.subarray(s * F3, (s + K) * F3)).equals(Buffer.from(frames))) { cur = { clip, next: s + K }; return; }
+      }
+      throw new Error("context not found");
+    },
+    async rollout(actions: ArrayLike<number>) {
+      const F3 = cur!.clip.size ** 2 * 3;
+      return cur!.clip.frames.slice(cur!.next * F3, (cur!.next + actions.length) * F3);
+    },
+  } as unknown as WorldSimulator;
+  const r = await reemergenceTest(oracle, clips);
+  assert.ok(r.withinContext > 0 && r.withinContext <= r.events, `${r.withinContext} of ${r.events}`);
+  assert.equal(r.model.correct, r.withinContext);
+  assert.equal(r.copyLast.found, 0);                 // its last frame has the ball fully hidden
+  assert.equal(r.linear.found, 0);
 });
 
 // Per kind (two seeds, 8 pairs each, while choosing this test): teleports 8/8 and 8/8 more surprising than their lawful twin,

@@ -30,7 +30,7 @@ import { CAPTION_LENGTH, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, 
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig } from "../models/autoencoder";
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr, surpriseScore } from "../metrics/image";
-import { interactionPersistence, objectPermanence, type PermanenceEvent } from "../metrics/permanence";
+import { findColorBlob, interactionPersistence, objectPermanence, type PermanenceEvent } from "../metrics/permanence";
 import { nearestNeighbourRecaption, type RecaptionResult } from "../metrics/recaption";
 import { linearProbe, type LinearProbeOptions } from "../metrics/linearProbe";
 
@@ -625,6 +625,52 @@ export async function evaluatePermanence(sim: WorldSimulator, clips: VideoClip[]
     model: sum(tally.model), copyLast: sum(tally.copy), linear: sum(tally.lin),
     persistence: { frames: pers.frames, model: pers.frames ? pers.model / pers.frames : NaN, copyLast: pers.frames ? pers.copy / pers.frames : NaN },
   };
+}
+
+export interface ReemergenceReport {
+  /** Occlusion events with K true frames up to the ball's last fully hidden frame. */
+  events: number;
+  /** Of those, the ones hidden for fewer than K frames: the ball is still in the context, so memory could help. */
+  withinContext: number;
+  /** Over the within-context events: the ball's colour in the predicted frame at all, and within size/8 px of the truth. */
+  model: { found: number; correct: number };
+  copyLast: { found: number; correct: number };
+  linear: { found: number; correct: number };
+}
+
+/**
+ * Object permanence without long-rollout drift: for each occlusion shorter than the model's context, the model gets
+ * the K TRUE frames up to the last one in which the ball is fully hidden (so its last sighting is still in the
+ * context) and rolls out, with the true actions, to the frame where the ball is at least half visible again —
+ * usually 1 to 3 frames. Copy-last and linear extrapolation get the same frames (and cannot show the ball). Separates
+ * "forgets the hidden ball" from "drifts over a long rollout".
+ */
+export async function reemergenceTest(sim: WorldSimulator, clips: VideoClip[], opts: { tol?: number; minPixels?: number } = {}): Promise<ReemergenceReport> {
+  const K = sim.model.config.contextFrames, tol = opts.tol ?? 50, minPixels = opts.minPixels ?? 2;
+  const r = { events: 0, withinContext: 0, model: { found: 0, correct: 0 }, copyLast: { found: 0, correct: 0 }, linear: { found: 0, correct: 0 } };
+  for (const c of clips) {
+    const size = c.size, F3 = size * size * 3, frame = (src: Uint8Array, t: number) => src.subarray(t * F3, (t + 1) * F3);
+    for (const e of objectPermanence(c.states, c.frames, { size, from: K, truthFrames: c.frames }).events) {
+      if (e.hiddenTo + 1 < K) continue;                          // needs K true frames up to the last hidden one
+      r.events++;
+      if (e.hiddenTo - e.hiddenFrom + 1 >= K) continue;
+      r.withinContext++;
+      const t = e.reappearFrame, last = e.hiddenTo, H = t - last, rgb = c.states[t]!.objects[e.object]!.rgb;
+      const s0 = last + 1 - K;                                   // context: frames s0 .. last
+      await sim.reset(c.frames.slice(s0 * F3, (last + 1) * F3), Array.from({ length: K }, (_, k) => (s0 + k > 0 ? c.actions[s0 + k - 1]! : 0)));
+      const truth = findColorBlob(frame(c.frames, t), size, size, rgb, tol);
+      const score = (frames: Uint8Array, into: { found: number; correct: number }) => {
+        const b = findColorBlob(frame(frames, H - 1), size, size, rgb, tol);
+        if (b.count < minPixels) return;
+        into.found++;
+        if (Math.hypot(b.cx - truth.cx, b.cy - truth.cy) <= size / 8) into.correct++;
+      };
+      score(await sim.rollout(Array.from({ length: H }, (_, k) => c.actions[last + k]!)), r.model);
+      score(copyLastFrame(c.frames.subarray(last * F3, (last + 1) * F3), F3, H), r.copyLast);
+      score(linearExtrapolation(c.frames.subarray((last - 1) * F3, (last + 1) * F3), F3, H), r.linear);
+    }
+  }
+  return r;
 }
 
 // ───────────────────────────── chapter 8: depth probe and surprise ─────────────────────────────
