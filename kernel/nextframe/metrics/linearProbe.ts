@@ -111,46 +111,7 @@ export function linearProbe(features: ArrayLike<number>, labels: ArrayLike<numbe
   const testFraction = opts.testFraction ?? 0.25;
   if (!(testFraction > 0 && testFraction < 1)) throw new Error(`linearProbe: testFraction must be in (0, 1), got ${testFraction}`);
 
-  // Keep usable samples; shuffle; split.
-  const keep: number[] = [];
-  for (let i = 0; i < nAll; i++) {
-    if (task === "classification") {
-      const y = labels[i];
-      if (y >= 0 && Number.isInteger(y)) keep.push(i);
-      else if (!(y < 0)) throw new Error(`linearProbe: label ${i} = ${y} is not an integer class (use negative labels to skip samples)`);
-    } else {
-      let ok = true;
-      for (let j = 0; j < outputs; j++) if (!Number.isFinite(labels[i * outputs + j])) ok = false;
-      if (ok) keep.push(i);
-    }
-  }
-  const rng = new Rng(opts.seed ?? 0);
-  let trainIdx: number[], testIdx: number[];
-  if (opts.groups) {
-    const groups = opts.groups;
-    if (groups.length !== nAll) throw new Error(`linearProbe: groups has ${groups.length} entries, expected one per sample (${nAll})`);
-    const byGroup = new Map<number, number[]>();
-    for (const i of keep) {
-      const g = groups[i];
-      if (!byGroup.has(g)) byGroup.set(g, []);
-      byGroup.get(g)!.push(i);
-    }
-    const ids = rng.shuffle([...byGroup.keys()].sort((a, b) => a - b));
-    if (ids.length < 2) throw new Error(`linearProbe: groups split needs at least 2 distinct groups, got ${ids.length}`);
-    // The first shuffled group always trains; then groups fill the test split up to testFraction.
-    trainIdx = [...byGroup.get(ids[0])!];
-    testIdx = [];
-    const want = keep.length * testFraction;
-    for (const g of ids.slice(1)) {
-      if (testIdx.length < want) testIdx.push(...byGroup.get(g)!);
-      else trainIdx.push(...byGroup.get(g)!);
-    }
-  } else {
-    rng.shuffle(keep);
-    const nT = Math.max(1, Math.round(keep.length * testFraction));
-    trainIdx = keep.slice(0, keep.length - nT);
-    testIdx = keep.slice(keep.length - nT);
-  }
+  const { trainIdx, testIdx } = splitSamples(labels, nAll, outputs, task, testFraction, opts);
   const nTest = testIdx.length;
   const nTrain = trainIdx.length;
   if (nTrain < 2) throw new Error(`linearProbe: only ${nTrain} training samples after the split; need at least 2`);
@@ -168,7 +129,7 @@ export function linearProbe(features: ArrayLike<number>, labels: ArrayLike<numbe
   const Xtr = rows(trainIdx), Xte = rows(testIdx);
 
   let classes = 0;
-  if (task === "classification") for (const i of keep) classes = Math.max(classes, labels[i] + 1);
+  if (task === "classification") for (const i of [...trainIdx, ...testIdx]) classes = Math.max(classes, labels[i] + 1);
   const K = task === "classification" ? classes : outputs;
   const target = (idx: number[]) => {
     const Y = new Float64Array(idx.length * K);
@@ -338,16 +299,58 @@ export function linearProbe(features: ArrayLike<number>, labels: ArrayLike<numbe
   };
 }
 
+/** Usable samples (known labels), shuffled by seed and split into train and test (whole groups when given). */
+function splitSamples(labels: ArrayLike<number>, nAll: number, outputs: number, task: "classification" | "regression", testFraction: number,
+  opts: Pick<LinearProbeOptions, "seed" | "groups">): { trainIdx: number[]; testIdx: number[] } {
+  const keep: number[] = [];
+  for (let i = 0; i < nAll; i++) {
+    if (task === "classification") {
+      const y = labels[i];
+      if (y >= 0 && Number.isInteger(y)) keep.push(i);
+      else if (!(y < 0)) throw new Error(`linearProbe: label ${i} = ${y} is not an integer class (use negative labels to skip samples)`);
+    } else {
+      let ok = true;
+      for (let j = 0; j < outputs; j++) if (!Number.isFinite(labels[i * outputs + j])) ok = false;
+      if (ok) keep.push(i);
+    }
+  }
+  const rng = new Rng(opts.seed ?? 0);
+  let trainIdx: number[], testIdx: number[];
+  if (opts.groups) {
+    const groups = opts.groups;
+    if (groups.length !== nAll) throw new Error(`linearProbe: groups has ${groups.length} entries, expected one per sample (${nAll})`);
+    const byGroup = new Map<number, number[]>();
+    for (const i of keep) {
+      const g = groups[i];
+      if (!byGroup.has(g)) byGroup.set(g, []);
+      byGroup.get(g)!.push(i);
+    }
+    const ids = rng.shuffle([...byGroup.keys()].sort((a, b) => a - b));
+    if (ids.length < 2) throw new Error(`linearProbe: groups split needs at least 2 distinct groups, got ${ids.length}`);
+    // The first shuffled group always trains; then groups fill the test split up to testFraction.
+    trainIdx = [...byGroup.get(ids[0])!];
+    testIdx = [];
+    const want = keep.length * testFraction;
+    for (const g of ids.slice(1)) {
+      if (testIdx.length < want) testIdx.push(...byGroup.get(g)!);
+      else trainIdx.push(...byGroup.get(g)!);
+    }
+  } else {
+    rng.shuffle(keep);
+    const nT = Math.max(1, Math.round(keep.length * testFraction));
+    trainIdx = keep.slice(0, keep.length - nT);
+    testIdx = keep.slice(keep.length - nT);
+  }
+  return { trainIdx, testIdx };
+}
+
 /** linearProbe with λ chosen among candidates by seeded, grouped splits of the outer training split. */
 function tunedProbe(features: ArrayLike<number>, labels: ArrayLike<number>, dim: number, nAll: number, outputs: number,
   opts: LinearProbeOptions & { lambda: readonly number[] }): LinearProbeResult {
   const cands = opts.lambda;
   if (cands.length === 0) throw new Error("linearProbe: lambda candidates must not be empty");
-  // the outer split depends on the seed, groups and labels only, not on λ
-  const outer = linearProbe(features, labels, dim, { ...opts, lambda: cands[0]! });
-  const inTest = new Set(outer.testIndices);
-  const train: number[] = [];
-  for (let i = 0; i < nAll; i++) if (!inTest.has(i)) train.push(i);
+  // the outer split the final probe will use (it depends on the seed, groups and labels only, not on λ)
+  const { trainIdx: train } = splitSamples(labels, nAll, outputs, opts.task ?? "classification", opts.testFraction ?? 0.25, opts);
   const subF = new Float64Array(train.length * dim), subY = new Float64Array(train.length * outputs);
   train.forEach((i, r) => {
     for (let j = 0; j < dim; j++) subF[r * dim + j] = features[i * dim + j]!;
