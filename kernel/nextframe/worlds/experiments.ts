@@ -650,14 +650,16 @@ export async function reemergenceTest(sim: WorldSimulator, clips: VideoClip[], o
   const r = { events: 0, withinContext: 0, model: { found: 0, correct: 0 }, copyLast: { found: 0, correct: 0 }, linear: { found: 0, correct: 0 } };
   for (const c of clips) {
     const size = c.size, F3 = size * size * 3, frame = (src: Uint8Array, t: number) => src.subarray(t * F3, (t + 1) * F3);
-    for (const e of objectPermanence(c.states, c.frames, { size, from: K, truthFrames: c.frames }).events) {
+    for (const e of objectPermanence(c.states, c.frames, { size, from: K }).events) {   // the truth's own events
       if (e.hiddenTo + 1 < K) continue;                          // needs K true frames up to the last hidden one
       r.events++;
       if (e.hiddenTo - e.hiddenFrom + 1 >= K) continue;
       r.withinContext++;
       const t = e.reappearFrame, last = e.hiddenTo, H = t - last, rgb = c.states[t]!.objects[e.object]!.rgb;
       const s0 = last + 1 - K;                                   // context: frames s0 .. last
-      await sim.reset(c.frames.slice(s0 * F3, (last + 1) * F3), Array.from({ length: K }, (_, k) => (s0 + k > 0 ? c.actions[s0 + k - 1]! : 0)));
+      const acts = new Int32Array(K);
+      windowActions(c.actions, s0, K, acts, 0);
+      await sim.reset(c.frames.slice(s0 * F3, (last + 1) * F3), acts);
       const truth = findColorBlob(frame(c.frames, t), size, size, rgb, tol);
       const score = (frames: Uint8Array, into: { found: number; correct: number }) => {
         const b = findColorBlob(frame(frames, H - 1), size, size, rgb, tol);
