@@ -71,16 +71,17 @@ function sessionOptions(device: Device, threads: number, float64 = false): ort.I
 /** Devices known to work in this process (cpu; a GPU once setDevice's probe or a first session succeeded). */
 const working = new Set<Device>(["cpu"]);
 
-/** Creates a session for model bytes on the current device. */
-export async function createSession(model: Uint8Array, opts: { float64?: boolean; device?: Device } = {}): Promise<ort.InferenceSession> {
+/** Creates a session for model bytes on the current device (or `opts.device`), with the engine's thread count unless `opts.threads`. */
+export async function createSession(model: Uint8Array, opts: { float64?: boolean; device?: Device; threads?: number } = {}): Promise<ort.InferenceSession> {
   const device = opts.device ?? settings.device;
-  if (working.has(device)) return ort.InferenceSession.create(model, sessionOptions(device, settings.threads, opts.float64));
+  const threads = opts.threads ?? settings.threads;
+  if (working.has(device)) return ort.InferenceSession.create(model, sessionOptions(device, threads, opts.float64));
   // a GPU chosen by NEXTFRAME_DEVICE (the nextframe.kernel.device setting) without setDevice's probe: say why it cannot run
   const from = process.env.NEXTFRAME_DEVICE === device ? ` (NEXTFRAME_DEVICE=${device}, the nextframe.kernel.device setting)` : "";
   const missing = missingPrerequisite(device);
   if (missing) throw new NextframeError(`device ${device}${from} cannot run here: ${missing}. Use cpu, or await setDevice("auto") to pick what works.`);
   try {
-    const s = await ort.InferenceSession.create(model, sessionOptions(device, settings.threads, opts.float64));
+    const s = await ort.InferenceSession.create(model, sessionOptions(device, threads, opts.float64));
     working.add(device);
     return s;
   } catch (e) {

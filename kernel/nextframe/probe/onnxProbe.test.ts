@@ -231,3 +231,25 @@ test("weights in external data beside the .onnx (as torch.onnx.export writes the
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the probe runs on the engine's device: with NEXTFRAME_DEVICE=webgpu it runs where the engine runs and fails where the engine fails, with the device's message", async () => {
+  const { writeFileSync, mkdtempSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const { spawnSync } = await import("node:child_process");
+  const file = join(mkdtempSync(join(tmpdir(), "nf-probe-")), "tiny.onnx");
+  writeFileSync(file, attentionModel([1, 0, 0, 1], [1, 0, 0, 1], true));
+  const code = `const say = (p) => p.then((r) => "ran", (e) => "error " + e.constructor.name + " " + e.message);
+    (async () => {
+      const engine = await say(require("./kernel/nextframe/engine/index.ts").tensor([1, 2]).add(1).toArray());
+      const probe = await say(require("./kernel/nextframe/probe/index.ts").probeAttention(${JSON.stringify(file)}, { X: { data: [1, 0, 0, 1], shape: [1, 2, 2] } }));
+      console.log(JSON.stringify({ engine, probe }));
+    })();`;
+  const run = (env: Record<string, string>) => JSON.parse(spawnSync(process.execPath, ["--import", "tsx", "-e", code],
+    { cwd: new URL("../../../", `file://${__filename}`).pathname, env: { ...process.env, ...env }, encoding: "utf8" }).stdout.trim());
+  assert.deepEqual(run({ NEXTFRAME_DEVICE: "cpu" }), { engine: "ran", probe: "ran" });
+  // no GPU (as in CI): both fail with the device's own message naming the setting; with WebGPU both run there
+  const gpu = run({ NEXTFRAME_DEVICE: "webgpu" });
+  if (gpu.engine === "ran") assert.equal(gpu.probe, "ran");
+  else assert.match(gpu.probe, /^error NextframeError device webgpu \(NEXTFRAME_DEVICE=webgpu, the nextframe.kernel.device setting\)/);
+});

@@ -10,6 +10,8 @@ import { dirname, resolve } from "node:path";
 import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
 import type { DenoiseFn } from "../diffusion/gaussianDiffusion";
+import { createSession } from "../engine/session";
+import { NextframeError } from "../engine/errors";
 
 export class OnnxProbeError extends Error {
   constructor(message: string) { super(message); this.name = "OnnxProbeError"; }
@@ -35,6 +37,7 @@ export interface AttentionMap {
   data: Float32Array;
 }
 
+/** threads: onnxruntime's intra-op threads (default: the engine's setting); the device is the engine's (`setDevice`). */
 export interface ProbeOptions { threads?: number; name?: string }
 
 const DTYPE_NAMES: Record<number, string> = Object.fromEntries(
@@ -265,18 +268,15 @@ function inlineLocalFunctions(proto: onnx.ModelProto): void {
   proto.functions = [];
 }
 
-function options(threads: number): ort.InferenceSession.SessionOptions {
-  return {
-    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all",
-    extra: { session: { intra_op: { allow_spinning: "0" } } },
-  };
-}
-
-/** Creates a session; when onnxruntime refuses the model, the message lists the model's ops and ORT's reason. */
-export async function createProbeSession(model: OnnxModel, bytes: Uint8Array = model.bytes, threads = 2): Promise<ort.InferenceSession> {
+/**
+ * Creates a session on the engine's device (the same provider, threads and session options as compiled graphs);
+ * when onnxruntime refuses the model, the message lists the model's ops and ORT's reason.
+ */
+export async function createProbeSession(model: OnnxModel, bytes: Uint8Array = model.bytes, threads?: number): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(bytes, options(threads));
+    return await createSession(bytes, { threads });
   } catch (e) {
+    if (e instanceof NextframeError) throw e; // the device itself cannot run (its message names the setting)
     const msg = (e as Error).message;
     const m = /implementation for ([\w.]+)\((\d+)\)/.exec(msg) ?? /Unrecognized attribute|No Op registered for (\w+)/.exec(msg);
     const op = m ? ` uses op ${m[1]}${m[2] ? ` (opset ${m[2]})` : ""}, which this onnxruntime lacks;` : "";
@@ -322,7 +322,7 @@ export async function probeAttention(source: string | Uint8Array | OnnxModel, fe
     throw new OnnxProbeError(`probe: ${model.label} has no Softmax node${fused.length ? ` (attention is fused into ${fused.join(", ")}; its probabilities cannot be exposed — export without the fused op)` : ""}` +
       `${inner.length ? ` in its main graph (${inner.join(", ")}: values inside control-flow bodies cannot be graph outputs — unroll the loop when exporting)` : ""}. ${model.describe()}`);
   }
-  const session = await createProbeSession(model, model.withExtraOutputs(softmax.map((s) => s.output)), opts.threads ?? 2);
+  const session = await createProbeSession(model, model.withExtraOutputs(softmax.map((s) => s.output)), opts.threads);
   try {
     const feedOrt: Record<string, ort.Tensor> = {};
     const needed = model.inputs().map((i) => i.name);
@@ -383,7 +383,7 @@ export async function onnxDenoiser(source: string | Uint8Array | OnnxModel,
   const yName = inputs.length >= 3 ? byName(opts.y, ["y", "label", "labels", "class_labels"], 2) : undefined;
   if (!xName || !tName) throw new OnnxProbeError(`onnxDenoiser: ${model.label} needs inputs (x, t[, y]); it takes ${model.describe()}`);
   const outName = opts.output ?? model.outputs()[0].name;
-  const session = await createProbeSession(model, model.bytes, opts.threads ?? 2);
+  const session = await createProbeSession(model, model.bytes, opts.threads);
   const fn = (async (x, shape, t, y) => {
     const feeds: Record<string, ort.Tensor> = {
       [xName]: toOrt(model, xName, { data: x, shape }),
