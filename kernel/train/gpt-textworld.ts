@@ -4,7 +4,7 @@ import { GPT, type GPTConfig } from "../nextframe/models/gpt";
 import type { TrainOptions } from "./main";
 
 /** Data and training settings; the card records them. */
-export const GPT_TEXTWORLD_RECIPE = { dataSeed: 1, numTrain: 2000, numVal: 200, seed: 1337, steps: 600, batchSize: 16, lr: 3e-3 } as const;
+export const GPT_TEXTWORLD_RECIPE = { dataSeed: 1, numTrain: 2000, numVal: 200, seed: 1337, steps: 3000, batchSize: 16, lr: 3e-3 } as const;
 
 /** The evaluation the card reports (tests recompute it with the same settings). */
 export async function gptTextworldMetrics(model: Awaited<ReturnType<typeof trainTinyGpt>>["model"], data: ReturnType<typeof textWorldData>) {

@@ -58,6 +58,7 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "the tiny GPT beats the bigram, which beats the unigram (held-out loss)", holds: (c) => c("gpt_val_loss") < c("bigram_val_loss") && c("bigram_val_loss") < c("unigram_val_loss") },
     { says: "sentences the GPT writes are legal moves more often than a bigram writer's", holds: (c) => c("gpt_legal_rate") > c("bigram_legal_rate") },
     { says: "a linear probe reads what the agent holds above chance and above a random-init GPT", holds: (c) => c("probe_acc") > c("probe_chance") && c("probe_acc") > c("probe_random_init") },
+    { says: "a linear probe reads the agent's position (x/y, never written after the header) above chance and above a random-init GPT", holds: (c) => c("probe_pos_acc") > c("probe_pos_chance") && c("probe_pos_acc") > c("probe_pos_random_init") },
     { says: "character tokens make longer sequences than word tokens", holds: (c) => c("tokens_per_episode_char") > c("tokens_per_episode_word") },
     { says: "a head retrieves the picked-up object: > 10× the uniform attention share", holds: (c) => c("attn_obj_mass_best_head") > 10 * c("attn_obj_mass_uniform") },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_uniform_ok") === 1 },
