@@ -30,6 +30,24 @@ export function findColorBlob(frame: ArrayLike<number>, width: number, height: n
   return { count, cx: count ? sx / count : NaN, cy: count ? sy / count : NaN };
 }
 
+/** What every permanence score counts as "the object is back": colour tolerance, fewest matching pixels, largest centroid error as a fraction of the frame size. */
+export const PERMANENCE_DEFAULTS = { tol: 50, minPixels: 2, maxErrorFraction: 1 / 8 } as const;
+
+export interface Reappearance {
+  found: boolean;
+  /** Centroid distance in pixels to where the object should be (NaN when not found). */
+  error: number;
+  correct: boolean;
+}
+
+/** Is the object of colour `rgb` in an (size, size, 3) frame, and within maxError (default size / 8) of (tx, ty)? */
+export function scoreReappearance(frame: ArrayLike<number>, size: number, rgb: readonly number[], tx: number, ty: number, opts: { tol?: number; minPixels?: number; maxError?: number } = {}): Reappearance {
+  const blob = findColorBlob(frame, size, size, rgb, opts.tol ?? PERMANENCE_DEFAULTS.tol);
+  const found = blob.count >= (opts.minPixels ?? PERMANENCE_DEFAULTS.minPixels);
+  const error = found ? Math.hypot(blob.cx - tx, blob.cy - ty) : NaN;
+  return { found, error, correct: found && error <= (opts.maxError ?? size * PERMANENCE_DEFAULTS.maxErrorFraction) };
+}
+
 export interface PermanenceOptions {
   /** Frame size (square frames, as the world renders). */
   size: number;
@@ -83,7 +101,7 @@ export function objectPermanence(states: FrameState[], predFrames: ArrayLike<num
   if (opts.truthFrames && opts.truthFrames.length !== predFrames.length) {
     throw new Error(`objectPermanence: truthFrames has ${opts.truthFrames.length} values, predFrames has ${predFrames.length}`);
   }
-  const from = opts.from ?? 0, tol = opts.tol ?? 50, minPixels = opts.minPixels ?? 2, maxError = opts.maxError ?? size / 8;
+  const from = opts.from ?? 0, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol;
   const events: PermanenceEvent[] = [];
   const frameOf = (src: ArrayLike<number>, t: number): ArrayLike<number> =>
     "subarray" in src ? (src as Uint8Array).subarray(t * F, (t + 1) * F) : Array.prototype.slice.call(src, t * F, (t + 1) * F);
@@ -104,15 +122,12 @@ export function objectPermanence(states: FrameState[], predFrames: ArrayLike<num
       t = r;
       if (r < from) continue;
       const o = states[r].objects[id];
-      const blob = findColorBlob(frameOf(predFrames, r), size, size, o.rgb, tol);
       let tx = o.screenX, ty = o.screenY;
       if (opts.truthFrames) {
         const tb = findColorBlob(frameOf(opts.truthFrames, r), size, size, o.rgb, tol);
         if (tb.count > 0) { tx = tb.cx; ty = tb.cy; }
       }
-      const found = blob.count >= minPixels;
-      const error = found ? Math.hypot(blob.cx - tx, blob.cy - ty) : NaN;
-      events.push({ object: id, color: o.color, hiddenFrom: h0, hiddenTo: h1, reappearFrame: r, found, error, correct: found && error <= maxError });
+      events.push({ object: id, color: o.color, hiddenFrom: h0, hiddenTo: h1, reappearFrame: r, ...scoreReappearance(frameOf(predFrames, r), size, o.rgb, tx, ty, opts) });
     }
   }
   const n = events.length;

@@ -30,7 +30,7 @@ import { CAPTION_LENGTH, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, 
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig } from "../models/autoencoder";
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr, surpriseScore } from "../metrics/image";
-import { findColorBlob, interactionPersistence, objectPermanence, type PermanenceEvent } from "../metrics/permanence";
+import { PERMANENCE_DEFAULTS, findColorBlob, interactionPersistence, objectPermanence, scoreReappearance, type PermanenceEvent } from "../metrics/permanence";
 import { nearestNeighbourRecaption, type RecaptionResult } from "../metrics/recaption";
 import { linearProbe, type LinearProbeOptions } from "../metrics/linearProbe";
 
@@ -646,7 +646,7 @@ export interface ReemergenceReport {
  * "forgets the hidden ball" from "drifts over a long rollout".
  */
 export async function reemergenceTest(sim: WorldSimulator, clips: VideoClip[], opts: { tol?: number; minPixels?: number } = {}): Promise<ReemergenceReport> {
-  const K = sim.model.config.contextFrames, tol = opts.tol ?? 50, minPixels = opts.minPixels ?? 2;
+  const K = sim.model.config.contextFrames, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol;
   const r = { events: 0, withinContext: 0, model: { found: 0, correct: 0 }, copyLast: { found: 0, correct: 0 }, linear: { found: 0, correct: 0 } };
   for (const c of clips) {
     const size = c.size, F3 = size * size * 3, frame = (src: Uint8Array, t: number) => src.subarray(t * F3, (t + 1) * F3);
@@ -662,10 +662,9 @@ export async function reemergenceTest(sim: WorldSimulator, clips: VideoClip[], o
       await sim.reset(c.frames.slice(s0 * F3, (last + 1) * F3), acts);
       const truth = findColorBlob(frame(c.frames, t), size, size, rgb, tol);
       const score = (frames: Uint8Array, into: { found: number; correct: number }) => {
-        const b = findColorBlob(frame(frames, H - 1), size, size, rgb, tol);
-        if (b.count < minPixels) return;
-        into.found++;
-        if (Math.hypot(b.cx - truth.cx, b.cy - truth.cy) <= size / 8) into.correct++;
+        const s = scoreReappearance(frame(frames, H - 1), size, rgb, truth.cx, truth.cy, opts);
+        into.found += +s.found;
+        into.correct += +s.correct;
       };
       score(await sim.rollout(Array.from({ length: H }, (_, k) => c.actions[last + k]!)), r.model);
       score(copyLastFrame(c.frames.subarray(last * F3, (last + 1) * F3), F3, H), r.copyLast);
