@@ -4,9 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
-import { WorldSimulator } from "../models/worldModel";
+import { WorldModel, WorldSimulator } from "../models/worldModel";
 import type { VideoClip } from "./videoWorld";
-import { autoencoderPsnr, checkpointsDir, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
+import { autoencoderPsnr, checkpointsDir, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
 import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
 import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
 import { WORLD_MODEL_RECIPE } from "../../train/world-model";
@@ -77,30 +77,66 @@ test("world-model: card matches the recomputed rollouts and permanence; rollouts
   close(p.copyLast.correctRate, cp.copyLast.correctRate, 1e-9, "permanence (copy-last)");
 });
 
-test("re-emergence test: a predictor that replays the truth brings every ball back at the right place; copy-last cannot", async () => {
-  const clips = videoWorldData({ seed: 2, numTrain: 0, numVal: 16 }).val;
-  const K = 7;
+/** A stand-in simulator that knows the future: reset() finds where the context came from, rollout() returns the true frames after it. */
+function truthReplayingSimulator(clips: VideoClip[], K: number): WorldSimulator {
   let cur: { clip: VideoClip; next: number } | null = null;
-  // a stand-in simulator that knows the future: reset() finds where the context came from, rollout() returns the true frames after it
-  const oracle = {
+  const F3 = clips[0]!.size ** 2 * 3;
+  return {
     model: { config: { contextFrames: K } },
     async reset(frames: Uint8Array) {
-      const F3 = clips[0]!.size ** 2 * 3;
       for (const clip of clips) for (let s = 0; s + K <= clip.numFrames; s++) {
         if (Buffer.from(clip.frames.subarray(s * F3, (s + K) * F3)).equals(Buffer.from(frames))) { cur = { clip, next: s + K }; return; }
       }
       throw new Error("context not found");
     },
-    async rollout(actions: ArrayLike<number>) {
-      const F3 = cur!.clip.size ** 2 * 3;
-      return cur!.clip.frames.slice(cur!.next * F3, (cur!.next + actions.length) * F3);
-    },
+    async rollout(actions: ArrayLike<number>) { return cur!.clip.frames.slice(cur!.next * F3, (cur!.next + actions.length) * F3); },
   } as unknown as WorldSimulator;
+}
+
+test("re-emergence test: a predictor that replays the truth brings every ball back at the right place; copy-last cannot", async () => {
+  const clips = videoWorldData({ seed: 2, numTrain: 0, numVal: 16 }).val;
+  const oracle = truthReplayingSimulator(clips, 7);
   const r = await reemergenceTest(oracle, clips);
   assert.ok(r.withinContext > 0 && r.withinContext <= r.events, `${r.withinContext} of ${r.events}`);
   assert.equal(r.model.correct, r.withinContext);
   assert.equal(r.copyLast.found, 0);                 // its last frame has the ball fully hidden
   assert.equal(r.linear.found, 0);
+});
+
+test("motion test: a predictor that replays the truth puts every moving object exactly where it is; one that copies the last frame scores as copy-last", async () => {
+  const clips = videoWorldData({ seed: 2, numTrain: 0, numVal: 8 }).val;
+  const K = 7, F3 = clips[0]!.size ** 2 * 3;
+  const truth = await motionTest(truthReplayingSimulator(clips, K), clips, { horizon: 4 });
+  assert.deepEqual(Object.keys(truth.byKind).sort(), ["agent", "ball"]);
+  for (const [kind, k] of Object.entries(truth.byKind)) {
+    assert.ok(k.objects > 0 && k.modelDrawn === k.objects, `${kind}: ${k.modelDrawn} of ${k.objects} drawn`);
+    assert.equal(k.model, 0);
+    assert.ok(k.copyLast >= 0.5, `${kind}: copy-last error ${k.copyLast} px for objects that moved ≥ 1 px`);
+    assert.ok(k.modelCloser > 0.5 * k.objects, `${kind}: closer in ${k.modelCloser} of ${k.objects}`);
+  }
+  let last: Uint8Array | null = null;
+  const copier = {
+    model: { config: { contextFrames: K } },
+    async reset(frames: Uint8Array) { last = frames.slice(frames.length - F3); },
+    async rollout(actions: ArrayLike<number>) { const out = new Uint8Array(actions.length * F3); for (let i = 0; i < actions.length; i++) out.set(last!, i * F3); return out; },
+  } as unknown as WorldSimulator;
+  const copy = await motionTest(copier, clips, { horizon: 4 });
+  for (const [kind, k] of Object.entries(copy.byKind)) {
+    assert.equal(k.objects, truth.byKind[kind]!.objects);
+    assert.ok(Math.abs(k.model - k.copyLast) < 1e-12 && k.modelCloser === 0, `${kind}: ${k.model} vs ${k.copyLast}`);
+  }
+});
+
+test("next-latent error: an untrained residual world model (adaLN-Zero: Δ = 0) is exactly copy-last; the shipped model is below it on its training clips", async () => {
+  const ae = loadAutoencoder(dir);
+  const clips = videoWorldData({ seed: WORLD_MODEL_RECIPE.dataSeed, numTrain: 6, numVal: 0 }).train;
+  const fresh = new WorldModel(WORLD_MODEL_RECIPE.config, { latentScale: 0.5 }, { seed: 1 });
+  const f = await nextLatentError(fresh, ae, clips);
+  assert.equal(f.windows, 6 * 9);          // 32-frame clips, 8-frame windows every 3 frames
+  assert.ok(f.copyLast > 0);
+  assert.equal(f.ratio, 1);
+  const shipped = await nextLatentError(loadWorldModel(dir), ae, clips);
+  assert.ok(shipped.ratio < 1, `shipped model ${shipped.model} vs copy-last ${shipped.copyLast}`);
 });
 
 // Per kind (two seeds, 8 pairs each, while choosing this test): teleports 8/8 and 8/8 more surprising than their lawful twin,

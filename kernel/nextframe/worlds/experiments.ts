@@ -674,6 +674,96 @@ export async function reemergenceTest(sim: WorldSimulator, clips: VideoClip[], o
   return r;
 }
 
+// ───────────────────────────── does the model move what it sees? ─────────────────────────────
+
+export interface MotionReport {
+  horizon: number;
+  /**
+   * Per object kind ("ball", "agent"): objects fully visible in the last context frame and in the truth at the horizon
+   * that moved at least minMotion px in between. Mean centroid error (px) of where the prediction draws the object's
+   * colour (over the objects it draws) and of copy-last (where it was); modelCloser counts objects the model puts
+   * at least 0.25 px closer to the truth than copy-last does.
+   */
+  byKind: Record<string, { objects: number; modelDrawn: number; model: number; copyLast: number; modelCloser: number }>;
+}
+
+/**
+ * Does the model move what it sees? From K true frames, roll out `horizon` frames with the true actions (windows every
+ * `stride` frames) and locate each moving, fully visible ball and the agent by colour in the last predicted frame. A model
+ * that has learned the world's motion puts them nearer the truth than copy-last; one that has not, at copy-last's place.
+ * The step below permanence: a hidden ball can only come back where it should if visible balls already move where they should.
+ */
+export async function motionTest(sim: WorldSimulator, clips: VideoClip[], opts: { horizon?: number; stride?: number; minMotion?: number } = {}): Promise<MotionReport> {
+  const K = sim.model.config.contextFrames, H = opts.horizon ?? 4, stride = opts.stride ?? 4, minMotion = opts.minMotion ?? 1;
+  const sums: Record<string, { objects: number; modelDrawn: number; model: number; copyLast: number; modelCloser: number }> = {};
+  for (const c of clips) {
+    const size = c.size, F3 = size * size * 3, frame = (src: Uint8Array, t: number) => src.subarray(t * F3, (t + 1) * F3);
+    for (let t = K; t + H <= c.numFrames; t += stride) {         // predicts frames t .. t+H−1 from frames t−K .. t−1
+      const before = c.states[t - 1]!, after = c.states[t + H - 1]!;
+      let pred: Uint8Array | null = null;
+      for (const [id, o] of after.objects.entries()) {
+        const o0 = before.objects[id]!;
+        if (o.kind === "burger" || o0.visibleFraction < 1 || o.visibleFraction < 1 || Math.hypot(o.screenX - o0.screenX, o.screenY - o0.screenY) < minMotion) continue;
+        const truth = findColorBlob(frame(c.frames, t + H - 1), size, size, o.rgb);
+        const last = findColorBlob(frame(c.frames, t - 1), size, size, o.rgb);
+        if (truth.count < PERMANENCE_DEFAULTS.minPixels || last.count < PERMANENCE_DEFAULTS.minPixels) continue;
+        if (!pred) {
+          const acts = new Int32Array(K);
+          windowActions(c.actions, t - K, K, acts, 0);
+          await sim.reset(c.frames.slice((t - K) * F3, t * F3), acts);
+          pred = frame(await sim.rollout(Array.from({ length: H }, (_, k) => c.actions[t - 1 + k]!)), H - 1);
+        }
+        const k = (sums[o.kind] ??= { objects: 0, modelDrawn: 0, model: 0, copyLast: 0, modelCloser: 0 });
+        const copyErr = Math.hypot(last.cx - truth.cx, last.cy - truth.cy);
+        const m = scoreReappearance(pred, size, o.rgb, truth.cx, truth.cy);
+        k.objects++;
+        k.copyLast += copyErr;
+        if (!m.found) continue;
+        k.modelDrawn++;
+        k.model += m.error;
+        if (m.error < copyErr - 0.25) k.modelCloser++;
+      }
+    }
+  }
+  for (const k of Object.values(sums)) { k.model = k.modelDrawn ? k.model / k.modelDrawn : NaN; k.copyLast /= k.objects; }
+  return { horizon: H, byKind: sums };
+}
+
+/**
+ * The world model's own loss, where sampling uses it: squared error of its next-latent prediction from pure noise
+ * (t = T − 1, the one-step sampler's only step) given K true latents and the true actions, against copy-last in latent
+ * space (the next latent = the last one), over windows every `stride` frames. ratio < 1: the model predicts some change.
+ */
+export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips: VideoClip[], opts: { stride?: number; seed?: number } = {}): Promise<{ windows: number; model: number; copyLast: number; ratio: number }> {
+  const { contextFrames: K, latentChannels: C, latentSize: Hs, diffusionSteps } = model.config, Fr = K + 1;
+  const data = await latentClips(ae, clips, model.config.latentScale);
+  const L = data.frameLength, stride = opts.stride ?? 3, g = new Generator(hashSeed(opts.seed ?? 0, "next-latent-error"));
+  const starts: [number, number][] = [];
+  for (let c = 0; c < clips.length; c++) for (let s = 0; s + Fr <= data.numFrames; s += stride) starts.push([c, s]);
+  let sm = 0, sc = 0;
+  for (let i = 0; i < starts.length; i += 16) {
+    const win = starts.slice(i, i + 16), B = win.length;
+    const x = new Float32Array(B * Fr * L), a = new Int32Array(B * Fr);
+    win.forEach(([c, s], b) => {
+      x.set(data.latents[c]!.subarray(s * L, (s + K) * L), b * Fr * L);
+      for (let j = 0; j < L; j++) x[(b * Fr + K) * L + j] = g.normal();
+      windowActions(data.actions[c]!, s, Fr, a, b * Fr);
+    });
+    const t = tensor(new Float32Array(B).fill(diffusionSteps - 1), { shape: [B] });
+    const out = (await model.predictNext(tensor(x, { shape: [B, Fr, C, Hs, Hs] }), t, tensor(a, { shape: [B, Fr] })).data()) as Float32Array;
+    win.forEach(([c, s], b) => {
+      const z = data.latents[c]!;
+      for (let j = 0; j < L; j++) {
+        const next = z[(s + K) * L + j]!;
+        sm += (out[b * L + j]! - next) ** 2;
+        sc += (z[(s + K - 1) * L + j]! - next) ** 2;
+      }
+    });
+  }
+  const n = starts.length * L;
+  return { windows: starts.length, model: sm / n, copyLast: sc / n, ratio: sm / sc };
+}
+
 // ───────────────────────────── chapter 8: depth probe and surprise ─────────────────────────────
 
 export interface DepthProbeReport {
