@@ -121,6 +121,8 @@ test("motion test: a predictor that replays the truth puts every moving object e
     async rollout(actions: ArrayLike<number>) { const out = new Uint8Array(actions.length * F3); for (let i = 0; i < actions.length; i++) out.set(last!, i * F3); return out; },
   } as unknown as WorldSimulator;
   const copy = await motionTest(copier, clips, { horizon: 4 });
+  await assert.rejects(motionTest(copier, clips, { horizon: 0 }), /motionTest: horizon must be a positive integer, got 0/);
+  await assert.rejects(motionTest(copier, clips, { horizon: 30 }), /motionTest: a clip has 32 frames; the model's context \(7\) plus the horizon \(30\) needs 37/);
   for (const [kind, k] of Object.entries(copy.byKind)) {
     assert.equal(k.objects, truth.byKind[kind]!.objects);
     assert.ok(Math.abs(k.model - k.copyLast) < 1e-12 && k.modelCloser === 0, `${kind}: ${k.model} vs ${k.copyLast}`);
@@ -135,6 +137,7 @@ test("next-latent error: an untrained residual world model (adaLN-Zero: Δ = 0) 
   assert.equal(f.windows, 6 * 9);          // 32-frame clips, 8-frame windows every 3 frames
   assert.ok(f.copyLast > 0);
   assert.equal(f.ratio, 1);
+  await assert.rejects(nextLatentError(fresh, ae, videoWorldData({ numTrain: 1, numVal: 0, frames: 5 }).train), /needs clips of at least 8 frames \(context 7 \+ the next one\), got 1 clip\(s\) of 5/);
   const shipped = await nextLatentError(loadWorldModel(dir), ae, clips);
   assert.ok(shipped.ratio < 1, `shipped model ${shipped.model} vs copy-last ${shipped.copyLast}`);
 });

@@ -695,6 +695,9 @@ export interface MotionReport {
  */
 export async function motionTest(sim: WorldSimulator, clips: VideoClip[], opts: { horizon?: number; stride?: number; minMotion?: number } = {}): Promise<MotionReport> {
   const K = sim.model.config.contextFrames, H = opts.horizon ?? 4, stride = opts.stride ?? 4, minMotion = opts.minMotion ?? 1;
+  for (const [name, v] of [["horizon", H], ["stride", stride]] as const) if (!Number.isInteger(v) || v < 1) throw new Error(`motionTest: ${name} must be a positive integer, got ${v}`);
+  const short = clips.find((c) => c.numFrames < K + H);
+  if (short) throw new Error(`motionTest: a clip has ${short.numFrames} frames; the model's context (${K}) plus the horizon (${H}) needs ${K + H}`);
   const sums: Record<string, { objects: number; modelDrawn: number; model: number; copyLast: number; modelCloser: number }> = {};
   for (const c of clips) {
     const size = c.size, F3 = size * size * 3, frame = (src: Uint8Array, t: number) => src.subarray(t * F3, (t + 1) * F3);
@@ -738,6 +741,8 @@ export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips:
   const { contextFrames: K, latentChannels: C, latentSize: Hs, diffusionSteps } = model.config, Fr = K + 1;
   const data = await latentClips(ae, clips, model.config.latentScale);
   const L = data.frameLength, stride = opts.stride ?? 3, g = new Generator(hashSeed(opts.seed ?? 0, "next-latent-error"));
+  if (!Number.isInteger(stride) || stride < 1) throw new Error(`nextLatentError: stride must be a positive integer, got ${stride}`);
+  if (clips.length === 0 || data.numFrames < Fr) throw new Error(`nextLatentError: needs clips of at least ${Fr} frames (context ${K} + the next one), got ${clips.length} clip(s) of ${data.numFrames ?? 0}`);
   const starts: [number, number][] = [];
   for (let c = 0; c < clips.length; c++) for (let s = 0; s + Fr <= data.numFrames; s += stride) starts.push([c, s]);
   let sm = 0, sc = 0;
