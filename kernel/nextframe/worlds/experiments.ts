@@ -707,8 +707,8 @@ export async function motionTest(sim: WorldSimulator, clips: VideoClip[], opts: 
       for (const [id, o] of after.objects.entries()) {
         const o0 = before.objects[id]!;
         if (o.kind === "burger" || o0.visibleFraction < 1 || o.visibleFraction < 1 || Math.hypot(o.screenX - o0.screenX, o.screenY - o0.screenY) < minMotion) continue;
-        const truth = findColorBlob(frame(c.frames, t + H - 1), size, size, o.rgb);
-        const last = findColorBlob(frame(c.frames, t - 1), size, size, o.rgb);
+        const truth = findColorBlob(frame(c.frames, t + H - 1), size, size, o.rgb, PERMANENCE_DEFAULTS.tol);
+        const last = findColorBlob(frame(c.frames, t - 1), size, size, o.rgb, PERMANENCE_DEFAULTS.tol);
         if (truth.count < PERMANENCE_DEFAULTS.minPixels || last.count < PERMANENCE_DEFAULTS.minPixels) continue;
         if (!pred) {
           const acts = new Int32Array(K);
