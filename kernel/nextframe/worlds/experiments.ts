@@ -537,6 +537,18 @@ export interface RolloutCurves {
 }
 
 /**
+ * The simulator reset to clip c's true frames start − K .. start − 1 (with the actions that made them) and rolled out
+ * `horizon` frames with the clip's true actions: its guess of frames start .. start + horizon − 1, (horizon, H, W, 3).
+ */
+async function rolloutFromTruth(sim: WorldSimulator, c: VideoClip, start: number, horizon: number): Promise<Uint8Array> {
+  const K = sim.model.config.contextFrames, F3 = c.size * c.size * 3;
+  const acts = new Int32Array(K);
+  windowActions(c.actions, start - K, K, acts, 0);
+  await sim.reset(c.frames.slice((start - K) * F3, start * F3), acts);
+  return sim.rollout(Array.from({ length: horizon }, (_, k) => c.actions[start - 1 + k]!));
+}
+
+/**
  * Rolls the world model out from K ground-truth frames of each clip, fed the clip's true actions, and scores
  * PSNR/SSIM per horizon against copy-last-frame and linear extrapolation (metrics/image.ts).
  */
@@ -550,10 +562,7 @@ export async function evaluateRollouts(sim: WorldSimulator, clips: VideoClip[], 
   for (const c of clips) {
     if (start + H > c.numFrames || start < K) throw new Error(`evaluateRollouts: clip has ${c.numFrames} frames; start ${start} (≥ K = ${K}) + horizon ${H} does not fit`);
     const ctx = c.frames.slice((start - K) * F3, start * F3);
-    const ctxActions = Array.from({ length: K }, (_, k) => (start - K + k > 0 ? c.actions[start - K + k - 1]! : 0));
-    await sim.reset(ctx, ctxActions);
-    const acts = Array.from({ length: H }, (_, k) => c.actions[start + k - 1]!);
-    const pred = await sim.rollout(acts);
+    const pred = await rolloutFromTruth(sim, c, start, H);
     frames.push(pred);
     const truth = c.frames.slice(start * F3, (start + H) * F3);
     const copy = copyLastFrame(ctx, F3, H), lin = linearExtrapolation(ctx, F3, H);
@@ -600,8 +609,7 @@ export async function evaluatePermanence(sim: WorldSimulator, clips: VideoClip[]
   for (const c of clips) {
     const size = c.size, F3 = size * size * 3, H = c.numFrames - K;
     const ctx = c.frames.slice(0, K * F3);
-    await sim.reset(ctx, Array.from({ length: K }, (_, k) => (k > 0 ? c.actions[k - 1]! : 0)));
-    const pred = await sim.rollout(Array.from({ length: H }, (_, k) => c.actions[K + k - 1]!));
+    const pred = await rolloutFromTruth(sim, c, K, H);
     rollouts.push(pred);
     const full = (p: Uint8Array) => { const o = new Uint8Array(c.numFrames * F3); o.set(ctx); o.set(p, K * F3); return o; };
     const m = full(pred), cp = full(copyLastFrame(ctx, F3, H)), li = full(linearExtrapolation(ctx, F3, H));
@@ -656,17 +664,13 @@ export async function reemergenceTest(sim: WorldSimulator, clips: VideoClip[], o
       if (e.hiddenTo - e.hiddenFrom + 1 >= K) continue;
       r.withinContext++;
       const t = e.reappearFrame, last = e.hiddenTo, H = t - last, rgb = c.states[t]!.objects[e.object]!.rgb;
-      const s0 = last + 1 - K;                                   // context: frames s0 .. last
-      const acts = new Int32Array(K);
-      windowActions(c.actions, s0, K, acts, 0);
-      await sim.reset(c.frames.slice(s0 * F3, (last + 1) * F3), acts);
       const truth = findColorBlob(frame(c.frames, t), size, size, rgb, tol);
       const score = (frames: Uint8Array, into: { found: number; correct: number }) => {
         const s = scoreReappearance(frame(frames, H - 1), size, rgb, truth.cx, truth.cy, opts);
         into.found += +s.found;
         into.correct += +s.correct;
       };
-      score(await sim.rollout(Array.from({ length: H }, (_, k) => c.actions[last + k]!)), r.model);
+      score(await rolloutFromTruth(sim, c, last + 1, H), r.model);   // context: frames last + 1 − K .. last
       score(copyLastFrame(c.frames.subarray(last * F3, (last + 1) * F3), F3, H), r.copyLast);
       score(linearExtrapolation(c.frames.subarray((last - 1) * F3, (last + 1) * F3), F3, H), r.linear);
     }
@@ -710,12 +714,7 @@ export async function motionTest(sim: WorldSimulator, clips: VideoClip[], opts: 
         const truth = findColorBlob(frame(c.frames, t + H - 1), size, size, o.rgb, PERMANENCE_DEFAULTS.tol);
         const last = findColorBlob(frame(c.frames, t - 1), size, size, o.rgb, PERMANENCE_DEFAULTS.tol);
         if (truth.count < PERMANENCE_DEFAULTS.minPixels || last.count < PERMANENCE_DEFAULTS.minPixels) continue;
-        if (!pred) {
-          const acts = new Int32Array(K);
-          windowActions(c.actions, t - K, K, acts, 0);
-          await sim.reset(c.frames.slice((t - K) * F3, t * F3), acts);
-          pred = frame(await sim.rollout(Array.from({ length: H }, (_, k) => c.actions[t - 1 + k]!)), H - 1);
-        }
+        pred ??= frame(await rolloutFromTruth(sim, c, t, H), H - 1);
         const k = (sums[o.kind] ??= { objects: 0, modelDrawn: 0, model: 0, copyLast: 0, modelCloser: 0 });
         const copyErr = Math.hypot(last.cx - truth.cx, last.cy - truth.cy);
         const m = scoreReappearance(pred, size, o.rgb, truth.cx, truth.cy);
