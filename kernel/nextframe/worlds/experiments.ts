@@ -650,7 +650,8 @@ export interface ReemergenceReport {
  * Object permanence without long-rollout drift: for each occlusion shorter than the model's context, the model gets
  * the K TRUE frames up to the last one in which the ball is fully hidden (so its last sighting is still in the
  * context) and rolls out, with the true actions, to the frame where the ball is at least half visible again —
- * usually 1 to 3 frames. Copy-last and linear extrapolation get the same frames (and cannot show the ball). Separates
+ * usually 1 to 3 frames. Copy-last and linear extrapolation get the same frames: copy-last cannot show the ball, linear
+ * extrapolation only by growing the faint anti-aliased edge a ball shows as it comes out (no pixel centre). Separates
  * "forgets the hidden ball" from "drifts over a long rollout".
  */
 export async function reemergenceTest(sim: WorldSimulator, clips: VideoClip[], opts: { tol?: number; minPixels?: number } = {}): Promise<ReemergenceReport> {

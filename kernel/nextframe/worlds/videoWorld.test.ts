@@ -87,6 +87,8 @@ test("depth ordering: the nearer object's pixels win where they overlap, consist
     if (inside(far) && inside(near)) {
       overlap++;
       assert.equal(r.ids[py * 64 + px], 1);
+      // the colour: wherever the whole pixel lies inside the nearer ball (edge pixels blend, anti-aliased)
+      if (Math.hypot(px + 0.5 - near.screenX, py + 0.5 - near.screenY) + Math.SQRT1_2 > near.screenRadius) continue;
       const o = (py * 64 + px) * 3;
       const [cr, cg, cb] = [r.rgb[o], r.rgb[o + 1], r.rgb[o + 2]];
       const [br, bg, bb] = PALETTE.blue;
@@ -115,6 +117,30 @@ test("depth ordering: the nearer object's pixels win where they overlap, consist
       }
     }
   }
+});
+
+test("anti-aliasing: a sub-pixel move changes edge pixels by coverage; hard edges (antialias 1) only when an edge crosses a pixel centre", () => {
+  const frameAt = (antialias: number, x: number) => {
+    const w = new VideoWorld({ balls: [ball({ x, z: 2.5 })], occluder: null, agent: null, burger: null, gravity: 0, antialias });
+    const r = w.render(32);
+    return { rgb: r.rgb, state: w.state(r).objects[0] };
+  };
+  // a 0.02-unit move is about 0.1 px on screen: coverage changes, pixel centres (almost always) do not
+  const [a, b] = [frameAt(4, 1.5), frameAt(4, 1.52)];
+  const [h0, h1] = [frameAt(1, 1.5), frameAt(1, 1.52)];
+  const changed = (p: Uint8Array, q: Uint8Array) => p.reduce((n, v, i) => n + +(v !== q[i]), 0);
+  assert.ok(changed(a.rgb, b.rgb) > 0, "anti-aliased frame must change");
+  assert.equal(changed(h0.rgb, h1.rgb), 0, "hard-edged frame should not change for this sub-pixel move");
+  // ownership and pixel counts are by pixel centre, the same with and without anti-aliasing
+  assert.equal(a.state.drawnPixels, h0.state.drawnPixels);
+  assert.equal(a.state.visiblePixels, h0.state.visiblePixels);
+  // an interior pixel keeps the ball's exact colour
+  const o = (py: number, px: number) => (py * 32 + px) * 3;
+  const cx = Math.floor(a.state.screenX), cy = Math.floor(a.state.screenY);
+  const red = PALETTE.red;
+  const interior = a.rgb.subarray(o(cy, cx + 1), o(cy, cx + 1) + 3);
+  assert.ok(Math.abs(interior[0]! - red[0]) <= 1 && Math.abs(interior[1]! - red[1]) <= 1, `interior ${[...interior]}`);
+  assert.throws(() => videoWorldConfig({ antialias: 0 }), /antialias must be an integer in \[1, 8\].*got 0/);
 });
 
 test("the occluder hides what is behind it", () => {

@@ -78,6 +78,12 @@ export interface VideoWorldConfig {
     panAmplitude: number;
     panPeriod: number;
   };
+  /**
+   * Anti-aliasing: subsamples per pixel side when drawing balls, the agent and shadows (1 = hard edges, a pixel is
+   * the object's if its centre is; the burger, which stands still, always has hard edges). With 4, an edge pixel's
+   * colour follows the object's coverage of it in 1/16 steps.
+   */
+  antialias: number;
 }
 
 export const PALETTE = {
@@ -126,6 +132,9 @@ export const DEFAULT_VIDEO_WORLD: VideoWorldConfig = {
   // f·height/distance = 1.7 puts the near floor edge (z = 0) at the bottom row with horizon 0.15;
   // f = 2 with distance 6 makes the room's width exactly fill the screen at z = 0.
   camera: { x: 3, height: 5.1, distance: 6, focal: 2, horizon: 0.15, panAmplitude: 0, panPeriod: 48 },
+  // Balls move about 0.4 px a frame at 32×32: with hard edges a frame changes only when an edge crosses a pixel
+  // centre; with coverage it changes a little every frame, as in a camera's image.
+  antialias: 4,
 };
 
 export class VideoWorldError extends Error {
@@ -170,6 +179,7 @@ export function videoWorldConfig(partial: Partial<VideoWorldConfig> = {}): Video
   if (c.gravity < 0) fail(`gravity must be ≥ 0, got ${c.gravity}`);
   finite("restitution", c.restitution);
   if (c.restitution < 0 || c.restitution > 1) fail(`restitution must be in [0, 1], got ${c.restitution}`);
+  if (!Number.isInteger(c.antialias) || c.antialias < 1 || c.antialias > 8) fail(`antialias must be an integer in [1, 8] (subsamples per pixel side; 1 = hard edges), got ${c.antialias}`);
   positive("biteReach", c.biteReach);
   const inside = (field: string, x: number, z: number, r: number) => {
     if (x - r < 0 || x + r > W) fail(`${field}.x = ${x} is outside the room: with radius ${r} it must be in [${r}, ${W - r}]`);
@@ -306,6 +316,7 @@ export class VideoWorld {
   lastAction: Action = Action.Noop;
   private bodies: Body[] = [];
   private bgCache = new Map<string, Uint8Array>();
+  private readonly shadeScratch = new Float64Array(3);
 
   constructor(config: Partial<VideoWorldConfig> = {}) {
     this.config = videoWorldConfig(config);
@@ -552,8 +563,9 @@ export class VideoWorld {
       const [sx, sy, k] = this.project(b.x, 0, b.z, size, camX);
       const rx = k * b.r * 0.9, ry = rx * 0.35;
       const fade = Math.max(0.55, Math.min(0.85, 0.55 + 0.1 * b.y)); // higher objects: lighter shadow
-      this.fillEllipse(rgb, ids, size, sx, sy, rx, ry, (o) => {
-        rgb[o] *= fade; rgb[o + 1] *= fade; rgb[o + 2] *= fade;
+      this.fillEllipse(rgb, ids, size, sx, sy, rx, ry, (o, _x, _y, c) => {
+        c[0] = rgb[o] * fade; c[1] = rgb[o + 1] * fade; c[2] = rgb[o + 2] * fade;
+        return true;
       }, -2);
     }
     // Objects, far to near.
@@ -569,12 +581,13 @@ export class VideoWorld {
       if (b.kind === "burger") drawn[i] = this.drawBurger(rgb, ids, size, i, sx, sy, sr);
       else {
         const col = b.rgb;
-        drawn[i] = this.fillEllipse(rgb, ids, size, sx, sy, sr, sr, (o, px, py) => {
+        drawn[i] = this.fillEllipse(rgb, ids, size, sx, sy, sr, sr, (_o, px, py, c) => {
           // A small highlight toward the upper left makes balls read as spheres at 64×64 without
           // changing the dominant colour that permanence metrics look for.
           const hx = px - (sx - sr * 0.35), hy = py - (sy - sr * 0.35);
           const hl = hx * hx + hy * hy < sr * sr * 0.08 ? 40 : 0;
-          rgb[o] = Math.min(255, col[0] + hl); rgb[o + 1] = Math.min(255, col[1] + hl); rgb[o + 2] = Math.min(255, col[2] + hl);
+          c[0] = Math.min(255, col[0] + hl); c[1] = Math.min(255, col[1] + hl); c[2] = Math.min(255, col[2] + hl);
+          return true;
         }, i);
       }
     }
@@ -603,48 +616,65 @@ export class VideoWorld {
   }
 
   /**
-   * Fill pixels whose centres lie in an axis-aligned ellipse; returns the count painted. `paint` may return
-   * false to leave a pixel alone. id −2 = don't record ownership (shadows).
+   * Paint an ellipse: `shade(o, x, y, out)` writes the object's colour at screen point (x, y) into `out` (it may read
+   * the pixel's current colour at rgb[o]) and returns false where the object draws nothing there. Each pixel blends
+   * toward the mean colour of its config.antialias² subsamples that fall inside (area coverage, as a camera
+   * integrates light over a pixel), so an object moving 0.4 px changes its edge pixels a little instead of snapping a
+   * whole pixel every few frames. Ownership (`ids`) and the returned count (pixels painted) use the pixel centre
+   * only; id −2 records no ownership (shadows).
    */
   private fillEllipse(
     rgb: Uint8Array, ids: Int16Array, size: number, cx: number, cy: number, rx: number, ry: number,
-    paint: (o: number, px: number, py: number) => void | false, id: number,
+    shade: (o: number, x: number, y: number, out: Float64Array) => boolean, id: number, n = this.config.antialias,
   ): number {
     if (!(rx > 0 && ry > 0)) return 0;
-    const x0 = Math.max(0, Math.ceil(cx - rx - 0.5)), x1 = Math.min(size - 1, Math.floor(cx + rx - 0.5));
-    const y0 = Math.max(0, Math.ceil(cy - ry - 0.5)), y1 = Math.min(size - 1, Math.floor(cy + ry - 0.5));
+    const inv = 1 / n, area = 1 / (n * n);
+    const x0 = Math.max(0, Math.floor(cx - rx)), x1 = Math.min(size - 1, Math.ceil(cx + rx) - 1);
+    const y0 = Math.max(0, Math.floor(cy - ry)), y1 = Math.min(size - 1, Math.ceil(cy + ry) - 1);
+    const irx2 = 1 / (rx * rx), iry2 = 1 / (ry * ry), c = this.shadeScratch;
+    const inside = (x: number, y: number) => (x - cx) ** 2 * irx2 + (y - cy) ** 2 * iry2 <= 1;
     let count = 0;
-    const irx2 = 1 / (rx * rx), iry2 = 1 / (ry * ry);
     for (let py = y0; py <= y1; py++) {
-      const dy = py + 0.5 - cy;
-      const dy2 = dy * dy * iry2;
       for (let px = x0; px <= x1; px++) {
-        const dx = px + 0.5 - cx;
-        if (dx * dx * irx2 + dy2 > 1) continue;
-        if (paint((py * size + px) * 3, px + 0.5, py + 0.5) === false) continue;
+        const o = (py * size + px) * 3;
+        const owns = inside(px + 0.5, py + 0.5) && shade(o, px + 0.5, py + 0.5, c);
+        let r = 0, g = 0, b = 0, covered = 0;
+        for (let sy = 0; sy < n; sy++) {
+          const y = py + (sy + 0.5) * inv;
+          for (let sx = 0; sx < n; sx++) {
+            const x = px + (sx + 0.5) * inv;
+            if (!inside(x, y) || !shade(o, x, y, c)) continue;
+            r += c[0]; g += c[1]; b += c[2]; covered++;
+          }
+        }
+        if (covered) {
+          const keep = 1 - covered * area;
+          rgb[o] = Math.round(rgb[o] * keep + r * area); rgb[o + 1] = Math.round(rgb[o + 1] * keep + g * area); rgb[o + 2] = Math.round(rgb[o + 2] * keep + b * area);
+        }
+        if (!owns) continue;
         if (id !== -2) ids[py * size + px] = id;
         count++;
       }
     }
     return count;
   }
-
   private drawBurger(rgb: Uint8Array, ids: Int16Array, size: number, id: number, sx: number, sy: number, sr: number): number {
     const geom = burgerGeometry(sx, sy, sr, this.bites, this.config.burger!.maxBites);
     const { rx, ry, bitesAt } = geom;
     const rows: [number, readonly number[]][] = [
       [-0.1, COLORS.bunTop], [0.15, COLORS.lettuce], [0.5, COLORS.patty], [1.01, COLORS.bunBottom],
     ];
-    return this.fillEllipse(rgb, ids, size, sx, sy, rx, ry, (o, px, py) => {
+    return this.fillEllipse(rgb, ids, size, sx, sy, rx, ry, (_o, px, py, c) => {
       for (const [bx, by, br] of bitesAt) {
         const dx = px - bx, dy = py - by;
         if (dx * dx + dy * dy < br * br) return false; // bitten away: nothing drawn, pixel not owned
       }
       const rel = (py - sy) / ry; // −1 top .. 1 bottom
       let col: readonly number[] = COLORS.bunBottom;
-      for (const [limit, c] of rows) if (rel < limit) { col = c; break; }
-      rgb[o] = col[0]; rgb[o + 1] = col[1]; rgb[o + 2] = col[2];
-    }, id);
+      for (const [limit, rowColor] of rows) if (rel < limit) { col = rowColor; break; }
+      c[0] = col[0]; c[1] = col[1]; c[2] = col[2];
+      return true;
+    }, id, 1); // hard edges: the burger stands still, and its bite marks are scored pixel by pixel (interactionPersistence)
   }
 
 
