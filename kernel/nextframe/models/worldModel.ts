@@ -303,6 +303,8 @@ export class WorldSimulator {
   }
 
   get latentLength(): number { return this.model.config.latentChannels * this.model.config.latentSize ** 2; }
+  /** K: the true frames reset() takes, the model's memory. */
+  get contextFrames(): number { return this.model.config.contextFrames; }
 
   /** Starts from K ground-truth frames (RGB uint8 (K, H, W, 3)) and the K actions that produced them. */
   async reset(frames: Uint8Array, actions: ArrayLike<number>): Promise<void> {

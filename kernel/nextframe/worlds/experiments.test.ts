@@ -6,7 +6,7 @@ import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
 import { WorldModel, WorldSimulator } from "../models/worldModel";
 import type { VideoClip } from "./videoWorld";
-import { autoencoderPsnr, checkpointsDir, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
+import { autoencoderOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
 import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
 import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
 import { WORLD_MODEL_RECIPE } from "../../train/world-model";
@@ -78,11 +78,11 @@ test("world-model: card matches the recomputed rollouts and permanence; rollouts
 });
 
 /** A stand-in simulator that knows the future: reset() finds where the context came from, rollout() returns the true frames after it. */
-function truthReplayingSimulator(clips: VideoClip[], K: number): WorldSimulator {
+function truthReplayingSimulator(clips: VideoClip[], K: number): RolloutPredictor {
   let cur: { clip: VideoClip; next: number } | null = null;
   const F3 = clips[0]!.size ** 2 * 3;
   return {
-    model: { config: { contextFrames: K } },
+    contextFrames: K,
     async reset(frames: Uint8Array) {
       for (const clip of clips) for (let s = 0; s + K <= clip.numFrames; s++) {
         if (Buffer.from(clip.frames.subarray(s * F3, (s + K) * F3)).equals(Buffer.from(frames))) { cur = { clip, next: s + K }; return; }
@@ -90,7 +90,7 @@ function truthReplayingSimulator(clips: VideoClip[], K: number): WorldSimulator 
       throw new Error("context not found");
     },
     async rollout(actions: ArrayLike<number>) { return cur!.clip.frames.slice(cur!.next * F3, (cur!.next + actions.length) * F3); },
-  } as unknown as WorldSimulator;
+  } as RolloutPredictor;
 }
 
 test("re-emergence test: a predictor that replays the truth brings every ball back at the right place; copy-last cannot", async () => {
@@ -102,6 +102,19 @@ test("re-emergence test: a predictor that replays the truth brings every ball ba
   assert.equal(r.copyLast.found, 0);                 // no pixel centre in its last frame shows the ball
   // linear extrapolation can only grow the faint anti-aliased edge a ball shows as it starts to come out
   assert.ok(r.linear.correct < r.withinContext, `linear extrapolation ${r.linear.correct} of ${r.withinContext}`);
+});
+
+test("autoencoderOracle: the truth through the shipped autoencoder brings every re-emerging ball back and moves what moves; bad input is named", async () => {
+  const ae = loadAutoencoder(dir), clips = videoWorldData({ seed: 2, numTrain: 0, numVal: 16 }).val;
+  const oracle = autoencoderOracle(ae, clips, 7);
+  const r = await reemergenceTest(oracle, clips);
+  assert.ok(r.withinContext > 0);
+  assert.equal(r.model.correct, r.withinContext);         // the latent space keeps a re-emerging ball
+  const m = await motionTest(oracle, clips.slice(0, 8), { horizon: 4 });
+  for (const [kind, k] of Object.entries(m.byKind)) assert.ok(k.model < 0.5 && k.copyLast > 1, `${kind}: ${k.model} px vs copy-last ${k.copyLast} px`);
+  await assert.rejects(oracle.reset(new Uint8Array(7 * 32 * 32 * 3), new Int32Array(7)), /not a window of any clip/);
+  await assert.rejects(oracle.reset(new Uint8Array(5), new Int32Array(7)), /expected 7 frames of 32×32×3 \(21504 bytes\), got 5/);
+  assert.throws(() => autoencoderOracle(ae, videoWorldData({ seed: 2, numTrain: 0, numVal: 1, size: 64 }).val, 7), /takes 32×32 frames, a clip has 64×64/);
 });
 
 test("motion test: a predictor that replays the truth puts every moving object exactly where it is; one that copies the last frame scores as copy-last", async () => {
@@ -117,10 +130,10 @@ test("motion test: a predictor that replays the truth puts every moving object e
   }
   let last: Uint8Array | null = null;
   const copier = {
-    model: { config: { contextFrames: K } },
+    contextFrames: K,
     async reset(frames: Uint8Array) { last = frames.slice(frames.length - F3); },
     async rollout(actions: ArrayLike<number>) { const out = new Uint8Array(actions.length * F3); for (let i = 0; i < actions.length; i++) out.set(last!, i * F3); return out; },
-  } as unknown as WorldSimulator;
+  } as RolloutPredictor;
   const copy = await motionTest(copier, clips, { horizon: 4 });
   await assert.rejects(motionTest(copier, clips, { horizon: 0 }), /motionTest: horizon must be a positive integer, got 0/);
   await assert.rejects(motionTest(copier, clips, { horizon: 30 }), /motionTest: a clip has 32 frames; the model's context \(7\) plus the horizon \(30\) needs 37/);

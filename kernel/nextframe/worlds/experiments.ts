@@ -537,11 +537,57 @@ export interface RolloutCurves {
 }
 
 /**
+ * What the rollout metrics (evaluateRollouts, evaluatePermanence, reemergenceTest, motionTest) need from a predictor:
+ * its context length K, a reset to K true frames (RGB uint8 (K, H, W, 3)) and the actions that made them, and a
+ * rollout under given actions. A WorldSimulator is one; so is autoencoderOracle, which bounds what any world model
+ * in the autoencoder's latent space can score.
+ */
+export interface RolloutPredictor {
+  readonly contextFrames: number;
+  reset(frames: Uint8Array, actions: ArrayLike<number>): Promise<void>;
+  rollout(actions: ArrayLike<number>): Promise<Uint8Array>;
+}
+
+/**
+ * The ceiling of a latent world model: a stand-in predictor that knows the future and passes it through the
+ * autoencoder, decode(encode(true frames)). reset() finds which of `clips` the context came from (and where);
+ * rollout() returns that clip's next frames through the autoencoder. What it scores in motionTest,
+ * reemergenceTest or evaluatePermanence is what a perfect next-latent predictor would score: what the latent
+ * space itself loses (blur, colour) rather than what the model failed to learn.
+ */
+export function autoencoderOracle(ae: Autoencoder, clips: VideoClip[], contextFrames: number): RolloutPredictor & { ae: Autoencoder } {
+  if (!Number.isInteger(contextFrames) || contextFrames < 1) throw new Error(`autoencoderOracle: contextFrames must be a positive integer, got ${contextFrames}`);
+  const size = ae.config.imageSize, F3 = size * size * 3;
+  const wrong = clips.find((c) => c.size !== size);
+  if (wrong) throw new Error(`autoencoderOracle: the autoencoder takes ${size}×${size} frames, a clip has ${wrong.size}×${wrong.size}`);
+  let at: { clip: VideoClip; next: number } | null = null;
+  return {
+    ae, contextFrames,
+    async reset(frames: Uint8Array) {
+      if (frames.length !== contextFrames * F3) throw new Error(`autoencoderOracle.reset: expected ${contextFrames} frames of ${size}×${size}×3 (${contextFrames * F3} bytes), got ${frames.length}`);
+      const key = Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength);
+      for (const clip of clips) for (let s = 0; s + contextFrames <= clip.numFrames; s++) {
+        if (key.equals(Buffer.from(clip.frames.buffer, clip.frames.byteOffset + s * F3, contextFrames * F3))) { at = { clip, next: s + contextFrames }; return; }
+      }
+      throw new Error("autoencoderOracle.reset: these frames are not a window of any clip it was given");
+    },
+    async rollout(actions: ArrayLike<number>) {
+      if (!at) throw new Error("autoencoderOracle.rollout: call reset(frames, actions) first");
+      const n = actions.length, { clip, next } = at;
+      if (next + n > clip.numFrames) throw new Error(`autoencoderOracle.rollout: the clip has ${clip.numFrames - next} frames left, asked for ${n}`);
+      const truth = clip.frames.slice(next * F3, (next + n) * F3);
+      at = { clip, next: next + n };
+      return decodeLatents(ae, (await encodeClips(ae, [{ ...clip, frames: truth, numFrames: n }]))[0]!, n);
+    },
+  };
+}
+
+/**
  * The simulator reset to clip c's true frames start − K .. start − 1 (with the actions that made them) and rolled out
  * `horizon` frames with the clip's true actions: its guess of frames start .. start + horizon − 1, (horizon, H, W, 3).
  */
-async function rolloutFromTruth(sim: WorldSimulator, c: VideoClip, start: number, horizon: number): Promise<Uint8Array> {
-  const K = sim.model.config.contextFrames, F3 = c.size * c.size * 3;
+async function rolloutFromTruth(sim: RolloutPredictor, c: VideoClip, start: number, horizon: number): Promise<Uint8Array> {
+  const K = sim.contextFrames, F3 = c.size * c.size * 3;
   const acts = new Int32Array(K);
   windowActions(c.actions, start - K, K, acts, 0);
   await sim.reset(c.frames.slice((start - K) * F3, start * F3), acts);
@@ -552,8 +598,8 @@ async function rolloutFromTruth(sim: WorldSimulator, c: VideoClip, start: number
  * Rolls the world model out from K ground-truth frames of each clip, fed the clip's true actions, and scores
  * PSNR/SSIM per horizon against copy-last-frame and linear extrapolation (metrics/image.ts).
  */
-export async function evaluateRollouts(sim: WorldSimulator, clips: VideoClip[], opts: { horizon?: number; start?: number } = {}): Promise<RolloutCurves & { frames: Uint8Array[] }> {
-  const K = sim.model.config.contextFrames, H = opts.horizon ?? 8;
+export async function evaluateRollouts(sim: RolloutPredictor & { ae: Autoencoder }, clips: VideoClip[], opts: { horizon?: number; start?: number } = {}): Promise<RolloutCurves & { frames: Uint8Array[] }> {
+  const K = sim.contextFrames, H = opts.horizon ?? 8;
   const start = opts.start ?? K; // first predicted frame index
   const size = clips[0]!.size, F3 = size * size * 3;
   const shape = { height: size, width: size, channels: 3 };
@@ -601,8 +647,8 @@ export interface PermanenceReport {
  * Rolls out from the first K frames of each clip to its end (true actions) and scores object permanence
  * (metrics/permanence.ts) for the model and both baselines, plus interaction persistence.
  */
-export async function evaluatePermanence(sim: WorldSimulator, clips: VideoClip[]): Promise<PermanenceReport & { rollouts: Uint8Array[] }> {
-  const K = sim.model.config.contextFrames;
+export async function evaluatePermanence(sim: RolloutPredictor, clips: VideoClip[]): Promise<PermanenceReport & { rollouts: Uint8Array[] }> {
+  const K = sim.contextFrames;
   const tally = { model: [] as PermanenceEvent[], copy: [] as PermanenceEvent[], lin: [] as PermanenceEvent[] };
   const pers = { frames: 0, model: 0, copy: 0 };
   const rollouts: Uint8Array[] = [];
@@ -654,8 +700,8 @@ export interface ReemergenceReport {
  * extrapolation only by growing the faint anti-aliased edge a ball shows as it comes out (no pixel centre). Separates
  * "forgets the hidden ball" from "drifts over a long rollout".
  */
-export async function reemergenceTest(sim: WorldSimulator, clips: VideoClip[], opts: { tol?: number; minPixels?: number } = {}): Promise<ReemergenceReport> {
-  const K = sim.model.config.contextFrames, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol;
+export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[], opts: { tol?: number; minPixels?: number } = {}): Promise<ReemergenceReport> {
+  const K = sim.contextFrames, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol;
   const r = { events: 0, withinContext: 0, model: { found: 0, correct: 0 }, copyLast: { found: 0, correct: 0 }, linear: { found: 0, correct: 0 } };
   for (const c of clips) {
     const size = c.size, F3 = size * size * 3, frame = (src: Uint8Array, t: number) => src.subarray(t * F3, (t + 1) * F3);
@@ -698,8 +744,8 @@ export interface MotionReport {
  * that has learned the world's motion puts them nearer the truth than copy-last; one that has not, at copy-last's place.
  * The step below permanence: a hidden ball can only come back where it should if visible balls already move where they should.
  */
-export async function motionTest(sim: WorldSimulator, clips: VideoClip[], opts: { horizon?: number; stride?: number; minMotion?: number } = {}): Promise<MotionReport> {
-  const K = sim.model.config.contextFrames, H = opts.horizon ?? 4, stride = opts.stride ?? 4, minMotion = opts.minMotion ?? 1;
+export async function motionTest(sim: RolloutPredictor, clips: VideoClip[], opts: { horizon?: number; stride?: number; minMotion?: number } = {}): Promise<MotionReport> {
+  const K = sim.contextFrames, H = opts.horizon ?? 4, stride = opts.stride ?? 4, minMotion = opts.minMotion ?? 1;
   for (const [name, v] of [["horizon", H], ["stride", stride]] as const) if (!Number.isInteger(v) || v < 1) throw new Error(`motionTest: ${name} must be a positive integer, got ${v}`);
   const short = clips.find((c) => c.numFrames < K + H);
   if (short) throw new Error(`motionTest: a clip has ${short.numFrames} frames; the model's context (${K}) plus the horizon (${H}) needs ${K + H}`);
