@@ -5,8 +5,7 @@ import assert from "node:assert/strict";
 import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
 import { WorldModel, WorldSimulator } from "../models/worldModel";
-import type { VideoClip } from "./videoWorld";
-import { autoencoderOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
+import { autoencoderOracle, truthOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
 import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
 import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
 import { WORLD_MODEL_RECIPE } from "../../train/world-model";
@@ -77,25 +76,9 @@ test("world-model: card matches the recomputed rollouts and permanence; rollouts
   close(p.copyLast.correctRate, cp.copyLast.correctRate, 1e-9, "permanence (copy-last)");
 });
 
-/** A stand-in simulator that knows the future: reset() finds where the context came from, rollout() returns the true frames after it. */
-function truthReplayingSimulator(clips: VideoClip[], K: number): RolloutPredictor {
-  let cur: { clip: VideoClip; next: number } | null = null;
-  const F3 = clips[0]!.size ** 2 * 3;
-  return {
-    contextFrames: K,
-    async reset(frames: Uint8Array) {
-      for (const clip of clips) for (let s = 0; s + K <= clip.numFrames; s++) {
-        if (Buffer.from(clip.frames.subarray(s * F3, (s + K) * F3)).equals(Buffer.from(frames))) { cur = { clip, next: s + K }; return; }
-      }
-      throw new Error("context not found");
-    },
-    async rollout(actions: ArrayLike<number>) { return cur!.clip.frames.slice(cur!.next * F3, (cur!.next + actions.length) * F3); },
-  } as RolloutPredictor;
-}
-
 test("re-emergence test: a predictor that replays the truth brings every ball back at the right place; copy-last cannot", async () => {
   const clips = videoWorldData({ seed: 2, numTrain: 0, numVal: 16 }).val;
-  const oracle = truthReplayingSimulator(clips, 7);
+  const oracle = truthOracle(clips, 7);
   const r = await reemergenceTest(oracle, clips);
   assert.ok(r.withinContext > 0 && r.withinContext <= r.events, `${r.withinContext} of ${r.events}`);
   assert.equal(r.model.correct, r.withinContext);
@@ -112,15 +95,15 @@ test("autoencoderOracle: the truth through the shipped autoencoder brings every 
   assert.equal(r.model.correct, r.withinContext);         // the latent space keeps a re-emerging ball
   const m = await motionTest(oracle, clips.slice(0, 8), { horizon: 4 });
   for (const [kind, k] of Object.entries(m.byKind)) assert.ok(k.model < 0.5 && k.copyLast > 1, `${kind}: ${k.model} px vs copy-last ${k.copyLast} px`);
-  await assert.rejects(oracle.reset(new Uint8Array(7 * 32 * 32 * 3), new Int32Array(7)), /not a window of any clip/);
+  await assert.rejects(oracle.reset(new Uint8Array(7 * 32 * 32 * 3), new Int32Array(7)), /truthOracle.reset: these frames are not a window of any clip/);
   await assert.rejects(oracle.reset(new Uint8Array(5), new Int32Array(7)), /expected 7 frames of 32×32×3 \(21504 bytes\), got 5/);
-  assert.throws(() => autoencoderOracle(ae, videoWorldData({ seed: 2, numTrain: 0, numVal: 1, size: 64 }).val, 7), /takes 32×32 frames, a clip has 64×64/);
+  assert.throws(() => autoencoderOracle(ae, videoWorldData({ seed: 2, numTrain: 0, numVal: 1, size: 64 }).val, 7), /the autoencoder takes 32×32 frames, a clip has 64×64/);
 });
 
 test("motion test: a predictor that replays the truth puts every moving object exactly where it is; one that copies the last frame scores as copy-last", async () => {
   const clips = videoWorldData({ seed: 2, numTrain: 0, numVal: 8 }).val;
   const K = 7, F3 = clips[0]!.size ** 2 * 3;
-  const truth = await motionTest(truthReplayingSimulator(clips, K), clips, { horizon: 4 });
+  const truth = await motionTest(truthOracle(clips, K), clips, { horizon: 4 });
   assert.deepEqual(Object.keys(truth.byKind).sort(), ["agent", "ball"]);
   for (const [kind, k] of Object.entries(truth.byKind)) {
     assert.ok(k.objects > 0 && k.modelDrawn === k.objects, `${kind}: ${k.modelDrawn} of ${k.objects} drawn`);

@@ -539,8 +539,8 @@ export interface RolloutCurves {
 /**
  * What the rollout metrics (evaluateRollouts, evaluatePermanence, reemergenceTest, motionTest) need from a predictor:
  * its context length K, a reset to K true frames (RGB uint8 (K, H, W, 3)) and the actions that made them, and a
- * rollout under given actions. A WorldSimulator is one; so is autoencoderOracle, which bounds what any world model
- * in the autoencoder's latent space can score.
+ * rollout under given actions. A WorldSimulator is one; so are truthOracle and autoencoderOracle, which bound what
+ * any world model (in the autoencoder's latent space) can score.
  */
 export interface RolloutPredictor {
   readonly contextFrames: number;
@@ -549,37 +549,48 @@ export interface RolloutPredictor {
 }
 
 /**
- * The ceiling of a latent world model: a stand-in predictor that knows the future and passes it through the
- * autoencoder, decode(encode(true frames)). reset() finds which of `clips` the context came from (and where);
- * rollout() returns that clip's next frames through the autoencoder. What it scores in motionTest,
- * reemergenceTest or evaluatePermanence is what a perfect next-latent predictor would score: what the latent
- * space itself loses (blur, colour) rather than what the model failed to learn.
+ * A stand-in predictor that knows the future: reset() finds which of `clips` the context came from (and where);
+ * rollout() returns that clip's next true frames — passed through the autoencoder `through` when given. The raw
+ * truth is the perfect pixel predictor (the metrics' own sanity check); through an autoencoder it is
+ * autoencoderOracle.
  */
-export function autoencoderOracle(ae: Autoencoder, clips: VideoClip[], contextFrames: number): RolloutPredictor & { ae: Autoencoder } {
-  if (!Number.isInteger(contextFrames) || contextFrames < 1) throw new Error(`autoencoderOracle: contextFrames must be a positive integer, got ${contextFrames}`);
-  const size = ae.config.imageSize, F3 = size * size * 3;
+export function truthOracle(clips: VideoClip[], contextFrames: number, opts: { through?: Autoencoder } = {}): RolloutPredictor {
+  const ae = opts.through;
+  if (!Number.isInteger(contextFrames) || contextFrames < 1) throw new Error(`truthOracle: contextFrames must be a positive integer, got ${contextFrames}`);
+  if (clips.length === 0) throw new Error("truthOracle: needs at least one clip to replay");
+  const size = ae?.config.imageSize ?? clips[0]!.size, F3 = size * size * 3;
   const wrong = clips.find((c) => c.size !== size);
-  if (wrong) throw new Error(`autoencoderOracle: the autoencoder takes ${size}×${size} frames, a clip has ${wrong.size}×${wrong.size}`);
+  if (wrong) throw new Error(`truthOracle: ${ae ? "the autoencoder takes" : "the first clip has"} ${size}×${size} frames, a clip has ${wrong.size}×${wrong.size}`);
   let at: { clip: VideoClip; next: number } | null = null;
   return {
-    ae, contextFrames,
+    contextFrames,
     async reset(frames: Uint8Array) {
-      if (frames.length !== contextFrames * F3) throw new Error(`autoencoderOracle.reset: expected ${contextFrames} frames of ${size}×${size}×3 (${contextFrames * F3} bytes), got ${frames.length}`);
+      if (frames.length !== contextFrames * F3) throw new Error(`truthOracle.reset: expected ${contextFrames} frames of ${size}×${size}×3 (${contextFrames * F3} bytes), got ${frames.length}`);
       const key = Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength);
       for (const clip of clips) for (let s = 0; s + contextFrames <= clip.numFrames; s++) {
         if (key.equals(Buffer.from(clip.frames.buffer, clip.frames.byteOffset + s * F3, contextFrames * F3))) { at = { clip, next: s + contextFrames }; return; }
       }
-      throw new Error("autoencoderOracle.reset: these frames are not a window of any clip it was given");
+      throw new Error("truthOracle.reset: these frames are not a window of any clip it was given");
     },
     async rollout(actions: ArrayLike<number>) {
-      if (!at) throw new Error("autoencoderOracle.rollout: call reset(frames, actions) first");
+      if (!at) throw new Error("truthOracle.rollout: call reset(frames, actions) first");
       const n = actions.length, { clip, next } = at;
-      if (next + n > clip.numFrames) throw new Error(`autoencoderOracle.rollout: the clip has ${clip.numFrames - next} frames left, asked for ${n}`);
+      if (next + n > clip.numFrames) throw new Error(`truthOracle.rollout: the clip has ${clip.numFrames - next} frames left, asked for ${n}`);
       const truth = clip.frames.slice(next * F3, (next + n) * F3);
       at = { clip, next: next + n };
-      return decodeLatents(ae, (await encodeClips(ae, [{ ...clip, frames: truth, numFrames: n }]))[0]!, n);
+      return ae ? decodeLatents(ae, (await encodeClips(ae, [{ ...clip, frames: truth, numFrames: n }]))[0]!, n) : truth;
     },
   };
+}
+
+/**
+ * The ceiling of a latent world model: the true future through the autoencoder, decode(encode(true frames))
+ * (truthOracle with `through: ae`). What it scores in motionTest, reemergenceTest or evaluatePermanence is what a
+ * perfect next-latent predictor would score: what the latent space itself loses (blur, colour) rather than what
+ * the model failed to learn.
+ */
+export function autoencoderOracle(ae: Autoencoder, clips: VideoClip[], contextFrames: number): RolloutPredictor & { ae: Autoencoder } {
+  return { ...truthOracle(clips, contextFrames, { through: ae }), ae };
 }
 
 /**
