@@ -81,6 +81,7 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "the latent space is not the limit: the truth through the autoencoder brings every re-emerging ball back, and puts moving balls within 0.5 px", holds: (c) => c("reem_oracle_correct") === c("reem_within_context") && c("motion_ball_oracle_err") < 0.5 && c("perm_oracle_correct") > c("perm_model_correct") },
     { says: "the world model moves the agent, which the action drives, closer to the truth than copy-last (4 frames ahead)", holds: (c) => c("motion_agent_model_err") < c("motion_agent_copylast_err") },
     { says: "the world model's next-latent error is below copy-last's on its own training clips", holds: (c) => c("latent_err_ratio_train") < 1 },
+    { says: "the motion is in the latents: a local linear rule fitted on training clips beats copy-last on held-out ones", holds: (c) => c("latent_err_ratio_local_val") < 1 },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_calls_ok") === 1 },
   ],
   "08": [

@@ -62,14 +62,14 @@ export interface LinearProbeResult {
 }
 
 /** Solve (A) X = B for symmetric positive-definite A (d×d), B (d×k), in place on copies. */
-function choleskySolve(A: Float64Array, B: Float64Array, d: number, k: number): Float64Array {
+export function choleskySolve(A: Float64Array, B: Float64Array, d: number, k: number): Float64Array {
   const L = new Float64Array(d * d);
   for (let i = 0; i < d; i++) {
     for (let j = 0; j <= i; j++) {
       let s = A[i * d + j];
       for (let p = 0; p < j; p++) s -= L[i * d + p] * L[j * d + p];
       if (i === j) {
-        if (s <= 0) throw new Error(`linearProbe: internal: matrix not positive definite at ${i} (increase lambda)`);
+        if (s <= 0) throw new Error(`choleskySolve: matrix not positive definite at ${i} (increase the ridge lambda)`);
         L[i * d + i] = Math.sqrt(s);
       } else L[i * d + j] = s / L[j * d + j];
     }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
 import { WorldModel, WorldSimulator } from "../models/worldModel";
-import { autoencoderOracle, truthOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
+import { autoencoderOracle, truthOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, fitLocalLinearPredictor, localLinearError, encodeClips, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
 import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
 import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
 import { WORLD_MODEL_RECIPE } from "../../train/world-model";
@@ -137,6 +137,26 @@ test("next-latent error: an untrained residual world model (adaLN-Zero: Δ = 0) 
   await assert.rejects(nextLatentError(fresh, ae, videoWorldData({ numTrain: 1, numVal: 0, frames: 5 }).train), /needs clips of at least 8 frames \(context 7 \+ the next one\), got 1 clip\(s\) of 5/);
   const shipped = await nextLatentError(loadWorldModel(dir), ae, clips);
   assert.ok(shipped.ratio < 1, `shipped model ${shipped.model} vs copy-last ${shipped.copyLast}`);
+});
+
+test("local linear baseline: fitted on the shipped autoencoder's latents it predicts part of the next change on held-out clips, on nextLatentError's windows; bad input is named", async () => {
+  const ae = loadAutoencoder(dir), wm = loadWorldModel(dir);
+  const data = videoWorldData({ seed: WORLD_MODEL_RECIPE.dataSeed, numTrain: 8, numVal: 4 });
+  const ll = await fitLocalLinearPredictor(ae, data.train, { latentScale: wm.config.latentScale });
+  assert.equal(ll.weights.length, (3 * 4 * 9 + 1) * 4);
+  const e = await localLinearError(ll, ae, data.val, { contextFrames: 7 });
+  const m = await nextLatentError(wm, ae, data.val);
+  assert.equal(e.windows, m.windows);
+  assert.ok(Math.abs(e.copyLast - m.copyLast) < 1e-9 * m.copyLast, `copy-last ${e.copyLast} vs ${m.copyLast}: not the same windows`);
+  assert.ok(e.ratio < 0.9, `local linear ${e.model} vs copy-last ${e.copyLast}`);
+  // a frame with no change predicts itself: the fit's bias is ~0 and the last two changes are 0
+  const z = (await encodeClips(ae, data.val.slice(0, 1)))[0]!.slice(0, 4 * 16 * 16).map((v) => v / wm.config.latentScale);
+  const still = new Float32Array(3 * z.length); still.set(z, 0); still.set(z, z.length); still.set(z, 2 * z.length);
+  const p = ll.predict(still);
+  assert.ok(p.every((v, i) => Math.abs(v - z[i]!) < 0.05), "a still scene should stay (nearly) still");
+  assert.throws(() => ll.predict(new Float32Array(5)), /expected 3 latents of 4×16×16 \(3072 values\), got 5/);
+  await assert.rejects(fitLocalLinearPredictor(ae, data.train, { latentScale: 1, radius: 4 }), /radius must be an integer in \[0, 3\], got 4/);
+  await assert.rejects(localLinearError(ll, ae, data.val, { contextFrames: 2 }), /contextFrames must be an integer ≥ 3, got 2/);
 });
 
 // Per kind (two seeds, 8 pairs each, while choosing this test): teleports 8/8 and 8/8 more surprising than their lawful twin,

@@ -32,7 +32,7 @@ import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr, surpriseScore } from "../metrics/image";
 import { PERMANENCE_DEFAULTS, findColorBlob, interactionPersistence, objectPermanence, scoreReappearance, type PermanenceEvent } from "../metrics/permanence";
 import { nearestNeighbourRecaption, type RecaptionResult } from "../metrics/recaption";
-import { linearProbe, type LinearProbeOptions } from "../metrics/linearProbe";
+import { choleskySolve, linearProbe, type LinearProbeOptions } from "../metrics/linearProbe";
 
 // ───────────────────────────── checkpoints ─────────────────────────────
 
@@ -824,6 +824,86 @@ export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips:
   }
   const n = starts.length * L;
   return { windows: starts.length, model: sm / n, copyLast: sc / n, ratio: sm / sc };
+}
+
+/**
+ * A learned baseline with the world model's inputs and no transformer: ridge regression of each latent cell's next
+ * change from the (2r+1)² neighbourhood (all channels) of the last latent and of its last two changes — one set of
+ * weights for every position, a linear convolution over three frames. Fitted in closed form in seconds. How much of
+ * the next change a local linear rule explains is how much a model of the same inputs has no excuse to miss.
+ */
+export interface LocalLinearPredictor {
+  radius: number;
+  /** Latents are divided by this first (the world model's latentScale, so errors compare). */
+  latentScale: number;
+  /** (features, C) ridge weights; features = 3·C·(2r+1)² + 1 (bias last). */
+  weights: Float64Array;
+  /** The next latent from the last three scaled latents (3, C, H, W) → (C, H, W). */
+  predict(last3: Float32Array): Float32Array;
+}
+
+function localFeatures(z: Float32Array, f: number, C: number, H: number, r: number, y: number, x: number, out: Float64Array): void {
+  const L = C * H * H;
+  let k = 0;
+  for (let c = 0; c < C; c++) for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) {
+    const yy = y + dy, xx = x + dx, o = c * H * H + yy * H + xx, inside = yy >= 0 && xx >= 0 && yy < H && xx < H;
+    const a = inside ? z[f * L + o]! : 0, b = inside ? z[(f - 1) * L + o]! : 0, d = inside ? z[(f - 2) * L + o]! : 0;
+    out[k++] = a; out[k++] = a - b; out[k++] = b - d;
+  }
+  out[k] = 1;
+}
+
+export async function fitLocalLinearPredictor(ae: Autoencoder, clips: VideoClip[], opts: { latentScale: number; radius?: number; lambda?: number }): Promise<LocalLinearPredictor> {
+  const r = opts.radius ?? 1, lambda = opts.lambda ?? 1e-3, { latentScale } = opts;
+  if (!Number.isInteger(r) || r < 0 || r > 3) throw new Error(`fitLocalLinearPredictor: radius must be an integer in [0, 3], got ${r}`);
+  if (!(latentScale > 0)) throw new Error(`fitLocalLinearPredictor: latentScale must be > 0, got ${latentScale}`);
+  const data = await latentClips(ae, clips, latentScale);
+  if (clips.length === 0 || data.numFrames < 4) throw new Error(`fitLocalLinearPredictor: needs clips of at least 4 frames (3 in, 1 out), got ${clips.length} clip(s) of ${data.numFrames ?? 0}`);
+  const [C, H] = ae.latentShape, L = data.frameLength, P = 3 * C * (2 * r + 1) ** 2 + 1;
+  const A = new Float64Array(P * P), B = new Float64Array(P * C), x = new Float64Array(P);
+  for (const z of data.latents) for (let f = 2; f + 1 < data.numFrames; f++) for (let y = 0; y < H; y++) for (let xx = 0; xx < H; xx++) {
+    localFeatures(z, f, C, H, r, y, xx, x);
+    for (let i = 0; i < P; i++) {
+      const xi = x[i]!;
+      if (xi === 0) continue;
+      for (let j = i; j < P; j++) A[i * P + j] += xi * x[j]!;
+      for (let c = 0; c < C; c++) { const o = c * H * H + y * H + xx; B[i * C + c] += xi * (z[(f + 1) * L + o]! - z[f * L + o]!); }
+    }
+  }
+  for (let i = 0; i < P; i++) { for (let j = 0; j < i; j++) A[i * P + j] = A[j * P + i]!; A[i * P + i] += lambda; }
+  const weights = choleskySolve(A, B, P, C);
+  return {
+    radius: r, latentScale, weights,
+    predict(last3: Float32Array): Float32Array {
+      if (last3.length !== 3 * L) throw new Error(`LocalLinearPredictor.predict: expected 3 latents of ${C}×${H}×${H} (${3 * L} values), got ${last3.length}`);
+      const out = new Float32Array(L), feat = new Float64Array(P);
+      for (let y = 0; y < H; y++) for (let xx = 0; xx < H; xx++) {
+        localFeatures(last3, 2, C, H, r, y, xx, feat);
+        for (let c = 0; c < C; c++) {
+          let s = 0;
+          for (let i = 0; i < P; i++) s += feat[i]! * weights[i * C + c]!;
+          const o = c * H * H + y * H + xx;
+          out[o] = last3[2 * L + o]! + s;
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** nextLatentError's windows and copy-last, scored for a LocalLinearPredictor (it reads the last 3 of the K context latents). */
+export async function localLinearError(pred: LocalLinearPredictor, ae: Autoencoder, clips: VideoClip[], opts: { contextFrames: number; stride?: number }): Promise<{ windows: number; model: number; copyLast: number; ratio: number }> {
+  const K = opts.contextFrames, stride = opts.stride ?? 3;
+  if (!Number.isInteger(K) || K < 3) throw new Error(`localLinearError: contextFrames must be an integer ≥ 3, got ${K}`);
+  const data = await latentClips(ae, clips, pred.latentScale);
+  const L = data.frameLength;
+  let sm = 0, sc = 0, windows = 0;
+  for (const z of data.latents) for (let s = 0; s + K + 1 <= data.numFrames; s += stride) {
+    const out = pred.predict(z.subarray((s + K - 3) * L, (s + K) * L));
+    for (let j = 0; j < L; j++) { const next = z[(s + K) * L + j]!; sm += (out[j]! - next) ** 2; sc += (z[(s + K - 1) * L + j]! - next) ** 2; }
+    windows++;
+  }
+  return { windows, model: sm / (windows * L), copyLast: sc / (windows * L), ratio: sm / sc };
 }
 
 // ───────────────────────────── chapter 8: depth probe and surprise ─────────────────────────────
