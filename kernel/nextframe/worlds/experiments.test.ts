@@ -157,6 +157,8 @@ test("local linear baseline: fitted on the shipped autoencoder's latents it pred
   assert.throws(() => ll.predict(new Float32Array(5)), /expected 3 latents of 4×16×16 \(3072 values\), got 5/);
   await assert.rejects(fitLocalLinearPredictor(ae, data.train, { latentScale: 1, radius: 4 }), /radius must be an integer in \[0, 3\], got 4/);
   await assert.rejects(localLinearError(ll, ae, data.val, { contextFrames: 2 }), /contextFrames must be an integer ≥ 3, got 2/);
+  await assert.rejects(fitLocalLinearPredictor(ae, [], { latentScale: 1 }), /needs clips of at least 4 frames \(3 in, 1 out\), got 0 clip\(s\) of 0/);
+  await assert.rejects(localLinearError(ll, ae, videoWorldData({ numTrain: 1, numVal: 0, frames: 5 }).train, { contextFrames: 7 }), /needs clips of at least 8 frames \(context 7 \+ the next one\), got 1 clip\(s\) of 5/);
 });
 
 // Per kind (two seeds, 8 pairs each, while choosing this test): teleports 8/8 and 8/8 more surprising than their lawful twin,

@@ -826,12 +826,7 @@ export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips:
   return { windows: starts.length, model: sm / n, copyLast: sc / n, ratio: sm / sc };
 }
 
-/**
- * A learned baseline with the world model's inputs and no transformer: ridge regression of each latent cell's next
- * change from the (2r+1)² neighbourhood (all channels) of the last latent and of its last two changes — one set of
- * weights for every position, a linear convolution over three frames. Fitted in closed form in seconds. How much of
- * the next change a local linear rule explains is how much a model of the same inputs has no excuse to miss.
- */
+/** A fitted local linear rule for the next latent (fitLocalLinearPredictor). */
 export interface LocalLinearPredictor {
   radius: number;
   /** Latents are divided by this first (the world model's latentScale, so errors compare). */
@@ -853,12 +848,20 @@ function localFeatures(z: Float32Array, f: number, C: number, H: number, r: numb
   out[k] = 1;
 }
 
+/**
+ * A learned baseline with the world model's inputs and no transformer: ridge regression (penalty `lambda`) of each
+ * latent cell's next change from the (2r+1)² neighbourhood (all channels) of the last latent and of its last two
+ * changes — one set of weights for every position, a linear convolution over three frames, fitted in closed form in
+ * seconds. How much of the next change a local linear rule explains is how much a model of the same inputs has no
+ * excuse to miss.
+ */
 export async function fitLocalLinearPredictor(ae: Autoencoder, clips: VideoClip[], opts: { latentScale: number; radius?: number; lambda?: number }): Promise<LocalLinearPredictor> {
   const r = opts.radius ?? 1, lambda = opts.lambda ?? 1e-3, { latentScale } = opts;
   if (!Number.isInteger(r) || r < 0 || r > 3) throw new Error(`fitLocalLinearPredictor: radius must be an integer in [0, 3], got ${r}`);
   if (!(latentScale > 0)) throw new Error(`fitLocalLinearPredictor: latentScale must be > 0, got ${latentScale}`);
+  if (!(lambda > 0)) throw new Error(`fitLocalLinearPredictor: lambda must be > 0, got ${lambda}`);
+  if (clips.length === 0 || clips[0]!.numFrames < 4) throw new Error(`fitLocalLinearPredictor: needs clips of at least 4 frames (3 in, 1 out), got ${clips.length} clip(s) of ${clips[0]?.numFrames ?? 0}`);
   const data = await latentClips(ae, clips, latentScale);
-  if (clips.length === 0 || data.numFrames < 4) throw new Error(`fitLocalLinearPredictor: needs clips of at least 4 frames (3 in, 1 out), got ${clips.length} clip(s) of ${data.numFrames ?? 0}`);
   const [C, H] = ae.latentShape, L = data.frameLength, P = 3 * C * (2 * r + 1) ** 2 + 1;
   const A = new Float64Array(P * P), B = new Float64Array(P * C), x = new Float64Array(P);
   for (const z of data.latents) for (let f = 2; f + 1 < data.numFrames; f++) for (let y = 0; y < H; y++) for (let xx = 0; xx < H; xx++) {
@@ -895,6 +898,8 @@ export async function fitLocalLinearPredictor(ae: Autoencoder, clips: VideoClip[
 export async function localLinearError(pred: LocalLinearPredictor, ae: Autoencoder, clips: VideoClip[], opts: { contextFrames: number; stride?: number }): Promise<{ windows: number; model: number; copyLast: number; ratio: number }> {
   const K = opts.contextFrames, stride = opts.stride ?? 3;
   if (!Number.isInteger(K) || K < 3) throw new Error(`localLinearError: contextFrames must be an integer ≥ 3, got ${K}`);
+  if (!Number.isInteger(stride) || stride < 1) throw new Error(`localLinearError: stride must be a positive integer, got ${stride}`);
+  if (clips.length === 0 || clips[0]!.numFrames < K + 1) throw new Error(`localLinearError: needs clips of at least ${K + 1} frames (context ${K} + the next one), got ${clips.length} clip(s) of ${clips[0]?.numFrames ?? 0}`);
   const data = await latentClips(ae, clips, pred.latentScale);
   const L = data.frameLength;
   let sm = 0, sc = 0, windows = 0;
