@@ -103,8 +103,8 @@ async function ditSampling(gpus: Device[]): Promise<void> {
 }
 
 /**
- * The fused train step feeds parameters and AdamW moments in and takes them back every step (onnxruntime-node
- * has no device-resident tensors), so a small batch is bound by those copies; batch 64 shows the compute side.
+ * The fused train step on a GPU keeps the AdamW moments there (gpu-buffer outputs fed back) and copies the
+ * parameters in and out each step; batch 8 and 64 show how much of a step does not grow with the batch.
  */
 async function trainStep(gpus: Device[]): Promise<void> {
   for (const B of [8, 64]) await trainStepAt(gpus, B);

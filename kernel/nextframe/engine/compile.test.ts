@@ -80,6 +80,31 @@ test("a linear layer is emitted as a single Gemm carrying its bias; a shared pro
   assert.deepEqual(opTypes([p.add(b), p.mul(2)]).sort(), ["Add/2", "Gemm/2", "Mul/2"]);
 });
 
+test("slices that tile an axis become one Split node (gaps as unused outputs, at most 15 outputs); overlapping slices stay slices; values as eager", async () => {
+  const { emitModel } = await import("./onnx.js");
+  const { collect } = await import("./evaluate.js");
+  const x = tensor(Float32Array.from({ length: 24 }, (_, i) => i * 0.5 - 3), { shape: [2, 12] });
+  const opTypes = (outs: ReturnType<typeof tensor>[]) => {
+    const { leaves, nodes } = collect(outs);
+    return onnx.ModelProto.decode(emitModel({ inputs: leaves, nodes, outputs: outs })).graph!.node!.map((n) => `${n.opType}/${n.output!.length}`);
+  };
+  const chunks = (a: ReturnType<typeof tensor>) => a.chunk(3, 1);                       // [0,4) [4,8) [8,12)
+  const gappy = (a: ReturnType<typeof tensor>) => [a.slice(1, 1, 3), a.slice(1, 6, 9)]; // [1,3) [6,9): sizes 1,2,3,3,3
+  const overlapping = (a: ReturnType<typeof tensor>) => [a.slice(1, 0, 6), a.slice(1, 4, 8)];
+  assert.deepEqual(opTypes(chunks(x)), ["Split/3"]);
+  assert.deepEqual(opTypes(gappy(x)), ["Split/5"]);
+  assert.deepEqual(opTypes(overlapping(x)), ["Slice/1", "Slice/1"]);
+  // more parts than a WebGPU shader can bind (16 buffers): slices, not one Split
+  const many = (a: ReturnType<typeof tensor>) => a.reshape([24]).chunk(24, 0);
+  assert.deepEqual(new Set(opTypes(many(x)).filter((o) => o !== "Reshape/1")), new Set(["Slice/1"]));
+  assert.deepEqual(opTypes(many(x).slice(0, 12)).filter((o) => o !== "Reshape/1"), ["Split/13"]); // 12 parts and the rest
+  for (const f of [chunks, gappy, overlapping, many]) {
+    const eager = await Promise.all(f(x).map(async (t) => Array.from((await t.data()) as Float32Array, (v) => v * 2)));
+    const compiled = await compile((a) => f(a).map((t) => t.mul(2)))(x);
+    for (const [i, t] of (compiled as ReturnType<typeof tensor>[]).entries()) assert.deepEqual(Array.from(await t.data(), Number), eager[i]);
+  }
+});
+
 test("a compiled function and a train step follow setDevice: a new session for the new device or thread count", async () => {
   const { setDevice, getDevice } = await import("./session.js");
   const { makeTrainStep, AdamW } = await import("../optim/index.js");

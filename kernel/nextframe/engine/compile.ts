@@ -70,6 +70,11 @@ export interface CompileOptions {
    * Parameters over 1.5 GiB in all (DiT-XL) are fed as without freeze, since an ONNX model is at most 2 GiB.
    */
   freeze?: boolean;
+  /**
+   * Flattened-result indices whose graph outputs stay on the GPU (onnxruntime `gpu-buffer` tensors) when the
+   * device is one; ignored on cpu. For makeTrainStep's optimizer moments. @internal
+   */
+  gpuResults?: readonly number[];
 }
 
 /** Baked parameters above this size are fed instead (protobuf's 2 GiB message limit, with room for the graph). */
@@ -105,13 +110,16 @@ export async function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Te
   const resultSlots = tensors.map((t) =>
     outIndex.has(t) ? { out: outIndex.get(t)! } : phIndex.has(t) ? { arg: phIndex.get(t)! } : { leaf: t });
   const key = structureKey([...argLeaves, ...captured], nodes, outputs, freeze ? "compile-frozen" : "compile");
+  const preferredOutputLocation = opts.gpuResults?.length
+    ? Object.fromEntries(opts.gpuResults.flatMap((r) => { const s = resultSlots[r]; return s && "out" in s ? [[`out_${s.out}`, "gpu-buffer" as const]] : []; }))
+    : undefined;
   if (!freeze) {
-    const session = await createSession(emitModel({ inputs, nodes, outputs }), { float64: usesFloat64(inputs, nodes) });
+    const session = await createSession(emitModel({ inputs, nodes, outputs }), { float64: usesFloat64(inputs, nodes), preferredOutputLocation });
     return { session, inputs, argIndex, outputs, resultSlots, rebuild, key };
   }
   await evaluate(captured.filter((l) => l._value === null));
   const baked = { tensors: captured, values: captured.map((l) => l._value), versions: captured.map((l) => l._version) };
-  const session = await createSession(emitModel({ inputs, initializers: captured, nodes, outputs }), { float64: usesFloat64(leaves, nodes) });
+  const session = await createSession(emitModel({ inputs, initializers: captured, nodes, outputs }), { float64: usesFloat64(leaves, nodes), preferredOutputLocation });
   return { session, inputs, argIndex, outputs, resultSlots, rebuild, key, baked };
 }
 
@@ -130,14 +138,23 @@ function toTensorArgs(name: string, args: readonly unknown[]): Tensor[] {
 
 /** Runs a traced graph on concrete args. @internal */
 export async function runTraced(tr: Traced, args: readonly Tensor[], fetches?: Record<string, ort.Tensor>): Promise<TypedArray[]> {
-  await evaluate(args.filter((a) => a._value === null));
+  const out = await runTracedRaw(tr, args, fetches);
+  return tr.outputs.map((_, i) => out[`out_${i}`]!.data as TypedArray);
+}
+
+/**
+ * Runs a traced graph; returns onnxruntime's outputs by name (`out_i`), which may be `gpu-buffer` tensors.
+ * `onDevice` feeds some arguments (by argument index) as tensors already on the GPU. @internal
+ */
+export async function runTracedRaw(tr: Traced, args: readonly Tensor[], fetches?: Record<string, ort.Tensor | null>, onDevice?: ReadonlyMap<number, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+  await evaluate(args.filter((a, i) => a._value === null && !onDevice?.has(i)));
   const feeds: Record<string, ort.Tensor> = {};
   tr.inputs.forEach((l, i) => {
     const ai = tr.argIndex[i]!;
-    feeds[`in_${i}`] = toOrt(l, ai >= 0 ? args[ai]!._value : l._value);
+    const dev = ai >= 0 ? onDevice?.get(ai) : undefined;
+    feeds[`in_${i}`] = dev ?? toOrt(l, ai >= 0 ? args[ai]!._value : l._value);
   });
-  const out = fetches ? await tr.session.run(feeds, fetches) : await tr.session.run(feeds);
-  return tr.outputs.map((_, i) => out[`out_${i}`]!.data as TypedArray);
+  return fetches ? await tr.session.run(feeds, fetches as Record<string, ort.Tensor>) : await tr.session.run(feeds);
 }
 
 export interface CompiledFunction<A extends unknown[], R> {

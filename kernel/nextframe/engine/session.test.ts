@@ -60,3 +60,13 @@ test("NEXTFRAME_DEVICE (the nextframe.kernel.device setting) picks the starting 
   // here (no GPU, as in CI) the first op names the setting and the reason; on a machine with WebGPU it runs
   if (!result!.startsWith("ran")) assert.match(result!, /^error device webgpu \(NEXTFRAME_DEVICE=webgpu, the nextframe.kernel.device setting\)(: onnxruntime could not make a session: | cannot run here: ).*Use cpu, or await setDevice\("auto"\)/);
 });
+
+test("NEXTFRAME_ORT_CONFIG passes onnxruntime session config entries; a malformed value is rejected by name", () => {
+  const code = `require("./kernel/nextframe/engine/index.ts").tensor([1, 2]).mul(2).toArray().then((v) => console.log("ran", v.join(",")), (err) => console.log("error", err.message));`;
+  const run = (cfg: string) =>
+    spawnSync(process.execPath, ["--import", "tsx", "-e", code], { cwd: new URL("../../../", `file://${__filename}`).pathname, env: { ...process.env, NEXTFRAME_ORT_CONFIG: cfg }, encoding: "utf8" }).stdout.trim();
+  // a real entry (the CPU provider's denormal flushing) is accepted and the graph runs
+  assert.equal(run(`{"session.set_denormal_as_zero":"1"}`), "ran 2,4");
+  assert.match(run(`{"session.set_denormal_as_zero":1}`), /^error NEXTFRAME_ORT_CONFIG must be a JSON object of onnxruntime session config entries with string values, got \{"session.set_denormal_as_zero":1\}/);
+  assert.match(run("not json"), /^error NEXTFRAME_ORT_CONFIG must be a JSON object/);
+});

@@ -51,7 +51,34 @@ function providerOptions(device: Device): Record<string, unknown> {
   throw new NextframeError(`NEXTFRAME_${device.toUpperCase()}_OPTIONS must be a JSON object of onnxruntime provider options, got ${raw}`);
 }
 
-function sessionOptions(device: Device, threads: number, float64 = false): ort.InferenceSession.SessionOptions {
+/**
+ * Extra onnxruntime session config entries, as JSON in NEXTFRAME_ORT_CONFIG (onnxruntime's dotted keys, string
+ * values), e.g. {"ep.webgpuexecutionprovider.maxNumPendingDispatches":"64"}; merged over the engine's own.
+ */
+function extraConfig(): Record<string, string> {
+  const raw = process.env.NEXTFRAME_ORT_CONFIG;
+  if (!raw) return {};
+  let o: unknown;
+  try { o = JSON.parse(raw); } catch { o = null; }
+  if (!o || typeof o !== "object" || Array.isArray(o) || Object.values(o).some((v) => typeof v !== "string")) {
+    throw new NextframeError(`NEXTFRAME_ORT_CONFIG must be a JSON object of onnxruntime session config entries with string values, got ${raw}`);
+  }
+  return o as Record<string, string>;
+}
+
+/** Session config entries as the nested object onnxruntime-node's `extra` takes (it joins the keys with dots). */
+function nest(entries: Record<string, string>): Record<string, unknown> {
+  const root: Record<string, any> = {};
+  for (const [k, v] of Object.entries(entries)) {
+    const parts = k.split(".");
+    let o = root;
+    for (const part of parts.slice(0, -1)) o = (o[part] ??= {});
+    o[parts[parts.length - 1]!] = v;
+  }
+  return root;
+}
+
+function sessionOptions(device: Device, threads: number, float64 = false, preferredOutputLocation?: Record<string, "cpu" | "gpu-buffer">): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [device === "cpu" ? "cpu" : { name: device, ...providerOptions(device) }],
     intraOpNumThreads: threads,
@@ -60,7 +87,9 @@ function sessionOptions(device: Device, threads: number, float64 = false): ort.I
     // ORT's extended fusions (e.g. x·σ(x) → QuickGelu) have float32-only kernels: float64 graphs stay at "basic".
     graphOptimizationLevel: float64 ? "basic" : "all",
     // DESIGN §4: intra-op spinning gives a long latency tail on 2 cores.
-    extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
+    extra: nest({ "session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0", ...extraConfig() }),
+    // outputs kept on the GPU between runs (makeTrainStep's optimizer moments); never on cpu
+    ...(preferredOutputLocation && device !== "cpu" ? { preferredOutputLocation } : {}),
     // NEXTFRAME_ORT_LOG_LEVEL=0 makes onnxruntime verbose (e.g. which nodes each execution provider got)
     ...(process.env.NEXTFRAME_ORT_LOG_LEVEL ? { logSeverityLevel: Number(process.env.NEXTFRAME_ORT_LOG_LEVEL) as 0 | 1 | 2 | 3 | 4 } : {}),
     // NEXTFRAME_ORT_PROFILE=/tmp/prefix writes onnxruntime's per-node profile (call session.endProfiling()).
@@ -72,16 +101,17 @@ function sessionOptions(device: Device, threads: number, float64 = false): ort.I
 const working = new Set<Device>(["cpu"]);
 
 /** Creates a session for model bytes on the current device (or `opts.device`), with the engine's thread count unless `opts.threads`. */
-export async function createSession(model: Uint8Array, opts: { float64?: boolean; device?: Device; threads?: number } = {}): Promise<ort.InferenceSession> {
+export async function createSession(model: Uint8Array, opts: { float64?: boolean; device?: Device; threads?: number; preferredOutputLocation?: Record<string, "cpu" | "gpu-buffer"> } = {}): Promise<ort.InferenceSession> {
   const device = opts.device ?? settings.device;
   const threads = opts.threads ?? settings.threads;
-  if (working.has(device)) return ort.InferenceSession.create(model, sessionOptions(device, threads, opts.float64));
+  const options = sessionOptions(device, threads, opts.float64, opts.preferredOutputLocation);
+  if (working.has(device)) return ort.InferenceSession.create(model, options);
   // a GPU chosen by NEXTFRAME_DEVICE (the nextframe.kernel.device setting) without setDevice's probe: say why it cannot run
   const from = process.env.NEXTFRAME_DEVICE === device ? ` (NEXTFRAME_DEVICE=${device}, the nextframe.kernel.device setting)` : "";
   const missing = missingPrerequisite(device);
   if (missing) throw new NextframeError(`device ${device}${from} cannot run here: ${missing}. Use cpu, or await setDevice("auto") to pick what works.`);
   try {
-    const s = await ort.InferenceSession.create(model, sessionOptions(device, threads, opts.float64));
+    const s = await ort.InferenceSession.create(model, options);
     working.add(device);
     return s;
   } catch (e) {
@@ -117,6 +147,34 @@ export function sessionStats(): { cached: number; created: number } {
   return { cached: cache.size, created: sessionsCreated };
 }
 export function clearSessionCache(): void { cache.clear(); }
+
+/**
+ * Copies a tensor that onnxruntime keeps on the GPU (`gpu-buffer`) to the host, through a one-node Identity
+ * graph on its device (onnxruntime's own device-to-host copy, the path a train step's outputs take).
+ */
+export async function downloadTensor(t: ort.Tensor): Promise<ort.Tensor["data"]> {
+  // a cpu tensor is copied too: the host copy never aliases the "device" one, as with a real GPU
+  if (t.location === "cpu") return (t.data as Float32Array).slice();
+  const type = t.type as keyof typeof ONNX_ELEM;
+  const elem = ONNX_ELEM[type];
+  if (elem === undefined) throw new NextframeError(`downloadTensor: unsupported dtype ${t.type}`);
+  // gpu-buffer tensors are WebGPU's (onnxruntime-node binds no other device's memory), also after setDevice("cpu")
+  const key = `${type}/${t.dims.join("x")}`;
+  let session = downloaders.get(key);
+  if (!session) {
+    const vi = (name: string) => ({ name, type: { tensorType: { elemType: elem, shape: { dim: t.dims.map((d) => ({ dimValue: d })) } } } });
+    const model = onnx.ModelProto.encode(onnx.ModelProto.create({
+      irVersion: 8, producerName: "nextframe-download", opsetImport: [{ domain: "", version: 17 }],
+      graph: { name: "download", input: [vi("x")], output: [vi("y")], node: [{ opType: "Identity", input: ["x"], output: ["y"] }] },
+    })).finish();
+    session = createSession(model, { device: "webgpu" });
+    downloaders.set(key, session);
+    session.catch(() => downloaders.delete(key));
+  }
+  return (await (await session).run({ x: t })).y!.data;
+}
+const downloaders = new Map<string, Promise<ort.InferenceSession>>();
+const ONNX_ELEM = { float32: 1, int32: 6, int64: 7, float64: 11 } as const;
 
 // ================================================================ devices
 

@@ -161,11 +161,23 @@ export function leaf(shape: Shape, dtype: DType, value: TypedArray): Tensor {
   return t;
 }
 
+let substitutes: ReadonlyMap<Tensor, Tensor> | null = null;
+
+/**
+ * Builds a graph in which every op that takes a tensor of `map` takes its substitute instead (makeTrainStep on a
+ * GPU: the model's parameters become slices of the flat parameter buffer, so they are fed once). @internal
+ */
+export function withSubstitutes<R>(map: ReadonlyMap<Tensor, Tensor>, fn: () => R): R {
+  const outer = substitutes;
+  substitutes = map;
+  try { return fn(); } finally { substitutes = outer; }
+}
+
 /** Creates the output tensor of a primitive op. @internal */
 export function node<K extends OpType>(op: K, inputs: readonly Tensor[], attrs: OpAttrs[K], shape: Shape, dtype: DType): Tensor {
   const t = new Tensor(shape, dtype);
   t.op = op;
-  t.inputs = inputs;
+  t.inputs = substitutes ? inputs.map((x) => substitutes!.get(x) ?? x) : inputs;
   t.attrs = attrs;
   return t;
 }

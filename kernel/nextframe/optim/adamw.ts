@@ -38,6 +38,8 @@ export class AdamW {
   /** First and second moments, one array per parameter (fed as graph inputs). */
   m: TypedArray[];
   v: TypedArray[];
+  /** Set by makeTrainStep: copies moments it keeps on the GPU back into `m` / `v`. @internal */
+  _pullMoments: (() => Promise<void>) | null = null;
   /** Global gradient norm before clipping at the last step (if computed). */
   lastGradNorm = NaN;
   private eagerStep?: (...args: Tensor[]) => Promise<Tensor[]>;
@@ -109,8 +111,15 @@ export class AdamW {
     return out;
   }
 
+  /**
+   * Brings `m` and `v` up to date: a train step from makeTrainStep on a GPU keeps the moments there between
+   * steps. Await it before reading or saving the moments yourself (the eager `step` does).
+   */
+  async syncMoments(): Promise<void> { await this._pullMoments?.(); }
+
   /** An eager step from gradients you computed yourself (e.g. with grad()); one compiled graph, one run. */
   async step(grads: readonly Tensor[]): Promise<void> {
+    await this.syncMoments();
     if (grads.length !== this.params.length) throw new ShapeError(`AdamW.step: got ${grads.length} gradients for ${this.params.length} parameters`);
     grads.forEach((g, i) => {
       const p = this.params[i]!;

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { AdamW, cosineSchedule, EMA, fit, makeTrainStep } from "./index.js";
 import { Module, Linear, LayerNorm, Embedding, ModuleList, Parameter } from "../nn/index.js";
 import { F, Tensor, tensor, manualSeed, NonFiniteLossError, randn, arange, grad, zeros } from "../engine/index.js";
+import { normal_ } from "../nn/init.js";
+import { Generator } from "../engine/random.js";
 
 class MLP extends Module {
   fc1 = new Linear(2, 16);
@@ -10,13 +12,15 @@ class MLP extends Module {
   forward(x: Tensor) { return this.fc2.forward(this.fc1.forward(x).tanh()); }
 }
 
-test("an MLP learns XOR with the fused train step", async () => {
+// resident: parameters and moments kept in onnxruntime's tensors between steps (the default on a GPU), run
+// here on the cpu so that its bookkeeping is tested everywhere
+for (const resident of [false, true]) test(`an MLP learns XOR with the fused train step${resident ? " (resident)" : ""}`, async () => {
   manualSeed(1);
   const model = new MLP();
   const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
   const y = tensor([[0], [1], [1], [0]]);
   const opt = new AdamW(model.parameters(), { lr: 0.05, weightDecay: 0 });
-  const step = makeTrainStep(model, (x, y) => F.mseLoss(model.forward(x), y), opt);
+  const step = makeTrainStep(model, (x, y) => F.mseLoss(model.forward(x), y), opt, { resident });
   let loss = Infinity;
   for (let i = 0; i < 300; i++) loss = await step(x, y);
   assert.ok(loss < 1e-3, `loss ${loss}`);
@@ -64,11 +68,11 @@ test("a 2-layer transformer overfits a short sequence to near-zero loss", async 
   assert.ok(Number.isFinite(opt.lastGradNorm));
 });
 
-test("NaN loss stops with a message naming the step and keeps the last good weights", async () => {
+for (const resident of [false, true]) test(`NaN loss stops with a message naming the step and keeps the last good weights${resident ? " (resident)" : ""}`, async () => {
   manualSeed(3);
   const model = new MLP();
   const opt = new AdamW(model.parameters(), { lr: 0.01 });
-  const step = makeTrainStep(model, (x) => model.forward(x).log().mean(), opt);
+  const step = makeTrainStep(model, (x) => model.forward(x).log().mean(), opt, { resident });
   const ok = tensor([[2, 3]]);
   // make the output positive so log is finite at first
   model.fc2.bias!._value![0] = 50;
@@ -133,11 +137,11 @@ test("fit reports progress and stops on a non-finite loss", async () => {
   void randn;
 });
 
-test("weights loaded between steps are adopted by the fused step (parameters are views into flat buffers)", async () => {
+for (const resident of [false, true]) test(`weights loaded or re-initialised between steps are adopted by the fused step${resident ? " (resident)" : ""}`, async () => {
   manualSeed(4);
   const model = new MLP(), other = new MLP();
   const opt = new AdamW(model.parameters(), { lr: 1e-6, weightDecay: 0 });
-  const step = makeTrainStep(model, (x) => model.forward(x).square().mean(), opt);
+  const step = makeTrainStep(model, (x) => model.forward(x).square().mean(), opt, { resident });
   const x = tensor([[1, 2]]);
   await step(x);
   model.loadStateDict(other.stateDict());
@@ -145,4 +149,39 @@ test("weights loaded between steps are adopted by the fused step (parameters are
   const a = Array.from(await model.fc1.weight.data(), Number), b = Array.from(await other.fc1.weight.data(), Number);
   a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-4, `${v} vs ${b[i]}`));
   assert.notEqual(model.fc1.weight._value, other.fc1.weight._value);
+  // re-initialised in place (nn.init bumps the version): the next step starts from the new values
+  normal_(model.fc2.weight, 0, 0, new Generator(1));
+  await step(x);
+  assert.ok(Array.from(model.fc2.weight._value as Float32Array).every((v) => Math.abs(v) < 1e-4), "fc2 was zeroed before the step");
+});
+
+test("fused and eager steps share the optimizer's moments (on a GPU the fused step keeps them there)", async () => {
+  // Run under NEXTFRAME_DEVICE=webgpu this checks the moments kept on the GPU: syncMoments brings them back,
+  // and moments replaced on the host (an eager step) are the ones the next fused step continues from.
+  const make = () => { manualSeed(5); const m = new MLP(); return { m, opt: new AdamW(m.parameters(), { lr: 0.05, weightDecay: 0.1, maxGradNorm: 1 }) }; };
+  const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]), y = tensor([[0], [1], [1], [0]]);
+  const loss = (m: MLP) => F.mseLoss(m.forward(x), y);
+  const eager = async (m: MLP, opt: AdamW) => opt.step(await grad(() => loss(m), { params: opt.params })());
+  for (const resident of [false, true]) {
+  const a = make(), b = make();
+  const fused = makeTrainStep(a.m, () => loss(a.m), a.opt, { resident });
+  for (let i = 0; i < 3; i++) { await fused(); await eager(b.m, b.opt); }
+  await a.opt.syncMoments();
+  const close = (u: ArrayLike<number>, w: ArrayLike<number>, what: string) =>
+    Array.from(u).forEach((v, i) => assert.ok(Math.abs(v - w[i]!) < 1e-5, `${what}[${i}]: ${v} vs ${w[i]}`));
+  const compare = (when: string) => {
+    a.opt.params.forEach((p, i) => {
+      close(p._value as Float32Array, b.opt.params[i]!._value as Float32Array, `${when} param ${i}`);
+      close(a.opt.m[i] as Float32Array, b.opt.m[i] as Float32Array, `${when} m ${i}`);
+      close(a.opt.v[i] as Float32Array, b.opt.v[i] as Float32Array, `${when} v ${i}`);
+    });
+  };
+  compare("after 3 fused steps");
+  assert.ok(a.opt.m.some((m) => (m as Float32Array).some((v) => v !== 0)), "moments were synced (not all zero)");
+  await eager(a.m, a.opt); await eager(b.m, b.opt);
+  await fused(); await eager(b.m, b.opt);
+  await a.opt.syncMoments();
+  compare("after eager then fused");
+  assert.equal(a.opt.stepCount, 5);
+  }
 });
