@@ -371,10 +371,7 @@ export class WorldSimulator {
   /** Decodes scaled latents (n, C, H, W) to RGB uint8 frames (n, size, size, 3) (anchored unless disabled). */
   async decodeFrames(latents: Float32Array, n: number, opts: { anchored?: boolean } = {}): Promise<Uint8Array> {
     const x = await this.decodeRaw(latents, n);
-    if ((opts.anchored ?? this.anchored) && this.anchorPixels && this.anchorDecoded) {
-      const P = this.anchorPixels.length;
-      for (let i = 0; i < x.length; i++) x[i] = this.anchorPixels[i % P]! + x[i]! - this.anchorDecoded[i % P]!;
-    }
+    if ((opts.anchored ?? this.anchored) && this.anchorPixels && this.anchorDecoded) anchorDecoded(x, this.anchorPixels, this.anchorDecoded);
     return tensorDataToFrames(x, n, this.ae.config.imageSize);
   }
 
@@ -390,6 +387,15 @@ export class WorldSimulator {
     for (let i = 0; i < actions.length; i++) lat.set(await this.stepLatent(actions[i]!), i * L);
     return actions.length ? this.decodeFrames(lat, actions.length) : new Uint8Array(0);
   }
+}
+
+/**
+ * Anchor decoding, in place: each decoded frame x (pixels in [-1, 1]) becomes last observed frame + x − D(z_last), so
+ * the autoencoder's error on what does not change cancels (WorldSimulator, localLinearRollout).
+ */
+export function anchorDecoded(x: Float32Array, anchorPixels: Float32Array, anchorDecode: Float32Array): void {
+  const P = anchorPixels.length;
+  for (let i = 0; i < x.length; i++) x[i] = anchorPixels[i % P]! + x[i]! - anchorDecode[i % P]!;
 }
 
 function checkAction(a: number, n: number): number {

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
 import { WorldModel, WorldSimulator } from "../models/worldModel";
-import { autoencoderOracle, truthOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, fitLocalLinearPredictor, localLinearError, encodeClips, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
+import { autoencoderOracle, truthOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, fitLocalLinearPredictor, localLinearError, localLinearRollout, type LocalLinearPredictor, encodeClips, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
 import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
 import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
 import { WORLD_MODEL_RECIPE } from "../../train/world-model";
@@ -159,6 +159,19 @@ test("local linear baseline: fitted on the shipped autoencoder's latents it pred
   await assert.rejects(localLinearError(ll, ae, data.val, { contextFrames: 2 }), /contextFrames must be an integer ≥ 3, got 2/);
   await assert.rejects(fitLocalLinearPredictor(ae, [], { latentScale: 1 }), /needs clips of at least 4 frames \(3 in, 1 out\), got 0 clip\(s\) of 0/);
   await assert.rejects(localLinearError(ll, ae, videoWorldData({ numTrain: 1, numVal: 0, frames: 5 }).train, { contextFrames: 7 }), /needs clips of at least 8 frames \(context 7 \+ the next one\), got 1 clip\(s\) of 5/);
+});
+
+test("local linear rollout: a rule that predicts no change draws exactly copy-last (anchored decoding); bad input is named", async () => {
+  const ae = loadAutoencoder(dir);
+  const clips = videoWorldData({ seed: 3, numTrain: 0, numVal: 2 }).val;
+  const [C, H] = ae.latentShape, L = C * H * H;
+  const still: LocalLinearPredictor = { radius: 1, latentScale: 0.5, weights: new Float64Array((3 * C * 9 + 1) * C), predict: (last3) => last3.slice(2 * L) };
+  const sim = localLinearRollout(still, ae, 7);
+  const r = await evaluateRollouts(sim, clips, { horizon: 3 });
+  r.model.psnr.forEach((p, h) => assert.equal(p, r.copyLast.psnr[h], `horizon ${h + 1}: ${p} vs copy-last ${r.copyLast.psnr[h]}`));
+  assert.throws(() => localLinearRollout(still, ae, 2), /contextFrames must be an integer ≥ 3 \(the rule reads three latents\), got 2/);
+  await assert.rejects(localLinearRollout(still, ae, 7).rollout([0]), /call reset\(frames, actions\) first/);
+  await assert.rejects(sim.reset(new Uint8Array(5), []), /expected 7 frames of 32×32×3 \(21504 bytes\), got 5/);
 });
 
 // Per kind (two seeds, 8 pairs each, while choosing this test): teleports 8/8 and 8/8 more surprising than their lawful twin,

@@ -26,7 +26,7 @@ import {
 } from "./textWorld";
 import { wordTokenizer, type Tokenizer } from "./tokenizer";
 import { Action, clipLabels, generateSurpriseSet, generateVideoDataset, type VideoClip, type VideoDataset } from "./videoWorld";
-import { CAPTION_LENGTH, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, WorldSimulator, captionTokenizer, encodeCaptions, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
+import { CAPTION_LENGTH, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, WorldSimulator, anchorDecoded, captionTokenizer, encodeCaptions, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig } from "../models/autoencoder";
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr, surpriseScore } from "../metrics/image";
@@ -789,30 +789,24 @@ export async function motionTest(sim: RolloutPredictor, clips: VideoClip[], opts
   return { horizon: H, byKind: sums };
 }
 
+/** Next-latent squared error of a predictor against copy-last (the next latent = the last one), over the same windows. */
+export interface NextLatentScore { windows: number; model: number; copyLast: number; ratio: number }
+
 /**
- * The world model's own loss, where sampling uses it: squared error of its next-latent prediction from pure noise
- * (t = T − 1, the one-step sampler's only step) given K true latents and the true actions, against copy-last in latent
- * space (the next latent = the last one), over windows every `stride` frames. ratio < 1: the model predicts some change.
+ * The one walk over next-latent windows (every `stride` frames of each clip: K context latents and the next one),
+ * in batches of 16: `predict(windows)` returns the predicted next latents (B, L); scores it and copy-last on them.
+ * Clip lengths and stride are checked before any encoding, with `name` in the message.
  */
-export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips: VideoClip[], opts: { stride?: number; seed?: number } = {}): Promise<{ windows: number; model: number; copyLast: number; ratio: number }> {
-  const { contextFrames: K, latentChannels: C, latentSize: Hs, diffusionSteps } = model.config, Fr = K + 1;
-  const data = await latentClips(ae, clips, model.config.latentScale);
-  const L = data.frameLength, stride = opts.stride ?? 3, g = new Generator(hashSeed(opts.seed ?? 0, "next-latent-error"));
-  if (!Number.isInteger(stride) || stride < 1) throw new Error(`nextLatentError: stride must be a positive integer, got ${stride}`);
-  if (clips.length === 0 || data.numFrames < Fr) throw new Error(`nextLatentError: needs clips of at least ${Fr} frames (context ${K} + the next one), got ${clips.length} clip(s) of ${data.numFrames ?? 0}`);
-  const starts: [number, number][] = [];
-  for (let c = 0; c < clips.length; c++) for (let s = 0; s + Fr <= data.numFrames; s += stride) starts.push([c, s]);
+async function scoreNextLatent(name: string, ae: Autoencoder, clips: VideoClip[], latentScale: number, K: number, stride: number,
+  predict: (data: LatentClips, windows: [clip: number, start: number][]) => Promise<Float32Array>): Promise<NextLatentScore> {
+  if (!Number.isInteger(stride) || stride < 1) throw new Error(`${name}: stride must be a positive integer, got ${stride}`);
+  if (clips.length === 0 || clips[0]!.numFrames < K + 1) throw new Error(`${name}: needs clips of at least ${K + 1} frames (context ${K} + the next one), got ${clips.length} clip(s) of ${clips[0]?.numFrames ?? 0}`);
+  const data = await latentClips(ae, clips, latentScale);
+  const L = data.frameLength, starts: [number, number][] = [];
+  for (let c = 0; c < clips.length; c++) for (let s = 0; s + K + 1 <= data.numFrames; s += stride) starts.push([c, s]);
   let sm = 0, sc = 0;
   for (let i = 0; i < starts.length; i += 16) {
-    const win = starts.slice(i, i + 16), B = win.length;
-    const x = new Float32Array(B * Fr * L), a = new Int32Array(B * Fr);
-    win.forEach(([c, s], b) => {
-      x.set(data.latents[c]!.subarray(s * L, (s + K) * L), b * Fr * L);
-      for (let j = 0; j < L; j++) x[(b * Fr + K) * L + j] = g.normal();
-      windowActions(data.actions[c]!, s, Fr, a, b * Fr);
-    });
-    const t = tensor(new Float32Array(B).fill(diffusionSteps - 1), { shape: [B] });
-    const out = (await model.predictNext(tensor(x, { shape: [B, Fr, C, Hs, Hs] }), t, tensor(a, { shape: [B, Fr] })).data()) as Float32Array;
+    const win = starts.slice(i, i + 16), out = await predict(data, win);
     win.forEach(([c, s], b) => {
       const z = data.latents[c]!;
       for (let j = 0; j < L; j++) {
@@ -824,6 +818,27 @@ export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips:
   }
   const n = starts.length * L;
   return { windows: starts.length, model: sm / n, copyLast: sc / n, ratio: sm / sc };
+}
+
+/**
+ * The world model's own loss, where sampling uses it: squared error of its next-latent prediction from pure noise
+ * (t = T − 1, the one-step sampler's only step) given K true latents and the true actions, against copy-last in latent
+ * space (the next latent = the last one), over windows every `stride` frames. ratio < 1: the model predicts some change.
+ */
+export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips: VideoClip[], opts: { stride?: number; seed?: number } = {}): Promise<NextLatentScore> {
+  const { contextFrames: K, latentChannels: C, latentSize: Hs, diffusionSteps, latentScale } = model.config, Fr = K + 1;
+  const g = new Generator(hashSeed(opts.seed ?? 0, "next-latent-error"));
+  return scoreNextLatent("nextLatentError", ae, clips, latentScale, K, opts.stride ?? 3, async (data, win) => {
+    const L = data.frameLength, B = win.length;
+    const x = new Float32Array(B * Fr * L), a = new Int32Array(B * Fr);
+    win.forEach(([c, s], b) => {
+      x.set(data.latents[c]!.subarray(s * L, (s + K) * L), b * Fr * L);
+      for (let j = 0; j < L; j++) x[(b * Fr + K) * L + j] = g.normal();
+      windowActions(data.actions[c]!, s, Fr, a, b * Fr);
+    });
+    const t = tensor(new Float32Array(B).fill(diffusionSteps - 1), { shape: [B] });
+    return (await model.predictNext(tensor(x, { shape: [B, Fr, C, Hs, Hs] }), t, tensor(a, { shape: [B, Fr] })).data()) as Float32Array;
+  });
 }
 
 /** A fitted local linear rule for the next latent (fitLocalLinearPredictor). */
@@ -894,21 +909,54 @@ export async function fitLocalLinearPredictor(ae: Autoencoder, clips: VideoClip[
   };
 }
 
+/**
+ * The local linear rule as a simulator (the learned baseline of chapter 7's rollout, motion, re-emergence and
+ * permanence tables): reset() encodes the context frames; rollout() applies the rule to its own last three latents,
+ * frame after frame, and decodes them anchored on the last observed frame, as WorldSimulator does. It sees no
+ * actions: what it gets right, motion alone explains.
+ */
+export function localLinearRollout(pred: LocalLinearPredictor, ae: Autoencoder, contextFrames: number): RolloutPredictor & { ae: Autoencoder } {
+  if (!Number.isInteger(contextFrames) || contextFrames < 3) throw new Error(`localLinearRollout: contextFrames must be an integer ≥ 3 (the rule reads three latents), got ${contextFrames}`);
+  const size = ae.config.imageSize, F3 = size * size * 3, [C, H] = ae.latentShape, L = C * H * H, scale = pred.latentScale;
+  const decode = async (z: Float32Array, n: number) => (await ae.decode(tensor(z, { shape: [n, C, H, H] })).data()) as Float32Array;
+  let state: { last: Float32Array; pixels: Float32Array; decoded: Float32Array } | null = null; // last: three latents / latentScale
+  return {
+    contextFrames, ae,
+    async reset(frames: Uint8Array) {
+      if (frames.length !== contextFrames * F3) throw new Error(`localLinearRollout.reset: expected ${contextFrames} frames of ${size}×${size}×3 (${contextFrames * F3} bytes), got ${frames.length}`);
+      const x = framesToTensor(frames.subarray((contextFrames - 3) * F3), 3, size);
+      const z = (await ae.encode(x).data()) as Float32Array;
+      state = { last: z.map((v) => v / scale), pixels: ((await x.data()) as Float32Array).slice(2 * 3 * size * size), decoded: await decode(z.slice(2 * L), 1) };
+    },
+    async rollout(actions: ArrayLike<number>) {
+      if (!state) throw new Error("localLinearRollout.rollout: call reset(frames, actions) first");
+      const n = actions.length, z = new Float32Array(n * L);
+      let last = state.last;
+      for (let k = 0; k < n; k++) {
+        const next = pred.predict(last);
+        for (let j = 0; j < L; j++) z[k * L + j] = next[j]! * scale;
+        const shifted = new Float32Array(3 * L);
+        shifted.set(last.subarray(L), 0);
+        shifted.set(next, 2 * L);
+        last = shifted;
+      }
+      state.last = last;
+      const x = await decode(z, n);
+      anchorDecoded(x, state.pixels, state.decoded);
+      return tensorDataToFrames(x, n, size);
+    },
+  };
+}
+
 /** nextLatentError's windows and copy-last, scored for a LocalLinearPredictor (it reads the last 3 of the K context latents). */
-export async function localLinearError(pred: LocalLinearPredictor, ae: Autoencoder, clips: VideoClip[], opts: { contextFrames: number; stride?: number }): Promise<{ windows: number; model: number; copyLast: number; ratio: number }> {
-  const K = opts.contextFrames, stride = opts.stride ?? 3;
+export async function localLinearError(pred: LocalLinearPredictor, ae: Autoencoder, clips: VideoClip[], opts: { contextFrames: number; stride?: number }): Promise<NextLatentScore> {
+  const K = opts.contextFrames;
   if (!Number.isInteger(K) || K < 3) throw new Error(`localLinearError: contextFrames must be an integer ≥ 3, got ${K}`);
-  if (!Number.isInteger(stride) || stride < 1) throw new Error(`localLinearError: stride must be a positive integer, got ${stride}`);
-  if (clips.length === 0 || clips[0]!.numFrames < K + 1) throw new Error(`localLinearError: needs clips of at least ${K + 1} frames (context ${K} + the next one), got ${clips.length} clip(s) of ${clips[0]?.numFrames ?? 0}`);
-  const data = await latentClips(ae, clips, pred.latentScale);
-  const L = data.frameLength;
-  let sm = 0, sc = 0, windows = 0;
-  for (const z of data.latents) for (let s = 0; s + K + 1 <= data.numFrames; s += stride) {
-    const out = pred.predict(z.subarray((s + K - 3) * L, (s + K) * L));
-    for (let j = 0; j < L; j++) { const next = z[(s + K) * L + j]!; sm += (out[j]! - next) ** 2; sc += (z[(s + K - 1) * L + j]! - next) ** 2; }
-    windows++;
-  }
-  return { windows, model: sm / (windows * L), copyLast: sc / (windows * L), ratio: sm / sc };
+  return scoreNextLatent("localLinearError", ae, clips, pred.latentScale, K, opts.stride ?? 3, async (data, win) => {
+    const L = data.frameLength, out = new Float32Array(win.length * L);
+    win.forEach(([c, s], b) => out.set(pred.predict(data.latents[c]!.subarray((s + K - 3) * L, (s + K) * L)), b * L));
+    return out;
+  });
 }
 
 // ───────────────────────────── chapter 8: depth probe and surprise ─────────────────────────────
