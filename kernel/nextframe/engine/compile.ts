@@ -71,8 +71,8 @@ export interface CompileOptions {
    */
   freeze?: boolean;
   /**
-   * Flattened-result indices whose graph outputs stay on the GPU (onnxruntime `gpu-buffer` tensors) when the
-   * device is one; ignored on cpu. For makeTrainStep's optimizer moments. @internal
+   * Flattened-result indices whose graph outputs stay on the GPU (onnxruntime `gpu-buffer` tensors) on WebGPU;
+   * ignored elsewhere. For makeTrainStep's parameters and moments. @internal
    */
   gpuResults?: readonly number[];
 }

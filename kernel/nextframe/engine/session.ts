@@ -88,8 +88,8 @@ function sessionOptions(device: Device, threads: number, float64 = false, prefer
     graphOptimizationLevel: float64 ? "basic" : "all",
     // DESIGN §4: intra-op spinning gives a long latency tail on 2 cores.
     extra: nest({ "session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0", ...extraConfig() }),
-    // outputs kept on the GPU between runs (makeTrainStep's optimizer moments); never on cpu
-    ...(preferredOutputLocation && device !== "cpu" ? { preferredOutputLocation } : {}),
+    // outputs kept on the GPU between runs (makeTrainStep's parameters and moments): WebGPU's gpu-buffer tensors
+    ...(preferredOutputLocation && device === "webgpu" ? { preferredOutputLocation } : {}),
     // NEXTFRAME_ORT_LOG_LEVEL=0 makes onnxruntime verbose (e.g. which nodes each execution provider got)
     ...(process.env.NEXTFRAME_ORT_LOG_LEVEL ? { logSeverityLevel: Number(process.env.NEXTFRAME_ORT_LOG_LEVEL) as 0 | 1 | 2 | 3 | 4 } : {}),
     // NEXTFRAME_ORT_PROFILE=/tmp/prefix writes onnxruntime's per-node profile (call session.endProfiling()).

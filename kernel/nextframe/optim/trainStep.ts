@@ -9,7 +9,7 @@
  * throws naming the step; because the new values went to the spare buffers, the model keeps the last good
  * weights.
  *
- * On a GPU device the parameters and Adam moments stay on the GPU between steps (onnxruntime `gpu-buffer`
+ * On WebGPU the parameters and Adam moments stay on the GPU between steps (onnxruntime `gpu-buffer`
  * outputs fed back as the next step's inputs), and the model's parameters are slices of the flat buffer inside
  * the graph, so they are not fed a second time: a step copies nothing in but the batch, and the parameters
  * out (on an H100 through WebGPU, a DiT-S/4-sized step at batch 8 spent 115 ms in onnxruntime's run of a
@@ -59,8 +59,8 @@ const isViewOf = (a: TypedArray | null, flat: TypedArray, off: number): boolean 
 export interface TrainStepOptions {
   /**
    * Keep parameters and moments in onnxruntime's tensors between steps, the parameters fed once (as slices of
-   * the flat buffer inside the graph). Default: on a GPU device, not on the cpu (where feeding host arrays is
-   * free). True on the cpu runs the same path there (tests).
+   * the flat buffer inside the graph). Default: on WebGPU (onnxruntime-node's only device tensors), not on the
+   * cpu (where feeding host arrays is free). True on the cpu runs the same path there (tests).
    */
   resident?: boolean;
 }
@@ -169,7 +169,8 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
   const runStep = async (rawBatch: (Tensor | number)[]): Promise<number> => {
     const batch = rawBatch.map((b) => (typeof b === "number" ? tensor([b], { shape: [] }) : b));
     const gs = (groups ??= buildGroups());
-    const resident = opts.resident ?? currentDevice() !== "cpu";
+    // gpu-buffer tensors are WebGPU's: onnxruntime-node binds no other device's memory
+    const resident = opts.resident ?? currentDevice() === "webgpu";
     // back on the cpu after GPU steps: the moments come home first
     if (!resident) await pullMoments(true);
     await pointViews(gs);
