@@ -9,7 +9,7 @@ export class NormalRng extends Generator {
   /** A new Float32Array of `n` standard normals. */
   randn(n: number): Float32Array {
     const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.normal();
+    this.fillNormal(out);
     return out;
   }
 

@@ -616,6 +616,7 @@ export async function evaluateRollouts(sim: RolloutPredictor & { ae: Autoencoder
   const shape = { height: size, width: size, channels: 3 };
   const acc = { model: [[], []], copy: [[], []], lin: [[], []], rec: [[]] } as Record<string, Float64Array[][]>;
   const frames: Uint8Array[] = [];
+  const ceiling = autoencoderOracle(sim.ae, clips, K);   // the truth through the autoencoder
   for (const c of clips) {
     if (start + H > c.numFrames || start < K) throw new Error(`evaluateRollouts: clip has ${c.numFrames} frames; start ${start} (≥ K = ${K}) + horizon ${H} does not fit`);
     const ctx = c.frames.slice((start - K) * F3, start * F3);
@@ -623,7 +624,7 @@ export async function evaluateRollouts(sim: RolloutPredictor & { ae: Autoencoder
     frames.push(pred);
     const truth = c.frames.slice(start * F3, (start + H) * F3);
     const copy = copyLastFrame(ctx, F3, H), lin = linearExtrapolation(ctx, F3, H);
-    const rec = await decodeLatents(sim.ae, (await encodeClips(sim.ae, [{ ...c, frames: truth, numFrames: H }]))[0]!, H);
+    const rec = await rolloutFromTruth(ceiling, c, start, H);
     for (const [key, p] of [["model", pred], ["copy", copy], ["lin", lin]] as const) {
       acc[key]![0]!.push(horizonCurve(p, truth, { ...shape, metric: "mse" }));
       acc[key]![1]!.push(horizonCurve(p, truth, { ...shape, metric: "ssim" }));
