@@ -107,6 +107,29 @@ test("residual: a fresh model predicts 'nothing changes', so its rollout IS copy
   for (let h = 0; h < 3; h++) assert.deepEqual(frames.slice(h * F3, (h + 1) * F3), clip.frames.slice(2 * F3, 3 * F3), `frame ${h + 1} is the last context frame`);
 });
 
+test("local path: zero at init (still copy-last); the current action's 3×3 convolution acts — a centre tap on the last change extrapolates for that action only; trained by trainWorldModel", async () => {
+  assert.throws(() => worldModelConfig(null, { ...small, localPath: true }), /localPath needs residual: true and contextFrames ≥ 3/);
+  const m = new WorldModel({ ...small, residual: true, localPath: true });
+  const x = randn([2, 4, 4, 8, 8], { seed: 3 });
+  const t = tensor(Float32Array.of(999, 10), { shape: [2] });
+  const a = tensor(Int32Array.from([0, 1, 2, 3, 4, 5, 0, 1]), { shape: [2, 4] });     // current actions: 3 and 1
+  const zt = x.slice(1, 2, 3).squeeze(1), z1 = x.slice(1, 1, 2).squeeze(1);
+  assert.deepEqual(await m.predictNext(x, t, a).data(), await zt.data(), "untrained: z_t + 0");
+  // weight (A·C, 3C, 3, 3): output channel a·C + c for action a; input channels [z_t, z_t − z_{t−1}, z_{t−1} − z_{t−2}]
+  const C = 4, L = C * 8 * 8, w = m.local_conv!.weight._value as Float32Array;
+  assert.deepEqual(m.local_conv!.weight.shape, [m.config.numActions * C, 3 * C, 3, 3]);
+  for (let c = 0; c < C; c++) w[(((1 * C + c) * 3 * C + C + c) * 3 + 1) * 3 + 1] = 1;   // action 1 only
+  const lin = (await zt.add(zt.sub(z1)).data()) as Float32Array, last = (await zt.data()) as Float32Array;
+  const got = (await m.predictNext(x, t, a).data()) as Float32Array;
+  for (let i = 0; i < L; i++) assert.equal(got[i], last[i], "sample 0 (action 3): no tap, z_t");
+  for (let i = L; i < 2 * L; i++) assert.ok(Math.abs(got[i]! - lin[i]!) < 1e-5, "sample 1 (action 1): z_t + (z_t − z_{t−1})");
+  const data = videoWorldData({ seed: 9, numTrain: 4, numVal: 0, frames: 8 });
+  const init = new WorldModel({ ...small, residual: true, localPath: true }, {}, { seed: 1 });
+  const r = await trainWorldModel({ ae: new Autoencoder(), data, init, steps: 3, batchSize: 4, lr: 1e-2 });
+  assert.ok((r.model.local_conv!.weight._value as Float32Array).some((v) => v !== 0), "the local path was trained");
+  assert.ok("local_conv.weight" in r.model.stateDict());
+});
+
 test("caption conditioning (optional): captions change the prediction, a missing caption is the null caption, bad use is named", async () => {
   const tok = captionTokenizer();
   const caps = ["a red ball bounces in a room. the agent walks left.", "a video.", null];

@@ -14,13 +14,15 @@
  * predicts x₀ as the last context latent plus a change, ẑ_{t+1} = z_t + Δ: the adaLN-Zero final layer starts
  * at Δ = 0, so an untrained model IS the copy-last-frame baseline and training can only learn what moves (as in
  * residual video diffusion, Yang et al. 2022, https://arxiv.org/abs/2203.09481, and a video codec's P-frames).
+ * With `localPath` a small convolution per action adds the local, linear part of the change (a ball keeps moving
+ * the way it moved) beside the transformer, which learns it only slowly (chapter 7 measures both).
  *
  * Shape letters: N batch, F = K + 1 frames in the window, C latent channels, H/W latent size, p patch size,
  * S = (H/p)·(W/p) spatial tokens per frame, T = F·S tokens, D hidden size.
  */
 import { F, Tensor, capture, cat, compile, tensor, withCapture, type CompiledFunction } from "../engine/index.js";
 import { NormalRng } from "../diffusion/rng";
-import { Embedding, Linear, Module, ModuleList, Parameter } from "../nn/index.js";
+import { Conv2d, Embedding, Linear, Module, ModuleList, Parameter } from "../nn/index.js";
 import { get3dSincosPosEmbed } from "../patches/posEmbed";
 import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
 import { FinalLayer, TimestepEmbedder, ditInit, modulate } from "./dit";
@@ -55,6 +57,15 @@ export interface WorldModelConfig {
   /** Predict x₀ = last context latent + Δ (true) or x₀ directly (false). */
   residual: boolean;
   /**
+   * With `residual`: a local path beside the transformer, one 3×3 convolution per action of the last latent and its
+   * last two changes (the current action's is used; zero-initialised, trained with the rest), added to Δ. Local
+   * motion is a linear rule over latent neighbourhoods (chapter 7's local linear baseline): the convolution learns it
+   * directly, the transformer the rest. Per action, because the agent's next move is the action's, not its last one's.
+   * It sees the older frames with the same context noise as the transformer in training: fed clean frames it predicts
+   * one step better but drifts in long rollouts (measured: the agent blurs away under 8 repeated moves).
+   */
+  localPath: boolean;
+  /**
    * Caption conditioning: size of the caption token vocabulary (0 = none). Tokens are ids + 1 (0 pads); the
    * caption is the mean of its token embeddings, added to c; an all-pad caption is the null caption (CFG).
    */
@@ -63,18 +74,18 @@ export interface WorldModelConfig {
 
 export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
   contextFrames: 7, latentChannels: 4, latentSize: 8, patchSize: 2, hiddenSize: 96, depth: 4, numHeads: 4, mlpRatio: 4,
-  numActions: NUM_ACTIONS, diffusionSteps: 1000, latentScale: 1, contextNoise: 0.05, residual: false, captionVocab: 0,
+  numActions: NUM_ACTIONS, diffusionSteps: 1000, latentScale: 1, contextNoise: 0.05, residual: false, localPath: false, captionVocab: 0,
 };
 
 /**
  * Named sizes. "wm-xs": 8 frames × 4 tokens (4×4 latent patches of the 8×8×4 "ae-32" latents), 4 blocks of width 96:
  * trains in minutes and plays at ≥ 15 fps on 2 cores. "wm-xs-16" (the shipped model): 16 tokens a frame on the 16×16×4
- * "ae-32-f2" latents, predicting the change from the last frame (residual).
+ * "ae-32-f2" latents, predicting the change from the last frame (residual), with a local path beside the transformer.
  */
 export const WORLD_MODEL_CONFIGS = {
   "wm-xs": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, patchSize: 4 },
   "wm-s": { hiddenSize: 128, depth: 6, numHeads: 4, contextFrames: 11, patchSize: 2 },
-  "wm-xs-16": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true },
+  "wm-xs-16": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true, localPath: true },
 } as const satisfies Record<string, Partial<WorldModelConfig>>;
 
 export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string | null, overrides: Partial<WorldModelConfig> = {}): WorldModelConfig {
@@ -92,6 +103,7 @@ export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string
   if (c.hiddenSize % 16 || c.hiddenSize % c.numHeads) throw new Error(`worldModelConfig: hiddenSize ${c.hiddenSize} must be divisible by 16 and by numHeads ${c.numHeads}`);
   if (!Number.isInteger(c.captionVocab) || c.captionVocab < 0) throw new Error(`worldModelConfig: captionVocab must be an integer ≥ 0 (0 = no captions), got ${c.captionVocab}`);
   if (!(c.latentScale > 0)) throw new Error(`worldModelConfig: latentScale must be > 0, got ${c.latentScale}`);
+  if (c.localPath && (!c.residual || c.contextFrames < 3)) throw new Error(`worldModelConfig: localPath needs residual: true and contextFrames ≥ 3 (it adds to Δ from the last three latents), got residual ${c.residual}, contextFrames ${c.contextFrames}`);
   return c;
 }
 
@@ -134,6 +146,8 @@ export class WorldModel extends Module {
   pos_embed: Parameter;
   blocks: ModuleList<STDiTBlock>;
   final_layer: FinalLayer;
+  /** The local path (config.localPath): 3×3 conv of [z_t, z_t − z_{t−1}, z_{t−1} − z_{t−2}] → C channels per action, added to Δ. */
+  local_conv?: Conv2d;
 
   constructor(config: Partial<WorldModelConfig> | string = {}, overrides: Partial<WorldModelConfig> = {}, opts: { seed?: number } = {}) {
     super();
@@ -152,7 +166,10 @@ export class WorldModel extends Module {
       if (b.attn_temp) b.attn_temp.captureName = `blocks.${i}.attn.temporal`;
     });
     this.final_layer = new FinalLayer(D, p, cfg.latentChannels);
+    if (cfg.localPath) this.local_conv = new Conv2d(3 * cfg.latentChannels, cfg.numActions * cfg.latentChannels, 3, { padding: 1 });
     ditInit(this, opts.seed ?? 0);
+    // zero-initialised like adaLN-Zero's final layer: an untrained model is still copy-last
+    if (this.local_conv) for (const q of [this.local_conv.weight, this.local_conv.bias!]) (q._value as Float32Array).fill(0);
     // the action (and caption) tables are small uniform(±0.02) embeddings like DiT's label table
     let s = (opts.seed ?? 0) + 17;
     for (const table of [this.a_embedder, this.c_embedder]) {
@@ -220,8 +237,19 @@ export class WorldModel extends Module {
   /** The target frame's x₀ prediction only: (N, C, H, W); with `residual`, the last context latent plus Δ. */
   predictNext(x: Tensor, t: Tensor, actions: Tensor, caption?: Tensor): Tensor {
     const Fr = this.frames;
-    const out = this.forward(x, t, actions, caption).slice(1, Fr - 1, Fr).squeeze(1);   // (N, C, H, W)
-    return this.config.residual ? x.slice(1, Fr - 2, Fr - 1).squeeze(1).add(out) : out;  // z_t + Δ
+    let out = this.forward(x, t, actions, caption).slice(1, Fr - 1, Fr).squeeze(1);     // (N, C, H, W)
+    if (!this.config.residual) return out;
+    const z = (f: number) => x.slice(1, f, f + 1).squeeze(1);                            // (N, C, H, W)
+    const zt = z(Fr - 2);
+    if (this.local_conv) {
+      const { numActions: A, latentChannels: C, latentSize: H } = this.config, N = x.shape[0]!;
+      const z1 = z(Fr - 3), z2 = z(Fr - 4);
+      const perAction = this.local_conv.forward(cat([zt, zt.sub(z1), z1.sub(z2)], 1)).reshape([N, A, C, H, H]);
+      const eye = tensor(Float32Array.from({ length: A * A }, (_, i) => (i % (A + 1) === 0 ? 1 : 0)), { shape: [A, A] });
+      const now = F.embedding(actions.slice(1, Fr - 1, Fr).squeeze(1), eye).reshape([N, A, 1, 1, 1]); // one-hot a_t
+      out = out.add(perAction.mul(now).sum(1));                                           // Δ += local rule of a_t
+    }
+    return zt.add(out);                                                                  // z_t + Δ
   }
 }
 

@@ -117,6 +117,9 @@ class WorldModel(nn.Module):
         self.register_buffer("pos_embed", sincos_3d(D, self.Fr, g, g))                 # fixed (requires_grad false)
         self.blocks = nn.ModuleList([STDiTBlock(D, cfg["numHeads"], True, cfg["mlpRatio"]) for _ in range(cfg["depth"])])
         self.final_layer = FinalLayer(D, p, C)
+        # the local path (config localPath): per action a 3x3 conv of [z_t, z_t - z_{t-1}, z_{t-1} - z_{t-2}], the
+        # current action's added to the change
+        self.local_conv = nn.Conv2d(3 * C, cfg["numActions"] * C, 3, padding=1) if cfg.get("localPath") else None
         self.initialize_weights()
 
     def initialize_weights(self):
@@ -131,7 +134,7 @@ class WorldModel(nn.Module):
         for b in self.blocks:
             nn.init.zeros_(b.adaLN_modulation[-1].weight)
             nn.init.zeros_(b.adaLN_modulation[-1].bias)
-        for m in (self.final_layer.adaLN_modulation[-1], self.final_layer.linear):
+        for m in (self.final_layer.adaLN_modulation[-1], self.final_layer.linear) + ((self.local_conv,) if self.local_conv is not None else ()):
             nn.init.zeros_(m.weight)
             nn.init.zeros_(m.bias)
 
@@ -163,7 +166,15 @@ class WorldModel(nn.Module):
 
     def predict_next(self, x, t, actions):
         out = self.forward(x, t, actions)[:, -1]                                        # (N, C, H, W)
-        return x[:, -2] + out if self.cfg.get("residual", True) else out
+        if not self.cfg.get("residual", True):
+            return out
+        zt = x[:, -2]
+        if self.local_conv is not None:
+            z1, z2 = x[:, -3], x[:, -4]
+            N, C, H, W = zt.shape
+            per_action = self.local_conv(torch.cat([zt, zt - z1, z1 - z2], 1)).reshape(N, -1, C, H, W)
+            out = out + per_action[torch.arange(N), actions[:, -1]]
+        return zt + out
 
 
 #################################################################################
