@@ -85,6 +85,14 @@ test("re-emergence test: a predictor that replays the truth brings every ball ba
   assert.equal(r.copyLast.found, 0);                 // no pixel centre in its last frame shows the ball
   // linear extrapolation can only grow the faint anti-aliased edge a ball shows as it starts to come out
   assert.ok(r.linear.correct < r.withinContext, `linear extrapolation ${r.linear.correct} of ${r.withinContext}`);
+  // a context found twice: the same future is fine, two different futures are named, not guessed
+  const F3 = 32 * 32 * 3, c = clips[0]!, ctx = c.frames.slice(0, 7 * F3), acts = new Int32Array(7);
+  const twice = truthOracle([c, c], 7);
+  await twice.reset(ctx, acts);
+  assert.deepEqual(await twice.rollout([0, 0]), c.frames.slice(7 * F3, 9 * F3));
+  const otherFuture = { ...c, frames: c.frames.slice() };
+  otherFuture.frames.fill(0, 8 * F3, 9 * F3);
+  await assert.rejects(truthOracle([c, otherFuture], 7).reset(ctx, acts), /these frames appear in the clips twice with different futures \(clip 0 frame 0, clip 1 frame 0\)/);
 });
 
 test("autoencoderOracle: the truth through the shipped autoencoder brings every re-emerging ball back and moves what moves; bad input is named", async () => {
