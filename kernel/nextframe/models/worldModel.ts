@@ -22,7 +22,7 @@
  */
 import { F, Tensor, capture, cat, compile, tensor, withCapture, type CompiledFunction } from "../engine/index.js";
 import { NormalRng } from "../diffusion/rng";
-import { Conv2d, Embedding, Linear, Module, ModuleList, Parameter } from "../nn/index.js";
+import { Conv2d, Embedding, Linear, Module, ModuleList, Parameter, zeros_ } from "../nn/index.js";
 import { get3dSincosPosEmbed } from "../patches/posEmbed";
 import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
 import { FinalLayer, TimestepEmbedder, ditInit, modulate } from "./dit";
@@ -169,7 +169,7 @@ export class WorldModel extends Module {
     if (cfg.localPath) this.local_conv = new Conv2d(3 * cfg.latentChannels, cfg.numActions * cfg.latentChannels, 3, { padding: 1 });
     ditInit(this, opts.seed ?? 0);
     // zero-initialised like adaLN-Zero's final layer: an untrained model is still copy-last
-    if (this.local_conv) for (const q of [this.local_conv.weight, this.local_conv.bias!]) (q._value as Float32Array).fill(0);
+    if (this.local_conv) { zeros_(this.local_conv.weight); zeros_(this.local_conv.bias!); }
     // the action (and caption) tables are small uniform(±0.02) embeddings like DiT's label table
     let s = (opts.seed ?? 0) + 17;
     for (const table of [this.a_embedder, this.c_embedder]) {
