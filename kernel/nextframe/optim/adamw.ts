@@ -60,7 +60,15 @@ export class AdamW {
   /** The learning rate used at step `step` (0-based). */
   lrAt(step: number): number { return typeof this.lr === "function" ? this.lr(step) : this.lr; }
 
-  /** lr, 1 − β₁ᵗ and √(1 − β₂ᵗ) for the next step (fed as float64 scalars, cast to each parameter's dtype). */
+  /**
+   * The dtype lr and the bias corrections are fed in: float64 only when some parameter is float64 (its update
+   * then gets exact scalars). A float32 model gets float32 scalars, because onnxruntime runs any graph with a
+   * float64 value at "basic" optimisation (session.ts): one float64 scalar used to cost a float32 train step
+   * every extended fusion (batched MatMul + Transpose → FusedMatMul, FastGelu, ...).
+   */
+  get scalarDType(): "float32" | "float64" { return this.params.some((p) => p.dtype === "float64") ? "float64" : "float32"; }
+
+  /** lr, 1 − β₁ᵗ and √(1 − β₂ᵗ) for the next step (fed as `scalarDType` scalars, cast to each parameter's dtype). */
   scalarsForNextStep(): [lr: number, c1: number, c2: number] {
     const t = this.stepCount + 1;
     return [this.lrAt(this.stepCount), 1 - this.betas[0] ** t, Math.sqrt(1 - this.betas[1] ** t)];
@@ -133,7 +141,7 @@ export class AdamW {
     }) as unknown as (...args: Tensor[]) => Promise<Tensor[]>;
     const wrap = (arrs: TypedArray[]) => arrs.map((a, i) => { const t = new Tensor(this.params[i]!.shape, this.params[i]!.dtype); t._value = a; return t; });
     const [lr, c1, c2] = this.scalarsForNextStep();
-    const res = await this.eagerStep(...this.params, ...grads, ...wrap(this.m), ...wrap(this.v), ...[lr, c1, c2].map((x) => ops.tensor([x], { shape: [], dtype: "float64" })));
+    const res = await this.eagerStep(...this.params, ...grads, ...wrap(this.m), ...wrap(this.v), ...[lr, c1, c2].map((x) => ops.tensor([x], { shape: [], dtype: this.scalarDType })));
     const { tensors } = flattenTree(res);
     for (let i = 0; i < n; i++) {
       this.params[i]!._value = tensors[i]!._value;

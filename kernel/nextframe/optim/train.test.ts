@@ -185,3 +185,17 @@ test("fused and eager steps share the optimizer's moments (on a GPU the fused st
   assert.equal(a.opt.stepCount, 5);
   }
 });
+
+test("a float32 model's train step has no float64 value, so onnxruntime optimises it fully; a float64 parameter keeps exact scalars", async () => {
+  // any float64 value sends a graph to "basic" optimisation (engine/session.ts); lr and the bias corrections
+  // used to be fed as float64 and cost every float32 train step its extended fusions (FusedMatMul, ...)
+  const model = new MLP();
+  const opt = new AdamW(model.parameters(), { lr: 0.01 });
+  assert.equal(opt.scalarDType, "float32");
+  const step = makeTrainStep(model, (x, y) => F.mseLoss(model.forward(x), y), opt);
+  await step(randn([4, 2]), randn([4, 1]));
+  const types = [...step.session!.inputMetadata, ...step.session!.outputMetadata].map((m) => ("type" in m ? m.type : "?"));
+  assert.ok(types.length > 5 && types.every((t) => t === "float32"), `types ${types}`);
+  const p64 = new Parameter(tensor([1, -2], { dtype: "float64" }));
+  assert.equal(new AdamW([p64, ...model.parameters()], { lr: 0.01 }).scalarDType, "float64");
+});

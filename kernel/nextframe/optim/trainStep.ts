@@ -176,7 +176,7 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
     await pointViews(gs);
     const G = gs.length;
     const [lr, c1, c2] = optimizer.scalarsForNextStep();
-    const scalars = [lr, c1, c2].map((x) => tensor([x], { shape: [], dtype: "float64" }));
+    const scalars = [lr, c1, c2].map((x) => tensor([x], { shape: [], dtype: optimizer.scalarDType }));
     const flat = (pick: (g: Group) => TypedArray) => gs.map((g) => { const t = new Tensor([g.size], g.dtype); t._value = pick(g); return t; });
     const args = [...batch, ...scalars, ...flat((g) => g.p), ...flat((g) => g.m), ...flat((g) => g.v)];
     const sig = `${signature(batch)}${resident ? "/resident" : ""}`; // shapes, dtypes and device: setDevice takes effect
