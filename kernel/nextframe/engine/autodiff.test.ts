@@ -7,6 +7,11 @@ import { F, Tensor, compile, valueAndGrad, grad, randn, rand, tensor, gradients,
 import { node } from "./tensor.js";
 import { onnxLowerings } from "./onnx.js";
 import { Generator } from "./random.js";
+import { exportOnnx } from "./compile.js";
+import { onnx } from "onnx-proto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
 
 const gen = new Generator(1234);
 function rnd(shape: number[], dtype: DType = "float64", lo = -1, hi = 1): Tensor {
@@ -80,6 +85,8 @@ const cases: [string, () => Promise<void>][] = [
   ["reshape/permute", () => gradcheck((x) => x.reshape([3, 2, 2]).permute([2, 0, 1]), [rnd([2, 6])])],
   ["expand", () => gradcheck((x) => x.expand([2, 3, 4]), [rnd([3, 1])])],
   ["slice", () => gradcheck((x) => x.slice(1, 1, 4), [rnd([2, 5])])],
+  ["slices that tile an axis (q, k, v of one qkv)", () => gradcheck((x) => { const [q, k, v] = [0, 1, 2].map((i) => x.slice(1, 2 * i, 2 * i + 2)); return q!.mul(k!).add(v!.exp()); }, [rnd([2, 6])])],
+  ["slices with a gap, an overlap and a full use", () => gradcheck((x) => x.slice(1, 0, 2).add(x.slice(1, 3, 5)).mul(x.slice(1, 1, 3)).sum(1).add(x.sum(1)).add(x.slice(0, 1, 2).sum()), [rnd([2, 6])])],
   ["slice step", () => gradcheck((x) => x.slice(1, 1, 6, 2).slice(0, 0, 3, 2), [rnd([3, 7])])],
   ["concat", () => gradcheck((a, b) => concat([a, b, a], 1), [rnd([2, 3]), rnd([2, 2])])],
   ["sum multi-axis", () => gradcheck((x) => x.sum([0, 2]), [rnd([2, 3, 4])])],
@@ -128,4 +135,13 @@ test("grad w.r.t. params; gradients usable inside compile", async () => {
 
 test("grad rejects non-scalar outputs with a clear message", async () => {
   await assert.rejects(valueAndGrad((x: Tensor) => x.mul(2))(tensor([1, 2])), /grad: the function must return a scalar \(one element\), got shape \[2\]/);
+});
+
+test("slices that tile an axis get one Concat in the backward graph, not a Pad and an Add each", async () => {
+  const path = join(mkdtempSync(join(tmpdir(), "nf-slices-")), "g.onnx");
+  const x = rnd([4, 6], "float32");
+  await exportOnnx((x: Tensor) => gradients(x.slice(1, 0, 2).mul(x.slice(1, 2, 4)).add(x.slice(1, 4, 6).exp()).sum(), [x])[0]!, [x], path);
+  const ops = onnx.ModelProto.decode(readFileSync(path)).graph!.node!.map((n) => n.opType);
+  assert.equal(ops.filter((o) => o === "Concat").length, 1, ops.join(" "));
+  assert.equal(ops.filter((o) => o === "Pad").length, 0, ops.join(" "));
 });

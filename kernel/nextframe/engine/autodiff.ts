@@ -261,6 +261,39 @@ function topoFrom(y: Tensor, stop: Set<Tensor>): Tensor[] {
   return order;
 }
 
+/** A cotangent contribution: a full tensor, or ḡ of a step-1 slice of the tensor (the window it came from). */
+type Contribution = Tensor | { window: OpAttrs["slice"]; g: Tensor };
+
+/**
+ * Sums the contributions to x̄. Slice windows along one axis that do not overlap become one Concat of their
+ * cotangents (zeros in the gaps); anything else is padded back to x's shape and added.
+ */
+function combine(x: Tensor, parts: Contribution[]): Tensor {
+  const full = parts.filter((p): p is Tensor => p instanceof Tensor);
+  // (an empty window contributes nothing)
+  const windows = parts.filter((p): p is { window: OpAttrs["slice"]; g: Tensor } => !(p instanceof Tensor) && p.window.end > p.window.start);
+  const byAxis = new Map<number, { window: OpAttrs["slice"]; g: Tensor }[]>();
+  for (const w of windows) { const l = byAxis.get(w.window.axis); if (l) l.push(w); else byAxis.set(w.window.axis, [w]); }
+  for (const [axis, ws] of byAxis) {
+    ws.sort((a, b) => a.window.start - b.window.start);
+    const n = x.shape[axis]!;
+    const disjoint = ws.every((w, i) => i === 0 || ws[i - 1]!.window.end <= w.window.start);
+    if (!disjoint) { for (const w of ws) full.push(padWindow(x, w.window, w.g)); continue; }
+    const pieces: Tensor[] = [];
+    let at = 0;
+    const gap = (to: number) => { if (to > at) pieces.push(ops.fill(x.shape.map((d, i) => (i === axis ? to - at : d)), 0, ws[0]!.g.dtype)); };
+    for (const w of ws) { gap(w.window.start); pieces.push(w.g); at = w.window.end; }
+    gap(n);
+    full.push(pieces.length === 1 ? pieces[0]! : ops.concat(pieces, axis));
+  }
+  return full.length ? full.reduce((a, b) => add(a, b)) : ops.fill(x.shape, 0, parts.map((p) => (p instanceof Tensor ? p : p.g))[0]!.dtype);
+}
+
+/** ḡ of x[start:end] along axis, scattered back into zeros of x's shape. */
+function padWindow(x: Tensor, w: OpAttrs["slice"], g: Tensor): Tensor {
+  return ops.pad(g, x.shape.map((_, i) => (i === w.axis ? [w.start, x.shape[i]! - w.end] : [0, 0]) as [number, number]));
+}
+
 /**
  * Symbolic gradients ∂y/∂x for each x in xs (lazy tensors, same shapes as xs). y must be a float scalar
  * unless a cotangent `seed` of y's shape is given. Usable inside compile.
@@ -274,24 +307,31 @@ export function gradients(y: Tensor, xs: readonly Tensor[], seed?: Tensor): Tens
   // relevant: lies on a path from some x to y
   const relevant = new Set<Tensor>();
   for (const t of order) if (targets.has(t) || (t.op !== null && t.inputs.some((i) => relevant.has(i)))) relevant.add(t);
-  const ct = new Map<Tensor, Tensor>();
-  ct.set(y, seed ?? ops.fill(y.shape, 1, y.dtype));
+  // cotangent contributions per tensor, summed when the tensor is reached (see combine)
+  const ct = new Map<Tensor, Contribution[]>();
+  const contribute = (t: Tensor, c: Contribution) => { const l = ct.get(t); if (l) l.push(c); else ct.set(t, [c]); };
+  contribute(y, seed ?? ops.fill(y.shape, 1, y.dtype));
   for (let k = order.length - 1; k >= 0; k--) {
     const t = order[k]!;
     if (t.op === null || targets.has(t) || !relevant.has(t)) continue;
-    const g = ct.get(t);
-    if (!g) continue;
+    const parts = ct.get(t);
+    if (!parts) continue;
+    const g = combine(t, parts);
+    if (t.op === "slice" && (t.attrs as OpAttrs["slice"]).step === 1) {
+      // kept as a window: slices that tile an axis (q, k, v out of one qkv) get one Concat, not Pads and Adds
+      if (relevant.has(t.inputs[0]!)) contribute(t.inputs[0]!, { window: t.attrs as OpAttrs["slice"], g });
+      continue;
+    }
     const rule = vjpRules[t.op] as VjpRule<OpType>;
     const grads = rule(g, { inputs: t.inputs, attrs: t.attrs, out: t });
     t.inputs.forEach((inp, i) => {
       const gi = grads[i];
-      if (!gi || !relevant.has(inp)) return;
-      const prev = ct.get(inp);
-      ct.set(inp, prev ? add(prev, gi) : gi);
+      if (gi && relevant.has(inp)) contribute(inp, gi);
     });
   }
   return xs.map((x) => {
-    const g = ct.get(x);
+    const parts = ct.get(x);
+    const g = parts && combine(x, parts);
     if (!g) return ops.fill(x.shape, 0, isFloat(x.dtype) ? x.dtype : y.dtype);
     return g.dtype === x.dtype || !isFloat(x.dtype) ? g : cast(g, x.dtype);
   });

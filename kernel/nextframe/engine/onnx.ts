@@ -152,7 +152,18 @@ export const onnxLowerings: { [K in OpType]: Lowering<K> } = {
   slice: (e, _t, ins, a) => e.node("Slice", [ins[0]!, e.i64([a.start]), e.i64([a.end]), e.i64([a.axis]), e.i64([a.step])])[0]!,
   pad: (e, _t, ins, a) => e.node("Pad", [ins[0]!, e.i64(a.pads)], { mode: "constant" })[0]!,
   concat: (e, _t, ins, a) => e.node("Concat", ins, { axis: a.axis })[0]!,
-  reduceSum: (e, _t, ins, a) => e.node("ReduceSum", [ins[0]!, e.i64(a.axes)], { keepdims: a.keepdims ? 1 : 0 })[0]!,
+  reduceSum: (e, t, ins, a) => {
+    // a float32 sum over leading axes (a bias gradient: Σ over batch and tokens) as ones(1, R)·x(R, C): MLAS's
+    // GEMV reads x once at full speed, onnxruntime's ReduceSum over outer axes is ~4× slower at (512, 384)
+    const x = t.inputs[0]!, k = a.axes.length;
+    const R = x.shape.slice(0, k).reduce((p, d) => p * d, 1), C = x.size / Math.max(R, 1);
+    if (x.dtype === "float32" && k < x.rank && a.axes.every((ax, i) => ax === i) && R >= 64 && C >= 16) {
+      const rows = e.node("Reshape", [ins[0]!, e.i64([R, C])])[0]!;
+      const sum = e.node("MatMul", [e.filled(1, "float32", [1, R]), rows])[0]!;
+      return e.node("Reshape", [sum, e.i64(t.shape)])[0]!;
+    }
+    return e.node("ReduceSum", [ins[0]!, e.i64(a.axes)], { keepdims: a.keepdims ? 1 : 0 })[0]!;
+  },
   reduceMax: (e, _t, ins, a) => e.node("ReduceMax", ins, { axes: a.axes, keepdims: a.keepdims ? 1 : 0 })[0]!,
   reduceMin: (e, _t, ins, a) => e.node("ReduceMin", ins, { axes: a.axes, keepdims: a.keepdims ? 1 : 0 })[0]!,
   argMax: (e, _t, ins, a) => e.node("ArgMax", ins, { axis: a.axis, keepdims: a.keepdims ? 1 : 0 })[0]!,
