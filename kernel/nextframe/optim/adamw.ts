@@ -64,7 +64,7 @@ export class AdamW {
    * The dtype lr and the bias corrections are fed in: float64 only when some parameter is float64 (its update
    * then gets exact scalars). A float32 model gets float32 scalars, because onnxruntime runs any graph with a
    * float64 value at "basic" optimisation (session.ts): one float64 scalar used to cost a float32 train step
-   * every extended fusion (batched MatMul + Transpose → FusedMatMul, FastGelu, ...).
+   * every extended fusion (e.g. batched MatMul + Transpose → FusedMatMul in the attention backward).
    */
   get scalarDType(): "float32" | "float64" { return this.params.some((p) => p.dtype === "float64") ? "float64" : "float32"; }
 
