@@ -1,10 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compile, matmul, tensor, F } from "./index.js";
+import { compile, matmul, tensor, F, type Tensor } from "./index.js";
 import { Linear } from "../nn/index.js";
 import { normal_ } from "../nn/init.js";
 import { Generator } from "./random.js";
 import { onnx } from "onnx-proto";
+import { collect, usesFloat64 } from "./evaluate.js";
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
   assert.equal(a.length, b.length);
@@ -127,4 +128,14 @@ test("a compiled function and a train step follow setDevice: a new session for t
   } finally {
     await setDevice(before.device, { threads: before.threads });
   }
+});
+
+test("a float64 input that is only cast to float32 keeps a graph at full optimisation; float64 arithmetic does not", async () => {
+  const x = tensor([-1, 0.5, 2], { dtype: "float32" }), lr = tensor([0.5], { shape: [], dtype: "float64" });
+  const scaled = (x: Tensor, lr: Tensor) => x.mul(x.sigmoid()).mul(lr.cast("float32")); // x·σ(x): a fusion pattern
+  assert.equal(usesFloat64(collect([scaled(x, lr)]).nodes), false);
+  assert.equal(usesFloat64(collect([x.cast("float64").mul(2)]).nodes), true);
+  assert.equal(usesFloat64(collect([lr.lt(1)]).nodes), true);
+  const got = Array.from(await (await compile(scaled)(x, lr)).data(), Number);
+  close(got, [-1, 0.5, 2].map((v) => (0.5 * v) / (1 + Math.exp(-v))));
 });

@@ -114,12 +114,12 @@ export async function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Te
     ? Object.fromEntries(opts.gpuResults.flatMap((r) => { const s = resultSlots[r]; return s && "out" in s ? [[`out_${s.out}`, "gpu-buffer" as const]] : []; }))
     : undefined;
   if (!freeze) {
-    const session = await createSession(emitModel({ inputs, nodes, outputs }), { float64: usesFloat64(inputs, nodes), preferredOutputLocation });
+    const session = await createSession(emitModel({ inputs, nodes, outputs }), { float64: usesFloat64(nodes), preferredOutputLocation });
     return { session, inputs, argIndex, outputs, resultSlots, rebuild, key };
   }
   await evaluate(captured.filter((l) => l._value === null));
   const baked = { tensors: captured, values: captured.map((l) => l._value), versions: captured.map((l) => l._version) };
-  const session = await createSession(emitModel({ inputs, initializers: captured, nodes, outputs }), { float64: usesFloat64(leaves, nodes), preferredOutputLocation });
+  const session = await createSession(emitModel({ inputs, initializers: captured, nodes, outputs }), { float64: usesFloat64(nodes), preferredOutputLocation });
   return { session, inputs, argIndex, outputs, resultSlots, rebuild, key, baked };
 }
 

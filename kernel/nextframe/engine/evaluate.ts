@@ -60,9 +60,13 @@ export function structureKey(inputs: readonly Tensor[], nodes: readonly Tensor[]
   return parts.join(";");
 }
 
-/** True when any value in the graph is float64 (see session.ts: such graphs use basic optimisation). */
-export function usesFloat64(leaves: readonly Tensor[], nodes: readonly Tensor[]): boolean {
-  return leaves.some((t) => t.dtype === "float64") || nodes.some((t) => t.dtype === "float64");
+/**
+ * True when the graph computes in float64: a node makes a float64 value, or reads one for anything but a cast
+ * (session.ts: such graphs run at basic optimisation, since some of onnxruntime's fusions have float32-only
+ * kernels). A float64 input that is only cast to float32 (a learning rate, a timestep) keeps full optimisation.
+ */
+export function usesFloat64(nodes: readonly Tensor[]): boolean {
+  return nodes.some((t) => t.dtype === "float64" || (t.op !== "cast" && t.inputs.some((x) => x.dtype === "float64")));
 }
 
 /** Wraps a tensor's data for feeding. */
@@ -91,7 +95,7 @@ export async function evaluate(targets: readonly Tensor[]): Promise<void> {
     throw new NextframeError(`data: tensor depends on a placeholder of a compiled function (shape [${unbound.shape}]), which has no value outside compile`);
   }
   const key = structureKey(leaves, nodes, pending);
-  const session = await cachedSession(key, () => emitModel({ inputs: leaves, nodes, outputs: pending }), usesFloat64(leaves, nodes));
+  const session = await cachedSession(key, () => emitModel({ inputs: leaves, nodes, outputs: pending }), usesFloat64(nodes));
   const feeds: Record<string, ort.Tensor> = {};
   leaves.forEach((l, i) => { feeds[`in_${i}`] = toOrt(l); });
   const out = await session.run(feeds);
