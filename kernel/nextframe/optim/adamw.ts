@@ -62,9 +62,10 @@ export class AdamW {
 
   /**
    * The dtype lr and the bias corrections are fed in: float64 only when some parameter is float64 (its update
-   * then gets exact scalars). A float32 model gets float32 scalars, because onnxruntime runs any graph with a
-   * float64 value at "basic" optimisation (session.ts): one float64 scalar used to cost a float32 train step
-   * every extended fusion (e.g. batched MatMul + Transpose → FusedMatMul in the attention backward).
+   * then gets exact scalars). A float32 model gets float32 scalars, so its train graph has no float64 value at
+   * all: no float64 inputs or casts to feed (WGSL has no f64 on WebGPU). Whether a graph gets onnxruntime's full
+   * optimisation is decided in general by evaluate.ts `usesFloat64` (float64 arithmetic only); before that rule,
+   * these three scalars cost every float32 train step its extended fusions (FusedMatMul in attention backward).
    */
   get scalarDType(): "float32" | "float64" { return this.params.some((p) => p.dtype === "float64") ? "float64" : "float32"; }
 
