@@ -82,6 +82,9 @@ const cases: [string, () => Promise<void>][] = [
   ["matmul", () => gradcheck((a, b) => a.matmul(b), [rnd([2, 3, 4]), rnd([4, 5])])],
   ["matmul batch broadcast", () => gradcheck((a, b) => a.matmul(b), [rnd([3, 4]), rnd([2, 4, 5])])],
   ["matmul vector", () => gradcheck((a, b) => a.matmul(b), [rnd([4]), rnd([2, 4, 3])])],
+  // k̄ arrives at the transpose as a product and leaves as (A B)ᵀ = Bᵀ Aᵀ
+  ["attention scores q kᵀ (batched)", () => gradcheck((q, k) => q.matmul(k.transpose(-2, -1)).square(), [rnd([2, 3, 4, 5]), rnd([2, 3, 6, 5])])],
+  ["attention scores q kᵀ (batch broadcast)", () => gradcheck((q, k) => q.matmul(k.transpose(-2, -1)).square(), [rnd([2, 1, 3, 5]), rnd([4, 6, 5])])],
   ["reshape/permute", () => gradcheck((x) => x.reshape([3, 2, 2]).permute([2, 0, 1]), [rnd([2, 6])])],
   ["expand", () => gradcheck((x) => x.expand([2, 3, 4]), [rnd([3, 1])])],
   ["slice", () => gradcheck((x) => x.slice(1, 1, 4), [rnd([2, 5])])],
@@ -135,6 +138,31 @@ test("grad w.r.t. params; gradients usable inside compile", async () => {
 
 test("grad rejects non-scalar outputs with a clear message", async () => {
   await assert.rejects(valueAndGrad((x: Tensor) => x.mul(2))(tensor([1, 2])), /grad: the function must return a scalar \(one element\), got shape \[2\]/);
+});
+
+test("GELU's backward reads x only, so the forward chain stays one fusable Gelu/FastGelu pattern in a train graph", async () => {
+  for (const approximate of ["tanh", "none"] as const) {
+    const path = join(mkdtempSync(join(tmpdir(), "nf-gelu-")), "g.onnx");
+    const x = rnd([4, 6], "float32");
+    await exportOnnx((x: Tensor) => { const loss = x.gelu(approximate).square().sum(); return loss.add(gradients(loss, [x])[0]!.sum()); }, [x], path);
+    const nodes = onnx.ModelProto.decode(readFileSync(path)).graph!.node!;
+    const core = nodes.find((n) => n.opType === (approximate === "tanh" ? "Tanh" : "Erf"))!;
+    // the chain's last Add (1 + tanh / 1 + erf) and the Tanh/Erf itself each feed exactly one node
+    const consumers = (name: string) => nodes.filter((n) => n.input!.includes(name)).length;
+    assert.equal(consumers(core.output![0]!), 1, `${approximate}: ${nodes.map((n) => n.opType).join(" ")}`);
+    const plus = nodes.find((n) => n.input!.includes(core.output![0]!))!;
+    assert.equal(consumers(plus.output![0]!), 1, `${approximate}: ${nodes.map((n) => n.opType).join(" ")}`);
+  }
+});
+
+test("the gradient through a transposed operand of a product is one product, not a product plus a Transpose of its result", async () => {
+  const path = join(mkdtempSync(join(tmpdir(), "nf-qkt-")), "g.onnx");
+  const q = rnd([2, 3, 8, 4], "float32"), k = rnd([2, 3, 8, 4], "float32");
+  await exportOnnx((q: Tensor, k: Tensor) => gradients(q.matmul(k.transpose(-2, -1)).square().sum(), [k])[0]!, [q, k], path);
+  const nodes = onnx.ModelProto.decode(readFileSync(path)).graph!.node!;
+  const made = new Map(nodes.flatMap((n) => n.output!.map((o) => [o, n.opType] as const)));
+  const transposedProducts = nodes.filter((n) => n.opType === "Transpose" && made.get(n.input![0]!) === "MatMul");
+  assert.equal(transposedProducts.length, 0, nodes.map((n) => n.opType).join(" "));
 });
 
 test("slices that tile an axis get one Concat in the backward graph, not a Pad and an Add each", async () => {

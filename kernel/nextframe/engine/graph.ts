@@ -21,6 +21,12 @@ export interface OpAttrs {
   equal: {}; less: {}; lessEqual: {}; greater: {}; greaterEqual: {};
   and: {}; or: {}; not: {};
   where: {};
+  /**
+   * GELU as one primitive, so its gradient can be written from x alone: emitted as the elementwise chain that
+   * onnxruntime fuses into one Gelu/FastGelu kernel, which it can only do when nothing else reads the chain's
+   * intermediates (the generic rules would keep them for the backward pass).
+   */
+  gelu: { approximate: "none" | "tanh" };
   cast: { to: DType };
   /** Identity that blocks gradients (Tensor.detach on a lazy tensor). */
   stopGradient: {};

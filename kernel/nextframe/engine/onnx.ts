@@ -133,6 +133,23 @@ export const onnxLowerings: { [K in OpType]: Lowering<K> } = {
   equal: simple("Equal"), less: simple("Less"), lessEqual: simple("LessOrEqual"), greater: simple("Greater"),
   greaterEqual: simple("GreaterOrEqual"), and: simple("And"), or: simple("Or"), not: simple("Not"),
   where: simple("Where"),
+  // GELU (Hendrycks & Gimpel 2016). "none": x Φ(x) = 0.5 x (1 + erf(x / √2)); "tanh": 0.5 x (1 + tanh(√(2/π) (x +
+  // 0.044715 x³))), GPT-2's and DiT's approx_gelu. Written exactly in the forms onnxruntime's GeluFusion (Div by √2)
+  // and FastGeluFusion (Pow(x, 3), constants as the second Mul operand) match, so it runs as one kernel wherever the
+  // chain's output feeds another node; the file stays plain opset-17 ONNX for any other runtime.
+  gelu: (e, t, [x], { approximate }) => {
+    const c = (v: number) => e.filled(v, t.dtype, []);
+    const half = e.node("Mul", [x!, c(0.5)])[0]!;
+    let inner: string;
+    if (approximate === "tanh") {
+      const cube = e.node("Pow", [x!, c(3)])[0]!;
+      const poly = e.node("Add", [x!, e.node("Mul", [cube, c(0.044715)])[0]!])[0]!;
+      inner = e.node("Tanh", [e.node("Mul", [poly, c(Math.sqrt(2 / Math.PI))])[0]!])[0]!;
+    } else {
+      inner = simple("Erf")(e, t, [e.node("Div", [x!, c(Math.SQRT2)])[0]!], {});   // t's input x sets the dtype (float64 round-trips)
+    }
+    return e.node("Mul", [half, e.node("Add", [inner, c(1)])[0]!])[0]!;
+  },
   cast: (e, _t, ins, a) => e.node("Cast", ins, { to: ONNX_DTYPE[a.to] })[0]!,
   stopGradient: simple("Identity"),
   full: (e, t, _ins, a) => e.filled(a.value, t.dtype, t.shape),

@@ -103,13 +103,10 @@ export const silu = (x: Tensor) => mul(x, sigmoid(x));
  * "tanh": 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))) as in GPT-2 / DiT's approx_gelu.
  */
 export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
-  if (approximate === "tanh") {
-    // Written exactly in the form onnxruntime's FastGeluFusion matches (Pow(x, 3), constants as the
-    // second Mul operand), so an inference graph runs one FastGelu kernel instead of eight elementwise passes.
-    const inner = mul(add(x, mul(pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI));
-    return mul(mul(x, 0.5), add(tanh(inner), 1));
-  }
-  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+  checkTensor("gelu", x);
+  if (!isFloat(x.dtype)) throw new DTypeError(`gelu: expected a float32 or float64 tensor, got ${x.dtype} (cast with .cast("float32"))`);
+  if (approximate !== "none" && approximate !== "tanh") throw new Error(`gelu: approximate must be "none" or "tanh", got "${String(approximate)}"`);
+  return node("gelu", [x], { approximate }, x.shape, x.dtype);
 }
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   let y = x;
