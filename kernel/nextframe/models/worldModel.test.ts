@@ -24,6 +24,7 @@ test("worldModelConfig: table names and field errors", () => {
   assert.throws(() => worldModelConfig("wm-xxl"), /unknown config "wm-xxl"; expected one of wm-xs, wm-s/);
   assert.throws(() => worldModelConfig(null, { patchSize: 3 }), /latentSize 8 is not divisible by patchSize 3/);
   assert.throws(() => worldModelConfig(null, { contextFrames: 0 }), /contextFrames must be a positive integer, got 0/);
+  assert.throws(() => worldModelConfig(null, { attention: "axial" as never }), /attention must be "factorized" or "full", got "axial"/);
 });
 
 test("forward: (N, K+1, C, H, W) in and out; spatial and temporal attention captured", () => {
@@ -40,8 +41,12 @@ test("forward: (N, K+1, C, H, W) in and out; spatial and temporal attention capt
   assert.throws(() => m.forward(x, t, tensor(new Int32Array(6), { shape: [2, 3] })), /actions must be \(N, F\) = \[2, 4\]/);
 });
 
-test("causal in time: changing later frames never changes the prediction for earlier frames", async () => {
-  const m = new WorldModel(small);
+for (const attention of ["factorized", "full"] as const) test(`causal in time (${attention} attention): changing later frames never changes the prediction for earlier frames`, async () => {
+  const m = new WorldModel(small, { attention });
+  if (attention === "full") {
+    const { captured } = withCapture(() => m.forward(randn([1, 4, 4, 8, 8]), tensor(Float32Array.of(1), { shape: [1] }), tensor(new Int32Array(4), { shape: [1, 4] })));
+    assert.deepEqual(captured.get("blocks.0.attn")!.shape, [1, 2, 16, 16]);   // one attention over all 4 frames × 4 tokens
+  }
   randomize(m);
   const x1 = (await randn([1, 4, 4, 8, 8], { seed: 2 }).data()) as Float32Array;
   const x2 = x1.slice();

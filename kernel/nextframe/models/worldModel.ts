@@ -27,6 +27,7 @@ import { get3dSincosPosEmbed } from "../patches/posEmbed";
 import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
 import { FinalLayer, TimestepEmbedder, ditInit, modulate } from "./dit";
 import { STDiTBlock } from "./stdit";
+import type { SpaceTimeAttention } from "./flops";
 import { createDiffusion, type GaussianDiffusion } from "../diffusion/index";
 import { Action, NUM_ACTIONS, captionCorpus } from "../worlds/videoWorld";
 import { wordTokenizer, type Tokenizer } from "../worlds/tokenizer";
@@ -70,11 +71,17 @@ export interface WorldModelConfig {
    * caption is the mean of its token embeddings, added to c; an all-pad caption is the null caption (CFG).
    */
   captionVocab: number;
+  /**
+   * How the blocks attend: "factorized" (spatial inside each frame, then temporal at each position; STDiT, the
+   * default) or "full" (one attention over all frames' tokens, causal over frames; Sora's spacetime patches).
+   */
+  attention: SpaceTimeAttention;
 }
 
 export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
   contextFrames: 7, latentChannels: 4, latentSize: 8, patchSize: 2, hiddenSize: 96, depth: 4, numHeads: 4, mlpRatio: 4,
   numActions: NUM_ACTIONS, diffusionSteps: 1000, latentScale: 1, contextNoise: 0.05, residual: false, localPath: false, captionVocab: 0,
+  attention: "factorized",
 };
 
 /**
@@ -102,6 +109,7 @@ export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string
   if (c.latentSize % c.patchSize) throw new Error(`worldModelConfig: latentSize ${c.latentSize} is not divisible by patchSize ${c.patchSize}`);
   if (c.hiddenSize % 16 || c.hiddenSize % c.numHeads) throw new Error(`worldModelConfig: hiddenSize ${c.hiddenSize} must be divisible by 16 and by numHeads ${c.numHeads}`);
   if (!Number.isInteger(c.captionVocab) || c.captionVocab < 0) throw new Error(`worldModelConfig: captionVocab must be an integer ≥ 0 (0 = no captions), got ${c.captionVocab}`);
+  if (c.attention !== "factorized" && c.attention !== "full") throw new Error(`worldModelConfig: attention must be "factorized" or "full", got "${String(c.attention)}"`);
   if (!(c.latentScale > 0)) throw new Error(`worldModelConfig: latentScale must be > 0, got ${c.latentScale}`);
   if (c.localPath && (!c.residual || c.contextFrames < 3)) throw new Error(`worldModelConfig: localPath needs residual: true and contextFrames ≥ 3 (it adds to Δ from the last three latents), got residual ${c.residual}, contextFrames ${c.contextFrames}`);
   return c;
@@ -160,9 +168,9 @@ export class WorldModel extends Module {
     this.a_embedder = new Embedding(cfg.numActions, D);
     if (cfg.captionVocab > 0) this.c_embedder = new Embedding(cfg.captionVocab + 1, D);
     this.pos_embed = new Parameter(tensor(Float32Array.from(get3dSincosPosEmbed(D, this.grid)), { shape: [1, Fr * g * g, D] }), { requiresGrad: false });
-    this.blocks = new ModuleList(Array.from({ length: cfg.depth }, () => new STDiTBlock(D, cfg.numHeads, "factorized", true, cfg.mlpRatio)));
+    this.blocks = new ModuleList(Array.from({ length: cfg.depth }, () => new STDiTBlock(D, cfg.numHeads, cfg.attention, true, cfg.mlpRatio)));
     this.blocks.map((b, i) => {
-      b.attn.captureName = `blocks.${i}.attn.spatial`;
+      b.attn.captureName = cfg.attention === "factorized" ? `blocks.${i}.attn.spatial` : `blocks.${i}.attn`;
       if (b.attn_temp) b.attn_temp.captureName = `blocks.${i}.attn.temporal`;
     });
     this.final_layer = new FinalLayer(D, p, cfg.latentChannels);
