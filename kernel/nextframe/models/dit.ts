@@ -5,7 +5,7 @@
  * Shape letters: N batch, C latent channels, H/W latent height/width, p patch size, T tokens (= H·W/p²),
  * D hidden size, h heads.
  */
-import { F, Generator, ShapeError, Tensor, cat, chunk, compile, tensor, zeros } from "../engine/index";
+import { F, Generator, Tensor, cat, chunk, compile, tensor, zeros } from "../engine/index";
 import { Conv2d, Embedding, Linear, Module, ModuleList, Parameter, Sequential, SiLU, normal_, uniform_, zeros_ } from "../nn/index";
 import { get2dSincosPosEmbed } from "../patches/posEmbed";
 import { packedAttentionMask, packedPosEmbed, unpackImages, type Packed } from "../patches/pack";
@@ -176,23 +176,9 @@ export class Attention extends Module {
     this.qkv = new Linear(dim, dim * 3);
     this.proj = new Linear(dim, dim);
   }
-  /**
-   * x (B, N, C) → (B, N, C). With `overFrames: [f, S]`, x holds f frames of S tokens (N = f·S, frame by frame) and
-   * each of the S positions attends over its f frames (STDiT's temporal attention, probabilities (B·S, h, f, f)):
-   * the same math as moving the positions into the batch first, but the frame/position swap rides on the q/k/v
-   * and head permutes the attention does anyway, so no extra transposes.
-   */
-  forward(x: Tensor, opts: { mask?: Tensor | null; causal?: boolean; overFrames?: readonly [number, number] } = {}): Tensor {
+  forward(x: Tensor, opts: { mask?: Tensor | null; causal?: boolean } = {}): Tensor {
     const [B, N, C] = x.shape;
     const h = this.numHeads, d = C / h;
-    if (opts.overFrames) {
-      const [f, S] = opts.overFrames;
-      if (f * S !== N) throw new ShapeError(`Attention: overFrames [${f}, ${S}] needs ${f * S} tokens, got ${N}`);
-      const qkv = this.qkv.forward(x).reshape([B, f, S, 3, h, d]).permute([3, 0, 2, 4, 1, 5]).reshape([3, B * S, h, f, d]);
-      const [q, k, v] = [0, 1, 2].map((i) => qkv.slice(0, i, i + 1).squeeze(0));   // (B·S, h, f, d)
-      const o = F.scaledDotProductAttention(q, k, v, { mask: opts.mask, causal: opts.causal, captureAs: this.captureName }); // (B·S, h, f, d)
-      return this.proj.forward(o.reshape([B, S, h, f, d]).permute([0, 3, 1, 2, 4]).reshape([B, N, C])); // (B, N, C)
-    }
     const qkv = this.qkv.forward(x).reshape([B, N, 3, h, d]).permute([2, 0, 3, 1, 4]); // (3, B, h, N, d)
     const [q, k, v] = [0, 1, 2].map((i) => qkv.slice(0, i, i + 1).squeeze(0));     // (B, h, N, d)
     const o = F.scaledDotProductAttention(q, k, v, { mask: opts.mask, causal: opts.causal, captureAs: this.captureName }); // (B, h, N, d)

@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { randn, tensor, withCapture } from "../engine/index";
 import { NormalRng } from "../diffusion/rng";
 import { STDiT, stditComplexity, stditConfig } from "./stdit";
-import { Attention } from "./dit";
 
 const base = { hiddenSize: 32, depth: 2, numHeads: 2, patchSize: 4, frames: 4, inputSize: 8, inChannels: 2, numClasses: 3 };
 
@@ -74,18 +73,4 @@ test("tubelets (pt = 2) and adaLN-Zero init: the model starts at 0", async () =>
   const o = m.forward(randn([2, 4, 2, 8, 8]), t2, y2);
   assert.deepEqual(o.shape, [2, 4, 2, 8, 8]);
   assert.ok(((await o.data()) as Float32Array).every((v) => v === 0));
-});
-
-test("temporal attention in place (overFrames) equals moving the positions into the batch and back, probabilities included", async () => {
-  const attn = new Attention(32, 4);
-  const rng = new NormalRng(7);
-  for (const p of attn.parameters()) { const v = p._value as Float32Array; for (let i = 0; i < v.length; i++) v[i] = 0.3 * rng.normal(); }
-  const [N, f, S, D] = [3, 5, 6, 32];
-  const x = randn([N, f * S, D], { seed: 3 });
-  const moved = withCapture(() => attn.forward(x.reshape([N, f, S, D]).transpose(1, 2).reshape([N * S, f, D]), { causal: true })
-    .reshape([N, S, f, D]).transpose(1, 2).reshape([N, f * S, D]));
-  const inPlace = withCapture(() => attn.forward(x, { causal: true, overFrames: [f, S] }));
-  assert.deepEqual(await inPlace.output.toArray(), await moved.output.toArray());
-  assert.deepEqual(await inPlace.captured.get("attn")!.toArray(), await moved.captured.get("attn")!.toArray());
-  assert.throws(() => attn.forward(x, { overFrames: [4, 6] }), /overFrames \[4, 6\] needs 24 tokens, got 30/);
 });

@@ -127,7 +127,8 @@ export class STDiTBlock extends Module {
     const hs = modulate(norm(x), shS, scS).reshape([N * f, S, D]);                  // (N·f, S, D)
     x = x.add(g(gS).mul(this.attn.forward(hs).reshape([N, T, D])));                 // (N, T, D)
     // temporal: attend across frames at each spatial position
-    const ot = this.attn_temp!.forward(modulate(norm(x), shT, scT), { causal: this.causal, overFrames: [f, S] }); // (N, T, D)
+    const ht = modulate(norm(x), shT, scT).reshape([N, f, S, D]).transpose(1, 2).reshape([N * S, f, D]); // (N·S, f, D)
+    const ot = this.attn_temp!.forward(ht, { causal: this.causal }).reshape([N, S, f, D]).transpose(1, 2).reshape([N, T, D]);
     x = x.add(g(gT).mul(ot));
     return x.add(g(gM).mul(this.mlp.forward(modulate(norm(x), shM, scM))));         // (N, T, D)
   }
