@@ -6,19 +6,19 @@
  *   ours (one fused session.run) vs PyTorch eager (test/bench/peers/transformer_train.py, tuned as in
  *   DESIGN §3); skipped cleanly when /usr/bin/python3 has no torch;
  * - peak RSS over 200 train steps (and RSS growth after the first steps).
- * Environment knobs: BENCH_TRAIN_STEPS (timed steps, default 10), BENCH_RSS_STEPS (default 200).
- * Timings on a shared 2-core box are noisy: we report medians, and process CPU seconds next to wall seconds.
+ * Environment knobs: BENCH_TRAIN_ROUNDS × BENCH_TRAIN_STEPS (default 4 × 4 timed steps each side), BENCH_RSS_STEPS
+ * (default 200). Timings on a shared 2-core box are noisy: the peer is a long-lived process whose steps alternate
+ * with ours in rounds, so both see the same load; we report medians over all rounds, and process CPU seconds next
+ * to wall seconds.
  */
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { F, Tensor, randn, compile, tensor, manualSeed, zeros } from "../../kernel/nextframe/engine/index.js";
 import { ort, createSession, getDevice } from "../../kernel/nextframe/engine/session.js";
 import { Module, Linear, LayerNorm, ModuleList, Parameter, normal_ } from "../../kernel/nextframe/nn/index.js";
 import { AdamW, makeTrainStep } from "../../kernel/nextframe/optim/index.js";
 import { onnx } from "onnx-proto";
+import { TorchPeer, emit, interleave, median } from "./timing";
 
-const emit = (o: Record<string, unknown>) => console.log(JSON.stringify(o));
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 const cpuS = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 
 /** Times two functions alternately (same background load for both); returns their medians. */
@@ -97,17 +97,6 @@ export class Transformer extends Module {
   }
 }
 
-function torchPeer(steps: number): { median_s: number; median_cpu_s: number; peak_rss_mb: number } | { skipped: string } {
-  const py = "/usr/bin/python3";
-  const check = spawnSync(py, ["-c", "import torch"], { encoding: "utf8" });
-  if (check.status !== 0) return { skipped: `${py} cannot import torch` };
-  const env = { ...process.env, GOMP_SPINCOUNT: "0", MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "4294967296", OMP_NUM_THREADS: "2" };
-  const r = spawnSync(py, [join(__dirname, "peers", "transformer_train.py"), "--threads", "2", "--steps", String(steps), "--warmup", "2"], { encoding: "utf8", env });
-  if (r.status !== 0) return { skipped: `peer failed: ${r.stderr.trim().split("\n").pop()}` };
-  const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
-  return out;
-}
-
 async function trainCases(): Promise<void> {
   manualSeed(0);
   const model = new Transformer();
@@ -120,18 +109,31 @@ async function trainCases(): Promise<void> {
   await step(x, y);
   const only = process.env.BENCH_CASES?.split(",");
   if (!only || only.includes("train")) {
-    const steps = Number(process.env.BENCH_TRAIN_STEPS ?? 10);
-    const ts: number[] = [], cs: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      const c0 = cpuS(), w0 = performance.now();
-      await step(x, y);
-      ts.push((performance.now() - w0) / 1000); cs.push(cpuS() - c0);
+    // rounds of (ours n steps, then the peer's n steps): both see the same load on this shared machine
+    const rounds = Number(process.env.BENCH_TRAIN_ROUNDS ?? 4), n = Number(process.env.BENCH_TRAIN_STEPS ?? 4);
+    const started = await TorchPeer.start(join(__dirname, "peers", "transformer_train.py"), ["serve", "--threads", "2", "--warmup", "2"]);
+    const peer = typeof started === "string" ? null : started;
+    const cs: number[] = [], peerCpu: number[] = [];
+    try {
+      const r = await interleave(rounds, async () => {
+        const ts: number[] = [];
+        for (let i = 0; i < n; i++) {
+          const c0 = cpuS(), w0 = performance.now();
+          await step(x, y);
+          ts.push((performance.now() - w0) / 1000); cs.push(cpuS() - c0);
+        }
+        return ts;
+      }, peer && (async () => { const o = await peer.ask(`train ${n}`); peerCpu.push(...o.cpu); return o.times; }));
+      const base = { bench: "engine", case: "train step DiT-S/4-sized transformer b8 (fwd+bwd+AdamW)", params: model.numParameters(), threads: getDevice().threads, first_step_s: compileS, rounds, ours_s: r.ours, ours_cpu_s: median(cs) };
+      if (r.peer === null) emit({ ...base, peer: "pytorch", skipped: r.error ? `peer failed: ${r.error}` : started as string });
+      else {
+        const info = await peer!.ask("info");
+        if (info.params !== model.numParameters()) throw new Error(`engine bench: the PyTorch peer has ${info.params} parameters, ours ${model.numParameters()}: not the same model`);
+        emit({ ...base, peer: "pytorch eager (tuned)", peer_s: r.peer, peer_cpu_s: median(peerCpu), cpu_ratio: median(peerCpu) / median(cs), peer_peak_rss_mb: info.peak_rss_mb, ratio: r.peer / r.ours });
+      }
+    } finally {
+      peer?.close();
     }
-    const ours = median(ts);
-    const peer = torchPeer(steps);
-    const base = { bench: "engine", case: "train step DiT-S/4-sized transformer b8 (fwd+bwd+AdamW)", params: model.numParameters(), threads: getDevice().threads, first_step_s: compileS, ours_s: ours, ours_cpu_s: median(cs) };
-    if ("skipped" in peer) emit({ ...base, peer: "pytorch", skipped: peer.skipped });
-    else emit({ ...base, peer: "pytorch eager (tuned)", peer_s: peer.median_s, peer_cpu_s: peer.median_cpu_s, cpu_ratio: peer.median_cpu_s / median(cs), peer_peak_rss_mb: peer.peak_rss_mb, ratio: peer.median_s / ours });
   }
   if (only && !only.includes("rss")) return;
   // peak RSS over many steps: must not grow after the first steps

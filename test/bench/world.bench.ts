@@ -18,8 +18,6 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { createInterface } from "node:readline";
 import { F, setDevice, tensor } from "../../kernel/nextframe/engine/index";
 import { AdamW, makeTrainStep } from "../../kernel/nextframe/optim/index";
 import { AUTOENCODER_CONFIGS, Autoencoder } from "../../kernel/nextframe/models/autoencoder";
@@ -28,58 +26,11 @@ import { saveSafetensors } from "../../kernel/nextframe/io/safetensors";
 import type { Module } from "../../kernel/nextframe/nn/index";
 import { checkpointsDir, loadCheckpoint, readCard } from "../../kernel/nextframe/worlds/experiments";
 import { generateVideoClip } from "../../kernel/nextframe/worlds/videoWorld";
+import { TorchPeer, emit, interleave } from "./timing";
 
 const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
-const PY = "/usr/bin/python3";
 const PEER = join(here, "peers", "world_model.py");
-const TUNED_ENV = { GOMP_SPINCOUNT: "0", MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "4294967296", OMP_NUM_THREADS: "2" };
 const THREADS = 2;
-
-const emit = (o: object) => console.log(JSON.stringify(o));
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-
-/** The PyTorch world model as a long-lived process: one command line in, one JSON line out. */
-class TorchPeer {
-  private lines: AsyncIterator<string>;
-  private stderr = "";
-  private constructor(private proc: ChildProcessWithoutNullStreams) {
-    proc.stderr.on("data", (d) => { this.stderr = (this.stderr + String(d)).slice(-4000); });
-    this.lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]();
-  }
-
-  /** Starts the peer for these configs, or says why it cannot run. */
-  static async start(model: WorldModelConfig, ae: object): Promise<TorchPeer | string> {
-    const check = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" });
-    if (check.status !== 0) return `${PY} cannot import torch (${(check.stderr || check.error?.message || "").trim().split("\n").pop()})`;
-    const proc = spawn(PY, [PEER, "serve", "--model", JSON.stringify(model), "--ae", JSON.stringify(ae), "--threads", String(THREADS)],
-      { env: { ...process.env, ...TUNED_ENV }, stdio: ["pipe", "pipe", "pipe"] });
-    const peer = new TorchPeer(proc);
-    try {
-      await peer.read();                                 // {"op":"ready"}
-      return peer;
-    } catch (e) {
-      proc.kill();
-      return `peer failed to start: ${(e as Error).message}`;
-    }
-  }
-
-  private async read(): Promise<any> {
-    const r = await this.lines.next();
-    if (r.done) throw new Error(`peer exited: ${this.stderr.trim().split("\n").pop() ?? "(no stderr)"}`);
-    const o = JSON.parse(r.value);
-    if (o.error) throw new Error(`peer: ${o.error}`);
-    return o;
-  }
-
-  async ask(cmd: string): Promise<any> {
-    this.proc.stdin.write(cmd + "\n");
-    return this.read();
-  }
-
-  close(): void {
-    this.proc.stdin.end();
-  }
-}
 
 /** Max |ours − peer| of predictNext and of the decoder on the fixed inputs of world_model.py's parity_inputs. */
 async function parity(peer: TorchPeer, source: WorldModel, ae: Autoencoder): Promise<{ next: number; decoded: number }> {
@@ -120,19 +71,6 @@ async function parity(peer: TorchPeer, source: WorldModel, ae: Autoencoder): Pro
   }
 }
 
-/** Alternates `rounds` × (ours n runs, peer n runs); returns the medians and the peer's error if it broke. */
-async function interleave(rounds: number, ours: () => Promise<number[]>, peer: (() => Promise<number[]>) | null): Promise<{ ours: number; peer: number | null; error?: string }> {
-  const o: number[] = [], p: number[] = [];
-  let error: string | undefined;
-  for (let r = 0; r < rounds; r++) {
-    o.push(...(await ours()));
-    if (peer && !error) {
-      try { p.push(...(await peer())); } catch (e) { error = (e as Error).message; }
-    }
-  }
-  return { ours: median(o), peer: p.length && !error ? median(p) : null, error };
-}
-
 export async function main(): Promise<void> {
   await setDevice("cpu", { threads: THREADS });
   const rounds = Number(process.env.WORLD_BENCH_ROUNDS ?? 4);
@@ -155,7 +93,7 @@ export async function main(): Promise<void> {
   const cfg = worldModelConfig(null, model.config);
   const name = shipped ? "wm (shipped config)" : forced ?? "wm-xs";
 
-  const started = await TorchPeer.start(cfg, ae.config);
+  const started = await TorchPeer.start(PEER, ["serve", "--model", JSON.stringify(cfg), "--ae", JSON.stringify(ae.config), "--threads", String(THREADS)]);
   const peer = typeof started === "string" ? null : started;
   const skip = typeof started === "string" ? started : "";
   try {

@@ -8,12 +8,18 @@ Run with the tuned settings of shared/DESIGN.md §3:
   GOMP_SPINCOUNT=0 MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 OMP_NUM_THREADS=2 \
   /usr/bin/python3 transformer_train.py --threads 2 --steps 10 --warmup 3
 Prints one JSON line: {"median_s": ..., "steps": ..., "peak_rss_mb": ..., "params": ...}.
+
+  transformer_train.py serve [--threads 2] [--warmup 3]
+        -> reads commands on stdin, answers one JSON line each (the bench alternates these with its own steps):
+           train N -> {"times": [...], "cpu": [...], "loss": ...}   info -> {"peak_rss_mb", "params", "torch"}   quit
 """
 import argparse, json, math, resource, statistics, time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from serve import out, serve
 
 
 class Block(nn.Module):
@@ -55,6 +61,8 @@ class Transformer(nn.Module):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("mode", nargs="?", choices=["bench", "serve"], default="bench",
+                    help="bench: time --steps steps and print one JSON line; serve: answer commands on stdin (below)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
@@ -66,23 +74,32 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
     x = torch.randn(a.batch, 64, 64)
     y = torch.randn(a.batch, 64, 64)
-    times, cpu = [], []
-    for i in range(a.warmup + a.steps):
-        t0, c0 = time.perf_counter(), time.process_time()
-        opt.zero_grad(set_to_none=True)
-        loss = F.mse_loss(model(x), y)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        float(loss)
-        if i >= a.warmup:
+
+    def train(n):
+        """n timed steps: forward, backward, global-norm clip at 1, AdamW; wall and CPU seconds per step."""
+        times, cpu, loss = [], [], None
+        for _ in range(n):
+            t0, c0 = time.perf_counter(), time.process_time()
+            opt.zero_grad(set_to_none=True)
+            loss = F.mse_loss(model(x), y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            float(loss)
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
-    print(json.dumps({
-        "median_s": statistics.median(times), "median_cpu_s": statistics.median(cpu), "steps": a.steps, "loss": float(loss),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "params": sum(p.numel() for p in model.parameters()), "torch": torch.__version__,
-    }))
+        return {"times": times, "cpu": cpu, "loss": float(loss)}
+
+    def info():
+        return {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "params": sum(p.numel() for p in model.parameters()), "torch": torch.__version__}
+
+    train(a.warmup)
+    if a.mode == "bench":
+        r = train(a.steps)
+        out({"median_s": statistics.median(r["times"]), "median_cpu_s": statistics.median(r["cpu"]), "steps": a.steps, "loss": r["loss"], **info()})
+        return
+    serve({"train": lambda n: train(int(n)), "info": info}, "train N, info")
 
 
 if __name__ == "__main__":

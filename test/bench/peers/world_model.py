@@ -17,7 +17,7 @@ bench passes whatever config it measures:
            parity MODEL.safetensors AE.safetensors  (loads those weights, strict; returns predict_next and a decode
                                                      of fixed inputs, which the bench compares with its own)
 """
-import argparse, json, math, sys, time
+import argparse, json, math, time
 
 import torch
 import torch.nn as nn
@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 # DiT's pieces, as worldModel.ts takes them from dit.ts (this folder is on sys.path when the peer runs as a script)
 from dit_reference import FinalLayer, Mlp, TimestepEmbedder, load_safetensors, modulate
+from serve import out, serve
 
 
 #################################################################################
@@ -368,7 +369,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     b = Bench(json.loads(args.model), json.loads(args.ae))
-    out = lambda o: (sys.stdout.write(json.dumps(o) + "\n"), sys.stdout.flush())
+
     if args.mode == "bench":
         med = lambda xs: sorted(xs)[len(xs) // 2]
         out({"op": "params", **b.params(), "torch": torch.__version__, "threads": torch.get_num_threads()})
@@ -379,26 +380,12 @@ def main():
             r = b.rollout(s, 30)
             out({"op": "rollout", "steps": s, "median_s": med(r["times"]), "fps": 1 / med(r["times"])})
         return
-    out({"op": "ready", "torch": torch.__version__, "threads": torch.get_num_threads()})
-    for line in sys.stdin:
-        cmd = line.split()
-        if not cmd:
-            continue
-        try:
-            if cmd[0] == "params":
-                out({"op": "params", **b.params()})
-            elif cmd[0] == "parity":
-                out(b.parity(cmd[1], cmd[2]))
-            elif cmd[0] == "train":
-                out(b.train(int(cmd[1]), int(cmd[2])))
-            elif cmd[0] == "rollout":
-                out(b.rollout(int(cmd[1]), int(cmd[2])))
-            elif cmd[0] == "quit":
-                return
-            else:
-                out({"error": f"unknown command {cmd[0]!r}; expected params, parity W AE, train B N, rollout STEPS N, quit"})
-        except Exception as e:  # report and keep serving; the bench turns it into a skipped line
-            out({"error": f"{type(e).__name__}: {e}"})
+    serve({
+        "params": lambda: {"op": "params", **b.params()},
+        "parity": lambda w, ae: b.parity(w, ae),
+        "train": lambda batch, n: b.train(int(batch), int(n)),
+        "rollout": lambda steps, n: b.rollout(int(steps), int(n)),
+    }, "params, parity W AE, train B N, rollout STEPS N")
 
 
 if __name__ == "__main__":
