@@ -8,6 +8,8 @@
  * as the sampler's ditDenoiser runs it and as the torch export has them); `ours_fed_s` is the default compile
  * that feeds the parameters on every call (what a training loop's eval sees). The onnxruntime peer gets the
  * same session options as ours (2 threads, sequential, no intra-op spinning), so both see the machine alike.
+ * Both peers alternate with ours run by run (PyTorch as a long-lived process, timing.ts TorchPeer), so a change
+ * in the shared machine's load hits both sides of each ratio.
  *
  * Env: DIT_BENCH_CONFIGS="DiT-S/4,DiT-B/4" to choose configs, DIT_BENCH_REPEATS (default 5).
  */
@@ -20,12 +22,10 @@ import * as ort from "onnxruntime-node";
 import { compile, randn, randint, setDevice } from "../../kernel/nextframe/engine/index";
 import { DiT, ditDenoiser } from "../../kernel/nextframe/models/dit";
 import { createDiffusion } from "../../kernel/nextframe/diffusion/index";
-import { emit, median, timeIt } from "./timing";
+import { PY, TUNED_ENV, TorchPeer, emit, interleave, median, timeIt } from "./timing";
 
 const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
-const PY = "/usr/bin/python3";
 const PEER = join(here, "peers", "dit_reference.py");
-const TUNED_ENV = { GOMP_SPINCOUNT: "0", MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "4294967296", OMP_NUM_THREADS: "2" };
 const THREADS = 2;
 
 function torchAvailable(): string | null {
@@ -55,12 +55,18 @@ export async function main(): Promise<void> {
         emit({ bench: "dit-forward", case: c, ours_s: ours, peer: "pytorch", skipped: noTorch });
         emit({ bench: "dit-forward", case: c, ours_s: ours, peer: "onnxruntime-on-torch-export", skipped: noTorch });
       } else {
-        const r = spawnSync(PY, [PEER, "bench", "--config", name, "--batch", String(B), "--threads", String(THREADS), "--repeats", String(repeats)],
-          { encoding: "utf8", env: { ...process.env, ...TUNED_ENV } });
-        if (r.status !== 0) emit({ bench: "dit-forward", case: c, ours_s: ours, peer: "pytorch", skipped: `peer failed: ${r.stderr.trim().split("\n").pop()}` });
+        // the PyTorch peer as a long-lived process whose runs alternate with ours in rounds (same machine load)
+        const started = await TorchPeer.start(PEER, ["serve", "--config", name, "--batch", String(B), "--threads", String(THREADS), "--warmup", "2"]);
+        if (typeof started === "string") emit({ bench: "dit-forward", case: c, ours_s: ours, peer: "pytorch", skipped: `peer failed: ${started}` });
         else {
-          const peer = JSON.parse(r.stdout.trim().split("\n").pop()!);
-          emit({ bench: "dit-forward", case: c, ours_s: ours, peer: "pytorch-eager-tuned", peer_s: peer.median_s, ratio: peer.median_s / ours });
+          try {
+            const r = await interleave(repeats, async () => [await timeIt(async () => { const o = await fwd(x, t, y); await o.data(); }, 1, 0)],
+              async () => (await started.ask("forward 1")).times);
+            if (r.peer === null) emit({ bench: "dit-forward", case: c, ours_s: r.ours, peer: "pytorch", skipped: `peer failed: ${r.error}` });
+            else emit({ bench: "dit-forward", case: c, ours_s: r.ours, peer: "pytorch-eager-tuned", peer_s: r.peer, ratio: r.peer / r.ours });
+          } finally {
+            started.close();
+          }
         }
         const onnxPath = join(dir, `${name.replace(/\W/g, "_")}.onnx`);
         const ex = spawnSync(PY, [PEER, "export", "--config", name, "--batch", String(B), "--out", onnxPath], { encoding: "utf8", env: { ...process.env, ...TUNED_ENV } });

@@ -6,6 +6,7 @@ DiT uses, inlined with timm's parameter names (x_embedder.proj, attn.qkv, attn.p
 
 Usage (all I/O is safetensors or JSON, so no numpy is needed):
   dit_reference.py bench  --config DiT-S/2 --batch 8 --threads 2 --repeats 5      -> JSON line, median seconds
+  dit_reference.py serve  --config DiT-S/2 --batch 8 --threads 2                  -> stdin "forward N" -> {"times": [...]}
   dit_reference.py export --config DiT-S/2 --batch 8 --out model.onnx             -> torch.onnx.export (x, t, y)
   dit_reference.py forward --config DiT-S/8 --weights w.safetensors --inputs in.safetensors --out out.safetensors
         [--input-size 32 --in-channels 4 --num-classes 1000 --learn-sigma 1 --capture-attn 1]
@@ -289,23 +290,39 @@ def example_inputs(args, model):
     return x, t, y
 
 
-def cmd_bench(args):
+def timed_forward(args):
+    """The model and inputs of `bench`; returns run(n) -> n timed forwards (seconds), after args.warmup untimed."""
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     dev = torch.device(args.device)
     model = build(args).eval().to(dev)
     x, t, y = (v.to(dev) for v in example_inputs(args, model))
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
-    times = []
-    with torch.inference_mode():
-        for i in range(args.warmup + args.repeats):
-            sync()
-            s = time.perf_counter()
-            model(x, t, y)
-            sync()
-            if i >= args.warmup:
+
+    def run(n):
+        times = []
+        with torch.inference_mode():
+            for _ in range(n):
+                sync()
+                s = time.perf_counter()
+                model(x, t, y)
+                sync()
                 times.append(time.perf_counter() - s)
-    times.sort()
+        return times
+    run(args.warmup)
+    return run, dev
+
+
+def cmd_serve(args):
+    """Long-lived peer for the bench's interleaved rounds (peers/serve.py): "forward N" -> {"times": [...]}."""
+    from serve import serve
+    run, _ = timed_forward(args)
+    serve({"forward": lambda n: {"times": run(int(n))}}, "forward N")
+
+
+def cmd_bench(args):
+    run, dev = timed_forward(args)
+    times = sorted(run(args.repeats))
     print(json.dumps({"config": args.config, "batch": args.batch, "threads": torch.get_num_threads(),
                       "median_s": times[len(times) // 2], "times": times, "torch": torch.__version__,
                       "device": str(dev)}))
@@ -358,7 +375,7 @@ def cmd_forward(args):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["bench", "export", "forward", "init"])
+    ap.add_argument("cmd", choices=["bench", "serve", "export", "forward", "init"])
     ap.add_argument("--config", default="DiT-S/2", choices=list(DIT_CONFIGS))
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
@@ -379,7 +396,7 @@ def main():
     ap.add_argument("--randomize-zero-init", type=int, default=1)
     ap.add_argument("--capture-attn", type=int, default=0)
     args = ap.parse_args()
-    {"bench": cmd_bench, "export": cmd_export, "forward": cmd_forward, "init": cmd_init}[args.cmd](args)
+    {"bench": cmd_bench, "serve": cmd_serve, "export": cmd_export, "forward": cmd_forward, "init": cmd_init}[args.cmd](args)
 
 
 if __name__ == "__main__":
