@@ -22,22 +22,17 @@ import * as ort from "onnxruntime-node";
 import { compile, randn, randint, setDevice } from "../../kernel/nextframe/engine/index";
 import { DiT, ditDenoiser } from "../../kernel/nextframe/models/dit";
 import { createDiffusion } from "../../kernel/nextframe/diffusion/index";
-import { PY, TUNED_ENV, TorchPeer, emit, interleave, median, timeIt } from "./timing";
+import { PY, TUNED_ENV, TorchPeer, emit, interleave, median, timeIt, torchMissing } from "./timing";
 
 const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
 const PEER = join(here, "peers", "dit_reference.py");
 const THREADS = 2;
 
-function torchAvailable(): string | null {
-  const r = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" });
-  return r.status === 0 ? null : `${PY} cannot import torch (${(r.stderr || r.error?.message || "").trim().split("\n").pop()})`;
-}
-
 export async function main(): Promise<void> {
   await setDevice("cpu", { threads: THREADS });
   const configs = (process.env.DIT_BENCH_CONFIGS ?? "DiT-S/2,DiT-S/4,DiT-B/4").split(",");
   const repeats = Number(process.env.DIT_BENCH_REPEATS ?? 5);
-  const noTorch = torchAvailable();
+  const noTorch = torchMissing();
   const dir = mkdtempSync(join(tmpdir(), "nf-dit-bench-"));
   const B = 8;
   try {
@@ -60,8 +55,11 @@ export async function main(): Promise<void> {
         if (typeof started === "string") emit({ bench: "dit-forward", case: c, ours_s: ours, peer: "pytorch", skipped: `peer failed: ${started}` });
         else {
           try {
-            const r = await interleave(repeats, async () => [await timeIt(async () => { const o = await fwd(x, t, y); await o.data(); }, 1, 0)],
-              async () => (await started.ask("forward 1")).times);
+            const r = await interleave(repeats, 1, async (k) => {
+              const ts: number[] = [];
+              for (let i = 0; i < k; i++) ts.push(await timeIt(async () => { const o = await fwd(x, t, y); await o.data(); }, 1, 0));
+              return ts;
+            }, async (k) => (await started.ask(`forward ${k}`)).times);
             if (r.peer === null) emit({ bench: "dit-forward", case: c, ours_s: r.ours, peer: "pytorch", skipped: `peer failed: ${r.error}` });
             else emit({ bench: "dit-forward", case: c, ours_s: r.ours, peer: "pytorch-eager-tuned", peer_s: r.peer, ratio: r.peer / r.ours });
           } finally {

@@ -109,21 +109,22 @@ async function trainCases(): Promise<void> {
   await step(x, y);
   const only = process.env.BENCH_CASES?.split(",");
   if (!only || only.includes("train")) {
-    // rounds of (ours n steps, then the peer's n steps): both see the same load on this shared machine
+    // rounds of (ours 1 + n steps, then the peer's 1 + n steps; the first of each turn untimed): both see the same load
     const rounds = Number(process.env.BENCH_TRAIN_ROUNDS ?? 4), n = Number(process.env.BENCH_TRAIN_STEPS ?? 4);
     const started = await TorchPeer.start(join(__dirname, "peers", "transformer_train.py"), ["serve", "--threads", "2", "--warmup", "2"]);
     const peer = typeof started === "string" ? null : started;
     const cs: number[] = [], peerCpu: number[] = [];
     try {
-      const r = await interleave(rounds, async () => {
+      const r = await interleave(rounds, n, async (k, warm) => {
         const ts: number[] = [];
-        for (let i = 0; i < n; i++) {
+        for (let i = 0; i < k; i++) {
           const c0 = cpuS(), w0 = performance.now();
           await step(x, y);
-          ts.push((performance.now() - w0) / 1000); cs.push(cpuS() - c0);
+          ts.push((performance.now() - w0) / 1000);
+          if (!warm) cs.push(cpuS() - c0);
         }
         return ts;
-      }, peer && (async () => { const o = await peer.ask(`train ${n}`); peerCpu.push(...o.cpu); return o.times; }));
+      }, peer && (async (k, warm) => { const o = await peer.ask(`train ${k}`); if (!warm) peerCpu.push(...o.cpu); return o.times; }));
       const base = { bench: "engine", case: "train step DiT-S/4-sized transformer b8 (fwd+bwd+AdamW)", params: model.numParameters(), threads: getDevice().threads, first_step_s: compileS, rounds, ours_s: r.ours, ours_cpu_s: median(cs) };
       if (r.peer === null) emit({ ...base, peer: "pytorch", skipped: r.error ? `peer failed: ${r.error}` : started as string });
       else {

@@ -21,6 +21,16 @@ export async function timeIt(fn: () => Promise<unknown>, repeats: number, warmup
   return median(ts);
 }
 
+let torchCheck: string | null | undefined;
+/** Why PY cannot run a PyTorch peer (it cannot import torch), or null when it can; asked once per process. */
+export function torchMissing(): string | null {
+  if (torchCheck === undefined) {
+    const r = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" });
+    torchCheck = r.status === 0 ? null : `${PY} cannot import torch (${(r.stderr || r.error?.message || "").trim().split("\n").pop()})`;
+  }
+  return torchCheck;
+}
+
 /**
  * A PyTorch peer as a long-lived process (`python3 <script> serve ...`): it prints {"op":"ready"} once set up,
  * then answers each command line on stdin with one JSON line ({"error": ...} for a failed command). Long-lived,
@@ -36,8 +46,8 @@ export class TorchPeer {
 
   /** Starts `PY script ...args` in the tuned environment, or says why it cannot run (no torch, a crash at start). */
   static async start(script: string, args: string[]): Promise<TorchPeer | string> {
-    const check = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" });
-    if (check.status !== 0) return `${PY} cannot import torch (${(check.stderr || check.error?.message || "").trim().split("\n").pop()})`;
+    const missing = torchMissing();
+    if (missing) return missing;
     const proc = spawn(PY, [script, ...args], { env: { ...process.env, ...TUNED_ENV }, stdio: ["pipe", "pipe", "pipe"] });
     const peer = new TorchPeer(proc);
     try {
@@ -67,14 +77,21 @@ export class TorchPeer {
   }
 }
 
-/** Alternates `rounds` × (ours, then peer); returns the medians over all rounds and the peer's error if it broke. */
-export async function interleave(rounds: number, ours: () => Promise<number[]>, peer: (() => Promise<number[]>) | null): Promise<{ ours: number; peer: number | null; error?: string }> {
+/**
+ * Alternates `rounds` × (ours, then peer), each turn `n` timed runs after one untimed run: the first run after the
+ * other side's turn finds caches and allocator in the other's state, which costs the faster side proportionally
+ * more. Returns the medians over all rounds and the peer's error if it broke. `ours(k, warm)` / `peer(k, warm)` do
+ * k runs and return their seconds (warm: the untimed run, whose seconds are dropped).
+ */
+type Turn = (k: number, warm: boolean) => Promise<number[]>;
+export async function interleave(rounds: number, n: number, ours: Turn, peer: Turn | null): Promise<{ ours: number; peer: number | null; error?: string }> {
   const o: number[] = [], p: number[] = [];
   let error: string | undefined;
   for (let r = 0; r < rounds; r++) {
-    o.push(...(await ours()));
+    await ours(1, true);
+    o.push(...(await ours(n, false)));
     if (peer && !error) {
-      try { p.push(...(await peer())); } catch (e) { error = (e as Error).message; }
+      try { await peer(1, true); p.push(...(await peer(n, false))); } catch (e) { error = (e as Error).message; }
     }
   }
   return { ours: median(o), peer: p.length && !error ? median(p) : null, error };
