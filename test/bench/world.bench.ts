@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { F, setDevice, tensor } from "../../kernel/nextframe/engine/index";
 import { AdamW, makeTrainStep } from "../../kernel/nextframe/optim/index";
 import { AUTOENCODER_CONFIGS, Autoencoder } from "../../kernel/nextframe/models/autoencoder";
-import { WorldModel, WorldSimulator, worldModelConfig, type WorldModelConfig } from "../../kernel/nextframe/models/worldModel";
+import { WorldModel, WorldSimulator, worldModelConfig } from "../../kernel/nextframe/models/worldModel";
 import { saveSafetensors } from "../../kernel/nextframe/io/safetensors";
 import type { Module } from "../../kernel/nextframe/nn/index";
 import { checkpointsDir, loadCheckpoint, readCard } from "../../kernel/nextframe/worlds/experiments";
