@@ -22,11 +22,18 @@ import * as ort from "onnxruntime-node";
 import { compile, randn, randint, setDevice } from "../../kernel/nextframe/engine/index";
 import { DiT, ditDenoiser } from "../../kernel/nextframe/models/dit";
 import { createDiffusion } from "../../kernel/nextframe/diffusion/index";
-import { PY, TUNED_ENV, TorchPeer, emit, interleave, median, timeIt, torchMissing } from "./timing";
+import { PY, TUNED_ENV, TorchPeer, emit, interleave, timeIt, torchMissing } from "./timing";
 
 const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
 const PEER = join(here, "peers", "dit_reference.py");
 const THREADS = 2;
+
+/** A turn for interleave: k timed runs of f, seconds each. */
+const runs = (f: () => Promise<unknown>) => async (k: number): Promise<number[]> => {
+  const ts: number[] = [];
+  for (let i = 0; i < k; i++) ts.push(await timeIt(f, 1, 0));
+  return ts;
+};
 
 export async function main(): Promise<void> {
   await setDevice("cpu", { threads: THREADS });
@@ -58,11 +65,7 @@ export async function main(): Promise<void> {
         if (typeof started === "string") emit({ bench: "dit-forward", case: c, ours_s: await oursAlone(), peer: "pytorch", skipped: `peer failed: ${started}` });
         else {
           try {
-            const r = await interleave(repeats, 1, async (k) => {
-              const ts: number[] = [];
-              for (let i = 0; i < k; i++) ts.push(await timeIt(forward, 1, 0));
-              return ts;
-            }, async (k) => (await started.ask(`forward ${k}`)).times);
+            const r = await interleave(repeats, 1, runs(forward), async (k) => (await started.ask(`forward ${k}`)).times);
             if (r.peer === null) emit({ bench: "dit-forward", case: c, ours_s: r.ours, peer: "pytorch", skipped: `peer failed: ${r.error}` });
             else emit({ bench: "dit-forward", case: c, ours_s: r.ours, peer: "pytorch-eager-tuned", peer_s: r.peer, ratio: r.peer / r.ours });
           } finally {
@@ -82,23 +85,14 @@ export async function main(): Promise<void> {
             t: new ort.Tensor("int64", BigInt64Array.from(Array.from((await t.data()) as ArrayLike<number | bigint>, (v) => BigInt(v))), [B]),
             y: new ort.Tensor("int64", BigInt64Array.from(Array.from((await y.data()) as ArrayLike<number | bigint>, (v) => BigInt(v))), [B]),
           };
-          // interleave ours and the peer run by run, so both see the same machine load
-          await sess.run(feeds);
-          await (await fwdFed(x, t, y)).data();
-          const oursTs: number[] = [], fedTs: number[] = [], peerTs: number[] = [];
-          for (let i = 0; i < repeats; i++) {
-            let s0 = performance.now();
-            await forward();
-            oursTs.push((performance.now() - s0) / 1000);
-            s0 = performance.now();
-            await sess.run(feeds);
-            peerTs.push((performance.now() - s0) / 1000);
-            s0 = performance.now();
-            await (await fwdFed(x, t, y)).data();
-            fedTs.push((performance.now() - s0) / 1000);
-          }
-          const o = median(oursTs), fed = median(fedTs), peerS = median(peerTs);
-          emit({ bench: "dit-forward", case: c, ours_s: o, peer: "onnxruntime-on-torch-export", peer_s: peerS, ratio: peerS / o, ours_fed_s: fed, ratio_fed: peerS / fed });
+          // ours (frozen) and the peer alternate run by run, each turn after one untimed run (timing.ts interleave), so both
+          // see the same machine load and neither pays for the other's cache state; then the fed compile against the peer alike
+          const peerRuns = runs(() => sess.run(feeds));
+          const frozen = await interleave(repeats, 1, runs(forward), peerRuns);
+          const fed = await interleave(repeats, 1, runs(async () => (await fwdFed(x, t, y)).data()), peerRuns);
+          const peerS = frozen.peer;
+          if (peerS === null) emit({ bench: "dit-forward", case: c, ours_s: frozen.ours, peer: "onnxruntime-on-torch-export", skipped: `peer failed: ${frozen.error}` });
+          else emit({ bench: "dit-forward", case: c, ours_s: frozen.ours, peer: "onnxruntime-on-torch-export", peer_s: peerS, ratio: peerS / frozen.ours, ours_fed_s: fed.ours, ...(fed.peer === null ? {} : { ratio_fed: fed.peer / fed.ours }) });
           await sess.release();
         }
       }
