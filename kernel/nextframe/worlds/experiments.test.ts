@@ -5,10 +5,12 @@ import assert from "node:assert/strict";
 import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
 import { WorldModel, WorldSimulator } from "../models/worldModel";
-import { autoencoderOracle, truthOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, fitLocalLinearPredictor, localLinearError, localLinearRollout, type LocalLinearPredictor, encodeClips, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
+import { autoencoderOracle, truthOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, fitLocalLinearPredictor, lastSightingTracker, localLinearError, localLinearRollout, type LocalLinearPredictor, encodeClips, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
 import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
 import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
 import { WORLD_MODEL_RECIPE } from "../../train/world-model";
+import { findColorBlob } from "../metrics/permanence";
+import { PALETTE } from "./videoWorld";
 
 const dir = checkpointsDir();
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: recomputed ${a}, card ${b}`);
@@ -106,6 +108,27 @@ test("autoencoderOracle: the truth through the shipped autoencoder brings every 
   await assert.rejects(oracle.reset(new Uint8Array(7 * 32 * 32 * 3), new Int32Array(7)), /truthOracle.reset: these frames are not a window of any clip/);
   await assert.rejects(oracle.reset(new Uint8Array(5), new Int32Array(7)), /expected 7 frames of 32×32×3 \(21504 bytes\), got 5/);
   assert.throws(() => autoencoderOracle(ae, videoWorldData({ seed: 2, numTrain: 0, numVal: 1, size: 64 }).val, 7), /the autoencoder takes 32×32 frames, a clip has 64×64/);
+});
+
+test("lastSightingTracker: a ball the last frame hides comes back where its last two sightings at constant velocity put it; a visible one stays as copy-last; bad input is named", async () => {
+  const size = 16, F3 = size * size * 3, K = 3;
+  const frames = new Uint8Array(K * F3).fill(200);
+  const square = (t: number, x0: number) => { for (let y = 6; y < 8; y++) for (let x = x0; x < x0 + 2; x++) frames.set(PALETTE.red, t * F3 + (y * size + x) * 3); };
+  square(0, 2); square(1, 3);                  // seen at x = 2, then 3; hidden in the last frame
+  const tr = lastSightingTracker(size, K);
+  await tr.reset(frames, [0, 0, 0]);
+  const out = await tr.rollout([0, 0]);        // frames 3 and 4: 2 and 3 steps after the last sighting
+  for (const [k, cx] of [[0, 4 + 2], [1, 4 + 3]] as const) {
+    const b = findColorBlob(out.subarray(k * F3, (k + 1) * F3), size, size, PALETTE.red, 50);
+    assert.equal(b.count, 4);
+    assert.equal(b.cx, cx);
+    assert.equal(b.cy, 7);
+  }
+  square(2, 4);                                // now in view in the last frame: copy-last
+  await tr.reset(frames, [0, 0, 0]);
+  assert.deepEqual(await tr.rollout([0]), frames.slice(2 * F3));
+  await assert.rejects(tr.reset(new Uint8Array(10), [0]), /expected 3 frames of 16×16×3 \(2304 bytes\), got 10/);
+  assert.throws(() => lastSightingTracker(16, 1), /contextFrames must be an integer ≥ 2/);
 });
 
 test("motion test: a predictor that replays the truth puts every moving object exactly where it is; one that copies the last frame scores as copy-last", async () => {

@@ -25,7 +25,7 @@ import {
   type TextProbeTarget, type TextWorldConfig, type TextWorldDataset, type NgramBaselines,
 } from "./textWorld";
 import { wordTokenizer, type Tokenizer } from "./tokenizer";
-import { Action, clipLabels, generateSurpriseSet, generateVideoDataset, type VideoClip, type VideoDataset } from "./videoWorld";
+import { Action, BALL_COLORS, PALETTE, clipLabels, generateSurpriseSet, generateVideoDataset, type VideoClip, type VideoDataset } from "./videoWorld";
 import { CAPTION_LENGTH, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, WorldSimulator, anchorDecoded, captionTokenizer, encodeCaptions, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig } from "../models/autoencoder";
@@ -746,6 +746,57 @@ export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[],
     }
   }
   return r;
+}
+
+/**
+ * A hand-written rule with object permanence and nothing else, to ask whether a hidden ball's return is predictable
+ * from the context at all: reset() keeps the K context frames; rollout() copies the last one and, for every ball
+ * colour of the world's palette that the last frame does not show (fewer than minPixels), finds the last two
+ * context frames in which that ball is fully in view (at least half its largest pixel count), extrapolates its
+ * centroid at their constant velocity and pastes its last fully visible sprite there (over the occluder too: it
+ * knows nothing of depth). Visible balls stay where they are, as in copy-last. Pixels only: it reads no world state.
+ */
+export function lastSightingTracker(size: number, contextFrames: number, opts: { tol?: number; minPixels?: number } = {}): RolloutPredictor {
+  if (!Number.isInteger(size) || size < 1) throw new Error(`lastSightingTracker: size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(contextFrames) || contextFrames < 2) throw new Error(`lastSightingTracker: contextFrames must be an integer ≥ 2 (a velocity needs two sightings), got ${contextFrames}`);
+  const K = contextFrames, F3 = size * size * 3, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol, minPixels = opts.minPixels ?? PERMANENCE_DEFAULTS.minPixels;
+  let ctx: Uint8Array | null = null, made = 0;
+  const frame = (t: number) => ctx!.subarray(t * F3, (t + 1) * F3);
+  const near = (f: Uint8Array, o: number, rgb: readonly number[]) => Math.abs(f[o]! - rgb[0]!) <= tol && Math.abs(f[o + 1]! - rgb[1]!) <= tol && Math.abs(f[o + 2]! - rgb[2]!) <= tol;
+  return {
+    contextFrames,
+    async reset(frames: Uint8Array) {
+      if (frames.length !== K * F3) throw new Error(`lastSightingTracker.reset: expected ${K} frames of ${size}×${size}×3 (${K * F3} bytes), got ${frames.length}`);
+      ctx = frames.slice();
+      made = 0;
+    },
+    async rollout(actions: ArrayLike<number>) {
+      if (!ctx) throw new Error("lastSightingTracker.rollout: call reset(frames, actions) first");
+      const n = actions.length, out = new Uint8Array(n * F3), last = frame(K - 1);
+      for (let k = 0; k < n; k++) out.set(last, k * F3);
+      for (const color of BALL_COLORS) {
+        const rgb = PALETTE[color];
+        const blobs = Array.from({ length: K }, (_, t) => findColorBlob(frame(t), size, size, rgb, tol));
+        if (blobs[K - 1]!.count >= minPixels) continue;                     // in view: copy-last has it
+        const full = Math.max(...blobs.map((b) => b.count)) / 2;
+        const seen = blobs.flatMap((b, t) => (b.count >= minPixels && b.count >= full ? [t] : []));
+        if (seen.length < 2) continue;
+        const j = seen[seen.length - 1]!, i = seen[seen.length - 2]!;
+        const vx = (blobs[j]!.cx - blobs[i]!.cx) / (j - i), vy = (blobs[j]!.cy - blobs[i]!.cy) / (j - i);
+        for (let k = 0; k < n; k++) {
+          const steps = K - 1 + made + k + 1 - j, dx = Math.round(vx * steps), dy = Math.round(vy * steps);
+          const src = frame(j), dst = out.subarray(k * F3, (k + 1) * F3);
+          for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
+            const o = (y * size + x) * 3, X = x + dx, Y = y + dy;
+            if (X < 0 || Y < 0 || X >= size || Y >= size || !near(src, o, rgb)) continue;
+            dst.set(src.subarray(o, o + 3), (Y * size + X) * 3);
+          }
+        }
+      }
+      made += n;
+      return out;
+    },
+  };
 }
 
 // ───────────────────────────── does the model move what it sees? ─────────────────────────────
