@@ -8,8 +8,10 @@
  * as the sampler's ditDenoiser runs it and as the torch export has them); `ours_fed_s` is the default compile
  * that feeds the parameters on every call (what a training loop's eval sees). The onnxruntime peer gets the
  * same session options as ours (2 threads, sequential, no intra-op spinning), so both see the machine alike.
- * Both peers alternate with ours run by run (PyTorch as a long-lived process, timing.ts TorchPeer), so a change
- * in the shared machine's load hits both sides of each ratio.
+ * With torch, ours and the export run the same weights (the reference's `init` with the adaLN-Zero zeros perturbed,
+ * loaded into ours; the line reports their outputs' max_abs_diff). Both peers alternate with ours run by run
+ * (PyTorch as a long-lived process, timing.ts TorchPeer), so a change in the shared machine's load hits both
+ * sides of each ratio.
  *
  * Env: DIT_BENCH_CONFIGS="DiT-S/4,DiT-B/4" to choose configs, DIT_BENCH_REPEATS (default 5).
  */
@@ -19,7 +21,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
-import { compile, randn, randint, setDevice } from "../../kernel/nextframe/engine/index";
+import { compile, randn, randint, setDevice, tensor, type Tensor } from "../../kernel/nextframe/engine/index";
+import { loadSafetensors } from "../../kernel/nextframe/io/safetensors";
 import { DiT, ditDenoiser } from "../../kernel/nextframe/models/dit";
 import { createDiffusion } from "../../kernel/nextframe/diffusion/index";
 import { PY, TUNED_ENV, TorchPeer, emit, interleave, timeIt, torchMissing } from "./timing";
@@ -46,6 +49,16 @@ export async function main(): Promise<void> {
     for (const name of configs) {
       const model = new DiT(name);
       model.eval();
+      // With torch: both sides run the same weights, the reference's init with its adaLN-Zero zeros perturbed. Paper-init
+      // zeros are degenerate for a timing: onnxruntime merges the export's 12 identical all-zero adaLN GEMMs into one.
+      const wPath = join(dir, `${name.replace(/\W/g, "_")}.safetensors`);
+      const init = noTorch ? null : spawnSync(PY, [PEER, "init", "--config", name, "--out", wPath, "--seed", "0", "--randomize-zero-init", "1"], { encoding: "utf8", env: { ...process.env, ...TUNED_ENV } });
+      const shared = init?.status === 0;
+      if (shared) {
+        const sd: Record<string, Tensor> = {};
+        for (const [k, v] of loadSafetensors(wPath).tensors) sd[k] = tensor(v.data as Float32Array, { shape: v.shape });
+        model.loadStateDict(sd);
+      }
       const x = randn([B, 4, 32, 32], { seed: 1 });
       const t = randint(0, 1000, [B], { seed: 2 });
       const y = randint(0, 1000, [B], { seed: 3 });
@@ -73,7 +86,7 @@ export async function main(): Promise<void> {
           }
         }
         const onnxPath = join(dir, `${name.replace(/\W/g, "_")}.onnx`);
-        const ex = spawnSync(PY, [PEER, "export", "--config", name, "--batch", String(B), "--out", onnxPath], { encoding: "utf8", env: { ...process.env, ...TUNED_ENV } });
+        const ex = spawnSync(PY, [PEER, "export", "--config", name, "--batch", String(B), "--out", onnxPath, ...(shared ? ["--weights", wPath] : [])], { encoding: "utf8", env: { ...process.env, ...TUNED_ENV } });
         if (ex.status !== 0) emit({ bench: "dit-forward", case: c, ours_s: await oursAlone(), peer: "onnxruntime-on-torch-export", skipped: `export failed: ${ex.stderr.trim().split("\n").pop()}` });
         else {
           const sess = await ort.InferenceSession.create(onnxPath, {
@@ -87,12 +100,15 @@ export async function main(): Promise<void> {
           };
           // ours (frozen) and the peer alternate run by run, each turn after one untimed run (timing.ts interleave), so both
           // see the same machine load and neither pays for the other's cache state; then the fed compile against the peer alike
+          // same weights on both sides: the outputs must agree (a timing of two different computations means nothing)
+          const theirs = (await sess.run(feeds))[sess.outputNames[0]!]!.data as Float32Array, ours = (await (await fwd(x, t, y)).data()) as Float32Array;
+          const maxDiff = shared ? ours.reduce((m, v, i) => Math.max(m, Math.abs(v - theirs[i]!)), 0) : undefined;
           const peerRuns = runs(() => sess.run(feeds));
           const frozen = await interleave(repeats, 1, runs(forward), peerRuns);
           const fed = await interleave(repeats, 1, runs(async () => (await fwdFed(x, t, y)).data()), peerRuns);
           const peerS = frozen.peer;
           if (peerS === null) emit({ bench: "dit-forward", case: c, ours_s: frozen.ours, peer: "onnxruntime-on-torch-export", skipped: `peer failed: ${frozen.error}` });
-          else emit({ bench: "dit-forward", case: c, ours_s: frozen.ours, peer: "onnxruntime-on-torch-export", peer_s: peerS, ratio: peerS / frozen.ours, ours_fed_s: fed.ours, ...(fed.peer === null ? {} : { ratio_fed: fed.peer / fed.ours }) });
+          else emit({ bench: "dit-forward", case: c, ours_s: frozen.ours, peer: "onnxruntime-on-torch-export", peer_s: peerS, ratio: peerS / frozen.ours, ...(maxDiff === undefined ? {} : { max_abs_diff: maxDiff }), ours_fed_s: fed.ours, ...(fed.peer === null ? {} : { ratio_fed: fed.peer / fed.ours }) });
           await sess.release();
         }
       }
