@@ -752,9 +752,9 @@ export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[],
  * A hand-written rule with object permanence and nothing else, to ask whether a hidden ball's return is predictable
  * from the context at all: reset() keeps the K context frames; rollout() copies the last one and, for every ball
  * colour of the world's palette that the last frame does not show (fewer than minPixels), finds the last two
- * context frames in which that ball is fully in view (at least half its largest pixel count), extrapolates its
- * centroid at their constant velocity and pastes its last fully visible sprite there (over the occluder too: it
- * knows nothing of depth). Visible balls stay where they are, as in copy-last. Pixels only: it reads no world state.
+ * context frames in which that ball shows at least half of its largest pixel count in the window ("full
+ * sightings"), extrapolates its centroid at their constant velocity and pastes its sprite from the later one there
+ * (over the occluder too: it knows nothing of depth). Visible balls stay where they are, as in copy-last. Pixels only: it reads no world state.
  */
 export function lastSightingTracker(size: number, contextFrames: number, opts: { tol?: number; minPixels?: number } = {}): RolloutPredictor {
   if (!Number.isInteger(size) || size < 1) throw new Error(`lastSightingTracker: size must be a positive integer, got ${size}`);
