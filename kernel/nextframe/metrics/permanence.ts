@@ -15,13 +15,17 @@ export interface Blob {
   cy: number;
 }
 
+/** Is the pixel at offset o of an RGB frame within tol of the colour (Chebyshev distance)? */
+export function colorMatches(frame: ArrayLike<number>, o: number, rgb: readonly number[], tol: number): boolean {
+  return Math.abs(frame[o] - rgb[0]) <= tol && Math.abs(frame[o + 1] - rgb[1]) <= tol && Math.abs(frame[o + 2] - rgb[2]) <= tol;
+}
+
 /** Locate the pixels of one colour in an (H, W, 3) frame. */
 export function findColorBlob(frame: ArrayLike<number>, width: number, height: number, rgb: readonly number[], tol = 50): Blob {
   if (frame.length !== width * height * 3) throw new Error(`findColorBlob: frame has ${frame.length} values, expected ${width}×${height}×3 = ${width * height * 3}`);
   let count = 0, sx = 0, sy = 0;
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    const o = (y * width + x) * 3;
-    if (Math.abs(frame[o] - rgb[0]) <= tol && Math.abs(frame[o + 1] - rgb[1]) <= tol && Math.abs(frame[o + 2] - rgb[2]) <= tol) {
+    if (colorMatches(frame, (y * width + x) * 3, rgb, tol)) {
       count++;
       sx += x + 0.5;
       sy += y + 0.5;

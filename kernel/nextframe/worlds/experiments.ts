@@ -30,7 +30,7 @@ import { CAPTION_LENGTH, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, 
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig } from "../models/autoencoder";
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr, surpriseScore } from "../metrics/image";
-import { PERMANENCE_DEFAULTS, findColorBlob, interactionPersistence, objectPermanence, scoreReappearance, type PermanenceEvent } from "../metrics/permanence";
+import { PERMANENCE_DEFAULTS, colorMatches, findColorBlob, interactionPersistence, objectPermanence, scoreReappearance, type PermanenceEvent } from "../metrics/permanence";
 import { nearestNeighbourRecaption, type RecaptionResult } from "../metrics/recaption";
 import { choleskySolve, linearProbe, type LinearProbeOptions } from "../metrics/linearProbe";
 
@@ -762,7 +762,6 @@ export function lastSightingTracker(size: number, contextFrames: number, opts: {
   const K = contextFrames, F3 = size * size * 3, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol, minPixels = opts.minPixels ?? PERMANENCE_DEFAULTS.minPixels;
   let ctx: Uint8Array | null = null, made = 0;
   const frame = (t: number) => ctx!.subarray(t * F3, (t + 1) * F3);
-  const near = (f: Uint8Array, o: number, rgb: readonly number[]) => Math.abs(f[o]! - rgb[0]!) <= tol && Math.abs(f[o + 1]! - rgb[1]!) <= tol && Math.abs(f[o + 2]! - rgb[2]!) <= tol;
   return {
     contextFrames,
     async reset(frames: Uint8Array) {
@@ -788,7 +787,7 @@ export function lastSightingTracker(size: number, contextFrames: number, opts: {
           const src = frame(j), dst = out.subarray(k * F3, (k + 1) * F3);
           for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
             const o = (y * size + x) * 3, X = x + dx, Y = y + dy;
-            if (X < 0 || Y < 0 || X >= size || Y >= size || !near(src, o, rgb)) continue;
+            if (X < 0 || Y < 0 || X >= size || Y >= size || !colorMatches(src, o, rgb, tol)) continue;
             dst.set(src.subarray(o, o + 3), (Y * size + X) * 3);
           }
         }
