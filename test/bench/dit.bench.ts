@@ -25,18 +25,11 @@ import { compile, randn, randint, setDevice, tensor, type Tensor } from "../../k
 import { loadSafetensors } from "../../kernel/nextframe/io/safetensors";
 import { DiT, ditDenoiser } from "../../kernel/nextframe/models/dit";
 import { createDiffusion } from "../../kernel/nextframe/diffusion/index";
-import { PY, TUNED_ENV, TorchPeer, emit, interleave, timeIt, torchMissing } from "./timing";
+import { PY, TUNED_ENV, TorchPeer, emit, interleave, runs, timeIt, torchMissing } from "./timing";
 
 const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
 const PEER = join(here, "peers", "dit_reference.py");
 const THREADS = 2;
-
-/** A turn for interleave: k timed runs of f, seconds each. */
-const runs = (f: () => Promise<unknown>) => async (k: number): Promise<number[]> => {
-  const ts: number[] = [];
-  for (let i = 0; i < k; i++) ts.push(await timeIt(f, 1, 0));
-  return ts;
-};
 
 export async function main(): Promise<void> {
   await setDevice("cpu", { threads: THREADS });

@@ -77,6 +77,13 @@ export class TorchPeer {
   }
 }
 
+/** A turn for interleave: k timed runs of f, seconds each. */
+export const runs = (f: () => Promise<unknown>) => async (k: number): Promise<number[]> => {
+  const ts: number[] = [];
+  for (let i = 0; i < k; i++) ts.push(await timeIt(f, 1, 0));
+  return ts;
+};
+
 /**
  * Alternates `rounds` × (ours, then peer), each turn `n` timed runs after one untimed run: the first run after the
  * other side's turn finds caches and allocator in the other's state, which costs the faster side proportionally

@@ -26,7 +26,7 @@ import { saveSafetensors } from "../../kernel/nextframe/io/safetensors";
 import type { Module } from "../../kernel/nextframe/nn/index";
 import { checkpointsDir, loadCheckpoint, readCard } from "../../kernel/nextframe/worlds/experiments";
 import { generateVideoClip } from "../../kernel/nextframe/worlds/videoWorld";
-import { TorchPeer, emit, interleave } from "./timing";
+import { TorchPeer, emit, interleave, runs } from "./timing";
 
 const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
 const PEER = join(here, "peers", "world_model.py");
@@ -122,11 +122,7 @@ export async function main(): Promise<void> {
       const y = tensor(Float32Array.from({ length: B * L }, (_, i) => Math.cos(i)), { shape: [B, cfg.latentChannels, cfg.latentSize, cfg.latentSize] });
       for (let i = 0; i < 2; i++) await step(x, t, a, y);
       const n = 2;
-      const r = await interleave(rounds, n, async (k) => {
-        const ts: number[] = [];
-        for (let i = 0; i < k; i++) { const t0 = performance.now(); await step(x, t, a, y); ts.push((performance.now() - t0) / 1000); }
-        return ts;
-      }, peer && (async (k) => (await peer.ask(`train ${B} ${k}`)).times));
+      const r = await interleave(rounds, n, runs(() => step(x, t, a, y)), peer && (async (k) => (await peer.ask(`train ${B} ${k}`)).times));
       const c = `${name} b${B}`, base = { bench: "world-train", case: c, ours_s: r.ours, samples_per_s: B / r.ours, peer: "pytorch" };
       if (r.peer !== null) emit({ ...base, peer_s: r.peer, peer_samples_per_s: B / r.peer, ratio: r.peer / r.ours });
       else emit({ ...base, skipped: r.error ? `peer failed: ${r.error}` : skip });
@@ -141,11 +137,7 @@ export async function main(): Promise<void> {
       for (let i = 0; i < 3; i++) await sim.step(i % 6);
       const n = 8;
       let k = 0;
-      const r = await interleave(rounds, n, async (m) => {
-        const ts: number[] = [];
-        for (let i = 0; i < m; i++, k++) { const t0 = performance.now(); await sim.step((k * 5) % 6); ts.push((performance.now() - t0) / 1000); }
-        return ts;
-      }, peer && (async (m) => (await peer.ask(`rollout ${steps} ${m}`)).times));
+      const r = await interleave(rounds, n, runs(() => sim.step((k++ * 5) % 6)), peer && (async (m) => (await peer.ask(`rollout ${steps} ${m}`)).times));
       const c = `${name} ddim${steps} 32x32${shipped ? " (shipped)" : ""}`, base = { bench: "world-rollout", case: c, ours_s: r.ours, fps: 1 / r.ours, peer: "pytorch" };
       if (r.peer !== null) emit({ ...base, peer_s: r.peer, peer_fps: 1 / r.peer, ratio: r.peer / r.ours });
       else emit({ ...base, skipped: r.error ? `peer failed: ${r.error}` : skip });
