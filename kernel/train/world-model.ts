@@ -1,4 +1,5 @@
-// Chapter 7's model: the next-frame diffusion world model ("wm-xs-16", residual) in the f2 autoencoder's 16×16×4 latents.
+// Chapter 7's model: the next-frame diffusion world model ("wm-xs-16", residual) in the f2 autoencoder's 16×16×4 latents;
+// and "world-model-memory", the same recipe with memory frames ("wm-xs-16-mem"), chapter 7's memory experiment.
 // Needs notebooks/checkpoints/autoencoder.safetensors (npm run train -- autoencoder) in the same folder.
 import { WorldSimulator } from "../nextframe/models/worldModel";
 import { evaluatePermanence, evaluateRollouts, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/worlds/experiments";
@@ -8,6 +9,9 @@ import { AUTOENCODER_RECIPE } from "./autoencoder";
 // 1024 training clips (the autoencoder's 256 and more from the same seed): with 256 the model fits its own clips'
 // motion better than held-out ones (next-latent ratio 0.89 vs 0.95 after 2500 steps).
 export const WORLD_MODEL_RECIPE = { config: "wm-xs-16", dataSeed: AUTOENCODER_RECIPE.dataSeed, numTrain: 1024, numVal: AUTOENCODER_RECIPE.numVal, seed: 3, steps: 4000, batchSize: 16, lr: 2e-3, samplingSteps: 1 } as const;
+/** The memory experiment: everything as WORLD_MODEL_RECIPE but the config (memory frames 10–24 steps back). */
+export const WORLD_MODEL_MEMORY_RECIPE = { ...WORLD_MODEL_RECIPE, config: "wm-xs-16-mem" } as const;
+type Recipe = typeof WORLD_MODEL_RECIPE | typeof WORLD_MODEL_MEMORY_RECIPE;
 
 /** The evaluation the card reports: 8-frame rollouts from all 32 validation clips, permanence on 16 clips to their end. */
 export async function worldModelMetrics(sim: WorldSimulator, data: ReturnType<typeof videoWorldData>) {
@@ -23,8 +27,10 @@ function report(o: TrainOptions, metrics: Awaited<ReturnType<typeof worldModelMe
   o.log(`permanence (${p.events} events): correct ${p.model.correctRate.toFixed(2)} vs copy-last ${p.copyLast.correctRate.toFixed(2)}, linear ${p.linear.correctRate.toFixed(2)}; persistence ${p.persistence.model.toFixed(2)} vs ${p.persistence.copyLast.toFixed(2)} (${p.persistence.frames} frames)`);
 }
 
-export async function train(o: TrainOptions): Promise<void> {
-  const r = WORLD_MODEL_RECIPE;
+export const train = (o: TrainOptions) => trainNamed(o, "world-model", WORLD_MODEL_RECIPE);
+export const evaluate = (o: TrainOptions) => evaluateNamed(o, "world-model", WORLD_MODEL_RECIPE);
+
+export async function trainNamed(o: TrainOptions, name: string, r: Recipe): Promise<void> {
   const ae = loadAutoencoder(o.out);
   const data = videoWorldData({ seed: r.dataSeed, numTrain: r.numTrain, numVal: r.numVal });
   const steps = o.steps ?? r.steps;
@@ -32,21 +38,20 @@ export async function train(o: TrainOptions): Promise<void> {
   const sim = new WorldSimulator(res.model, ae, { steps: r.samplingSteps });
   const metrics = await worldModelMetrics(sim, data);
   report(o, metrics);
-  const paths = saveCheckpoint("world-model", res.model, {
-    name: "world-model", model: "WorldModel", config: { ...res.model.config }, dataSeed: r.dataSeed, steps, trainSeconds: res.seconds,
+  const paths = saveCheckpoint(name, res.model, {
+    name, model: "WorldModel", config: { ...res.model.config }, dataSeed: r.dataSeed, steps, trainSeconds: res.seconds,
     parameters: res.model.numParameters(), recipe: { ...r, steps }, autoencoder: "autoencoder", finalTrainLoss: res.losses[res.losses.length - 1], metrics,
   }, o.out);
   o.log(`wrote ${paths.weights}`);
 }
 
 /** Recomputes the card's metrics for the saved checkpoint with the current library code (`--eval-only`). */
-export async function evaluate(o: TrainOptions): Promise<void> {
-  const r = WORLD_MODEL_RECIPE;
+export async function evaluateNamed(o: TrainOptions, name: string, r: Recipe): Promise<void> {
   const ae = loadAutoencoder(o.out);
-  const card = readCard("world-model", o.out);
-  const model = loadWorldModel(o.out);
+  const card = readCard(name, o.out);
+  const model = loadWorldModel(o.out, name);
   const data = videoWorldData({ seed: r.dataSeed, numTrain: 0, numVal: r.numVal });
   const metrics = await worldModelMetrics(new WorldSimulator(model, ae, { steps: r.samplingSteps }), data);
   report(o, metrics);
-  saveCheckpoint("world-model", model, { ...card, metrics }, o.out);
+  saveCheckpoint(name, model, { ...card, metrics }, o.out);
 }

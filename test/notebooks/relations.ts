@@ -79,6 +79,8 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "permanence is measured on real occlusion events", holds: (c) => c("perm_events") > 0 },
     { says: "re-emergence from true context is scored on occlusions shorter than the context, where copy-last cannot show the ball", holds: (c) => c("reem_within_context") > 0 && c("reem_copylast_correct") === 0 },
     { says: "the latent space is not the limit: the truth through the autoencoder brings every re-emerging ball back, and puts moving balls within 0.5 px", holds: (c) => c("reem_oracle_correct") === c("reem_within_context") && c("motion_ball_oracle_err") < 0.5 && c("perm_oracle_correct") > c("perm_model_correct") },
+    { says: "the memory experiment scores every re-emergence its 24-frame reach covers: at least the short ones, where copy-last still cannot show the ball", holds: (c) => c("reem_mem_events") >= c("reem_within_context") && c("reem_mem_copylast_correct") === 0 },
+    { says: "the memory's frames hold the ball: the last-sighting rule reading the same frames draws it in most re-emergences", holds: (c) => 2 * c("reem_mem_tracker_found") > c("reem_mem_events") },
     { says: "the world model moves the agent, which the action drives, closer to the truth than copy-last (4 frames ahead)", holds: (c) => c("motion_agent_model_err") < c("motion_agent_copylast_err") },
     { says: "the world model's next-latent error is below copy-last's on its own training clips", holds: (c) => c("latent_err_ratio_train") < 1 },
     { says: "the motion is in the latents: a local linear rule fitted on training clips beats copy-last on held-out ones", holds: (c) => c("latent_err_ratio_local_val") < 1 },

@@ -2,10 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randn, tensor, withCapture } from "../engine/index";
 import { NormalRng } from "../diffusion/rng";
-import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, encodeCaptions, playableWorldModel, worldModelConfig, worldModelDiffusion } from "./worldModel";
+import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, contextOffsets, encodeCaptions, playableWorldModel, worldModelConfig, worldModelDiffusion } from "./worldModel";
 import { Autoencoder } from "./autoencoder";
 import { generateVideoClip } from "../worlds/videoWorld";
-import { trainWorldModel, videoWorldData } from "../worlds/experiments";
+import { trainWorldModel, videoWorldData, worldModelBatch } from "../worlds/experiments";
+import { Rng } from "../worlds/random";
 
 const small = { hiddenSize: 32, depth: 2, numHeads: 2, contextFrames: 3, latentSize: 8, patchSize: 4 };
 
@@ -25,6 +26,43 @@ test("worldModelConfig: table names and field errors", () => {
   assert.throws(() => worldModelConfig(null, { patchSize: 3 }), /latentSize 8 is not divisible by patchSize 3/);
   assert.throws(() => worldModelConfig(null, { contextFrames: 0 }), /contextFrames must be a positive integer, got 0/);
   assert.throws(() => worldModelConfig(null, { attention: "axial" as never }), /attention must be "factorized" or "full", got "axial"/);
+});
+
+test("memory frames: offsets before the target, oldest first; training windows and the simulator read the same frames, older ones repeat the first", async () => {
+  assert.deepEqual(contextOffsets(worldModelConfig(null, { contextFrames: 3, memoryFrames: [5, 9] })), [9, 5, 3, 2, 1]);
+  assert.throws(() => worldModelConfig(null, { contextFrames: 3, memoryFrames: [3] }), /memoryFrames must be distinct integer offsets greater than contextFrames \(3\), got \[3\]/);
+  const m = new WorldModel(small, { memoryFrames: [6], contextNoise: 0 });     // window: t−6, t−3, t−2, t−1, t
+  assert.equal(m.frames, 5);
+  // training windows: latent frame f is filled with the value f, so each window slot shows which frame it holds
+  const T = 10, L = 4 * 8 * 8, acts = Uint8Array.from({ length: T }, (_, i) => 1 + (i % 5));
+  const data = { latents: [Float32Array.from({ length: T * L }, (_, i) => Math.floor(i / L))], actions: [acts], numFrames: T, frameLength: L };
+  const b = worldModelBatch(m, worldModelDiffusion(m.config), data, 32, new Rng(5), () => 0);
+  const x = (await b.x.data()) as Float32Array, a = (await b.a.data()) as Int32Array, target = (await b.target.data()) as Float32Array;
+  const targets = new Set<number>();
+  for (let r = 0; r < 32; r++) {
+    const tgt = target[r * L]!;
+    targets.add(tgt);
+    const want = [Math.max(0, tgt - 6), tgt - 3, tgt - 2, tgt - 1];
+    assert.deepEqual([0, 1, 2, 3].map((f) => x[(r * 5 + f) * L + 7]), want, `window for target ${tgt}`);
+    assert.deepEqual(Array.from(a.subarray(r * 5, r * 5 + 5)), [...want, tgt].map((i) => (i > 0 ? acts[i - 1]! : 0)));
+  }
+  assert.ok([...targets].every((t) => t >= 3 && t < T) && targets.has(3) && targets.has(9), `targets ${[...targets]}`);
+  // the simulator: K to historyFrames true frames; frames before the first given read as the first
+  randomize(m);
+  const sim = new WorldSimulator(m, new Autoencoder(), { steps: 1 });
+  assert.equal(sim.historyFrames, 6);
+  const clip = generateVideoClip({ seed: 4, frames: 9, size: 32 }), F3 = 32 * 32 * 3;
+  const next = async (frames: Uint8Array, actions: number[]) => { await sim.reset(frames, actions); return sim.stepLatent(2); };
+  const recent = clip.frames.slice(6 * F3, 9 * F3), first = recent.subarray(0, F3);
+  const padded = new Uint8Array(6 * F3);
+  for (let k = 0; k < 3; k++) padded.set(first, k * F3);
+  padded.set(recent, 3 * F3);
+  const short = await next(recent, [1, 1, 1]);
+  assert.deepEqual(await next(padded, [1, 1, 1, 1, 1, 1]), short);                 // the same window
+  const full = await next(clip.frames.slice(3 * F3, 9 * F3), [1, 1, 1, 1, 1, 1]);   // frame 3 in the memory slot
+  assert.ok(full.some((v, i) => Math.abs(v - short[i]!) > 1e-4), "the memory frame should change the prediction");
+  await assert.rejects(sim.reset(clip.frames.slice(0, 7 * F3), new Array(7).fill(0)), /expected 3 to 6 frames of 32×32×3/);
+  await assert.rejects(sim.reset(clip.frames.slice(0, 2 * F3), [0, 0]), /expected 3 to 6 frames/);
 });
 
 test("forward: (N, K+1, C, H, W) in and out; spatial and temporal attention captured", () => {
@@ -189,5 +227,5 @@ test("trainWorldModel without a config picks the named one that fits the autoenc
   assert.equal(f4.model.config.patchSize, 4);                         // "wm-xs"
   await assert.rejects(trainWorldModel({ ae: new Autoencoder(), data, config: "wm-xs-16", steps: 1 }), /config expects 4×16×16 latents, the autoencoder makes 4×8×8/);
   const small = videoWorldData({ seed: 9, numTrain: 2, numVal: 0, frames: 8, size: 16 });
-  await assert.rejects(trainWorldModel({ ae: new Autoencoder({ imageSize: 16 }), data: small, steps: 1 }), /no named world-model config is made for 4×4×4 latents \(have wm-xs, wm-s, wm-xs-16\); pass config: \{ latentSize: 4, \.\.\. \}/);
+  await assert.rejects(trainWorldModel({ ae: new Autoencoder({ imageSize: 16 }), data: small, steps: 1 }), /no named world-model config is made for 4×4×4 latents \(have wm-xs, wm-s, wm-xs-16, wm-xs-16-mem\); pass config: \{ latentSize: 4, \.\.\. \}/);
 });

@@ -17,8 +17,10 @@
  * With `localPath` a small convolution per action adds the local, linear part of the change (a ball keeps moving
  * the way it moved) beside the transformer, which learns it only slowly (chapter 7 measures both).
  *
- * Shape letters: N batch, F = K + 1 frames in the window, C latent channels, H/W latent size, p patch size,
- * S = (H/p)·(W/p) spatial tokens per frame, T = F·S tokens, D hidden size.
+ * With `memoryFrames` the window also holds a few older frames (say 10 to 24 steps back) before the K recent ones.
+ *
+ * Shape letters: N batch, F = M + K + 1 frames in the window (M memory frames, usually 0), C latent channels,
+ * H/W latent size, p patch size, S = (H/p)·(W/p) spatial tokens per frame, T = F·S tokens, D hidden size.
  */
 import { F, Tensor, capture, cat, compile, tensor, withCapture, type CompiledFunction } from "../engine/index.js";
 import { NormalRng } from "../diffusion/rng";
@@ -76,23 +78,33 @@ export interface WorldModelConfig {
    * default) or "full" (one attention over all frames' tokens, causal over frames; Sora's spacetime patches).
    */
   attention: SpaceTimeAttention;
+  /**
+   * A sparse long memory: older frames the model also sees, as offsets before the target frame (integers greater
+   * than contextFrames; [24, 18] = the frames 24 and 18 steps back). They enter the window oldest first, before the
+   * K recent frames, with their true times in the temporal position embedding. A ball that went behind the tree
+   * 15 frames ago is out of a 7-frame window but in its memory. Before the clip (or simulator) start they repeat
+   * the oldest frame there is. [] = none.
+   */
+  memoryFrames: readonly number[];
 }
 
 export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
   contextFrames: 7, latentChannels: 4, latentSize: 8, patchSize: 2, hiddenSize: 96, depth: 4, numHeads: 4, mlpRatio: 4,
   numActions: NUM_ACTIONS, diffusionSteps: 1000, latentScale: 1, contextNoise: 0.05, residual: false, localPath: false, captionVocab: 0,
-  attention: "factorized",
+  attention: "factorized", memoryFrames: [],
 };
 
 /**
  * Named sizes. "wm-xs": 8 frames × 4 tokens (4×4 latent patches of the 8×8×4 "ae-32" latents), 4 blocks of width 96:
  * trains in minutes and plays at ≥ 15 fps on 2 cores. "wm-xs-16" (the shipped model): 16 tokens a frame on the 16×16×4
  * "ae-32-f2" latents, predicting the change from the last frame (residual), with a local path beside the transformer.
+ * "wm-xs-16-mem": the same plus four memory frames 10 to 24 steps back, where most balls behind the tree were last seen.
  */
 export const WORLD_MODEL_CONFIGS = {
   "wm-xs": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, patchSize: 4 },
   "wm-s": { hiddenSize: 128, depth: 6, numHeads: 4, contextFrames: 11, patchSize: 2 },
   "wm-xs-16": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true, localPath: true },
+  "wm-xs-16-mem": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true, localPath: true, memoryFrames: [24, 18, 14, 10] },
 } as const satisfies Record<string, Partial<WorldModelConfig>>;
 
 export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string | null, overrides: Partial<WorldModelConfig> = {}): WorldModelConfig {
@@ -111,8 +123,34 @@ export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string
   if (!Number.isInteger(c.captionVocab) || c.captionVocab < 0) throw new Error(`worldModelConfig: captionVocab must be an integer ≥ 0 (0 = no captions), got ${c.captionVocab}`);
   if (c.attention !== "factorized" && c.attention !== "full") throw new Error(`worldModelConfig: attention must be "factorized" or "full", got "${String(c.attention)}"`);
   if (!(c.latentScale > 0)) throw new Error(`worldModelConfig: latentScale must be > 0, got ${c.latentScale}`);
+  if (!Array.isArray(c.memoryFrames) || c.memoryFrames.some((o) => !Number.isInteger(o) || o <= c.contextFrames) || new Set(c.memoryFrames).size !== c.memoryFrames.length) {
+    throw new Error(`worldModelConfig: memoryFrames must be distinct integer offsets greater than contextFrames (${c.contextFrames}), got ${JSON.stringify(c.memoryFrames)}`);
+  }
+  c.memoryFrames = [...c.memoryFrames].sort((a, b) => b - a);
   if (c.localPath && (!c.residual || c.contextFrames < 3)) throw new Error(`worldModelConfig: localPath needs residual: true and contextFrames ≥ 3 (it adds to Δ from the last three latents), got residual ${c.residual}, contextFrames ${c.contextFrames}`);
   return c;
+}
+
+/**
+ * Where each input frame of the window sits: its offset before the target frame, oldest first — the memory frames,
+ * then the K recent ones (K, …, 1). The window is these frames plus the target (offset 0).
+ */
+export function contextOffsets(config: WorldModelConfig): number[] {
+  return [...config.memoryFrames, ...Array.from({ length: config.contextFrames }, (_, k) => config.contextFrames - k)];
+}
+
+/**
+ * The frames of a window for target frame `target` of a clip (or of the simulator's history): the contextOffsets
+ * frames, then the target. Memory frames that would fall before frame 0 repeat frame 0. One rule for training windows,
+ * evaluation and the simulator.
+ */
+export function windowFrameIndices(config: WorldModelConfig, target: number): number[] {
+  return [...contextOffsets(config).map((o) => Math.max(0, target - o)), target];
+}
+
+/** Frames of history the model reads before a target: K, or its oldest memory offset when that is farther. */
+export function historyFrames(config: WorldModelConfig): number {
+  return Math.max(config.contextFrames, ...config.memoryFrames);
 }
 
 /** Caption tokens per clip (the longest caption of the video world has 27 words; longer ones are cut). */
@@ -161,13 +199,14 @@ export class WorldModel extends Module {
     super();
     const cfg = typeof config === "string" ? worldModelConfig(config, overrides) : worldModelConfig(null, { ...config, ...overrides });
     this.config = cfg;
-    const D = cfg.hiddenSize, p = cfg.patchSize, Fr = cfg.contextFrames + 1, g = cfg.latentSize / p;
+    const D = cfg.hiddenSize, p = cfg.patchSize, Fr = cfg.memoryFrames.length + cfg.contextFrames + 1, g = cfg.latentSize / p;
     this.grid = [Fr, g, g];
+    const span = historyFrames(cfg), times = [...contextOffsets(cfg).map((o) => span - o), span];   // 0, 1, …, K without memory
     this.x_embedder = new Linear(p * p * cfg.latentChannels, D);
     this.t_embedder = new TimestepEmbedder(D);
     this.a_embedder = new Embedding(cfg.numActions, D);
     if (cfg.captionVocab > 0) this.c_embedder = new Embedding(cfg.captionVocab + 1, D);
-    this.pos_embed = new Parameter(tensor(Float32Array.from(get3dSincosPosEmbed(D, this.grid)), { shape: [1, Fr * g * g, D] }), { requiresGrad: false });
+    this.pos_embed = new Parameter(tensor(Float32Array.from(get3dSincosPosEmbed(D, this.grid, times)), { shape: [1, Fr * g * g, D] }), { requiresGrad: false });
     this.blocks = new ModuleList(Array.from({ length: cfg.depth }, () => new STDiTBlock(D, cfg.numHeads, cfg.attention, true, cfg.mlpRatio)));
     this.blocks.map((b, i) => {
       b.attn.captureName = cfg.attention === "factorized" ? `blocks.${i}.attn.spatial` : `blocks.${i}.attn`;
@@ -187,12 +226,12 @@ export class WorldModel extends Module {
     }
   }
 
-  /** F = K + 1 frames per window. */
-  get frames(): number { return this.config.contextFrames + 1; }
+  /** F = M + K + 1 frames per window (memory, recent context, target). */
+  get frames(): number { return this.config.memoryFrames.length + this.config.contextFrames + 1; }
 
   /**
-   * x (N, F, C, H, W): K clean context latents then the noisy target latent (all already divided by latentScale);
-   * t (N) diffusion step of the target; actions (N, F) int32: actions[:, f] produced frame f (the last one is the
+   * x (N, F, C, H, W): the M memory and K recent context latents (contextOffsets order), then the noisy target
+   * latent (all already divided by latentScale); t (N) diffusion step of the target; actions (N, F) int32: actions[:, f] produced frame f (the last one is the
    * player's action now); caption (N, L) int32 token ids + 1, 0 = padding (only with config.captionVocab > 0;
    * omitted = the null caption). Returns the network output (N, F, C, H, W); only frame F−1 is trained.
    * Causal in time: output frame f depends on input frames ≤ f only (and on t, the last action and the caption via c).
@@ -219,18 +258,21 @@ export class WorldModel extends Module {
 
   /**
    * What the model "thinks" about each frame: block `layer`'s output tokens (default: the last block) for the
-   * context frames of x (N, K, C, H, W) (scaled latents), as (N, K, S·D). Causal in time, so frame k's tokens
-   * depend on frames ≤ k only; the target slot is filled with zeros at the noisiest step.
+   * context frames of x (N, K, C, H, W) (scaled latents) and their actions (N, K + 1), as (N, K, S·D). Causal in
+   * time, so frame k's tokens depend on frames ≤ k only; the target slot is filled with zeros at the noisiest step.
+   * Memory slots (config.memoryFrames) repeat the first frame, as before a clip's start.
    */
   hiddenStates(ctx: Tensor, actions: Tensor, layer = this.config.depth - 1): Tensor {
     const { contextFrames: K, latentChannels: C, latentSize: H, hiddenSize: D, diffusionSteps } = this.config;
     if (ctx.rank !== 5 || ctx.shape[1] !== K) throw new Error(`WorldModel.hiddenStates: ctx must be (N, ${K}, ${C}, ${H}, ${H}), got [${ctx.shape.join(", ")}]`);
     if (!Number.isInteger(layer) || layer < 0 || layer >= this.config.depth) throw new Error(`WorldModel.hiddenStates: layer must be in [0, ${this.config.depth}), got ${layer}`);
-    const N = ctx.shape[0]!, [, h, w] = this.grid;
-    const x = cat([ctx, tensor(new Float32Array(N * C * H * H), { shape: [N, 1, C, H, H] })], 1);
+    const N = ctx.shape[0]!, [, h, w] = this.grid, M = this.config.memoryFrames.length;
+    const first = (v: Tensor) => Array.from({ length: M }, () => v.slice(1, 0, 1));
+    const x = cat([...first(ctx), ctx, tensor(new Float32Array(N * C * H * H), { shape: [N, 1, C, H, H] })], 1);
+    const acts = M ? cat([...first(actions), actions], 1) : actions;
     const t = tensor(new Float32Array(N).fill(diffusionSteps - 1), { shape: [N] });
-    const { captured } = withCapture(() => this.forward(x, t, actions));
-    return captured.get(`blocks.${layer}`)!.reshape([N, K + 1, h * w * D]).slice(1, 0, K);   // (N, K, S·D)
+    const { captured } = withCapture(() => this.forward(x, t, acts));
+    return captured.get(`blocks.${layer}`)!.reshape([N, M + K + 1, h * w * D]).slice(1, M, M + K);   // (N, K, S·D)
   }
 
   /** Mean embedding of each caption's non-padding tokens: (N, L) → (N, D); all padding → 0 (the null caption). */
@@ -309,8 +351,9 @@ export class WorldSimulator {
   private captionTokens: Tensor;
   private decode: CompiledFunction<[Tensor], Tensor>;
   private encode: CompiledFunction<[Tensor], Tensor>;
-  /** Context latents, scaled: K × (C·H·W). */
-  private context: Float32Array[] = [];
+  /** The latest latents, scaled, oldest first: up to historyFrames × (C·H·W) (K, or the memory's reach). */
+  private history: Float32Array[] = [];
+  /** The action that produced each frame of `history`. */
   private actions: number[] = [];
   private seed: number;
   readonly anchored: boolean;
@@ -339,20 +382,26 @@ export class WorldSimulator {
   }
 
   get latentLength(): number { return this.model.config.latentChannels * this.model.config.latentSize ** 2; }
-  /** K: the true frames reset() takes, the model's memory. */
+  /** K: the fewest true frames reset() takes (the recent context). */
   get contextFrames(): number { return this.model.config.contextFrames; }
+  /** The most true frames reset() uses: K, or as far back as the model's memory frames reach. */
+  get historyFrames(): number { return historyFrames(this.model.config); }
 
-  /** Starts from K ground-truth frames (RGB uint8 (K, H, W, 3)) and the K actions that produced them. */
+  /**
+   * Starts from n ground-truth frames (RGB uint8 (n, H, W, 3)), K ≤ n ≤ historyFrames, and the n actions that
+   * produced them. Frames before the first one given read as the first one (the model's memory frames, if any).
+   */
   async reset(frames: Uint8Array, actions: ArrayLike<number>): Promise<void> {
-    const K = this.model.config.contextFrames, size = this.ae.config.imageSize;
-    if (frames.length !== K * size * size * 3) throw new Error(`WorldSimulator.reset: expected ${K} frames of ${size}×${size}×3 (${K * size * size * 3} bytes), got ${frames.length}`);
-    if (actions.length !== K) throw new Error(`WorldSimulator.reset: expected ${K} actions (one per context frame), got ${actions.length}`);
-    const x = framesToTensor(frames, K, size);
+    const K = this.model.config.contextFrames, Hmax = this.historyFrames, size = this.ae.config.imageSize, P3 = size * size * 3;
+    const n = frames.length / P3;
+    if (!Number.isInteger(n) || n < K || n > Hmax) throw new Error(`WorldSimulator.reset: expected ${K === Hmax ? K : `${K} to ${Hmax}`} frames of ${size}×${size}×3 (${K * P3}${K === Hmax ? "" : ` to ${Hmax * P3}`} bytes), got ${frames.length} bytes`);
+    if (actions.length !== n) throw new Error(`WorldSimulator.reset: expected ${n} actions (one per context frame), got ${actions.length}`);
+    const x = framesToTensor(frames, n, size);
     const z = (await (await this.encode(x)).data()) as Float32Array;
     const L = this.latentLength, s = this.model.config.latentScale, P = 3 * size * size;
-    this.context = Array.from({ length: K }, (_, k) => z.slice(k * L, (k + 1) * L).map((v) => v / s));
-    this.anchorPixels = ((await x.data()) as Float32Array).slice((K - 1) * P, K * P);
-    this.anchorDecoded = await this.decodeRaw(this.context[K - 1]!, 1);
+    this.history = Array.from({ length: n }, (_, k) => z.slice(k * L, (k + 1) * L).map((v) => v / s));
+    this.anchorPixels = ((await x.data()) as Float32Array).slice((n - 1) * P, n * P);
+    this.anchorDecoded = await this.decodeRaw(this.history[n - 1]!, 1);
     this.actions = Array.from(actions, (a) => checkAction(a, this.model.config.numActions));
     this.t = 0;
   }
@@ -377,22 +426,21 @@ export class WorldSimulator {
     return x;
   }
 
-  /** Samples the next latent (scaled) for `action` and pushes it into the context. */
+  /** Samples the next latent (scaled) for `action` and pushes it into the history. */
   async stepLatent(action: number): Promise<Float32Array> {
-    if (this.context.length === 0) throw new Error("WorldSimulator.step: call reset(frames, actions) first");
+    if (this.history.length === 0) throw new Error("WorldSimulator.step: call reset(frames, actions) first");
     const a = checkAction(action, this.model.config.numActions);
     const { latentChannels: C, latentSize: H } = this.model.config;
-    const K = this.model.config.contextFrames, L = this.latentLength, Fr = K + 1;
-    const acts = tensor(Int32Array.from([...this.actions, a]), { shape: [1, Fr] });
-    const ctx = new Float32Array(K * L);
-    this.context.forEach((z, k) => ctx.set(z, k * L));
+    const L = this.latentLength, idx = windowFrameIndices(this.model.config, this.history.length).slice(0, -1), Fr = idx.length + 1;
+    const acts = tensor(Int32Array.from([...idx.map((i) => this.actions[i]!), a]), { shape: [1, Fr] });
+    const ctx = new Float32Array((Fr - 1) * L);
+    idx.forEach((i, k) => ctx.set(this.history[i]!, k * L));
     const noise = new NormalRng(this.seed + 7919 * this.t).randn(L);
-    const out = await this.sample(tensor(ctx, { shape: [1, K, C, H, H] }), tensor(noise, { shape: [1, C, H, H] }), acts, this.captionTokens);
+    const out = await this.sample(tensor(ctx, { shape: [1, Fr - 1, C, H, H] }), tensor(noise, { shape: [1, C, H, H] }), acts, this.captionTokens);
     const sample = ((await out.data()) as Float32Array).slice();
-    this.context.shift();
-    this.context.push(sample);
-    this.actions.shift();
+    this.history.push(sample);
     this.actions.push(a);
+    if (this.history.length > this.historyFrames) { this.history.shift(); this.actions.shift(); }
     this.t++;
     return sample;
   }

@@ -50,14 +50,18 @@ export function get2dSincosPosEmbed(embedDim: number, gridSize: number | readonl
   return sincos2dFromPositions(embedDim, rows, cols);
 }
 
-/** (f·h·w, D) for tokens ordered (f, h, w): [2D spatial (3D/4) | 1D temporal (D/4)]. D must be divisible by 16. */
-export function get3dSincosPosEmbed(embedDim: number, grid: readonly [number, number, number]): Float64Array {
+/**
+ * (f·h·w, D) for tokens ordered (f, h, w): [2D spatial (3D/4) | 1D temporal (D/4)]. D must be divisible by 16.
+ * `frameTimes` (f numbers) places the frames in time when they are not 0, 1, …, f − 1 (a window with gaps).
+ */
+export function get3dSincosPosEmbed(embedDim: number, grid: readonly [number, number, number], frameTimes?: ArrayLike<number>): Float64Array {
   if (embedDim % 16 !== 0) throw new Error(`get3dSincosPosEmbed: embed dim must be divisible by 16, got ${embedDim}`);
   const [f, h, w] = grid;
+  if (frameTimes && frameTimes.length !== f) throw new Error(`get3dSincosPosEmbed: frameTimes has ${frameTimes.length} entries for ${f} frames`);
   const Ds = (3 * embedDim) / 4, Dt = embedDim / 4;
   const spatial = get2dSincosPosEmbed(Ds, [h, w]);
   const frames = new Float64Array(f);
-  for (let k = 0; k < f; k++) frames[k] = k;
+  for (let k = 0; k < f; k++) frames[k] = frameTimes ? frameTimes[k]! : k;
   const temporal = sincos1d(Dt, frames);
   const S = h * w;
   const out = new Float64Array(f * S * embedDim);

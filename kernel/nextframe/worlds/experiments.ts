@@ -26,7 +26,7 @@ import {
 } from "./textWorld";
 import { wordTokenizer, type Tokenizer } from "./tokenizer";
 import { Action, BALL_COLORS, PALETTE, clipLabels, generateSurpriseSet, generateVideoDataset, type VideoClip, type VideoDataset } from "./videoWorld";
-import { CAPTION_LENGTH, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, WorldSimulator, anchorDecoded, captionTokenizer, encodeCaptions, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
+import { CAPTION_LENGTH, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, WorldSimulator, anchorDecoded, captionTokenizer, encodeCaptions, windowFrameIndices, worldModelConfig, worldModelDiffusion, type WorldModelConfig } from "../models/worldModel";
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig } from "../models/autoencoder";
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr, surpriseScore } from "../metrics/image";
@@ -109,10 +109,10 @@ export function loadAutoencoder(dir = checkpointsDir()): Autoencoder {
   return ae;
 }
 
-/** The shipped world model (notebooks/checkpoints/world-model.*): built from its card's config, weights loaded. */
-export function loadWorldModel(dir = checkpointsDir()): WorldModel {
-  const wm = new WorldModel(readCard("world-model", dir).config as Partial<WorldModelConfig>);
-  loadCheckpoint("world-model", wm, dir);
+/** A shipped world model (notebooks/checkpoints/<name>.*, default "world-model"): built from its card's config, weights loaded. */
+export function loadWorldModel(dir = checkpointsDir(), name = "world-model"): WorldModel {
+  const wm = new WorldModel(readCard(name, dir).config as Partial<WorldModelConfig>);
+  loadCheckpoint(name, wm, dir);
   return wm;
 }
 
@@ -442,26 +442,27 @@ export const CAPTION_DROPOUT = 0.1;
  * models also (B, CAPTION_LENGTH) caption tokens, dropped to the null caption with probability CAPTION_DROPOUT.
  */
 export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: LatentClips, B: number, rng: Rng, normal: () => number): { x: Tensor; t: Tensor; a: Tensor; target: Tensor; caption?: Tensor } {
-  const Fr = model.frames, L = data.frameLength, { latentChannels: C, latentSize: H, contextNoise } = model.config;
+  const Fr = model.frames, L = data.frameLength, { contextFrames: K, latentChannels: C, latentSize: H, contextNoise } = model.config;
   const x = new Float32Array(B * Fr * L), target = new Float32Array(B * L), tt = new Float32Array(B), a = new Int32Array(B * Fr), clipOf = new Int32Array(B);
   for (let b = 0; b < B; b++) {
     const c = rng.int(data.latents.length);
-    const s = rng.int(data.numFrames - Fr + 1);
-    const z = data.latents[c]!;
+    const tgt = K + rng.int(data.numFrames - K);                      // any target with K recent frames before it
+    const z = data.latents[c]!, acts = data.actions[c]!;
+    const frames = windowFrameIndices(model.config, tgt), frameAt = (f: number) => frames[f]!;
     // the older context frames get noise; the last one stays clean: a residual model adds its change to it
     for (let f = 0; f < Fr - 1; f++) {
-      const sd = model.config.residual && f === Fr - 2 ? 0 : contextNoise;
-      for (let i = 0; i < L; i++) x[(b * Fr + f) * L + i] = z[(s + f) * L + i]! + sd * normal();
+      const sd = model.config.residual && f === Fr - 2 ? 0 : contextNoise, o = frameAt(f) * L;
+      for (let i = 0; i < L; i++) x[(b * Fr + f) * L + i] = z[o + i]! + sd * normal();
     }
     const t = rng.int(d.numTimesteps);
     const sa = d.c.sqrtAlphasCumprod[t]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t]!;
     for (let i = 0; i < L; i++) {
-      const z0 = z[(s + Fr - 1) * L + i]!;
+      const z0 = z[tgt * L + i]!;
       target[b * L + i] = z0;
       x[(b * Fr + Fr - 1) * L + i] = sa * z0 + s1 * normal();
     }
     tt[b] = t;
-    windowActions(data.actions[c]!, s, Fr, a, b * Fr);
+    for (let f = 0; f < Fr; f++) windowActions(acts, frameAt(f), 1, a, b * Fr + f);
     clipOf[b] = c;
   }
   const batch = { x: tensor(x, { shape: [B, Fr, C, H, H] }), t: tensor(tt, { shape: [B] }), a: tensor(a, { shape: [B, Fr] }), target: tensor(target, { shape: [B, C, H, H] }) };
@@ -544,6 +545,8 @@ export interface RolloutCurves {
  */
 export interface RolloutPredictor {
   readonly contextFrames: number;
+  /** The most true frames reset() takes when the clip has them (older ones feed a memory); default contextFrames. */
+  readonly historyFrames?: number;
   reset(frames: Uint8Array, actions: ArrayLike<number>): Promise<void>;
   rollout(actions: ArrayLike<number>): Promise<Uint8Array>;
 }
@@ -604,14 +607,15 @@ export function autoencoderOracle(ae: Autoencoder, clips: VideoClip[], contextFr
 }
 
 /**
- * The simulator reset to clip c's true frames start − K .. start − 1 (with the actions that made them) and rolled out
+ * The simulator reset to clip c's true frames start − K .. start − 1 (further back, up to its historyFrames, for a
+ * predictor with a memory), with the actions that made them, and rolled out
  * `horizon` frames with the clip's true actions: its guess of frames start .. start + horizon − 1, (horizon, H, W, 3).
  */
 async function rolloutFromTruth(sim: RolloutPredictor, c: VideoClip, start: number, horizon: number): Promise<Uint8Array> {
-  const K = sim.contextFrames, F3 = c.size * c.size * 3;
-  const acts = new Int32Array(K);
-  windowActions(c.actions, start - K, K, acts, 0);
-  await sim.reset(c.frames.slice((start - K) * F3, start * F3), acts);
+  const n = Math.min(start, sim.historyFrames ?? sim.contextFrames), F3 = c.size * c.size * 3;   // K, or more for a memory
+  const acts = new Int32Array(n);
+  windowActions(c.actions, start - n, n, acts, 0);
+  await sim.reset(c.frames.slice((start - n) * F3, start * F3), acts);
   return sim.rollout(Array.from({ length: horizon }, (_, k) => c.actions[start - 1 + k]!));
 }
 
@@ -707,7 +711,10 @@ export async function evaluatePermanence(sim: RolloutPredictor, clips: VideoClip
 export interface ReemergenceReport {
   /** Occlusion events with K true frames up to the ball's last fully hidden frame. */
   events: number;
-  /** Of those, the ones hidden for fewer than K frames: the ball is still in the context, so memory could help. */
+  /**
+   * Of those, the ones hidden for fewer frames than the predictor reads (K, or its historyFrames when it has a
+   * memory): the ball's last sighting is still in what it sees, so memory could help.
+   */
   withinContext: number;
   /** Over the within-context events: the ball's colour in the predicted frame at all, and within size/8 px of the truth. */
   model: { found: number; correct: number };
@@ -716,22 +723,22 @@ export interface ReemergenceReport {
 }
 
 /**
- * Object permanence without long-rollout drift: for each occlusion shorter than the model's context, the model gets
- * the K TRUE frames up to the last one in which the ball is fully hidden (so its last sighting is still in the
- * context) and rolls out, with the true actions, to the frame where the ball is at least half visible again —
+ * Object permanence without long-rollout drift: for each occlusion shorter than the model's context (K frames, or
+ * historyFrames for a model with a memory), the model gets the TRUE frames up to the last one in which the ball is
+ * fully hidden (so its last sighting is still in what it reads) and rolls out, with the true actions, to the frame where the ball is at least half visible again —
  * usually 1 to 3 frames. Copy-last and linear extrapolation get the same frames: copy-last cannot show the ball, linear
  * extrapolation only by growing the faint anti-aliased edge a ball shows as it comes out (no pixel centre). Separates
  * "forgets the hidden ball" from "drifts over a long rollout".
  */
 export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[], opts: { tol?: number; minPixels?: number } = {}): Promise<ReemergenceReport> {
-  const K = sim.contextFrames, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol;
+  const K = sim.contextFrames, reach = sim.historyFrames ?? K, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol;
   const r = { events: 0, withinContext: 0, model: { found: 0, correct: 0 }, copyLast: { found: 0, correct: 0 }, linear: { found: 0, correct: 0 } };
   for (const c of clips) {
     const size = c.size, F3 = size * size * 3, frame = (src: Uint8Array, t: number) => src.subarray(t * F3, (t + 1) * F3);
     for (const e of objectPermanence(c.states, c.frames, { size, from: K }).events) {   // the truth's own events
       if (e.hiddenTo + 1 < K) continue;                          // needs K true frames up to the last hidden one
       r.events++;
-      if (e.hiddenTo - e.hiddenFrom + 1 >= K) continue;
+      if (e.hiddenTo - e.hiddenFrom + 1 >= reach) continue;
       r.withinContext++;
       const t = e.reappearFrame, last = e.hiddenTo, H = t - last, rgb = c.states[t]!.objects[e.object]!.rgb;
       const truth = findColorBlob(frame(c.frames, t), size, size, rgb, tol);
@@ -740,7 +747,7 @@ export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[],
         into.found += +s.found;
         into.correct += +s.correct;
       };
-      score(await rolloutFromTruth(sim, c, last + 1, H), r.model);   // context: frames last + 1 − K .. last
+      score(await rolloutFromTruth(sim, c, last + 1, H), r.model);   // context: frames last + 1 − K (or − reach) .. last
       score(copyLastFrame(c.frames.subarray(last * F3, (last + 1) * F3), F3, H), r.copyLast);
       score(linearExtrapolation(c.frames.subarray((last - 1) * F3, (last + 1) * F3), F3, H), r.linear);
     }
@@ -755,18 +762,24 @@ export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[],
  * context frames in which that ball shows at least half of its largest pixel count in the window ("full
  * sightings"), extrapolates its centroid at their constant velocity and pastes its sprite from the later one there
  * (over the occluder too: it knows nothing of depth). Visible balls stay where they are, as in copy-last. Pixels only: it reads no world state.
+ * With `historyFrames` > K it takes up to that many frames (a memory as long as a world model's memoryFrames reach).
  */
-export function lastSightingTracker(size: number, contextFrames: number, opts: { tol?: number; minPixels?: number } = {}): RolloutPredictor {
+export function lastSightingTracker(size: number, contextFrames: number, opts: { tol?: number; minPixels?: number; historyFrames?: number } = {}): RolloutPredictor {
   if (!Number.isInteger(size) || size < 1) throw new Error(`lastSightingTracker: size must be a positive integer, got ${size}`);
   if (!Number.isInteger(contextFrames) || contextFrames < 2) throw new Error(`lastSightingTracker: contextFrames must be an integer ≥ 2 (a velocity needs two sightings), got ${contextFrames}`);
-  const K = contextFrames, F3 = size * size * 3, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol, minPixels = opts.minPixels ?? PERMANENCE_DEFAULTS.minPixels;
-  let ctx: Uint8Array | null = null, made = 0;
+  const history = opts.historyFrames ?? contextFrames;
+  if (!Number.isInteger(history) || history < contextFrames) throw new Error(`lastSightingTracker: historyFrames must be an integer ≥ contextFrames (${contextFrames}), got ${history}`);
+  const F3 = size * size * 3, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol, minPixels = opts.minPixels ?? PERMANENCE_DEFAULTS.minPixels;
+  let ctx: Uint8Array | null = null, made = 0, K = contextFrames;
   const frame = (t: number) => ctx!.subarray(t * F3, (t + 1) * F3);
   return {
     contextFrames,
+    historyFrames: history,
     async reset(frames: Uint8Array) {
-      if (frames.length !== K * F3) throw new Error(`lastSightingTracker.reset: expected ${K} frames of ${size}×${size}×3 (${K * F3} bytes), got ${frames.length}`);
+      const n = frames.length / F3;
+      if (!Number.isInteger(n) || n < contextFrames || n > history) throw new Error(`lastSightingTracker.reset: expected ${history === contextFrames ? contextFrames : `${contextFrames} to ${history}`} frames of ${size}×${size}×3 (${F3} bytes each), got ${frames.length} bytes`);
       ctx = frames.slice();
+      K = n;
       made = 0;
     },
     async rollout(actions: ArrayLike<number>) {
@@ -888,15 +901,16 @@ async function scoreNextLatent(name: string, ae: Autoencoder, clips: VideoClip[]
  * space (the next latent = the last one), over windows every `stride` frames. ratio < 1: the model predicts some change.
  */
 export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips: VideoClip[], opts: { stride?: number; seed?: number } = {}): Promise<NextLatentScore> {
-  const { contextFrames: K, latentChannels: C, latentSize: Hs, diffusionSteps, latentScale } = model.config, Fr = K + 1;
+  const { contextFrames: K, latentChannels: C, latentSize: Hs, diffusionSteps, latentScale } = model.config, Fr = model.frames;
   const g = new Generator(hashSeed(opts.seed ?? 0, "next-latent-error"));
   return scoreNextLatent("nextLatentError", ae, clips, latentScale, K, opts.stride ?? 3, async (data, win) => {
     const L = data.frameLength, B = win.length;
     const x = new Float32Array(B * Fr * L), a = new Int32Array(B * Fr);
     win.forEach(([c, s], b) => {
-      x.set(data.latents[c]!.subarray(s * L, (s + K) * L), b * Fr * L);
-      for (let j = 0; j < L; j++) x[(b * Fr + K) * L + j] = g.normal();
-      windowActions(data.actions[c]!, s, Fr, a, b * Fr);
+      const frames = windowFrameIndices(model.config, s + K);     // recent context s .. s + K − 1 (and memory frames)
+      frames.slice(0, -1).forEach((f, k) => x.set(data.latents[c]!.subarray(f * L, (f + 1) * L), (b * Fr + k) * L));
+      for (let j = 0; j < L; j++) x[(b * Fr + Fr - 1) * L + j] = g.normal();
+      frames.forEach((f, k) => windowActions(data.actions[c]!, f, 1, a, b * Fr + k));
     });
     const t = tensor(new Float32Array(B).fill(diffusionSteps - 1), { shape: [B] });
     return (await model.predictNext(tensor(x, { shape: [B, Fr, C, Hs, Hs] }), t, tensor(a, { shape: [B, Fr] })).data()) as Float32Array;
@@ -1130,7 +1144,7 @@ export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id
  * frames by "max" (the surprise peak, default: a rule break is one moment) or "mean".
  */
 export async function clipSurprise(sim: WorldSimulator, clip: VideoClip, opts: { from?: number; levels?: number[]; seed?: number; reduce?: "max" | "mean" } = {}): Promise<number> {
-  const model = sim.model, K = model.config.contextFrames, Fr = K + 1;
+  const model = sim.model, K = model.config.contextFrames, Fr = model.frames;
   const { latentChannels: C, latentSize: H, latentScale: s } = model.config;
   const L = C * H * H;
   const z = (await encodeClips(sim.ae, [clip]))[0]!.map((v) => v / s);
@@ -1141,12 +1155,12 @@ export async function clipSurprise(sim: WorldSimulator, clip: VideoClip, opts: {
   const rows: { x: Float32Array; a: Int32Array; t: number; target: Float32Array }[] = [];
   for (let f = from; f < clip.numFrames; f++) {
     for (const t of levels) {
-      const x = new Float32Array(Fr * L);
-      x.set(z.subarray((f - K) * L, f * L));
+      const x = new Float32Array(Fr * L), frames = windowFrameIndices(model.config, f);   // true frames f − K .. f − 1 (and memory)
+      frames.slice(0, -1).forEach((w, k) => x.set(z.subarray(w * L, (w + 1) * L), k * L));
       const sa = d.c.sqrtAlphasCumprod[t]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t]!;
-      for (let i = 0; i < L; i++) x[K * L + i] = sa * z[f * L + i]! + s1 * g.normal();
+      for (let i = 0; i < L; i++) x[(Fr - 1) * L + i] = sa * z[f * L + i]! + s1 * g.normal();
       const a = new Int32Array(Fr);
-      windowActions(clip.actions, f - K, Fr, a, 0);
+      frames.forEach((w, k) => windowActions(clip.actions, w, 1, a, k));
       rows.push({ x, a, t, target: z.slice(f * L, (f + 1) * L) });
     }
   }
