@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, mse, psnr, ssim, surpriseScore } from "./image";
-import { findColorBlob, interactionPersistence, objectPermanence } from "./permanence";
+import { appearanceStrength, findColorBlob, interactionPersistence, objectPermanence } from "./permanence";
 import { linearProbe } from "./linearProbe";
 import { captionWordF1, nearestNeighbourRecaption } from "./recaption";
 import { Rng } from "../worlds/random";
@@ -107,6 +107,22 @@ test("object permanence: truth reappears at the right place, copy-last does not"
   assert.throws(() => objectPermanence(states, new Uint8Array(10), { size: 32 }), /expected 40 frames/);
   const blob = findColorBlob(frames.subarray(0, FS), 32, 32, PALETTE[states[0].objects[0].color as keyof typeof PALETTE]);
   assert.ok(blob.count > 0 || states[0].objects[0].visiblePixels === 0);
+});
+
+test("appearance strength: 1 for the truth, 0 for copy-last, the blend fraction for a ghost, only on the object's new pixels", () => {
+  const size = 8, bg = [200, 200, 200], red = PALETTE.red;
+  const before = new Uint8Array(size * size * 3).fill(200);
+  const truth = before.slice();
+  for (const i of [9, 10, 17, 18]) truth.set(red, i * 3);          // a 2×2 red ball comes out
+  truth.set([30, 30, 200], 40 * 3);                                 // something else changes too: not scored
+  const blend = (a: number) => Uint8Array.from(truth, (v, i) => Math.round(bg[i % 3]! + a * (v - bg[i % 3]!)));
+  assert.equal(appearanceStrength(truth, truth, before, red), 1);
+  assert.equal(appearanceStrength(before, truth, before, red), 0);
+  assert.ok(Math.abs(appearanceStrength(blend(0.25), truth, before, red) - 0.25) < 0.01);
+  const elsewhere = before.slice(); elsewhere.set(red, 50 * 3);     // the ball drawn at the wrong place counts nothing
+  assert.equal(appearanceStrength(elsewhere, truth, before, red), 0);
+  assert.ok(Number.isNaN(appearanceStrength(truth, truth, truth, red)));   // nothing new to draw
+  assert.throws(() => appearanceStrength(truth.subarray(3), truth, before, red), /frames must have the same length, got pred 189, truth 192, before 192/);
 });
 
 test("interaction persistence: kept bites score 1, a regrown burger scores 0", () => {

@@ -52,6 +52,26 @@ export function scoreReappearance(frame: ArrayLike<number>, size: number, rgb: r
   return { found, error, correct: found && error <= (opts.maxError ?? size * PERMANENCE_DEFAULTS.maxErrorFraction) };
 }
 
+/**
+ * How much of a re-appearing object a prediction draws, as a number rather than a yes/no: over the pixels where the
+ * true frame shows the object (colour `rgb` within tol) and `before` (the last context frame) does not, the
+ * least-squares α in  pred − before ≈ α·(truth − before). 1: drawn as in the truth; 0: not drawn (copy-last); in between:
+ * a faint ghost, what a mean prediction under uncertainty draws. NaN when no pixel of the object is new.
+ */
+export function appearanceStrength(pred: ArrayLike<number>, truth: ArrayLike<number>, before: ArrayLike<number>, rgb: readonly number[], tol: number = PERMANENCE_DEFAULTS.tol): number {
+  if (pred.length !== truth.length || before.length !== truth.length) throw new Error(`appearanceStrength: frames must have the same length, got pred ${pred.length}, truth ${truth.length}, before ${before.length}`);
+  let num = 0, den = 0;
+  for (let o = 0; o < truth.length; o += 3) {
+    if (!colorMatches(truth, o, rgb, tol) || colorMatches(before, o, rgb, tol)) continue;
+    for (let ch = 0; ch < 3; ch++) {
+      const d = truth[o + ch] - before[o + ch];
+      num += (pred[o + ch] - before[o + ch]) * d;
+      den += d * d;
+    }
+  }
+  return den > 0 ? num / den : NaN;
+}
+
 export interface PermanenceOptions {
   /** Frame size (square frames, as the world renders). */
   size: number;

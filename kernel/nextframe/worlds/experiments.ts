@@ -30,7 +30,7 @@ import { CAPTION_LENGTH, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, 
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder, framesToTensor, tensorDataToFrames, type AutoencoderConfig } from "../models/autoencoder";
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, psnr, surpriseScore } from "../metrics/image";
-import { PERMANENCE_DEFAULTS, colorMatches, findColorBlob, interactionPersistence, objectPermanence, scoreReappearance, type PermanenceEvent } from "../metrics/permanence";
+import { PERMANENCE_DEFAULTS, appearanceStrength, colorMatches, findColorBlob, interactionPersistence, objectPermanence, scoreReappearance, type PermanenceEvent } from "../metrics/permanence";
 import { nearestNeighbourRecaption, type RecaptionResult } from "../metrics/recaption";
 import { choleskySolve, linearProbe, type LinearProbeOptions } from "../metrics/linearProbe";
 
@@ -716,11 +716,16 @@ export interface ReemergenceReport {
    * memory): the ball's last sighting is still in what it sees, so memory could help.
    */
   withinContext: number;
-  /** Over the within-context events: the ball's colour in the predicted frame at all, and within size/8 px of the truth. */
-  model: { found: number; correct: number };
-  copyLast: { found: number; correct: number };
-  linear: { found: number; correct: number };
+  /**
+   * Over the within-context events: the ball's colour in the predicted frame at all, within size/8 px of the truth,
+   * and how much of it is drawn (mean appearanceStrength: 1 as in the truth, 0 not at all, between: a ghost).
+   */
+  model: ReemergenceScore;
+  copyLast: ReemergenceScore;
+  linear: ReemergenceScore;
 }
+
+export interface ReemergenceScore { found: number; correct: number; strength: number }
 
 /**
  * Object permanence without long-rollout drift: for each occlusion shorter than the model's context (K frames, or
@@ -732,7 +737,8 @@ export interface ReemergenceReport {
  */
 export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[], opts: { tol?: number; minPixels?: number } = {}): Promise<ReemergenceReport> {
   const K = sim.contextFrames, reach = sim.historyFrames ?? K, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol;
-  const r = { events: 0, withinContext: 0, model: { found: 0, correct: 0 }, copyLast: { found: 0, correct: 0 }, linear: { found: 0, correct: 0 } };
+  let strengthEvents = 0;
+  const r = { events: 0, withinContext: 0, model: { found: 0, correct: 0, strength: 0 }, copyLast: { found: 0, correct: 0, strength: 0 }, linear: { found: 0, correct: 0, strength: 0 } };
   for (const c of clips) {
     const size = c.size, F3 = size * size * 3, frame = (src: Uint8Array, t: number) => src.subarray(t * F3, (t + 1) * F3);
     for (const e of objectPermanence(c.states, c.frames, { size, from: K }).events) {   // the truth's own events
@@ -742,16 +748,21 @@ export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[],
       r.withinContext++;
       const t = e.reappearFrame, last = e.hiddenTo, H = t - last, rgb = c.states[t]!.objects[e.object]!.rgb;
       const truth = findColorBlob(frame(c.frames, t), size, size, rgb, tol);
-      const score = (frames: Uint8Array, into: { found: number; correct: number }) => {
+      // strength is averaged over the events where the ball has new pixels (NaN for every predictor otherwise)
+      const hasNew = !Number.isNaN(appearanceStrength(frame(c.frames, t), frame(c.frames, t), frame(c.frames, last), rgb, tol));
+      strengthEvents += +hasNew;
+      const score = (frames: Uint8Array, into: ReemergenceScore) => {
         const s = scoreReappearance(frame(frames, H - 1), size, rgb, truth.cx, truth.cy, opts);
         into.found += +s.found;
         into.correct += +s.correct;
+        if (hasNew) into.strength += appearanceStrength(frame(frames, H - 1), frame(c.frames, t), frame(c.frames, last), rgb, tol);
       };
       score(await rolloutFromTruth(sim, c, last + 1, H), r.model);   // context: frames last + 1 − K (or − reach) .. last
       score(copyLastFrame(c.frames.subarray(last * F3, (last + 1) * F3), F3, H), r.copyLast);
       score(linearExtrapolation(c.frames.subarray((last - 1) * F3, (last + 1) * F3), F3, H), r.linear);
     }
   }
+  for (const k of [r.model, r.copyLast, r.linear]) k.strength = strengthEvents ? k.strength / strengthEvents : NaN;
   return r;
 }
 
