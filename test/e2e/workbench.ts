@@ -136,10 +136,21 @@ export async function revealCell(page: Page, snippet: string, opts: { top?: bool
 
 /** Runs the cell with the run button left of its editor (shown when the cell is hovered or focused). */
 export async function runCell(page: Page, cell: Locator): Promise<void> {
-  await cell.scrollIntoViewIfNeeded();
-  await cell.hover();
   const run = cell.locator(".run-button-container .action-label.codicon-notebook-execute").first();
-  await run.waitFor({ timeout: T.ui });
+  // The run button shows while the cell is hovered or focused. On a busy machine one hover can land before the
+  // list has laid the cell out, and the button then stays hidden: hover again (and focus the cell) until it shows.
+  const deadline = Date.now() + T.ui;
+  for (let attempt = 0; ; attempt++) {
+    await cell.scrollIntoViewIfNeeded();
+    await cell.hover();
+    if (attempt > 0) await cell.locator(".cell-focus-indicator-left, .cell-focus-indicator").first().click({ timeout: 2000 }).catch(() => undefined);
+    try {
+      await run.waitFor({ timeout: Math.min(5000, Math.max(1000, deadline - Date.now())) });
+      break;
+    } catch (e) {
+      if (Date.now() >= deadline) throw e;
+    }
+  }
   await run.click();
   void page;
 }
