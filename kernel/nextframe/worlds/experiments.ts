@@ -448,10 +448,10 @@ export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: L
     const c = rng.int(data.latents.length);
     const tgt = K + rng.int(data.numFrames - K);                      // any target with K recent frames before it
     const z = data.latents[c]!, acts = data.actions[c]!;
-    const frames = windowFrameIndices(model.config, tgt), frameAt = (f: number) => frames[f]!;
+    const frames = windowFrameIndices(model.config, tgt);           // memory frames, K recent ones, the target
     // the older context frames get noise; the last one stays clean: a residual model adds its change to it
     for (let f = 0; f < Fr - 1; f++) {
-      const sd = model.config.residual && f === Fr - 2 ? 0 : contextNoise, o = frameAt(f) * L;
+      const sd = model.config.residual && f === Fr - 2 ? 0 : contextNoise, o = frames[f]! * L;
       for (let i = 0; i < L; i++) x[(b * Fr + f) * L + i] = z[o + i]! + sd * normal();
     }
     const t = rng.int(d.numTimesteps);
@@ -462,7 +462,7 @@ export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: L
       x[(b * Fr + Fr - 1) * L + i] = sa * z0 + s1 * normal();
     }
     tt[b] = t;
-    for (let f = 0; f < Fr; f++) windowActions(acts, frameAt(f), 1, a, b * Fr + f);
+    frames.forEach((fi, f) => windowActions(acts, fi, 1, a, b * Fr + f));
     clipOf[b] = c;
   }
   const batch = { x: tensor(x, { shape: [B, Fr, C, H, H] }), t: tensor(tt, { shape: [B] }), a: tensor(a, { shape: [B, Fr] }), target: tensor(target, { shape: [B, C, H, H] }) };
@@ -716,6 +716,8 @@ export interface ReemergenceReport {
    * memory): the ball's last sighting is still in what it sees, so memory could help.
    */
   withinContext: number;
+  /** For each of those, how many frames the predictor rolls out: from the last fully hidden frame to the re-emergence. */
+  horizons: number[];
   /**
    * Over the within-context events: the ball's colour in the predicted frame at all, within size/8 px of the truth,
    * and how much of it is drawn (mean appearanceStrength: 1 as in the truth, 0 not at all, between: a ghost).
@@ -730,15 +732,15 @@ export interface ReemergenceScore { found: number; correct: number; strength: nu
 /**
  * Object permanence without long-rollout drift: for each occlusion shorter than the model's context (K frames, or
  * historyFrames for a model with a memory), the model gets the TRUE frames up to the last one in which the ball is
- * fully hidden (so its last sighting is still in what it reads) and rolls out, with the true actions, to the frame where the ball is at least half visible again —
- * usually 1 to 3 frames. Copy-last and linear extrapolation get the same frames: copy-last cannot show the ball, linear
+ * fully hidden (so its last sighting is still in what it reads) and rolls out, with the true actions, to the frame
+ * where the ball is at least half visible again (a few frames: `horizons` lists them). Copy-last and linear extrapolation get the same frames: copy-last cannot show the ball, linear
  * extrapolation only by growing the faint anti-aliased edge a ball shows as it comes out (no pixel centre). Separates
  * "forgets the hidden ball" from "drifts over a long rollout".
  */
 export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[], opts: { tol?: number; minPixels?: number } = {}): Promise<ReemergenceReport> {
   const K = sim.contextFrames, reach = sim.historyFrames ?? K, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol;
   let strengthEvents = 0;
-  const r = { events: 0, withinContext: 0, model: { found: 0, correct: 0, strength: 0 }, copyLast: { found: 0, correct: 0, strength: 0 }, linear: { found: 0, correct: 0, strength: 0 } };
+  const r = { events: 0, withinContext: 0, horizons: [] as number[], model: { found: 0, correct: 0, strength: 0 }, copyLast: { found: 0, correct: 0, strength: 0 }, linear: { found: 0, correct: 0, strength: 0 } };
   for (const c of clips) {
     const size = c.size, F3 = size * size * 3, frame = (src: Uint8Array, t: number) => src.subarray(t * F3, (t + 1) * F3);
     for (const e of objectPermanence(c.states, c.frames, { size, from: K }).events) {   // the truth's own events
@@ -747,6 +749,7 @@ export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[],
       if (e.hiddenTo - e.hiddenFrom + 1 >= reach) continue;
       r.withinContext++;
       const t = e.reappearFrame, last = e.hiddenTo, H = t - last, rgb = c.states[t]!.objects[e.object]!.rgb;
+      r.horizons.push(H);
       const truth = findColorBlob(frame(c.frames, t), size, size, rgb, tol);
       // strength is averaged over the events where the ball has new pixels (NaN for every predictor otherwise)
       const hasNew = !Number.isNaN(appearanceStrength(frame(c.frames, t), frame(c.frames, t), frame(c.frames, last), rgb, tol));
