@@ -81,6 +81,7 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "the latent space is not the limit: the truth through the autoencoder brings every re-emerging ball back, and puts moving balls within 0.5 px", holds: (c) => c("reem_oracle_correct") === c("reem_within_context") && c("motion_ball_oracle_err") < 0.5 && c("perm_oracle_correct") > c("perm_model_correct") },
     { says: "the memory experiment scores every re-emergence its 24-frame reach covers: at least the short ones, where copy-last still cannot show the ball", holds: (c) => c("reem_mem_events") >= c("reem_within_context") && c("reem_mem_copylast_correct") === 0 },
     { says: "appearanceStrength reads copy-last as 0 and the ceiling as most of the ball", holds: (c) => c("reem_copylast_strength") === 0 && c("reem_oracle_strength") > 0.5 },
+    { says: "a ball is usually last seen in full more than K frames before it comes out: beyond the recent window", holds: (c) => c("sighting_gap_median") > c("context_frames") },
     { says: "the memory's frames hold the ball: the last-sighting rule reading the same frames draws it in most re-emergences", holds: (c) => 2 * c("reem_mem_tracker_found") > c("reem_mem_events") },
     { says: "the world model moves the agent, which the action drives, closer to the truth than copy-last (4 frames ahead)", holds: (c) => c("motion_agent_model_err") < c("motion_agent_copylast_err") },
     { says: "the world model's next-latent error is below copy-last's on its own training clips", holds: (c) => c("latent_err_ratio_train") < 1 },
