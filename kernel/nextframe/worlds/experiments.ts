@@ -784,7 +784,7 @@ export function lastSightingTracker(size: number, contextFrames: number, opts: {
   const history = opts.historyFrames ?? contextFrames;
   if (!Number.isInteger(history) || history < contextFrames) throw new Error(`lastSightingTracker: historyFrames must be an integer ≥ contextFrames (${contextFrames}), got ${history}`);
   const F3 = size * size * 3, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol, minPixels = opts.minPixels ?? PERMANENCE_DEFAULTS.minPixels;
-  let ctx: Uint8Array | null = null, made = 0, K = contextFrames;
+  let ctx: Uint8Array | null = null, made = 0, given = contextFrames;   // frames reset() was given (K to history)
   const frame = (t: number) => ctx!.subarray(t * F3, (t + 1) * F3);
   return {
     contextFrames,
@@ -793,24 +793,24 @@ export function lastSightingTracker(size: number, contextFrames: number, opts: {
       const n = frames.length / F3;
       if (!Number.isInteger(n) || n < contextFrames || n > history) throw new Error(`lastSightingTracker.reset: expected ${history === contextFrames ? contextFrames : `${contextFrames} to ${history}`} frames of ${size}×${size}×3 (${F3} bytes each), got ${frames.length} bytes`);
       ctx = frames.slice();
-      K = n;
+      given = n;
       made = 0;
     },
     async rollout(actions: ArrayLike<number>) {
       if (!ctx) throw new Error("lastSightingTracker.rollout: call reset(frames, actions) first");
-      const n = actions.length, out = new Uint8Array(n * F3), last = frame(K - 1);
+      const n = actions.length, out = new Uint8Array(n * F3), last = frame(given - 1);
       for (let k = 0; k < n; k++) out.set(last, k * F3);
       for (const color of BALL_COLORS) {
         const rgb = PALETTE[color];
-        const blobs = Array.from({ length: K }, (_, t) => findColorBlob(frame(t), size, size, rgb, tol));
-        if (blobs[K - 1]!.count >= minPixels) continue;                     // in view: copy-last has it
+        const blobs = Array.from({ length: given }, (_, t) => findColorBlob(frame(t), size, size, rgb, tol));
+        if (blobs[given - 1]!.count >= minPixels) continue;                     // in view: copy-last has it
         const full = Math.max(...blobs.map((b) => b.count)) / 2;
         const seen = blobs.flatMap((b, t) => (b.count >= minPixels && b.count >= full ? [t] : []));
         if (seen.length < 2) continue;
         const j = seen[seen.length - 1]!, i = seen[seen.length - 2]!;
         const vx = (blobs[j]!.cx - blobs[i]!.cx) / (j - i), vy = (blobs[j]!.cy - blobs[i]!.cy) / (j - i);
         for (let k = 0; k < n; k++) {
-          const steps = K - 1 + made + k + 1 - j, dx = Math.round(vx * steps), dy = Math.round(vy * steps);
+          const steps = given - 1 + made + k + 1 - j, dx = Math.round(vx * steps), dy = Math.round(vy * steps);
           const src = frame(j), dst = out.subarray(k * F3, (k + 1) * F3);
           for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
             const o = (y * size + x) * 3, X = x + dx, Y = y + dy;
