@@ -429,9 +429,14 @@ export async function latentClips(ae: Autoencoder, clips: VideoClip[], scale: nu
   };
 }
 
-/** Actions per window frame: frame f was produced by actions[f − 1] (Noop for a clip's first frame). */
+/** The action that produced each listed frame of a clip: frame f was produced by actions[f − 1] (Noop for frame 0). */
+function frameActions(actions: Uint8Array, frames: readonly number[], out: Int32Array, o: number): void {
+  frames.forEach((f, k) => { out[o + k] = f > 0 ? actions[f - 1]! : Action.Noop; });
+}
+
+/** Actions of the Fr consecutive frames start .. start + Fr − 1 (frameActions). */
 function windowActions(actions: Uint8Array, start: number, Fr: number, out: Int32Array, o: number): void {
-  for (let f = 0; f < Fr; f++) out[o + f] = start + f > 0 ? actions[start + f - 1]! : Action.Noop;
+  frameActions(actions, Array.from({ length: Fr }, (_, f) => start + f), out, o);
 }
 
 /** Share of training windows whose caption is replaced by the null caption (classifier-free guidance, as DiT's labels). */
@@ -447,7 +452,7 @@ export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: L
   for (let b = 0; b < B; b++) {
     const c = rng.int(data.latents.length);
     const tgt = K + rng.int(data.numFrames - K);                      // any target with K recent frames before it
-    const z = data.latents[c]!, acts = data.actions[c]!;
+    const z = data.latents[c]!;
     const frames = windowFrameIndices(model.config, tgt);           // memory frames, K recent ones, the target
     // the older context frames get noise; the last one stays clean: a residual model adds its change to it
     for (let f = 0; f < Fr - 1; f++) {
@@ -462,7 +467,7 @@ export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: L
       x[(b * Fr + Fr - 1) * L + i] = sa * z0 + s1 * normal();
     }
     tt[b] = t;
-    frames.forEach((fi, f) => windowActions(acts, fi, 1, a, b * Fr + f));
+    frameActions(data.actions[c]!, frames, a, b * Fr);
     clipOf[b] = c;
   }
   const batch = { x: tensor(x, { shape: [B, Fr, C, H, H] }), t: tensor(tt, { shape: [B] }), a: tensor(a, { shape: [B, Fr] }), target: tensor(target, { shape: [B, C, H, H] }) };
@@ -733,9 +738,10 @@ export interface ReemergenceScore { found: number; correct: number; strength: nu
  * Object permanence without long-rollout drift: for each occlusion shorter than the model's context (K frames, or
  * historyFrames for a model with a memory), the model gets the TRUE frames up to the last one in which the ball is
  * fully hidden (so its last sighting is still in what it reads) and rolls out, with the true actions, to the frame
- * where the ball is at least half visible again (a few frames: `horizons` lists them). Copy-last and linear extrapolation get the same frames: copy-last cannot show the ball, linear
- * extrapolation only by growing the faint anti-aliased edge a ball shows as it comes out (no pixel centre). Separates
- * "forgets the hidden ball" from "drifts over a long rollout".
+ * where the ball is at least half visible again (a few frames: `horizons` lists them). Copy-last and linear
+ * extrapolation get the same frames: copy-last cannot show the ball, linear extrapolation only by growing the faint
+ * anti-aliased edge a ball shows as it comes out (no pixel centre). Separates "forgets the hidden ball" from "drifts
+ * over a long rollout".
  */
 export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[], opts: { tol?: number; minPixels?: number } = {}): Promise<ReemergenceReport> {
   const K = sim.contextFrames, reach = sim.historyFrames ?? K, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol;
@@ -771,7 +777,7 @@ export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[],
 
 /**
  * A hand-written rule with object permanence and nothing else, to ask whether a hidden ball's return is predictable
- * from the context at all: reset() keeps the K context frames; rollout() copies the last one and, for every ball
+ * from the context at all: reset() keeps the context frames (K, or up to historyFrames); rollout() copies the last one and, for every ball
  * colour of the world's palette that the last frame does not show (fewer than minPixels), finds the last two
  * context frames in which that ball shows at least half of its largest pixel count in the window ("full
  * sightings"), extrapolates its centroid at their constant velocity and pastes its sprite from the later one there
@@ -924,7 +930,7 @@ export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips:
       const frames = windowFrameIndices(model.config, s + K);     // recent context s .. s + K − 1 (and memory frames)
       frames.slice(0, -1).forEach((f, k) => x.set(data.latents[c]!.subarray(f * L, (f + 1) * L), (b * Fr + k) * L));
       for (let j = 0; j < L; j++) x[(b * Fr + Fr - 1) * L + j] = g.normal();
-      frames.forEach((f, k) => windowActions(data.actions[c]!, f, 1, a, b * Fr + k));
+      frameActions(data.actions[c]!, frames, a, b * Fr);
     });
     const t = tensor(new Float32Array(B).fill(diffusionSteps - 1), { shape: [B] });
     return (await model.predictNext(tensor(x, { shape: [B, Fr, C, Hs, Hs] }), t, tensor(a, { shape: [B, Fr] })).data()) as Float32Array;
@@ -1174,7 +1180,7 @@ export async function clipSurprise(sim: WorldSimulator, clip: VideoClip, opts: {
       const sa = d.c.sqrtAlphasCumprod[t]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t]!;
       for (let i = 0; i < L; i++) x[(Fr - 1) * L + i] = sa * z[f * L + i]! + s1 * g.normal();
       const a = new Int32Array(Fr);
-      frames.forEach((w, k) => windowActions(clip.actions, w, 1, a, k));
+      frameActions(clip.actions, frames, a, 0);
       rows.push({ x, a, t, target: z.slice(f * L, (f + 1) * L) });
     }
   }
