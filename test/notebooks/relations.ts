@@ -84,6 +84,7 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "a ball is usually last seen in full more than K frames before it comes out: beyond the recent window", holds: (c) => c("sighting_gap_median") > c("context_frames") },
     { says: "the memory's frames hold the ball: the last-sighting rule reading the same frames draws it in most re-emergences", holds: (c) => 2 * c("reem_mem_tracker_found") > c("reem_mem_events") },
     { says: "the world model moves the agent, which the action drives, closer to the truth than copy-last (4 frames ahead)", holds: (c) => c("motion_agent_model_err") < c("motion_agent_copylast_err") },
+    { says: "the world model moves the balls, which only physics drives, closer to the truth than copy-last (4 frames ahead)", holds: (c) => c("motion_ball_model_err") < c("motion_ball_copylast_err") },
     { says: "the world model's next-latent error is below copy-last's on its own training clips", holds: (c) => c("latent_err_ratio_train") < 1 },
     { says: "the motion is in the latents: a local linear rule fitted on training clips beats copy-last on held-out ones", holds: (c) => c("latent_err_ratio_local_val") < 1 },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_calls_ok") === 1 },
