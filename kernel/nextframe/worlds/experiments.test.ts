@@ -4,7 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
-import { WorldModel, WorldSimulator } from "../models/worldModel";
+import { WorldModel, WorldSimulator, worldModelDiffusion } from "../models/worldModel";
+import type { Tensor } from "../engine/index";
 import { autoencoderOracle, truthOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, fitLocalLinearPredictor, lastSightingTracker, localLinearError, localLinearRollout, type LocalLinearPredictor, encodeClips, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
 import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
 import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
@@ -178,6 +179,14 @@ test("next-latent error: an untrained residual world model (adaLN-Zero: Δ = 0) 
   await assert.rejects(nextLatentError(fresh, ae, videoWorldData({ numTrain: 1, numVal: 0, frames: 5 }).train), /needs clips of at least 8 frames \(context 7 \+ the next one\), got 1 clip\(s\) of 5/);
   const shipped = await nextLatentError(loadWorldModel(dir), ae, clips);
   assert.ok(shipped.ratio < 1, `shipped model ${shipped.model} vs copy-last ${shipped.copyLast}`);
+  // with t, the noisy input is the true next latent at step t: a denoiser that reads it (x_t / √ᾱ_t) is near-exact at t = 10,
+  // hopeless from pure noise; the untrained model, which ignores it, scores copy-last either way
+  const sa10 = worldModelDiffusion(fresh.config).c.sqrtAlphasCumprod[10]!;
+  const peek = new (class extends WorldModel { predictNext(x: Tensor) { return x.slice(1, this.frames - 1, this.frames).squeeze(1).div(sa10); } })(WORLD_MODEL_RECIPE.config, { latentScale: 0.5 });
+  const read = await nextLatentError(peek, ae, clips, { t: 10 });
+  assert.ok(read.ratio < 0.1 * (await nextLatentError(peek, ae, clips)).ratio, `reads its input: ${read.ratio}`);
+  assert.equal((await nextLatentError(fresh, ae, clips, { t: 10 })).ratio, 1);
+  await assert.rejects(nextLatentError(fresh, ae, clips, { t: 1000 }), /t must be an integer diffusion step in \[0, 1000\), got 1000/);
 });
 
 test("local linear baseline: fitted on the shipped autoencoder's latents it predicts part of the next change on held-out clips, on nextLatentError's windows; bad input is named", async () => {

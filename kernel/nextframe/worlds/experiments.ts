@@ -919,20 +919,27 @@ async function scoreNextLatent(name: string, ae: Autoencoder, clips: VideoClip[]
  * The world model's own loss, where sampling uses it: squared error of its next-latent prediction from pure noise
  * (t = T − 1, the one-step sampler's only step) given K true latents and the true actions, against copy-last in latent
  * space (the next latent = the last one), over windows every `stride` frames. ratio < 1: the model predicts some change.
+ * With `t` (a diffusion step) the noisy target it reads is instead the TRUE next latent noised to step t (q_sample), as
+ * in training: a model that uses its noisy input does better at small t than from pure noise; one that ignores it does not.
  */
-export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips: VideoClip[], opts: { stride?: number; seed?: number } = {}): Promise<NextLatentScore> {
+export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips: VideoClip[], opts: { stride?: number; seed?: number; t?: number } = {}): Promise<NextLatentScore> {
   const { contextFrames: K, latentChannels: C, latentSize: Hs, diffusionSteps, latentScale } = model.config, Fr = model.frames;
+  const step = opts.t ?? diffusionSteps - 1;
+  if (!Number.isInteger(step) || step < 0 || step >= diffusionSteps) throw new Error(`nextLatentError: t must be an integer diffusion step in [0, ${diffusionSteps}), got ${opts.t}`);
+  const c = opts.t === undefined ? null : worldModelDiffusion(model.config).c;            // null: pure noise
   const g = new Generator(hashSeed(opts.seed ?? 0, "next-latent-error"));
   return scoreNextLatent("nextLatentError", ae, clips, latentScale, K, opts.stride ?? 3, async (data, win) => {
     const L = data.frameLength, B = win.length;
     const x = new Float32Array(B * Fr * L), a = new Int32Array(B * Fr);
-    win.forEach(([c, s], b) => {
+    win.forEach(([clip, s], b) => {
       const frames = windowFrameIndices(model.config, s + K);     // recent context s .. s + K − 1 (and memory frames)
-      frames.slice(0, -1).forEach((f, k) => x.set(data.latents[c]!.subarray(f * L, (f + 1) * L), (b * Fr + k) * L));
-      for (let j = 0; j < L; j++) x[(b * Fr + Fr - 1) * L + j] = g.normal();
-      frameActions(data.actions[c]!, frames, a, b * Fr);
+      const z = data.latents[clip]!, next = (s + K) * L;
+      frames.slice(0, -1).forEach((f, k) => x.set(z.subarray(f * L, (f + 1) * L), (b * Fr + k) * L));
+      const sa = c ? c.sqrtAlphasCumprod[step]! : 0, s1 = c ? c.sqrtOneMinusAlphasCumprod[step]! : 1;
+      for (let j = 0; j < L; j++) x[(b * Fr + Fr - 1) * L + j] = sa * z[next + j]! + s1 * g.normal();
+      frameActions(data.actions[clip]!, frames, a, b * Fr);
     });
-    const t = tensor(new Float32Array(B).fill(diffusionSteps - 1), { shape: [B] });
+    const t = tensor(new Float32Array(B).fill(step), { shape: [B] });
     return (await model.predictNext(tensor(x, { shape: [B, Fr, C, Hs, Hs] }), t, tensor(a, { shape: [B, Fr] })).data()) as Float32Array;
   });
 }
