@@ -6,7 +6,7 @@ import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
 import { WorldModel, WorldSimulator, worldModelDiffusion } from "../models/worldModel";
 import type { Tensor } from "../engine/index";
-import { autoencoderOracle, truthOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, fitLocalLinearPredictor, lastSightingTracker, localLinearError, localLinearRollout, type LocalLinearPredictor, encodeClips, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
+import { autoencoderOracle, truthOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, fitLocalLinearPredictor, lastSightingTracker, localLinearError, localLinearRollout, type LocalLinearPredictor, changeGain, latentExtrapolation, encodeClips, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
 import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
 import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
 import { WORLD_MODEL_MEMORY_RECIPE, WORLD_MODEL_RECIPE } from "../../train/world-model";
@@ -209,6 +209,31 @@ test("local linear baseline: fitted on the shipped autoencoder's latents it pred
   await assert.rejects(localLinearError(ll, ae, data.val, { contextFrames: 2 }), /contextFrames must be an integer ≥ 3, got 2/);
   await assert.rejects(fitLocalLinearPredictor(ae, [], { latentScale: 1 }), /needs clips of at least 4 frames \(3 in, 1 out\), got 0 clip\(s\) of 0/);
   await assert.rejects(localLinearError(ll, ae, videoWorldData({ numTrain: 1, numVal: 0, frames: 5 }).train, { contextFrames: 7 }), /needs clips of at least 8 frames \(context 7 \+ the next one\), got 1 clip\(s\) of 5/);
+});
+
+test("latent extrapolation and its squared-error gain: gain 0 is copy-last, changeGain recovers a known gain; on the shipped autoencoder full gain brings back more re-emerging balls than the least-squares gain, which has the lower one-step error", async () => {
+  // synthetic latents whose change shrinks by half every frame: the least-squares gain is exactly 0.5
+  const L = 6, T = 8, z = new Float32Array(T * L);
+  for (let i = 0; i < L; i++) { let v = i, d = 1 + i; for (let t = 0; t < T; t++) { z[t * L + i] = v; v += d; d *= 0.5; } }
+  assert.ok(Math.abs(changeGain([z], T) - 0.5) < 1e-6);
+  const three = Float32Array.from([0, 1, 2, 10, 10, 10, 12, 13, 14]);   // three latents of 3 values: last change 2, 3, 4
+  assert.deepEqual([...latentExtrapolation(1).predict(three)], [14, 16, 18]);
+  assert.deepEqual([...latentExtrapolation(0).predict(three)], [12, 13, 14]);
+  assert.throws(() => changeGain([z], 2), /needs clips of at least 3 frames/);
+  assert.throws(() => changeGain([new Float32Array(8)], 4), /never change/);
+  assert.throws(() => latentExtrapolation(NaN), /gain must be a finite number, got NaN/);
+  // the shipped autoencoder's latents
+  const ae = loadAutoencoder(dir), K = 7, scale = loadWorldModel(dir).config.latentScale;
+  const fit = videoWorldData({ seed: AUTOENCODER_RECIPE.dataSeed, numTrain: 48, numVal: 0 }).train;
+  const g = changeGain(await encodeClips(ae, fit), fit[0]!.numFrames);
+  assert.ok(g > 0 && g < 1, `least-squares gain ${g}`);
+  const clips = videoWorldData({ seed: 2, numTrain: 0, numVal: 32 }).val;
+  assert.equal((await localLinearError(latentExtrapolation(0, scale), ae, clips.slice(0, 4), { contextFrames: K })).ratio, 1);
+  const full = latentExtrapolation(1, scale), fitted = latentExtrapolation(g, scale);
+  const eFull = await localLinearError(full, ae, clips, { contextFrames: K }), eFit = await localLinearError(fitted, ae, clips, { contextFrames: K });
+  assert.ok(eFit.ratio < eFull.ratio, `one-step error: gain ${g} ${eFit.ratio}, gain 1 ${eFull.ratio}`);
+  const rFull = await reemergenceTest(localLinearRollout(full, ae, K), clips), rFit = await reemergenceTest(localLinearRollout(fitted, ae, K), clips);
+  assert.ok(rFull.model.correct > rFit.model.correct, `re-emerging balls at the right place: gain 1 ${rFull.model.correct}, gain ${g} ${rFit.model.correct} of ${rFull.withinContext}`);
 });
 
 test("local linear rollout: a rule that predicts no change draws exactly copy-last (anchored decoding); bad input is named", async () => {

@@ -945,14 +945,60 @@ export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips:
 }
 
 /** A fitted local linear rule for the next latent (fitLocalLinearPredictor). */
-export interface LocalLinearPredictor {
-  radius: number;
+/** A rule for the next latent from the last three (localLinearRollout and localLinearError run any such rule). */
+export interface LatentRule {
   /** Latents are divided by this first (the world model's latentScale, so errors compare). */
   latentScale: number;
-  /** (features, C) ridge weights; features = 3·C·(2r+1)² + 1 (bias last). */
-  weights: Float64Array;
   /** The next latent from the last three scaled latents (3, C, H, W) → (C, H, W). */
   predict(last3: Float32Array): Float32Array;
+}
+
+/** A fitted local linear rule for the next latent (fitLocalLinearPredictor). */
+export interface LocalLinearPredictor extends LatentRule {
+  radius: number;
+  /** (features, C) ridge weights; features = 3·C·(2r+1)² + 1 (bias last). */
+  weights: Float64Array;
+}
+
+/**
+ * Linear extrapolation in latent space: z_{t+1} = z_t + gain · (z_t − z_{t−1}). Gain 1 is the latent twin of pixel
+ * linear extrapolation (everything keeps changing as it just did); 0 is copy-last; changeGain gives the gain that
+ * minimises the squared error of the next latent.
+ */
+export function latentExtrapolation(gain: number, latentScale = 1): LatentRule {
+  if (!Number.isFinite(gain)) throw new Error(`latentExtrapolation: gain must be a finite number, got ${gain}`);
+  if (!(latentScale > 0)) throw new Error(`latentExtrapolation: latentScale must be > 0, got ${latentScale}`);
+  return {
+    latentScale,
+    predict(last3: Float32Array) {
+      const L = last3.length / 3, out = new Float32Array(L);
+      for (let i = 0; i < L; i++) out[i] = last3[2 * L + i]! + gain * (last3[2 * L + i]! - last3[L + i]!);
+      return out;
+    },
+  };
+}
+
+/**
+ * The least-squares gain of the next change on the last one over clips of latents ((T, …) each, numFrames frames):
+ * g = Σ Δ_{t+1}·Δ_t / Σ Δ_t², the gain latentExtrapolation(g) needs to minimise the squared error of the next latent.
+ * Below 1 when changes do not persist (bounces, stops, autoencoder jitter): squared error prefers to extrapolate less.
+ */
+export function changeGain(latents: readonly Float32Array[], numFrames: number): number {
+  if (!Number.isInteger(numFrames) || numFrames < 3) throw new Error(`changeGain: needs clips of at least 3 frames (two changes), got numFrames ${numFrames}`);
+  let num = 0, den = 0;
+  for (const z of latents) {
+    const L = z.length / numFrames;
+    if (!Number.isInteger(L) || L < 1) throw new Error(`changeGain: a clip's latents (${z.length} values) do not split into ${numFrames} frames`);
+    for (let t = 2; t < numFrames; t++) {
+      for (let i = 0; i < L; i++) {
+        const now = z[t * L + i]! - z[(t - 1) * L + i]!, before = z[(t - 1) * L + i]! - z[(t - 2) * L + i]!;
+        num += now * before;
+        den += before * before;
+      }
+    }
+  }
+  if (!(den > 0)) throw new Error("changeGain: the latents never change, so no gain can be fitted");
+  return num / den;
 }
 
 function localFeatures(z: Float32Array, f: number, C: number, H: number, r: number, y: number, x: number, out: Float64Array): void {
@@ -1013,12 +1059,12 @@ export async function fitLocalLinearPredictor(ae: Autoencoder, clips: VideoClip[
 }
 
 /**
- * The local linear rule as a simulator (the learned baseline of chapter 7's rollout, motion, re-emergence and
- * permanence tables): reset() encodes the context frames; rollout() applies the rule to its own last three latents,
- * frame after frame, and decodes them anchored on the last observed frame, as WorldSimulator does. It sees no
- * actions: what it gets right, motion alone explains.
+ * A latent rule as a simulator (the local linear rule is the learned baseline of chapter 7's rollout, motion,
+ * re-emergence and permanence tables; latentExtrapolation another rule): reset() encodes the context frames; rollout()
+ * applies the rule to its own last three latents, frame after frame, and decodes them anchored on the last observed
+ * frame, as WorldSimulator does. It sees no actions: what it gets right, motion alone explains.
  */
-export function localLinearRollout(pred: LocalLinearPredictor, ae: Autoencoder, contextFrames: number): RolloutPredictor & { ae: Autoencoder } {
+export function localLinearRollout(pred: LatentRule, ae: Autoencoder, contextFrames: number): RolloutPredictor & { ae: Autoencoder } {
   if (!Number.isInteger(contextFrames) || contextFrames < 3) throw new Error(`localLinearRollout: contextFrames must be an integer ≥ 3 (the rule reads three latents), got ${contextFrames}`);
   const size = ae.config.imageSize, F3 = size * size * 3, [C, H] = ae.latentShape, L = C * H * H, scale = pred.latentScale;
   const decode = async (z: Float32Array, n: number) => (await ae.decode(tensor(z, { shape: [n, C, H, H] })).data()) as Float32Array;
@@ -1051,8 +1097,8 @@ export function localLinearRollout(pred: LocalLinearPredictor, ae: Autoencoder, 
   };
 }
 
-/** nextLatentError's windows and copy-last, scored for a LocalLinearPredictor (it reads the last 3 of the K context latents). */
-export async function localLinearError(pred: LocalLinearPredictor, ae: Autoencoder, clips: VideoClip[], opts: { contextFrames: number; stride?: number }): Promise<NextLatentScore> {
+/** nextLatentError's windows and copy-last, scored for a LatentRule such as a LocalLinearPredictor (it reads the last 3 of the K context latents). */
+export async function localLinearError(pred: LatentRule, ae: Autoencoder, clips: VideoClip[], opts: { contextFrames: number; stride?: number }): Promise<NextLatentScore> {
   const K = opts.contextFrames;
   if (!Number.isInteger(K) || K < 3) throw new Error(`localLinearError: contextFrames must be an integer ≥ 3, got ${K}`);
   return scoreNextLatent("localLinearError", ae, clips, pred.latentScale, K, opts.stride ?? 3, async (data, win) => {
