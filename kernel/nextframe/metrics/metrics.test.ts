@@ -107,6 +107,20 @@ test("object permanence: truth reappears at the right place, copy-last does not"
   assert.throws(() => objectPermanence(states, new Uint8Array(10), { size: 32 }), /expected 40 frames/);
   const blob = findColorBlob(frames.subarray(0, FS), 32, 32, PALETTE[states[0].objects[0].color as keyof typeof PALETTE]);
   assert.ok(blob.count > 0 || states[0].objects[0].visiblePixels === 0);
+  // a frame dissolved into colour noise, the ball's colour scattered over it, is not the ball, though there are enough pixels of its colour
+  const e = perfect.events[0]!, rgb = states[e.reappearFrame]!.objects[e.object]!.rgb;
+  const ball = findColorBlob(frames.subarray(e.reappearFrame * FS, (e.reappearFrame + 1) * FS), 32, 32, rgb);
+  assert.ok(ball.spread > 0 && ball.spread < 2, `a ball is compact: spread ${ball.spread}`);
+  const noise = new Uint8Array(frames);
+  const scattered = noise.subarray(e.reappearFrame * FS, (e.reappearFrame + 1) * FS);
+  scattered.fill(0);
+  for (const [x, y] of [[1, 1], [30, 1], [1, 30], [30, 30], [15, 2], [15, 29], [2, 15], [29, 15]]) scattered.set(rgb, (y * 32 + x) * 3);
+  const blobNoise = findColorBlob(scattered, 32, 32, rgb);
+  assert.ok(blobNoise.count === 8 && Math.abs(blobNoise.cx - 16) < 0.5 && blobNoise.spread > 8, `scattered: ${JSON.stringify(blobNoise)}`);
+  const scoredNoise = objectPermanence(states, noise, { size: 32, from: h0 }).events.find((v) => v.reappearFrame === e.reappearFrame && v.object === e.object)!;
+  assert.equal(scoredNoise.found, false);
+  assert.equal(objectPermanence(states, noise, { size: 32, from: h0, maxSpread: 32 }).events.find((v) => v.reappearFrame === e.reappearFrame && v.object === e.object)!.found, true, "without the spread bound it would count");
+  assert.equal(findColorBlob(new Uint8Array(FS), 32, 32, rgb).spread, NaN);
 });
 
 test("appearance strength: 1 for the truth, 0 for copy-last, the blend fraction for a ghost, only on the object's new pixels", () => {

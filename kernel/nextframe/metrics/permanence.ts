@@ -13,6 +13,8 @@ export interface Blob {
   /** Centroid in pixel coordinates (pixel centres at +0.5); NaN when count is 0. */
   cx: number;
   cy: number;
+  /** Root-mean-square distance of those pixels from the centroid (pixels); NaN when count is 0. A ball is compact. */
+  spread: number;
 }
 
 /** Is the pixel at offset o of an RGB frame within tol of the colour (Chebyshev distance)? */
@@ -23,19 +25,27 @@ export function colorMatches(frame: ArrayLike<number>, o: number, rgb: readonly 
 /** Locate the pixels of one colour in an (H, W, 3) frame. */
 export function findColorBlob(frame: ArrayLike<number>, width: number, height: number, rgb: readonly number[], tol = 50): Blob {
   if (frame.length !== width * height * 3) throw new Error(`findColorBlob: frame has ${frame.length} values, expected ${width}×${height}×3 = ${width * height * 3}`);
-  let count = 0, sx = 0, sy = 0;
+  let count = 0, sx = 0, sy = 0, sxx = 0;
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
     if (colorMatches(frame, (y * width + x) * 3, rgb, tol)) {
       count++;
       sx += x + 0.5;
       sy += y + 0.5;
+      sxx += (x + 0.5) ** 2 + (y + 0.5) ** 2;
     }
   }
-  return { count, cx: count ? sx / count : NaN, cy: count ? sy / count : NaN };
+  if (!count) return { count, cx: NaN, cy: NaN, spread: NaN };
+  const cx = sx / count, cy = sy / count;
+  return { count, cx, cy, spread: Math.sqrt(Math.max(0, sxx / count - cx * cx - cy * cy)) };
 }
 
-/** What every permanence score counts as "the object is back": colour tolerance, fewest matching pixels, largest centroid error as a fraction of the frame size. */
-export const PERMANENCE_DEFAULTS = { tol: 50, minPixels: 2, maxErrorFraction: 1 / 8 } as const;
+/**
+ * What every permanence score counts as "the object is back": colour tolerance, fewest matching pixels, largest spread
+ * of those pixels (rms distance from their centroid) and largest centroid error, both as fractions of the frame size.
+ * The spread bound keeps a frame that dissolved into colour noise, with the ball's colour scattered over it, from
+ * counting as a ball (a ball of the video world spreads its pixels over 1 to 2 px rms at 32×32).
+ */
+export const PERMANENCE_DEFAULTS = { tol: 50, minPixels: 2, maxSpreadFraction: 1 / 8, maxErrorFraction: 1 / 8 } as const;
 
 export interface Reappearance {
   found: boolean;
@@ -44,10 +54,13 @@ export interface Reappearance {
   correct: boolean;
 }
 
-/** Is the object of colour `rgb` in an (size, size, 3) frame, and within maxError (default size / 8) of (tx, ty)? */
-export function scoreReappearance(frame: ArrayLike<number>, size: number, rgb: readonly number[], tx: number, ty: number, opts: { tol?: number; minPixels?: number; maxError?: number } = {}): Reappearance {
+/**
+ * Is the object of colour `rgb` in an (size, size, 3) frame — at least minPixels of its colour, spread no more than
+ * maxSpread (default size / 8) around their centroid — and within maxError (default size / 8) of (tx, ty)?
+ */
+export function scoreReappearance(frame: ArrayLike<number>, size: number, rgb: readonly number[], tx: number, ty: number, opts: { tol?: number; minPixels?: number; maxSpread?: number; maxError?: number } = {}): Reappearance {
   const blob = findColorBlob(frame, size, size, rgb, opts.tol ?? PERMANENCE_DEFAULTS.tol);
-  const found = blob.count >= (opts.minPixels ?? PERMANENCE_DEFAULTS.minPixels);
+  const found = blob.count >= (opts.minPixels ?? PERMANENCE_DEFAULTS.minPixels) && blob.spread <= (opts.maxSpread ?? size * PERMANENCE_DEFAULTS.maxSpreadFraction);
   const error = found ? Math.hypot(blob.cx - tx, blob.cy - ty) : NaN;
   return { found, error, correct: found && error <= (opts.maxError ?? size * PERMANENCE_DEFAULTS.maxErrorFraction) };
 }
@@ -83,6 +96,8 @@ export interface PermanenceOptions {
   tol?: number;
   /** Fewest matching pixels that count as "the object is there". */
   minPixels?: number;
+  /** Largest rms spread of those pixels around their centroid that still counts as one object; default size / 8. */
+  maxSpread?: number;
   /** Largest centroid error (pixels) that counts as reappearing at the right place; default size / 8. */
   maxError?: number;
 }
