@@ -222,6 +222,7 @@ test("latent extrapolation and its squared-error gain: gain 0 is copy-last, chan
   assert.throws(() => changeGain([z], 2), /needs clips of at least 3 frames/);
   assert.throws(() => changeGain([new Float32Array(8)], 4), /never change/);
   assert.throws(() => latentExtrapolation(NaN), /gain must be a finite number, got NaN/);
+  assert.throws(() => latentExtrapolation(1).predict(new Float32Array(4)), /expected 3 latents of equal size, got 4 values/);
   // the shipped autoencoder's latents
   const ae = loadAutoencoder(dir), K = 7, scale = loadWorldModel(dir).config.latentScale;
   const fit = videoWorldData({ seed: AUTOENCODER_RECIPE.dataSeed, numTrain: 48, numVal: 0 }).train;

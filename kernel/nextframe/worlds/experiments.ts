@@ -971,6 +971,7 @@ export function latentExtrapolation(gain: number, latentScale = 1): LatentRule {
   return {
     latentScale,
     predict(last3: Float32Array) {
+      if (last3.length === 0 || last3.length % 3) throw new Error(`latentExtrapolation: expected 3 latents of equal size, got ${last3.length} values`);
       const L = last3.length / 3, out = new Float32Array(L);
       for (let i = 0; i < L; i++) out[i] = last3[2 * L + i]! + gain * (last3[2 * L + i]! - last3[L + i]!);
       return out;
