@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compile, matmul, tensor, F, type Tensor } from "./index.js";
+import { compile, matmul, randn, tensor, F, type Tensor } from "./index.js";
 import { Linear } from "../nn/index.js";
 import { normal_ } from "../nn/init.js";
 import { Generator } from "./random.js";
 import { onnx } from "onnx-proto";
 import { collect, usesFloat64 } from "./evaluate.js";
+import { emitModel } from "./onnx.js";
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-5) => {
   assert.equal(a.length, b.length);
@@ -138,4 +139,38 @@ test("a float64 input that is only cast to float32 keeps a graph at full optimis
   assert.equal(usesFloat64(collect([lr.lt(1)]).nodes), true);
   const got = Array.from(await (await compile(scaled)(x, lr)).data(), Number);
   close(got, [-1, 0.5, 2].map((v) => (0.5 * v) / (1 + Math.exp(-v))));
+});
+
+test("autocast float16 runs matrix products (Gemm, MatMul, Conv) in half precision and the rest in float32", async () => {
+  const x = randn([4, 3, 8, 8], { seed: 1 }), w = randn([16, 3, 3, 3], { seed: 2 }).mul(0.3), a = randn([4, 32, 32], { seed: 3 });
+  const lin = new Linear(16 * 8 * 8, 32);
+  const fn = (xx: Tensor, aa: Tensor) => {
+    const h = F.conv2d(xx, w, undefined, { padding: 1 }).reshape([4, 16 * 8 * 8]);     // Conv
+    const y = lin.forward(h);                                                         // Gemm with bias
+    return F.softmax(matmul(aa, y.reshape([4, 32, 1]).mul(aa)).mul(0.05), -1);          // batched MatMul, then softmax
+  };
+  const full = (await (await compile(fn)(x, a)).data()) as Float32Array;
+  // frozen: the weights are initializers, cast to float16 once (on onnxruntime's CPU provider, which has no
+  // half kernels, that rounding is all that happens; a GPU provider runs the products in half precision)
+  const half = (await (await compile(fn, { autocast: "float16", freeze: true })(x, a)).data()) as Float32Array;
+  let err = 0, scale = 0;
+  for (let i = 0; i < full.length; i++) { err = Math.max(err, Math.abs(half[i]! - full[i]!)); scale = Math.max(scale, Math.abs(full[i]!)); }
+  // rounded weights: a visible difference (not the float32 graph again), of half precision's size
+  assert.ok(err > 1e-6 * scale && err < 2e-2 * scale, `half vs float32: max error ${err} at scale ${scale}`);
+  // the emitted graph: each product reads Casts to float16 and is cast back up before the float32 softmax
+  const out = fn(x, a);
+  const { leaves, nodes } = collect([out]);
+  const model = onnx.ModelProto.decode(emitModel({ inputs: [], initializers: leaves, nodes, outputs: [out], autocast: "float16" }));
+  const byOutput = new Map(model.graph!.node!.map((n) => [n.output![0]!, n]));
+  const isCastTo = (name: string, to: number) => { const n = byOutput.get(name); return n?.opType === "Cast" && Number(n.attribute![0]!.i) === to; };
+  const products = model.graph!.node!.filter((n) => ["MatMul", "Gemm", "Conv"].includes(n.opType!));
+  assert.deepEqual(products.map((n) => n.opType).sort(), ["Conv", "Gemm", "MatMul"]);
+  for (const p of products) for (const i of p.input!) assert.ok(isCastTo(i, 10), `${p.opType} input ${i} is not cast to float16`);
+  for (const p of products) {
+    const readers = model.graph!.node!.filter((n) => n.input!.includes(p.output![0]!));
+    assert.ok(readers.length === 1 && isCastTo(readers[0]!.output![0]!, 1), `${p.opType}'s half result is not cast back to float32`);
+  }
+  const soft = model.graph!.node!.find((n) => n.opType === "Softmax")!;
+  assert.ok(!isCastTo(soft.input![0]!, 10), "softmax reads float16");
+  assert.throws(() => compile(fn, { autocast: "bfloat16" as "float16" }), /autocast.*"float16".*"bfloat16"/);
 });

@@ -21,7 +21,18 @@ export interface GraphSpec {
   outputs: readonly Tensor[];
   inputNames?: readonly string[];
   outputNames?: readonly string[];
+  /**
+   * "float16": float32 matrix products (MatMul, Gemm, Conv, ConvTranspose of matmul/conv ops) run in half
+   * precision, their operands cast down and results cast back; everything else (norms, softmax, reductions,
+   * the sin/cos of timestep embeddings) stays float32, as under torch.autocast. Weights baked in as
+   * initializers are cast once, when onnxruntime constant-folds the graph. For GPU inference.
+   */
+  autocast?: "float16";
 }
+
+/** The node types `autocast: "float16"` runs in half precision. */
+const AUTOCAST_OPS = new Set(["MatMul", "Gemm", "Conv", "ConvTranspose"]);
+const FLOAT16 = 10;
 
 type AttrValue = number | string | number[] | { float: number } | { tensor: onnx.ITensorProto };
 
@@ -31,7 +42,10 @@ export class Emitter {
   initializers: onnx.ITensorProto[] = [];
   private names = new Map<Tensor, string>();
   private constCache = new Map<string, string>();
+  private halfCache = new Map<string, string>();
   private counter = 0;
+  /** Set by emitModel while it lowers a float32 product under `autocast: "float16"`. */
+  halfProducts = false;
 
   name(t: Tensor): string {
     const n = this.names.get(t);
@@ -43,6 +57,19 @@ export class Emitter {
 
   /** Appends a node; returns its output names. */
   node(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, nOut = 1, out?: string[]): string[] {
+    if (this.halfProducts && AUTOCAST_OPS.has(opType)) {
+      // operands down to float16 (one Cast per value, shared by every product that reads it), result back up
+      this.halfProducts = false;
+      const half = inputs.map((n) => {
+        let h = this.halfCache.get(n);
+        if (!h) this.halfCache.set(n, (h = this.node("Cast", [n], { to: FLOAT16 })[0]!));
+        return h;
+      });
+      const y = this.node(opType, half, attrs)[0]!;
+      const r = this.node("Cast", [y], { to: ONNX_DTYPE.float32 }, 1, out);
+      this.halfProducts = true;
+      return r;
+    }
     const outputs = out ?? Array.from({ length: nOut }, () => this.fresh());
     const attribute: onnx.IAttributeProto[] = Object.entries(attrs).map(([name, v]) => attr(name, v));
     this.nodes.push({ opType, input: inputs, output: outputs, attribute, name: `${opType}_${this.nodes.length}` });
@@ -304,8 +331,12 @@ function sliceSplits(nodes: readonly Tensor[]): Map<Tensor, SplitGroup> {
   return groups;
 }
 
+/** The primitives whose products `autocast` may run in half precision (a sum emitted as a MatMul is not one). */
+const PRODUCTS = new Set<OpType>(["matmul", "conv2d", "convTranspose2d"]);
+
 export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array {
   const e = new Emitter();
+  const half = spec.autocast === "float16";
   const input: onnx.IValueInfoProto[] = [];
   spec.inputs.forEach((t, i) => {
     const n = spec.inputNames?.[i] ?? `in_${i}`;
@@ -352,12 +383,16 @@ export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array 
     if (fused) {
       // y = A·B + c as one Gemm (C broadcast over rows): one pass over y instead of a product then an Add
       const [a, b] = fused[0].inputs.map(gemmOperand) as [[Tensor, boolean], [Tensor, boolean]];
+      e.halfProducts = half && t.dtype === "float32";
       e.setName(t, e.node("Gemm", [e.name(a[0]), e.name(b[0]), e.name(fused[1])], { transA: a[1] ? 1 : 0, transB: b[1] ? 1 : 0 })[0]!);
+      e.halfProducts = false;
       continue;
     }
     const ins = isGemm(t) ? [] : t.inputs.map((x) => e.name(x));
     const lower = onnxLowerings[t.op!] as Lowering<OpType>;
+    e.halfProducts = half && t.dtype === "float32" && PRODUCTS.has(t.op!);
     e.setName(t, lower(e, t, ins, t.attrs));
+    e.halfProducts = false;
   }
   // Outputs: rename the producing node's output in place (an Identity would copy the whole tensor, which
   // costs real time for big outputs); fall back to Identity for constants and values already renamed.

@@ -389,10 +389,11 @@ export function ditInit(model: Module, seed = 0): void {
  * A sampler-ready denoiser for a DiT: one compiled graph (traced once per batch size), timesteps as float32,
  * labels as int32; without labels the null class is used (unconditional). The weights are baked into the graph
  * (`compile(..., { freeze: true })`: onnxruntime pre-packs them once); training the model afterwards (new
- * parameter data) makes the next call rebuild the graph.
+ * parameter data) makes the next call rebuild the graph. `autocast: "float16"` runs the matrix products in half
+ * precision (compile's option; for a GPU device, where it reads half the bytes).
  */
-export function ditDenoiser(model: DiT): DenoiseFn {
-  const fwd = compile((x: Tensor, t: Tensor, y: Tensor) => model.forward(x, t, y), { freeze: true });
+export function ditDenoiser(model: DiT, opts: { autocast?: "float16" } = {}): DenoiseFn {
+  const fwd = compile((x: Tensor, t: Tensor, y: Tensor) => model.forward(x, t, y), { freeze: true, autocast: opts.autocast });
   return async (x, shape, t, y) => {
     const N = shape[0];
     const labels = y ?? new Int32Array(N).fill(model.config.numClasses);

@@ -12,7 +12,7 @@ Usage (all I/O is safetensors or JSON, so no numpy is needed):
         [--input-size 32 --in-channels 4 --num-classes 1000 --learn-sigma 1 --capture-attn 1]
   dit_reference.py init   --config DiT-S/8 --out w.safetensors --seed 0 [model overrides]  -> random weights
 """
-import argparse, json, math, os, struct, sys, time
+import argparse, contextlib, json, math, os, struct, sys, time
 
 import torch
 import torch.nn as nn
@@ -298,10 +298,12 @@ def timed_forward(args):
     model = build(args).eval().to(dev)
     x, t, y = (v.to(dev) for v in example_inputs(args, model))
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    # --autocast float16: the products in half precision, as a PyTorch user runs DiT inference on a GPU
+    cast = torch.autocast(dev.type, dtype=torch.float16) if args.autocast == "float16" else contextlib.nullcontext()
 
     def run(n):
         times = []
-        with torch.inference_mode():
+        with torch.inference_mode(), cast:
             for _ in range(n):
                 sync()
                 s = time.perf_counter()
@@ -325,7 +327,7 @@ def cmd_bench(args):
     times = sorted(run(args.repeats))
     print(json.dumps({"config": args.config, "batch": args.batch, "threads": torch.get_num_threads(),
                       "median_s": times[len(times) // 2], "times": times, "torch": torch.__version__,
-                      "device": str(dev)}))
+                      "device": str(dev), "autocast": args.autocast}))
 
 
 def cmd_export(args):
@@ -380,6 +382,7 @@ def main():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")  # bench only: "cuda" times on the GPU (synchronised)
+    ap.add_argument("--autocast", default="none", choices=["none", "float16"])  # bench on cuda: torch.autocast
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--input-size", type=int, default=32)
