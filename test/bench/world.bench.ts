@@ -1,6 +1,6 @@
 /**
- * World-model benchmarks (issue 7): training throughput (samples/s) of the world model (the shipped
- * checkpoint's config when present, else "wm-xs"), and play-mode rollout speed (frames/s at 32×32: few-step
+ * World-model benchmarks (issue 7): training throughput (samples/s) of the world model (each shipped
+ * checkpoint's config when present — the 7-frame model and the one with memory frames —, else "wm-xs"), and play-mode rollout speed (frames/s at 32×32: few-step
  * DDIM + decode, one frame at a time as the World Viewer asks for them), each against the same model in tuned
  * PyTorch eager (test/bench/peers/world_model.py: same config — passed as JSON —, same shapes and batch, same
  * optimizer: AdamW without weight decay and global-norm clipping at 1, as trainWorldModel; fp32, 2 threads,
@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import { F, setDevice, tensor } from "../../kernel/nextframe/engine/index";
 import { AdamW, makeTrainStep } from "../../kernel/nextframe/optim/index";
 import { AUTOENCODER_CONFIGS, Autoencoder } from "../../kernel/nextframe/models/autoencoder";
-import { WorldModel, WorldSimulator, worldModelConfig } from "../../kernel/nextframe/models/worldModel";
+import { WorldModel, WorldSimulator, historyFrames, worldModelConfig } from "../../kernel/nextframe/models/worldModel";
 import { saveSafetensors } from "../../kernel/nextframe/io/safetensors";
 import type { Module } from "../../kernel/nextframe/nn/index";
 import { checkpointsDir, loadCheckpoint, readCard } from "../../kernel/nextframe/worlds/experiments";
@@ -53,7 +53,7 @@ async function parity(peer: TorchPeer, source: WorldModel, ae: Autoencoder): Pro
     await save(model, join(dir, "wm.safetensors"));
     await save(ae, join(dir, "ae.safetensors"));
     const theirs = await peer.ask(`parity ${join(dir, "wm.safetensors")} ${join(dir, "ae.safetensors")}`);
-    const { contextFrames: K, latentChannels: C, latentSize: H, numActions } = model.config, Fr = K + 1;
+    const { latentChannels: C, latentSize: H, numActions } = model.config, Fr = model.frames;
     const x = tensor(Float32Array.from({ length: Fr * C * H * H }, (_, i) => 0.5 * Math.sin(0.37 * i)), { shape: [1, Fr, C, H, H] });
     const a = tensor(Int32Array.from({ length: Fr }, (_, f) => (f * 5 + 1) % numActions), { shape: [1, Fr] });
     const z = tensor(Float32Array.from({ length: C * H * H }, (_, i) => Math.tanh(Math.cos(0.23 * i))), { shape: [1, C, H, H] });
@@ -71,27 +71,35 @@ async function parity(peer: TorchPeer, source: WorldModel, ae: Autoencoder): Pro
   }
 }
 
+/** The shipped world models the bench measures when their checkpoints are present (the 7-frame one, then the one with memory frames). */
+const SHIPPED = ["world-model", "world-model-memory"] as const;
+
 export async function main(): Promise<void> {
   await setDevice("cpu", { threads: THREADS });
   const rounds = Number(process.env.WORLD_BENCH_ROUNDS ?? 4);
   const dir = checkpointsDir();
   const forced = process.env.WORLD_BENCH_CONFIG;
-  const shipped = !forced && existsSync(join(dir, "world-model.safetensors")) && existsSync(join(dir, "autoencoder.safetensors"));
-  let model: WorldModel, ae: Autoencoder;
-  if (shipped) {
-    ae = new Autoencoder(readCard("autoencoder", dir).config as any);
+  const shipped = forced || !existsSync(join(dir, "autoencoder.safetensors")) ? [] : SHIPPED.filter((n) => existsSync(join(dir, `${n}.safetensors`)));
+  if (shipped.length > 0) {
+    const ae = new Autoencoder(readCard("autoencoder", dir).config as any);
     loadCheckpoint("autoencoder", ae, dir);
-    model = new WorldModel(readCard("world-model", dir).config as any);
-    loadCheckpoint("world-model", model, dir);
-  } else {
-    // random weights of a named config, with the 32×32 autoencoder whose latents it takes
-    model = new WorldModel(forced ?? "wm-xs");
-    const aeName = Object.entries(AUTOENCODER_CONFIGS).find(([, c]) => c.imageSize === 32 && 32 / c.downsample === model.config.latentSize)?.[0];
-    if (!aeName) throw new Error(`world bench: no 32×32 autoencoder config makes ${model.config.latentSize}×${model.config.latentSize} latents`);
-    ae = new Autoencoder({ name: aeName });
+    for (const n of shipped) {
+      const model = new WorldModel(readCard(n, dir).config as any);
+      loadCheckpoint(n, model, dir);
+      await benchModel(model, ae, `${n} (shipped)`, rounds);
+    }
+    return;
   }
+  // random weights of a named config, with the 32×32 autoencoder whose latents it takes
+  const model = new WorldModel(forced ?? "wm-xs");
+  const aeName = Object.entries(AUTOENCODER_CONFIGS).find(([, c]) => c.imageSize === 32 && 32 / c.downsample === model.config.latentSize)?.[0];
+  if (!aeName) throw new Error(`world bench: no 32×32 autoencoder config makes ${model.config.latentSize}×${model.config.latentSize} latents`);
+  await benchModel(model, new Autoencoder({ name: aeName }), forced ?? "wm-xs", rounds);
+}
+
+/** Parity, training throughput and play-mode frames/s of one world model against the same model in PyTorch. */
+async function benchModel(model: WorldModel, ae: Autoencoder, name: string, rounds: number): Promise<void> {
   const cfg = worldModelConfig(null, model.config);
-  const name = shipped ? "wm (shipped config)" : forced ?? "wm-xs";
 
   const started = await TorchPeer.start(PEER, ["serve", "--model", JSON.stringify(cfg), "--ae", JSON.stringify(ae.config), "--threads", String(THREADS)]);
   const peer = typeof started === "string" ? null : started;
@@ -113,8 +121,8 @@ export async function main(): Promise<void> {
 
     // ---- training throughput: one fused train step (forward, backward, clip, AdamW) on a fixed batch
     for (const B of [16, 32]) {
-      const Fr = cfg.contextFrames + 1, L = cfg.latentChannels * cfg.latentSize ** 2;
       const m = new WorldModel(cfg);
+      const Fr = m.frames, L = cfg.latentChannels * cfg.latentSize ** 2;
       const step = makeTrainStep(m, (x, t, a, y) => F.mseLoss(m.predictNext(x, t, a), y), new AdamW(m.parameters(), { lr: 1e-3, weightDecay: 0, maxGradNorm: 1 }));
       const x = tensor(Float32Array.from({ length: B * Fr * L }, (_, i) => Math.sin(i)), { shape: [B, Fr, cfg.latentChannels, cfg.latentSize, cfg.latentSize] });
       const t = tensor(Float32Array.from({ length: B }, (_, i) => (i * 37) % 1000), { shape: [B] });
@@ -129,8 +137,9 @@ export async function main(): Promise<void> {
     }
 
     // ---- play mode: frames per second (batch 1: DDIM steps + decode + anchoring + RGB bytes per frame)
-    const clip = generateVideoClip({ seed: 1, frames: 24, size: 32 });
-    const K = cfg.contextFrames, F3 = 32 * 32 * 3;
+    // reset with as much history as the model reads (its memory frames), so a step gathers a full window
+    const K = historyFrames(cfg), F3 = 32 * 32 * 3;
+    const clip = generateVideoClip({ seed: 1, frames: K + 1, size: 32 });
     for (const steps of [1, 2, 4]) {
       const sim = new WorldSimulator(model, ae, { steps });
       await sim.reset(clip.frames.slice(0, K * F3), Array.from({ length: K }, (_, k) => (k ? clip.actions[k - 1]! : 0)));
@@ -138,7 +147,7 @@ export async function main(): Promise<void> {
       const n = 8;
       let k = 0;
       const r = await interleave(rounds, n, runs(() => sim.step((k++ * 5) % 6)), peer && (async (m) => (await peer.ask(`rollout ${steps} ${m}`)).times));
-      const c = `${name} ddim${steps} 32x32${shipped ? " (shipped)" : ""}`, base = { bench: "world-rollout", case: c, ours_s: r.ours, fps: 1 / r.ours, peer: "pytorch" };
+      const c = `${name} ddim${steps} 32x32`, base = { bench: "world-rollout", case: c, ours_s: r.ours, fps: 1 / r.ours, peer: "pytorch" };
       if (r.peer !== null) emit({ ...base, peer_s: r.peer, peer_fps: 1 / r.peer, ratio: r.peer / r.ours });
       else emit({ ...base, skipped: r.error ? `peer failed: ${r.error}` : skip });
     }

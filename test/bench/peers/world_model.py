@@ -92,10 +92,11 @@ def sincos_2d(dim, h, w):
     return torch.cat([sincos_1d(dim // 2, gw), sincos_1d(dim // 2, gh)], dim=1)         # (h·w, dim)
 
 
-def sincos_3d(dim, f, h, w):
+def sincos_3d(dim, f, h, w, times=None):
     Ds, Dt = 3 * dim // 4, dim // 4
     spatial = sincos_2d(Ds, h, w)                                                      # (S, Ds)
-    temporal = sincos_1d(Dt, torch.arange(f, dtype=torch.float64))                     # (f, Dt)
+    pos = torch.arange(f, dtype=torch.float64) if times is None else torch.tensor(times, dtype=torch.float64)
+    temporal = sincos_1d(Dt, pos)                                                      # (f, Dt)
     S = h * w
     return torch.cat([spatial[None].expand(f, S, Ds), temporal[:, None].expand(f, S, Dt)], dim=2).reshape(1, f * S, dim).float()
 
@@ -104,18 +105,30 @@ def sincos_3d(dim, f, h, w):
 #                              WorldModel (worldModel.ts)                       #
 #################################################################################
 
+def context_offsets(cfg):
+    """contextOffsets / historyFrames: each input frame's offset before the target (memory frames, then K..1), and
+    how many frames of history a window reads."""
+    K, mem = cfg["contextFrames"], list(cfg.get("memoryFrames", []))
+    return mem + list(range(K, 0, -1)), max([K] + mem)
+
+
+def window_frames(cfg):
+    return len(cfg.get("memoryFrames", [])) + cfg["contextFrames"] + 1
+
+
 class WorldModel(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         self.cfg = cfg
         D, p, C = cfg["hiddenSize"], cfg["patchSize"], cfg["latentChannels"]
-        self.Fr = cfg["contextFrames"] + 1
+        self.Fr = window_frames(cfg)
         g = cfg["latentSize"] // p
         self.grid = (self.Fr, g, g)
+        offsets, span = context_offsets(cfg)                                           # frames at their true times
         self.x_embedder = nn.Linear(p * p * C, D)
         self.t_embedder = TimestepEmbedder(D)
         self.a_embedder = nn.Embedding(cfg["numActions"], D)
-        self.register_buffer("pos_embed", sincos_3d(D, self.Fr, g, g))                 # fixed (requires_grad false)
+        self.register_buffer("pos_embed", sincos_3d(D, self.Fr, g, g, [span - o for o in offsets] + [span]))  # fixed
         self.blocks = nn.ModuleList([STDiTBlock(D, cfg["numHeads"], True, cfg["mlpRatio"]) for _ in range(cfg["depth"])])
         self.final_layer = FinalLayer(D, p, C)
         # the local path (config localPath): per action a 3x3 conv of [z_t, z_t - z_{t-1}, z_{t-1} - z_{t-2}], the
@@ -244,15 +257,17 @@ class WorldSimulator:
         self.acp, self.acp_prev, self.ts = ddim_schedule(cfg["diffusionSteps"], steps)
         self.lim = 1 / cfg["latentScale"]
         self.scale = cfg["latentScale"]
-        K, C, H = cfg["contextFrames"], cfg["latentChannels"], cfg["latentSize"]
+        C, H = cfg["latentChannels"], cfg["latentSize"]
+        offsets, span = context_offsets(cfg)
+        self.window = [span - o for o in offsets]                                      # history indices of the window
         self.shape = (1, C, H, H)
         self.gen = torch.Generator().manual_seed(seed)
         size = ae.config["imageSize"]
         with torch.inference_mode():
-            self.ctx = torch.tanh(torch.randn(1, K, C, H, H, generator=self.gen)) / self.scale  # stands in for encoded frames
+            self.hist = torch.tanh(torch.randn(1, span, C, H, H, generator=self.gen)) / self.scale  # stands in for encoded frames
             self.anchor_pixels = torch.rand(1, 3, size, size, generator=self.gen) * 2 - 1
-            self.anchor_decoded = ae.decoder(self.ctx[:, -1] * self.scale)
-        self.actions = [k % cfg["numActions"] for k in range(K)]
+            self.anchor_decoded = ae.decoder(self.hist[:, -1] * self.scale)
+        self.actions = [k % cfg["numActions"] for k in range(span)]
 
     def sample(self, ctx, noise, acts):
         x = noise
@@ -267,9 +282,9 @@ class WorldSimulator:
 
     @torch.inference_mode()
     def step(self, action):
-        acts = torch.tensor([self.actions + [action]], dtype=torch.long)                # (1, F)
-        z = self.sample(self.ctx, torch.randn(self.shape, generator=self.gen), acts)   # (1, C, H, W)
-        self.ctx = torch.cat([self.ctx[:, 1:], z.unsqueeze(1)], dim=1)
+        acts = torch.tensor([[self.actions[i] for i in self.window] + [action]], dtype=torch.long)  # (1, F)
+        z = self.sample(self.hist[:, self.window], torch.randn(self.shape, generator=self.gen), acts)  # (1, C, H, W)
+        self.hist = torch.cat([self.hist[:, 1:], z.unsqueeze(1)], dim=1)
         self.actions = self.actions[1:] + [action]
         x = self.anchor_pixels + self.ae.decoder(z * self.scale) - self.anchor_decoded  # (1, 3, S, S)
         return ((x + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()  # (1, S, S, 3)
@@ -281,7 +296,7 @@ class WorldSimulator:
 
 def parity_inputs(cfg):
     """Deterministic inputs the bench rebuilds in TypeScript: window x, step t, actions, and a latent z to decode."""
-    Fr, C, H = cfg["contextFrames"] + 1, cfg["latentChannels"], cfg["latentSize"]
+    Fr, C, H = window_frames(cfg), cfg["latentChannels"], cfg["latentSize"]
     x = (0.5 * torch.sin(0.37 * torch.arange(Fr * C * H * H, dtype=torch.float64))).float().reshape(1, Fr, C, H, H)
     t = torch.tensor([500.0])
     a = ((torch.arange(Fr) * 5 + 1) % cfg["numActions"]).reshape(1, Fr)
@@ -317,7 +332,7 @@ class Bench:
     def train_step_fn(self, B):
         """The bench's train step: MSE of predict_next on fixed inputs, backward, clip 1, AdamW (wd 0)."""
         c = self.model_cfg
-        Fr, C, H = c["contextFrames"] + 1, c["latentChannels"], c["latentSize"]
+        Fr, C, H = window_frames(c), c["latentChannels"], c["latentSize"]
         m = WorldModel(c).train()
         opt = torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.0)
         n = B * Fr * C * H * H
