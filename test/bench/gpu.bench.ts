@@ -65,8 +65,8 @@ async function ditForward(gpus: Device[]): Promise<void> {
     // adaLN-Zero starts at output 0 exactly: perturb every weight so the CPU-vs-GPU comparison means something
     for (const p of model.parameters()) p._value = (await p.add(randn(p.shape).mul(0.02)).data()) as Float32Array;
     const x = randn([B, 4, 32, 32], { seed: 1 }), t = randint(0, 1000, [B], { seed: 2 }), y = randint(0, 1000, [B], { seed: 3 });
-    const fwd = compile((xx: Tensor, tt: Tensor, yy: Tensor) => model.forward(xx, tt, yy), { freeze: true });
-    const fwd16 = compile((xx: Tensor, tt: Tensor, yy: Tensor) => model.forward(xx, tt, yy), { freeze: true, autocast: "float16" });
+    const forward = (xx: Tensor, tt: Tensor, yy: Tensor) => model.forward(xx, tt, yy);
+    const fwd = compile(forward, { freeze: true }), fwd16 = compile(forward, { freeze: true, autocast: "float16" });
     const run = async () => (await fwd(x, t, y)).data() as Promise<Float32Array>;
     const run16 = async () => (await fwd16(x, t, y)).data() as Promise<Float32Array>;
     await on("cpu");

@@ -105,11 +105,12 @@ def sincos_3d(dim, f, h, w, times=None):
 #                              WorldModel (worldModel.ts)                       #
 #################################################################################
 
-def context_offsets(cfg):
-    """contextOffsets / historyFrames: each input frame's offset before the target (memory frames, then K..1), and
-    how many frames of history a window reads."""
+def window_times(cfg):
+    """contextOffsets / historyFrames: where each input frame of a window sits in a history of `span` frames
+    (memory frames, then the K recent ones; the target comes at `span`), and that span."""
     K, mem = cfg["contextFrames"], list(cfg.get("memoryFrames", []))
-    return mem + list(range(K, 0, -1)), max([K] + mem)
+    span = max([K] + mem)
+    return [span - o for o in mem + list(range(K, 0, -1))], span
 
 
 def window_frames(cfg):
@@ -124,11 +125,11 @@ class WorldModel(nn.Module):
         self.Fr = window_frames(cfg)
         g = cfg["latentSize"] // p
         self.grid = (self.Fr, g, g)
-        offsets, span = context_offsets(cfg)                                           # frames at their true times
+        times, span = window_times(cfg)                                                # frames at their true times
         self.x_embedder = nn.Linear(p * p * C, D)
         self.t_embedder = TimestepEmbedder(D)
         self.a_embedder = nn.Embedding(cfg["numActions"], D)
-        self.register_buffer("pos_embed", sincos_3d(D, self.Fr, g, g, [span - o for o in offsets] + [span]))  # fixed
+        self.register_buffer("pos_embed", sincos_3d(D, self.Fr, g, g, times + [span]))  # fixed
         self.blocks = nn.ModuleList([STDiTBlock(D, cfg["numHeads"], True, cfg["mlpRatio"]) for _ in range(cfg["depth"])])
         self.final_layer = FinalLayer(D, p, C)
         # the local path (config localPath): per action a 3x3 conv of [z_t, z_t - z_{t-1}, z_{t-1} - z_{t-2}], the
@@ -258,8 +259,7 @@ class WorldSimulator:
         self.lim = 1 / cfg["latentScale"]
         self.scale = cfg["latentScale"]
         C, H = cfg["latentChannels"], cfg["latentSize"]
-        offsets, span = context_offsets(cfg)
-        self.window = [span - o for o in offsets]                                      # history indices of the window
+        self.window, span = window_times(cfg)                                          # history indices of the window
         self.shape = (1, C, H, H)
         self.gen = torch.Generator().manual_seed(seed)
         size = ae.config["imageSize"]
