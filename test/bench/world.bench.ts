@@ -1,15 +1,15 @@
 /**
- * World-model benchmarks (issue 7): training throughput (samples/s) of the world model (each shipped
- * checkpoint's config when present — the 7-frame model and the one with memory frames —, else "wm-xs"), and
- * play-mode rollout speed (frames/s at 32×32: few-step DDIM + decode, one frame at a time as the World Viewer
- * asks for them), each against the same model in tuned PyTorch eager (test/bench/peers/world_model.py: same
- * config — passed as JSON —, same shapes and batch, same optimizer: AdamW without weight decay and global-norm
- * clipping at 1, as trainWorldModel; fp32, 2 threads, DESIGN §3 environment). The peer runs as one long-lived process that takes commands on stdin, so ours and
- * the peer's timed runs alternate in rounds and both see the same load on this shared 2-core machine; the
- * numbers are medians over all rounds. The two must be the same model, or the bench throws: equal parameter
- * counts, and the peer, loading our weights (strict names and shapes), matches our predictNext and decode on
- * fixed inputs to 1e-4.
- * Uses the shipped checkpoints when present (same cost as random weights). Peers skip cleanly without torch.
+ * World-model benchmarks (issue 7): training throughput (samples/s) of the world model (each shipped checkpoint's
+ * config when present — the 7-frame model and the one with memory frames —, else "wm-xs"), and play-mode rollout
+ * speed (frames/s at 32×32: few-step DDIM + decode, one frame at a time as the World Viewer asks for them), each
+ * against the same model in tuned PyTorch eager (test/bench/peers/world_model.py: same config — passed as JSON —,
+ * same shapes and batch, same optimizer: AdamW without weight decay and global-norm clipping at 1, as
+ * trainWorldModel; fp32, 2 threads, DESIGN §3 environment). The peer runs as one long-lived process that takes
+ * commands on stdin, so ours and the peer's timed runs alternate in rounds and both see the same load on this
+ * shared 2-core machine; the numbers are medians over all rounds. The two must be the same model, or the bench
+ * throws: equal parameter counts, and the peer, loading our weights (strict names and shapes), matches our
+ * predictNext and decode on fixed inputs to 1e-4. Uses the shipped checkpoints when present (same cost as random
+ * weights). Peers skip cleanly without torch.
  *
  * Env: WORLD_BENCH_ROUNDS (default 4) rounds of ours-then-peer; WORLD_BENCH_CONFIG=wm-xs (any WORLD_MODEL_CONFIGS
  * name) measures that config with random weights and the 32×32 autoencoder config that makes its latents.
