@@ -5,12 +5,16 @@
  * - a train step of a DiT-S/4-sized transformer (12 blocks, hidden 384, 6 heads, 64 tokens, batch 8):
  *   ours (one fused session.run) vs PyTorch eager (test/bench/peers/transformer_train.py, tuned as in
  *   DESIGN §3); skipped cleanly when /usr/bin/python3 has no torch;
+ * - where that step's time goes, from onnxruntime's per-node profile: matrix products, the AdamW update, the rest,
+ *   and the ratio to PyTorch if all but the matrix products were free (the ceiling on the 2× goal);
  * - peak RSS over 200 train steps (and RSS growth after the first steps).
  * Environment knobs: BENCH_TRAIN_ROUNDS × BENCH_TRAIN_STEPS (default 4 × 4 timed steps each side), BENCH_RSS_STEPS
  * (default 200). Timings on a shared 2-core box are noisy: the peer is a long-lived process whose steps alternate
  * with ours in rounds, so both see the same load; we report medians over all rounds, and process CPU seconds next
  * to wall seconds.
  */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { F, Tensor, randn, compile, tensor, manualSeed, zeros } from "../../kernel/nextframe/engine/index.js";
 import { ort, createSession, getDevice } from "../../kernel/nextframe/engine/session.js";
@@ -108,6 +112,7 @@ async function trainCases(): Promise<void> {
   const compileS = (performance.now() - t0) / 1000;
   await step(x, y);
   const only = process.env.BENCH_CASES?.split(",");
+  let peerTrainS: number | null = null;
   if (!only || only.includes("train")) {
     // rounds of (ours 1 + n steps, then the peer's 1 + n steps; the first of each turn untimed): both see the same load
     const rounds = Number(process.env.BENCH_TRAIN_ROUNDS ?? 4), n = Number(process.env.BENCH_TRAIN_STEPS ?? 4);
@@ -131,11 +136,13 @@ async function trainCases(): Promise<void> {
         const info = await peer!.ask("info");
         if (info.params !== model.numParameters()) throw new Error(`engine bench: the PyTorch peer has ${info.params} parameters, ours ${model.numParameters()}: not the same model`);
         emit({ ...base, peer: "pytorch eager (tuned)", peer_s: r.peer, peer_cpu_s: median(peerCpu), cpu_ratio: median(peerCpu) / median(cs), peer_peak_rss_mb: info.peak_rss_mb, ratio: r.peer / r.ours });
+        peerTrainS = r.peer;
       }
     } finally {
       peer?.close();
     }
   }
+  if (!only || only.includes("profile")) await profileCase(peerTrainS);
   if (only && !only.includes("rss")) return;
   // peak RSS over many steps: must not grow after the first steps
   const rssSteps = Number(process.env.BENCH_RSS_STEPS ?? 200);
@@ -147,6 +154,62 @@ async function trainCases(): Promise<void> {
     if (i === 9) rssEarly = rss();
   }
   emit({ bench: "engine", case: `train loop RSS over ${rssSteps} steps`, rss_after_10_mb: rssEarly, rss_end_mb: rss(), peak_rss_mb: process.resourceUsage().maxRSS / 1024, steps_per_s: rssSteps / ((performance.now() - r0) / 1000) });
+}
+
+/**
+ * Where the train step's time goes, from onnxruntime's own per-node profile of the same step (a fresh session with
+ * profiling on, PROFILE_STEPS runs after warm-up): matrix products (Gemm, MatMul, FusedMatMul), the AdamW update
+ * (the nodes whose output is one of makeTrainStep's flat 1-D parameter chunks) and everything else. With the
+ * peer's time from the train case it reports the ratio we would reach if everything but the matrix products were
+ * free: the ceiling that onnxruntime's GEMM kernels put on the goal of 2× PyTorch.
+ */
+async function profileCase(peerS: number | null): Promise<void> {
+  const steps = 5, dir = mkdtempSync(join(tmpdir(), "nf-engine-profile-"));
+  manualSeed(0);
+  const model = new Transformer();
+  const x = randn([8, 64, 64]), y = randn([8, 64, 64]);
+  const opt = new AdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.01, maxGradNorm: 1 });
+  const step = makeTrainStep(model, (x, y) => F.mseLoss(model.forward(x), y), opt);
+  const before = process.env.NEXTFRAME_ORT_PROFILE;
+  process.env.NEXTFRAME_ORT_PROFILE = join(dir, "train");   // read when the step's session is made (its first call)
+  try {
+    for (let i = 0; i < 2 + steps; i++) await step(x, y);
+  } finally {
+    if (before === undefined) delete process.env.NEXTFRAME_ORT_PROFILE; else process.env.NEXTFRAME_ORT_PROFILE = before;
+  }
+  try {
+    step.session!.endProfiling();
+    const file = readdirSync(dir).find((f) => f.endsWith(".json"));
+    if (!file) throw new Error(`onnxruntime wrote no profile into ${dir}`);
+    type Ev = { cat?: string; name: string; ts: number; dur: number; args?: { op_name?: string; output_type_shape?: Record<string, number[]>[] } };
+    const events = JSON.parse(readFileSync(join(dir, file), "utf8")) as Ev[];
+    const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run").slice(-steps);
+    const from = runs[0]!.ts;
+    const ms = { gemm: 0, optimizer: 0, other: 0 };
+    for (const e of events) {
+      if (e.cat !== "Node" || e.ts < from || !e.name.endsWith("_kernel_time")) continue;
+      const op = e.args?.op_name ?? "", shape = Object.values(e.args?.output_type_shape?.[0] ?? {})[0] ?? [];
+      const kind = ["Gemm", "MatMul", "FusedMatMul"].includes(op) ? "gemm" : shape.length === 1 && shape[0]! >= 1 << 20 ? "optimizer" : "other";
+      ms[kind] += e.dur / 1000 / steps;
+    }
+    const run = median(runs.map((r) => r.dur / 1000));
+    emit({
+      bench: "engine", case: "train step DiT-S/4-sized b8: where the time goes (onnxruntime profile)", run_ms: run, gemm_ms: ms.gemm, optimizer_ms: ms.optimizer, other_ms: ms.other,
+      gemm_gflops: trainGemmFlops(model, 8 * 64) / (ms.gemm / 1000) / 1e9,
+      ...(peerS === null ? {} : { peer: "pytorch eager (tuned)", peer_s: peerS, ratio_if_only_gemm: peerS / (ms.gemm / 1000) }),
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** FLOPs of the train step's matrix products: forward, and twice that backward (dX and dW), for every Linear on N tokens, plus attention's QKᵀ and AV. */
+function trainGemmFlops(model: Transformer, N: number): number {
+  let f = 0;
+  for (const [name, p] of model.namedParameters()) if (name.endsWith(".weight") && p.shape.length === 2) f += 2 * N * p.shape[0]! * p.shape[1]!;
+  const T = 64, D = 384;
+  f += model.blocks.length * 2 * (2 * (N / T) * T * T * D);   // QKᵀ and AV over all heads
+  return 3 * f;
 }
 
 export async function main(): Promise<void> {
