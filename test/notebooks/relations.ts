@@ -87,6 +87,7 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "the world model moves the balls, which only physics drives, closer to the truth than copy-last (4 frames ahead)", holds: (c) => c("motion_ball_model_err") < c("motion_ball_copylast_err") },
     { says: "the world model's next-latent error is below copy-last's on its own training clips", holds: (c) => c("latent_err_ratio_train") < 1 },
     { says: "the motion is in the latents: a local linear rule fitted on training clips beats copy-last on held-out ones", holds: (c) => c("latent_err_ratio_local_val") < 1 },
+    { says: "squared error shrinks the change (least-squares gain below 1), and scaling the memory model's change back up draws more of a re-emerging ball than the model as trained", holds: (c) => c("change_gain_lsq") < 1 && c("change_scale") > 1 && c("reem_scaled_strength") > c("reem_mem_model_strength") },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_calls_ok") === 1 },
   ],
   "08": [

@@ -133,6 +133,30 @@ test("simulator: few-step DDIM rollouts of any length, anchored decoding, viewer
   assert.deepEqual([...worldModelDiffusion(m.config, 2).mapTimesteps(Int32Array.of(0, 1))], [m.config.diffusionSteps / 2 - 1, m.config.diffusionSteps - 1]);
 });
 
+test("changeScale: the predicted change is scaled before it is drawn (0 copies the last latent, 2 doubles the change); bad values named", async () => {
+  const m = new WorldModel(small);
+  randomize(m);
+  const ae = new Autoencoder(), clip = generateVideoClip({ seed: 4, frames: 8, size: 32 }), F3 = 32 * 32 * 3;
+  const next = async (changeScale?: number) => {
+    const sim = new WorldSimulator(m, ae, { steps: 1, changeScale });
+    await sim.reset(clip.frames.slice(0, 3 * F3), [0, 1, 2]);
+    return sim.stepLatent(3);
+  };
+  const [zDefault, z1, z0, z2] = [await next(), await next(1), await next(0), await next(2)];
+  assert.deepEqual(zDefault, z1);
+  const lim = 1 / m.config.latentScale;
+  let compared = 0, changed = 0;
+  for (let i = 0; i < z1.length; i++) {
+    const zt = z0[i]!, d1 = z1[i]! - zt;                    // scale 0: the last latent itself (clamped like every x̂₀)
+    if (Math.abs(zt + 2 * d1) >= lim || Math.abs(zt) >= lim) continue;
+    assert.ok(Math.abs(z2[i]! - (zt + 2 * d1)) < 1e-4, `element ${i}: ${z2[i]} vs z_t + 2Δ = ${zt + 2 * d1}`);
+    compared++;
+    if (Math.abs(d1) > 1e-3) changed++;
+  }
+  assert.ok(compared > z1.length / 2 && changed > 10, `compared ${compared}, changed ${changed}`);
+  for (const bad of [-1, NaN, Infinity]) assert.throws(() => new WorldSimulator(m, ae, { changeScale: bad }), /changeScale must be a finite number ≥ 0 \(1 = the model as trained\), got/);
+});
+
 test("residual: a fresh model predicts 'nothing changes', so its rollout IS copy-last-frame", async () => {
   const m = new WorldModel({ ...small, residual: true });  // adaLN-Zero: Δ = 0 before training
   assert.equal(m.config.residual, true);

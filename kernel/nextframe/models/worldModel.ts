@@ -342,6 +342,14 @@ export interface SimulatorOptions {
    * codec's P-frames). false: frame = D(ẑ), the plain decode.
    */
   anchored?: boolean;
+  /**
+   * Multiplies the predicted change before it is drawn: x̂₀ ← z_t + s·(x̂₀ − z_t), z_t the last latent (default 1: the
+   * model as trained). A model fitted by squared error shrinks a change it is unsure of toward "no change" (chapter 7:
+   * the least-squares gain of the next change on the last is about 0.57); s > 1 undoes some of that shrinkage, so an
+   * uncertain event is drawn more fully (a hidden ball comes back instead of a ghost), and so is every error, which
+   * compounds over a long rollout. 0 copies the last frame.
+   */
+  changeScale?: number;
 }
 
 /**
@@ -364,6 +372,8 @@ export class WorldSimulator {
   private actions: number[] = [];
   private seed: number;
   readonly anchored: boolean;
+  /** SimulatorOptions.changeScale. */
+  readonly changeScale: number;
   /** Last observed frame (pixels in [-1, 1], (3, H, W)) and its decode D(z). */
   private anchorPixels: Float32Array | null = null;
   private anchorDecoded: Float32Array | null = null;
@@ -380,6 +390,8 @@ export class WorldSimulator {
     if (!Number.isInteger(this.steps) || this.steps < 1 || this.steps > model.config.diffusionSteps) throw new Error(`WorldSimulator: steps must be an integer in [1, ${model.config.diffusionSteps}], got ${this.steps}`);
     this.seed = opts.seed ?? 0;
     this.anchored = opts.anchored ?? true;
+    this.changeScale = opts.changeScale ?? 1;
+    if (!Number.isFinite(this.changeScale) || this.changeScale < 0) throw new Error(`WorldSimulator: changeScale must be a finite number ≥ 0 (1 = the model as trained), got ${opts.changeScale}`);
     this.diffusion = worldModelDiffusion(model.config, this.steps);
     if (opts.caption != null && model.config.captionVocab === 0) throw new Error("WorldSimulator: a caption was given but this world model has no caption conditioning (config.captionVocab = 0)");
     this.captionTokens = tensor(encodeCaptions(captionTokenizer(), [opts.caption ?? null]), { shape: [1, CAPTION_LENGTH] });
@@ -420,13 +432,16 @@ export class WorldSimulator {
    */
   private sampleGraph(ctx: Tensor, noise: Tensor, acts: Tensor, caption: Tensor): Tensor {
     const cap = this.model.config.captionVocab > 0 ? caption : undefined;
-    const d = this.diffusion, lim = 1 / this.model.config.latentScale;
+    const d = this.diffusion, lim = 1 / this.model.config.latentScale, s = this.changeScale;
+    const last = ctx.shape[1]! - 1, zt = ctx.slice(1, last, last + 1).squeeze(1);         // (1, C, H, W)
     let x = noise;                                                                        // (1, C, H, W)
     for (let i = d.numTimesteps - 1; i >= 0; i--) {
       const ab = d.c.alphasCumprod[i]!, abPrev = d.c.alphasCumprodPrev[i]!;
       const tOrig = tensor(Float32Array.of(d.mapTimesteps(Int32Array.of(i))[0]!), { shape: [1] });
       const win = cat([ctx, x.unsqueeze(1)], 1);                                          // (1, F, C, H, W)
-      const x0 = this.model.predictNext(win, tOrig, acts, cap).clamp(-lim, lim);          // (1, C, H, W)
+      let x0 = this.model.predictNext(win, tOrig, acts, cap);                             // (1, C, H, W)
+      if (s !== 1) x0 = zt.add(x0.sub(zt).mul(s));                                        // z_t + s·Δ
+      x0 = x0.clamp(-lim, lim);
       const eps = x.sub(x0.mul(Math.sqrt(ab))).div(Math.sqrt(1 - ab));
       x = i === 0 ? x0 : x0.mul(Math.sqrt(abPrev)).add(eps.mul(Math.sqrt(1 - abPrev)));
     }
