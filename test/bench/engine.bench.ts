@@ -8,8 +8,9 @@
  * - where that step's time goes, from onnxruntime's per-node profile: matrix products, the AdamW update, the rest,
  *   and the ratio to PyTorch if all but the matrix products were free (the ceiling on the 2× goal);
  * - peak RSS over 200 train steps (and RSS growth after the first steps).
- * Environment knobs: BENCH_TRAIN_ROUNDS × BENCH_TRAIN_STEPS (default 4 × 4 timed steps each side), BENCH_RSS_STEPS
- * (default 200). Timings on a shared 2-core box are noisy: the peer is a long-lived process whose steps alternate
+ * Environment knobs: BENCH_CASES (a comma list of matmul, overhead, train, profile, rss; default all; profile reports
+ * its ratio only beside train), BENCH_TRAIN_ROUNDS × BENCH_TRAIN_STEPS (default 4 × 4 timed steps each side),
+ * BENCH_RSS_STEPS (default 200). Timings on a shared 2-core box are noisy: the peer is a long-lived process whose steps alternate
  * with ours in rounds, so both see the same load; we report medians over all rounds, and process CPU seconds next
  * to wall seconds.
  */
@@ -101,12 +102,17 @@ export class Transformer extends Module {
   }
 }
 
-async function trainCases(): Promise<void> {
+/** The benched step: the DiT-S/4-sized transformer, a fixed batch of 8, AdamW fused in (as the PyTorch peer). */
+function transformerTrainStep() {
   manualSeed(0);
   const model = new Transformer();
   const x = randn([8, 64, 64]), y = randn([8, 64, 64]);
   const opt = new AdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.01, maxGradNorm: 1 });
-  const step = makeTrainStep(model, (x, y) => F.mseLoss(model.forward(x), y), opt);
+  return { model, x, y, step: makeTrainStep(model, (x, y) => F.mseLoss(model.forward(x), y), opt) };
+}
+
+async function trainCases(): Promise<void> {
+  const { model, x, y, step } = transformerTrainStep();
   const t0 = performance.now();
   await step(x, y);
   const compileS = (performance.now() - t0) / 1000;
@@ -165,11 +171,7 @@ async function trainCases(): Promise<void> {
  */
 async function profileCase(peerS: number | null): Promise<void> {
   const steps = 5, dir = mkdtempSync(join(tmpdir(), "nf-engine-profile-"));
-  manualSeed(0);
-  const model = new Transformer();
-  const x = randn([8, 64, 64]), y = randn([8, 64, 64]);
-  const opt = new AdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.01, maxGradNorm: 1 });
-  const step = makeTrainStep(model, (x, y) => F.mseLoss(model.forward(x), y), opt);
+  const { model, x, y, step } = transformerTrainStep();
   const before = process.env.NEXTFRAME_ORT_PROFILE;
   process.env.NEXTFRAME_ORT_PROFILE = join(dir, "train");   // read when the step's session is made (its first call)
   try {
@@ -216,6 +218,6 @@ export async function main(): Promise<void> {
   const only = process.env.BENCH_CASES?.split(",");
   if (!only || only.includes("matmul")) await matmulCases();
   if (!only || only.includes("overhead")) await overheadCases();
-  if (!only || only.includes("train") || only.includes("rss")) await trainCases();
+  if (!only || ["train", "profile", "rss"].some((c) => only.includes(c))) await trainCases();
 }
 void tensor;
