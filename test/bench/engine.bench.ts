@@ -10,9 +10,9 @@
  * - peak RSS over 200 train steps (and RSS growth after the first steps).
  * Environment knobs: BENCH_CASES (a comma list of matmul, overhead, train, profile, rss; default all; profile reports
  * its ratio only beside train), BENCH_TRAIN_ROUNDS × BENCH_TRAIN_STEPS (default 4 × 4 timed steps each side),
- * BENCH_RSS_STEPS (default 200). Timings on a shared 2-core box are noisy: the peer is a long-lived process whose steps alternate
- * with ours in rounds, so both see the same load; we report medians over all rounds, and process CPU seconds next
- * to wall seconds.
+ * BENCH_RSS_STEPS (default 200). Timings on a shared 2-core box are noisy: the peer is a long-lived process whose
+ * steps alternate with ours in rounds, so both see the same load; we report medians over all rounds, and process CPU
+ * seconds next to wall seconds.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -111,7 +111,8 @@ function transformerTrainStep() {
   return { model, x, y, step: makeTrainStep(model, (x, y) => F.mseLoss(model.forward(x), y), opt) };
 }
 
-async function trainCases(): Promise<void> {
+/** The train and RSS cases; resolves to the peer's median step time (null when it did not run). */
+async function trainCases(): Promise<number | null> {
   const { model, x, y, step } = transformerTrainStep();
   const t0 = performance.now();
   await step(x, y);
@@ -148,8 +149,7 @@ async function trainCases(): Promise<void> {
       peer?.close();
     }
   }
-  if (!only || only.includes("profile")) await profileCase(peerTrainS);
-  if (only && !only.includes("rss")) return;
+  if (only && !only.includes("rss")) return peerTrainS;
   // peak RSS over many steps: must not grow after the first steps
   const rssSteps = Number(process.env.BENCH_RSS_STEPS ?? 200);
   const rss = () => process.memoryUsage().rss / 2 ** 20;
@@ -160,11 +160,12 @@ async function trainCases(): Promise<void> {
     if (i === 9) rssEarly = rss();
   }
   emit({ bench: "engine", case: `train loop RSS over ${rssSteps} steps`, rss_after_10_mb: rssEarly, rss_end_mb: rss(), peak_rss_mb: process.resourceUsage().maxRSS / 1024, steps_per_s: rssSteps / ((performance.now() - r0) / 1000) });
+  return peerTrainS;
 }
 
 /**
  * Where the train step's time goes, from onnxruntime's own per-node profile of the same step (a fresh session with
- * profiling on, PROFILE_STEPS runs after warm-up): matrix products (Gemm, MatMul, FusedMatMul), the AdamW update
+ * profiling on, 5 runs after 2 untimed ones): matrix products (Gemm, MatMul, FusedMatMul), the AdamW update
  * (the nodes whose output is one of makeTrainStep's flat 1-D parameter chunks) and everything else. With the
  * peer's time from the train case it reports the ratio we would reach if everything but the matrix products were
  * free: the ceiling that onnxruntime's GEMM kernels put on the goal of 2× PyTorch.
@@ -209,7 +210,7 @@ async function profileCase(peerS: number | null): Promise<void> {
 function trainGemmFlops(model: Transformer, N: number): number {
   let f = 0;
   for (const [name, p] of model.namedParameters()) if (name.endsWith(".weight") && p.shape.length === 2) f += 2 * N * p.shape[0]! * p.shape[1]!;
-  const T = 64, D = 384;
+  const [, T, D] = model.pos.shape as [number, number, number];
   f += model.blocks.length * 2 * (2 * (N / T) * T * T * D);   // QKᵀ and AV over all heads
   return 3 * f;
 }
@@ -218,6 +219,7 @@ export async function main(): Promise<void> {
   const only = process.env.BENCH_CASES?.split(",");
   if (!only || only.includes("matmul")) await matmulCases();
   if (!only || only.includes("overhead")) await overheadCases();
-  if (!only || ["train", "profile", "rss"].some((c) => only.includes(c))) await trainCases();
+  const peerTrainS = !only || only.includes("train") || only.includes("rss") ? await trainCases() : null;
+  if (!only || only.includes("profile")) await profileCase(peerTrainS);
 }
 void tensor;
