@@ -17,6 +17,7 @@ const SCRIPTS: Record<string, () => Promise<{ train: (o: TrainOptions) => Promis
   "autoencoder": () => import("./autoencoder"),
   "world-model": () => import("./world-model"),
   "world-model-memory": () => import("./world-model-memory"),
+  "world-model-memorizer": () => import("./world-model-memorizer"),
 };
 
 /** One fixed log format: `[name] step 120/600  loss 0.4710  3.2 it/s  eta 2m31s`. */

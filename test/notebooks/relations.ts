@@ -88,6 +88,8 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "the world model's next-latent error is below copy-last's on its own training clips", holds: (c) => c("latent_err_ratio_train") < 1 },
     { says: "the motion is in the latents: a local linear rule fitted on training clips beats copy-last on held-out ones", holds: (c) => c("latent_err_ratio_local_val") < 1 },
     { says: "squared error shrinks the change (least-squares gain below 1), and scaling the memory model's change back up draws more of a re-emerging ball than the model as trained", holds: (c) => c("change_gain_lsq") < 1 && c("change_scale") > 1 && c("reem_scaled_strength") > c("reem_mem_model_strength") },
+    { says: "fitted, the architecture carries a hidden ball: on its own 8 training clips the memorizer brings balls back in long rollouts more often than both baselines, and from true context more often than linear extrapolation", holds: (c) => c("memo_own_perm_correct") > Math.max(c("memo_own_perm_copylast"), c("memo_own_perm_linear")) && c("memo_own_reem_correct") > c("memo_own_reem_linear_correct") },
+    { says: "the memorizer fits its clips (next-latent error under half of what the 1024-clip memory model reaches on the same clips), and what it fitted does not transfer (held-out error over 5× its own)", holds: (c) => c("memo_own_nl_ratio") < c("memo_own_nl_ratio_mem") / 2 && c("memo_held_nl_ratio") > 5 * c("memo_own_nl_ratio") },
     { says: "the exercise's provided answer passes its check", holds: (c) => c("exercise_calls_ok") === 1 },
   ],
   "08": [
