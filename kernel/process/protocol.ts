@@ -30,7 +30,12 @@ export type CellOutput =
   | { kind: "stream"; name: "stdout" | "stderr"; text: string }
   | { kind: "display"; bundle: MimeBundle; displayId: string; update: boolean }
   | { kind: "result"; bundle: MimeBundle }
-  | { kind: "error"; ename: string; evalue: string; traceback: string[] };
+  | { kind: "error"; ename: string; evalue: string; traceback: string[] }
+  /**
+   * Clear this cell's outputs (Jupyter's clear_output). With `wait`, the clearing happens when the next output
+   * arrives, so a loop that redraws does not flicker.
+   */
+  | { kind: "clear"; wait: boolean };
 
 export interface CompletionEntry {
   name: string;
