@@ -232,6 +232,56 @@ test("weights in external data beside the .onnx (as torch.onnx.export writes the
   }
 });
 
+test("external data may not leave the model's folder (onnxruntime's rule): '..', absolute paths and symlinks out are refused by name", async () => {
+  const { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const Wq = [1, 0.5, -0.3, 2], Wk = [0.2, -1, 1.5, 0.7];
+  const data = Buffer.alloc(32);
+  const modelAt = (location: string) => {
+    const proto = onnx.ModelProto.decode(attentionModel(Wq, Wk, true));
+    for (const [k, t] of proto.graph!.initializer!.filter((t) => t.name === "Wq" || t.name === "Wk").entries()) {
+      Buffer.from(Float32Array.from(t.floatData!).buffer).copy(data, 16 * k);
+      t.floatData = [];
+      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      t.externalData = [{ key: "location", value: location }, { key: "offset", value: String(16 * k) }, { key: "length", value: "16" }];
+    }
+    return onnx.ModelProto.encode(proto).finish();
+  };
+  const root = mkdtempSync(join(tmpdir(), "nf-probe-escape-"));
+  try {
+    const dir = join(root, "model");
+    mkdirSync(join(dir, "weights"), { recursive: true });
+    const path = join(dir, "m.onnx");
+    const X = { X: { data: [1, 0, 0, 1, 1, 1, -1, 0.5], shape: [1, 4, 2] } };
+    const want = await probeAttention(openOnnx(attentionModel(Wq, Wk, true)), X);
+    modelAt("weights/m.data"); // fills `data`
+    // the file outside holds exactly the bytes a model would want: only the path rule can stop the read
+    writeFileSync(join(root, "secret.data"), data);
+    writeFileSync(join(dir, "weights", "m.data"), data);
+    // a normal data file in a subfolder still works, and so does a symlink that stays inside the folder
+    writeFileSync(path, modelAt("weights/m.data"));
+    assert.deepEqual(Array.from((await probeAttention(path, X)).maps[0]!.data), Array.from(want.maps[0]!.data));
+    symlinkSync(join(dir, "weights", "m.data"), join(dir, "inside.data"));
+    writeFileSync(path, modelAt("inside.data"));
+    assert.deepEqual(Array.from((await probeAttention(path, X)).maps[0]!.data), Array.from(want.maps[0]!.data));
+    writeFileSync(path, modelAt("../secret.data"));
+    assert.throws(() => openOnnx(path), /tensor "Wq" keeps its data at "\.\.\/secret\.data", which has a "\.\." component; external data must be a path relative to the model's folder/);
+    writeFileSync(path, modelAt("weights/../../secret.data"));
+    assert.throws(() => openOnnx(path), /has a "\.\." component/);
+    writeFileSync(path, modelAt(join(root, "secret.data")));
+    assert.throws(() => openOnnx(path), /keeps its data at the absolute path ".*secret\.data"; external data must be a path relative/);
+    symlinkSync(join(root, "secret.data"), join(dir, "weights", "link.data"));
+    writeFileSync(path, modelAt("weights/link.data"));
+    assert.throws(() => openOnnx(path), /"weights\/link\.data", which resolves \(through symlinks\) to .*secret\.data, outside the model's folder/);
+    symlinkSync(root, join(dir, "up"));
+    writeFileSync(path, modelAt("up/secret.data"));
+    assert.throws(() => openOnnx(path), /outside the model's folder/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test("the probe runs on the engine's device: with NEXTFRAME_DEVICE=webgpu it runs where the engine runs and fails where the engine fails, with the device's message", async () => {
   const { writeFileSync, mkdtempSync } = await import("node:fs");
   const { join } = await import("node:path");

@@ -5,8 +5,8 @@
  *
  * Works on the ModelProto directly (onnx-proto), so nothing about the producer is assumed beyond standard ONNX.
  */
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { readFileSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import * as ort from "onnxruntime-node";
 import { onnx } from "onnx-proto";
 import type { DenoiseFn } from "../diffusion/gaussianDiffusion";
@@ -201,7 +201,7 @@ function inlineExternalData(proto: onnx.ModelProto, name: string, dir: string | 
     const kv = new Map((t.externalData ?? []).map((e) => [e.key!, e.value!]));
     const location = kv.get("location");
     if (!location) throw new OnnxProbeError(`probe: ${name}: tensor "${t.name}" is marked external but names no location`);
-    const path = resolve(dir, location);
+    const path = externalDataPath(dir, location, name, t.name ?? "?");
     let data = cache.get(path);
     if (!data) {
       try { data = readFileSync(path); } catch (e) {
@@ -223,6 +223,29 @@ function inlineExternalData(proto: onnx.ModelProto, name: string, dir: string | 
     t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
   }
   return true;
+}
+
+/**
+ * The file an external-data `location` names, under onnxruntime's rule ("External data path escapes model
+ * directory"): a relative path with no ".." component that, with symlinks resolved, stays inside the model's
+ * folder. Without it a crafted .onnx could make the probe return the bytes of any file the kernel can read.
+ */
+function externalDataPath(dir: string, location: string, name: string, tensor: string): string {
+  const expected = `a path relative to the model's folder (${dir}) that stays inside it, such as "model.onnx.data"`;
+  if (isAbsolute(location) || /^[a-zA-Z]:/.test(location) || location.startsWith("\\")) {
+    throw new OnnxProbeError(`probe: ${name}: tensor "${tensor}" keeps its data at the absolute path "${location}"; external data must be ${expected}`);
+  }
+  if (location.split(/[\\/]/).includes("..")) {
+    throw new OnnxProbeError(`probe: ${name}: tensor "${tensor}" keeps its data at "${location}", which has a ".." component; external data must be ${expected}`);
+  }
+  const path = resolve(dir, location);
+  let real: string, realDir: string;
+  try { realDir = realpathSync(dir); real = realpathSync(path); } catch { return path; } // missing: reported by the read
+  const rel = relative(realDir, real);
+  if (rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+    throw new OnnxProbeError(`probe: ${name}: tensor "${tensor}" keeps its data at "${location}", which resolves (through symlinks) to ${real}, outside the model's folder ${realDir}; external data must be ${expected}`);
+  }
+  return real;
 }
 
 /**
