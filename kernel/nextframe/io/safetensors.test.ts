@@ -182,3 +182,49 @@ test("checkStateDict reports all missing, unexpected and misshaped keys in one e
     },
   );
 });
+
+test("a save killed with SIGKILL mid-write leaves a temp file; the next save to that path removes it, keeps live writers' files", async () => {
+  const { spawn } = await import("node:child_process");
+  const { existsSync } = await import("node:fs");
+  const dir = mkdtempSync(join(tmpdir(), "nf-st-kill-"));
+  const path = join(dir, "model.safetensors");
+  const temps = (name = "model.safetensors") => readdirSync(dir).filter((f) => f.startsWith(`.${name}.`) && f.endsWith(".tmp"));
+  const exited = (c: ReturnType<typeof spawn>) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
+  const live = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+  try {
+    saveSafetensors(path, { w: { dtype: "F32", shape: [2], data: Float32Array.from([1, 2]) } });
+    // a child saves a 64 MB tensor to the same path over and over; it is killed while a temp file exists
+    const mod = new URL("./safetensors.ts", import.meta.url).href;
+    const code = `import(${JSON.stringify(mod)}).then((m) => { const { saveSafetensors } = m.default ?? m; const data = new Float32Array(16 << 20).fill(0.5);
+      for (;;) saveSafetensors(${JSON.stringify(path)}, { w: { dtype: "F32", shape: [data.length], data } }); })`;
+    let killedPid = 0;
+    for (let attempt = 0; attempt < 5 && temps().length === 0; attempt++) {
+      const child = spawn(process.execPath, ["--import", "tsx", "-e", code], { stdio: ["ignore", "ignore", "inherit"] });
+      const deadline = Date.now() + 60_000;
+      while (temps().length === 0 && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+      child.kill("SIGKILL");
+      await exited(child); // reaped: its pid no longer names a process
+      killedPid = child.pid!;
+    }
+    const left = temps();
+    assert.equal(left.length, 1, `expected the killed save's temp file, found ${JSON.stringify(left)}`);
+    assert.match(left[0]!, new RegExp(`^\\.model\\.safetensors\\.${killedPid}\\.[0-9a-z]+\\.tmp$`));
+    // the file under its own name is intact (the first save's or one of the child's complete ones)
+    const before = loadSafetensors(path).tensors.get("w")!;
+    assert.ok(before.shape[0] === 2 ? nums(before.data).join() === "1,2" : before.shape[0] === 16 << 20 && before.data[(16 << 20) - 1] === 0.5);
+    // temp files of a live writer and of another file in the folder are not this save's to remove
+    const liveTemp = `.model.safetensors.${live.pid}.abc.tmp`;
+    writeFileSync(join(dir, liveTemp), "partial");
+    const otherTemp = `.other.safetensors.${killedPid}.abc.tmp`;
+    writeFileSync(join(dir, otherTemp), "partial");
+    saveSafetensors(path, { w: { dtype: "F32", shape: [3], data: Float32Array.from([4, 5, 6]) } });
+    assert.deepEqual(temps(), [liveTemp]);
+    assert.ok(existsSync(join(dir, otherTemp)));
+    const back = loadSafetensors(path).tensors.get("w")!;
+    assert.deepEqual([back.shape, nums(back.data)], [[3], [4, 5, 6]]);
+  } finally {
+    live.kill("SIGKILL");
+    await exited(live);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -12,8 +12,8 @@
 // 16-bit float array in Node 20); `dtype` still reports what the file holds.
 // Writing: F32 F64 I64 I32 U8 BOOL, atomically (temp file in the same directory, fsync, rename).
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "./atomic.js";
 
 /** Element types a safetensors file may hold that this module can read. */
 export type SafetensorsDtype = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32" | "U8" | "BOOL";
@@ -350,31 +350,16 @@ export function serializeSafetensors(tensors: TensorCollection, metadata?: Recor
 
 /**
  * Write a safetensors file atomically: the bytes go to a temp file in the same directory, are fsync'd,
- * then renamed over `path` — a crash mid-write never leaves a half-written checkpoint under `path`.
+ * then renamed over `path` — a crash mid-write never leaves a half-written checkpoint under `path`, and the
+ * temp files a killed save left behind are removed by the next save to the same path (io/atomic.ts).
  */
 export function saveSafetensors(path: string, tensors: TensorCollection, metadata?: Record<string, string>): void {
   const bytes = serializeSafetensors(tensors, metadata);
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`);
-  let fd = -1;
   try {
-    fd = openSync(tmp, "w");
-    let written = 0;
-    while (written < bytes.byteLength) written += writeSync(fd, bytes, written, bytes.byteLength - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = -1;
-    renameSync(tmp, path);
+    writeFileAtomic(path, bytes);
   } catch (e) {
-    if (fd >= 0) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
     throw new SafetensorsError(`saveSafetensors: cannot write ${path}: ${(e as Error).message}`);
   }
-  // fsync the directory so the rename itself is durable (not supported on every platform; best effort).
-  try {
-    const dfd = openSync(dir, "r");
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
-  } catch { /* directories cannot be fsync'd on some platforms */ }
 }
 
 // ───────────────────────────── state dict check ─────────────────────────────

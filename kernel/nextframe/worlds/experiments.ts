@@ -11,13 +11,14 @@
 //
 // Checkpoints live in notebooks/checkpoints/<name>.safetensors with a <name>.json card beside them.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { F, manualSeed, tensor, type Tensor } from "../engine/index.js";
 import { Generator } from "../engine/random.js";
 import { Module } from "../nn/index.js";
 import { AdamW, cosineSchedule, fit, makeTrainStep, type FitProgress } from "../optim/index.js";
 import { loadSafetensors, saveSafetensors, checkStateDict, type SafetensorsInput } from "../io/safetensors";
+import { writeFileAtomic } from "../io/atomic";
 import { GPT, gptConfig, type GPTConfig } from "../models/gpt";
 import { hashSeed, Rng } from "./random";
 import {
@@ -77,9 +78,7 @@ export function saveCheckpoint(name: string, model: Module, card: CheckpointCard
   const weights = join(dir, `${name}.safetensors`);
   saveSafetensors(weights, tensors, { format: "pt", model: card.model });
   const cardPath = join(dir, `${name}.json`);
-  const tmp = `${cardPath}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(card, null, 2) + "\n");
-  renameSync(tmp, cardPath);
+  writeFileAtomic(cardPath, JSON.stringify(card, null, 2) + "\n");
   return { weights, card: cardPath };
 }
 
