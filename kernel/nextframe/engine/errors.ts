@@ -26,6 +26,18 @@ export class NonFiniteLossError extends NextframeError {
   }
 }
 
+/**
+ * A train step's gradient norm was NaN or Inf while its loss was finite (e.g. sqrt's gradient at 0 times 0):
+ * the update was skipped, so the weights and optimizer moments are those of the step before. A subclass of
+ * NonFiniteLossError, so code that skips bad batches on that error skips these too; `loss` is NaN where no loss
+ * was computed (AdamW.step on gradients given by hand).
+ */
+export class NonFiniteGradientError extends NonFiniteLossError {
+  constructor(message: string, step: number, loss: number, readonly gradNorm: number) {
+    super(message, step, loss);
+  }
+}
+
 /** An invariant of the engine itself was broken: a bug in nextframe, not in the user's code. */
 export function internal(message: string): never {
   throw new Error(`internal: ${message}`);

@@ -11,7 +11,7 @@ import * as ops from "../engine/ops.js";
 import { compile, flattenTree } from "../engine/compile.js";
 import type { Parameter } from "../nn/module.js";
 import { allocArray, type TypedArray } from "../engine/dtype.js";
-import { NextframeError, ShapeError } from "../engine/errors.js";
+import { NextframeError, NonFiniteGradientError, ShapeError } from "../engine/errors.js";
 
 export interface AdamWOptions {
   /** Learning rate, or a schedule step → lr (step counts from 0). */
@@ -144,12 +144,19 @@ export class AdamW {
     const [lr, c1, c2] = this.scalarsForNextStep();
     const res = await this.eagerStep(...this.params, ...grads, ...wrap(this.m), ...wrap(this.v), ...[lr, c1, c2].map((x) => ops.tensor([x], { shape: [], dtype: this.scalarDType })));
     const { tensors } = flattenTree(res);
+    const gradNorm = Number(tensors[3 * n]!._value![0]);
+    if (!Number.isFinite(gradNorm)) {
+      // the results are fresh arrays: not adopting them keeps the parameters and moments as they were
+      throw new NonFiniteGradientError(
+        `AdamW.step: gradient norm is ${gradNorm} at step ${this.stepCount}; the update was skipped and the weights are those ` +
+          `after step ${this.stepCount - 1} (the optimizer moments too). Check the gradients for NaN/Inf`, this.stepCount, NaN, gradNorm);
+    }
     for (let i = 0; i < n; i++) {
       this.params[i]!._value = tensors[i]!._value;
       this.m[i] = tensors[n + i]!._value!;
       this.v[i] = tensors[2 * n + i]!._value!;
     }
-    this.lastGradNorm = Number(tensors[3 * n]!._value![0]);
+    this.lastGradNorm = gradNorm;
     this.stepCount++;
   }
 }

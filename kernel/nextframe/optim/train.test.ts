@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AdamW, cosineSchedule, EMA, fit, makeTrainStep } from "./index.js";
 import { Module, Linear, LayerNorm, Embedding, ModuleList, Parameter } from "../nn/index.js";
-import { F, Tensor, tensor, manualSeed, NonFiniteLossError, randn, arange, grad, zeros } from "../engine/index.js";
+import { F, Tensor, tensor, manualSeed, NonFiniteGradientError, NonFiniteLossError, randn, arange, grad, zeros } from "../engine/index.js";
 import { normal_ } from "../nn/init.js";
 import { Generator } from "../engine/random.js";
 
@@ -87,6 +87,51 @@ for (const resident of [false, true]) test(`NaN loss stops with a message naming
   const first = step(ok);
   await assert.rejects(step(ok), /the previous step is still running/);
   await first;
+});
+
+for (const resident of [false, true]) test(`a NaN gradient under a finite loss skips the update: weights and moments bit-identical, next step trains${resident ? " (resident)" : ""}`, async () => {
+  manualSeed(4);
+  const model = new MLP();
+  const opt = new AdamW(model.parameters(), { lr: 0.01, maxGradNorm: 1 });
+  // k = 0: sqrt(0)'s gradient is Inf, times the 0 of mul(k) it is NaN, while the loss is exactly 1
+  const step = makeTrainStep(model, (x, k) => model.forward(x).square().mul(k).sqrt().mean().add(1), opt, { resident });
+  const x = tensor([[2, 3], [-1, 0.5]]);
+  await step(x, tensor(1));
+  await step(x, tensor(1));
+  const bytes = async () => {
+    await opt.syncMoments();
+    const copy = (a: ArrayBufferView) => Buffer.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    return [...model.parameters().map((p) => copy(p._value!)), ...opt.m.map(copy), ...opt.v.map(copy)];
+  };
+  const before = await bytes();
+  await assert.rejects(step(x, tensor(0)), (e: Error) => {
+    assert.ok(e instanceof NonFiniteGradientError && e instanceof NonFiniteLossError, String(e));
+    assert.match(e.message, /trainStep: gradient norm is NaN at step 2 \(loss 1 is finite\); the update was skipped and the weights are those after step 1/);
+    assert.equal((e as NonFiniteGradientError).step, 2);
+    return true;
+  });
+  assert.equal(opt.stepCount, 2);
+  assert.deepEqual(await bytes(), before);
+  // the next good batch trains on from the kept state
+  const loss = await step(x, tensor(1));
+  assert.ok(Number.isFinite(loss) && Number.isFinite(opt.lastGradNorm));
+  assert.equal(opt.stepCount, 3);
+  const after = await bytes();
+  assert.notDeepEqual(after, before);
+  assert.ok(model.parameters().every((p) => Array.from(p._value as Float32Array).every(Number.isFinite)));
+});
+
+test("AdamW.step with a NaN gradient given by hand keeps the parameters and moments", async () => {
+  manualSeed(5);
+  const model = new MLP();
+  const opt = new AdamW(model.parameters(), { lr: 0.01 });
+  const ps = model.parameters();
+  await opt.step(ps.map((p) => randn(p.shape)));
+  const before = [...ps.map((p) => Array.from(p._value as Float32Array)), ...opt.m.map((a) => Array.from(a as Float32Array)), ...opt.v.map((a) => Array.from(a as Float32Array))];
+  const grads = ps.map((p, i) => (i === 1 ? tensor(new Float32Array(p.size).fill(NaN), { shape: p.shape }) : randn(p.shape)));
+  await assert.rejects(opt.step(grads), /AdamW\.step: gradient norm is NaN at step 1; the update was skipped and the weights are those after step 0/);
+  assert.deepEqual([...ps.map((p) => Array.from(p._value as Float32Array)), ...opt.m.map((a) => Array.from(a as Float32Array)), ...opt.v.map((a) => Array.from(a as Float32Array))], before);
+  assert.equal(opt.stepCount, 1);
 });
 
 test("loss function errors surface with the op's message", async () => {

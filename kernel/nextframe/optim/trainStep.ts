@@ -5,9 +5,9 @@
  * dozen per parameter (small models are bound by the number of graph nodes). Flat parameters and moments are
  * graph inputs; their updated values are graph outputs written into pre-allocated buffers (ping-pong: read A,
  * write B, swap), so a step allocates no parameter-sized memory (DESIGN §4: fresh memory ≈ 3 ms/MB here).
- * The learning rate and bias corrections are scalar inputs, so schedules never retrace. A NaN/Inf loss
- * throws naming the step; because the new values went to the spare buffers, the model keeps the last good
- * weights.
+ * The learning rate and bias corrections are scalar inputs, so schedules never retrace. A NaN/Inf loss or
+ * gradient norm throws naming the step; because the new values went to the spare buffers, the model keeps the
+ * last good weights and moments, bit for bit.
  *
  * On WebGPU the parameters and Adam moments stay on the GPU between steps (onnxruntime `gpu-buffer`
  * outputs fed back as the next step's inputs), and the model's parameters are slices of the flat buffer inside
@@ -24,7 +24,7 @@ import { gradients } from "../engine/autodiff.js";
 import { runTracedRaw, signature, trace, type Traced } from "../engine/compile.js";
 import { currentDevice, downloadTensor, ort } from "../engine/session.js";
 import { allocArray, fmtShape, type TypedArray } from "../engine/dtype.js";
-import { NextframeError, NonFiniteLossError, ShapeError } from "../engine/errors.js";
+import { NextframeError, NonFiniteGradientError, NonFiniteLossError, ShapeError } from "../engine/errors.js";
 import { tensor, concat, reshape, slice } from "../engine/ops.js";
 import type { DType } from "../engine/dtype.js";
 import type { Module } from "../nn/module.js";
@@ -212,12 +212,23 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
     });
     const out = await runTracedRaw(tr, args, fetches, onDevice);
     const loss = Number(out[outName(0)]!.data[0]);
+    const gradNorm = Number(out[outName(1 + 3 * G)]!.data[0]);
     const stepNo = optimizer.stepCount;
-    if (!Number.isFinite(loss)) {
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      // The graph wrote the new parameters and moments to the spare buffers (or, resident, to new GPU tensors):
+      // dropping them leaves the current ones, bit for bit, at no cost. Clipping cannot save such a step (a NaN
+      // norm makes the clip factor NaN), so any non-finite gradient norm skips it.
       if (resident) for (let k = 1; k <= 3 * G; k++) out[outName(k)]?.dispose();
-      throw new NonFiniteLossError(
-        `trainStep: loss is ${loss} at step ${stepNo}; the update was discarded and the weights are those after step ${stepNo - 1} ` +
-          `(try a lower learning rate, gradient clipping via maxGradNorm, or check the batch for NaN/Inf)`, stepNo, loss);
+      const kept = `the update was skipped and the weights are those after step ${stepNo - 1} (the optimizer moments too)`;
+      if (!Number.isFinite(loss)) {
+        throw new NonFiniteLossError(
+          `trainStep: loss is ${loss} at step ${stepNo}; ${kept} ` +
+            `(try a lower learning rate, gradient clipping via maxGradNorm, or check the batch for NaN/Inf)`, stepNo, loss);
+      }
+      throw new NonFiniteGradientError(
+        `trainStep: gradient norm is ${gradNorm} at step ${stepNo} (loss ${loss} is finite); ${kept}. ` +
+          `Look for an op whose gradient is infinite where the forward pass is finite (sqrt or log at 0, pow with a ` +
+          `fractional exponent at 0, division by 0 multiplied by 0); training can go on with the next batch`, stepNo, loss, gradNorm);
     }
     if (resident) {
       // the parameters come home every step (into fresh arrays; the GPU copy stays for the next step)
@@ -249,7 +260,7 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
       });
       g.pVersions = g.idx.map((i) => params[i]!._version);
     }
-    optimizer.lastGradNorm = Number(out[outName(1 + 3 * G)]!.data[0]);
+    optimizer.lastGradNorm = gradNorm;
     optimizer.stepCount++;
     return loss;
   };
