@@ -1,0 +1,108 @@
+/**
+ * The PyTorch twins (nextframe_torch) against the TypeScript models: each shipped checkpoint in notebooks/checkpoints
+ * is built from its card's `config` on both sides, loaded by name (strict on the PyTorch side), run on the same
+ * inputs, and the outputs compared within 1e-5 relative (L2). DiT has no shipped checkpoint: random weights written
+ * by the TypeScript side. The inputs and outputs travel as safetensors, read on the PyTorch side with the built-in
+ * reader for the world model (the `safetensors` package, when installed, for the others).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { tensor, type Tensor } from "../nextframe/engine/index";
+import { loadSafetensors, saveSafetensors, type SafetensorsInput } from "../nextframe/io/safetensors";
+import { checkpointsDir, loadCheckpoint, readCard } from "../nextframe/worlds/experiments";
+import { GPT, type GPTConfig } from "../nextframe/models/gpt";
+import { WorldModel, type WorldModelConfig } from "../nextframe/models/worldModel";
+import { Autoencoder, type AutoencoderConfig } from "../nextframe/models/autoencoder";
+import { DiT } from "../nextframe/models/dit";
+import { relErr, requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
+
+const skip = skipWithoutTorch();
+const wave = (n: number, f: number, a = 1) => Float32Array.from({ length: n }, (_, i) => a * Math.sin(f * i + 0.3));
+
+/** Writes the inputs, runs nextframe_torch.parity, returns its outputs by name. */
+function torchForward(dir: string, model: string, card: string, weights: string, inputs: Record<string, SafetensorsInput>, builtin = false): Map<string, Float32Array> {
+  const inPath = join(dir, `${model}.in.safetensors`), outPath = join(dir, `${model}.out.safetensors`);
+  saveSafetensors(inPath, inputs);
+  runPython("nextframe_torch.parity", [model, "--card", card, "--weights", weights, "--inputs", inPath, "--out", outPath, ...(builtin ? ["--builtin-io"] : [])]);
+  const out = new Map<string, Float32Array>();
+  for (const [k, v] of loadSafetensors(outPath).tensors) out.set(k, v.data as Float32Array);
+  return out;
+}
+
+async function close(ours: Tensor, ref: Float32Array | undefined, what: string): Promise<void> {
+  assert.ok(ref, `${what}: PyTorch returned no output`);
+  const a = (await ours.data()) as Float32Array;
+  assert.ok(ref.some((v) => Math.abs(v) > 1e-3), `${what}: the PyTorch output is trivially zero`);
+  const e = relErr(a, ref);
+  assert.ok(e < 1e-5, `${what}: rel err ${e} (want < 1e-5)`);
+}
+
+function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    requireTorch();
+    const dir = mkdtempSync(join(tmpdir(), "nf-torch-parity-"));
+    try { await fn(dir); } finally { rmSync(dir, { recursive: true, force: true }); }
+  };
+}
+
+const ck = (name: string) => ({ card: join(checkpointsDir(), `${name}.json`), weights: join(checkpointsDir(), `${name}.safetensors`) });
+
+test("GPT (gpt-textworld checkpoint): PyTorch logits equal the TypeScript ones", { skip }, withDir(async (dir) => {
+  const card = readCard("gpt-textworld");
+  const model = new GPT(card.config as Partial<GPTConfig>);
+  loadCheckpoint("gpt-textworld", model);
+  const B = 2, T = 40, V = model.config.vocabSize;
+  const idx = Int32Array.from({ length: B * T }, (_, i) => (i * 7 + (i >> 3)) % V);
+  const ref = torchForward(dir, "GPT", ck("gpt-textworld").card, ck("gpt-textworld").weights, { idx: { shape: [B, T], data: BigInt64Array.from(idx, BigInt) } });
+  await close(model.forward(tensor(idx, { shape: [B, T] })).logits, ref.get("logits"), "GPT logits");
+}));
+
+for (const name of ["world-model", "world-model-memory"]) {
+  test(`WorldModel (${name} checkpoint): PyTorch predict_next equals the TypeScript one`, { skip }, withDir(async (dir) => {
+    const card = readCard(name);
+    const model = new WorldModel(card.config as Partial<WorldModelConfig>);
+    loadCheckpoint(name, model);
+    const c = model.config, N = 2, Fr = model.frames, L = c.latentChannels * c.latentSize ** 2;
+    const x = wave(N * Fr * L, 0.37, 0.8), t = Float32Array.of(0, 500), a = Int32Array.from({ length: N * Fr }, (_, i) => (i * 5 + 1) % c.numActions);
+    const ref = torchForward(dir, "WorldModel", ck(name).card, ck(name).weights, {
+      x: { shape: [N, Fr, c.latentChannels, c.latentSize, c.latentSize], data: x }, t: { shape: [N], data: t },
+      a: { shape: [N, Fr], data: BigInt64Array.from(a, BigInt) },
+    }, name === "world-model");
+    const ours = model.predictNext(tensor(x, { shape: [N, Fr, c.latentChannels, c.latentSize, c.latentSize] }), tensor(t, { shape: [N] }), tensor(a, { shape: [N, Fr] }));
+    await close(ours, ref.get("next"), `${name} predict_next`);
+  }));
+}
+
+test("Autoencoder (autoencoder checkpoint): PyTorch encode and decode equal the TypeScript ones", { skip }, withDir(async (dir) => {
+  const card = readCard("autoencoder");
+  const ae = new Autoencoder(card.config as Partial<AutoencoderConfig>);
+  loadCheckpoint("autoencoder", ae);
+  const S = ae.config.imageSize, N = 3, x = wave(N * 3 * S * S, 0.011, 0.9);
+  const ref = torchForward(dir, "Autoencoder", ck("autoencoder").card, ck("autoencoder").weights, { x: { shape: [N, 3, S, S], data: x } });
+  const z = ae.encode(tensor(x, { shape: [N, 3, S, S] }));
+  await close(z, ref.get("z"), "autoencoder latents");
+  await close(ae.decode(z), ref.get("recon"), "autoencoder reconstruction");
+}));
+
+test("DiT (random TypeScript weights, DiT-S/4 at depth 2): PyTorch output equals the TypeScript one", { skip }, withDir(async (dir) => {
+  const model = new DiT("DiT-S/4", { depth: 2, inputSize: 16, numClasses: 10 });
+  // adaLN-Zero makes a fresh DiT's output 0: give every weight a non-trivial value first
+  const sd: Record<string, Tensor> = {};
+  const weights: Record<string, SafetensorsInput> = {};
+  let k = 0;
+  for (const [name, p] of Object.entries(model.stateDict())) {
+    const v = name === "pos_embed" ? (p._value as Float32Array) : wave(p.size, 0.7 + 0.01 * k++, 0.05);
+    sd[name] = tensor(v, { shape: p.shape });
+    weights[name] = { shape: p.shape, data: v };
+  }
+  model.loadStateDict(sd);
+  const wPath = join(dir, "dit.safetensors"), cardPath = join(dir, "dit.json");
+  saveSafetensors(wPath, weights);
+  writeFileSync(cardPath, JSON.stringify({ name: "dit", model: "DiT", config: model.config }));
+  const N = 2, x = wave(N * 4 * 16 * 16, 0.13), t = Float32Array.of(3, 777), y = Int32Array.of(1, 10);
+  const ref = torchForward(dir, "DiT", cardPath, wPath, { x: { shape: [N, 4, 16, 16], data: x }, t: { shape: [N], data: t }, y: { shape: [N], data: BigInt64Array.from(y, BigInt) } });
+  await close(model.forward(tensor(x, { shape: [N, 4, 16, 16] }), tensor(t, { shape: [N] }), tensor(y, { dtype: "int32", shape: [N] })), ref.get("out"), "DiT output");
+}));
