@@ -1,0 +1,199 @@
+// `npm run data -- <world> --clips N --shards K --out DIR [--seed S] [--split train|val] [--frames F] [--size S] [--workers W]`:
+// writes one of the course's generated datasets as sharded .npy files plus a JSON index, so that another engine (the
+// PyTorch package in kernel/torch, which opens them with numpy.load(..., mmap_mode="r")) trains on exactly the clips
+// the TypeScript trainer generates for the same seed. Shards are generated in parallel worker threads.
+//
+//   video-world  clips of videoWorldData (the world model's and autoencoder's data): per shard
+//                <split>-<k>.frames.npy   uint8   (n, T, S, S, 3)  RGB frames
+//                <split>-<k>.actions.npy  uint8   (n, T)           actions[t] turns frame t into frame t + 1
+//                <split>-<k>.objects.npy  float32 (n, T, O, 13)    ground truth per object (OBJECT_FIELDS; NaN pads)
+//                <split>-<k>.camera.npy   float32 (n, T, 3)        cameraX, bites, maxBites per frame
+//                <split>-<k>.meta.json    seeds, captions (carried / rich / poor), attributes, objects' kinds and colours
+// Clip i of a split has seed hashSeed(seed, split, i), as in generateVideoDataset, so any shard can be made alone.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join, resolve } from "node:path";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
+import { generateVideoClip, type VideoClip } from "../nextframe/worlds/videoWorld";
+import { hashSeed } from "../nextframe/worlds/random";
+
+/** The options videoWorldData passes for every clip (a test checks both give the same clips). */
+export const VIDEO_WORLD_CLIP_OPTIONS = { policy: "random", captionMix: { rich: 0.5, poor: 0.25 } } as const;
+/** Columns of objects.npy, in order. */
+export const OBJECT_FIELDS = ["id", "x", "y", "z", "vx", "vy", "vz", "radius", "exists", "screenX", "screenY", "screenRadius", "visiblePixels"] as const;
+export const WORLDS = ["video-world"] as const;
+
+export interface DataOptions {
+  world: (typeof WORLDS)[number];
+  clips: number;
+  shards: number;
+  out: string;
+  seed: number;
+  split: "train" | "val";
+  frames: number;
+  size: number;
+  workers?: number;
+}
+
+interface ArraySpec { file: string; dtype: string; shape: number[] }
+export interface ShardEntry { start: number; count: number; arrays: Record<string, ArraySpec>; meta: string }
+export interface DataIndex {
+  format: "nextframe-shards/1";
+  world: string; seed: number; split: string; clips: number; frames: number; size: number;
+  clipOptions: typeof VIDEO_WORLD_CLIP_OPTIONS;
+  objectFields: readonly string[];
+  shards: ShardEntry[];
+}
+
+// ───────────────────────────── .npy (format 1.0) ─────────────────────────────
+
+type NpyData = Uint8Array | Float32Array;
+
+/** Writes an .npy file atomically: magic, version 1.0, a header dict padded to 64 bytes, the C-order data. */
+export function writeNpy(path: string, data: NpyData, shape: number[]): ArraySpec {
+  const descr = data instanceof Uint8Array ? "|u1" : "<f4";
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n !== data.length) throw new Error(`writeNpy: ${path}: shape [${shape}] holds ${n} values, the data has ${data.length}`);
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  header += " ".repeat(pad % 64) + "\n";
+  const pre = Buffer.alloc(10);
+  Buffer.from([0x93, ...Buffer.from("NUMPY"), 1, 0]).copy(pre);
+  pre.writeUInt16LE(header.length, 8);
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const fd = openSync(tmp, "w");
+  try {
+    writeSync(fd, pre);
+    writeSync(fd, Buffer.from(header, "latin1"));
+    writeSync(fd, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    fsyncSync(fd);
+  } finally { closeSync(fd); }
+  renameSync(tmp, path);
+  return { file: path.split("/").pop()!, dtype: descr === "|u1" ? "uint8" : "float32", shape };
+}
+
+function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 1) + "\n");
+  renameSync(tmp, path);
+}
+
+// ───────────────────────────── one shard ─────────────────────────────
+
+export function videoClipSeed(seed: number, split: string, i: number): number {
+  return hashSeed(seed, split, i);
+}
+
+/** Generates clips start .. start + count − 1 of the split and writes their files; returns the index entry. */
+export function writeVideoShard(o: DataOptions, k: number, start: number, count: number): ShardEntry {
+  const { frames: T, size: S } = o;
+  const clips: VideoClip[] = [];
+  for (let i = start; i < start + count; i++) {
+    clips.push(generateVideoClip({ ...VIDEO_WORLD_CLIP_OPTIONS, seed: videoClipSeed(o.seed, o.split, i), frames: T, size: S }));
+  }
+  const F3 = S * S * 3, O = Math.max(1, ...clips.map((c) => Math.max(0, ...c.states.map((s) => s.objects.length))));
+  const frames = new Uint8Array(count * T * F3), actions = new Uint8Array(count * T);
+  const objects = new Float32Array(count * T * O * OBJECT_FIELDS.length).fill(NaN), camera = new Float32Array(count * T * 3);
+  clips.forEach((c, j) => {
+    frames.set(c.frames, j * T * F3);
+    actions.set(c.actions, j * T);
+    c.states.forEach((s, t) => {
+      camera.set([s.cameraX, s.bites, s.maxBites], (j * T + t) * 3);
+      s.objects.forEach((ob, m) => {
+        const row = OBJECT_FIELDS.map((f) => (f === "exists" ? (ob.exists ? 1 : 0) : (ob[f] as number)));
+        objects.set(row, ((j * T + t) * O + m) * OBJECT_FIELDS.length);
+      });
+    });
+  });
+  const base = join(o.out, `${o.split}-${String(k).padStart(5, "0")}`);
+  const arrays = {
+    frames: writeNpy(`${base}.frames.npy`, frames, [count, T, S, S, 3]),
+    actions: writeNpy(`${base}.actions.npy`, actions, [count, T]),
+    objects: writeNpy(`${base}.objects.npy`, objects, [count, T, O, OBJECT_FIELDS.length]),
+    camera: writeNpy(`${base}.camera.npy`, camera, [count, T, 3]),
+  };
+  writeJsonAtomic(`${base}.meta.json`, clips.map((c) => ({
+    seed: c.seed, caption: c.caption, captionKind: c.captionKind, captions: c.captions, attributes: c.attributes, violation: c.violation,
+    objects: (c.states[0]?.objects ?? []).map((ob) => ({ id: ob.id, kind: ob.kind, color: ob.color })),
+  })));
+  return { start, count, arrays, meta: `${base.split("/").pop()}.meta.json` };
+}
+
+// ───────────────────────────── the whole dataset, in workers ─────────────────────────────
+
+/** Writes every shard (in parallel worker threads) and then the index `<out>/index.json`; returns the index. */
+export async function writeDataset(o: DataOptions, log: (l: string) => void = () => {}): Promise<DataIndex> {
+  for (const k of ["clips", "shards", "frames", "size"] as const) {
+    if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`data: --${k} must be a positive integer, got ${o[k]}`);
+  }
+  if (o.shards > o.clips) throw new Error(`data: --shards (${o.shards}) cannot exceed --clips (${o.clips})`);
+  if (!WORLDS.includes(o.world)) throw new Error(`data: unknown world "${o.world}"; expected one of ${WORLDS.join(", ")}`);
+  mkdirSync(o.out, { recursive: true });
+  const ranges = Array.from({ length: o.shards }, (_, k) => {
+    const start = Math.floor((k * o.clips) / o.shards), end = Math.floor(((k + 1) * o.clips) / o.shards);
+    return { k, start, count: end - start };
+  });
+  const workers = Math.max(1, Math.min(o.workers ?? availableParallelism(), o.shards));
+  const shards: ShardEntry[] = new Array(o.shards);
+  let next = 0;
+  const t0 = performance.now();
+  const runOne = (): Promise<void> => new Promise((res, rej) => {
+    if (next >= ranges.length) return res();
+    const r = ranges[next++]!;
+    // a worker thread does not inherit tsx's loader: it registers tsx's CommonJS hook, then loads this file
+    const w = new Worker(`require("tsx/cjs"); require(${JSON.stringify(__filename)});`, { eval: true, workerData: { o, ...r } });
+    w.once("message", (m: ShardEntry) => { shards[r.k] = m; });
+    w.once("error", rej);
+    w.once("exit", (code) => {
+      if (code !== 0 || !shards[r.k]) return rej(new Error(`data: the worker for shard ${r.k} exited with code ${code}`));
+      log(`shard ${r.k + 1}/${o.shards}: clips ${r.start}..${r.start + r.count - 1}`);
+      runOne().then(res, rej);
+    });
+  });
+  await Promise.all(Array.from({ length: workers }, runOne));
+  const index: DataIndex = {
+    format: "nextframe-shards/1", world: o.world, seed: o.seed, split: o.split, clips: o.clips, frames: o.frames, size: o.size,
+    clipOptions: VIDEO_WORLD_CLIP_OPTIONS, objectFields: OBJECT_FIELDS, shards,
+  };
+  writeJsonAtomic(join(o.out, "index.json"), index);
+  log(`wrote ${o.clips} clips in ${o.shards} shards to ${o.out} (${workers} workers, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  return index;
+}
+
+export function parseDataArgs(argv: string[]): DataOptions {
+  const world = argv[0] as DataOptions["world"];
+  const usage = `usage: npm run data -- <world> --clips N --shards K --out DIR [--seed S] [--split train|val] [--frames F] [--size S] [--workers W]\n  worlds: ${WORLDS.join(", ")}`;
+  if (!world || !WORLDS.includes(world)) throw new Error(`${usage}${world ? `\n  unknown world "${world}"` : ""}`);
+  const o: Partial<DataOptions> = { world, seed: 2, split: "train", frames: 32, size: 32 };
+  const num = (flag: string, v: string | undefined) => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n)) throw new Error(`data: ${flag} needs an integer, got ${v === undefined ? "nothing" : `"${v}"`}`);
+    return n;
+  };
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--clips") o.clips = num(a, argv[++i]);
+    else if (a === "--shards") o.shards = num(a, argv[++i]);
+    else if (a === "--seed") o.seed = num(a, argv[++i]);
+    else if (a === "--frames") o.frames = num(a, argv[++i]);
+    else if (a === "--size") o.size = num(a, argv[++i]);
+    else if (a === "--workers") o.workers = num(a, argv[++i]);
+    else if (a === "--out") o.out = argv[++i];
+    else if (a === "--split") {
+      const s = argv[++i];
+      if (s !== "train" && s !== "val") throw new Error(`data: --split must be train or val, got "${s}"`);
+      o.split = s;
+    } else throw new Error(`data: unknown option ${a}\n${usage}`);
+  }
+  for (const k of ["clips", "shards", "out"] as const) if (o[k] === undefined) throw new Error(`data: --${k} is required\n${usage}`);
+  return { ...o, out: resolve(o.out!) } as DataOptions;
+}
+
+if (!isMainThread && workerData?.o) {
+  const { o, k, start, count } = workerData as { o: DataOptions; k: number; start: number; count: number };
+  parentPort!.postMessage(writeVideoShard(o, k, start, count));
+} else if (require.main === module) {
+  let opts: DataOptions;
+  try { opts = parseDataArgs(process.argv.slice(2)); } catch (e) { console.error((e as Error).message); process.exit(2); }
+  writeDataset(opts, (l) => console.log(`[data] ${l}`)).catch((e) => { console.error(e instanceof Error ? e.stack : e); process.exit(1); });
+}
