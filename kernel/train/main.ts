@@ -1,7 +1,10 @@
 // `npm run train -- <name> [--steps N] [--out DIR]`: trains one shipped model from scratch with a fixed seed and
 // writes notebooks/checkpoints/<name>.safetensors (atomically) + <name>.json (config, data seed, steps, metrics).
 // One script per model in this folder; each exports `train(opts)`.
+// `--engine torch` trains the same recipe with PyTorch (torchrun, DistributedDataParallel; torch.ts) and writes the
+// same checkpoint and card.
 import type { FitProgress } from "../nextframe/optim/index.js";
+import type { TorchOptions } from "./torch";
 
 export interface TrainOptions {
   /** Override the script's step count (tests and quick runs). */
@@ -31,23 +34,73 @@ export function progressPrinter(name: string): (p: FitProgress, extra?: string) 
   };
 }
 
-async function main(argv: string[]): Promise<void> {
+export const USAGE = `usage: npm run train -- <name> [--steps N] [--out DIR] [--eval-only]
+       npm run train -- <name> --engine torch [--nproc N] [--device cpu|cuda] [--batch-size B] [--resume] [--data DIR]
+                       [--nnodes N --node-rank R --rdzv-endpoint HOST:PORT [--rdzv-id ID]] [--threads T] [--save-every S] [--stop-at S] [--no-eval]`;
+
+export interface TrainArgs { name: string; steps?: number; out?: string; evalOnly: boolean; engine: "ts" | "torch"; torch: TorchOptions }
+
+/** Parses the command line; throws an Error naming the bad option and what it expects. */
+export function parseTrainArgs(argv: string[]): TrainArgs {
   const name = argv[0];
-  if (!name || !(name in SCRIPTS)) {
-    console.error(`usage: npm run train -- <name> [--steps N] [--out DIR] [--eval-only]\n  names: ${Object.keys(SCRIPTS).join(", ")}${name ? `\n  unknown name "${name}"` : ""}`);
-    process.exit(2);
-  }
-  const opts: TrainOptions = { progress: progressPrinter(name), log: (l) => console.log(`[${name}] ${l}`) };
-  let evalOnly = false;
+  if (!name || !(name in SCRIPTS)) throw new Error(`${USAGE}\n  names: ${Object.keys(SCRIPTS).join(", ")}${name ? `\n  unknown name "${name}"` : ""}`);
+  const a: TrainArgs = { name, evalOnly: false, engine: "ts", torch: { nproc: 1, device: "cpu", nnodes: 1, rdzvId: "nextframe", resume: false, eval: true } };
+  const torchOnly: string[] = [];
+  const int = (flag: string, v: string | undefined, min = 1) => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`train: ${flag} must be an integer ≥ ${min}, got ${v === undefined ? "nothing" : `"${v}"`}`);
+    return n;
+  };
+  const str = (flag: string, v: string | undefined) => {
+    if (v === undefined || v.startsWith("--")) throw new Error(`train: ${flag} needs a value`);
+    return v;
+  };
   for (let i = 1; i < argv.length; i++) {
-    if (argv[i] === "--steps") opts.steps = Number(argv[++i]);
-    else if (argv[i] === "--eval-only") evalOnly = true;
-    else if (argv[i] === "--out") opts.out = argv[++i];
-    else { console.error(`train: unknown option ${argv[i]}`); process.exit(2); }
+    const f = argv[i]!;
+    if (f === "--steps") a.steps = int(f, argv[++i]);
+    else if (f === "--eval-only") a.evalOnly = true;
+    else if (f === "--out") a.out = str(f, argv[++i]);
+    else if (f === "--engine") {
+      const e = argv[++i];
+      if (e !== "ts" && e !== "torch") throw new Error(`train: --engine must be ts or torch, got ${e === undefined ? "nothing" : `"${e}"`}`);
+      a.engine = e;
+    } else {
+      torchOnly.push(f);
+      if (f === "--nproc") a.torch.nproc = int(f, argv[++i]);
+      else if (f === "--nnodes") a.torch.nnodes = int(f, argv[++i]);
+      else if (f === "--node-rank") a.torch.nodeRank = int(f, argv[++i], 0);
+      else if (f === "--rdzv-endpoint") a.torch.rdzvEndpoint = str(f, argv[++i]);
+      else if (f === "--rdzv-id") a.torch.rdzvId = str(f, argv[++i]);
+      else if (f === "--batch-size") a.torch.batchSize = int(f, argv[++i]);
+      else if (f === "--data") a.torch.data = str(f, argv[++i]);
+      else if (f === "--threads") a.torch.threads = int(f, argv[++i]);
+      else if (f === "--save-every") a.torch.saveEvery = int(f, argv[++i]);
+      else if (f === "--log-every") a.torch.logEvery = int(f, argv[++i]);
+      else if (f === "--stop-at") a.torch.stopAt = int(f, argv[++i]);
+      else if (f === "--resume") a.torch.resume = true;
+      else if (f === "--no-eval") a.torch.eval = false;
+      else if (f === "--device") {
+        const d = argv[++i];
+        if (d !== "cpu" && d !== "cuda") throw new Error(`train: --device must be cpu or cuda, got ${d === undefined ? "nothing" : `"${d}"`}`);
+        a.torch.device = d;
+      } else throw new Error(`train: unknown option ${f}\n${USAGE}`);
+    }
   }
-  if (opts.steps !== undefined && (!Number.isInteger(opts.steps) || opts.steps < 1)) { console.error(`train: --steps must be a positive integer`); process.exit(2); }
+  if (a.engine === "ts" && torchOnly.length) throw new Error(`train: ${torchOnly.join(", ")} only apply with --engine torch`);
+  if (a.engine === "torch" && a.evalOnly) throw new Error(`train: --eval-only runs the TypeScript evaluation; drop --engine torch`);
+  return a;
+}
+
+async function main(argv: string[]): Promise<void> {
+  let args: TrainArgs;
+  try { args = parseTrainArgs(argv); } catch (e) { console.error((e as Error).message); process.exit(2); }
+  const name = args.name;
+  const opts: TrainOptions = { progress: progressPrinter(name), log: (l) => console.log(`[${name}] ${l}`), steps: args.steps, out: args.out };
   const mod = await SCRIPTS[name]!();
-  if (evalOnly) {
+  if (args.engine === "torch") {
+    const { trainWithTorch } = await import("./torch");
+    await trainWithTorch(name, opts, args.torch, mod.evaluate);
+  } else if (args.evalOnly) {
     if (!mod.evaluate) { console.error(`train: ${name} has no --eval-only`); process.exit(2); }
     await mod.evaluate(opts);
   } else await mod.train(opts);

@@ -74,5 +74,8 @@ class Autoencoder(nn.Module):
 
 def frames_to_tensor(frames):
     """uint8 frames (..., S, S, 3) -> float (..., 3, S, S) in [-1, 1], as framesToTensor (x / 127.5 - 1)."""
-    x = torch.as_tensor(frames)
+    if not getattr(frames, "flags", None) or frames.flags.writeable:
+        x = torch.as_tensor(frames)
+    else:  # a memory-mapped (read-only) slice: torch wants its own copy of the bytes
+        x = torch.from_numpy(frames.copy())
     return (x.double() / 127.5 - 1).float().movedim(-1, -3).contiguous()

@@ -1,0 +1,309 @@
+"""
+Trains one of the course's recipes with PyTorch's distributed engine: the entry point torchrun starts once per
+process (`npm run train -- <name> --engine torch` writes the job file and launches it; kernel/train/torch.ts).
+
+    python3 -m torch.distributed.run --standalone --nproc_per_node 2 -m nextframe_torch.train --job JOB.json
+
+One process per device (DistributedDataParallel: gloo on CPU, nccl on CUDA). Every rank draws the same global batch
+from one seeded generator and trains on its slice of it, so N processes with B/N samples each take the same steps
+as one process with B (DDP averages the gradients; the mean of the ranks' mean losses is the global mean loss).
+Rank 0 writes the checkpoint the TypeScript kernel loads unchanged, atomically (temp file + rename):
+<name>.safetensors (the same state-dict names as the TypeScript model), <name>.json (the card: config, recipe,
+engine, world size, device, wall time) and <name>.torch-state.pt (optimizer moments, step, generator state) to resume.
+
+The job file (JSON) names: name, model ("WorldModel"), config (the TypeScript config, a card's `config`),
+freshLatentScale, recipe, steps, batchSize (global), lr, seed, data (a folder from `npm run data`), autoencoder
+({card, weights}), out, resume, device, saveEvery, logEvery, stopAt (end this run after that step, checkpointed).
+
+The world model's recipe (kernel/nextframe/worlds/experiments.ts, trainWorldModel): latents of the training clips
+from the autoencoder, divided by their std (latentScale); each sample a random clip and target frame (with the
+config's context window before it), the target noised at a random diffusion step (x0 prediction, MSE), AdamW
+(weight decay 0, gradient norm clipped at 1) on a cosine schedule with min(100, steps/10) warm-up steps down to lr/10.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+from . import safetensors_io as st
+from .data import ShardedClips
+from .diffusion import training_coefficients
+from .models.autoencoder import Autoencoder, frames_to_tensor
+from .models.world_model import WorldModel, window_frames
+
+NOOP = 0  # Action.Noop: the action of a clip's first frame
+
+
+# ───────────────────────────── the recipe's pieces ─────────────────────────────
+
+def cosine_lr(step, warmup, total, max_lr, min_lr):
+    """cosineSchedule of the TypeScript optimiser: linear warm-up over `warmup` steps (may be fractional), cosine to min_lr."""
+    if step < warmup:
+        return max_lr * (step + 1) / warmup
+    if step >= total:
+        return min_lr
+    t = (step - warmup) / max(1, total - warmup)
+    return min_lr + 0.5 * (max_lr - min_lr) * (1 + math.cos(math.pi * t))
+
+
+def context_offsets(cfg):
+    """How far before the target each input frame of the window sits: memory frames (oldest first), then K .. 1."""
+    return list(cfg["memoryFrames"]) + list(range(cfg["contextFrames"], 0, -1))
+
+
+@torch.no_grad()
+def encode_clips(ae, ds, device, chunk=512):
+    """Latents of every clip, (N, T, C, h, w) float32, encoded in chunks of frames read from the memory-mapped shards."""
+    out = []
+    for frames in ds.all_frames():                              # (n, T, S, S, 3) uint8, mapped
+        n, T = frames.shape[:2]
+        flat = frames.reshape(n * T, *frames.shape[2:])
+        zs = [ae.encode(frames_to_tensor(flat[i:i + chunk]).to(device)).cpu() for i in range(0, n * T, chunk)]
+        out.append(torch.cat(zs).reshape(n, T, *zs[0].shape[1:]))
+    return torch.cat(out)
+
+
+def latent_std(z):
+    """Std of all latent values, as latentStd (sqrt(E[z^2] - E[z]^2), accumulated in float64)."""
+    z = z.double()
+    return math.sqrt((z * z).mean().item() - z.mean().item() ** 2)
+
+
+class WorldModelBatches:
+    """worldModelBatch: the global batch from one generator (identical on every rank), of which a rank takes its slice."""
+    def __init__(self, cfg, latents, actions, seed):
+        self.cfg, self.latents, self.actions = cfg, latents, actions   # (N, T, C, h, w) scaled, (N, T) long
+        self.sa, self.s1 = (torch.tensor(v, dtype=torch.float64) for v in training_coefficients(cfg["diffusionSteps"]))
+        self.offsets = torch.tensor(context_offsets(cfg))
+        self.g = torch.Generator().manual_seed(seed)
+
+    def next(self, B):
+        cfg, z = self.cfg, self.latents
+        N, T = z.shape[:2]
+        K, Fr = cfg["contextFrames"], window_frames(cfg)
+        g = self.g
+        clip = torch.randint(N, (B,), generator=g)
+        tgt = K + torch.randint(T - K, (B,), generator=g)
+        t = torch.randint(cfg["diffusionSteps"], (B,), generator=g)
+        ctx_noise = torch.randn((B, Fr - 1) + tuple(z.shape[2:]), generator=g)
+        tgt_noise = torch.randn((B,) + tuple(z.shape[2:]), generator=g)
+        frames = torch.cat([(tgt[:, None] - self.offsets[None]).clamp(min=0), tgt[:, None]], 1)   # (B, Fr): windowFrameIndices
+        window = z[clip[:, None], frames]                                                          # (B, Fr, C, h, w)
+        target = window[:, -1].clone()
+        sd = torch.full((Fr - 1,), float(cfg["contextNoise"]))
+        if cfg["residual"]:
+            sd[-1] = 0.0                                   # the last context frame stays clean: a residual model adds to it
+        x = window.clone()
+        x[:, :-1] += sd.view(1, -1, 1, 1, 1) * ctx_noise
+        x[:, -1] = (self.sa[t].view(-1, 1, 1, 1) * target.double() + self.s1[t].view(-1, 1, 1, 1) * tgt_noise.double()).float()
+        prev = (frames - 1).clamp(min=0)
+        a = torch.where(frames > 0, self.actions[clip[:, None], prev], torch.full_like(frames, NOOP))  # frameActions
+        return x, t.float(), a, target
+
+
+class NextFrameLoss(nn.Module):
+    """What DDP wraps: the MSE of the world model's next-latent prediction (DDP hooks forward, not predict_next)."""
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x, t, a, target):
+        return F.mse_loss(self.model.predict_next(x, t, a), target)
+
+
+# ───────────────────────────── checkpoints ─────────────────────────────
+
+def write_json_atomic(path, value):
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as f:
+        json.dump(value, f, indent=2)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def save_torch_atomic(obj, path):
+    tmp = f"{path}.{os.getpid()}.tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def paths(job):
+    base = os.path.join(job["out"], job["name"])
+    return base + ".safetensors", base + ".json", base + ".torch-state.pt"
+
+
+def count_parameters(model):
+    """As the TypeScript card counts: every tensor of the state dict (the world model's fixed pos_embed included)."""
+    return sum(v.numel() for v in model.state_dict().values())
+
+
+# ───────────────────────────── training ─────────────────────────────
+
+def log(rank, line):
+    if rank == 0:
+        print(line, flush=True)
+
+
+def setup(job):
+    """(rank, world size, device): the process group from torchrun's environment (one process without it)."""
+    ws = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if job["device"] == "cuda":
+        if not torch.cuda.is_available():
+            raise RuntimeError("--device cuda: torch.cuda.is_available() is False on this machine; use --device cpu or a CUDA build of PyTorch")
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+    elif job["device"] == "cpu":
+        device = torch.device("cpu")
+    else:
+        raise ValueError(f"device must be cpu or cuda, got {job['device']!r}")
+    if "WORLD_SIZE" in os.environ:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return rank, ws, device
+
+
+def train_world_model(job, rank, ws, device):
+    name, steps, B = job["name"], job["steps"], job["batchSize"]
+    if B % ws:
+        raise ValueError(f"the global batch ({B}) must divide evenly over {ws} processes; pass --batch-size a multiple of {ws}")
+    per = B // ws
+    weights_path, card_path, state_path = paths(job)
+    cfg = dict(job["config"])
+    resumed, state = None, None
+    if job.get("resume"):
+        if not os.path.exists(weights_path):
+            raise FileNotFoundError(f"--resume: {weights_path} does not exist; train it first (either engine) or drop --resume")
+        with open(card_path) as f:
+            old = json.load(f)
+        cfg = dict(old["config"])
+        resumed = {"engine": old.get("engine", "ts"), "steps": old.get("steps")}
+        if old.get("engine") == "torch" and os.path.exists(state_path):
+            state = torch.load(state_path, map_location="cpu")
+            if state["steps"] != steps or state["batchSize"] != B:
+                log(rank, f"[{name}] {state_path} was for {state['steps']} steps at batch {state['batchSize']}; resuming the weights with a fresh optimizer")
+                state = None
+
+    # data: the clips from `npm run data`, encoded by the autoencoder the TypeScript side trained
+    ds = ShardedClips(job["data"])
+    with open(job["autoencoder"]["card"]) as f:
+        ae = Autoencoder(json.load(f)["config"])
+    ae.load_state_dict(st.load(job["autoencoder"]["weights"]), strict=True)
+    ae = ae.to(device).eval()
+    t0 = time.perf_counter()
+    raw = encode_clips(ae, ds, device)
+    if job.get("freshLatentScale") and not job.get("resume"):
+        cfg["latentScale"] = latent_std(raw)
+    latents = (raw / cfg["latentScale"]).to(device)
+    actions = torch.stack([torch.from_numpy(ds.actions(i).astype("int64")) for i in range(len(ds))]).to(device)
+    log(rank, f"[{name}] {len(ds)} clips encoded in {time.perf_counter() - t0:.1f} s; latentScale {cfg['latentScale']:.6f}; "
+              f"{ws} process{'es' if ws > 1 else ''} × {per} = batch {B} on {device.type}")
+
+    torch.manual_seed(job["seed"])
+    model = WorldModel(cfg)
+    if resumed:
+        model.load_state_dict(st.load(weights_path), strict=True)
+    model = model.to(device)
+    loss_fn = NextFrameLoss(model)
+    ddp = DDP(loss_fn, device_ids=[device.index] if device.type == "cuda" else None) if dist.is_initialized() else loss_fn
+    lr = job["lr"]
+    warmup = min(100, steps / 10)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    batches = WorldModelBatches(cfg, latents.cpu(), actions.cpu(), job["seed"])
+    start, prior_seconds = 0, 0.0
+    if state is not None:
+        opt.load_state_dict(state["optimizer"])
+        batches.g.set_state(state["generator"])
+        start, prior_seconds = state["step"], state.get("seconds", 0.0)
+        log(rank, f"[{name}] resuming a torch run at step {start}/{steps}")
+    elif resumed:
+        log(rank, f"[{name}] starting from the {resumed['engine']} checkpoint's weights ({resumed['steps']} steps), fresh optimizer")
+
+    def save(step, losses, seconds):
+        if rank != 0:
+            return
+        seconds += prior_seconds                             # a resumed torch run counts the time before it too
+        st.save(model.state_dict(), weights_path, {"format": "pt", "model": "WorldModel"})
+        save_torch_atomic({"optimizer": opt.state_dict(), "generator": batches.g.get_state(), "step": step, "steps": steps, "batchSize": B, "seconds": seconds}, state_path)
+        card = {
+            "name": name, "model": "WorldModel", "config": cfg, "dataSeed": job["recipe"]["dataSeed"], "steps": steps,
+            "trainSeconds": seconds, "parameters": count_parameters(model), "recipe": {**job["recipe"], "steps": steps, "batchSize": B},
+            "autoencoder": "autoencoder", "finalTrainLoss": losses[-1] if losses else None, "metrics": {},
+            "engine": "torch", "worldSize": ws, "device": device.type, "torch": torch.__version__, "completedSteps": step,
+            "threadsPerProcess": torch.get_num_threads(),
+        }
+        if resumed:
+            card["resumedFrom"] = resumed
+        write_json_atomic(card_path, card)
+
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    losses, t_start, every = [], time.perf_counter(), job.get("logEvery", 50)
+    for step in range(start, steps):
+        for group in opt.param_groups:
+            group["lr"] = cosine_lr(step, warmup, steps, lr, lr / 10)
+        x, t, a, target = (v[rank * per:(rank + 1) * per].to(device) for v in batches.next(B))
+        opt.zero_grad(set_to_none=True)
+        loss = ddp(x, t, a, target)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        done = step + 1 == steps
+        if (step + 1) % every == 0 or done:
+            g = loss.detach().clone()
+            if dist.is_initialized():
+                dist.all_reduce(g)
+                g /= ws
+            losses.append(g.item())
+            if not math.isfinite(losses[-1]):
+                raise FloatingPointError(f"loss is {losses[-1]} at step {step + 1}")
+            sync()
+            el = time.perf_counter() - t_start
+            sps = (step + 1 - start) / el
+            eta = (steps - step - 1) / sps
+            log(rank, f"[{name}] step {step + 1}/{steps}  loss {losses[-1]:.4f}  {sps:.2f} it/s  eta {int(eta // 60)}m{round(eta % 60):02d}s  (torch, {ws}×{device.type})")
+        if job.get("stopAt") == step + 1 and not done:
+            stopped = step + 1
+            break
+        if job.get("saveEvery") and (step + 1) % job["saveEvery"] == 0 and not done:
+            save(step + 1, losses, time.perf_counter() - t_start)
+    else:
+        stopped = steps
+    seconds = time.perf_counter() - t_start
+    save(stopped, losses, seconds)
+    what = "" if stopped == steps else f" at step {stopped} of {steps} (--stop-at; --resume continues)"
+    log(rank, f"[{name}] wrote {weights_path}{what} ({seconds:.1f} s, {seconds / max(1, stopped - start) * 1000:.1f} ms/step)")
+
+
+TRAINERS = {"WorldModel": train_world_model}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--job", required=True, help="the job file (JSON) kernel/train/torch.ts writes")
+    a = ap.parse_args()
+    with open(a.job) as f:
+        job = json.load(f)
+    if job.get("model") not in TRAINERS:
+        raise SystemExit(f"nextframe_torch.train: model {job.get('model')!r} has no PyTorch trainer; expected one of {', '.join(TRAINERS)}")
+    if "OMP_NUM_THREADS" in os.environ:
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+    rank, ws, device = setup(job)
+    try:
+        TRAINERS[job["model"]](job, rank, ws, device)
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

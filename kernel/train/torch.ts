@@ -1,0 +1,118 @@
+// `npm run train -- <name> --engine torch ...`: runs a recipe on PyTorch's distributed engine. Writes a job file
+// (the recipe, the model's full TypeScript config, the data folder, the autoencoder), launches torchrun
+// (`python3 -m torch.distributed.run ... -m nextframe_torch.train`, the package in kernel/torch) and, when it is
+// done, recomputes the card's metrics with the TypeScript evaluation (the same numbers `--eval-only` gives), which also
+// proves the checkpoint loads into the TypeScript model unchanged.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { checkpointsDir, readCard } from "../nextframe/worlds/experiments";
+import { worldModelConfig } from "../nextframe/models/worldModel";
+import { writeDataset } from "./data";
+import { WORLD_MODEL_MEMORIZER_RECIPE, WORLD_MODEL_MEMORY_RECIPE, WORLD_MODEL_RECIPE } from "./world-model";
+import type { TrainOptions } from "./main";
+
+const ROOT = resolve(__dirname, "..", "..");
+export const TORCH_PACKAGE_ROOT = join(ROOT, "kernel", "torch");
+export const PYTHON = process.env.NEXTFRAME_PYTHON ?? "/usr/bin/python3";
+
+export interface TorchOptions {
+  /** Processes per node (one per GPU with cuda). */
+  nproc: number;
+  device: "cpu" | "cuda";
+  nnodes: number;
+  nodeRank?: number;
+  /** host:port of the rendezvous (node 0) when nnodes > 1. */
+  rdzvEndpoint?: string;
+  rdzvId: string;
+  /** Global batch (split over all processes); default the recipe's. */
+  batchSize?: number;
+  /** A folder from `npm run data`; default one made (once) under .cache/data/ for the recipe's clips. */
+  data?: string;
+  /** Start from <out>/<name>.safetensors (a checkpoint of either engine). */
+  resume: boolean;
+  /** Recompute the card's metrics with the TypeScript evaluation afterwards (default true). */
+  eval: boolean;
+  saveEvery?: number;
+  /** End this run after that step (checkpoint and optimizer state written); `--resume` continues to the last step. */
+  stopAt?: number;
+  logEvery?: number;
+  /** Threads per process (OMP_NUM_THREADS); default the cores divided by the processes. */
+  threads?: number;
+}
+
+type WorldRecipe = typeof WORLD_MODEL_RECIPE | typeof WORLD_MODEL_MEMORY_RECIPE | typeof WORLD_MODEL_MEMORIZER_RECIPE;
+/** The recipes PyTorch can train, by checkpoint name. */
+export const TORCH_RECIPES: Record<string, { model: "WorldModel"; recipe: WorldRecipe }> = {
+  "world-model": { model: "WorldModel", recipe: WORLD_MODEL_RECIPE },
+  "world-model-memory": { model: "WorldModel", recipe: WORLD_MODEL_MEMORY_RECIPE },
+  "world-model-memorizer": { model: "WorldModel", recipe: WORLD_MODEL_MEMORIZER_RECIPE },
+};
+
+/** Why PyTorch cannot run here (no python3 with torch), or null. */
+export function torchUnavailable(): string | null {
+  const r = spawnSync(PYTHON, ["-c", "import torch, numpy"], { encoding: "utf8" });
+  return r.status === 0 ? null : `${PYTHON} cannot import torch and numpy (${(r.stderr || r.error?.message || "").trim().split("\n").pop()}); install them (Debian: apt-get install python3-torch) or set NEXTFRAME_PYTHON`;
+}
+
+/** torchrun's arguments for these options (single node: --standalone; several: c10d rendezvous at the endpoint). */
+export function torchrunArgs(t: TorchOptions, job: string): string[] {
+  const nodes = t.nnodes > 1
+    ? ["--nnodes", String(t.nnodes), "--rdzv_backend", "c10d", "--rdzv_endpoint", t.rdzvEndpoint!, "--rdzv_id", t.rdzvId, ...(t.nodeRank !== undefined ? ["--node_rank", String(t.nodeRank)] : [])]
+    : ["--standalone", "--nnodes", "1"];
+  // nextframe_torch.launch is torchrun (torch.distributed.run) with a fix for torch 1.13 on Python ≥ 3.11
+  return ["-m", "nextframe_torch.launch", ...nodes, "--nproc_per_node", String(t.nproc), "-m", "nextframe_torch.train", "--job", job];
+}
+
+export async function trainWithTorch(name: string, o: TrainOptions, t: TorchOptions, evaluate?: (o: TrainOptions) => Promise<void>): Promise<void> {
+  const entry = TORCH_RECIPES[name];
+  if (!entry) throw new Error(`train: --engine torch has no recipe for "${name}" yet; it trains ${Object.keys(TORCH_RECIPES).join(", ")}`);
+  if (t.nnodes > 1 && !t.rdzvEndpoint) throw new Error(`train: --nnodes ${t.nnodes} needs --rdzv-endpoint HOST:PORT (node 0's address, the same on every node)`);
+  const missing = torchUnavailable();
+  if (missing) throw new Error(`train: --engine torch: ${missing}`);
+  const r = entry.recipe;
+  const out = resolve(o.out ?? checkpointsDir());
+  mkdirSync(out, { recursive: true });
+  const steps = o.steps ?? r.steps, batchSize = t.batchSize ?? r.batchSize;
+  const worldSize = t.nproc * t.nnodes;
+  if (batchSize % worldSize) throw new Error(`train: the global batch ${batchSize} does not split over ${worldSize} processes; pass --batch-size a multiple of ${worldSize}`);
+  for (const f of ["autoencoder.json", "autoencoder.safetensors"]) {
+    if (!existsSync(join(out, f))) throw new Error(`train: ${name} needs ${join(out, f)} (npm run train -- autoencoder${o.out ? ` --out ${o.out}` : ""})`);
+  }
+  // the clips: the recipe's training split (seed dataSeed, clips 0 .. numTrain − 1), as videoWorldData makes them
+  const data = resolve(t.data ?? join(ROOT, ".cache", "data", `video-world-seed${r.dataSeed}-train-${r.numTrain}`));
+  if (!existsSync(join(data, "index.json"))) {
+    if (t.data) throw new Error(`train: --data ${t.data} holds no index.json; write it with npm run data -- video-world --clips ${r.numTrain} --shards K --seed ${r.dataSeed} --out ${t.data}`);
+    o.log(`writing the recipe's ${r.numTrain} clips to ${data}`);
+    await writeDataset({ world: "video-world", clips: r.numTrain, shards: Math.min(r.numTrain, Math.max(1, Math.ceil(r.numTrain / 128))), out: data, seed: r.dataSeed, split: "train", frames: 32, size: 32 }, o.log);
+  }
+  const tmp = mkdtempSync(join(tmpdir(), "nf-torch-job-"));
+  const jobPath = join(tmp, "job.json");
+  writeFileSync(jobPath, JSON.stringify({
+    name, model: entry.model, config: worldModelConfig(r.config), freshLatentScale: true, recipe: r, steps, batchSize, lr: r.lr, seed: r.seed,
+    data, autoencoder: { card: join(out, "autoencoder.json"), weights: join(out, "autoencoder.safetensors") }, out, resume: t.resume,
+    device: t.device, saveEvery: t.saveEvery, stopAt: t.stopAt, logEvery: t.logEvery ?? 50,
+  }, null, 2));
+  const threads = t.threads ?? Math.max(1, Math.floor(availableParallelism() / t.nproc));
+  const pp = process.env.PYTHONPATH ? `${TORCH_PACKAGE_ROOT}:${process.env.PYTHONPATH}` : TORCH_PACKAGE_ROOT;
+  const args = torchrunArgs(t, jobPath);
+  o.log(`torchrun: ${t.nnodes} node${t.nnodes > 1 ? "s" : ""} × ${t.nproc} process${t.nproc > 1 ? "es" : ""} on ${t.device}, global batch ${batchSize}, ${steps} steps, ${threads} thread${threads > 1 ? "s" : ""} per process`);
+  try {
+    const code = await new Promise<number>((res, rej) => {
+      const p = spawn(PYTHON, args, { stdio: "inherit", env: { ...process.env, PYTHONPATH: pp, OMP_NUM_THREADS: String(threads) } });
+      p.on("error", rej);
+      p.on("exit", (c, sig) => res(c ?? (sig ? 128 : 1)));
+    });
+    if (code !== 0) throw new Error(`train: torchrun exited with status ${code} (its output is above)`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  if ((t.nodeRank ?? 0) !== 0) return;   // only node 0 holds rank 0's checkpoint
+  const card = readCard(name, out);
+  o.log(`${name}: ${card.steps} steps in ${(card.trainSeconds as number).toFixed(1)} s on ${card.worldSize} × ${card.device} (torch ${card.torch}), final loss ${Number(card.finalTrainLoss).toFixed(4)}`);
+  if (t.eval && evaluate) {
+    o.log(`recomputing the card's metrics with the TypeScript evaluation (--no-eval skips this)`);
+    await evaluate({ ...o, out });
+  }
+}
