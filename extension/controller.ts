@@ -6,14 +6,16 @@
  * one ended; every execution ends with end(ok). An interrupt or a failing cell cancels the cells queued behind it
  * (as Jupyter does). Outputs stream in while a cell runs; a display update for an
  * output of another cell, or output that arrives after a cell ended (timers, rejections), is written through a
- * short execution of that cell that keeps its order number and timing.
+ * short execution of that cell that keeps its order number and timing. Stream text is coalesced for
+ * STREAM_FLUSH_MS, so a cell printing 100 000 lines makes a few output edits. clearOutput() in a cell replaces the
+ * cell's outputs (with `wait`, when the next output arrives).
  */
 import * as path from "node:path";
 import * as os from "node:os";
 import * as vscode from "vscode";
 import type { CellOutput } from "../kernel/process/protocol";
 import { KernelClient, type KernelState } from "./kernelClient";
-import { StreamBatcher, displayIdOf, toOutputData } from "./outputs";
+import { ClearTracker, StreamBatcher, displayIdOf, toOutputData, type ShownOutput } from "./outputs";
 
 const STREAM_FLUSH_MS = 50;
 
@@ -35,7 +37,7 @@ interface NotebookKernel {
   aborts: number;
 }
 
-function toVsOutput(o: CellOutput, executionCount?: number): vscode.NotebookCellOutput {
+function toVsOutput(o: ShownOutput, executionCount?: number): vscode.NotebookCellOutput {
   const d = toOutputData(o, executionCount);
   return new vscode.NotebookCellOutput(d.items.map((i) => new vscode.NotebookCellOutputItem(i.data, i.mime)), d.metadata);
 }
@@ -100,6 +102,7 @@ export class NextframeController implements vscode.Disposable {
       cwd,
       execPath: process.execPath,
       memoryLimitMb: cfg.get<number>("memoryLimitMb", 8192),
+      rssLimitMb: cfg.get<number | null>("rssLimitMb", null) ?? undefined,
       threads: cfg.get<number>("threads", 2),
       device: cfg.get<string>("device", "cpu"),
       log: (line) => this._log(`${path.basename(notebook.uri.path)}: ${line}`),
@@ -180,7 +183,19 @@ export class NextframeController implements vscode.Disposable {
         });
       }
     };
+    const clears = new ClearTracker();
+    const clearNow = () => {
+      streams.take(); // text not written yet goes with the rest
+      lastStream = null;
+      for (const [id, t] of kernel.displays) if (t.cell === cell) kernel.displays.delete(id);
+      enqueue(() => exec.clearOutput());
+    };
     const onOutput = (o: CellOutput) => {
+      if (o.kind === "clear") {
+        if (clears.clear(o.wait)) clearNow();
+        return;
+      }
+      if (clears.beforeOutput()) clearNow();
       if (o.kind === "stream") {
         streams.push(o.name, o.text);
         if (!timer) timer = setTimeout(flushStreams, STREAM_FLUSH_MS);
@@ -206,6 +221,12 @@ export class NextframeController implements vscode.Disposable {
 
   /** Show a non-stream output of the running cell, or update a display in place. */
   private async _show(kernel: NotebookKernel, cell: vscode.NotebookCell, exec: vscode.NotebookCellExecution, o: CellOutput, order?: number): Promise<void> {
+    if (o.kind === "clear") {
+      // a clear after the cell ended (from a timer): at once, `wait` has no next output to wait for
+      for (const [id, t] of kernel.displays) if (t.cell === cell) kernel.displays.delete(id);
+      await exec.clearOutput();
+      return;
+    }
     if (o.kind === "display" && o.update) {
       const t = kernel.displays.get(o.displayId);
       if (t) {

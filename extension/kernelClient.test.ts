@@ -2,16 +2,23 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { describeExit, kernelEnv, mallocEnv } from "./kernelClient";
 
-test("exit reasons name the code or signal, and out-of-memory with the setting to change", () => {
+test("exit reasons name the code or signal in words, and out-of-memory with the setting to change", () => {
   assert.equal(describeExit(3, null, ""), "code 3");
-  assert.equal(describeExit(null, "SIGKILL", ""), "signal SIGKILL");
-  assert.equal(
-    describeExit(134, null, "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory", 512),
-    "code 134, out of memory — the limit is 512 MB, setting nextframe.kernel.memoryLimitMb",
-  );
+  assert.match(describeExit(null, "SIGKILL", ""), /^signal SIGKILL: killed; .* the system's out-of-memory killer: the machine ran out of memory \(nextframe\.kernel\.rssLimitMb/);
+  assert.equal(describeExit(null, "SIGSEGV", ""), "signal SIGSEGV: a crash in native code (a segmentation fault)");
+  assert.equal(describeExit(null, "SIGUSR2", ""), "signal SIGUSR2");
+  const oom = "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory";
+  assert.equal(describeExit(134, null, oom, 512),
+    "code 134: out of memory — the JavaScript heap reached its limit of 512 MB; raise the setting nextframe.kernel.memoryLimitMb " +
+    "(--max-old-space-size) or keep less in JavaScript arrays and objects");
+  assert.match(describeExit(null, "SIGABRT", oom), /^signal SIGABRT: out of memory — the JavaScript heap reached Node's default limit;/);
+  const watchdog = "nextframe kernel: resident memory 15.2 GB passed the hard limit of 15.0 GB (the cell did not stop at 12.0 GB); the kernel was killed to protect the machine\n";
+  assert.equal(describeExit(null, "SIGKILL", watchdog),
+    "signal SIGKILL: resident memory 15.2 GB passed the hard limit of 15.0 GB (the cell did not stop at 12.0 GB); the kernel was killed " +
+    "to protect the machine; free large arrays or raise nextframe.kernel.rssLimitMb / NEXTFRAME_RSS_LIMIT_MB");
 });
 
-test("the kernel gets DESIGN.md §4's malloc environment", () => {
+test("the kernel gets the malloc environment that keeps big freed blocks", () => {
   assert.deepEqual(mallocEnv, { MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "68719476736" });
 });
 
@@ -26,4 +33,7 @@ test("the kernel's environment carries the threads and device settings, the mall
   const plain = kernelEnv({}, { PATH: "/bin" });
   assert.equal(plain.NEXTFRAME_THREADS, undefined);
   assert.equal(plain.NEXTFRAME_DEVICE, undefined);
+  assert.equal(plain.NEXTFRAME_RSS_LIMIT_MB, undefined, "unset: the kernel's own default");
+  assert.equal(kernelEnv({ rssLimitMb: 6000 }, {}).NEXTFRAME_RSS_LIMIT_MB, "6000");
+  assert.equal(kernelEnv({ rssLimitMb: 0 }, {}).NEXTFRAME_RSS_LIMIT_MB, "0", "0 turns the watchdog off");
 });

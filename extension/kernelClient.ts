@@ -26,6 +26,12 @@ export interface KernelClientOptions {
   threads?: number;
   /** Passed to the library as NEXTFRAME_DEVICE: the execution provider cells start on ("cpu", "webgpu", "cuda"). */
   device?: string;
+  /**
+   * Resident-memory limit in MB, passed as NEXTFRAME_RSS_LIMIT_MB: a cell that grows the kernel past it is
+   * stopped with a MemoryLimit error (kernel/process/memoryWatchdog.ts). 0 turns it off; undefined keeps the
+   * kernel's default (80 % of the machine's memory).
+   */
+  rssLimitMb?: number;
   env?: NodeJS.ProcessEnv;
   /** How long an interrupted cell may keep running before the kernel is restarted. */
   interruptGraceMs?: number;
@@ -46,24 +52,42 @@ interface Running {
   interruptTimer?: NodeJS.Timeout;
 }
 
-/** glibc malloc settings from DESIGN.md §4: keep big freed blocks instead of returning them to the OS. */
 /** The kernel process's environment: the editor's, the caller's extras, the malloc settings and the library's settings. */
-export function kernelEnv(o: Pick<KernelClientOptions, "env" | "threads" | "device">, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function kernelEnv(o: Pick<KernelClientOptions, "env" | "threads" | "device" | "rssLimitMb">, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, ...o.env, ...mallocEnv, ELECTRON_RUN_AS_NODE: "1" };
   if (o.threads && o.threads > 0) env.NEXTFRAME_THREADS = String(o.threads);
   if (o.device) env.NEXTFRAME_DEVICE = o.device;
+  if (o.rssLimitMb !== undefined && o.rssLimitMb !== null && o.rssLimitMb >= 0) env.NEXTFRAME_RSS_LIMIT_MB = String(Math.round(o.rssLimitMb));
   return env;
 }
 
+/** glibc malloc settings: keep big freed blocks instead of returning them to the OS (and paying to map them again). */
 export const mallocEnv = { MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "68719476736" } as const;
+
+/** What the common signals mean, for people who do not know them by name. */
+const signalMeaning: Partial<Record<NodeJS.Signals, string>> = {
+  SIGKILL: "killed; without a kill from you this is most often the system's out-of-memory killer: the machine ran " +
+    "out of memory (nextframe.kernel.rssLimitMb stops a cell before that)",
+  SIGSEGV: "a crash in native code (a segmentation fault)",
+  SIGABRT: "aborted (a fatal error in Node or a native library; the kernel log has its message)",
+  SIGBUS: "a crash in native code (bus error)",
+  SIGTERM: "terminated by another process",
+  SIGINT: "interrupted by a SIGINT it did not handle",
+  SIGHUP: "its terminal or parent went away",
+};
 
 /** Why the kernel exited, in words for the cell. */
 export function describeExit(code: number | null, signal: NodeJS.Signals | null, stderrTail: string, memoryLimitMb?: number): string {
-  const oom = /heap out of memory|Allocation failed|out of memory/i.test(stderrTail);
   const what = signal ? `signal ${signal}` : `code ${code}`;
-  if (oom) {
-    return `${what}, out of memory${memoryLimitMb ? ` — the limit is ${memoryLimitMb} MB, setting nextframe.kernel.memoryLimitMb` : ""}`;
+  // The memory watchdog's own last words (kernel/process/memoryWatchdog.ts).
+  const watchdog = /nextframe kernel: (resident memory [^\n]*)/.exec(stderrTail);
+  if (watchdog) return `${what}: ${watchdog[1]}; free large arrays or raise nextframe.kernel.rssLimitMb / NEXTFRAME_RSS_LIMIT_MB`;
+  if (/heap out of memory|Allocation failed|Reached heap limit/i.test(stderrTail)) {
+    const limit = memoryLimitMb && memoryLimitMb > 0 ? `its limit of ${memoryLimitMb} MB` : "Node's default limit";
+    return `${what}: out of memory — the JavaScript heap reached ${limit}; raise the setting nextframe.kernel.memoryLimitMb ` +
+      "(--max-old-space-size) or keep less in JavaScript arrays and objects";
   }
+  if (signal) return signalMeaning[signal] ? `${what}: ${signalMeaning[signal]}` : what;
   return what;
 }
 

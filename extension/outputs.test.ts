@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ERROR_MIME, STDERR_MIME, STDOUT_MIME, StreamBatcher, bundleToItems, displayIdOf, toOutputData } from "./outputs";
+import { ClearTracker, ERROR_MIME, STDERR_MIME, STDOUT_MIME, StreamBatcher, bundleToItems, displayIdOf, toOutputData } from "./outputs";
 
 const text = (d: Uint8Array) => new TextDecoder().decode(d);
 
@@ -40,4 +40,17 @@ test("stream batches join adjacent text of one stream and keep the order across 
   assert.deepEqual(b.take().map((o) => [o.name, o.text]), [["stdout", "a\nb\n"], ["stderr", "c\n"], ["stdout", "d\n"]]);
   assert.equal(b.empty, true);
   assert.equal(toOutputData(b.take()[0] ?? { kind: "stream", name: "stdout", text: "" }).items[0].mime, STDOUT_MIME);
+});
+
+test("clearOutput clears at once, or with wait just before the next output (once)", () => {
+  const c = new ClearTracker();
+  assert.equal(c.beforeOutput(), false, "nothing to clear at first");
+  assert.equal(c.clear(false), true);
+  assert.equal(c.beforeOutput(), false);
+  assert.equal(c.clear(true), false, "wait: not yet");
+  assert.equal(c.beforeOutput(), true, "the next output clears first");
+  assert.equal(c.beforeOutput(), false, "and only that one");
+  assert.equal(c.clear(true), false);
+  assert.equal(c.clear(false), true, "a clear without wait after one with wait clears at once");
+  assert.equal(c.beforeOutput(), false, "and the waiting one is done with it");
 });

@@ -5,7 +5,9 @@
  * - display/result → one item per MIME type, richest first (VS Code shows the first one it can render);
  *   image/png arrives base64 and becomes bytes; JSON MIME types become JSON text; metadata follows the ipynb
  *   serializer's conventions (outputType, transient.display_id) so saved notebooks stay valid nbformat;
- * - error → VS Code's error MIME type ({name, message, stack}).
+ * - error → VS Code's error MIME type ({name, message, stack});
+ * - clear (Jupyter's clear_output) is not an output: ClearTracker says when the controller replaces the cell's
+ *   outputs.
  */
 import type { CellOutput, MimeBundle } from "../kernel/process/protocol";
 
@@ -48,8 +50,11 @@ export function bundleToItems(bundle: MimeBundle): OutputItemData[] {
     });
 }
 
+/** Kernel outputs that become a VS Code output (a `clear` is an instruction about the others, not one itself). */
+export type ShownOutput = Exclude<CellOutput, { kind: "clear" }>;
+
 /** The VS Code output for one kernel output. */
-export function toOutputData(o: CellOutput, executionCount?: number): OutputData {
+export function toOutputData(o: ShownOutput, executionCount?: number): OutputData {
   switch (o.kind) {
     case "stream":
       return {
@@ -99,5 +104,26 @@ export class StreamBatcher {
     const out = this.pending.map((p) => ({ kind: "stream" as const, name: p.name, text: p.text }));
     this.pending = [];
     return out;
+  }
+}
+
+/**
+ * When to clear a cell's outputs after `clearOutput({ wait })`: at once, or (with `wait`) just before the next
+ * output arrives, so that a loop that clears and redraws replaces its picture without an empty flash between.
+ */
+export class ClearTracker {
+  private waiting = false;
+
+  /** A clear arrived; returns whether to clear now. */
+  clear(wait: boolean): boolean {
+    this.waiting = wait;
+    return !wait;
+  }
+
+  /** An output is about to be shown; returns whether a waiting clear must happen first. */
+  beforeOutput(): boolean {
+    const w = this.waiting;
+    this.waiting = false;
+    return w;
   }
 }

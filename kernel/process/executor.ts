@@ -9,12 +9,20 @@
  * unhandled rejections) on the cell that is running, or else on the last cell.
  *
  * Interrupt: SIGINT stops synchronous code (vm's breakOnSigint turns it into an exception and keeps the
- * heap); for a cell waiting on a promise, interrupt() rejects the race the cell is awaiting.
+ * heap); for a cell waiting on a promise, interrupt() rejects the race the cell is awaiting, and the cell's async
+ * scope (cellScope.ts) is marked interrupted, so that its timers never fire, its continuations after native
+ * awaits stop (the library asks), and whatever it still prints is dropped instead of showing up on a later cell.
+ *
+ * Output limits: a cell's stream text is capped (NEXTFRAME_MAX_CELL_OUTPUT_MB, default 10 MB); what is over
+ * is dropped and counted, and one note at the end of the cell says how much. Memory: with a watchdog
+ * (memoryWatchdog.ts), a cell that grows the process past its RSS limit is stopped with a MemoryLimit error.
  */
 import Module from "node:module";
 import path from "node:path";
 import { inspect as utilInspect, types as utilTypes } from "node:util";
 import vm from "node:vm";
+import { currentScope, installCellScopes, kernelTimers, runInScope, type CellScope } from "./cellScope";
+import { memoryLimitMessage, type MemoryWatchdog } from "./memoryWatchdog";
 import type { CellOutput, CompletionEntry, MimeBundle } from "./protocol";
 import { CellFiles, formatError, type FormattedError } from "./stackTrace";
 import { tslabModule } from "./tslabCompat";
@@ -26,8 +34,12 @@ import {
 export interface ExecutorOptions {
   /** The folder cells run in: relative imports and node_modules resolve from here (tslab uses process.cwd()). */
   rootDir: string;
-  /** Receives every output, tagged with the execution it belongs to. */
-  emit(execId: number, output: CellOutput): void;
+  /**
+   * Receives every output, tagged with the execution it belongs to. Returning false says the transport is
+   * backed up (Node's process.send does when its queue is long): stream text is then gathered into larger
+   * messages until `written` is called for the last output sent, which says the transport caught up.
+   */
+  emit(execId: number, output: CellOutput, written?: () => void): boolean | void;
   /** Receives comm messages that cells send to the editor. */
   comm(target: string, data: unknown): void;
   /** Kernel log (not shown in cells). */
@@ -38,6 +50,10 @@ export interface ExecutorOptions {
    * long computation would wait for its end. The extension coalesces instead.
    */
   streamFlushMs?: number;
+  /** Stream text per cell beyond which it is dropped (with a note); default NEXTFRAME_MAX_CELL_OUTPUT_MB or 10 MB. */
+  maxCellOutputBytes?: number;
+  /** Stops cells that grow the process's resident memory past a limit (memoryWatchdog.ts). */
+  memory?: MemoryWatchdog | null;
 }
 
 export interface ExecuteResult { ok: boolean; durationMs: number }
@@ -54,11 +70,36 @@ export interface Executor {
   deliverComm(target: string, data: unknown): Promise<void>;
   /** Flush batched stream text now. */
   flush(): void;
+  /**
+   * The process is about to exit: flush, then drop every later output and never finish the running cell (its
+   * end is the kernel's exit, which the client reports).
+   */
+  halt(): void;
   /** The execution that receives outputs that arrive while no cell runs. */
   readonly lastExecId: number | null;
 }
 
 const interruptedMessage = "Script execution was interrupted by `SIGINT`";
+
+/** The default per-cell stream limit, NEXTFRAME_MAX_CELL_OUTPUT_MB MB (0 = none), else 10 MB. */
+export function outputLimitFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.NEXTFRAME_MAX_CELL_OUTPUT_MB;
+  if (raw === undefined || raw.trim() === "") return 10 * 1048576;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < 0) {
+    throw new RangeError(`NEXTFRAME_MAX_CELL_OUTPUT_MB must be a number of MB per cell (0 = no limit), got ${JSON.stringify(raw)}`);
+  }
+  return Math.round(v * 1048576);
+}
+
+/** How many "\n" `s` holds. */
+function countLines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf("\n"); i >= 0; i = s.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+const fmtMb = (bytes: number) => `${(bytes / 1048576).toFixed(bytes < 1048576 ? 2 : 1)} MB`;
 
 class InterruptedError extends Error {
   constructor() {
@@ -81,6 +122,9 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   const cells = new CellFiles();
   const isInternal = internalFileTest();
   const flushMs = opts.streamFlushMs ?? 0;
+  const maxCellBytes = opts.maxCellOutputBytes ?? outputLimitFromEnv();
+  const memory = opts.memory ?? null;
+  installCellScopes();
 
   // ##### state shared by cells (tslab's design) ##############################################################
   const store: Record<string, unknown> = {};
@@ -131,35 +175,116 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   let last: number | null = null;
   const target = () => current ?? last;
 
+  /** Set by halt(): the process exits once what was sent is written; nothing more goes out. */
+  let halted = false;
+  /** The transport said it is backed up, and the last output sent has not been written yet. */
+  let congested = false;
+  let sendSeq = 0;
+  function send(execId: number, o: CellOutput): void {
+    const seq = ++sendSeq;
+    const r = opts.emit(execId, o, () => {
+      if (seq !== sendSeq) return;
+      congested = false;
+      if (pending && !flushTimer) flushTimer = kernelTimers.setImmediate(flush);
+    });
+    congested = r === false;
+  }
+
   let pending: { name: "stdout" | "stderr"; text: string } | null = null;
   let lastFlush = 0;
-  let flushTimer: NodeJS.Timeout | null = null;
+  let flushTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
   function flush(): void {
     if (flushTimer) {
-      clearTimeout(flushTimer);
+      kernelTimers.clearTimeout(flushTimer as NodeJS.Timeout);
+      kernelTimers.clearImmediate(flushTimer as NodeJS.Immediate);
       flushTimer = null;
     }
-    if (!pending) return;
+    if (!pending || halted) return;
     const p = pending;
     pending = null;
     lastFlush = Date.now();
     const id = target();
     if (id === null) opts.log(`[${p.name}] ${p.text.replace(/\n$/, "")}`);
-    else opts.emit(id, { kind: "stream", name: p.name, text: p.text });
+    else send(id, { kind: "stream", name: p.name, text: p.text });
   }
+  /** Whether output from the code running now must be dropped: its cell was interrupted (or the kernel exits). */
+  function dropped(what: string): boolean {
+    if (halted) return true;
+    const scope = currentScope();
+    if (!scope?.interrupted) return false;
+    if (scope.dropped++ === 0) opts.log(`cell ${scope.execId} was interrupted; its later outputs are dropped (first: ${what})`);
+    return true;
+  }
+
+  // The per-cell stream budget: what is over it is counted, and noteTruncation() says so once.
+  let budgetId: number | null = null;
+  let budgetUsed = 0;
+  let droppedBytes = 0;
+  let droppedLines = 0;
+  let droppedOpenLine = false;
+  let noteTimer: NodeJS.Timeout | null = null;
+  function withinBudget(text: string): string {
+    const id = target();
+    if (id !== budgetId) {
+      noteTruncation();
+      budgetId = id;
+      budgetUsed = 0;
+    }
+    if (maxCellBytes <= 0) return text;
+    const bytes = Buffer.byteLength(text);
+    if (budgetUsed + bytes <= maxCellBytes) {
+      budgetUsed += bytes;
+      return text;
+    }
+    // Keep whole lines up to the limit, drop the rest.
+    let keep = text.slice(0, Math.max(0, maxCellBytes - budgetUsed));
+    const nl = keep.lastIndexOf("\n");
+    if (nl >= 0) keep = keep.slice(0, nl + 1);
+    budgetUsed = maxCellBytes;
+    const drop = text.slice(keep.length);
+    droppedBytes += Buffer.byteLength(drop);
+    droppedLines += countLines(drop);
+    droppedOpenLine = !drop.endsWith("\n");
+    if (current === null && !noteTimer) noteTimer = kernelTimers.setTimeout(noteTruncation, 1000);
+    return keep;
+  }
+  /** One stderr note on the cell whose stream text was cut: how much was dropped and which limit applies. */
+  function noteTruncation(): void {
+    if (noteTimer) {
+      kernelTimers.clearTimeout(noteTimer);
+      noteTimer = null;
+    }
+    if (droppedBytes === 0 || budgetId === null) return;
+    const lines = droppedLines + (droppedOpenLine ? 1 : 0);
+    const text = `… output truncated: ${fmtMb(droppedBytes)} (${lines} line${lines === 1 ? "" : "s"}) more were dropped; ` +
+      `the limit is ${+(maxCellBytes / 1048576).toFixed(2)} MB per cell (NEXTFRAME_MAX_CELL_OUTPUT_MB)\n`;
+    droppedBytes = 0;
+    droppedLines = 0;
+    droppedOpenLine = false;
+    flush();
+    if (!halted) send(budgetId, { kind: "stream", name: "stderr", text });
+  }
+
   function write(name: "stdout" | "stderr", text: string): void {
+    if (dropped(`${name} text`)) return;
+    text = withinBudget(text);
+    if (text === "") return;
     if (pending && pending.name !== name) flush();
     if (pending) pending.text += text;
     else pending = { name, text };
-    // Flushed synchronously when enough time has passed, so output streams even while synchronous code
-    // keeps the event loop busy; otherwise a timer batches many small writes into one message.
-    if (flushMs === 0 || Date.now() - lastFlush >= flushMs) flush();
-    else if (!flushTimer) flushTimer = setTimeout(flush, flushMs);
+    // Flushed synchronously when the transport keeps up and enough time has passed, so output streams even
+    // while synchronous code keeps the event loop busy. When the transport is backed up, its queue is written
+    // only when the event loop runs again, so text gathered until then loses nothing in latency and travels
+    // in fewer, larger messages (bounded in size).
+    if (pending.text.length >= 256 * 1024) flush();
+    else if (!congested && (flushMs === 0 || Date.now() - lastFlush >= flushMs)) flush();
+    else if (!flushTimer) flushTimer = congested ? kernelTimers.setImmediate(flush) : kernelTimers.setTimeout(flush, flushMs);
   }
   function output(o: CellOutput, execId = target()): void {
     flush();
+    if (halted) return;
     if (execId === null) opts.log(`[${o.kind}] ${JSON.stringify(o).slice(0, 500)}`);
-    else opts.emit(execId, o);
+    else send(execId, o);
   }
   function errorOutput(e: FormattedError, prefix = ""): CellOutput {
     const traceback = prefix ? [prefix + (e.traceback[0] ?? ""), ...e.traceback.slice(1)] : e.traceback;
@@ -178,9 +303,14 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   }
 
   const sink: KernelSink = {
-    display: (bundle: MimeBundle, displayId: string, update: boolean) =>
-      output({ kind: "display", bundle, displayId, update }),
+    display: (bundle: MimeBundle, displayId: string, update: boolean) => {
+      if (!dropped("display")) output({ kind: "display", bundle, displayId, update });
+    },
+    clear: (wait: boolean) => {
+      if (!dropped("clearOutput")) output({ kind: "clear", wait });
+    },
     comm: (t: string, data: unknown) => {
+      if (dropped(`comm "${t}"`)) return;
       flush();
       opts.comm(t, data);
     },
@@ -192,8 +322,18 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   let currentFile: string | null = null;
   const report = (err: unknown, prefix: string) =>
     output(errorOutput(formatError(err, cells, currentFile, isInternal), prefix));
-  process.on("unhandledRejection", (reason) => report(reason, "Unhandled promise rejection: "));
-  process.on("uncaughtException", (err) => report(err, "Uncaught exception: "));
+  // An interrupted cell's own code may still fail afterwards (the library's InterruptedError out of a loop that
+  // nobody awaits any more): that is the interrupt, already reported, not news for the cell running now.
+  const fromInterrupted = (e: unknown) => currentScope()?.interrupted === true ||
+    (e instanceof Error && /^Interrupted(Error)?$/.test(e.name) && interruptedCells > 0);
+  process.on("unhandledRejection", (reason) => {
+    if (!fromInterrupted(reason)) report(reason, "Unhandled promise rejection: ");
+    else if (!halted) opts.log(`dropped a rejection from an interrupted cell: ${String(reason).slice(0, 200)}`);
+  });
+  process.on("uncaughtException", (err) => {
+    if (!fromInterrupted(err)) report(err, "Uncaught exception: ");
+    else if (!halted) opts.log(`dropped an exception from an interrupted cell: ${String(err).slice(0, 200)}`);
+  });
 
   // ##### interrupt ##########################################################################################
   let rejectInterrupt: (e: Error) => void = () => {};
@@ -214,6 +354,14 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   // message's cell is no longer the current one is dropped.
   let signalSeenFor: number | null = null;
   let awaitingSignalOf: number | null = null;
+  /** The async scope of the running cell (cellScope.ts). */
+  let scope: CellScope | null = null;
+  let interruptedCells = 0;
+  function markInterrupted(s: CellScope | null): void {
+    if (!s || s.interrupted) return;
+    s.interrupted = true;
+    interruptedCells++;
+  }
   function interrupt(execId?: number): void {
     if (execId === undefined) {
       const stale = awaitingSignalOf !== null && awaitingSignalOf !== current;
@@ -230,13 +378,20 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       return;
     }
     if (current !== null) interruptRequested = true;
+    markInterrupted(scope);
     rejectInterrupt(new InterruptedError());
     resetInterrupt();
   }
-  const interruptedOutput = (): CellOutput => ({
-    kind: "error", ename: "Interrupted", evalue: new InterruptedError().message,
-    traceback: ["Interrupted: " + new InterruptedError().message],
-  });
+  /** Interrupted, or MemoryLimit when the memory watchdog's SIGINT stopped cell `execId`. */
+  const interruptedOutput = (execId: number): CellOutput => {
+    const stop = memory?.takeStop(execId);
+    if (stop) {
+      const evalue = memoryLimitMessage(stop);
+      return { kind: "error", ename: "MemoryLimit", evalue, traceback: ["MemoryLimit: " + evalue] };
+    }
+    const evalue = new InterruptedError().message;
+    return { kind: "error", ename: "Interrupted", evalue, traceback: ["Interrupted: " + evalue] };
+  };
 
   // ##### execute ############################################################################################
   let queue: Promise<unknown> = Promise.resolve();
@@ -261,9 +416,9 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     }
     // A SIGINT that arrived while the converter ran is still queued in the event loop (breakOnSigint only
     // sees signals that arrive while the script runs): let its handler run, and honour it.
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => kernelTimers.setImmediate(r));
     if (interruptRequested) {
-      output(interruptedOutput());
+      output(interruptedOutput(execId));
       return false;
     }
     const prefix = conv.hasToplevelAwait ? "(async function (exports, require) { " : "(function (exports, require) { ";
@@ -271,13 +426,17 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     const wrapped = prefix + conv.output + "\n})(__nextframe_cell__.exports, __nextframe_cell__.require)";
     cells.add(filename, { label, maps, firstLinePrefix: prefix.length, wrapperLine: wrapped.split("\n").length });
     currentFile = filename;
+    const cellScope = scope!;
     try {
-      const ret = vm.runInThisContext(wrapped, { filename, breakOnSigint: true, displayErrors: false });
+      const ret = runInScope(cellScope, () => vm.runInThisContext(wrapped, { filename, breakOnSigint: true, displayErrors: false }));
       if (conv.hasToplevelAwait) await Promise.race([ret as Promise<unknown>, interruptPromise]);
     } catch (e) {
+      if (halted) return false;
       if (e instanceof Error && e.message === interruptedMessage) signalSeenFor = execId;
       if (e instanceof InterruptedError || (e instanceof Error && e.message === interruptedMessage)) {
-        output(interruptedOutput());
+        // the timers that the stopped code scheduled must not run either
+        markInterrupted(cellScope);
+        output(interruptedOutput(execId));
       } else {
         report(e, "");
       }
@@ -296,7 +455,8 @@ export function createExecutor(opts: ExecutorOptions): Executor {
         // under the table it already displayed.
         if (utilTypes.isPromise(value)) value = await Promise.race([value, interruptPromise]);
       } catch (e) {
-        if (e instanceof InterruptedError) output(interruptedOutput());
+        if (halted) return false;
+        if (e instanceof InterruptedError) output(interruptedOutput(execId));
         else report(e, "");
         return false;
       }
@@ -305,12 +465,15 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       if (value !== undefined && !isDisplayHandle(value)) {
         try {
           // A string value shows quoted, as in the Node REPL, so that "1" and 1 differ.
-          const bundle = typeof value === "string"
-            ? { "text/plain": utilInspect(value) }
-            : await Promise.race([toMimeBundle(value), interruptPromise]);
+          const v = value;
+          const bundle = typeof v === "string"
+            ? { "text/plain": utilInspect(v) }
+            : await Promise.race([runInScope(cellScope, () => toMimeBundle(v)), interruptPromise]);
           output({ kind: "result", bundle });
         } catch (e) {
-          report(e, "");
+          if (halted) return false;
+          if (e instanceof InterruptedError) output(interruptedOutput(execId));
+          else report(e, "");
           return false;
         }
       }
@@ -324,7 +487,10 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       flush();
       current = execId;
       last = execId;
+      scope = { execId, interrupted: false, dropped: 0 };
+      withinBudget(""); // a new cell: a new stream budget (and the note for the last one's late output)
       interruptRequested = earlyInterrupts.delete(execId);
+      memory?.setRunning(execId);
       const t0 = performance.now();
       let ok = false;
       try {
@@ -332,9 +498,15 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       } catch (e) {
         report(e, "internal: ");
       } finally {
+        memory?.setRunning(0);
+        memory?.takeStop(execId); // a stop that came after the cell ended anyway
         flush();
+        noteTruncation();
         current = null;
+        scope = null;
       }
+      // The process exits (process.exit in the cell): the client reports that on the cell instead.
+      if (halted) await new Promise<never>(() => {});
       return { ok, durationMs: performance.now() - t0 };
     });
     queue = p.catch(() => {});
@@ -382,6 +554,11 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     interrupt,
     deliverComm,
     flush,
+    halt() {
+      noteTruncation();
+      flush();
+      halted = true;
+    },
     get lastExecId() { return last; },
   };
 }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { KernelClient } from "../../extension/kernelClient";
+import { KernelClient, type KernelClientOptions } from "../../extension/kernelClient";
 import type { CellOutput } from "./protocol";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -23,13 +23,14 @@ let kernel: KernelClient;
 const late: { execId: number; output: CellOutput }[] = [];
 const logs: string[] = [];
 
-function newKernel(): KernelClient {
+function newKernel(extra: Partial<KernelClientOptions> = {}): KernelClient {
   const k = new KernelClient({
     kernelMain: path.join(root, "kernel", "process", "main.ts"),
     execArgv: ["--import", tsxLoader],
     cwd: nbDir,
     interruptGraceMs: 8000,
     log: (l) => logs.push(l),
+    ...extra,
   });
   k.onLateOutput((execId, output) => late.push({ execId, output }));
   return k;
@@ -50,6 +51,16 @@ async function run(code: string, k = kernel): Promise<Ran> {
 }
 
 const resultText = (r: Ran) => r.outputs.filter((o) => o.kind === "result").map((o) => (o as { bundle: Record<string, unknown> }).bundle["text/plain"]);
+const streamText = (r: Ran, name?: "stdout" | "stderr") =>
+  r.outputs.map((o) => (o.kind === "stream" && (!name || o.name === name) ? o.text : "")).join("");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The text/plain result of `code` as a number (for reading counters of earlier cells). */
+async function numberOf(code: string, k = kernel): Promise<number> {
+  const r = await run(code, k);
+  const [t] = resultText(r);
+  assert.equal(typeof t, "string", `${code}: ${JSON.stringify(r.outputs)}`);
+  return Number(t);
+}
 const errors = (r: Ran) => r.outputs.filter((o): o is Extract<CellOutput, { kind: "error" }> => o.kind === "error");
 
 async function until<T>(f: () => T | undefined, ms: number): Promise<T> {
@@ -223,10 +234,14 @@ test("comm messages go both ways", libOnly, async () => {
 
 test("process.exit restarts the kernel, the next cell runs, restart clears state", async () => {
   await run("const before = 1;");
-  const r = await run("console.log('bye'); process.exit(3);");
+  // what the cell printed before exiting arrives first, all of it
+  const r = await run("for (let i = 0; i < 5000; i++) console.log(`bye ${i}`);\nprocess.exit(3);\nconsole.log('not reached');");
   assert.equal(r.ok, false);
   assert.equal(r.kernelExited, "code 3");
-  assert.ok(errors(r).some((e) => e.evalue === "the kernel exited (code 3) and was restarted"), JSON.stringify(r.outputs));
+  assert.deepEqual(streamText(r).split("\n"), [...Array.from({ length: 5000 }, (_, i) => `bye ${i}`), ""]);
+  assert.deepEqual(r.outputs.filter((o) => o.kind !== "stream").map((o) => o.kind), ["error"]);
+  assert.equal(r.outputs.at(-1)?.kind, "error", "the KernelExited error comes after the text");
+  assert.ok(errors(r).some((e) => e.evalue === "the kernel exited (code 3) and was restarted"), JSON.stringify(errors(r)));
   const next = await run("1 + 1");
   assert.deepEqual(resultText(next), ["2"]);
   const gone = await run("before");
@@ -273,4 +288,140 @@ test("a cell ending in a display call (or a Promise of one) shows the displayed 
   const rej = await run(`Promise.reject(new RangeError("nope"))`);
   assert.equal(rej.ok, false);
   assert.deepEqual(errors(rej).map((e) => [e.ename, e.evalue]), [["RangeError", "nope"]]);
+});
+
+/** Starts `code`, interrupts it after `afterMs`, and returns the cell's outcome and how long it took to stop. */
+async function interruptAfter(code: string, afterMs: number, k = kernel): Promise<{ r: Ran; stopMs: number }> {
+  const running = run(code, k);
+  await sleep(afterMs);
+  const t0 = Date.now();
+  k.interrupt();
+  const r = await running;
+  return { r, stopMs: Date.now() - t0 };
+}
+
+test("interrupt stops a cell that awaits in a loop: its counter stops, the next cell sees the state", async () => {
+  await run("const keptA = 'kept';");
+  const { r, stopMs } = await interruptAfter("let n = 0;\nfor (;;) { n++; await new Promise((r) => setTimeout(r, 0)); }", 800);
+  assert.deepEqual(errors(r).map((e) => e.ename), ["Interrupted"], JSON.stringify(r.outputs));
+  assert.equal(r.kernelExited, undefined);
+  assert.ok(stopMs < 2000, `stopped ${stopMs} ms after the interrupt`);
+  const n1 = await numberOf("n");
+  assert.ok(n1 > 0, `the loop ran (n = ${n1})`);
+  await sleep(2000);
+  assert.equal(await numberOf("n"), n1, "the interrupted loop went on in the background");
+  assert.deepEqual(resultText(await run("keptA")), ["'kept'"]);
+  // the same with timers/promises and util.promisify(setImmediate)
+  const tp = await interruptAfter(
+    `import { setTimeout as sleepMs } from "timers/promises";\nimport { promisify } from "util";\n` +
+    `let m = 0;\nfor (;;) { m++; await sleepMs(1); await promisify(setImmediate)(); }`, 800);
+  assert.deepEqual(errors(tp.r).map((e) => e.ename), ["Interrupted"]);
+  const m1 = await numberOf("m");
+  await sleep(1000);
+  assert.equal(await numberOf("m"), m1, "the timers/promises loop went on");
+});
+
+test("an interrupted cell's intervals stop and what it would still print is dropped", async () => {
+  late.length = 0;
+  const { r } = await interruptAfter("let ticks = 0;\nsetInterval(() => { ticks++; console.log(`tick ${ticks}`); }, 5);\nawait new Promise(() => {});", 500);
+  assert.deepEqual(errors(r).map((e) => e.ename), ["Interrupted"]);
+  assert.match(streamText(r), /^tick 1\n/, "the ticks printed while it ran arrive");
+  const t1 = await numberOf("ticks");
+  await sleep(1000);
+  assert.equal(await numberOf("ticks"), t1, "the interval went on");
+  assert.deepEqual(late.filter((l) => l.execId === r.execId), [], "output arrived after the interrupt");
+  // a synchronous loop's interrupt stops the timers it scheduled too
+  const sync = await interruptAfter("let ticks2 = 0;\nsetInterval(() => ticks2++, 5);\nsetTimeout(() => console.log('late timer'), 1500);\nwhile (true) {}", 500);
+  assert.deepEqual(errors(sync.r).map((e) => e.ename), ["Interrupted"]);
+  assert.equal(await numberOf("ticks2"), 0);
+  await sleep(1500);
+  assert.equal(await numberOf("ticks2"), 0);
+  assert.deepEqual(late.filter((l) => l.execId === sync.r.execId), [], "the timeout's text showed up");
+  // a cell that is not interrupted keeps its interval after it ends (a live display relies on that)
+  await run("let ticks3 = 0;\nconst iv3 = setInterval(() => ticks3++, 5);");
+  await sleep(300);
+  assert.ok(await numberOf("ticks3") > 0);
+  await run("clearInterval(iv3);");
+});
+
+test("100 000 printed lines arrive complete and in order, then the result", async () => {
+  const r = await run("for (let i = 0; i < 100000; i++) console.log(`line ${i}`);\n'end'");
+  assert.equal(r.ok, true);
+  const lines = streamText(r, "stdout").split("\n");
+  assert.equal(lines.length, 100001);
+  const wrong = lines.findIndex((l, i) => i < 100000 && l !== `line ${i}`);
+  assert.equal(wrong, -1, `line ${wrong} is ${JSON.stringify(lines[wrong])}`);
+  assert.deepEqual(resultText(r), ["'end'"]);
+  assert.equal(r.outputs.at(-1)?.kind, "result");
+  logs.push(`100 000 lines arrived in ${r.outputs.length - 1} stream messages, ${r.ms} ms`);
+});
+
+test("a cell that prints more than the limit is truncated with a note saying how much, and its result arrives", async () => {
+  const r = await run("const kLine = 'x'.repeat(1023);\nfor (let i = 0; i < 30 * 1024; i++) console.log(kLine);\n'done'");
+  assert.equal(r.ok, true);
+  const out = streamText(r, "stdout");
+  assert.equal(out.length, 10 * 1048576, "exactly the first 10 MB of whole lines");
+  assert.equal(out.split("\n").length - 1, 10 * 1024);
+  assert.equal(streamText(r, "stderr"),
+    "… output truncated: 20.0 MB (20480 lines) more were dropped; the limit is 10 MB per cell (NEXTFRAME_MAX_CELL_OUTPUT_MB)\n");
+  assert.deepEqual(resultText(r), ["'done'"]);
+  // the next cell has its own budget
+  const next = await run("console.log('fresh'); 1");
+  assert.equal(streamText(next), "fresh\n");
+});
+
+test("clearOutput clears the cell's outputs, in order with the others", libOnly, async () => {
+  const r = await run(`import { clearOutput, display } from "nextframe";\nconsole.log("a");\nclearOutput();\nconsole.log("b");\nclearOutput({ wait: true });\ndisplay("c");`);
+  assert.equal(r.ok, true, JSON.stringify(r.outputs));
+  assert.deepEqual(r.outputs.map((o) => (o.kind === "stream" ? o.text : o.kind === "clear" ? `clear ${o.wait}` : o.kind)),
+    ["a\n", "clear false", "b\n", "clear true", "display"]);
+});
+
+test("the kernel's death is explained on the cell: a signal, and SIGKILL as the OOM killer's", async () => {
+  const r = await run("console.log('going');\nprocess.kill(process.pid, 'SIGKILL');\nawait new Promise(() => {});");
+  assert.equal(r.ok, false);
+  assert.match(r.kernelExited ?? "", /^signal SIGKILL: killed; .*out-of-memory killer/);
+  assert.match(errors(r)[0]?.evalue ?? "", /^the kernel exited \(signal SIGKILL: .*out-of-memory killer.*\) and was restarted$/);
+  assert.deepEqual(resultText(await run("6 * 7")), ["42"], "the next cell runs on a new kernel");
+});
+
+test("a JavaScript heap out of memory names the heap limit and its setting", async () => {
+  const k = newKernel({ memoryLimitMb: 256 });
+  try {
+    const r = await run("const hoard: number[][] = [];\nfor (;;) hoard.push(Array.from({ length: 1e5 }, (_, i) => i + 0.5));", k);
+    assert.equal(r.ok, false);
+    assert.match(r.kernelExited ?? "", /out of memory — the JavaScript heap reached its limit of 256 MB; raise the setting nextframe\.kernel\.memoryLimitMb/);
+    assert.match(errors(r)[0]?.evalue ?? "", /^the kernel exited \(.*out of memory/);
+  } finally {
+    await k.stop();
+  }
+});
+
+test("the memory watchdog stops a cell that fills memory past the limit; the kernel and its state survive", async () => {
+  const k = newKernel({ rssLimitMb: 700 });
+  try {
+    await run("const small = 'kept';", k);
+    const base = await numberOf("process.memoryUsage.rss() / 1048576", k);
+    assert.ok(base < 550, `the kernel starts at ${base} MB resident: too close to the test's limit`);
+    // 1.6 GB, filled page by page: only the watchdog (a thread) sees the memory grow while this loop runs
+    const r = await run("const big = new Float32Array(4e8);\nfor (let i = 0; i < big.length; i += 1024) big[i] = 1;\nbig.length", k);
+    assert.equal(r.kernelExited, undefined, JSON.stringify(r.outputs));
+    const [e] = errors(r);
+    assert.equal(e?.ename, "MemoryLimit", JSON.stringify(r.outputs));
+    assert.match(e.evalue, /^the cell used more than 0\.68 GB of memory \(resident (\d+\.\d+) GB\); it was stopped to protect the machine\. Free large arrays \(set variables to null\) or raise nextframe\.kernel\.rssLimitMb \/ NEXTFRAME_RSS_LIMIT_MB$/);
+    const rssGb = Number(/resident (\d+\.\d+) GB/.exec(e.evalue)![1]);
+    assert.ok(rssGb < 1.5, `stopped at ${rssGb} GB: the loop ran to the end`);
+    assert.deepEqual(resultText(await run("small", k)), ["'kept'"]);
+    assert.deepEqual(resultText(await run("[1, 2].length", k)), ["2"]);
+  } finally {
+    await k.stop();
+  }
+});
+
+test("the memory limit, a bad value named; 0 turns the watchdog off", async () => {
+  const { rssLimitFromEnv } = await import("./memoryWatchdog");
+  assert.equal(rssLimitFromEnv({}, 10000), 8000);
+  assert.equal(rssLimitFromEnv({ NEXTFRAME_RSS_LIMIT_MB: "0" }, 10000), 0);
+  assert.equal(rssLimitFromEnv({ NEXTFRAME_RSS_LIMIT_MB: "600" }, 10000), 600);
+  assert.throws(() => rssLimitFromEnv({ NEXTFRAME_RSS_LIMIT_MB: "lots" }), /NEXTFRAME_RSS_LIMIT_MB must be a number of MB \(0 turns the memory watchdog off\), got "lots"/);
 });

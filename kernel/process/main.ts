@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { createExecutor } from "./executor";
 import { serveIpc } from "./ipc";
+import { rssLimitFromEnv, startMemoryWatchdog } from "./memoryWatchdog";
 import type { FromKernel } from "./protocol";
 import { provideNextframe, type LibraryLocation } from "./tsHooks";
 
@@ -38,7 +39,7 @@ async function main(argv: string[]): Promise<void> {
   // Stack frames of the library (dist/nextframe/index.js) point at its TypeScript sources.
   process.setSourceMapsEnabled(true);
   const logs: string[] = [];
-  let send: ((m: FromKernel) => void) | null = null;
+  let send: ((m: FromKernel, written?: () => void) => boolean) | null = null;
   const log = (text: string) => {
     if (mode === "--ipc" && send) send({ type: "log", text });
     else if (mode === "--ipc") logs.push(text);
@@ -46,11 +47,14 @@ async function main(argv: string[]): Promise<void> {
     else fs.writeSync(2, `[nextframe kernel] ${text}\n`);
   };
   if (mode === "--ipc") {
-    send = (m) => {
+    // Returns false when Node's queue for the channel is long (the executor then sends fewer, larger stream
+    // messages); `written` runs once the message (and so everything before it) was written to the channel.
+    send = (m, written) => {
       try {
-        process.send!(m);
+        return process.send!(m, undefined, {}, written ? () => written() : undefined);
       } catch {
         // the channel is gone; "disconnect" ends the process
+        return false;
       }
     };
     for (const l of logs.splice(0)) send({ type: "log", text: l });
@@ -59,11 +63,13 @@ async function main(argv: string[]): Promise<void> {
 
   if (mode === "--ipc") {
     const s = send!;
+    const memory = startMemoryWatchdog({ limitMb: rssLimitFromEnv(), log });
     const executor = createExecutor({
       rootDir: process.cwd(),
-      emit: (execId, output) => s({ type: "output", execId, output }),
+      emit: (execId, output, written) => s({ type: "output", execId, output }, written),
       comm: (target, data) => s({ type: "comm", target, data }),
       log,
+      memory,
     });
     serveIpc(executor, s, log);
     s({ type: "ready", pid: process.pid, startMs: performance.now() - t0, node: process.version });

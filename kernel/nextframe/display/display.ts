@@ -48,6 +48,8 @@ export interface KernelSink {
   display(bundle: MimeBundle, displayId: string, update: boolean): void;
   /** Send `data` to the editor side of comm `target` (e.g. the World Viewer panel). */
   comm(target: string, data: unknown): void;
+  /** Clear the running cell's outputs (Jupyter's clear_output); with `wait`, when its next output arrives. */
+  clear?(wait: boolean): void;
 }
 
 export type CommHandler = (data: unknown) => unknown | Promise<unknown>;
@@ -170,6 +172,15 @@ export const display: DisplayFunction = Object.assign((x: unknown) => show(bundl
   json: (obj: unknown) => show({ "application/json": obj, "text/plain": plainText(obj) }),
   bundle: (b: MimeBundle) => show("text/plain" in b ? b : { ...b, "text/plain": "[" + Object.keys(b).join(", ") + "]" }),
 });
+
+/**
+ * Clear the outputs of the cell that is running, as Jupyter's `clear_output`: its printed text, displays and
+ * charts. With `{ wait: true }` the outputs go when the next output arrives, so a loop that clears and draws a
+ * new picture each step replaces it without flicker. Without a kernel (a script) there is nothing to clear.
+ */
+export function clearOutput({ wait = false }: { wait?: boolean } = {}): void {
+  sink()?.clear?.(wait);
+}
 
 function commHandlers(): Map<string, CommHandler> {
   const g = globalThis as Glob;
