@@ -14,7 +14,7 @@ export async function renderFrames(p: FramesPayload, root: HTMLElement, signal: 
   if (signal.aborted) return undefined;
   const h = header(typeof p.title === "string" ? p.title : undefined, Array.isArray(p.notes) ? p.notes.map(String) : undefined);
   if (h) root.appendChild(h);
-  const player = new FramePlayer(root, videos, { fps, loop: p.loop !== false });
+  const player = new FramePlayer(root, videos, { fps, loop: p.loop !== false, rows: p.rows === true });
   signal.addEventListener("abort", () => player.dispose());
   return player;
 }

@@ -140,7 +140,7 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
   // ---- enlarged view (plotly) and status line ----------------------------------------------------
   const plotEl = el("div", { class: "nf-plot" });
   const status = el("div", { class: "nf-status", attrs: { "aria-live": "polite" } });
-  root.append(plotEl, status);
+  root.append(el("div", { class: "nf-scroll" }, plotEl), status);
 
   // ---- small multiples ---------------------------------------------------------------------------
   const avail = container.clientWidth > 0 ? container.clientWidth : 640;
@@ -195,28 +195,58 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
     ? Array.from({ length: Q }, (_, y) => Array.from({ length: K }, (_, x) =>
       plotlyText(`${yl ? yl[y] : y} → ${xl ? xl[x] : x}`)))
     : undefined;
-  const ticks = (labels: string[] | undefined, n: number) =>
-    labels && n <= 64 ? { tickvals: labels.map((_, i) => i), ticktext: labels.map(plotlyText) } : {};
+  // the enlarged map is sized to its content: whole-pixel cells with a floor (12 px when tokens are labelled, so a
+  // 48×48 map is 576 px and every label gets its own line), in a box that scrolls rather than squeezes
+  const labelled = !!(xl || yl);
+  const cell = Math.max(labelled ? 12 : Math.max(Q, K) <= 64 ? 8 : 1, Math.min(32, Math.floor(480 / Math.max(Q, K))));
+  const measure = (() => {
+    const ctx = document.createElement("canvas").getContext("2d");
+    return (texts: string[], px: number) => {
+      if (!ctx) return Math.max(0, ...texts.map((t) => t.length * px * 0.62));
+      ctx.font = `${px}px ${plotlyTheme(root).font}`;
+      return Math.max(0, ...texts.map((t) => ctx.measureText(t).width));
+    };
+  })();
+  const TICK_FONT = 10, LINE = 12;
+  const xw = xl ? measure(xl, TICK_FONT) : measure([String(K - 1)], TICK_FONT);
+  const yw = yl ? measure(yl, TICK_FONT) : measure([String(Q - 1)], TICK_FONT);
+  // x labels turn vertical when they would not fit side by side; then every k-th one, so lines never overlap
+  const rotateX = !!xl && xw + 4 > cell;
+  const xStep = xl ? Math.ceil((rotateX ? LINE : xw + 6) / cell) : 1, yStep = yl ? Math.ceil(LINE / cell) : 1;
+  const ticks = (labels: string[] | undefined, step: number) => labels
+    ? { tickmode: "array", tickvals: labels.map((_, i) => i).filter((i) => i % step === 0), ticktext: labels.filter((_, i) => i % step === 0).map(plotlyText) }
+    : {};
+  const margin = {
+    l: Math.ceil(10 + yw + 8 + 22), r: 110, t: 28,
+    b: Math.ceil(10 + (rotateX ? xw : LINE) + 8 + 22),
+  };
+  const figW = margin.l + K * cell + margin.r, figH = margin.t + Q * cell + margin.b;
+  plotEl.style.width = `${figW}px`;
+  plotEl.style.maxWidth = "none";
   const shapes = () => query < 0 ? [] : [{ type: "rect", xref: "x", yref: "y", x0: -0.5, x1: K - 0.5, y0: query - 0.5, y1: query + 0.5,
     line: { color: plotlyTheme(root).fg, width: 2 } }];
   const layout = () => {
     const t = plotlyTheme(root);
     return {
-      margin: { l: 50, r: 10, t: 24, b: 40 }, height: Math.min(520, Math.max(220, 28 + Q * 4)),
-      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: t.fg, family: t.font, size: 11 },
+      margin, width: figW, height: figH,
+      paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: t.fg, family: t.font, size: TICK_FONT },
       title: { text: plotlyText(`layer ${p.layers[li]} · head ${p.heads[hi]}`), font: { size: 12 } },
-      xaxis: { title: { text: plotlyText(p.xTitle ?? "key") }, gridcolor: t.grid, ...ticks(xl, K) },
-      yaxis: { title: { text: plotlyText(p.yTitle ?? "query") }, autorange: "reversed", gridcolor: t.grid, ...ticks(yl, Q) },
+      xaxis: { title: { text: plotlyText(p.xTitle ?? "key"), standoff: 8, font: { size: 12 } }, gridcolor: t.grid, showgrid: false,
+        range: [-0.5, K - 0.5], tickangle: rotateX ? -90 : 0, automargin: true, ...ticks(xl, xStep) },
+      yaxis: { title: { text: plotlyText(p.yTitle ?? "query"), standoff: 8, font: { size: 12 } }, gridcolor: t.grid, showgrid: false,
+        range: [Q - 0.5, -0.5], automargin: true, ...ticks(yl, yStep) },
       shapes: shapes(),
     };
   };
   const trace = () => ({
     type: "heatmap", zsmooth: false, z: mapZ(li * H + hi), zmin: p.vmin, zmax: p.vmax, colorscale: plotlyColorscale(scale),
-    colorbar: { thickness: 10, outlinewidth: 0 }, ...(hoverText ? { text: hoverText } : {}),
+    colorbar: { thickness: 12, outlinewidth: 0, len: 1, lenmode: "fraction",
+      title: { text: plotlyText(typeof p.valueTitle === "string" ? p.valueTitle : "value"), side: "right", font: { size: 12 } } },
+    ...(hoverText ? { text: hoverText } : {}),
     hovertemplate: `layer ${p.layers[li]}<br>head ${p.heads[hi]}<br>query %{y}<br>key %{x}` +
       (hoverText ? "<br>%{text}" : "") + "<br>value %{z:.4g}<extra></extra>",
   });
-  const config = { displayModeBar: false, responsive: true, staticPlot: false };
+  const config = { displayModeBar: false, responsive: false, staticPlot: false };
   // plotly (a 4.6 MB module) loads after the small multiples have painted, not before
   const afterPaint = new Promise<void>((r) => requestAnimationFrame(() => setTimeout(r, 0)));
   const levelsReady = levels ? Promise.resolve() : afterPaint.then(() => loadLevels(p, L * H)).then((lv) => {

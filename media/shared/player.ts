@@ -21,6 +21,19 @@ export interface PlayerOptions {
   /** CSS pixels available (defaults to the container's width) */
   width?: number;
   autoplay?: boolean;
+  /**
+   * One row per video: its title as the row label at the left, the synced player, then a strip of its frames
+   * (every frame when they fit, else evenly spaced ones) numbered as the counter numbers them; the frame on screen is
+   * outlined in the strips, and clicking a strip frame goes to it.
+   */
+  rows?: boolean;
+}
+
+/** Evenly spaced indices of n of t frames, first and last included (the kernel's contact sheet uses the same rule). */
+export function stripIndices(t: number, n: number): number[] {
+  const k = Math.min(t, n);
+  if (k <= 1) return [0];
+  return Array.from({ length: k }, (_, i) => Math.round((i * (t - 1)) / (k - 1)));
 }
 
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
@@ -44,17 +57,30 @@ export class FramePlayer {
   private readonly _scrub: HTMLInputElement;
   private readonly _counter: HTMLElement;
   private readonly _disposers: (() => void)[] = [];
+  private readonly _grid: HTMLElement;
+  /** rows mode: per video, its strip's container and cells (canvas + frame index) */
+  private readonly _strips: { el: HTMLElement; cells: { i: number; box: HTMLElement }[] }[] = [];
+  private readonly _labels: HTMLElement[] = [];
 
   constructor(container: HTMLElement, readonly videos: PlayerVideo[], readonly opts: PlayerOptions) {
     this.length = Math.max(...videos.map((v) => v.frames.count));
     this.loop = opts.loop;
-    const grid = el("div", { class: "nf-grid" });
+    const grid = el("div", { class: opts.rows ? "nf-grid nf-rows" : "nf-grid" });
+    this._grid = grid;
     for (const v of videos) {
       const f0 = v.frames;
       const c = el("canvas", { class: "nf-canvas", attrs: { width: String(f0.w), height: String(f0.h), role: "img",
         "aria-label": (v.title ? v.title + ": " : "") + `video ${f0.w}×${f0.h}, ${f0.count} frames` } });
       this._canvases.push(c);
       this._ctxs.push(c.getContext("2d")!);
+      if (opts.rows) {
+        const label = el("div", { class: "nf-row-label", text: v.title ?? "", title: v.title ?? "" });
+        this._labels.push(label);
+        const strip = el("div", { class: "nf-strip", attrs: { role: "group", "aria-label": `${v.title ? v.title + ": " : ""}frames` } });
+        this._strips.push({ el: strip, cells: [] });
+        grid.append(label, c, strip);
+        continue;
+      }
       const cell = el("div", { class: "nf-cell" });
       if (v.title !== undefined) cell.appendChild(el("div", { class: "nf-caption", text: v.title, title: v.title }));
       cell.appendChild(c);
@@ -99,6 +125,7 @@ export class FramePlayer {
   /** Size canvases to the available width with an integer nearest-neighbour factor. */
   layout(available: number): void {
     const avail = available > 0 ? available : 640;
+    if (this.opts.rows) { this._layoutRows(avail); return; }
     const per = Math.max(64, Math.floor((avail - 6 * (this.videos.length - 1)) / this.videos.length) - 8);
     this._canvases.forEach((c) => {
       const s = integerScale(c.width, Math.min(per, 512));
@@ -108,8 +135,54 @@ export class FramePlayer {
     });
   }
 
+  /**
+   * Rows: label column as wide as the widest label (at most 200 px), the player 4× a 32 px frame (at most 160 px),
+   * then as many strip frames as fit at 2×, all of them when possible.
+   */
+  private _layoutRows(avail: number): void {
+    const natural = this._labels.map((l) => {
+      l.style.width = "max-content";
+      const w = Math.ceil(l.getBoundingClientRect().width);
+      l.style.width = "";
+      return w;
+    });
+    const labelW = Math.min(200, Math.max(0, ...natural) + 2);
+    this._grid.style.gridTemplateColumns = `${labelW}px max-content 1fr`;
+    const fw = Math.max(...this.videos.map((v) => v.frames.w)), T = Math.max(...this.videos.map((v) => v.frames.count));
+    const ps = integerScale(fw, 112), pw = fw * ps;
+    this._canvases.forEach((c) => { c.style.width = `${c.width * ps}px`; c.style.height = `${c.height * ps}px`; });
+    const room = avail - labelW - pw - 2 * 8 - 24;
+    // strip frames about 64 px; smaller (not under 40 px) when that lets every frame show
+    let ss = integerScale(fw, 64);
+    while (ss > 1 && T * (fw * ss + 6) > room && fw * (ss - 1) >= 40) ss--;
+    const fit = Math.max(0, Math.floor(room / (fw * ss + 6)));
+    this.videos.forEach((v, r) => {
+      const strip = this._strips[r];
+      const idx = fit >= 2 ? stripIndices(v.frames.count, fit) : [];
+      if (strip.cells.map((c) => c.i).join() === idx.join()) return;
+      strip.el.replaceChildren();
+      strip.cells = idx.map((i) => {
+        const c = el("canvas", { class: "nf-canvas", attrs: { width: String(v.frames.w), height: String(v.frames.h), "aria-hidden": "true" } });
+        c.style.width = `${v.frames.w * ss}px`;
+        c.style.height = `${v.frames.h * ss}px`;
+        v.frames.draw(c.getContext("2d")!, i);
+        const box = el("div", { class: "nf-strip-cell", title: `frame ${i + 1}: click to show it`, attrs: { "data-index": String(i) } },
+          el("span", { class: "nf-strip-index", text: String(i + 1) }), c);
+        box.addEventListener("click", () => { this.pause(); this.seek(i); });
+        strip.el.appendChild(box);
+        return { i, box };
+      });
+    });
+    this._markStrips();
+  }
+
+  private _markStrips(): void {
+    for (const s of this._strips) for (const c of s.cells) c.box.dataset.current = c.i === this.t ? "true" : "false";
+  }
+
   draw(): void {
     this.videos.forEach((v, i) => v.frames.draw(this._ctxs[i], Math.min(this.t, v.frames.count - 1)));
+    if (this._strips.length) this._markStrips();
     this.drawn++;
     this._scrub.value = String(this.t);
     this._counter.textContent = `${this.t + 1} / ${this.length}`;

@@ -7,6 +7,8 @@ export interface PlotlyLike {
   react(el: HTMLElement, data: unknown[], layout?: object, config?: object): Promise<unknown>;
   relayout(el: HTMLElement, update: object): Promise<unknown>;
   purge(el: HTMLElement): void;
+  /** resize a figure to its element after its box changed (plotly's Plots namespace) */
+  Plots?: { resize(el: HTMLElement): unknown };
 }
 
 let loading: Promise<PlotlyLike> | undefined;

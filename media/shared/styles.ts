@@ -17,6 +17,13 @@ const CSS = `
 .nf-stage { background: var(--vscode-editor-background, #fff); padding: 4px; display: inline-block; max-width: 100%; box-sizing: border-box; }
 .nf-player { background: var(--vscode-editor-background, #fff); padding: 6px; display: inline-block; max-width: 100%; box-sizing: border-box; }
 .nf-grid { display: flex; flex-wrap: wrap; gap: 6px; align-items: flex-start; }
+.nf-grid.nf-rows { display: grid; gap: 8px 8px; align-items: center; }
+.nf-row-label { text-align: right; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 0.95em; }
+.nf-strip { display: flex; gap: 6px; align-items: flex-end; overflow: hidden; padding: 3px; }
+.nf-strip-cell { display: flex; flex-direction: column; align-items: center; gap: 1px; cursor: pointer; }
+.nf-strip-index { font-size: 0.8em; opacity: 0.75; font-variant-numeric: tabular-nums; line-height: 1.1; }
+.nf-strip-cell canvas { outline: 2px solid transparent; outline-offset: 1px; }
+.nf-strip-cell[data-current="true"] canvas { outline-color: var(--vscode-focusBorder, #0078d4); }
 .nf-cell { display: flex; flex-direction: column; align-items: center; gap: 2px; }
 .nf-caption { font-size: 0.95em; opacity: 0.9; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .nf-canvas { image-rendering: pixelated; image-rendering: crisp-edges; display: block; max-width: 100%; }
@@ -39,6 +46,16 @@ const CSS = `
 /* plotly draws a heatmap as one image pixel per cell; keep cells crisp even where its own pixelated check is
    blocked by the CSP (it probes with a style attribute) */
 .nf-plot image { image-rendering: pixelated; }
+.nf-chart-body { display: flex; flex-direction: column; gap: 4px; max-width: 100%; }
+.nf-chart-body.nf-legend-right { flex-direction: row; align-items: flex-start; }
+.nf-chart-body .nf-plot { flex: 1 1 auto; min-width: 0; max-width: none; }
+.nf-chart-legend { display: grid; gap: 0 0; font-size: 12px; align-content: start; }
+.nf-chart-body.nf-legend-right .nf-chart-legend { padding-top: 10px; flex: none; }
+.nf-legend-item { display: inline-flex; align-items: center; gap: 6px; min-height: 22px; background: none; border: none; color: inherit;
+  font: inherit; padding: 0 8px 0 2px; cursor: pointer; text-align: left; white-space: nowrap; justify-self: start; }
+.nf-legend-item[aria-pressed="false"] { opacity: 0.4; text-decoration: line-through; }
+.nf-legend-item svg { flex: none; }
+.nf-scroll { overflow: auto; max-width: 100%; max-height: 900px; }
 .nf-legend { display: flex; align-items: center; gap: 4px; font-size: 0.9em; }
 .nf-legend canvas { height: 10px; width: 160px; image-rendering: auto; }
 .nf-status { font-family: var(--vscode-editor-font-family, monospace); font-size: 0.9em; min-height: 1.3em; opacity: 0.9; white-space: pre; }

@@ -40,7 +40,7 @@ for (const file of notebooks) {
         assert.notEqual(o.output_type, "error", `${name}: code cell ${i + 1} saved an error output`);
         const mimes = Object.keys(o.data ?? {});
         if (mimes.some((m) => m.startsWith("application/vnd.nextframe.") && m !== "application/vnd.nextframe.claim+json")) {
-          assert.ok(mimes.includes("image/png") || mimes.includes("text/html"), `${name}: code cell ${i + 1}: a nextframe view without a PNG/HTML fallback (${mimes.join(", ")})`);
+          assert.ok(mimes.includes("image/png") || mimes.includes("image/svg+xml") || mimes.includes("text/html"), `${name}: code cell ${i + 1}: a nextframe view without a PNG/SVG/HTML fallback (${mimes.join(", ")})`);
         }
       }
     }

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { framesBundle, videosBundle, contactIndices, contactScale } from "../../kernel/nextframe/display/frames";
+import { framesBundle, videosBundle, contactIndices, contactScale, CONTACT_GAP } from "../../kernel/nextframe/display/frames";
 import { heatmapBundle } from "../../kernel/nextframe/display/heatmap";
 import { tokensBundle } from "../../kernel/nextframe/display/tokens";
 import { tableBundle } from "../../kernel/nextframe/display/table";
@@ -79,9 +79,9 @@ describe("renderer in headless Chromium", { skip }, () => {
     assert.deepEqual(pixel(shot2, Math.floor(5.5 * s), Math.floor(2.5 * s)), [255, 0, 0]);
   });
 
-  test("frames: the PNG fallback decodes and matches the rich view's pixels", async () => {
+  test("frames: the fallback's frames decode and match the rich view's pixels", async () => {
     const b = await framesBundle(tensor([6, 8, 8, 3], fixtureVideo(6)));
-    const fb = decodePng(b["image/png"] as string);
+    const fb = decodePng(/href="data:image\/png;base64,([^"]+)"/.exec(b["image/svg+xml"] as string)![1]);
     const k = contactScale(8, 8);
     await renderBundle(page, "f2", b);
     for (const [j, t] of contactIndices(6).entries()) {
@@ -92,7 +92,7 @@ describe("renderer in headless Chromium", { skip }, () => {
         .getContext("2d")!.getImageData(0, 0, 8, 8).data));
       for (let y = 0; y < 8; y++) {
         for (let x = 0; x < 8; x++) {
-          const fi = ((y * k) * fb.w + j * (8 * k + 2) + x * k) * 3;
+          const fi = ((y * k) * fb.w + j * (8 * k + CONTACT_GAP) + x * k) * 3;
           assert.deepEqual(Array.from(fb.data.subarray(fi, fi + 3)), rich.slice((y * 8 + x) * 4, (y * 8 + x) * 4 + 3), `frame ${t} (${y},${x})`);
         }
       }

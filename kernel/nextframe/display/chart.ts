@@ -3,11 +3,12 @@
  * an object whose `.push(seriesName, x, y)` appends a point and updates the same output in place (through
  * its DisplayHandle, at most every `throttleMs`; `flush()` forces the update). The chart object is itself
  * displayable (mimeBundleSymbol), so it can also be a cell's last value.
- * Fallback: a rasterized PNG (axes box and lines, no text) plus text/plain with each series' last value.
+ * Fallback: an SVG picture of the same chart (axes, ticks, titles, legend; see chartSvg) plus text/plain with each
+ * series' last value. No PNG: a chart's words need text, and every notebook viewer that would show the PNG shows SVG.
  */
 import { display, displayHandleSymbol, mimeBundleSymbol, type DisplayHandle, type MimeBundle } from "./display";
 import { errorBundle, LIMITS } from "./bundle";
-import { pngBase64, Raster } from "./png";
+import { escapeXml, fmtTick, legendLayout, logTicks, niceTicks, SERIES_COLORS, SVG_FONT, textWidth } from "./svg";
 import { MIME, PAYLOAD_VERSION, type ChartPayload, type ChartSeries } from "./payloads";
 
 export interface LineChartOptions {
@@ -23,11 +24,7 @@ export interface LineChartOptions {
   display?: boolean;
 }
 
-/** Series colours, shared with the renderer's fallback order (plotly's default palette). */
-export const SERIES_COLORS: [number, number, number][] = [
-  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
-];
+export { SERIES_COLORS };
 
 export class LineChart {
   readonly series: ChartSeries[] = [];
@@ -97,41 +94,108 @@ export class LineChart {
     // JSON turns NaN into null; the renderer treats null as a gap
     const text = `${p.title ? p.title + ": " : ""}` + p.series.map((s) =>
       `${s.name} (${s.y.length} point${s.y.length === 1 ? "" : "s"}${s.y.length ? `, last ${+s.y[s.y.length - 1].toPrecision(4)} at x=${s.x[s.x.length - 1]}` : ""})`).join(", ");
-    return { [MIME.chart]: p, "image/png": pngBase64(rasterChart(p)), "text/plain": text };
+    return { [MIME.chart]: p, "image/svg+xml": chartSvg(p), "text/plain": text };
   }
 }
 
-/** Rasterize the chart for the PNG fallback: 480×270, a frame, and one polyline per series. */
-export function rasterChart(p: ChartPayload, w = 480, h = 270) {
-  const r = new Raster(w, h);
-  const m = 10;
-  r.rect(m, m, w - m - 1, h - m - 1, [160, 160, 160]);
-  const ty = (v: number) => (p.logY ? Math.log10(Math.max(v, 1e-30)) : v);
+const rgb = (c: readonly number[]) => `rgb(${c[0]},${c[1]},${c[2]})`;
+const n1 = (v: number) => String(Math.round(v * 10) / 10);
+
+/**
+ * The chart as an SVG document (the fallback GitHub and Jupyter show): title, notes, axes with ticks and titles,
+ * grid lines, one line per series in the renderer's colours, and a legend beside the plot when it is narrow,
+ * below it otherwise. The plot area keeps its size; the picture grows by the legend's rows. Text is real text.
+ */
+export function chartSvg(p: ChartPayload, width = 640): string {
+  const pad = 12, plotH = 280, tick = 11, font = `font-family="${SVG_FONT}"`;
+  const parts: string[] = [];
+  let top = pad;
+  if (p.title) { parts.push(`<text x="${pad}" y="${top + 15}" font-size="15" font-weight="bold">${escapeXml(p.title)}</text>`); top += 24; }
+  for (const n of p.notes ?? []) { parts.push(`<text x="${pad}" y="${top + 12}" font-size="11" font-style="italic" fill="#555">note: ${escapeXml(n)}</text>`); top += 16; }
+  top += 6;
+  // data range (log axis: the logs of the positive values)
+  const ty = (v: number) => (p.logY ? (v > 0 ? Math.log10(v) : NaN) : v);
   let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
   for (const s of p.series) {
     s.x.forEach((x, i) => {
-      const y = ty(s.y[i]);
+      const y = ty(s.y[i] as number);
       if (!Number.isFinite(x) || !Number.isFinite(y)) return;
       x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
     });
   }
-  if (!Number.isFinite(x0)) return r.image();
+  const empty = !Number.isFinite(x0);
+  if (empty) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; }
   if (x1 === x0) { x0 -= 1; x1 += 1; }
   if (y1 === y0) { y0 -= 1; y1 += 1; }
-  const px = (x: number) => m + 2 + ((x - x0) / (x1 - x0)) * (w - 2 * m - 5);
-  const py = (y: number) => h - m - 3 - ((ty(y) - y0) / (y1 - y0)) * (h - 2 * m - 5);
+  const padY = (y1 - y0) * 0.05;
+  y0 -= padY; y1 += padY;
+  const yTicks = p.logY ? logTicks(Math.pow(10, y0), Math.pow(10, y1)).map(Math.log10) : niceTicks(y0, y1, 5);
+  const yTickText = yTicks.map((t) => fmtTick(p.logY ? +Math.pow(10, t).toPrecision(6) : t));
+  const left = pad + (p.yLabel ? 22 : 0) + Math.max(0, ...yTickText.map((t) => textWidth(t, tick))) + 8;
+  // legend: beside when narrow enough, else below in columns
+  const names = p.series.length > 1 ? p.series.map((s) => s.name) : [];
+  const itemW = names.map((n) => 34 + textWidth(n, 12));
+  const avail = width - left - pad;
+  const lg = legendLayout(itemW, avail, 20);
+  const plotW = names.length && lg.side === "right" ? avail - lg.columnWidth - 12 : avail;
+  const px = (x: number) => left + ((x - x0) / (x1 - x0)) * plotW;
+  const py = (y: number) => top + plotH - ((y - y0) / (y1 - y0)) * plotH;
+  // grid, ticks and tick labels
+  const xTicks = niceTicks(x0, x1, Math.max(2, Math.round(plotW / 90)));
+  for (const [i, t] of yTicks.entries()) {
+    const y = n1(py(t));
+    parts.push(`<line x1="${n1(left)}" x2="${n1(left + plotW)}" y1="${y}" y2="${y}" stroke="#e3e3e3"/>`,
+      `<text class="tick y" x="${n1(left - 6)}" y="${y}" dy="0.35em" text-anchor="end" font-size="${tick}">${yTickText[i]}</text>`);
+  }
+  for (const t of xTicks) {
+    const x = n1(px(t));
+    parts.push(`<line x1="${x}" x2="${x}" y1="${top}" y2="${top + plotH}" stroke="#e3e3e3"/>`,
+      `<text class="tick x" x="${x}" y="${top + plotH + 17}" text-anchor="middle" font-size="${tick}">${fmtTick(t)}</text>`);
+  }
+  parts.push(`<rect class="plot-area" x="${n1(left)}" y="${top}" width="${n1(plotW)}" height="${plotH}" fill="none" stroke="#888"/>`);
+  let bottom = top + plotH + 22;
+  if (p.xLabel) {
+    parts.push(`<text class="axis-title x" x="${n1(left + plotW / 2)}" y="${bottom + 14}" text-anchor="middle" font-size="12">${escapeXml(p.xLabel)}</text>`);
+    bottom += 20;
+  }
+  if (p.yLabel) {
+    const cy = n1(top + plotH / 2);
+    parts.push(`<text class="axis-title y" x="${pad + 12}" y="${cy}" transform="rotate(-90 ${pad + 12} ${cy})" text-anchor="middle" font-size="12">${escapeXml(p.yLabel)}</text>`);
+  }
+  // the lines (gaps at NaN / null), clipped to the plot area
+  parts.push(`<clipPath id="plot"><rect x="${n1(left)}" y="${top}" width="${n1(plotW)}" height="${plotH}"/></clipPath><g clip-path="url(#plot)">`);
   p.series.forEach((s, si) => {
-    const c = SERIES_COLORS[si % SERIES_COLORS.length];
-    let prev: [number, number] | null = null;
+    const c = rgb(SERIES_COLORS[si % SERIES_COLORS.length]);
+    const runs: string[][] = [[]], dots: string[] = [];
     s.x.forEach((x, i) => {
-      const y = s.y[i];
-      if (!Number.isFinite(x) || !Number.isFinite(ty(y))) { prev = null; return; }
-      const pt: [number, number] = [px(x), py(y)];
-      if (prev) r.line(prev[0], prev[1], pt[0], pt[1], c); else r.set(pt[0], pt[1], c);
-      prev = pt;
+      const y = ty(s.y[i] as number);
+      if (!Number.isFinite(x) || !Number.isFinite(y)) { if (runs[runs.length - 1].length) runs.push([]); return; }
+      runs[runs.length - 1].push(`${n1(px(x))},${n1(py(y))}`);
     });
+    for (const r of runs) {
+      if (r.length > 1) parts.push(`<polyline class="series" points="${r.join(" ")}" fill="none" stroke="${c}" stroke-width="2" stroke-linejoin="round"/>`);
+      if (s.x.length <= 200 || r.length === 1) for (const pt of r) { const [x, y] = pt.split(","); dots.push(`<circle cx="${x}" cy="${y}" r="2.5"/>`); }
+    }
+    if (dots.length) parts.push(`<g fill="${c}">${dots.join("")}</g>`);
   });
-  return r.image();
+  parts.push("</g>");
+  // legend
+  let height = bottom + pad;
+  if (names.length) {
+    const lx0 = lg.side === "right" ? left + plotW + 12 : left, ly0 = lg.side === "right" ? top : bottom + 6;
+    const items = names.map((n, i) => {
+      const x = lx0 + (i % lg.columns) * lg.columnWidth, y = ly0 + Math.floor(i / lg.columns) * 20;
+      const c = rgb(SERIES_COLORS[i % SERIES_COLORS.length]);
+      return `<g class="legend-item"><line x1="${n1(x)}" x2="${n1(x + 24)}" y1="${y + 10}" y2="${y + 10}" stroke="${c}" stroke-width="2"/>` +
+        `<circle cx="${n1(x + 12)}" cy="${y + 10}" r="2.5" fill="${c}"/><text x="${n1(x + 30)}" y="${y + 10}" dy="0.35em" font-size="12">${escapeXml(n)}</text></g>`;
+    });
+    parts.push(`<g class="legend">${items.join("")}</g>`);
+    height = Math.max(height, lg.side === "right" ? top + lg.height + pad : ly0 + lg.height + pad);
+  }
+  if (empty) parts.push(`<text x="${n1(left + plotW / 2)}" y="${top + plotH / 2}" text-anchor="middle" font-size="12" fill="#555">no finite points</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${Math.ceil(height)}" viewBox="0 0 ${width} ${Math.ceil(height)}" ` +
+    `role="img" ${font} fill="#222"><title>${escapeXml(p.title ?? "line chart")}</title>` +
+    `<rect width="100%" height="100%" fill="#fff"/>${parts.join("")}</svg>`;
 }
 
 /** Create a line chart, display it (unless {display: false}) and return it for `.push(series, x, y)`. */

@@ -3,13 +3,14 @@
  * `showVideos([{title, frames}, …])` plays several side by side in sync (ground truth | prediction | baseline).
  *
  * Values may be 0–1, 0–255 (or uint8), or −1–1 (diffusion outputs, mapped with a note). The rich payload
- * stores each video as one lossless PNG sheet; the image/png fallback is a contact sheet (rows = videos,
- * columns = evenly spaced frames, nearest-neighbour upscaled so small frames stay crisp).
+ * stores each video as one lossless PNG sheet; the fallback is an SVG contact sheet (rows = videos labelled with
+ * their titles, columns = evenly spaced frames numbered, nearest-neighbour upscaled so small frames stay crisp).
  */
 import { display, type DisplayHandle, type MimeBundle } from "./display";
 import { guarded, LIMITS, dims } from "./bundle";
 import { DisplayInputError, scan, toNdArray, unravel, type NdArray } from "./ndarray";
 import { downsampleBox, imageStack, pngBase64, tile, upscaleNearest, type Image8 } from "./png";
+import { escapeXml, SVG_FONT, textWidth } from "./svg";
 import { MIME, PAYLOAD_VERSION, type FramesPayload, type Video } from "./payloads";
 
 export type FrameLayout = "THWC" | "TCHW" | "THW" | "HWC" | "CHW" | "HW";
@@ -23,8 +24,14 @@ export interface FramesOptions {
   layout?: FrameLayout;
   /** value range to map to black…white; default: guessed from the data (0–1, −1–1 or 0–255) */
   range?: [number, number];
-  /** how many frames the contact-sheet fallback shows (default 8) */
+  /** how many frames per video the fallback picture shows, evenly spaced with first and last (default 12) */
   contactFrames?: number;
+  /**
+   * showVideos: one row per video, its title as the row label, each row a synced player and a strip of its frames
+   * (every frame when they fit, else evenly spaced ones with their numbers), e.g. truth / model / baseline over time.
+   * Default false: the videos play side by side, titled above.
+   */
+  rows?: boolean;
 }
 
 /** A video after normalization: uint8, T×H×W×C with C ∈ {1, 3}. */
@@ -132,15 +139,80 @@ export async function prepareVideo(input: unknown, opts: FramesOptions = {}, wha
 }
 
 /** Evenly spaced frame indices for a contact sheet (always includes the first and last frame). */
-export function contactIndices(t: number, n = 8): number[] {
+export function contactIndices(t: number, n = 12): number[] {
   const k = Math.min(t, n);
   if (k <= 1) return [0];
   return Array.from({ length: k }, (_, i) => Math.round((i * (t - 1)) / (k - 1)));
 }
 
-/** Integer nearest-neighbour factor that makes a tile about 128 px (never shrinks). */
-export function contactScale(h: number, w: number): number {
-  return Math.max(1, Math.floor(128 / Math.max(h, w)));
+/** Integer nearest-neighbour factor that makes a tile about `target` px (never shrinks). */
+export function contactScale(h: number, w: number, target = 128): number {
+  return Math.max(1, Math.floor(target / Math.max(h, w)));
+}
+
+/** Gap between the fallback's tiles, px. */
+export const CONTACT_GAP = 4;
+
+/** Shorten a label to about `px` wide at `size` px, with an ellipsis. */
+function fitLabel(s: string, px: number, size: number): string {
+  if (textWidth(s, size) <= px) return s;
+  let t = s;
+  while (t.length > 1 && textWidth(t + "…", size) > px) t = t.slice(0, -1);
+  return t + "…";
+}
+
+/**
+ * The fallback picture as SVG: the title, then one row per video with its title as the row label and evenly spaced
+ * frames (an embedded PNG, upscaled by whole pixels), each column numbered with its frame (1-based, as the player
+ * counts). Long clips show `contactFrames` frames from first to last, not the first few.
+ */
+export function contactSheetSvg(videos: { title?: string; video: PreparedVideo }[], opts: FramesOptions, notes: string[]):
+  { svg: string; sheet: Image8; origins: [number, number][][]; indices: number[][]; scale: number[] } {
+  const n = Math.max(1, Math.floor(opts.contactFrames ?? 12));
+  const indices = videos.map(({ video: v }) => contactIndices(v.t, n));
+  const most = Math.max(...indices.map((i) => i.length));
+  const scale = videos.map(({ video: v }) => contactScale(v.h, v.w, most > 8 ? 96 : 128));
+  const rows = videos.map(({ video: v }, r) => indices[r].map((i) => upscaleNearest(frameImage(v, i), scale[r])));
+  const { image: sheet, origins } = tile(rows, CONTACT_GAP, [255, 255, 255]);
+  const pad = 12, font = 12, parts: string[] = [];
+  let top = pad;
+  if (opts.title) { parts.push(`<text x="${pad}" y="${top + 15}" font-size="15" font-weight="bold">${escapeXml(opts.title)}</text>`); top += 24; }
+  for (const note of notes) { parts.push(`<text x="${pad}" y="${top + 12}" font-size="11" font-style="italic" fill="#555">note: ${escapeXml(note)}</text>`); top += 16; }
+  const labels = videos.map(({ title }) => (title === undefined ? "" : fitLabel(title, 220, font)));
+  const labelW = Math.max(0, ...labels.map((l) => textWidth(l, font)));
+  const left = pad + (labelW > 0 ? labelW + 10 : 0);
+  const shared = indices.every((ix) => ix.join() === indices[0].join());
+  const numbers = (r: number, y: number) => indices[r].map((i, j) =>
+    `<text x="${left + origins[r][j][0] + rows[r][j].w / 2}" y="${y}" text-anchor="middle">${i + 1}</text>`).join("");
+  top += 4;
+  const rowTop: number[] = [];
+  let y = top;
+  if (shared) {
+    parts.push(`<g class="frame-numbers" font-size="11" fill="#555">${numbers(0, y + 11)}</g>`,
+      `<text x="${left - 10}" y="${y + 11}" text-anchor="end" font-size="11" fill="#555">frame</text>`);
+    y += 16;
+  }
+  const sheetY = y;
+  videos.forEach((_, r) => {
+    const oy = sheetY + origins[r][0][1] + (!shared ? r * 16 : 0);
+    rowTop.push(oy);
+    if (!shared) parts.push(`<g class="frame-numbers" font-size="11" fill="#555">${numbers(r, oy - 4 + 16)}</g>`);
+    if (labels[r]) parts.push(`<text class="row-label" x="${left - 10}" y="${oy + (!shared ? 16 : 0) + rows[r][0].h / 2}" dy="0.35em" text-anchor="end" font-size="${font}">${escapeXml(labels[r])}</text>`);
+  });
+  // without a shared header each row is drawn as its own image under its numbers
+  if (shared) {
+    parts.push(`<image x="${left}" y="${sheetY}" width="${sheet.w}" height="${sheet.h}" style="image-rendering:pixelated" href="data:image/png;base64,${pngBase64(sheet)}"/>`);
+  } else {
+    videos.forEach((_, r) => {
+      const row = tile([rows[r]], CONTACT_GAP, [255, 255, 255]).image;
+      parts.push(`<image x="${left}" y="${rowTop[r] + 16}" width="${row.w}" height="${row.h}" style="image-rendering:pixelated" href="data:image/png;base64,${pngBase64(row)}"/>`);
+    });
+  }
+  const height = Math.ceil(sheetY + sheet.h + (!shared ? 16 * videos.length : 0) + pad);
+  const width = Math.ceil(Math.max(left + sheet.w, opts.title ? pad + textWidth(opts.title, 15, true) : 0) + pad);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ` +
+    `font-family="${SVG_FONT}" fill="#222"><title>${escapeXml(opts.title ?? "frames")}</title><rect width="100%" height="100%" fill="#fff"/>${parts.join("")}</svg>`;
+  return { svg, sheet, origins, indices, scale };
 }
 
 export function frameImage(v: PreparedVideo, i: number): Image8 {
@@ -159,18 +231,14 @@ function videosToBundle(videos: { title?: string; video: PreparedVideo }[], opts
   const payload: FramesPayload = {
     version: PAYLOAD_VERSION, fps, loop: opts.loop ?? true, videos: payloadVideos,
     ...(opts.title !== undefined ? { title: opts.title } : {}),
+    ...(opts.rows ? { rows: true } : {}),
     ...(notes.length ? { notes } : {}),
   };
-  const rows = videos.map(({ video: v }) => {
-    const sc = contactScale(v.h, v.w);
-    return contactIndices(v.t, opts.contactFrames ?? 8).map((i) => upscaleNearest(frameImage(v, i), sc));
-  });
-  const sheet = tile(rows).image;
   const desc = videos.map(({ title, video: v }) =>
     `${title ? JSON.stringify(title) + ": " : ""}${v.t} frame${v.t > 1 ? "s" : ""} ${dims(v.h, v.w)} ${v.c === 1 ? "gray" : "RGB"}`);
   const text = `${opts.title ? opts.title + " — " : ""}${desc.join(" | ")} @ ${fps} fps` +
     (notes.length ? ` (${notes.join("; ")})` : "");
-  return { [MIME.frames]: payload, "image/png": pngBase64(sheet), "text/plain": text };
+  return { [MIME.frames]: payload, "image/svg+xml": contactSheetSvg(videos, opts, notes).svg, "text/plain": text };
 }
 
 /** Build the MIME bundle of one video (use showFrames to display it). */

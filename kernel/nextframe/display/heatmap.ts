@@ -9,7 +9,8 @@
  */
 import { display, type DisplayHandle, type MimeBundle } from "./display";
 import { guarded, LIMITS, dims } from "./bundle";
-import { colormapLut, type ColorscaleName } from "./colormap";
+import { colormapLut, plotlyColorscale, type ColorscaleName } from "./colormap";
+import { escapeXml, fmtTick, niceTicks, SVG_FONT, textWidth } from "./svg";
 import { DisplayInputError, scan, toNdArray, unravel } from "./ndarray";
 import { encodePng, pngBase64, sheetCols, tile, toBase64, upscaleNearest, type Image8 } from "./png";
 import { MIME, PAYLOAD_VERSION, type HeatmapPayload } from "./payloads";
@@ -29,6 +30,8 @@ export interface HeatmapOptions {
   xTitle?: string;
   yTitle?: string;
   colorscale?: ColorscaleName;
+  /** title of the colour bar: what a cell's value is (default "value"), e.g. "attention weight" */
+  valueTitle?: string;
   /** value range of the colour scale; default [min, max] of the data */
   range?: [number, number];
 }
@@ -156,14 +159,20 @@ export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise
       ...(xLabels ? { xLabels } : {}), ...(yLabels ? { yLabels } : {}),
       ...(opts.xTitle !== undefined ? { xTitle: String(opts.xTitle) } : {}),
       ...(opts.yTitle !== undefined ? { yTitle: String(opts.yTitle) } : {}),
+      ...(opts.valueTitle !== undefined ? { valueTitle: String(opts.valueTitle) } : {}),
       ...(thumbs ? { thumbs } : {}),
       ...(ds ? { notes: p.notes } : {}),
     };
     // fallback: small multiples (rows = layers, columns = heads) in the same colour scale; big maps are
-    // max-pooled like the renderer's thumbnails, so the brightest cell survives
+    // max-pooled like the renderer's thumbnails, so the brightest cell survives. One map is drawn large, with
+    // whole-pixel cells (a floor of 12 px when tokens label it) so a person can read it.
     const lut = colormapLut(payload.colorscale);
-    const side = Math.max(q, k);
-    const down = side > 128 ? Math.ceil(side / 128) : 1, up = side < 64 ? Math.floor(64 / side) : 1;
+    const side = Math.max(q, k), single = maps === 1;
+    const labelled = !!(xLabels || yLabels);
+    const down = single ? (side > 512 ? Math.ceil(side / 512) : 1) : (side > 128 ? Math.ceil(side / 128) : 1);
+    const up = single
+      ? (side > 512 ? 1 : Math.max(labelled ? 12 : 1, Math.min(32, Math.floor(480 / side))))
+      : (side < 64 ? Math.floor(64 / side) : 1);
     const tq = Math.ceil(q / down), tk = Math.ceil(k / down);
     const span = vmax - vmin, inv = span > 0 ? 255 / span : 0;
     const grid: Image8[][] = [];
@@ -186,14 +195,98 @@ export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise
         grid[li].push(up > 1 ? upscaleNearest(img, up) : img);
       }
     }
+    const tiled = tile(grid, GAP, [255, 255, 255]);
+    const svg = heatmapSvg(payload, tiled.image, { cell: up / down, tileW: tk * up, tileH: tq * up, single });
     const am = argmax(p.values);
     const mi = Math.floor(am / (q * k)), qi = Math.floor((am % (q * k)) / k), ki = am % k;
     const text = `${opts.title ? opts.title + " — " : ""}heatmap: ${p.layers.length} layer${p.layers.length > 1 ? "s" : ""} × ` +
       `${p.heads.length} head${p.heads.length > 1 ? "s" : ""} of ${dims(q, k)} (query × key), values [${fmt(st.min)}, ${fmt(st.max)}]; ` +
       `max at layer ${p.layers[Math.floor(mi / p.heads.length)]} head ${p.heads[mi % p.heads.length]} query ${qi} key ${ki}` +
       (ds ? ` (${p.notes.join("; ")})` : "");
-    return { [MIME.heatmap]: payload, "image/png": pngBase64(tile(grid, 2).image), "text/plain": text };
+    return { [MIME.heatmap]: payload, "image/svg+xml": svg, "text/plain": text };
   });
+}
+
+/** Pixels between the small multiples of the fallback. */
+export const HEATMAP_GAP = 6;
+const GAP = HEATMAP_GAP;
+
+/**
+ * The fallback picture as SVG: title and notes, the maps (an embedded PNG, cells already upscaled by whole pixels),
+ * token labels on both axes when there is one map (every k-th one when they would collide; x labels vertical when
+ * they are wider than a cell), axis titles, "layer · head" captions for small multiples, and a colour bar with
+ * ticks and its title.
+ */
+function heatmapSvg(p: HeatmapPayload, img: Image8, o: { cell: number; tileW: number; tileH: number; single: boolean }): string {
+  const pad = 12, font = 10, line = 12, parts: string[] = [];
+  const xl = o.single ? p.xLabels : undefined, yl = o.single ? p.yLabels : undefined;
+  let top = pad;
+  if (p.title) { parts.push(`<text x="${pad}" y="${top + 15}" font-size="15" font-weight="bold">${escapeXml(p.title)}</text>`); top += 24; }
+  for (const n of p.notes ?? []) { parts.push(`<text x="${pad}" y="${top + 12}" font-size="11" font-style="italic" fill="#555">note: ${escapeXml(n)}</text>`); top += 16; }
+  top += 4;
+  const L = p.layers.length, H = p.heads.length;
+  const yw = yl ? Math.max(...yl.map((t) => textWidth(t, font))) : L > 1 ? textWidth(`layer ${Math.max(...p.layers)}`, font) : 0;
+  const xw = xl ? Math.max(...xl.map((t) => textWidth(t, font))) : 0;
+  const rotate = !!xl && xw + 4 > o.cell;
+  const xStep = xl ? Math.ceil((rotate ? line : xw + 6) / o.cell) : 1, yStep = yl ? Math.ceil(line / o.cell) : 1;
+  const left = pad + 20 + yw + 8;
+  if (!o.single && H > 1) top += 16; // head captions above the columns
+  if (o.single) top += 4;
+  const mapX = left, mapY = top;
+  parts.push(`<image x="${mapX}" y="${mapY}" width="${img.w}" height="${img.h}" preserveAspectRatio="none" style="image-rendering:pixelated" ` +
+    `href="data:image/png;base64,${pngBase64(img)}"/>`);
+  if (!o.single) {
+    if (H > 1) p.heads.forEach((h, j) => parts.push(`<text x="${mapX + j * (o.tileW + GAP) + o.tileW / 2}" y="${mapY - 5}" text-anchor="middle" font-size="${font}">head ${h}</text>`));
+    if (L > 1) p.layers.forEach((l, i) => parts.push(`<text x="${mapX - 6}" y="${mapY + i * (o.tileH + GAP) + o.tileH / 2}" dy="0.35em" text-anchor="end" font-size="${font}">layer ${l}</text>`));
+  }
+  const r1 = (v: number) => Math.round(v * 10) / 10;
+  if (yl) {
+    const ys = yl.map((t, i) => i % yStep === 0
+      ? `<text x="${mapX - 5}" y="${r1(mapY + (i + 0.5) * o.cell)}" dy="0.35em" text-anchor="end">${escapeXml(t)}</text>` : "").join("");
+    parts.push(`<g class="labels y" font-size="${font}">${ys}</g>`);
+  }
+  let bottom = mapY + img.h + 4;
+  if (xl) {
+    const xs = xl.map((t, i) => {
+      if (i % xStep !== 0) return "";
+      const x = r1(mapX + (i + 0.5) * o.cell);
+      return rotate
+        ? `<text x="${x}" y="${bottom}" dy="0.35em" text-anchor="end" transform="rotate(-90 ${x} ${bottom})">${escapeXml(t)}</text>`
+        : `<text x="${x}" y="${bottom + 11}" text-anchor="middle">${escapeXml(t)}</text>`;
+    }).join("");
+    parts.push(`<g class="labels x" font-size="${font}">${xs}</g>`);
+    bottom += rotate ? xw + 6 : 16;
+  }
+  const xTitle = p.xTitle ?? "key", yTitle = p.yTitle ?? "query";
+  if (o.single) {
+    parts.push(`<text class="axis-title x" x="${mapX + img.w / 2}" y="${bottom + 14}" text-anchor="middle" font-size="12">${escapeXml(xTitle)}</text>`);
+    const cy = mapY + img.h / 2;
+    parts.push(`<text class="axis-title y" x="${pad + 12}" y="${cy}" transform="rotate(-90 ${pad + 12} ${cy})" text-anchor="middle" font-size="12">${escapeXml(yTitle)}</text>`);
+    bottom += 22;
+  } else {
+    parts.push(`<text x="${mapX}" y="${bottom + 14}" font-size="11" fill="#555">each map: ${escapeXml(yTitle)} (rows) × ${escapeXml(xTitle)} (columns)</text>`);
+    bottom += 22;
+  }
+  // colour bar: the scale's stops as a gradient, nice ticks, its title along it
+  const barX = mapX + img.w + 24, barH = Math.max(120, Math.min(img.h, 600)), barY = mapY;
+  const stops = plotlyColorscale((p.colorscale ?? "viridis") as ColorscaleName)
+    .map(([t, c]) => `<stop offset="${t}" stop-color="${c}"/>`).join("");
+  parts.push(`<defs><linearGradient id="cbar" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient></defs>`,
+    `<rect class="colorbar" x="${barX}" y="${barY}" width="14" height="${barH}" fill="url(#cbar)"/>`);
+  const span = p.vmax - p.vmin;
+  const cticks = span > 0 ? niceTicks(p.vmin, p.vmax, 5) : [p.vmin];
+  let tw = 0;
+  for (const t of cticks) {
+    const y = r1(barY + barH - (span > 0 ? (t - p.vmin) / span : 0.5) * barH), label = fmtTick(t);
+    tw = Math.max(tw, textWidth(label, font));
+    parts.push(`<line x1="${barX + 14}" x2="${barX + 18}" y1="${y}" y2="${y}" stroke="#444"/>`,
+      `<text x="${barX + 21}" y="${y}" dy="0.35em" font-size="${font}">${label}</text>`);
+  }
+  const tx = barX + 21 + tw + 14, ty = barY + barH / 2;
+  parts.push(`<text class="colorbar-title" x="${tx}" y="${ty}" transform="rotate(90 ${tx} ${ty})" text-anchor="middle" font-size="12">${escapeXml(p.valueTitle ?? "value")}</text>`);
+  const width = Math.ceil(tx + 12 + pad), height = Math.ceil(Math.max(bottom, barY + barH) + pad);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ` +
+    `font-family="${SVG_FONT}" fill="#222"><title>${escapeXml(p.title ?? "heatmap")}</title><rect width="100%" height="100%" fill="#fff"/>${parts.join("")}</svg>`;
 }
 
 /** Thumbnail side the renderer's small multiples use at most (CSS px). */

@@ -54,6 +54,8 @@ export interface FramesPayload {
   fps: number;
   loop: boolean;
   videos: Video[];
+  /** one labelled row per video (title as the row label, a player and a strip of frames) instead of side by side */
+  rows?: boolean;
   /** e.g. "downsampled from 1024×1024 to 256×256 to keep the output small" */
   notes?: string[];
 }
@@ -82,6 +84,8 @@ export interface HeatmapPayload {
   xTitle?: string;
   yTitle?: string;
   colorscale?: "viridis" | "magma" | "gray";
+  /** title of the colour bar (what a value is, e.g. "attention weight"); default "value" */
+  valueTitle?: string;
   /**
    * For maps over 96 per side: each map max-pooled by f to q×k (8-bit levels, same vmin/vmax, same grid
    * layout), so the small multiples paint without decoding the full maps first.

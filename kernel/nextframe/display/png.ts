@@ -1,7 +1,7 @@
 /**
  * PNG encoding (node:zlib; fast-png decodes) and the small raster operations the display helpers need for their fallbacks:
  * nearest-neighbour upscaling (so 32×32 frames stay crisp), box downsampling (huge inputs), tiling
- * (contact sheets, small multiples) and a tiny line rasterizer (chart fallbacks).
+ * (contact sheets, small multiples).
  */
 import { deflateSync } from "node:zlib";
 import { decode } from "fast-png";
@@ -224,39 +224,4 @@ export function tile(grid: (Image8 | null)[][], gap = 2, bg: [number, number, nu
     oy += rowH[r] + gap;
   });
   return { image: { w: W, h: H, channels: 3, data: out }, origins };
-}
-
-/** A minimal RGB raster for chart fallbacks: rectangles and 1-px lines (Bresenham). */
-export class Raster {
-  readonly data: Uint8Array;
-  constructor(readonly w: number, readonly h: number, bg: [number, number, number] = [255, 255, 255]) {
-    this.data = new Uint8Array(w * h * 3);
-    this.data.set(bg, 0);
-    for (let n = 3; n < this.data.length; n *= 2) this.data.copyWithin(n, 0, Math.min(n, this.data.length - n));
-  }
-  set(x: number, y: number, c: readonly number[]): void {
-    x = Math.round(x); y = Math.round(y);
-    if (x < 0 || y < 0 || x >= this.w || y >= this.h) return;
-    const i = (y * this.w + x) * 3;
-    this.data[i] = c[0]; this.data[i + 1] = c[1]; this.data[i + 2] = c[2];
-  }
-  rect(x0: number, y0: number, x1: number, y1: number, c: readonly number[]): void {
-    for (let x = x0; x <= x1; x++) { this.set(x, y0, c); this.set(x, y1, c); }
-    for (let y = y0; y <= y1; y++) { this.set(x0, y, c); this.set(x1, y, c); }
-  }
-  line(x0: number, y0: number, x1: number, y1: number, c: readonly number[]): void {
-    x0 = Math.round(x0); y0 = Math.round(y0); x1 = Math.round(x1); y1 = Math.round(y1);
-    const dx = Math.abs(x1 - x0), dy = -Math.abs(y1 - y0), sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
-    let err = dx + dy;
-    for (let guard = 0; guard < 100000; guard++) {
-      this.set(x0, y0, c);
-      if (x0 === x1 && y0 === y1) break;
-      const e2 = 2 * err;
-      if (e2 >= dy) { err += dy; x0 += sx; }
-      if (e2 <= dx) { err += dx; y0 += sy; }
-    }
-  }
-  image(): Image8 {
-    return { w: this.w, h: this.h, channels: 3, data: this.data };
-  }
 }

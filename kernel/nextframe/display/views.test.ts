@@ -1,8 +1,8 @@
 // Kernel-side display helpers: input normalization, payloads, PNG fallbacks matching the data, bad input.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { framesBundle, videosBundle, contactIndices, contactScale } from "./frames";
-import { heatmapBundle } from "./heatmap";
+import { framesBundle, videosBundle, contactIndices, contactScale, CONTACT_GAP } from "./frames";
+import { heatmapBundle, HEATMAP_GAP } from "./heatmap";
 import { tokensBundle } from "./tokens";
 import { tableBundle } from "./table";
 import { lineChart } from "./chart";
@@ -24,6 +24,8 @@ function movingDot(T: number, H: number, W: number): Float32Array {
   return v;
 }
 const tensor = (shape: number[], data: Float32Array) => ({ shape, dtype: "float32", data: async () => data });
+/** The PNG images embedded in an SVG fallback, decoded. */
+const svgImages = (svg: unknown) => [...String(svg).matchAll(/href="data:image\/png;base64,([^"]+)"/g)].map((m) => decodePng(m[1]));
 
 test("frames: Tensor T×H×W×C in 0–1 → uint8 PNG sheet; contact sheet fallback matches the frames", async () => {
   const T = 6, H = 8, W = 16;
@@ -41,11 +43,12 @@ test("frames: Tensor T×H×W×C in 0–1 → uint8 PNG sheet; contact sheet fall
     assert.deepEqual(at(t, 2 * t), [255, 255, 255]);
     assert.deepEqual(at((t + 1) % H, 0), [51, 0, 0]);
   }
-  // fallback: frames contactIndices(T) side by side, upscaled by contactScale, 2 px gaps
-  const fb = decodePng(b["image/png"] as string), k = contactScale(H, W), idx = contactIndices(T);
+  // fallback: an SVG around frames contactIndices(T) side by side, upscaled by contactScale, CONTACT_GAP px apart
+  assert.equal(b["image/png"], undefined);
+  const [fb] = svgImages(b["image/svg+xml"]), k = contactScale(H, W), idx = contactIndices(T);
   assert.deepEqual(idx, [0, 1, 2, 3, 4, 5]);
   idx.forEach((t, j) => {
-    const ox = j * (W * k + 2), y = t * k + 1, x = ox + 2 * t * k + 1;
+    const ox = j * (W * k + CONTACT_GAP), y = t * k + 1, x = ox + 2 * t * k + 1;
     assert.deepEqual(Array.from(fb.data.subarray((y * fb.w + x) * 3, (y * fb.w + x) * 3 + 3)), [255, 255, 255]);
   });
   assert.match(b["text/plain"] as string, /dot — 6 frames 8×16 RGB @ 4 fps/);
@@ -92,8 +95,9 @@ test("showVideos: several titled videos in one payload; fallback rows per video"
   const b = await videosBundle([{ title: "truth", frames: tensor([4, 8, 8, 3], a) }, { title: "model", frames: tensor([4, 8, 8, 3], z) }]);
   const p = b[MIME.frames] as FramesPayload;
   assert.deepEqual(p.videos.map((v) => v.title), ["truth", "model"]);
-  const fb = decodePng(b["image/png"] as string);
-  assert.equal(fb.h, 2 * 8 * contactScale(8, 8) + 2);
+  const [fb] = svgImages(b["image/svg+xml"]);
+  assert.equal(fb.h, 2 * 8 * contactScale(8, 8) + CONTACT_GAP);
+  assert.match(b["image/svg+xml"] as string, /class="row-label"[^>]*>truth<\/text>.*class="row-label"[^>]*>model<\/text>/);
   const bad = (await videosBundle([{ title: "x", frames: [1, 2, 3] }]))[MIME.frames] as ErrorPayload;
   assert.match(bad.error, /showVideos\[0\] "x"/);
 });
@@ -112,16 +116,17 @@ test("heatmap: L×H×Q×K quantized 16-bit sheet; brightest cell and selection",
   assert.equal(data[0], 0);
   assert.equal(data.filter((x) => x === 65535).length, 1);
   assert.match(b["text/plain"] as string, /max at layer 1 head 2 query 3 key 1/);
-  // PNG fallback: small multiples, 12× upscaled (5 keys → 60 px) with 2 px gaps; the top colour only in tile (1, 2)
-  const fb = decodePng(b["image/png"] as string), top = Array.from(colormapLut("viridis").subarray(765));
+  // SVG fallback: small multiples, 12× upscaled (5 keys → 60 px) HEATMAP_GAP px apart; the top colour only in tile (1, 2)
+  const [fb] = svgImages(b["image/svg+xml"]), top = Array.from(colormapLut("viridis").subarray(765));
   const hits: number[][] = [];
   for (let y = 0; y < fb.h; y++) for (let x = 0; x < fb.w; x++) {
     const i = (y * fb.w + x) * 3;
     if (fb.data[i] === top[0] && fb.data[i + 1] === top[1] && fb.data[i + 2] === top[2]) hits.push([y, x]);
   }
   assert.equal(hits.length, 12 * 12);
-  assert.deepEqual([Math.floor(hits[0][0] / (4 * 12 + 2)), Math.floor(hits[0][1] / (5 * 12 + 2))], [1, 2]);
-  assert.deepEqual([(hits[0][0] % (4 * 12 + 2)) / 12, (hits[0][1] % (5 * 12 + 2)) / 12], [3, 1]);
+  const G = HEATMAP_GAP;
+  assert.deepEqual([Math.floor(hits[0][0] / (4 * 12 + G)), Math.floor(hits[0][1] / (5 * 12 + G))], [1, 2]);
+  assert.deepEqual([(hits[0][0] % (4 * 12 + G)) / 12, (hits[0][1] % (5 * 12 + G)) / 12], [3, 1]);
   const sel = (await heatmapBundle(tensor([L, H, Q, K], v), { layers: [1], heads: [2] }))[MIME.heatmap] as HeatmapPayload;
   assert.deepEqual([sel.layers, sel.heads], [[1], [2]]);
   const err = (await heatmapBundle(tensor([L, H, Q, K], v), { heads: [3] }))[MIME.heatmap] as ErrorPayload;
@@ -173,9 +178,11 @@ test("lineChart: push updates the same output in place (throttled), flush forces
     assert.ok(shown.length <= 3, `throttled: ${shown.length} emits`);
     const p = last.bundle[MIME.chart] as { series: { name: string; y: number[] }[] };
     assert.deepEqual(p.series.map((s) => [s.name, s.y.length]), [["train", 10], ["val", 1]]);
-    const png = decodePng(last.bundle["image/png"] as string);
-    assert.deepEqual([png.w, png.h], [480, 270]);
-    assert.ok(png.data.some((_, i) => i % 3 === 0 && png.data[i] === 31 && png.data[i + 1] === 119), "series drawn in its colour");
+    // fallback: an SVG with the title, one line per series in its colour, and both names in the legend
+    const svg = last.bundle["image/svg+xml"] as string;
+    assert.match(svg, /<title>loss<\/title>/);
+    assert.match(svg, /<polyline class="series" points="[^"]+" fill="none" stroke="rgb\(31,119,180\)"/);
+    assert.deepEqual([...svg.matchAll(/<g class="legend-item">.*?<text[^>]*>([^<]*)<\/text><\/g>/g)].map((m) => m[1]), ["train", "val"]);
   } finally {
     delete g[kernelSinkSymbol];
   }
