@@ -197,3 +197,35 @@ test("classifier-free guidance: scale 1 equals the conditional model; scale s ex
   close(g4[3], 2, 0);                      // variance channel from the conditional half
   close(g4[6], x[3] + 4 * 3, 1e-5);
 });
+
+test("an interrupted cell's DDIM sampling loop stops between steps for good; the next cell samples as usual", async () => {
+  const { AsyncLocalStorage } = await import("node:async_hooks");
+  const { lastInterruption } = await import("../engine/interrupt");
+  // the kernel's contract, simulated: each "cell" runs in its own async scope
+  const cells = new AsyncLocalStorage<{ interrupted: boolean }>();
+  const key = Symbol.for("nextframe.cellInterrupted");
+  (globalThis as Record<symbol, unknown>)[key] = () => cells.getStore()?.interrupted === true;
+  try {
+    const d = createDiffusion({ learnSigma: false });
+    let calls = 0;
+    const model: DenoiseFn = async (x) => {
+      calls++;
+      if (calls === 5) cells.getStore()!.interrupted = true; // the person interrupts during the 5th denoising step
+      await new Promise((r) => setTimeout(r, 1));
+      return new Float32Array(x.length);
+    };
+    let settled = false;
+    cells.run({ interrupted: false }, () => d.ddimSampleLoop(model, [1, 4], { seed: 1 })).then(() => { settled = true; }, () => { settled = true; });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(calls, 5, "the interrupted sampler went on calling the model");
+    assert.equal(settled, false, "the interrupted cell's sampling must never settle (its code would resume)");
+    assert.equal(lastInterruption()!.message, "sample: interrupted before denoising step 6 of 1000 (t = 994)");
+    const few = createDiffusion({ learnSigma: false, timestepRespacing: "ddim10" });
+    calls = 100;
+    const x = await cells.run({ interrupted: false }, () => few.ddimSampleLoop(model, [1, 4], { seed: 1 }));
+    assert.equal(calls, 110);
+    assert.ok(x.every(Number.isFinite));
+  } finally {
+    delete (globalThis as Record<symbol, unknown>)[key];
+  }
+});

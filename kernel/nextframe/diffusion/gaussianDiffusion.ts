@@ -9,6 +9,7 @@
  */
 import { diffusionCoefficients, type DiffusionCoefficients } from "./schedule";
 import { NormalRng } from "./rng";
+import { halt, onHalt, shouldHalt } from "../engine/interrupt";
 
 /** What the model predicts. */
 export type ModelMeanType = "epsilon" | "x0" | "v";
@@ -260,8 +261,10 @@ export class GaussianDiffusion {
     if (opts.y && opts.y.length !== N) throw new Error(`sample: got ${opts.y.length} labels for a batch of ${N}`);
     const total = this.numTimesteps;
     for (let i = total - 1, k = 0; i >= 0; i--, k++) {
+      // an interrupted cell's sampling stops here for good (engine/interrupt.ts: the promise never settles)
+      if (shouldHalt()) return halt(`sample: interrupted before denoising step ${k + 1} of ${total} (t = ${i})`);
       const t = new Int32Array(N).fill(i);
-      x = await step(x, t, rng);
+      x = await onHalt(null, () => step(x, t, rng), () => `sample: interrupted during denoising step ${k + 1} of ${total} (t = ${i})`);
       opts.onProgress?.({ step: k + 1, total, t: i });
     }
     return x;

@@ -12,6 +12,7 @@ import { Tensor } from "./tensor.js";
 import { fmtShape, type TypedArray } from "./dtype.js";
 import { NextframeError, ShapeError } from "./errors.js";
 import { scalar } from "./ops.js";
+import { native, onHalt, shared } from "./interrupt.js";
 
 /** What a compiled function may return: tensors nested in arrays, plain objects and Maps. */
 export type TensorTree = Tensor | number | string | boolean | null | undefined | TensorTree[] | { [k: string]: TensorTree } | Map<string, TensorTree>;
@@ -93,8 +94,15 @@ function staleBake(tr: Traced): boolean {
   return !!b && b.tensors.some((t, i) => t._value !== b.values[i] || t._version !== b.versions[i]);
 }
 
-/** Traces fn on placeholders for the given signature and builds its session. @internal */
-export async function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Tensor[], opts: CompileOptions = {}): Promise<Traced> {
+/**
+ * Traces fn on placeholders for the given signature and builds its session. The promise is cached and shared by
+ * later calls, so it always settles, also in an interrupted cell (its callers then halt). @internal
+ */
+export function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Tensor[], opts: CompileOptions = {}): Promise<Traced> {
+  return shared(() => traceNow(fn, sig, opts));
+}
+
+async function traceNow(fn: (...args: Tensor[]) => unknown, sig: readonly Tensor[], opts: CompileOptions): Promise<Traced> {
   const ph = sig.map((a) => placeholder(a.shape, a.dtype));
   enterTrace();
   let result: unknown;
@@ -161,7 +169,8 @@ export async function runTracedRaw(tr: Traced, args: readonly Tensor[], fetches?
     const dev = ai >= 0 ? onDevice?.get(ai) : undefined;
     feeds[`in_${i}`] = dev ?? toOrt(l, ai >= 0 ? args[ai]!._value : l._value);
   });
-  return fetches ? await tr.session.run(feeds, fetches as Record<string, ort.Tensor>) : await tr.session.run(feeds);
+  const run = fetches ? tr.session.run(feeds, fetches as Record<string, ort.Tensor>) : tr.session.run(feeds);
+  return await native(run, "compiled function");
 }
 
 export interface CompiledFunction<A extends unknown[], R> {
@@ -197,21 +206,24 @@ export function compile<A extends (Tensor | number)[], R>(fn: (...args: any[]) =
   const compiled = async (...rawArgs: A): Promise<R> => {
     const args = toTensorArgs("compile", rawArgs);
     const sig = signature(args);
-    let t = await get(sig, args);
+    let t = await native(get(sig, args), "compiled function");
     if (staleBake(t)) {
       // a frozen graph whose parameters changed: trace again with the current values, free the old session
       if (traces.get(sig) !== undefined && (await traces.get(sig)) === t) traces.delete(sig);
       retired.add(t);
       release(t);
-      t = await get(sig, args);
+      t = await native(get(sig, args), "compiled function");
     }
-    running.set(t, (running.get(t) ?? 0) + 1);
+    const tr = t;
+    running.set(tr, (running.get(tr) ?? 0) + 1);
+    const done = () => {
+      const n = running.get(tr)! - 1;
+      if (n > 0) running.set(tr, n); else running.delete(tr);
+      if (retired.has(tr)) release(tr);
+    };
     let values: TypedArray[];
-    try { values = await runTraced(t, args); } finally {
-      const n = running.get(t)! - 1;
-      if (n > 0) running.set(t, n); else running.delete(t);
-      if (retired.has(t)) release(t);
-    }
+    // an interrupted cell's run halts inside runTraced: `done` still releases the session's run count
+    try { values = await onHalt(done, () => runTraced(tr, args)); } finally { done(); }
     const outs = t.outputs.map((o, i) => { const r = new Tensor(o.shape, o.dtype); r._value = values[i]!; return r; });
     return t.rebuild(t.resultSlots.map((s) => ("out" in s ? outs[s.out]! : "arg" in s ? args[s.arg]! : s.leaf)));
   };

@@ -8,6 +8,7 @@ import { emitModel } from "./onnx.js";
 import type { Tensor } from "./tensor.js";
 import type { TypedArray } from "./dtype.js";
 import { NextframeError, internal } from "./errors.js";
+import { halt, interruptedIn, native, shouldHalt } from "./interrupt.js";
 
 export interface Subgraph {
   /** Leaves in first-visit order: concrete tensors and placeholders. */
@@ -95,9 +96,11 @@ export async function evaluate(targets: readonly Tensor[]): Promise<void> {
     throw new NextframeError(`data: tensor depends on a placeholder of a compiled function (shape [${unbound.shape}]), which has no value outside compile`);
   }
   const key = structureKey(leaves, nodes, pending);
-  const session = await cachedSession(key, () => emitModel({ inputs: leaves, nodes, outputs: pending }), usesFloat64(nodes));
+  const session = await native(cachedSession(key, () => emitModel({ inputs: leaves, nodes, outputs: pending }), usesFloat64(nodes)), "data");
   const feeds: Record<string, ort.Tensor> = {};
   leaves.forEach((l, i) => { feeds[`in_${i}`] = toOrt(l); });
   const out = await session.run(feeds);
   pending.forEach((t, i) => { t._value = out[`out_${i}`]!.data as TypedArray; });
+  // the values are kept (a cache of the graph); an interrupted cell's code then does not resume
+  if (shouldHalt()) return halt(interruptedIn("data"));
 }

@@ -46,6 +46,7 @@ export {
 } from "./ops.js";
 export { Generator, manualSeed, globalGenerator } from "./random.js";
 export { evaluate, isTracing } from "./evaluate.js";
+export { InterruptedError, isCellInterrupted, throwIfInterrupted, lastInterruption } from "./interrupt.js";
 export { compile, exportOnnx, type CompiledFunction } from "./compile.js";
 export { capture, withCapture, isCapturing } from "./capture.js";
 export { setDevice, getDevice, sessionStats, type Device, type DeviceRequest } from "./session.js";

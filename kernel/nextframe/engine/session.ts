@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { onnx } from "onnx-proto";
 import { NextframeError } from "./errors.js";
+import { native } from "./interrupt.js";
 
 export type Device = "cpu" | "cuda" | "webgpu";
 export type DeviceRequest = Device | "auto";
@@ -171,7 +172,7 @@ export async function downloadTensor(t: ort.Tensor): Promise<ort.Tensor["data"]>
     downloaders.set(key, session);
     session.catch(() => downloaders.delete(key));
   }
-  return (await (await session).run({ x: t })).y!.data;
+  return (await native((await session).run({ x: t }), "downloadTensor")).y!.data;
 }
 const downloaders = new Map<string, Promise<ort.InferenceSession>>();
 const ONNX_ELEM = { float32: 1, int32: 6, int64: 7, float64: 11 } as const;

@@ -24,6 +24,7 @@
  */
 import { F, Tensor, capture, cat, compile, tensor, withCapture, type CompiledFunction } from "../engine/index.js";
 import { NormalRng } from "../diffusion/rng";
+import { halt, shouldHalt } from "../engine/interrupt";
 import { Conv2d, Embedding, Linear, Module, ModuleList, Parameter, zeros_ } from "../nn/index.js";
 import { get3dSincosPosEmbed } from "../patches/posEmbed";
 import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
@@ -490,7 +491,11 @@ export class WorldSimulator {
   async rollout(actions: ArrayLike<number>): Promise<Uint8Array> {
     const L = this.latentLength;
     const lat = new Float32Array(actions.length * L);
-    for (let i = 0; i < actions.length; i++) lat.set(await this.stepLatent(actions[i]!), i * L);
+    for (let i = 0; i < actions.length; i++) {
+      // an interrupted cell's rollout stops here for good (engine/interrupt.ts: the promise never settles)
+      if (shouldHalt()) return halt(`WorldSimulator.rollout: interrupted before frame ${i + 1} of ${actions.length}; the ${i} frames made so far are in the simulator's history`);
+      lat.set(await this.stepLatent(actions[i]!), i * L);
+    }
     return actions.length ? this.decodeFrames(lat, actions.length) : new Uint8Array(0);
   }
 }

@@ -1,8 +1,11 @@
 /**
  * fit: a small training loop that reports live progress (steps/s, loss curve) to a callback, which a notebook
- * can render as a chart updating in place.
+ * can render as a chart updating in place. In a notebook cell that is interrupted, the loop stops between steps
+ * (or when the running step's onnxruntime call returns) and never resumes; the weights stay those of the last
+ * completed step.
  */
 import { NonFiniteLossError } from "../engine/errors.js";
+import { halt, onHalt, shouldHalt } from "../engine/interrupt.js";
 
 export interface FitProgress {
   step: number; steps: number; loss: number; losses: number[];
@@ -22,7 +25,10 @@ export async function fit(o: FitOptions): Promise<{ losses: number[]; seconds: n
   const t0 = performance.now();
   let lastReport = -Infinity;
   for (let i = 0; i < o.steps; i++) {
-    const loss = await o.step(i);
+    // an interrupted cell's loop stops here for good (interrupt.ts: the promise never settles)
+    const kept = i === 0 ? "the weights are those from before fit" : `the weights are those after step ${i - 1}`;
+    if (shouldHalt()) return halt(`fit: interrupted before step ${i} of ${o.steps}; ${kept}`);
+    const loss = await onHalt(null, () => o.step(i), () => `fit: interrupted during step ${i} of ${o.steps}; ${kept}`);
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(`fit: loss is ${loss} at step ${i}`, i, loss);
     losses.push(loss);
     const now = performance.now();

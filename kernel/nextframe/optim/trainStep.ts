@@ -26,6 +26,7 @@ import { currentDevice, downloadTensor, ort } from "../engine/session.js";
 import { allocArray, fmtShape, type TypedArray } from "../engine/dtype.js";
 import { NextframeError, NonFiniteGradientError, NonFiniteLossError, ShapeError } from "../engine/errors.js";
 import { tensor, concat, reshape, slice } from "../engine/ops.js";
+import { halt, interruptedCheckForThisScope, native, onHalt, shouldHalt } from "../engine/interrupt.js";
 import type { DType } from "../engine/dtype.js";
 import type { Module } from "../nn/module.js";
 import type { AdamW } from "./adamw.js";
@@ -159,12 +160,27 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
     return [loss, ...r.params, ...r.m, ...r.v, r.gradNorm];
   };
 
-  let inFlight = false;
+  /** The step now running, and whether the cell that started it has been interrupted (asked from any cell). */
+  let running: { done: Promise<void>; interrupted: () => boolean } | null = null;
   const step = async (...rawBatch: (Tensor | number)[]): Promise<number> => {
-    // the ping-pong buffers belong to one step at a time
-    if (inFlight) throw new NextframeError("trainStep: the previous step is still running; await each step before starting the next");
-    inFlight = true;
-    try { return await runStep(rawBatch); } finally { inFlight = false; }
+    const kept = () => `the weights are those after step ${optimizer.stepCount - 1}`;
+    if (shouldHalt()) return halt(`trainStep: interrupted before step ${optimizer.stepCount}; ${kept()}`);
+    // the ping-pong buffers belong to one step at a time; the run of a step whose cell was interrupted is awaited
+    // out (it halts when onnxruntime returns, applying nothing)
+    while (running) {
+      if (!running.interrupted()) throw new NextframeError("trainStep: the previous step is still running; await each step before starting the next");
+      await running.done;
+    }
+    let finish!: () => void;
+    const mine = { done: new Promise<void>((r) => { finish = r; }), interrupted: interruptedCheckForThisScope() };
+    running = mine;
+    const release = () => { if (running === mine) running = null; finish(); };
+    // interrupted in the middle, the step halts (interrupt.ts) before it changes the weights or moments: they are
+    // swapped in together, synchronously, after every await of the step
+    const stepNo = optimizer.stepCount;
+    try {
+      return await onHalt(release, () => runStep(rawBatch), () => `trainStep: interrupted during step ${stepNo}; the update was not applied and the weights are those after step ${stepNo - 1}`);
+    } finally { release(); }
   };
   const runStep = async (rawBatch: (Tensor | number)[]): Promise<number> => {
     const batch = rawBatch.map((b) => (typeof b === "number" ? tensor([b], { shape: [] }) : b));
@@ -188,7 +204,7 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
       traces.set(sig, tp);
       tp.catch(() => traces.delete(sig));
     }
-    const tr = await tp;
+    const tr = await native(tp, "trainStep");
     lastSession = tr.session;
     const outIndex = (k: number): number => {
       const s = tr.resultSlots[k]!;
@@ -231,13 +247,17 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
           `fractional exponent at 0, division by 0 multiplied by 0); training can go on with the next batch`, stepNo, loss, gradNorm);
     }
     if (resident) {
-      // the parameters come home every step (into fresh arrays; the GPU copy stays for the next step)
-      for (const [j, g] of gs.entries()) {
-        const dev = out[outName(1 + j)]!;
-        g.pSpare = (await downloadTensor(dev)) as TypedArray;
+      // the parameters come home every step (into fresh arrays; the GPU copy stays for the next step); all of
+      // them before any is adopted, so a halt between the downloads leaves the previous step's state whole
+      const home: TypedArray[] = [];
+      await onHalt(() => { for (let k = 1; k <= 3 * G; k++) out[outName(k)]?.dispose(); }, async () => {
+        for (let j = 0; j < G; j++) home.push((await downloadTensor(out[outName(1 + j)]!)) as TypedArray);
+      });
+      gs.forEach((g, j) => {
+        g.pSpare = home[j]!;
         g.pDev?.dispose();
-        g.pDev = dev;
-      }
+        g.pDev = out[outName(1 + j)]!;
+      });
     }
     gs.forEach((g, j) => {
       [g.p, g.pSpare] = [g.pSpare, g.p];

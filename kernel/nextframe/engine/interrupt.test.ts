@@ -1,0 +1,63 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { InterruptedError, isCellInterrupted, lastInterruption, throwIfInterrupted } from "./interrupt.js";
+import { compile, tensor, type Tensor } from "./index.js";
+
+// The kernel's contract, simulated: each "cell" runs in its own async scope, and the global function says whether
+// the calling scope's cell has been interrupted.
+const CONTRACT = Symbol.for("nextframe.cellInterrupted");
+const cells = new AsyncLocalStorage<{ interrupted: boolean }>();
+function runCell<T>(fn: () => Promise<T>): { cell: { interrupted: boolean }; settled: () => boolean; promise: Promise<T> } {
+  const cell = { interrupted: false };
+  let settled = false;
+  const promise = cells.run(cell, fn);
+  promise.then(() => { settled = true; }, () => { settled = true; });
+  return { cell, settled: () => settled, promise };
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await sleep(5); }
+}
+(globalThis as Record<symbol, unknown>)[CONTRACT] = () => cells.getStore()?.interrupted === true;
+
+test("without an interrupted cell nothing stops; throwIfInterrupted names where it stopped", async () => {
+  assert.equal(isCellInterrupted(), false);
+  throwIfInterrupted("outside any cell");
+  const { promise } = runCell(async () => {
+    throwIfInterrupted("before");
+    cells.getStore()!.interrupted = true;
+    throwIfInterrupted("decode: interrupted before frame 3");
+  });
+  await assert.rejects(promise, (e: Error) => e instanceof InterruptedError && e.name === "Interrupted" && e.message === "decode: interrupted before frame 3");
+  // a contract that throws is not an interrupt
+  const saved = (globalThis as Record<symbol, unknown>)[CONTRACT];
+  (globalThis as Record<symbol, unknown>)[CONTRACT] = () => { throw new Error("broken"); };
+  try { assert.equal(isCellInterrupted(), false); } finally { (globalThis as Record<symbol, unknown>)[CONTRACT] = saved; }
+});
+
+test("an interrupted cell's awaits of onnxruntime (data(), compiled functions) never resume; the next cell runs the same graphs", async () => {
+  const f = compile((x: Tensor) => x.mul(2).add(1));
+  const x = tensor([1, 2, 3]);
+  let counter = 0, over = false;
+  const a = runCell(async () => {
+    while (!over) { // (a library that does not stop would otherwise loop on after the test)
+      await f(x);
+      await x.add(1).data();
+      counter++;
+    }
+  });
+  await until(() => counter >= 5, "five iterations");
+  a.cell.interrupted = true;
+  const at = counter;
+  await sleep(300);
+  over = true;
+  assert.equal(counter, at, "the interrupted loop went on");
+  assert.equal(a.settled(), false, "an interrupted cell's promise never settles (its catch/finally would run the cell's code)");
+  assert.match(lastInterruption()!.message, /^(data|compiled function): interrupted while onnxruntime ran; the cell's code does not resume$/);
+  const values = async (t: Tensor) => Array.from(await t.data() as Float32Array);
+  const b = runCell(async () => [await values(await f(x)), await values(x.add(1))]);
+  assert.deepEqual(await b.promise, [[3, 5, 7], [2, 3, 4]]);
+  assert.equal(f.traces, 1);
+});

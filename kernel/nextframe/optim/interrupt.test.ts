@@ -1,0 +1,105 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { AsyncLocalStorage } from "node:async_hooks";
+import { AdamW, fit, makeTrainStep } from "./index.js";
+import { Module, Linear } from "../nn/index.js";
+import { F, Tensor, lastInterruption, manualSeed, randn } from "../engine/index.js";
+
+// The kernel's contract, simulated: each "cell" runs in its own async scope, and the global function says whether
+// the calling scope's cell has been interrupted.
+const cells = new AsyncLocalStorage<{ interrupted: boolean }>();
+(globalThis as Record<symbol, unknown>)[Symbol.for("nextframe.cellInterrupted")] = () => cells.getStore()?.interrupted === true;
+function runCell<T>(fn: () => Promise<T>): { cell: { interrupted: boolean }; settled: () => boolean; promise: Promise<T> } {
+  const cell = { interrupted: false };
+  let settled = false;
+  const promise = cells.run(cell, fn);
+  promise.then(() => { settled = true; }, () => { settled = true; });
+  return { cell, settled: () => settled, promise };
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await sleep(2); }
+}
+
+class MLP extends Module {
+  fc1 = new Linear(8, 64);
+  fc2 = new Linear(64, 8);
+  forward(x: Tensor) { return this.fc2.forward(this.fc1.forward(x).tanh()); }
+}
+
+function setup() {
+  manualSeed(11);
+  const model = new MLP();
+  const opt = new AdamW(model.parameters(), { lr: 1e-3 });
+  const step = makeTrainStep(model, (x, y) => F.mseLoss(model.forward(x), y), opt);
+  const x = randn([64, 8]), y = randn([64, 8]);
+  const state = () => [...model.parameters().map((p) => p._value!), ...opt.m, ...opt.v]
+    .map((a) => Buffer.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+  return { model, opt, step, x, y, state };
+}
+
+test("an interrupted cell's fit loop stops for good, keeps the weights of its last completed step, and the next cell's step() works", async () => {
+  const { opt, step, x, y, state } = setup();
+  let completed = 0, over = false;
+  let after: Buffer[] = [];
+  const a = runCell(() => fit({
+    steps: 1_000_000,
+    step: async () => {
+      if (over) throw new Error("the test is over"); // (a library that does not stop would otherwise train on)
+      const loss = await step(x, y);
+      completed++;
+      after = state().map((b) => Buffer.from(b)); // the weights and moments after this completed step
+      return loss;
+    },
+  }));
+  await until(() => completed >= 5, "five steps");
+  a.cell.interrupted = true;
+  const at = completed;
+  await sleep(300);
+  over = true;
+  assert.equal(completed, at, "the interrupted fit went on training");
+  assert.equal(a.settled(), false, "the interrupted cell's fit must never settle (its code would resume)");
+  assert.equal(opt.stepCount, at);
+  assert.deepEqual(state(), after, "weights and moments must be those after the last completed step");
+  assert.match(lastInterruption()!.message, new RegExp(`^fit: interrupted (before|during) step ${at} of 1000000; the weights are those after step ${at - 1}$`));
+  // the next cell trains on from there
+  const b = runCell(() => step(x, y));
+  assert.ok(Number.isFinite(await b.promise));
+  assert.equal(opt.stepCount, at + 1);
+});
+
+test("a step() from the next cell waits for the interrupted cell's step still running in onnxruntime, instead of failing", async () => {
+  const { opt, step, x, y } = setup();
+  let next: ReturnType<typeof runCell<number>> | null = null;
+  let completed = 0, over = false;
+  const a = runCell(async () => {
+    for (let i = 0; !over; i++) {
+      const running = step(x, y);
+      if (i === 3) {
+        // interrupted while this step's run is in flight; the next cell starts a step at once
+        cells.getStore()!.interrupted = true;
+        next = runCell(() => step(x, y));
+      }
+      await running;
+      completed++;
+    }
+  });
+  await until(() => next !== null, "the interrupt");
+  const loss = await next!.promise;
+  assert.ok(Number.isFinite(loss));
+  await sleep(200);
+  over = true;
+  assert.equal(completed, 3, "the interrupted step must not resume its cell");
+  assert.equal(a.settled(), false);
+  // the interrupted step was not applied: 3 steps, then the next cell's
+  assert.equal(opt.stepCount, 4);
+  assert.match(lastInterruption()!.message, /^trainStep: interrupted during step 3; the update was not applied and the weights are those after step 2$/);
+  // and within one cell, overlapping steps are still an error
+  const c = runCell(async () => {
+    const first = step(x, y);
+    await assert.rejects(step(x, y), /the previous step is still running/);
+    return first;
+  });
+  await c.promise;
+});
