@@ -196,9 +196,11 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
       plotlyText(`${yl ? yl[y] : y} → ${xl ? xl[x] : x}`)))
     : undefined;
   // the enlarged map is sized to its content: whole-pixel cells with a floor (12 px when tokens are labelled, so a
-  // 48×48 map is 576 px and every label gets its own line), in a box that scrolls rather than squeezes
+  // 48×48 map is 576 px and every label gets its own line; bigger maps label every k-th token), in a box that
+  // scrolls rather than squeezes
   const labelled = !!(xl || yl);
-  const cell = Math.max(labelled ? 12 : Math.max(Q, K) <= 64 ? 8 : 1, Math.min(32, Math.floor(480 / Math.max(Q, K))));
+  const side = Math.max(Q, K);
+  const cell = Math.max(labelled && side <= 96 ? 12 : side <= 64 ? 8 : 1, Math.min(32, Math.floor(480 / side)));
   const measure = (() => {
     const ctx = document.createElement("canvas").getContext("2d");
     return (texts: string[], px: number) => {

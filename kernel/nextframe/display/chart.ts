@@ -106,8 +106,10 @@ const n1 = (v: number) => String(Math.round(v * 10) / 10);
  * grid lines, one line per series in the renderer's colours, and a legend beside the plot when it is narrow,
  * below it otherwise. The plot area keeps its size; the picture grows by the legend's rows. Text is real text.
  */
-export function chartSvg(p: ChartPayload, width = 640): string {
-  const pad = 12, plotH = 280, tick = 11, font = `font-family="${SVG_FONT}"`;
+export function chartSvg(p: ChartPayload, minWidth = 640): string {
+  const pad = 12;
+  const width = Math.ceil(Math.max(minWidth, p.title ? 2 * pad + textWidth(p.title, 15, true) : 0));
+  const plotH = 280, tick = 11, font = `font-family="${SVG_FONT}"`;
   const parts: string[] = [];
   let top = pad;
   if (p.title) { parts.push(`<text x="${pad}" y="${top + 15}" font-size="15" font-weight="bold">${escapeXml(p.title)}</text>`); top += 24; }

@@ -171,7 +171,7 @@ export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise
     const labelled = !!(xLabels || yLabels);
     const down = single ? (side > 512 ? Math.ceil(side / 512) : 1) : (side > 128 ? Math.ceil(side / 128) : 1);
     const up = single
-      ? (side > 512 ? 1 : Math.max(labelled ? 12 : 1, Math.min(32, Math.floor(480 / side))))
+      ? (side > 512 ? 1 : Math.max(labelled && side <= 96 ? 12 : 1, Math.min(32, Math.floor(480 / side))))
       : (side < 64 ? Math.floor(64 / side) : 1);
     const tq = Math.ceil(q / down), tk = Math.ceil(k / down);
     const span = vmax - vmin, inv = span > 0 ? 255 / span : 0;
@@ -284,7 +284,7 @@ function heatmapSvg(p: HeatmapPayload, img: Image8, o: { cell: number; tileW: nu
   }
   const tx = barX + 21 + tw + 14, ty = barY + barH / 2;
   parts.push(`<text class="colorbar-title" x="${tx}" y="${ty}" transform="rotate(90 ${tx} ${ty})" text-anchor="middle" font-size="12">${escapeXml(p.valueTitle ?? "value")}</text>`);
-  const width = Math.ceil(tx + 12 + pad), height = Math.ceil(Math.max(bottom, barY + barH) + pad);
+  const width = Math.ceil(Math.max(tx + 12 + pad, p.title ? 2 * pad + textWidth(p.title, 15, true) : 0)), height = Math.ceil(Math.max(bottom, barY + barH) + pad);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ` +
     `font-family="${SVG_FONT}" fill="#222"><title>${escapeXml(p.title ?? "heatmap")}</title><rect width="100%" height="100%" fill="#fff"/>${parts.join("")}</svg>`;
 }

@@ -61,7 +61,7 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const m = raw / p;
   const step = (m >= 7.07 ? 10 : m >= 3.16 ? 5 : m >= 1.41 ? 2 : 1) * p;
   const out: number[] = [];
-  for (let i = Math.ceil(lo / step - 1e-9); i * step <= hi + step * 1e-9; i++) out.push(+(i * step).toPrecision(12));
+  for (let i = Math.ceil(lo / step - 1e-6); i * step <= hi + step * 1e-6; i++) out.push(+(i * step).toPrecision(12));
   return out;
 }
 
