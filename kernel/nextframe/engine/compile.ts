@@ -13,6 +13,7 @@ import { fmtShape, type TypedArray } from "./dtype.js";
 import { NextframeError, ShapeError } from "./errors.js";
 import { scalar } from "./ops.js";
 import { native, onHalt, shared } from "./interrupt.js";
+import { explainRuntimeError, trackedNodes } from "./origin.js";
 
 /** What a compiled function may return: tensors nested in arrays, plain objects and Maps. */
 export type TensorTree = Tensor | number | string | boolean | null | undefined | TensorTree[] | { [k: string]: TensorTree } | Map<string, TensorTree>;
@@ -57,6 +58,8 @@ export interface Traced {
   resultSlots: ({ out: number } | { arg: number } | { leaf: Tensor })[];
   rebuild: (ts: Tensor[]) => any;
   key: string;
+  /** ONNX node name → graph node, for the nodes whose runtime errors can name their op (origin.ts). */
+  origins?: Map<string, Tensor>;
   /** With `freeze`: the captured tensors baked in as initializers, and their data and version at bake time. */
   baked?: { tensors: Tensor[]; values: (TypedArray | null)[]; versions: number[] };
 }
@@ -128,14 +131,17 @@ async function traceNow(fn: (...args: Tensor[]) => unknown, sig: readonly Tensor
   const preferredOutputLocation = opts.gpuResults?.length
     ? Object.fromEntries(opts.gpuResults.flatMap((r) => { const s = resultSlots[r]; return s && "out" in s ? [[`out_${s.out}`, "gpu-buffer" as const]] : []; }))
     : undefined;
+  const tracked = trackedNodes(nodes);
+  const origins = tracked.size ? new Map<string, Tensor>() : undefined;
+  const nodeOrigins = origins ? { tracked, names: origins } : undefined;
   if (!freeze) {
-    const session = await createSession(emitModel({ inputs, nodes, outputs, autocast: opts.autocast }), { float64: usesFloat64(nodes), preferredOutputLocation });
-    return { session, inputs, argIndex, outputs, resultSlots, rebuild, key };
+    const session = await createSession(emitModel({ inputs, nodes, outputs, autocast: opts.autocast, nodeOrigins }), { float64: usesFloat64(nodes), preferredOutputLocation });
+    return { session, inputs, argIndex, outputs, resultSlots, rebuild, key, origins };
   }
   await evaluate(captured.filter((l) => l._value === null));
   const baked = { tensors: captured, values: captured.map((l) => l._value), versions: captured.map((l) => l._version) };
-  const session = await createSession(emitModel({ inputs, initializers: captured, nodes, outputs, autocast: opts.autocast }), { float64: usesFloat64(nodes), preferredOutputLocation });
-  return { session, inputs, argIndex, outputs, resultSlots, rebuild, key, baked };
+  const session = await createSession(emitModel({ inputs, initializers: captured, nodes, outputs, autocast: opts.autocast, nodeOrigins }), { float64: usesFloat64(nodes), preferredOutputLocation });
+  return { session, inputs, argIndex, outputs, resultSlots, rebuild, key, baked, origins };
 }
 
 /** The trace cache key: argument dtypes and shapes, and the device the session runs on. @internal */
@@ -169,7 +175,8 @@ export async function runTracedRaw(tr: Traced, args: readonly Tensor[], fetches?
     const dev = ai >= 0 ? onDevice?.get(ai) : undefined;
     feeds[`in_${i}`] = dev ?? toOrt(l, ai >= 0 ? args[ai]!._value : l._value);
   });
-  const run = fetches ? tr.session.run(feeds, fetches as Record<string, ort.Tensor>) : tr.session.run(feeds);
+  const run = (fetches ? tr.session.run(feeds, fetches as Record<string, ort.Tensor>) : tr.session.run(feeds))
+    .catch((e: unknown) => { throw explainRuntimeError(e, tr.origins); }); // e.g. an index out of range: name the op
   return await native(run, "compiled function");
 }
 

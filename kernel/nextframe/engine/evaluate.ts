@@ -6,6 +6,7 @@ import { ort } from "./session.js";
 import { cachedSession } from "./session.js";
 import { emitModel } from "./onnx.js";
 import type { Tensor } from "./tensor.js";
+import { explainRuntimeError, trackedNodes } from "./origin.js";
 import type { TypedArray } from "./dtype.js";
 import { NextframeError, internal } from "./errors.js";
 import { halt, interruptedIn, native, shouldHalt } from "./interrupt.js";
@@ -99,7 +100,17 @@ export async function evaluate(targets: readonly Tensor[]): Promise<void> {
   const session = await native(cachedSession(key, () => emitModel({ inputs: leaves, nodes, outputs: pending }), usesFloat64(nodes)), "data");
   const feeds: Record<string, ort.Tensor> = {};
   leaves.forEach((l, i) => { feeds[`in_${i}`] = toOrt(l); });
-  const out = await session.run(feeds);
+  let out: ort.InferenceSession.ReturnType;
+  try {
+    out = await session.run(feeds);
+  } catch (e) {
+    // a data-dependent failure (an index out of range): name the library op that made the failing node
+    const tracked = trackedNodes(nodes);
+    if (tracked.size === 0) throw e;
+    const names = new Map<string, Tensor>();
+    emitModel({ inputs: leaves, nodes, outputs: pending, nodeOrigins: { tracked, names } }); // the same node names
+    throw explainRuntimeError(e, names);
+  }
   pending.forEach((t, i) => { t._value = out[`out_${i}`]!.data as TypedArray; });
   // the values are kept (a cache of the graph); an interrupted cell's code then does not resume
   if (shouldHalt()) return halt(interruptedIn("data"));

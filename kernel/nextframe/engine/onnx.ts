@@ -28,6 +28,11 @@ export interface GraphSpec {
    * initializers are cast once, when onnxruntime constant-folds the graph. For GPU inference.
    */
   autocast?: "float16";
+  /**
+   * When given, emitModel records the ONNX node names emitted for each graph node in `tracked` (ops that may fail
+   * inside onnxruntime, e.g. indexSelect's Gather) into `names`, so a failed run can name the op (origin.ts).
+   */
+  nodeOrigins?: { tracked: ReadonlySet<Tensor>; names: Map<string, Tensor> };
 }
 
 /** The node types `autocast: "float16"` runs in half precision. */
@@ -46,6 +51,8 @@ export class Emitter {
   private counter = 0;
   /** Set by emitModel while it lowers a float32 product under `autocast: "float16"`. */
   halfProducts = false;
+  /** Set by emitModel while it lowers a graph node whose ONNX node names it records (GraphSpec.nodeOrigins). */
+  origin: { t: Tensor; names: Map<string, Tensor> } | null = null;
 
   name(t: Tensor): string {
     const n = this.names.get(t);
@@ -72,7 +79,9 @@ export class Emitter {
     }
     const outputs = out ?? Array.from({ length: nOut }, () => this.fresh());
     const attribute: onnx.IAttributeProto[] = Object.entries(attrs).map(([name, v]) => attr(name, v));
-    this.nodes.push({ opType, input: inputs, output: outputs, attribute, name: `${opType}_${this.nodes.length}` });
+    const name = `${opType}_${this.nodes.length}`;
+    if (this.origin) this.origin.names.set(name, this.origin.t);
+    this.nodes.push({ opType, input: inputs, output: outputs, attribute, name });
     return outputs;
   }
   /** A constant int64 tensor (deduplicated). */
@@ -391,8 +400,10 @@ export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array 
     const ins = isGemm(t) ? [] : t.inputs.map((x) => e.name(x));
     const lower = onnxLowerings[t.op!] as Lowering<OpType>;
     e.halfProducts = half && t.dtype === "float32" && PRODUCTS.has(t.op!);
+    e.origin = spec.nodeOrigins?.tracked.has(t) ? { t, names: spec.nodeOrigins.names } : null;
     e.setName(t, lower(e, t, ins, t.attrs));
     e.halfProducts = false;
+    e.origin = null;
   }
   // Outputs: rename the producing node's output in place (an Identity would copy the whole tensor, which
   // costs real time for big outputs); fall back to Identity for constants and values already renamed.

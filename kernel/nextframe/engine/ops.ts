@@ -12,6 +12,7 @@ import type { BinaryOp, CompareOp, UnaryOp } from "./graph.js";
 import { leaf, node, Tensor, type NestedArray, type TensorLike } from "./tensor.js";
 import { globalGenerator, type Generator } from "./random.js";
 import { isTracing } from "./evaluate.js";
+import { noteOrigin } from "./origin.js";
 
 /** Builds a ShapeError with the op name prefixed. */
 export class ShapeErrorFor extends ShapeError {
@@ -369,13 +370,15 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   if (index.rank !== x.rank || index.shape.some((d, i) => i !== axis && d > x.shape[i]!)) {
     throw new ShapeError(`gather: index shape ${fmtShape(index.shape)} does not fit input ${fmtShape(x.shape)} (same rank; dims other than ${dim} no larger)`);
   }
-  return node("gatherElements", [x, index], { axis }, index.shape, x.dtype);
+  // an index out of range shows only when the graph runs: noted, so onnxruntime's error names this call (origin.ts)
+  return noteOrigin(node("gatherElements", [x, index], { axis }, index.shape, x.dtype), "gather", { dim: axis, size: x.shape[axis]! });
 }
 /** torch.index_select (any index shape is allowed: the index dims replace dim `dim`). */
 export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   checkIndex("indexSelect", index);
   const axis = normDim("indexSelect", dim, x.rank);
-  return node("gather", [x, index], { axis }, [...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)], x.dtype);
+  const out = node("gather", [x, index], { axis }, [...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)], x.dtype);
+  return noteOrigin(out, "indexSelect", { dim: axis, size: x.shape[axis]! });
 }
 export function detach(x: Tensor): Tensor {
   if (x._value !== null && !x._placeholder) return leaf(x.shape, x.dtype, x._value);
