@@ -105,6 +105,8 @@ export async function renderChart(p: ChartPayload, container: HTMLElement, signa
   const h = header(p.title, p.notes);
   if (h) root.appendChild(h);
   const plotEl = el("div", { class: "nf-plot" });
+  // plotly's resize (window resize, responsive) sizes the figure to this element: give it the figure's height
+  plotEl.style.height = `${FIGURE_HEIGHT}px`;
   const legendEl = el("div", { class: "nf-chart-legend", attrs: { role: "group", "aria-label": "legend: click an entry to show or hide it" } });
   const body = el("div", { class: "nf-chart-body" }, plotEl, legendEl);
   root.appendChild(body);
@@ -115,6 +117,17 @@ export async function renderChart(p: ChartPayload, container: HTMLElement, signa
   await Plotly.newPlot(plotEl, traces(p, state.hidden), layout(p, root), config);
   root.dataset.plotted = "true";
   onThemeChange(() => void Plotly.relayout(plotEl, layout(state.payload, root)), signal);
-  signal.addEventListener("abort", () => { Plotly.purge(plotEl); root.remove(); live.delete(container); });
+  // a narrower or wider cell may move the legend between beside and below
+  let lastWidth = width();
+  const ro = typeof ResizeObserver !== "undefined" ? new ResizeObserver(() => {
+    const w = width();
+    if (Math.abs(w - lastWidth) < 8) return;
+    lastWidth = w;
+    const wasRight = body.classList.contains("nf-legend-right");
+    placeLegend(state, Plotly, w);
+    if (wasRight !== body.classList.contains("nf-legend-right")) Plotly.Plots?.resize(plotEl);
+  }) : undefined;
+  ro?.observe(container);
+  signal.addEventListener("abort", () => { ro?.disconnect(); Plotly.purge(plotEl); root.remove(); live.delete(container); });
   return root;
 }

@@ -111,6 +111,27 @@ describe("pictures a person can read (headless Chromium)", { skip }, () => {
     assert.deepEqual(visible, [true, false]);
   });
 
+  test("chart: when the cell narrows, the legend moves from beside the plot to below it", async () => {
+    const c = new LineChart({ title: "PSNR", display: false, series: ["world model", "baseline: copy-last"].map((name, i) => ({ name, x: [1, 2, 3], y: [30 - i, 28 - i, 25 - i] })) });
+    await renderBundle(page, "rw", await c[mimeBundleSymbol]() as MimeBundle, 800);
+    await plotted("rw", "nf-chart");
+    const beside = async () => {
+      const [plot] = await boxes(page, "#cell-rw", ".nsewdrag");
+      return (await boxes(page, "#cell-rw", ".nf-chart-legend > *")).every((b) => b.x >= plot.x + plot.w);
+    };
+    assert.ok(await beside(), "beside the plot at 800 px");
+    await page.evaluate(() => { document.querySelector("#cell-rw").style.width = "400px"; });
+    await page.waitForFunction(() => document.querySelector("#cell-rw .nf-chart-body").classList.contains("nf-legend-right") === false, null, { timeout: 10000 });
+    // and the figure shrinks to the cell
+    await page.waitForFunction(() => document.querySelector("#cell-rw .nsewdrag").getBoundingClientRect().width <= 400, null, { timeout: 10000 });
+    const [plot] = await boxes(page, "#cell-rw", ".nsewdrag");
+    const legend = await boxes(page, "#cell-rw", ".nf-chart-legend > *");
+    for (const b of legend) assert.ok(b.y >= plot.y + plot.h, `"${b.text}" below the plot at 400 px: ${JSON.stringify([b, plot])}`);
+    assert.ok(plot.w >= 300, `plot ${plot.w.toFixed(0)} px wide in a 400 px cell`);
+    assert.ok(plot.h >= 220, `plot keeps its height after plotly's resize: ${plot.h.toFixed(0)} px`);
+    assert.deepEqual(overlaps(legend, [...await boxes(page, "#cell-rw", ".xtick text, .ytick text, .g-xtitle text, .g-ytitle text"), { ...plot, text: "plot" }]), []);
+  });
+
   test("chart fallback: an SVG with title, ticks on both axes, axis titles, and a legend clear of them all", async () => {
     const b = await horizonChart(LineChart)[mimeBundleSymbol]() as MimeBundle;
     assert.equal(b["image/png"], undefined, "no text-less PNG beside it");
