@@ -261,6 +261,8 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
     await P.newPlot(plotEl, [trace()], layout(), config);
     (plotEl as unknown as { on(ev: string, f: (e: { points: { y: number }[] }) => void): void })
       .on("plotly_click", (e) => { if (e.points?.[0]) view.setQuery(Math.round(e.points[0].y)); });
+    // one map: its thumbnail was only the first paint; the enlarged map now says everything
+    if (L * H === 1) grid.style.display = "none";
     root.dataset.plotted = "true";
   }).catch((e: unknown) => {
     plotEl.appendChild(el("div", { class: "nf-note", text: `interactive view unavailable (${e instanceof Error ? e.message : String(e)}); small multiples below` }));

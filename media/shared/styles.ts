@@ -21,7 +21,7 @@ const CSS = `
 .nf-row-label { text-align: right; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 0.95em; }
 .nf-strip { display: flex; gap: 6px; align-items: flex-end; overflow: hidden; padding: 3px; }
 .nf-strip-cell { display: flex; flex-direction: column; align-items: center; gap: 1px; cursor: pointer; }
-.nf-strip-index { font-size: 0.8em; opacity: 0.75; font-variant-numeric: tabular-nums; line-height: 1.1; }
+.nf-strip-index { font-size: 0.8em; opacity: 0.75; font-variant-numeric: tabular-nums; line-height: 1.1; margin-bottom: 2px; }
 .nf-strip-cell canvas { outline: 2px solid transparent; outline-offset: 1px; }
 .nf-strip-cell[data-current="true"] canvas { outline-color: var(--vscode-focusBorder, #0078d4); }
 .nf-cell { display: flex; flex-direction: column; align-items: center; gap: 2px; }

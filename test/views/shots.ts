@@ -1,6 +1,6 @@
 // Screenshots of the views a person reads most, rendered by the notebook renderer in headless Chromium and, beside
 // them, the fallback that GitHub and plain Jupyter show. Not a test: run it to look at the pictures.
-//   node --import tsx test/views/shots.ts [out-dir]     (default /tmp/views-shots)
+//   node --import tsx test/views/shots.ts [out-dir] [dark]     (default /tmp/views-shots; "dark": VS Code's dark colours)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
@@ -38,6 +38,16 @@ ensureMediaBuilt();
 const browser = await launch();
 try {
   const page = await rendererPage(browser, { width: 1000, height: 1200 });
+  if (process.argv[3] === "dark") {
+    await page.evaluate(() => {
+      const s = document.documentElement.style;
+      s.setProperty("--vscode-editor-background", "#1f1f1f");
+      s.setProperty("--vscode-editor-foreground", "#cccccc");
+      s.setProperty("--vscode-editorWidget-border", "#454545");
+      document.body.style.background = "#1f1f1f";
+      document.body.style.color = "#cccccc";
+    });
+  }
   const chart = horizonChart(LineChart);
   const cb = await chart[mimeBundleSymbol]() as MimeBundle;
   await renderBundle(page, "chart", cb, 800);

@@ -8,7 +8,7 @@
  */
 import { display, displayHandleSymbol, mimeBundleSymbol, type DisplayHandle, type MimeBundle } from "./display";
 import { errorBundle, LIMITS } from "./bundle";
-import { escapeXml, fmtTick, legendLayout, logTicks, niceTicks, SERIES_COLORS, SVG_FONT, textWidth } from "./svg";
+import { escapeXml, fmtTick, legendLayout, logTicks, niceTicks, SERIES_COLORS, SVG_FONT, svgId, textWidth } from "./svg";
 import { MIME, PAYLOAD_VERSION, type ChartPayload, type ChartSeries } from "./payloads";
 
 export interface LineChartOptions {
@@ -165,7 +165,8 @@ export function chartSvg(p: ChartPayload, minWidth = 640): string {
     parts.push(`<text class="axis-title y" x="${pad + 12}" y="${cy}" transform="rotate(-90 ${pad + 12} ${cy})" text-anchor="middle" font-size="12">${escapeXml(p.yLabel)}</text>`);
   }
   // the lines (gaps at NaN / null), clipped to the plot area
-  parts.push(`<clipPath id="plot"><rect x="${n1(left)}" y="${top}" width="${n1(plotW)}" height="${plotH}"/></clipPath><g clip-path="url(#plot)">`);
+  const clip = svgId("plot", JSON.stringify(p));
+  parts.push(`<clipPath id="${clip}"><rect x="${n1(left)}" y="${top}" width="${n1(plotW)}" height="${plotH}"/></clipPath><g clip-path="url(#${clip})">`);
   p.series.forEach((s, si) => {
     const c = rgb(SERIES_COLORS[si % SERIES_COLORS.length]);
     const runs: string[][] = [[]], dots: string[] = [];

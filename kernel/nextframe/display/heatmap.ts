@@ -10,7 +10,7 @@
 import { display, type DisplayHandle, type MimeBundle } from "./display";
 import { guarded, LIMITS, dims } from "./bundle";
 import { colormapLut, plotlyColorscale, type ColorscaleName } from "./colormap";
-import { escapeXml, fmtTick, niceTicks, SVG_FONT, textWidth } from "./svg";
+import { escapeXml, fmtTick, niceTicks, SVG_FONT, svgId, textWidth } from "./svg";
 import { DisplayInputError, scan, toNdArray, unravel } from "./ndarray";
 import { encodePng, pngBase64, sheetCols, tile, toBase64, upscaleNearest, type Image8 } from "./png";
 import { MIME, PAYLOAD_VERSION, type HeatmapPayload } from "./payloads";
@@ -271,8 +271,9 @@ function heatmapSvg(p: HeatmapPayload, img: Image8, o: { cell: number; tileW: nu
   const barX = mapX + img.w + 24, barH = Math.max(120, Math.min(img.h, 600)), barY = mapY;
   const stops = plotlyColorscale((p.colorscale ?? "viridis") as ColorscaleName)
     .map(([t, c]) => `<stop offset="${t}" stop-color="${c}"/>`).join("");
-  parts.push(`<defs><linearGradient id="cbar" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient></defs>`,
-    `<rect class="colorbar" x="${barX}" y="${barY}" width="14" height="${barH}" fill="url(#cbar)"/>`);
+  const grad = svgId("cbar", `${p.colorscale}|${p.png}|${p.title}`);
+  parts.push(`<defs><linearGradient id="${grad}" x1="0" y1="1" x2="0" y2="0">${stops}</linearGradient></defs>`,
+    `<rect class="colorbar" x="${barX}" y="${barY}" width="14" height="${barH}" fill="url(#${grad})"/>`);
   const span = p.vmax - p.vmin;
   const cticks = span > 0 ? niceTicks(p.vmin, p.vmax, 5) : [p.vmin];
   let tw = 0;

@@ -25,6 +25,17 @@ export function escapeXml(s: string): string {
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "\ufffd");
 }
 
+/**
+ * An element id for `prefix` unique to this picture: a hash of its content. Notebook viewers (nbconvert's HTML,
+ * JupyterLab for trusted notebooks) put SVG outputs inline in one page, where a shared id like "plot" would make every
+ * chart clip to the first chart's plot area. A hash, not a counter, so re-running a notebook gives the same output.
+ */
+export function svgId(prefix: string, content: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < content.length; i++) { h ^= content.charCodeAt(i); h = Math.imul(h, 0x01000193); }
+  return `nf-${prefix}-${(h >>> 0).toString(36)}`;
+}
+
 /** The font stack of every fallback (DejaVu Sans is what most Linux viewers have; the widths below are its). */
 export const SVG_FONT = "DejaVu Sans, Verdana, Arial, Helvetica, sans-serif";
 

@@ -5,14 +5,14 @@ import { framesBundle, videosBundle, contactIndices, contactScale, CONTACT_GAP }
 import { heatmapBundle, HEATMAP_GAP } from "./heatmap";
 import { tokensBundle } from "./tokens";
 import { tableBundle } from "./table";
-import { lineChart } from "./chart";
+import { lineChart, LineChart } from "./chart";
 import { patchesBundle } from "./patches";
 import { playWorld } from "./worldViewer";
 import { decodePng, fromBase64, stackImage } from "./png";
 import { colormapLut } from "./colormap";
 import { decode } from "fast-png";
 import { MIME, type FramesPayload, type HeatmapPayload, type PatchesPayload, type ErrorPayload } from "./payloads";
-import { commHandlersSymbol, isDisplayHandle, kernelSinkSymbol, type MimeBundle } from "./display";
+import { commHandlersSymbol, isDisplayHandle, kernelSinkSymbol, mimeBundleSymbol, type MimeBundle } from "./display";
 
 /** T×H×W×3 video in 0–1 where frame t has a white pixel at (y=t, x=2t) on a dark red background. */
 function movingDot(T: number, H: number, W: number): Float32Array {
@@ -186,6 +186,21 @@ test("lineChart: push updates the same output in place (throttled), flush forces
   } finally {
     delete g[kernelSinkSymbol];
   }
+});
+
+test("SVG fallbacks: ids are unique per picture, so charts shown inline on one page do not clip to each other", async () => {
+  const a = new LineChart({ series: [{ name: "a", x: [0, 1], y: [0, 1] }], display: false });
+  const b = new LineChart({ series: [{ name: "b", x: [0, 5], y: [3, 1] }], display: false });
+  const h = await heatmapBundle([[0, 1], [1, 0]]);
+  const svgs = [await a[mimeBundleSymbol](), await b[mimeBundleSymbol](), h].map((x) => String(x["image/svg+xml"]));
+  const ids = svgs.map((s) => [...s.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]));
+  svgs.forEach((s, i) => {
+    assert.ok(ids[i].length > 0);
+    for (const m of s.matchAll(/url\(#([^)]+)\)/g)) assert.ok(ids[i].includes(m[1]), `url(#${m[1]}) refers to an id of the same picture`);
+  });
+  assert.equal(new Set(ids.flat()).size, ids.flat().length, `ids ${ids.flat()}`);
+  // re-running gives the same picture (notebook diffs stay quiet)
+  assert.equal(String((await a[mimeBundleSymbol]())["image/svg+xml"]), svgs[0]);
 });
 
 test("patches: grid and per-patch attention; N×N attention; indivisible patch is an error", async () => {
