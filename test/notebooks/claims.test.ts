@@ -17,6 +17,17 @@ test("the course has chapter notebooks", () => {
   assert.ok(notebooks.length > 0, "no notebooks/NN-*.ipynb found");
 });
 
+test("a chapter with no relations fails instead of passing silently", () => {
+  const claims = new Map([["anything", { name: "anything", value: 1 }]]);
+  assert.deepEqual(checkRelations("99", claims), ["99: the chapter has no relations (add the relations its claims must satisfy to RELATIONS in test/notebooks/relations.ts)"]);
+  RELATIONS["98"] = [];
+  try {
+    assert.equal(checkRelations("98", claims).length, 1);
+  } finally {
+    delete RELATIONS["98"];
+  }
+});
+
 for (const file of notebooks) {
   const name = path.basename(file);
   const chapter = name.slice(0, 2);
@@ -25,7 +36,7 @@ for (const file of notebooks) {
   test(`${name}: saved claims satisfy the chapter's relations`, () => {
     const claims = notebookClaims(nb);
     assert.ok(claims.size > 0, `${name} exposes no claims (use claim(name, value) from "nextframe")`);
-    if (RELATIONS[chapter]) assert.deepEqual(checkRelations(chapter, claims), []);
+    assert.deepEqual(checkRelations(chapter, claims), []);
   });
 
   test(`${name}: format — kernelspec, saved outputs with fallbacks, exercise, Chinese subtitle, size`, () => {

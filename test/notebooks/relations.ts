@@ -111,10 +111,15 @@ export function notebookClaims(nb: Notebook): Map<string, Claim> {
   return m;
 }
 
-/** Checks a chapter's relations; returns one message per failure (missing claims included). */
+/**
+ * Checks a chapter's relations; returns one message per failure (missing claims included). A chapter with no
+ * relations is a failure too: its claims would otherwise pass whatever they say.
+ */
 export function checkRelations(chapter: string, claims: Map<string, Claim>): string[] {
+  const relations = RELATIONS[chapter] ?? [];
+  if (relations.length === 0) return [`${chapter}: the chapter has no relations (add the relations its claims must satisfy to RELATIONS in test/notebooks/relations.ts)`];
   const failures: string[] = [];
-  for (const r of RELATIONS[chapter] ?? []) {
+  for (const r of relations) {
     const missing: string[] = [];
     const get = (name: string) => {
       const c = claims.get(name);

@@ -33,7 +33,7 @@ export function unbroadcast(g: Tensor, shape: Shape): Tensor {
   return reshape(sum(g, axes, true), shape);
 }
 
-const zerosOf = (t: Tensor) => ops.fill(t.shape, 0, t.dtype);
+const zerosOf = (t: Tensor) => ops.constantOfShape(t.shape, 0, t.dtype);
 const noGrad = (c: { inputs: readonly Tensor[] }) => c.inputs.map(() => null);
 
 /** ḡ reshaped so it broadcasts back over the reduced axes (keepdims layout). */
@@ -125,7 +125,7 @@ export const vjpRules: { [K in OpType]: VjpRule<K> } = {
   // stop_gradient: no gradient by definition
   stopGradient: noGrad,
   // constants and random noise have no inputs
-  full: () => [],
+  constantOfShape: () => [],
   randomUniform: () => [],
   randomNormal: () => [],
   // Y = A B  →  Ā = Ḡ Bᵀ, B̄ = Aᵀ Ḡ (summed over broadcast batch dims). When one side is a plain matrix
@@ -234,7 +234,7 @@ export const vjpRules: { [K in OpType]: VjpRule<K> } = {
     const rest = x!.shape.filter((_, i) => i !== axis);
     const upd = reshape(ops.permute(g, perm), [n, ...rest]);
     const dataShape = [x!.shape[axis]!, ...rest];
-    const added = node("indexAdd", [ops.fill(dataShape, 0, x!.dtype), reshape(idx!, [n, 1]), upd], {}, dataShape, x!.dtype);
+    const added = node("indexAdd", [ops.constantOfShape(dataShape, 0, x!.dtype), reshape(idx!, [n, 1]), upd], {}, dataShape, x!.dtype);
     const back = [...Array.from({ length: axis }, (_, i) => i + 1), 0, ...Array.from({ length: x!.rank - axis - 1 }, (_, i) => axis + 1 + i)];
     return [ops.permute(added, back), null];
   },
@@ -302,12 +302,12 @@ function combine(x: Tensor, parts: Contribution[]): Tensor {
     if (!disjoint) { for (const w of ws) full.push(padWindow(x, w.window, w.g)); continue; }
     const pieces: Tensor[] = [];
     let at = 0;
-    const gap = (to: number) => { if (to > at) pieces.push(ops.fill(x.shape.map((d, i) => (i === axis ? to - at : d)), 0, ws[0]!.g.dtype)); };
+    const gap = (to: number) => { if (to > at) pieces.push(ops.constantOfShape(x.shape.map((d, i) => (i === axis ? to - at : d)), 0, ws[0]!.g.dtype)); };
     for (const w of ws) { gap(w.window.start); pieces.push(w.g); at = w.window.end; }
     gap(n);
     full.push(pieces.length === 1 ? pieces[0]! : ops.concat(pieces, axis));
   }
-  return full.length ? full.reduce((a, b) => add(a, b)) : ops.fill(x.shape, 0, parts.map((p) => (p instanceof Tensor ? p : p.g))[0]!.dtype);
+  return full.length ? full.reduce((a, b) => add(a, b)) : ops.constantOfShape(x.shape, 0, parts.map((p) => (p instanceof Tensor ? p : p.g))[0]!.dtype);
 }
 
 /** ḡ of x[start:end] along axis, scattered back into zeros of x's shape. */
@@ -331,7 +331,7 @@ export function gradients(y: Tensor, xs: readonly Tensor[], seed?: Tensor): Tens
   // cotangent contributions per tensor, summed when the tensor is reached (see combine)
   const ct = new Map<Tensor, Contribution[]>();
   const contribute = (t: Tensor, c: Contribution) => { const l = ct.get(t); if (l) l.push(c); else ct.set(t, [c]); };
-  contribute(y, seed ?? ops.fill(y.shape, 1, y.dtype));
+  contribute(y, seed ?? ops.constantOfShape(y.shape, 1, y.dtype));
   for (let k = order.length - 1; k >= 0; k--) {
     const t = order[k]!;
     if (t.op === null || targets.has(t) || !relevant.has(t)) continue;
@@ -353,7 +353,7 @@ export function gradients(y: Tensor, xs: readonly Tensor[], seed?: Tensor): Tens
   return xs.map((x) => {
     const parts = ct.get(x);
     const g = parts && combine(x, parts);
-    if (!g) return ops.fill(x.shape, 0, isFloat(x.dtype) ? x.dtype : y.dtype);
+    if (!g) return ops.constantOfShape(x.shape, 0, isFloat(x.dtype) ? x.dtype : y.dtype);
     return g.dtype === x.dtype || !isFloat(x.dtype) ? g : cast(g, x.dtype);
   });
 }

@@ -3,20 +3,31 @@
  */
 import { DTypeError, ShapeError } from "./errors.js";
 
-export type DType = "float32" | "float64" | "int32" | "int64" | "bool";
+/**
+ * Element types. `uint8` is the dtype of image bytes (frames are Uint8Array): arithmetic on it stays uint8 and
+ * wraps modulo 256 like torch's uint8 (cast to "int32" or "float32" first for wider results), and it is never an
+ * index dtype (gather/embedding want int32/int64, as ONNX does). `bool` holds 0/1 in a Uint8Array too, so it is
+ * only inferred from JS booleans; pass `{ dtype: "bool" }` to read a Uint8Array as a mask.
+ */
+export type DType = "float32" | "float64" | "int32" | "int64" | "uint8" | "bool";
 export type Shape = readonly number[];
 export type TypedArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 
-export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "bool"];
+export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool"];
 
 /** ONNX TensorProto.DataType codes. */
-export const ONNX_DTYPE: Record<DType, number> = { float32: 1, float64: 11, int32: 6, int64: 7, bool: 9 };
+export const ONNX_DTYPE: Record<DType, number> = { float32: 1, float64: 11, int32: 6, int64: 7, uint8: 2, bool: 9 };
 
 export function isFloat(d: DType): boolean {
   return d === "float32" || d === "float64";
 }
+/** The index dtypes (int32, int64): what gather, embedding and class targets accept. */
 export function isInt(d: DType): boolean {
   return d === "int32" || d === "int64";
+}
+/** Any integer dtype, uint8 included (exact arithmetic that wraps instead of rounding). */
+export function isInteger(d: DType): boolean {
+  return isInt(d) || d === "uint8";
 }
 
 export function shapeSize(shape: Shape): number {
@@ -36,11 +47,12 @@ export function allocArray(dtype: DType, n: number): TypedArray {
     case "float64": return new Float64Array(n);
     case "int32": return new Int32Array(n);
     case "int64": return new BigInt64Array(n);
+    case "uint8": return new Uint8Array(n);
     case "bool": return new Uint8Array(n);
   }
 }
 
-/** Copies plain numbers (or bigints) into a typed array of the dtype. */
+/** Copies plain numbers (or bigints) into a typed array of the dtype; bool stores any non-zero value as 1. */
 export function toTypedArray(dtype: DType, values: ArrayLike<number | bigint | boolean>): TypedArray {
   const out = allocArray(dtype, values.length);
   if (dtype === "int64") {
@@ -49,6 +61,9 @@ export function toTypedArray(dtype: DType, values: ArrayLike<number | bigint | b
       const v = values[i];
       o[i] = typeof v === "bigint" ? v : BigInt(Math.trunc(Number(v)));
     }
+  } else if (dtype === "bool") {
+    const o = out as Uint8Array;
+    for (let i = 0; i < values.length; i++) o[i] = Number(values[i]) ? 1 : 0;
   } else {
     const o = out as Float32Array;
     for (let i = 0; i < values.length; i++) o[i] = Number(values[i]);

@@ -36,8 +36,8 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
     if (p && (p.rank !== ns.length || p.shape.some((d, i) => d !== ns[i]))) throw new ShapeError(`layerNorm: ${name} has shape ${fmtShape(p.shape)}, expected ${fmtShape(ns)}`);
     if (p && p.dtype !== x.dtype) throw new DTypeError(`layerNorm: ${name} is ${p.dtype} but input is ${x.dtype}`);
   }
-  const scale = weight ?? ops.fill(ns, 1, x.dtype);
-  const shift = bias ?? ops.fill(ns, 0, x.dtype);
+  const scale = weight ?? ops.constantOfShape(ns, 1, x.dtype);
+  const shift = bias ?? ops.constantOfShape(ns, 0, x.dtype);
   return node("layerNorm", [x, scale, shift], { axis: x.rank - ns.length, eps }, x.shape, x.dtype);
 }
 

@@ -31,7 +31,7 @@ export interface OpAttrs {
   /** Identity that blocks gradients (Tensor.detach on a lazy tensor). */
   stopGradient: {};
   /** A tensor filled with one scalar value (ConstantOfShape / scalar initializer). */
-  full: { value: number };
+  constantOfShape: { value: number };
   /** Uniform [0, 1) noise generated inside the graph (dropout masks in compiled train steps). */
   randomUniform: { seed: number };
   /** Standard normal noise generated inside the graph (randn while tracing). */

@@ -42,7 +42,7 @@ export {
   square, silu, gelu, clamp, eq, ne, lt, le, gt, ge, logicalNot, logicalAnd, logicalOr, cast, where, matmul, reshape,
   flatten, squeeze, unsqueeze, permute, transpose, expand, slice, narrow, chunk, concat, cat, stack, sum, mean, max, min,
   variance, argmax, argmin, softmax, logSoftmax, cumsum, topk, gather, indexSelect, detach, tensor, full, zeros, ones,
-  zerosLike, onesLike, arange, eye, randn, rand, randint, fill, scalar, type TensorOptions, type RandomOptions,
+  zerosLike, onesLike, arange, eye, randn, rand, randint, constantOfShape, scalar, type TensorOptions, type RandomOptions,
 } from "./ops.js";
 export { Generator, manualSeed, globalGenerator } from "./random.js";
 export { evaluate, isTracing } from "./evaluate.js";

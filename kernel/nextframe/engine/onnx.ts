@@ -119,6 +119,7 @@ function dtypeArray(dtype: DType, n: number, value: number): TypedArray {
     case "float64": return new Float64Array(n).fill(value);
     case "int32": return new Int32Array(n).fill(value);
     case "int64": return new BigInt64Array(n).fill(BigInt(Math.trunc(value)));
+    case "uint8": return new Uint8Array(n).fill(value);
     case "bool": return new Uint8Array(n).fill(value ? 1 : 0);
   }
 }
@@ -188,7 +189,7 @@ export const onnxLowerings: { [K in OpType]: Lowering<K> } = {
   },
   cast: (e, _t, ins, a) => e.node("Cast", ins, { to: ONNX_DTYPE[a.to] })[0]!,
   stopGradient: simple("Identity"),
-  full: (e, t, _ins, a) => e.filled(a.value, t.dtype, t.shape),
+  constantOfShape: (e, t, _ins, a) => e.filled(a.value, t.dtype, t.shape),
   randomUniform: (e, t, _ins, a) => e.node("RandomUniform", [], { dtype: ONNX_DTYPE[t.dtype], shape: [...t.shape], seed: { float: a.seed } })[0]!,
   randomNormal: (e, t, _ins, a) => e.node("RandomNormal", [], { dtype: ONNX_DTYPE[t.dtype], shape: [...t.shape], seed: { float: a.seed } })[0]!,
   matmul: (e, t, ins) => {

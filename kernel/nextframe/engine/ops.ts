@@ -4,7 +4,7 @@
  * so they get gradients and ONNX lowering for free.
  */
 import {
-  allocArray, arraysEqual, broadcastShapes, fmtShape, isFloat, isInt, normDim, sameDType, shapeSize, toTypedArray,
+  allocArray, arraysEqual, broadcastShapes, fmtShape, isFloat, isInt, isInteger, normDim, sameDType, shapeSize, toTypedArray,
   type DType, type Shape, type TypedArray,
 } from "./dtype.js";
 import { DTypeError, ShapeError } from "./errors.js";
@@ -23,12 +23,15 @@ export class ShapeErrorFor extends ShapeError {
 
 /** A scalar constant node of the given dtype. */
 export function scalar(value: number, dtype: DType): Tensor {
-  return node("full", [], { value }, [], dtype);
+  return node("constantOfShape", [], { value }, [], dtype);
 }
 
-/** A tensor of `shape` filled with `value`, as a graph constant (no data allocated in JS). */
-export function fill(shape: Shape, value: number, dtype: DType = "float32"): Tensor {
-  return node("full", [], { value }, shape, dtype);
+/**
+ * A graph constant: a lazy node of `shape` filled with `value` (ONNX ConstantOfShape), no data allocated in JS,
+ * nothing to read until the graph runs. `full` is the concrete counterpart (a leaf holding its data).
+ */
+export function constantOfShape(shape: Shape, value: number, dtype: DType = "float32"): Tensor {
+  return node("constantOfShape", [], { value }, shape, dtype);
 }
 
 function coerce(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
@@ -37,7 +40,7 @@ function coerce(op: string, a: TensorLike, b: TensorLike): [Tensor, Tensor] {
   if (typeof b === "number") {
     let x = a as Tensor;
     // Like torch: an int tensor combined with a fractional Python scalar becomes float32.
-    if ((isInt(x.dtype) || x.dtype === "bool") && !Number.isInteger(b)) x = cast(x, "float32");
+    if ((isInteger(x.dtype) || x.dtype === "bool") && !Number.isInteger(b)) x = cast(x, "float32");
     else if (x.dtype === "bool") x = cast(x, "float32");
     return [x, scalar(b, x.dtype)];
   }
@@ -52,6 +55,7 @@ function binary(op: BinaryOp, a: TensorLike, b: TensorLike, name: string = op): 
   const [x, y] = coerce(name, a, b);
   const dtype = sameDType(name, x.dtype, y.dtype);
   if (dtype === "bool") throw new DTypeError(`${name}: not defined for bool tensors (cast to "float32" or "int32" first)`);
+  if (dtype === "uint8" && op === "pow") throw new DTypeError(`pow: not defined for uint8 tensors (cast to "float32" or "int32" first)`);
   return node(op, [x, y], {}, broadcastShapes(name, x.shape, y.shape), dtype);
 }
 
@@ -83,7 +87,11 @@ export const div = (a: TensorLike, b: TensorLike) => binary("div", a, b);
 export const pow = (a: TensorLike, b: TensorLike) => binary("pow", a, b);
 export const maximum = (a: TensorLike, b: TensorLike) => binary("maximum", a, b);
 export const minimum = (a: TensorLike, b: TensorLike) => binary("minimum", a, b);
-export const neg = (x: Tensor) => unary("neg", x, false);
+export function neg(x: Tensor): Tensor {
+  checkTensor("neg", x);
+  if (x.dtype === "uint8") throw new DTypeError(`neg: not defined for uint8 tensors (unsigned; cast to "int32" or "float32" first)`);
+  return unary("neg", x, false);
+}
 export const exp = (x: Tensor) => unary("exp", x);
 export const log = (x: Tensor) => unary("log", x);
 export const sqrt = (x: Tensor) => unary("sqrt", x);
@@ -302,7 +310,8 @@ export function stack(ts: readonly Tensor[], dim = 0): Tensor {
 export function sum(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
   checkTensor("sum", x);
   const axes = normDims("sum", dims, x.rank);
-  if (x.dtype === "bool") x = cast(x, "int64");
+  // bool and uint8 sum in int64 (like torch): a count of trues, or a byte total that does not wrap
+  if (x.dtype === "bool" || x.dtype === "uint8") x = cast(x, "int64");
   if (axes.length === 0) return x;
   const shape = keepdim ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
   return node("reduceSum", [x], { axes, keepdims: keepdim }, shape, x.dtype);
@@ -347,6 +356,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 }
 export function cumsum(x: Tensor, dim: number, opts: { reverse?: boolean; exclusive?: boolean } = {}): Tensor {
   if (x.dtype === "bool") throw new DTypeError("cumsum: not defined for bool tensors");
+  if (x.dtype === "uint8") x = cast(x, "int64"); // like sum: running byte totals in int64
   return node("cumsum", [x], { axis: normDim("cumsum", dim, x.rank), reverse: !!opts.reverse, exclusive: !!opts.exclusive }, x.shape, x.dtype);
 }
 export function topk(x: Tensor, k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
@@ -407,15 +417,21 @@ function inferNested(data: NestedArray, op: string): { shape: number[]; flat: (n
 
 export interface TensorOptions { dtype?: DType; shape?: readonly number[] }
 
-/** Creates a concrete tensor from nested arrays, a typed array, or a number. */
+/**
+ * Creates a concrete tensor from nested arrays, a typed array, or a number. The dtype follows the data:
+ * Float32Array/Float64Array/Int32Array/BigInt64Array/Uint8Array(Clamped) give float32/float64/int32/int64/uint8
+ * (a Uint8Array is bytes, e.g. frames; pass `{ dtype: "bool" }` for a 0/1 mask), nested JS booleans give bool,
+ * bigints int64, and other numbers float32.
+ */
 export function tensor(data: NestedArray | TypedArray | readonly number[], opts: TensorOptions = {}): Tensor {
   let dtype: DType, shape: number[], values: TypedArray;
   if (ArrayBuffer.isView(data)) {
     const inferred: DType = data instanceof Float64Array ? "float64" : data instanceof Int32Array ? "int32"
-      : data instanceof BigInt64Array ? "int64" : data instanceof Uint8Array ? "bool" : "float32";
+      : data instanceof BigInt64Array ? "int64" : data instanceof Uint8Array || data instanceof Uint8ClampedArray ? "uint8" : "float32";
     dtype = opts.dtype ?? inferred;
     shape = opts.shape ? [...opts.shape] : [data.length];
-    values = dtype === inferred ? (data as TypedArray).slice() : toTypedArray(dtype, Array.from(data as ArrayLike<number>));
+    const sameStorage = dtype === inferred && !(data instanceof Uint8ClampedArray);
+    values = sameStorage ? (data as TypedArray).slice() : toTypedArray(dtype, Array.from(data as ArrayLike<number>));
   } else {
     const { shape: s, flat } = inferNested(data as NestedArray, "tensor");
     const inferred: DType = typeof flat[0] === "boolean" ? "bool" : typeof flat[0] === "bigint" ? "int64" : "float32";
@@ -426,6 +442,7 @@ export function tensor(data: NestedArray | TypedArray | readonly number[], opts:
   if (shapeSize(shape) !== values.length) throw new ShapeError(`tensor: shape ${fmtShape(shape)} needs ${shapeSize(shape)} values, got ${values.length}`);
   return leaf(shape, dtype, values);
 }
+/** A concrete tensor of `shape` filled with `value` (its data is allocated now; see constantOfShape for a graph constant). */
 export function full(shape: readonly number[], value: number, dtype: DType = "float32"): Tensor {
   const v = allocArray(dtype, shapeSize(shape));
   if (dtype === "int64") (v as BigInt64Array).fill(BigInt(Math.trunc(value))); else (v as Float32Array).fill(value);

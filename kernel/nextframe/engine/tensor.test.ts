@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   tensor, zeros, ones, arange, eye, randn, rand, randint, manualSeed, concat, stack, where, compile, F,
-  ShapeError, DTypeError, sessionStats, MIME_BUNDLE, capture, withCapture, exportOnnx, Tensor,
+  ShapeError, DTypeError, sessionStats, MIME_BUNDLE, capture, withCapture, exportOnnx, Tensor, constantOfShape, full,
 } from "./index.js";
 import { currentDevice, ort } from "./session.js";
 import { mkdtempSync } from "node:fs";
@@ -71,6 +71,54 @@ test("float64 and int64 tensors compute in their dtype", async () => {
   const i = arange(4);
   assert.equal(i.dtype, "int64");
   assert.deepEqual(await i.mul(3).toArray(), [0, 3, 6, 9]);
+});
+
+test("a Uint8Array is uint8 bytes (frames), not bool; bool stays available explicitly", async () => {
+  const x = tensor(Uint8Array.of(0, 128, 255));
+  assert.equal(x.dtype, "uint8");
+  assert.deepEqual(await x.toArray(), [0, 128, 255]);
+  // arithmetic stays uint8 and wraps modulo 256, like torch's uint8; widen first for the full result
+  const doubled = x.mul(2);
+  assert.equal(doubled.dtype, "uint8");
+  assert.deepEqual(await doubled.toArray(), [0, 0, 254]);
+  assert.deepEqual(await x.cast("int32").mul(2).toArray(), [0, 256, 510]);
+  const half = x.mul(0.5);
+  assert.equal(half.dtype, "float32");
+  assert.deepEqual(await half.toArray(), [0, 64, 127.5]);
+  // sums do not wrap: int64, like torch
+  const total = x.sum();
+  assert.equal(total.dtype, "int64");
+  assert.equal(await total.item(), 383);
+  assert.deepEqual(await x.gt(100).toArray(), [false, true, true]);
+  assert.deepEqual(await x.max().item(), 255);
+  // the dtype survives a compiled graph (uint8 inputs and outputs) and is displayed as such
+  const f = compile((t: Tensor) => t.add(1));
+  const y = await f(x);
+  assert.equal(y.dtype, "uint8");
+  assert.ok((await y.data()) instanceof Uint8Array);
+  assert.deepEqual(await y.toArray(), [1, 129, 0]);
+  assert.match((await x[MIME_BUNDLE]())["text/plain"]!, /dtype=uint8[\s\S]*min=0 max=255/);
+  // a Uint8Array read as a mask: any non-zero byte is true
+  const m = tensor(Uint8Array.of(0, 2, 1), { dtype: "bool" });
+  assert.equal(m.dtype, "bool");
+  assert.deepEqual(await m.toArray(), [false, true, true]);
+  assert.deepEqual(Array.from(await m.data() as Uint8Array), [0, 1, 1]);
+  // ops with no unsigned meaning, and index positions, say what to do instead
+  assert.throws(() => x.neg(), (e: Error) => e instanceof DTypeError && /neg: not defined for uint8 .*cast to "int32"/.test(e.message));
+  assert.throws(() => x.pow(2), /pow: not defined for uint8 tensors/);
+  assert.throws(() => F.embedding(x, zeros([256, 2])), /embedding: indices must be int32\/int64, got uint8/);
+});
+
+test("constantOfShape is a lazy graph constant, full a concrete tensor, and there is no `fill` to confuse them", async () => {
+  const c = constantOfShape([2, 2], 3);
+  assert.equal(c.isConcrete, false);
+  assert.deepEqual(await c.toArray(), [[3, 3], [3, 3]]);
+  const f = full([2, 2], 3);
+  assert.equal(f.isConcrete, true);
+  assert.deepEqual(await f.toArray(), [[3, 3], [3, 3]]);
+  const api = await import("../index");
+  assert.equal("fill" in api, false);
+  assert.equal(typeof api.constantOfShape, "function");
 });
 
 test("seeded RNG is deterministic and well distributed", async () => {

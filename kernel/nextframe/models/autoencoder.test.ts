@@ -1,9 +1,21 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AdamW, makeTrainStep } from "../optim/index";
-import { manualSeed } from "../engine/index";
+import { createHash } from "node:crypto";
+import { manualSeed, randn } from "../engine/index";
+import { ConvTranspose2d, type Module } from "../nn/index";
 import { Autoencoder, autoencoderConfig, framesToTensor, tensorDataToFrames } from "./autoencoder";
 import { generateVideoClip } from "../worlds/videoWorld";
+
+/** sha256 of the state dict (names, dtypes, shapes, bytes), to pin initial weights across refactors. */
+function stateHash(m: Module): string {
+  const h = createHash("sha256");
+  for (const [k, t] of Object.entries(m.stateDict())) {
+    h.update(`${k}:${t.dtype}:${t.shape.join("x")};`);
+    h.update(new Uint8Array(t._value!.buffer, t._value!.byteOffset, t._value!.byteLength));
+  }
+  return h.digest("hex").slice(0, 16);
+}
 
 test("autoencoderConfig names fields in errors", () => {
   assert.throws(() => autoencoderConfig("ae-7"), /unknown config "ae-7"; expected one of ae-32, ae-32-f2, ae-64/);
@@ -43,4 +55,26 @@ test("reconstruction improves with training", async () => {
   for (let i = 0; i < 40; i++) await step(x);
   const after = await ae.forward(x).loss.item();
   assert.ok(after < before / 4, `mse before ${before}, after 40 steps ${after}`);
+});
+
+test("new Autoencoder(name or config, overrides, { seed }); without a seed the global stream is used as before", async () => {
+  // hashes recorded from the Autoencoder before its ConvTranspose2d moved to nn and it took a seed
+  manualSeed(0);
+  assert.equal(stateHash(new Autoencoder()), "6ba180c15f6d3a24");
+  manualSeed(3);
+  assert.equal(stateHash(new Autoencoder({ name: "ae-32-f2" })), "fb3dd9e80bf1a821");
+  manualSeed(5);
+  assert.equal(stateHash(new Autoencoder({ imageSize: 16, hidden: [8, 16] })), "c6f663042f635200");
+  // a seed gives the weights manualSeed(seed) would, and leaves the global generator alone
+  manualSeed(11);
+  const ae = new Autoencoder("ae-32-f2", {}, { seed: 3 });
+  assert.equal(stateHash(ae), "fb3dd9e80bf1a821");
+  const next = await randn([4]).data();
+  manualSeed(11);
+  assert.deepEqual(next, await randn([4]).data());
+  assert.equal(stateHash(new Autoencoder("ae-32", { imageSize: 16, hidden: [8, 16] }, { seed: 5 })), "c6f663042f635200");
+  assert.deepEqual(new Autoencoder("ae-64").config, autoencoderConfig("ae-64"));
+  assert.ok(ae.decoder.conv_out instanceof ConvTranspose2d);
+  assert.deepEqual(Object.keys(ae.decoder.stateDict()), ["conv_in.weight", "conv_in.bias", "up.weight", "up.bias", "conv_out.weight", "conv_out.bias"]);
+  assert.throws(() => new Autoencoder("ae-32", { seed: 1 } as never), /unknown field "seed".*third argument: new Autoencoder\(config, overrides, \{ seed \}\)/);
 });

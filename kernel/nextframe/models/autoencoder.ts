@@ -9,9 +9,8 @@
  * Shape letters: N batch, C channels, H/W frame size, h/w latent size (H/f, W/f), f downsampling factor,
  * zc latent channels.
  */
-import { Module, Parameter, Conv2d, kaimingUniform_, uniform_ } from "../nn/index.js";
-import { F, Tensor, tensor, zeros } from "../engine/index.js";
-import { fans } from "../nn/init.js";
+import { Module, Conv2d, ConvTranspose2d } from "../nn/index.js";
+import { F, Generator, Tensor, tensor } from "../engine/index.js";
 
 //################################################################################
 //                                   Config                                      #
@@ -40,9 +39,18 @@ export const AUTOENCODER_CONFIGS = {
   "ae-64": { imageSize: 64, inChannels: 3, latentChannels: 4, hidden: [32, 64], downsample: 4 },
 } as const satisfies Record<string, AutoencoderConfig>;
 
-export function autoencoderConfig(name: keyof typeof AUTOENCODER_CONFIGS | string, overrides: Partial<AutoencoderConfig> = {}): AutoencoderConfig {
+export type AutoencoderName = keyof typeof AUTOENCODER_CONFIGS;
+
+/** A full config from a table name plus overrides; unknown names and unknown fields list the valid ones. */
+export function autoencoderConfig(name: AutoencoderName | string, overrides: Partial<AutoencoderConfig> = {}): AutoencoderConfig {
   const base = (AUTOENCODER_CONFIGS as Record<string, AutoencoderConfig>)[name];
   if (!base) throw new Error(`autoencoderConfig: unknown config "${name}"; expected one of ${Object.keys(AUTOENCODER_CONFIGS).join(", ")}`);
+  for (const k of Object.keys(overrides)) {
+    if (!(k in base)) {
+      throw new Error(`autoencoderConfig: unknown field "${k}"; an autoencoder config has ${Object.keys(base).join(", ")}` +
+        (k === "seed" ? ` (the seed is the third argument: new Autoencoder(config, overrides, { seed }))` : ""));
+    }
+  }
   const c: AutoencoderConfig = { ...base, hidden: [...base.hidden] as [number, number], ...overrides };
   if (c.downsample !== 2 && c.downsample !== 4) throw new Error(`autoencoderConfig: downsample must be 2 or 4, got ${c.downsample}`);
   if (!Number.isInteger(c.imageSize) || c.imageSize < 4 || c.imageSize % c.downsample !== 0) throw new Error(`autoencoderConfig: imageSize must be a multiple of ${c.downsample} (the downsampling factor), got ${c.imageSize}`);
@@ -54,21 +62,6 @@ export function autoencoderConfig(name: keyof typeof AUTOENCODER_CONFIGS | strin
 //                                    Layers                                     #
 //################################################################################
 
-/** Transposed convolution (fractionally strided), weight (in, out, k, k) like torch.nn.ConvTranspose2d. */
-export class ConvTranspose2d extends Module {
-  weight: Parameter;
-  bias: Parameter;
-  constructor(inC: number, outC: number, readonly kernel: number, readonly stride: number, readonly padding: number) {
-    super();
-    this.weight = kaimingUniform_(new Parameter(zeros([inC, outC, kernel, kernel])));
-    const bound = 1 / Math.sqrt(fans([outC, inC, kernel, kernel])[0]);
-    this.bias = uniform_(new Parameter(zeros([outC])), -bound, bound);
-  }
-  forward(x: Tensor): Tensor {
-    return F.convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding });
-  }
-}
-
 /**
  * f = 4: conv(4, s2) → conv(4, s2) → conv(3) → tanh; f = 2: conv(4, s2) → conv(3) → conv(3) → tanh.
  * (N, C, H, W) → (N, zc, H/f, W/f).
@@ -77,13 +70,13 @@ export class Encoder extends Module {
   conv_in: Conv2d;
   down: Conv2d;
   conv_out: Conv2d;
-  constructor(c: AutoencoderConfig) {
+  constructor(c: AutoencoderConfig, generator?: Generator) {
     super();
-    this.conv_in = new Conv2d(c.inChannels, c.hidden[0], 4, { stride: 2, padding: 1 });
+    this.conv_in = new Conv2d(c.inChannels, c.hidden[0], 4, { stride: 2, padding: 1, generator });
     this.down = c.downsample === 4
-      ? new Conv2d(c.hidden[0], c.hidden[1], 4, { stride: 2, padding: 1 })
-      : new Conv2d(c.hidden[0], c.hidden[1], 3, { padding: 1 });
-    this.conv_out = new Conv2d(c.hidden[1], c.latentChannels, 3, { padding: 1 });
+      ? new Conv2d(c.hidden[0], c.hidden[1], 4, { stride: 2, padding: 1, generator })
+      : new Conv2d(c.hidden[0], c.hidden[1], 3, { padding: 1, generator });
+    this.conv_out = new Conv2d(c.hidden[1], c.latentChannels, 3, { padding: 1, generator });
   }
   forward(x: Tensor): Tensor {
     let h = F.silu(this.conv_in.forward(x));  // (N, c0, H/2, W/2)
@@ -97,11 +90,13 @@ export class Decoder extends Module {
   conv_in: Conv2d;
   up: ConvTranspose2d | Conv2d;
   conv_out: ConvTranspose2d;
-  constructor(c: AutoencoderConfig) {
+  constructor(c: AutoencoderConfig, generator?: Generator) {
     super();
-    this.conv_in = new Conv2d(c.latentChannels, c.hidden[1], 3, { padding: 1 });
-    this.up = c.downsample === 4 ? new ConvTranspose2d(c.hidden[1], c.hidden[0], 4, 2, 1) : new Conv2d(c.hidden[1], c.hidden[0], 3, { padding: 1 });
-    this.conv_out = new ConvTranspose2d(c.hidden[0], c.inChannels, 4, 2, 1);
+    this.conv_in = new Conv2d(c.latentChannels, c.hidden[1], 3, { padding: 1, generator });
+    this.up = c.downsample === 4
+      ? new ConvTranspose2d(c.hidden[1], c.hidden[0], 4, { stride: 2, padding: 1, generator })
+      : new Conv2d(c.hidden[1], c.hidden[0], 3, { padding: 1, generator });
+    this.conv_out = new ConvTranspose2d(c.hidden[0], c.inChannels, 4, { stride: 2, padding: 1, generator });
   }
   forward(z: Tensor): Tensor {
     let h = F.silu(this.conv_in.forward(z));   // (N, c1, h, w)
@@ -118,12 +113,21 @@ export class Autoencoder extends Module {
   encoder: Encoder;
   decoder: Decoder;
   readonly config: AutoencoderConfig;
-  constructor(config: Partial<AutoencoderConfig> & { name?: string } = {}) {
+  /**
+   * `new Autoencoder("ae-32-f2", { imageSize: 64 }, { seed: 1 })`: a name from AUTOENCODER_CONFIGS or a config
+   * object (its base named by `name`, default "ae-32"; a checkpoint card's full config works as is), plus
+   * overrides, like DiT. With a seed the weights are drawn from their own generator: the same as
+   * `manualSeed(seed)` before construction, without touching the global one. Without a seed they come from the
+   * global generator (torch's default init).
+   */
+  constructor(config: AutoencoderName | string | (Partial<AutoencoderConfig> & { name?: string }) = "ae-32",
+    overrides: Partial<AutoencoderConfig> = {}, opts: { seed?: number } = {}) {
     super();
-    const { name, ...rest } = config;
-    this.config = autoencoderConfig(name ?? "ae-32", rest);
-    this.encoder = new Encoder(this.config);
-    this.decoder = new Decoder(this.config);
+    const { name, ...rest } = typeof config === "string" ? { name: config } : config;
+    this.config = autoencoderConfig(name ?? "ae-32", { ...rest, ...overrides });
+    const generator = opts.seed === undefined ? undefined : new Generator(opts.seed);
+    this.encoder = new Encoder(this.config, generator);
+    this.decoder = new Decoder(this.config, generator);
   }
   /** Latent grid side (imageSize / f). */
   get latentSize(): number { return this.config.imageSize / this.config.downsample; }

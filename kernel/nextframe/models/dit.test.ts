@@ -4,6 +4,8 @@ import { F, randn, tensor, withCapture, type Tensor } from "../engine/index";
 import { NormalRng } from "../diffusion/rng";
 import { packImages } from "../patches/pack";
 import { patchify2d } from "../patches/patchify";
+import { patchifyOp } from "../patches/ops";
+import { createHash } from "node:crypto";
 import { DiT, TimestepEmbedder, ditConfig } from "./dit";
 
 const TINY = { depth: 2, hiddenSize: 64, patchSize: 4, numHeads: 4 };
@@ -165,4 +167,20 @@ test("samplers drive a DiT: DDIM η=0 is deterministic, CFG scale 1 equals the c
   const fw = (await model.forwardWithCfg(xx, times([100, 100]), labels([3, 10]), 4).data()) as Float32Array;
   const wrap = await classifierFreeGuidance(den, { scale: 4, nullClass: 10 })(x.slice(0, 4 * 256), [1, 4, 16, 16], Int32Array.of(100), Int32Array.of(3));
   assert.ok(maxAbsDiff(fw.slice(0, 4 * 256), wrap.slice(0, 4 * 256)) < 1e-4);
+});
+
+test("unpatchify inverts patches/ops' patchify (any grid); the seeded init is unchanged", async () => {
+  const model = new DiT("DiT-S/2", { inputSize: 8, depth: 2, hiddenSize: 64, numHeads: 2, numClasses: 3 }, { seed: 2 });
+  const x = randn([2, model.outChannels, 6, 10], { seed: 1 });
+  assert.deepEqual(await model.unpatchify(patchifyOp(x, 2), [3, 5]).data(), await x.data());
+  const sq = randn([1, model.outChannels, 8, 8], { seed: 2 });
+  assert.deepEqual(await model.unpatchify(patchifyOp(sq, 2)).data(), await sq.data());
+  assert.throws(() => model.unpatchify(patchifyOp(x, 2)), /unpatchify: grid 4×4 has 16 tokens, got T = 15/);
+  // state dict hash recorded before unpatchify moved to patches/ops
+  const h = createHash("sha256");
+  for (const [k, t] of Object.entries(model.stateDict())) {
+    h.update(`${k}:${t.dtype}:${t.shape.join("x")};`);
+    h.update(new Uint8Array(t._value!.buffer, t._value!.byteOffset, t._value!.byteLength));
+  }
+  assert.equal(h.digest("hex").slice(0, 16), "1fc539abb2f8d5f4");
 });

@@ -9,6 +9,7 @@ import { F, Generator, Tensor, cat, chunk, compile, tensor, zeros } from "../eng
 import { Conv2d, Embedding, Linear, Module, ModuleList, Parameter, Sequential, SiLU, normal_, uniform_, zeros_ } from "../nn/index";
 import { get2dSincosPosEmbed } from "../patches/posEmbed";
 import { packedAttentionMask, packedPosEmbed, unpackImages, type Packed } from "../patches/pack";
+import { unpatchifyOp } from "../patches/ops";
 import { NormalRng } from "../diffusion/rng";
 import type { DenoiseFn } from "../diffusion/gaussianDiffusion";
 
@@ -272,13 +273,10 @@ export class DiT extends Module {
     ditInit(this, seed);
   }
 
-  /** (N, T, p·p·C) → (N, C, H, W) as graph ops; the inverse of patches/patchify2d's layout. */
+  /** (N, T, p·p·outC) → (N, outC, H, W) as graph ops (patches/ops); a square grid unless `grid` says otherwise. */
   unpatchify(x: Tensor, grid?: readonly [number, number]): Tensor {
-    const c = this.outChannels, p = this.config.patchSize;
-    const [N, T] = x.shape;
-    const [h, w] = grid ?? [Math.round(Math.sqrt(T)), Math.round(Math.sqrt(T))];
-    if (h * w !== T) throw new Error(`DiT.unpatchify: ${T} tokens do not form a ${h}×${w} grid`);
-    return x.reshape([N, h, w, p, p, c]).permute([0, 5, 1, 3, 2, 4]).reshape([N, c, h * p, w * p]); // nhwpqc → nchpwq
+    const T = x.shape[1]!, side = Math.round(Math.sqrt(T));
+    return unpatchifyOp(x, this.config.patchSize, this.outChannels, grid ?? [side, side]);
   }
 
   private checkInputs(x: Tensor, t: Tensor, y: Tensor): void {

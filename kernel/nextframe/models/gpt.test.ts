@@ -1,10 +1,22 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { F, tensor, withCapture } from "../engine/index";
+import { LayerNorm, type Module } from "../nn/index";
 import { AdamW, makeTrainStep } from "../optim/index";
 import { GPT, GPT_CONFIGS, gptConfig } from "./gpt";
 
 const tiny = { vocabSize: 11, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32, bias: true };
+
+/** sha256 of the state dict (names, dtypes, shapes, bytes), to pin initial weights across refactors. */
+function stateHash(m: Module): string {
+  const h = createHash("sha256");
+  for (const [k, t] of Object.entries(m.stateDict())) {
+    h.update(`${k}:${t.dtype}:${t.shape.join("x")};`);
+    h.update(new Uint8Array(t._value!.buffer, t._value!.byteOffset, t._value!.byteLength));
+  }
+  return h.digest("hex").slice(0, 16);
+}
 
 test("gptConfig: table names, overrides and field errors", () => {
   assert.equal(gptConfig("gpt2").nEmbd, 768);
@@ -50,7 +62,7 @@ test("forward: logits (B, T, V), hidden states per layer, causal attention captu
 
 test("GPT overfits a short text and generate() reproduces it greedily", async () => {
   const text = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1, 3, 5, 7, 9, 2, 4];
-  const m = new GPT(tiny, { seed: 1 });
+  const m = new GPT(tiny, {}, { seed: 1 });
   const x = tensor(Int32Array.from(text.slice(0, 16)), { shape: [1, 16] });
   const y = tensor(Int32Array.from(text.slice(1, 17)), { shape: [1, 16] });
   const opt = new AdamW(m.parameters(), { lr: 1e-2, weightDecay: 0 });
@@ -64,4 +76,25 @@ test("GPT overfits a short text and generate() reproduces it greedily", async ()
   assert.deepEqual(out, text.slice(0, 16));
   const lossCheck = await F.crossEntropy(m.forward(x).logits, y).item();
   assert.ok(Math.abs(lossCheck - (await m.forward(x, y).loss!.item())) < 1e-6);
+});
+
+test("new GPT(name or config, overrides, { seed }) like DiT; the seeded init is the one the checkpoints were trained from", () => {
+  const m = new GPT("gpt-textworld", { vocabSize: 18 }, { seed: 7 });
+  assert.deepEqual(m.config, gptConfig("gpt-textworld", { vocabSize: 18 }));
+  const small = { vocabSize: 11, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 16 };
+  // hashes recorded from the GPT before its LayerNorm moved to nn and the constructor took overrides
+  assert.equal(stateHash(new GPT(small)), "9848a985600610f4");
+  assert.equal(stateHash(new GPT(small, {}, { seed: 1 })), "5b5940f0e49686e0");
+  assert.equal(stateHash(new GPT({ ...small, bias: false })), "7af3cd56d707a66e");
+  assert.equal(stateHash(new GPT(small, { bias: false })), "7af3cd56d707a66e");
+  // a seed passed where the overrides go is an error, not a silently different model
+  assert.throws(() => new GPT(small, { seed: 1 } as never), /unknown field "seed".*third argument: new GPT\(config, overrides, \{ seed \}\)/);
+});
+
+test("bias: false uses nn.LayerNorm without a shift (GPT-2 names, no *.ln_*.bias)", () => {
+  const m = new GPT({ ...tiny, bias: false });
+  assert.ok(m.transformer.ln_f instanceof LayerNorm);
+  const names = m.namedParameters().map(([n]) => n);
+  assert.ok(names.includes("transformer.h.0.ln_1.weight") && names.includes("transformer.ln_f.weight"));
+  assert.ok(!names.some((n) => n.endsWith(".bias")), names.join(", "));
 });

@@ -9,27 +9,13 @@
  * Shape letters: B batch, T sequence length (≤ blockSize), C embedding size (nEmbd), nh heads, hs head size
  * (C / nh), V vocabulary size, L layers.
  */
-import { Module, Parameter, Linear, Embedding, ModuleList, normal_, zeros_ } from "../nn/index.js";
+import { Module, Parameter, Linear, Embedding, LayerNorm, ModuleList, normal_, zeros_ } from "../nn/index.js";
 import { F, Tensor, compile, tensor, type CompiledFunction } from "../engine/index.js";
 import { Generator } from "../engine/random.js";
 
 //################################################################################
 //                               Building blocks                                 #
 //################################################################################
-
-/** LayerNorm with an optional bias (PyTorch doesn't support simply bias=False). */
-export class LayerNorm extends Module {
-  weight: Parameter;
-  bias: Parameter | null;
-  constructor(readonly ndim: number, bias: boolean) {
-    super();
-    this.weight = new Parameter(tensor(new Float32Array(ndim).fill(1), { shape: [ndim] }));
-    this.bias = bias ? new Parameter(tensor(new Float32Array(ndim), { shape: [ndim] })) : null;
-  }
-  forward(x: Tensor): Tensor {
-    return F.layerNorm(x, [this.ndim], this.weight, this.bias, 1e-5);
-  }
-}
 
 /** Multi-head masked self-attention (Vaswani et al. 2017), all heads in one c_attn projection. */
 export class CausalSelfAttention extends Module {
@@ -81,9 +67,9 @@ export class Block extends Module {
   mlp: MLP;
   constructor(config: GPTConfig, layer: number) {
     super();
-    this.ln_1 = new LayerNorm(config.nEmbd, config.bias);
+    this.ln_1 = new LayerNorm(config.nEmbd, { bias: config.bias });
     this.attn = new CausalSelfAttention(config, layer);
-    this.ln_2 = new LayerNorm(config.nEmbd, config.bias);
+    this.ln_2 = new LayerNorm(config.nEmbd, { bias: config.bias });
     this.mlp = new MLP(config);
   }
   forward(x: Tensor): Tensor {
@@ -125,13 +111,24 @@ export const GPT_CONFIGS = {
 
 export type GPTName = keyof typeof GPT_CONFIGS;
 
-/** A full config from a table name plus overrides; unknown names list the valid ones, bad fields are named. */
-export function gptConfig(name: GPTName | string | null, overrides: Partial<GPTConfig> = {}): GPTConfig {
+/**
+ * A full config from a table name (or a partial config; null = GPT_DEFAULTS) plus overrides; unknown names list
+ * the valid ones, bad or unknown fields are named.
+ */
+export function gptConfig(name: GPTName | string | Partial<GPTConfig> | null, overrides: Partial<GPTConfig> = {}): GPTConfig {
   let base: Partial<GPTConfig> = {};
-  if (name !== null) {
+  if (typeof name === "string") {
     const found = (GPT_CONFIGS as Record<string, Partial<GPTConfig>>)[name];
     if (!found) throw new Error(`gptConfig: unknown config "${name}"; expected one of ${Object.keys(GPT_CONFIGS).join(", ")}`);
     base = found;
+  } else if (name !== null) {
+    base = name;
+  }
+  for (const k of [...Object.keys(base), ...Object.keys(overrides)]) {
+    if (!(k in GPT_DEFAULTS)) {
+      throw new Error(`gptConfig: unknown field "${k}"; a GPT config has ${Object.keys(GPT_DEFAULTS).join(", ")}` +
+        (k === "seed" ? ` (the seed is the third argument: new GPT(config, overrides, { seed }))` : ""));
+    }
   }
   const c: GPTConfig = { ...GPT_DEFAULTS, ...base, ...overrides };
   for (const k of ["blockSize", "vocabSize", "nLayer", "nHead", "nEmbd"] as const) {
@@ -157,7 +154,7 @@ class Transformer extends Module {
     this.wte = new Embedding(config.vocabSize, config.nEmbd);
     this.wpe = new Embedding(config.blockSize, config.nEmbd);
     this.h = new ModuleList(Array.from({ length: config.nLayer }, (_, i) => new Block(config, i)));
-    this.ln_f = new LayerNorm(config.nEmbd, config.bias);
+    this.ln_f = new LayerNorm(config.nEmbd, { bias: config.bias });
   }
 }
 
@@ -175,9 +172,13 @@ export class GPT extends Module {
   readonly config: GPTConfig;
   private _compiled: CompiledFunction<[Tensor], Tensor> | null = null;
 
-  constructor(config: Partial<GPTConfig> | GPTConfig, opts: { seed?: number } = {}) {
+  /**
+   * `new GPT("gpt-textworld", { vocabSize: 18 }, { seed: 7 })`: a name from GPT_CONFIGS (or a config object)
+   * plus overrides, like DiT; the weights are drawn from `seed` (default 1337) with nanoGPT's init.
+   */
+  constructor(config: GPTName | string | Partial<GPTConfig>, overrides: Partial<GPTConfig> = {}, opts: { seed?: number } = {}) {
     super();
-    this.config = gptConfig(null, config);
+    this.config = gptConfig(config, overrides);
     this.transformer = new Transformer(this.config);
     this.initializeWeights(new Generator(opts.seed ?? 1337));
   }

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Module, Parameter, Linear, LayerNorm, Embedding, Conv2d, Dropout, ModuleList, Sequential, GELU, xavierUniform_ } from "./index.js";
-import { randn, tensor, zeros, manualSeed, Tensor } from "../engine/index.js";
+import {
+  Module, Parameter, Linear, LayerNorm, Embedding, Conv2d, ConvTranspose2d, Dropout, ModuleList, Sequential, GELU, xavierUniform_,
+} from "./index.js";
+import { F, Generator, randn, tensor, zeros, manualSeed, Tensor } from "../engine/index.js";
 
 class Attn extends Module {
   qkv = new Linear(8, 24);
@@ -76,4 +78,43 @@ test("Parameter requires concrete data; initialisers are seeded", async () => {
   const bound = Math.sqrt(6 / 10);
   assert.ok(Array.from(await p.data(), Number).every((v) => Math.abs(v) <= bound));
   assert.ok(p instanceof Tensor);
+});
+
+test("LayerNorm({ bias: false }) keeps the gain and drops the shift (nanoGPT's LayerNorm(ndim, bias))", async () => {
+  const ln = new LayerNorm(4, { bias: false });
+  assert.deepEqual(Object.keys(ln.stateDict()), ["weight"]);
+  assert.equal(ln.bias, null);
+  assert.deepEqual(Object.keys(new LayerNorm(4).stateDict()), ["weight", "bias"]);
+  assert.deepEqual(Object.keys(new LayerNorm(4, { elementwiseAffine: false, bias: true }).stateDict()), []);
+  ln.weight!.setData(Float32Array.of(1, 2, 3, 4));
+  const x = randn([2, 4], { seed: 5 });
+  assert.deepEqual(await ln.forward(x).data(), await F.layerNorm(x, 4, ln.weight, null).data());
+});
+
+test("ConvTranspose2d takes Conv2d's options object; weight (in, out, kh, kw); upsamples by the stride", async () => {
+  const up = new ConvTranspose2d(3, 5, 4, { stride: 2, padding: 1 });
+  assert.deepEqual(up.weight.shape, [3, 5, 4, 4]);
+  assert.deepEqual(up.bias!.shape, [5]);
+  assert.deepEqual(up.forward(zeros([2, 3, 8, 8])).shape, [2, 5, 16, 16]);
+  assert.deepEqual(new ConvTranspose2d(3, 5, [3, 2], { stride: 2, outputPadding: 1 }).forward(zeros([1, 3, 4, 4])).shape, [1, 5, 10, 9]);
+  // each input pixel stamps the kernel (times its value) into its stride-2 block, plus the bias
+  const stamp = new ConvTranspose2d(1, 1, 2, { stride: 2 });
+  stamp.weight.setData(Float32Array.of(1, 2, 3, 4));
+  stamp.bias!.setData(Float32Array.of(0.5));
+  assert.deepEqual(await stamp.forward(tensor([[[[1, 10]]]])).toArray(), [[[[1.5, 2.5, 10.5, 20.5], [3.5, 4.5, 30.5, 40.5]]]]);
+  assert.equal(new ConvTranspose2d(2, 2, 3, { bias: false }).bias, null);
+});
+
+test("layers draw their init from opts.generator when given, else from the global generator", async () => {
+  manualSeed(9);
+  const global = [new Linear(4, 3), new Conv2d(2, 3, 3), new ConvTranspose2d(2, 3, 3), new Embedding(5, 2)];
+  manualSeed(1);
+  const g = new Generator(9);
+  const own = [new Linear(4, 3, { generator: g }), new Conv2d(2, 3, 3, { generator: g }), new ConvTranspose2d(2, 3, 3, { generator: g }), new Embedding(5, 2, { generator: g })];
+  for (const [i, m] of own.entries()) {
+    for (const [k, t] of Object.entries(m.stateDict())) assert.deepEqual(await t.data(), await global[i]!.stateDict()[k]!.data(), k);
+  }
+  const next = await randn([3]).data();
+  manualSeed(1);
+  assert.deepEqual(next, await randn([3]).data(), "the global generator was not advanced");
 });

@@ -132,6 +132,7 @@ function convert(src: TypedArray, dtype: DType, n: number): TypedArray {
     case "float64": return Float64Array.from(src as ArrayLike<number>, Number);
     case "int32": return Int32Array.from(src as ArrayLike<number>, Number);
     case "int64": return src instanceof BigInt64Array ? src.slice() : BigInt64Array.from(src as ArrayLike<number>, (v) => BigInt(Math.trunc(Number(v))));
+    case "uint8": return Uint8Array.from(src as ArrayLike<number>, Number);
     case "bool": return Uint8Array.from(src as ArrayLike<number>, (v) => (Number(v) ? 1 : 0));
   }
   void n;

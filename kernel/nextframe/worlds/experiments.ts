@@ -199,7 +199,7 @@ export async function trainTinyGpt(opts: TrainTinyGptOptions = {}): Promise<{ mo
   const data = opts.data ?? textWorldData();
   const seed = opts.seed ?? 1337;
   const config = gptConfig("gpt-textworld", { vocabSize: data.tokenizer.vocabSize, blockSize: data.blockSize, ...opts.config });
-  const model = new GPT(config, { seed });
+  const model = new GPT(config, {}, { seed });
   const steps = opts.steps ?? 600;
   const B = opts.batchSize ?? 16;
   const opt = new AdamW(model.parameters(), { lr: cosineSchedule({ warmupSteps: Math.min(50, steps / 10), totalSteps: steps, maxLr: opts.lr ?? 3e-3, minLr: (opts.lr ?? 3e-3) / 10 }), weightDecay: 0.01, maxGradNorm: 1 });
@@ -327,7 +327,7 @@ export async function probeGpt(model: GPT, data: TextWorldData, opts: { target?:
     return probeAccuracy(f.X, m.config.nEmbd, f.labels, f.groups);
   };
   const trained = await run(model);
-  const random = new GPT(model.config, { seed: opts.randomSeed ?? 4242 });
+  const random = new GPT(model.config, {}, { seed: opts.randomSeed ?? 4242 });
   const randomInit = await run(random);
   return { target, layer, trained, randomInit };
 }
