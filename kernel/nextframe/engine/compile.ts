@@ -12,7 +12,7 @@ import { Tensor } from "./tensor.js";
 import { fmtShape, type TypedArray } from "./dtype.js";
 import { NextframeError, ShapeError } from "./errors.js";
 import { scalar } from "./ops.js";
-import { native, onHalt, shared } from "./interrupt.js";
+import { native, onHalt, outsideCells, sharedWork, type SharedWork } from "./interrupt.js";
 import { explainRuntimeError, trackedNodes } from "./origin.js";
 
 /** What a compiled function may return: tensors nested in arrays, plain objects and Maps. */
@@ -101,8 +101,8 @@ function staleBake(tr: Traced): boolean {
  * Traces fn on placeholders for the given signature and builds its session. The promise is cached and shared by
  * later calls, so it always settles, also in an interrupted cell (its callers then halt). @internal
  */
-export function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Tensor[], opts: CompileOptions = {}): Promise<Traced> {
-  return shared(() => traceNow(fn, sig, opts));
+export function trace(fn: (...args: Tensor[]) => unknown, sig: readonly Tensor[], opts: CompileOptions = {}): SharedWork<Traced> {
+  return sharedWork(() => traceNow(fn, sig, opts));
 }
 
 async function traceNow(fn: (...args: Tensor[]) => unknown, sig: readonly Tensor[], opts: CompileOptions): Promise<Traced> {
@@ -175,7 +175,7 @@ export async function runTracedRaw(tr: Traced, args: readonly Tensor[], fetches?
     const dev = ai >= 0 ? onDevice?.get(ai) : undefined;
     feeds[`in_${i}`] = dev ?? toOrt(l, ai >= 0 ? args[ai]!._value : l._value);
   });
-  const run = (fetches ? tr.session.run(feeds, fetches as Record<string, ort.Tensor>) : tr.session.run(feeds))
+  const run = outsideCells(() => (fetches ? tr.session.run(feeds, fetches as Record<string, ort.Tensor>) : tr.session.run(feeds)))
     .catch((e: unknown) => { throw explainRuntimeError(e, tr.origins); }); // e.g. an index out of range: name the op
   return await native(run, "compiled function");
 }
@@ -196,13 +196,13 @@ export function compile<A extends (Tensor | number)[], R>(fn: (...args: any[]) =
   if (opts.autocast !== undefined && opts.autocast !== "float16") {
     throw new NextframeError(`compile: autocast must be "float16" (or left out for float32), got ${JSON.stringify(opts.autocast)}`);
   }
-  const traces = new Map<string, Promise<Traced>>();
+  const traces = new Map<string, SharedWork<Traced>>();
   const running = new Map<Traced, number>();
   const retired = new Set<Traced>();
   const release = (t: Traced) => { if (!running.get(t)) { retired.delete(t); void t.session.release().catch(() => {}); } };
   const get = (sig: string, args: Tensor[]): Promise<Traced> => {
     let tr = traces.get(sig);
-    if (!tr) {
+    if (!tr || tr.abandoned()) {
       const p = trace(fn as (...a: Tensor[]) => unknown, args, opts);
       tr = p;
       traces.set(sig, p);

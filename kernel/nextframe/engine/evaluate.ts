@@ -9,7 +9,7 @@ import type { Tensor } from "./tensor.js";
 import { explainRuntimeError, trackedNodes } from "./origin.js";
 import type { TypedArray } from "./dtype.js";
 import { NextframeError, internal } from "./errors.js";
-import { halt, interruptedIn, native, shouldHalt } from "./interrupt.js";
+import { halt, interruptedIn, native, outsideCells, shouldHalt } from "./interrupt.js";
 
 export interface Subgraph {
   /** Leaves in first-visit order: concrete tensors and placeholders. */
@@ -102,7 +102,7 @@ export async function evaluate(targets: readonly Tensor[]): Promise<void> {
   leaves.forEach((l, i) => { feeds[`in_${i}`] = toOrt(l); });
   let out: ort.InferenceSession.ReturnType;
   try {
-    out = await session.run(feeds);
+    out = await outsideCells(() => session.run(feeds));
   } catch (e) {
     // a data-dependent failure (an index out of range): name the library op that made the failing node
     const tracked = trackedNodes(nodes);

@@ -61,3 +61,23 @@ test("an interrupted cell's awaits of onnxruntime (data(), compiled functions) n
   assert.deepEqual(await b.promise, [[3, 5, 7], [2, 3, 4]]);
   assert.equal(f.traces, 1);
 });
+
+test("a session whose creation was started by a cell interrupted meanwhile is made again for the next cell (the kernel drops that cell's setImmediate callbacks, which onnxruntime-node uses)", async () => {
+  const orig = globalThis.setImmediate;
+  globalThis.setImmediate = ((cb: (...a: unknown[]) => void, ...args: unknown[]) => {
+    const cell = cells.getStore();
+    return orig((...a: unknown[]) => { if (!cell?.interrupted) cb(...a); }, ...args);
+  }) as typeof setImmediate;
+  try {
+    const x = tensor([1, 2, 3]);
+    const g = compile((t: Tensor) => t.mul(5).sub(2));
+    const a = runCell(() => Promise.all([x.mul(7).add(0.5).data(), g(x)]));
+    a.cell.interrupted = true;
+    const b = runCell(async () => [Array.from(await x.mul(7).add(0.5).data() as Float32Array), Array.from(await (await g(x)).data() as Float32Array)]);
+    assert.deepEqual(await b.promise, [[7.5, 14.5, 21.5], [3, 8, 13]]);
+    await sleep(50);
+    assert.equal(a.settled(), false);
+  } finally {
+    globalThis.setImmediate = orig;
+  }
+});

@@ -16,6 +16,12 @@
  * resumes nothing; nothing holds it, so the cell's suspended frames are garbage-collected with it. Where the library
  * stopped is kept as an `InterruptedError` (`lastInterruption()`), e.g. "fit: interrupted before step 27310; the
  * weights are those after step 27309". Synchronous code that cannot return a promise uses `throwIfInterrupted`.
+ *
+ * The kernel also stops an interrupted cell's timers, and onnxruntime-node schedules its runs and session creations
+ * with `setImmediate`: native work started inside a cell that is then interrupted may never finish. The library
+ * starts it outside cells where the kernel allows (`outsideCells`); where it does not, caches of shared work (sessions,
+ * traced graphs) start such work again for the next caller (`sharedWork`), and a train step does not wait for a
+ * step of an interrupted cell.
  */
 import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import { NextframeError } from "./errors.js";
@@ -102,6 +108,44 @@ export function halt(why: string): Promise<never> {
   if (outermost) { try { message = outermost(); } catch { /* keep why */ } }
   last = new InterruptedError(message);
   return new Promise<never>(() => {});
+}
+
+const OUTSIDE = Symbol.for("nextframe.outsideCellScope");
+
+/**
+ * Starts native work (an onnxruntime run or session creation) outside the calling cell's scope, through the
+ * kernel's `globalThis[Symbol.for("nextframe.outsideCellScope")]` (`(f) => f()` run outside any cell) where it
+ * exists. onnxruntime-node schedules its work with `setImmediate`, and the kernel stops the timers of an
+ * interrupted cell: started inside the cell, work that other cells wait for (a shared session) would never finish.
+ * The awaiting code still runs in the cell's scope, so it still halts.
+ */
+export function outsideCells<T>(start: () => T): T {
+  const f = (globalThis as Record<symbol, unknown>)[OUTSIDE];
+  return typeof f === "function" ? (f as (g: () => T) => T)(start) : start();
+}
+
+/** True when the kernel lets the library start native work outside cells (so that work always finishes). */
+export function canStartOutsideCells(): boolean {
+  return typeof (globalThis as Record<symbol, unknown>)[OUTSIDE] === "function";
+}
+
+/** A promise of shared native work that knows whether it may never settle (see `sharedWork`). */
+export type SharedWork<T> = Promise<T> & { abandoned(): boolean };
+
+/**
+ * Runs `fn` as shared work (see `shared`) for a cache. If the cell that started it is interrupted before it
+ * settles, and the kernel offers no way to start native work outside the cell (`outsideCells`), onnxruntime's
+ * scheduled callbacks may have been dropped with the cell's timers: `abandoned()` is then true and the cache
+ * starts the work again instead of waiting on it forever.
+ */
+export function sharedWork<T>(fn: () => Promise<T>): SharedWork<T> {
+  let settled = false;
+  const creatorInterrupted = interruptedCheckForThisScope();
+  const p = shared(fn);
+  p.then(() => { settled = true; }, () => { settled = true; });
+  return Object.assign(p, {
+    abandoned: () => !settled && !canStartOutsideCells() && creatorInterrupted(),
+  });
 }
 
 /** True when the caller should halt now: its cell was interrupted and it is not computing shared work. */

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { onnx } from "onnx-proto";
 import { NextframeError } from "./errors.js";
-import { native } from "./interrupt.js";
+import { native, outsideCells, sharedWork, type SharedWork } from "./interrupt.js";
 
 export type Device = "cpu" | "cuda" | "webgpu";
 export type DeviceRequest = Device | "auto";
@@ -106,13 +106,14 @@ export async function createSession(model: Uint8Array, opts: { float64?: boolean
   const device = opts.device ?? settings.device;
   const threads = opts.threads ?? settings.threads;
   const options = sessionOptions(device, threads, opts.float64, opts.preferredOutputLocation);
-  if (working.has(device)) return ort.InferenceSession.create(model, options);
+  // started outside the calling cell (interrupt.ts outsideCells): other cells may wait for this session
+  if (working.has(device)) return outsideCells(() => ort.InferenceSession.create(model, options));
   // a GPU chosen by NEXTFRAME_DEVICE (the nextframe.kernel.device setting) without setDevice's probe: say why it cannot run
   const from = process.env.NEXTFRAME_DEVICE === device ? ` (NEXTFRAME_DEVICE=${device}, the nextframe.kernel.device setting)` : "";
   const missing = missingPrerequisite(device);
   if (missing) throw new NextframeError(`device ${device}${from} cannot run here: ${missing}. Use cpu, or await setDevice("auto") to pick what works.`);
   try {
-    const s = await ort.InferenceSession.create(model, options);
+    const s = await outsideCells(() => ort.InferenceSession.create(model, options));
     working.add(device);
     return s;
   } catch (e) {
@@ -122,13 +123,14 @@ export async function createSession(model: Uint8Array, opts: { float64?: boolean
 
 /** Eager graphs with ever-new shapes would otherwise keep every session (and its memory arena) alive. */
 const MAX_CACHED_SESSIONS = 512;
-const cache = new Map<string, Promise<ort.InferenceSession>>();
+const cache = new Map<string, SharedWork<ort.InferenceSession>>();
 let sessionsCreated = 0;
 
 /** The cached session for a graph-structure key; `build` makes the model bytes on a miss. */
 export function cachedSession(key: string, build: () => Uint8Array, float64 = false): Promise<ort.InferenceSession> {
   const full = `${deviceKey()}/${key}`;
   let s = cache.get(full);
+  if (s?.abandoned()) { cache.delete(full); s = undefined; } // its creation may never finish: start again
   if (s) {
     // LRU: move to the back; evicted sessions are dropped (freed by GC once no run holds them)
     cache.delete(full);
@@ -136,9 +138,10 @@ export function cachedSession(key: string, build: () => Uint8Array, float64 = fa
   } else {
     if (cache.size >= MAX_CACHED_SESSIONS) cache.delete(cache.keys().next().value!);
     sessionsCreated++;
-    s = createSession(build(), { float64 });
-    cache.set(full, s);
-    s.catch(() => cache.delete(full));
+    const made = sharedWork(() => createSession(build(), { float64 }));
+    s = made;
+    cache.set(full, made);
+    made.catch(() => { if (cache.get(full) === made) cache.delete(full); });
   }
   return s;
 }
@@ -162,19 +165,21 @@ export async function downloadTensor(t: ort.Tensor): Promise<ort.Tensor["data"]>
   // gpu-buffer tensors are WebGPU's (onnxruntime-node binds no other device's memory), also after setDevice("cpu")
   const key = `${type}/${t.dims.join("x")}`;
   let session = downloaders.get(key);
-  if (!session) {
+  if (!session || session.abandoned()) {
     const vi = (name: string) => ({ name, type: { tensorType: { elemType: elem, shape: { dim: t.dims.map((d) => ({ dimValue: d })) } } } });
     const model = onnx.ModelProto.encode(onnx.ModelProto.create({
       irVersion: 8, producerName: "nextframe-download", opsetImport: [{ domain: "", version: 17 }],
       graph: { name: "download", input: [vi("x")], output: [vi("y")], node: [{ opType: "Identity", input: ["x"], output: ["y"] }] },
     })).finish();
-    session = createSession(model, { device: "webgpu" });
-    downloaders.set(key, session);
-    session.catch(() => downloaders.delete(key));
+    const made = sharedWork(() => createSession(model, { device: "webgpu" }));
+    session = made;
+    downloaders.set(key, made);
+    made.catch(() => { if (downloaders.get(key) === made) downloaders.delete(key); });
   }
-  return (await native((await session).run({ x: t }), "downloadTensor")).y!.data;
+  const ready = await native(session, "downloadTensor");
+  return (await native(outsideCells(() => ready.run({ x: t })), "downloadTensor")).y!.data;
 }
-const downloaders = new Map<string, Promise<ort.InferenceSession>>();
+const downloaders = new Map<string, SharedWork<ort.InferenceSession>>();
 const ONNX_ELEM = { float32: 1, int32: 6, int64: 7, float64: 11 } as const;
 
 // ================================================================ devices
@@ -195,9 +200,9 @@ function probeModel(): Uint8Array {
 }
 
 async function probe(device: Device, threads: number): Promise<void> {
-  const sess = await ort.InferenceSession.create(probeModel(), sessionOptions(device, threads));
+  const sess = await outsideCells(() => ort.InferenceSession.create(probeModel(), sessionOptions(device, threads)));
   const x = new ort.Tensor("float32", Float32Array.from([1, 2, 3, 4]), [2, 2]);
-  const out = await sess.run({ x });
+  const out = await outsideCells(() => sess.run({ x }));
   const y = Object.values(out)[0]!.data as Float32Array;
   if (y.length !== 4 || !y.every(Number.isFinite)) throw new Error("probe graph returned wrong values");
   await sess.release();

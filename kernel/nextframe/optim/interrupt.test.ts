@@ -103,3 +103,55 @@ test("a step() from the next cell waits for the interrupted cell's step still ru
   });
   await c.promise;
 });
+
+/**
+ * The kernel stops an interrupted cell's timers: setImmediate callbacks scheduled from it never run. onnxruntime-node
+ * schedules its runs and session creations with setImmediate, so work started in the cell never finishes unless the
+ * kernel lets the library start it outside the cell (`nextframe.outsideCellScope`). Both kernels are simulated.
+ */
+function kernelTimers(outside: boolean): () => void {
+  const orig = globalThis.setImmediate;
+  globalThis.setImmediate = ((cb: (...a: unknown[]) => void, ...args: unknown[]) => {
+    const cell = cells.getStore();
+    return orig((...a: unknown[]) => { if (!cell?.interrupted) cb(...a); }, ...args);
+  }) as typeof setImmediate;
+  const key = Symbol.for("nextframe.outsideCellScope");
+  if (outside) (globalThis as Record<symbol, unknown>)[key] = <T>(f: () => T): T => cells.exit(f);
+  return () => { globalThis.setImmediate = orig; delete (globalThis as Record<symbol, unknown>)[key]; };
+}
+
+for (const outside of [false, true]) test(`with the kernel's timer guard${outside ? " and outsideCellScope" : " (no outsideCellScope)"}, steps interrupted in flight or while their graph is built do not block the next cell`, async () => {
+  const restore = kernelTimers(outside);
+  try {
+    const { opt, step, x, y, state } = setup();
+    // interrupted while the first step builds its graph and session: the next cell's step must not wait forever
+    const first = runCell(() => step(x, y));
+    first.cell.interrupted = true;
+    const b = runCell(() => step(x, y));
+    assert.ok(Number.isFinite(await b.promise));
+    assert.equal(opt.stepCount, 1);
+    // interrupted with a step in flight (from a timer, as the kernel's interrupt comes), after 3 completed steps
+    let completed = 0, over = false;
+    let after: Buffer[] = [];
+    const a = runCell(async () => {
+      while (!over) {
+        await step(x, y);
+        completed++;
+        after = state().map((s) => Buffer.from(s));
+        if (completed === 3) setTimeout(() => { a.cell.interrupted = true; }, 0);
+      }
+    });
+    await until(() => a.cell.interrupted, "the interrupt");
+    const at = completed;
+    await sleep(100);
+    assert.equal(completed, at, "the interrupted loop went on");
+    assert.deepEqual(state(), after, "the interrupted step changed the weights");
+    const c = runCell(() => step(x, y));
+    assert.ok(Number.isFinite(await c.promise));
+    assert.equal(opt.stepCount, 1 + at + 1);
+    over = true;
+    assert.equal(a.settled() || first.settled(), false);
+  } finally {
+    restore();
+  }
+});

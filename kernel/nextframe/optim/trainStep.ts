@@ -26,7 +26,7 @@ import { currentDevice, downloadTensor, ort } from "../engine/session.js";
 import { allocArray, fmtShape, type TypedArray } from "../engine/dtype.js";
 import { NextframeError, NonFiniteGradientError, NonFiniteLossError, ShapeError } from "../engine/errors.js";
 import { tensor, concat, reshape, slice } from "../engine/ops.js";
-import { halt, interruptedCheckForThisScope, native, onHalt, shouldHalt } from "../engine/interrupt.js";
+import { canStartOutsideCells, halt, interruptedCheckForThisScope, native, onHalt, shouldHalt, type SharedWork } from "../engine/interrupt.js";
 import type { DType } from "../engine/dtype.js";
 import type { Module } from "../nn/module.js";
 import type { AdamW } from "./adamw.js";
@@ -68,7 +68,7 @@ export interface TrainStepOptions {
 
 export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Tensor, optimizer: AdamW, opts: TrainStepOptions = {}): TrainStep {
   const params = optimizer.params;
-  const traces = new Map<string, Promise<Traced>>();
+  const traces = new Map<string, SharedWork<Traced>>();
   let lastSession: ort.InferenceSession | null = null;
   void model;
 
@@ -165,11 +165,18 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
   const step = async (...rawBatch: (Tensor | number)[]): Promise<number> => {
     const kept = () => `the weights are those after step ${optimizer.stepCount - 1}`;
     if (shouldHalt()) return halt(`trainStep: interrupted before step ${optimizer.stepCount}; ${kept()}`);
-    // the ping-pong buffers belong to one step at a time; the run of a step whose cell was interrupted is awaited
-    // out (it halts when onnxruntime returns, applying nothing)
+    // the ping-pong buffers belong to one step at a time
     while (running) {
       if (!running.interrupted()) throw new NextframeError("trainStep: the previous step is still running; await each step before starting the next");
-      await running.done;
+      // a step of an interrupted cell: it applies nothing and halts when onnxruntime returns to it
+      if (canStartOutsideCells()) { await running.done; continue; } // its run was started outside the cell: it ends
+      // the kernel may have dropped onnxruntime's callback with the cell's timers, so it may never return: leave it
+      // the buffers it was given and go on with fresh ones
+      for (const g of groups ?? []) {
+        const mk = () => allocArray(g.dtype, g.size);
+        g.pSpare = mk(); g.mSpare = mk(); g.vSpare = mk();
+      }
+      running = null;
     }
     let finish!: () => void;
     const mine = { done: new Promise<void>((r) => { finish = r; }), interrupted: interruptedCheckForThisScope() };
@@ -197,12 +204,13 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
     const args = [...batch, ...scalars, ...flat((g) => g.p), ...flat((g) => g.m), ...flat((g) => g.v)];
     const sig = `${signature(batch)}${resident ? "/resident" : ""}`; // shapes, dtypes and device: setDevice takes effect
     let tp = traces.get(sig);
-    if (!tp) {
+    if (!tp || tp.abandoned()) {
       // results: loss, params (G), m (G), v (G), grad norm; on a GPU parameters and moments stay there
       const gpuResults = resident ? Array.from({ length: 3 * G }, (_, j) => 1 + j) : undefined;
       tp = trace(graphFn(batch.length, gs, resident), args, { gpuResults });
-      traces.set(sig, tp);
-      tp.catch(() => traces.delete(sig));
+      const made = tp;
+      traces.set(sig, made);
+      made.catch(() => { if (traces.get(sig) === made) traces.delete(sig); });
     }
     const tr = await native(tp, "trainStep");
     lastSession = tr.session;

@@ -12,7 +12,7 @@ import { onnx } from "onnx-proto";
 import type { DenoiseFn } from "../diffusion/gaussianDiffusion";
 import { createSession } from "../engine/session";
 import { NextframeError } from "../engine/errors";
-import { native, onHalt } from "../engine/interrupt";
+import { native, onHalt, outsideCells } from "../engine/interrupt";
 
 export class OnnxProbeError extends Error {
   constructor(message: string) { super(message); this.name = "OnnxProbeError"; }
@@ -354,7 +354,7 @@ export async function probeAttention(source: string | Uint8Array | OnnxModel, fe
     if (missing.length) throw new OnnxProbeError(`probe: missing input(s) ${missing.join(", ")} for ${model.label}; it takes ${model.describe()}`);
     for (const n of needed) feedOrt[n] = toOrt(model, n, feeds[n]);
     // in an interrupted cell the run halts (never settles; interrupt.ts) after releasing the session
-    const res = await onHalt(() => void session.release().catch(() => {}), () => native(session.run(feedOrt), "probeAttention"));
+    const res = await onHalt(() => void session.release().catch(() => {}), () => native(outsideCells(() => session.run(feedOrt)), "probeAttention"));
     const maps: AttentionMap[] = softmax.map((s) => {
       const t = res[s.output];
       return { node: s.node, output: s.output, shape: t.dims.map(Number), data: t.data as Float32Array };
@@ -418,7 +418,7 @@ export async function onnxDenoiser(source: string | Uint8Array | OnnxModel,
       if (!y) throw new OnnxProbeError(`onnxDenoiser: ${model.label} takes labels "${yName}" but the sampler passed none (set y in the sample options)`);
       feeds[yName] = toOrt(model, yName, { data: y, shape: [y.length] });
     }
-    const res = await native(session.run(feeds), "onnxDenoiser");
+    const res = await native(outsideCells(() => session.run(feeds)), "onnxDenoiser");
     const out = res[outName];
     if (out.type !== "float32") throw new OnnxProbeError(`onnxDenoiser: output "${outName}" is ${out.type}, expected float32`);
     return out.data as Float32Array;
