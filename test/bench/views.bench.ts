@@ -82,7 +82,7 @@ export async function main(): Promise<void> {
     const b = await framesBundle({ data, shape: [64, 64, 64, 3] });
     const total = Buffer.byteLength(JSON.stringify(b));
     const rich = Buffer.byteLength(JSON.stringify(b["application/vnd.nextframe.frames+json"]));
-    const png = Buffer.byteLength(b["image/svg+xml"] as string); // the SVG contact sheet: its frames are an embedded base64 PNG
+    const png = Buffer.byteLength(b["text/html"] as string); // <img> of the SVG contact sheet (its frames: an embedded PNG)
     const jsonArrays = Buffer.byteLength(JSON.stringify(Array.from(data)));
     out({ case: `bytes/output 64×64×64 RGB ${name}`, bytes: total, rich_bytes: rich, fallback_svg_bytes: png,
       raw_bytes: data.length, peer: "JSON number array of the frames", peer_bytes: jsonArrays, ratio: +(jsonArrays / total).toFixed(2) });

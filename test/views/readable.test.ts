@@ -15,6 +15,8 @@ import { fixtureAttention, fixtureTokens, horizonChart, HORIZON_SERIES, rolloutF
 declare const document: any, window: any, DOMParser: any;
 
 const skip = chromiumMissing();
+/** The SVG inside a text/html fallback `<img src="data:image/svg+xml;base64,…">`. */
+const svgOfImageHtml = (html: unknown) => Buffer.from(/src="data:image\/svg\+xml;base64,([^"]+)"/.exec(String(html))?.[1] ?? "", "base64").toString("utf8");
 
 interface Box { x: number; y: number; w: number; h: number; text?: string }
 const intersects = (a: Box, b: Box) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
@@ -39,24 +41,32 @@ async function boxes(page: Page, root: string, selector: string): Promise<Box[]>
     }).filter((b: Box) => b.w > 0 && b.h > 0), [root, selector] as const);
 }
 
-/** Put a fallback SVG into the page inline (parsed as XML, so a malformed document fails here) and as an <img>. */
-async function showSvg(page: Page, id: string, svg: unknown): Promise<{ loaded: boolean; width: number }> {
-  assert.equal(typeof svg, "string", "the bundle has an image/svg+xml fallback");
-  return page.evaluate(([i, s]) => {
+/**
+ * Show a bundle's fallback the way a notebook viewer does (its text/html, an <img> of the SVG) and, to measure what
+ * it draws, the same SVG inline (parsed as XML, so a malformed document fails here).
+ */
+async function showSvg(page: Page, id: string, b: MimeBundle): Promise<{ loaded: boolean; width: number }> {
+  assert.equal(b["image/png"], undefined, "no text-less PNG beside it");
+  assert.match(String(b["text/html"]), /^<img src="data:image\/svg\+xml;base64,[^"]+" width="\d+" height="\d+" style="[^"]*" alt="[^"]*">$/,
+    "the text/html fallback is one <img> of an SVG");
+  const svg = svgOfImageHtml(b["text/html"]);
+  return page.evaluate(([i, s, html]) => {
     const doc = new DOMParser().parseFromString(s, "image/svg+xml");
     if (doc.querySelector("parsererror")) throw new Error("fallback SVG is not well-formed XML");
     const d = document.createElement("div");
     d.id = i;
     d.appendChild(document.importNode(doc.documentElement, true));
     document.getElementById("out").appendChild(d);
-    const img = document.createElement("img");
-    img.src = URL.createObjectURL(new Blob([s], { type: "image/svg+xml" }));
-    d.appendChild(img);
+    const holder = document.createElement("div");
+    holder.innerHTML = html; // the bundle's own fallback markup: one <img>, no user text outside its alt
+    d.appendChild(holder);
+    const img = holder.querySelector("img");
     return new Promise((res) => {
+      if (img.complete && img.naturalWidth > 0) res({ loaded: true, width: img.naturalWidth });
       img.onload = () => res({ loaded: true, width: img.naturalWidth });
       img.onerror = () => res({ loaded: false, width: 0 });
     });
-  }, [id, svg as string] as const);
+  }, [id, svg, String(b["text/html"])] as const);
 }
 
 describe("pictures a person can read (headless Chromium)", { skip }, () => {
@@ -134,8 +144,7 @@ describe("pictures a person can read (headless Chromium)", { skip }, () => {
 
   test("chart fallback: an SVG with title, ticks on both axes, axis titles, and a legend clear of them all", async () => {
     const b = await horizonChart(LineChart)[mimeBundleSymbol]() as MimeBundle;
-    assert.equal(b["image/png"], undefined, "no text-less PNG beside it");
-    const img = await showSvg(page, "fb-chart", b["image/svg+xml"]);
+    const img = await showSvg(page, "fb-chart", b);
     assert.ok(img.loaded && img.width > 300, "the SVG loads as an image on its own");
     const texts = await page.evaluate(() => [...document.querySelectorAll("#fb-chart svg text")].map((t: { textContent: string }) => t.textContent));
     assert.ok(texts.includes("PSNR vs horizon (held-out clips)"), "title");
@@ -170,7 +179,7 @@ describe("pictures a person can read (headless Chromium)", { skip }, () => {
 
   test("heatmap fallback: the same 48×48 map as an SVG with readable labels, axis titles and a titled colour bar", async () => {
     const b = await heatmapBundle(fixtureAttention(48), { labels: fixtureTokens(48), title: "attention", valueTitle: "attention weight" });
-    const img = await showSvg(page, "fb-heat", b["image/svg+xml"]);
+    const img = await showSvg(page, "fb-heat", b);
     assert.ok(img.loaded, "the SVG loads as an image on its own");
     const [cells] = await boxes(page, "#fb-heat", "svg image");
     assert.ok(cells.w / 48 >= 12 && cells.h / 48 >= 12, `cells ${(cells.w / 48).toFixed(1)} px`);
@@ -207,12 +216,12 @@ describe("pictures a person can read (headless Chromium)", { skip }, () => {
   test("frame grid fallback: an SVG with every row labelled and, for a long clip, evenly spaced numbered frames", async () => {
     const rows = rolloutFixture();
     const b = await videosBundle(rows, { rows: true, title: "rollouts" });
-    assert.ok((await showSvg(page, "fb-fr", b["image/svg+xml"])).loaded);
+    assert.ok((await showSvg(page, "fb-fr", b)).loaded);
     assert.deepEqual((await boxes(page, "#fb-fr", "svg .row-label")).map((t) => t.text), rows.map((r) => r.title));
     assert.equal((await boxes(page, "#fb-fr", "svg .frame-numbers")).at(0)?.text, "12345678");
     const T = 40, long = new Float32Array(T * 8 * 8);
     const lb = await videosBundle([{ title: "long clip", frames: tensor([T, 8, 8], long) }, { title: "its twin", frames: tensor([T, 8, 8], long) }]);
-    assert.ok((await showSvg(page, "fb-long", lb["image/svg+xml"])).loaded);
+    assert.ok((await showSvg(page, "fb-long", lb)).loaded);
     const nums = (await boxes(page, "#fb-long", "svg .frame-numbers text")).map((t) => Number(t.text));
     assert.equal(nums[0], 1);
     assert.equal(nums.at(-1), T, "the last frame is shown");

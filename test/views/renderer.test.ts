@@ -11,6 +11,7 @@ import { patchesBundle } from "../../kernel/nextframe/display/patches";
 import { LineChart } from "../../kernel/nextframe/display/chart";
 import { colormapLut } from "../../kernel/nextframe/display/colormap";
 import { decodePng } from "../../kernel/nextframe/display/png";
+import { svgOfImageHtml } from "../../kernel/nextframe/display/bundle";
 import { mimeBundleSymbol, type MimeBundle } from "../../kernel/nextframe/display/display";
 import { chromiumMissing, decodeScreenshot, ensureMediaBuilt, launch, pixel, renderBundle, rendererPage } from "./harness";
 
@@ -81,7 +82,7 @@ describe("renderer in headless Chromium", { skip }, () => {
 
   test("frames: the fallback's frames decode and match the rich view's pixels", async () => {
     const b = await framesBundle(tensor([6, 8, 8, 3], fixtureVideo(6)));
-    const fb = decodePng(/href="data:image\/png;base64,([^"]+)"/.exec(b["image/svg+xml"] as string)![1]);
+    const fb = decodePng(/href="data:image\/png;base64,([^"]+)"/.exec(svgOfImageHtml(b["text/html"]))![1]);
     const k = contactScale(8, 8);
     await renderBundle(page, "f2", b);
     for (const [j, t] of contactIndices(6).entries()) {

@@ -1,7 +1,7 @@
 // Screenshots of the views a person reads most, rendered by the notebook renderer in headless Chromium and, beside
 // them, the fallback that GitHub and plain Jupyter show. Not a test: run it to look at the pictures.
 //   node --import tsx test/views/shots.ts [out-dir] [dark]     (default /tmp/views-shots; "dark": VS Code's dark colours)
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { LineChart } from "../../kernel/nextframe/display/chart";
@@ -17,10 +17,10 @@ declare const document: any;
 const out = process.argv[2] ?? "/tmp/views-shots";
 mkdirSync(out, { recursive: true });
 
-/** Show the bundle's fallback (SVG if any, else PNG) in a plain <img>, the way a notebook viewer does. */
+/** Show the bundle's fallback (its text/html <img>, else its PNG) in a plain <img>, the way a notebook viewer does. */
 async function showFallback(page: Page, id: string, b: MimeBundle): Promise<void> {
-  const svg = b["image/svg+xml"] as string | undefined;
-  const src = svg ? `data:image/svg+xml;base64,${Buffer.from(svg).toString("base64")}` : `data:image/png;base64,${b["image/png"]}`;
+  const html = b["text/html"] as string | undefined;
+  const src = html ? /src="([^"]+)"/.exec(html)![1] : `data:image/png;base64,${b["image/png"]}`;
   await page.evaluate(([i, s]) => {
     const d = document.createElement("div");
     d.id = "fb-" + i;
@@ -71,7 +71,6 @@ try {
   await page.locator("#cell-frames").screenshot({ path: join(out, "frames-renderer.png") });
   await showFallback(page, "frames", fb);
   await page.locator("#fb-frames").screenshot({ path: join(out, "frames-fallback.png") });
-  writeFileSync(join(out, "chart-fallback.svg"), String(cb["image/svg+xml"] ?? ""));
   console.log(`screenshots in ${out}`);
 } finally {
   await browser.close();

@@ -3,6 +3,7 @@
  * bad, and a wrapper that turns DisplayInputError into that bundle.
  */
 import type { MimeBundle } from "./display";
+import { escapeHtml } from "./html";
 import { DisplayInputError } from "./ndarray";
 import { PAYLOAD_VERSION, type ErrorPayload, type NextframeMime } from "./payloads";
 
@@ -43,3 +44,23 @@ export const LIMITS = {
 
 /** "64×64" style */
 export const dims = (...d: number[]) => d.join("×");
+
+/**
+ * The fallback of a picture drawn as SVG: text/html holding one <img> whose source is the SVG as a base64 data URI,
+ * with the text summary as its alt text. Not a raw image/svg+xml output: GitHub's notebook view and nbconvert's HTML
+ * export run raw SVG outputs through an HTML sanitizer that drops their elements (measured with nbconvert 6.5: an
+ * empty box; GitHub users report the same), while an <img> of a data URI shows in both, in JupyterLab and in VS Code
+ * without this extension. Inside an <img> the SVG is its own document, so its embedded PNGs and ids stay intact.
+ */
+export function svgImageHtml(svg: string, alt: string): string {
+  const w = /^<svg[^>]* width="(\d+)"/.exec(svg)?.[1], h = /^<svg[^>]* height="(\d+)"/.exec(svg)?.[1];
+  return `<img src="data:image/svg+xml;base64,${Buffer.from(svg, "utf8").toString("base64")}"` +
+    `${w ? ` width="${w}"` : ""}${h ? ` height="${h}"` : ""} style="max-width:100%;height:auto" alt="${escapeHtml(alt)}">`;
+}
+
+/** The SVG inside a fallback made by svgImageHtml (tests, tools). */
+export function svgOfImageHtml(html: unknown): string {
+  const m = /src="data:image\/svg\+xml;base64,([^"]+)"/.exec(String(html));
+  if (!m) throw new Error("not an SVG image fallback");
+  return Buffer.from(m[1], "base64").toString("utf8");
+}

@@ -3,11 +3,12 @@
  * an object whose `.push(seriesName, x, y)` appends a point and updates the same output in place (through
  * its DisplayHandle, at most every `throttleMs`; `flush()` forces the update). The chart object is itself
  * displayable (mimeBundleSymbol), so it can also be a cell's last value.
- * Fallback: an SVG picture of the same chart (axes, ticks, titles, legend; see chartSvg) plus text/plain with each
- * series' last value. No PNG: a chart's words need text, and every notebook viewer that would show the PNG shows SVG.
+ * Fallback: an SVG picture of the same chart (axes, ticks, titles, legend; see chartSvg) as an <img> in text/html
+ * (svgImageHtml says why), plus text/plain with each series' last value. No PNG: a chart's words need text, and text
+ * in a PNG would need a font rasterizer and a font shipped with the kernel.
  */
 import { display, displayHandleSymbol, mimeBundleSymbol, type DisplayHandle, type MimeBundle } from "./display";
-import { errorBundle, LIMITS } from "./bundle";
+import { errorBundle, LIMITS, svgImageHtml } from "./bundle";
 import { escapeXml, fmtTick, legendLayout, logTicks, niceTicks, SERIES_COLORS, SVG_FONT, svgId, textWidth } from "./svg";
 import { MIME, PAYLOAD_VERSION, type ChartPayload, type ChartSeries } from "./payloads";
 
@@ -94,7 +95,7 @@ export class LineChart {
     // JSON turns NaN into null; the renderer treats null as a gap
     const text = `${p.title ? p.title + ": " : ""}` + p.series.map((s) =>
       `${s.name} (${s.y.length} point${s.y.length === 1 ? "" : "s"}${s.y.length ? `, last ${+s.y[s.y.length - 1].toPrecision(4)} at x=${s.x[s.x.length - 1]}` : ""})`).join(", ");
-    return { [MIME.chart]: p, "image/svg+xml": chartSvg(p), "text/plain": text };
+    return { [MIME.chart]: p, "text/html": svgImageHtml(chartSvg(p), text), "text/plain": text };
   }
 }
 

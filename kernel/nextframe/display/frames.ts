@@ -3,11 +3,12 @@
  * `showVideos([{title, frames}, …])` plays several side by side in sync (ground truth | prediction | baseline).
  *
  * Values may be 0–1, 0–255 (or uint8), or −1–1 (diffusion outputs, mapped with a note). The rich payload
- * stores each video as one lossless PNG sheet; the fallback is an SVG contact sheet (rows = videos labelled with
- * their titles, columns = evenly spaced frames numbered, nearest-neighbour upscaled so small frames stay crisp).
+ * stores each video as one lossless PNG sheet; the fallback is an SVG contact sheet shown as an <img> in text/html
+ * (rows = videos labelled with their titles, columns = evenly spaced frames numbered, nearest-neighbour upscaled so
+ * small frames stay crisp).
  */
 import { display, type DisplayHandle, type MimeBundle } from "./display";
-import { guarded, LIMITS, dims } from "./bundle";
+import { guarded, LIMITS, dims, svgImageHtml } from "./bundle";
 import { DisplayInputError, scan, toNdArray, unravel, type NdArray } from "./ndarray";
 import { downsampleBox, imageStack, pngBase64, tile, upscaleNearest, type Image8 } from "./png";
 import { escapeXml, SVG_FONT, textWidth } from "./svg";
@@ -238,7 +239,7 @@ function videosToBundle(videos: { title?: string; video: PreparedVideo }[], opts
     `${title ? JSON.stringify(title) + ": " : ""}${v.t} frame${v.t > 1 ? "s" : ""} ${dims(v.h, v.w)} ${v.c === 1 ? "gray" : "RGB"}`);
   const text = `${opts.title ? opts.title + " — " : ""}${desc.join(" | ")} @ ${fps} fps` +
     (notes.length ? ` (${notes.join("; ")})` : "");
-  return { [MIME.frames]: payload, "image/svg+xml": contactSheetSvg(videos, opts, notes).svg, "text/plain": text };
+  return { [MIME.frames]: payload, "text/html": svgImageHtml(contactSheetSvg(videos, opts, notes).svg, text), "text/plain": text };
 }
 
 /** Build the MIME bundle of one video (use showFrames to display it). */

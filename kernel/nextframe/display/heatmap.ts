@@ -8,7 +8,7 @@
  * grayscale PNG sheet (maps on a grid, `cols` per row). Maps over 1024 per side, or more than 8 M values in all, are block-averaged with a note.
  */
 import { display, type DisplayHandle, type MimeBundle } from "./display";
-import { guarded, LIMITS, dims } from "./bundle";
+import { guarded, LIMITS, dims, svgImageHtml } from "./bundle";
 import { colormapLut, plotlyColorscale, type ColorscaleName } from "./colormap";
 import { escapeXml, fmtTick, niceTicks, SVG_FONT, svgId, textWidth } from "./svg";
 import { DisplayInputError, scan, toNdArray, unravel } from "./ndarray";
@@ -203,7 +203,7 @@ export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise
       `${p.heads.length} head${p.heads.length > 1 ? "s" : ""} of ${dims(q, k)} (query × key), values [${fmt(st.min)}, ${fmt(st.max)}]; ` +
       `max at layer ${p.layers[Math.floor(mi / p.heads.length)]} head ${p.heads[mi % p.heads.length]} query ${qi} key ${ki}` +
       (ds ? ` (${p.notes.join("; ")})` : "");
-    return { [MIME.heatmap]: payload, "image/svg+xml": svg, "text/plain": text };
+    return { [MIME.heatmap]: payload, "text/html": svgImageHtml(svg, text), "text/plain": text };
   });
 }
 

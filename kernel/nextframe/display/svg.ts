@@ -4,11 +4,10 @@
  * and the legend placement rule the renderer uses too. Pure arithmetic and strings: no Node, no DOM, so the browser
  * renderer imports it as well.
  *
- * Why SVG and not a PNG with drawn text: the labels are real text (crisp at any zoom, selectable, found by search),
- * the file is a few KB, no font has to ship with the kernel, and every notebook viewer the course targets renders
- * image/svg+xml (JupyterLab and nbconvert prefer it over image/png, GitHub's notebook view shows it, VS Code without
- * this extension too). Pixel data (heatmap cells, frames) sits inside as an embedded PNG, upscaled by whole
- * numbers in the kernel so no viewer blurs it.
+ * Why SVG and not a PNG with drawn text: the labels are real text (crisp at any zoom), the picture is a few KB, and
+ * no font rasterizer or font file has to ship with the kernel. Pixel data (heatmap cells, frames) sits inside as an
+ * embedded PNG, upscaled by whole numbers in the kernel so no viewer blurs it. The bundles carry the SVG as an <img>
+ * in text/html (svgImageHtml in bundle.ts says why not as raw image/svg+xml).
  */
 
 /** Series colours (plotly's default palette), shared by the renderer's chart, its legend and the SVG fallback. */
@@ -26,9 +25,10 @@ export function escapeXml(s: string): string {
 }
 
 /**
- * An element id for `prefix` unique to this picture: a hash of its content. Notebook viewers (nbconvert's HTML,
- * JupyterLab for trusted notebooks) put SVG outputs inline in one page, where a shared id like "plot" would make every
- * chart clip to the first chart's plot area. A hash, not a counter, so re-running a notebook gives the same output.
+ * An element id for `prefix` unique to this picture: a hash of its content, so that pictures put inline in one page
+ * (a tool that inlines SVG, chartSvg used directly) do not resolve each other's clip paths and gradients, where a shared
+ * id like "plot" would clip every chart to the first chart's plot area. A hash, not a counter, so re-running a notebook
+ * gives the same output.
  */
 export function svgId(prefix: string, content: string): string {
   let h = 0x811c9dc5;

@@ -11,6 +11,7 @@ import { playWorld } from "./worldViewer";
 import { decodePng, fromBase64, stackImage } from "./png";
 import { colormapLut } from "./colormap";
 import { decode } from "fast-png";
+import { svgOfImageHtml } from "./bundle";
 import { MIME, type FramesPayload, type HeatmapPayload, type PatchesPayload, type ErrorPayload } from "./payloads";
 import { commHandlersSymbol, isDisplayHandle, kernelSinkSymbol, mimeBundleSymbol, type MimeBundle } from "./display";
 
@@ -24,8 +25,8 @@ function movingDot(T: number, H: number, W: number): Float32Array {
   return v;
 }
 const tensor = (shape: number[], data: Float32Array) => ({ shape, dtype: "float32", data: async () => data });
-/** The PNG images embedded in an SVG fallback, decoded. */
-const svgImages = (svg: unknown) => [...String(svg).matchAll(/href="data:image\/png;base64,([^"]+)"/g)].map((m) => decodePng(m[1]));
+/** The PNG images embedded in the SVG of a text/html fallback, decoded. */
+const svgImages = (html: unknown) => [...svgOfImageHtml(html).matchAll(/href="data:image\/png;base64,([^"]+)"/g)].map((m) => decodePng(m[1]));
 
 test("frames: Tensor T×H×W×C in 0–1 → uint8 PNG sheet; contact sheet fallback matches the frames", async () => {
   const T = 6, H = 8, W = 16;
@@ -45,7 +46,7 @@ test("frames: Tensor T×H×W×C in 0–1 → uint8 PNG sheet; contact sheet fall
   }
   // fallback: an SVG around frames contactIndices(T) side by side, upscaled by contactScale, CONTACT_GAP px apart
   assert.equal(b["image/png"], undefined);
-  const [fb] = svgImages(b["image/svg+xml"]), k = contactScale(H, W), idx = contactIndices(T);
+  const [fb] = svgImages(b["text/html"]), k = contactScale(H, W), idx = contactIndices(T);
   assert.deepEqual(idx, [0, 1, 2, 3, 4, 5]);
   idx.forEach((t, j) => {
     const ox = j * (W * k + CONTACT_GAP), y = t * k + 1, x = ox + 2 * t * k + 1;
@@ -95,9 +96,9 @@ test("showVideos: several titled videos in one payload; fallback rows per video"
   const b = await videosBundle([{ title: "truth", frames: tensor([4, 8, 8, 3], a) }, { title: "model", frames: tensor([4, 8, 8, 3], z) }]);
   const p = b[MIME.frames] as FramesPayload;
   assert.deepEqual(p.videos.map((v) => v.title), ["truth", "model"]);
-  const [fb] = svgImages(b["image/svg+xml"]);
+  const [fb] = svgImages(b["text/html"]);
   assert.equal(fb.h, 2 * 8 * contactScale(8, 8) + CONTACT_GAP);
-  assert.match(b["image/svg+xml"] as string, /class="row-label"[^>]*>truth<\/text>.*class="row-label"[^>]*>model<\/text>/);
+  assert.match(svgOfImageHtml(b["text/html"]), /class="row-label"[^>]*>truth<\/text>.*class="row-label"[^>]*>model<\/text>/);
   const bad = (await videosBundle([{ title: "x", frames: [1, 2, 3] }]))[MIME.frames] as ErrorPayload;
   assert.match(bad.error, /showVideos\[0\] "x"/);
 });
@@ -117,7 +118,7 @@ test("heatmap: L×H×Q×K quantized 16-bit sheet; brightest cell and selection",
   assert.equal(data.filter((x) => x === 65535).length, 1);
   assert.match(b["text/plain"] as string, /max at layer 1 head 2 query 3 key 1/);
   // SVG fallback: small multiples, 12× upscaled (5 keys → 60 px) HEATMAP_GAP px apart; the top colour only in tile (1, 2)
-  const [fb] = svgImages(b["image/svg+xml"]), top = Array.from(colormapLut("viridis").subarray(765));
+  const [fb] = svgImages(b["text/html"]), top = Array.from(colormapLut("viridis").subarray(765));
   const hits: number[][] = [];
   for (let y = 0; y < fb.h; y++) for (let x = 0; x < fb.w; x++) {
     const i = (y * fb.w + x) * 3;
@@ -179,7 +180,8 @@ test("lineChart: push updates the same output in place (throttled), flush forces
     const p = last.bundle[MIME.chart] as { series: { name: string; y: number[] }[] };
     assert.deepEqual(p.series.map((s) => [s.name, s.y.length]), [["train", 10], ["val", 1]]);
     // fallback: an SVG with the title, one line per series in its colour, and both names in the legend
-    const svg = last.bundle["image/svg+xml"] as string;
+    assert.equal(last.bundle["image/png"], undefined);
+    const svg = svgOfImageHtml(last.bundle["text/html"]);
     assert.match(svg, /<title>loss<\/title>/);
     assert.match(svg, /<polyline class="series" points="[^"]+" fill="none" stroke="rgb\(31,119,180\)"/);
     assert.deepEqual([...svg.matchAll(/<g class="legend-item">.*?<text[^>]*>([^<]*)<\/text><\/g>/g)].map((m) => m[1]), ["train", "val"]);
@@ -188,11 +190,11 @@ test("lineChart: push updates the same output in place (throttled), flush forces
   }
 });
 
-test("SVG fallbacks: ids are unique per picture, so charts shown inline on one page do not clip to each other", async () => {
+test("SVG fallbacks: ids are unique per picture, so pictures put inline in one page do not clip to each other", async () => {
   const a = new LineChart({ series: [{ name: "a", x: [0, 1], y: [0, 1] }], display: false });
   const b = new LineChart({ series: [{ name: "b", x: [0, 5], y: [3, 1] }], display: false });
   const h = await heatmapBundle([[0, 1], [1, 0]]);
-  const svgs = [await a[mimeBundleSymbol](), await b[mimeBundleSymbol](), h].map((x) => String(x["image/svg+xml"]));
+  const svgs = [await a[mimeBundleSymbol](), await b[mimeBundleSymbol](), h].map((x) => svgOfImageHtml(x["text/html"]));
   const ids = svgs.map((s) => [...s.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]));
   svgs.forEach((s, i) => {
     assert.ok(ids[i].length > 0);
@@ -200,7 +202,7 @@ test("SVG fallbacks: ids are unique per picture, so charts shown inline on one p
   });
   assert.equal(new Set(ids.flat()).size, ids.flat().length, `ids ${ids.flat()}`);
   // re-running gives the same picture (notebook diffs stay quiet)
-  assert.equal(String((await a[mimeBundleSymbol]())["image/svg+xml"]), svgs[0]);
+  assert.equal(svgOfImageHtml((await a[mimeBundleSymbol]())["text/html"]), svgs[0]);
 });
 
 test("patches: grid and per-patch attention; N×N attention; indivisible patch is an error", async () => {
