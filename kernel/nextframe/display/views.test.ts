@@ -190,6 +190,18 @@ test("lineChart: push updates the same output in place (throttled), flush forces
   }
 });
 
+test("chart fallback: a 20 000-point curve is thinned to a few points per pixel column, its extremes kept", async () => {
+  const y = Array.from({ length: 20000 }, (_, i) => Math.exp(-i / 4000) + (i === 12345 ? 5 : 0));
+  const c = new LineChart({ series: [{ name: "loss", x: y.map((_, i) => i), y }], display: false });
+  const svg = svgOfImageHtml((await c[mimeBundleSymbol]())["text/html"]);
+  const pts = /<polyline class="series" points="([^"]+)"/.exec(svg)![1].split(" ").map((p) => p.split(",").map(Number));
+  assert.ok(pts.length <= 4 * 700, `${pts.length} points`);
+  assert.ok(svg.length < 60000, `${svg.length} characters`);
+  // the spike at step 12345 is the highest point (smallest pixel y), still drawn
+  const top = Math.min(...pts.map((p) => p[1]));
+  assert.ok(pts.some((p) => p[1] === top && Math.abs(p[0] - pts[0][0] - (12345 / 19999) * (pts[pts.length - 1][0] - pts[0][0])) < 1.5), "spike kept");
+});
+
 test("SVG fallbacks: ids are unique per picture, so pictures put inline in one page do not clip to each other", async () => {
   const a = new LineChart({ series: [{ name: "a", x: [0, 1], y: [0, 1] }], display: false });
   const b = new LineChart({ series: [{ name: "b", x: [0, 5], y: [3, 1] }], display: false });
