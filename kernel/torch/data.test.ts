@@ -50,7 +50,7 @@ test("npm run data writes videoWorldData's clips, and PyTorch reads them back by
 });
 
 test("npm run data names what is wrong with its arguments", () => {
-  assert.throws(() => parseDataArgs([]), /usage: npm run data -- <world>/);
+  assert.throws(() => parseDataArgs([]), /usage: npm run data -- video-world --clips N/);
   assert.throws(() => parseDataArgs(["moon-world", "--clips", "2"]), /unknown world "moon-world"/);
   assert.throws(() => parseDataArgs(["video-world", "--clips", "two", "--shards", "1", "--out", "x"]), /--clips needs an integer, got "two"/);
   assert.throws(() => parseDataArgs(["video-world", "--clips", "2", "--out", "x"]), /--shards is required/);

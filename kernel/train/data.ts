@@ -10,18 +10,23 @@
 //                <split>-<k>.camera.npy   float32 (n, T, 3)        cameraX, bites, maxBites per frame
 //                <split>-<k>.meta.json    seeds, captions (carried / rich / poor), attributes, objects' kinds and colours
 // Clip i of a split has seed hashSeed(seed, split, i), as in generateVideoDataset, so any shard can be made alone.
+//
+//   text-world   the GPT's token streams of textWorldData (`--episodes N --val M`, default the gpt-textworld recipe's;
+//                one process: the word vocabulary spans the whole corpus): train.npy / val.npy int32 token ids,
+//                train_starts.npy / val_starts.npy int32 offsets of each episode, and the vocabulary in the index
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { generateVideoClip, type VideoClip } from "../nextframe/worlds/videoWorld";
 import { hashSeed } from "../nextframe/worlds/random";
+import { textWorldData } from "../nextframe/worlds/experiments";
 
 /** The options videoWorldData passes for every clip (a test checks both give the same clips). */
 export const VIDEO_WORLD_CLIP_OPTIONS = { policy: "random", captionMix: { rich: 0.5, poor: 0.25 } } as const;
 /** Columns of objects.npy, in order. */
 export const OBJECT_FIELDS = ["id", "x", "y", "z", "vx", "vy", "vz", "radius", "exists", "screenX", "screenY", "screenRadius", "visiblePixels"] as const;
-export const WORLDS = ["video-world"] as const;
+export const WORLDS = ["video-world", "text-world"] as const;
 
 export interface DataOptions {
   world: (typeof WORLDS)[number];
@@ -33,6 +38,9 @@ export interface DataOptions {
   frames: number;
   size: number;
   workers?: number;
+  /** text-world: training and validation episodes. */
+  episodes?: number;
+  val?: number;
 }
 
 interface ArraySpec { file: string; dtype: string; shape: number[] }
@@ -47,11 +55,11 @@ export interface DataIndex {
 
 // ───────────────────────────── .npy (format 1.0) ─────────────────────────────
 
-type NpyData = Uint8Array | Float32Array;
+type NpyData = Uint8Array | Float32Array | Int32Array;
 
 /** Writes an .npy file atomically: magic, version 1.0, a header dict padded to 64 bytes, the C-order data. */
 export function writeNpy(path: string, data: NpyData, shape: number[]): ArraySpec {
-  const descr = data instanceof Uint8Array ? "|u1" : "<f4";
+  const descr = data instanceof Uint8Array ? "|u1" : data instanceof Int32Array ? "<i4" : "<f4";
   const n = shape.reduce((a, b) => a * b, 1);
   if (n !== data.length) throw new Error(`writeNpy: ${path}: shape [${shape}] holds ${n} values, the data has ${data.length}`);
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(", ")}${shape.length === 1 ? "," : ""}), }`;
@@ -69,7 +77,7 @@ export function writeNpy(path: string, data: NpyData, shape: number[]): ArraySpe
     fsyncSync(fd);
   } finally { closeSync(fd); }
   renameSync(tmp, path);
-  return { file: path.split("/").pop()!, dtype: descr === "|u1" ? "uint8" : "float32", shape };
+  return { file: path.split("/").pop()!, dtype: { "|u1": "uint8", "<i4": "int32", "<f4": "float32" }[descr], shape };
 }
 
 function writeJsonAtomic(path: string, value: unknown): void {
@@ -119,6 +127,28 @@ export function writeVideoShard(o: DataOptions, k: number, start: number, count:
   return { start, count, arrays, meta: `${base.split("/").pop()}.meta.json` };
 }
 
+// ───────────────────────────── text world ─────────────────────────────
+
+export interface TextIndex {
+  format: "nextframe-text/1";
+  world: "text-world"; seed: number; episodes: number; val: number; blockSize: number; vocab: readonly string[];
+  arrays: Record<"train" | "val" | "trainStarts" | "valStarts", ArraySpec>;
+}
+
+/** Writes textWorldData's token streams (what trainTinyGpt trains on) and `<out>/index.json`. */
+export function writeTextWorld(o: { out: string; seed: number; episodes: number; val: number }, log: (l: string) => void = () => {}): TextIndex {
+  mkdirSync(o.out, { recursive: true });
+  const d = textWorldData({ seed: o.seed, numTrain: o.episodes, numVal: o.val });
+  const npy = (name: string, a: Int32Array) => writeNpy(join(o.out, `${name}.npy`), a, [a.length]);
+  const index: TextIndex = {
+    format: "nextframe-text/1", world: "text-world", seed: o.seed, episodes: o.episodes, val: o.val, blockSize: d.blockSize, vocab: d.tokenizer.vocab,
+    arrays: { train: npy("train", d.train), val: npy("val", d.val), trainStarts: npy("train_starts", Int32Array.from(d.trainStarts)), valStarts: npy("val_starts", Int32Array.from(d.valStarts)) },
+  };
+  writeJsonAtomic(join(o.out, "index.json"), index);
+  log(`wrote ${o.episodes} + ${o.val} episodes (${d.train.length} + ${d.val.length} tokens, vocab ${d.tokenizer.vocabSize}) to ${o.out}`);
+  return index;
+}
+
 // ───────────────────────────── the whole dataset, in workers ─────────────────────────────
 
 /** Writes every shard (in parallel worker threads) and then the index `<out>/index.json`; returns the index. */
@@ -127,7 +157,7 @@ export async function writeDataset(o: DataOptions, log: (l: string) => void = ()
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`data: --${k} must be a positive integer, got ${o[k]}`);
   }
   if (o.shards > o.clips) throw new Error(`data: --shards (${o.shards}) cannot exceed --clips (${o.clips})`);
-  if (!WORLDS.includes(o.world)) throw new Error(`data: unknown world "${o.world}"; expected one of ${WORLDS.join(", ")}`);
+  if (o.world !== "video-world") throw new Error(`data: writeDataset writes video-world shards, got "${o.world}" (text-world: writeTextWorld)`);
   mkdirSync(o.out, { recursive: true });
   const ranges = Array.from({ length: o.shards }, (_, k) => {
     const start = Math.floor((k * o.clips) / o.shards), end = Math.floor(((k + 1) * o.clips) / o.shards);
@@ -162,9 +192,10 @@ export async function writeDataset(o: DataOptions, log: (l: string) => void = ()
 
 export function parseDataArgs(argv: string[]): DataOptions {
   const world = argv[0] as DataOptions["world"];
-  const usage = `usage: npm run data -- <world> --clips N --shards K --out DIR [--seed S] [--split train|val] [--frames F] [--size S] [--workers W]\n  worlds: ${WORLDS.join(", ")}`;
+  const usage = `usage: npm run data -- video-world --clips N --shards K --out DIR [--seed S] [--split train|val] [--frames F] [--size S] [--workers W]
+       npm run data -- text-world --out DIR [--episodes N] [--val M] [--seed S]\n  worlds: ${WORLDS.join(", ")}`;
   if (!world || !WORLDS.includes(world)) throw new Error(`${usage}${world ? `\n  unknown world "${world}"` : ""}`);
-  const o: Partial<DataOptions> = { world, seed: 2, split: "train", frames: 32, size: 32 };
+  const o: Partial<DataOptions> = { world, seed: world === "text-world" ? 1 : 2, split: "train", frames: 32, size: 32 };
   const num = (flag: string, v: string | undefined) => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n)) throw new Error(`data: ${flag} needs an integer, got ${v === undefined ? "nothing" : `"${v}"`}`);
@@ -178,12 +209,19 @@ export function parseDataArgs(argv: string[]): DataOptions {
     else if (a === "--frames") o.frames = num(a, argv[++i]);
     else if (a === "--size") o.size = num(a, argv[++i]);
     else if (a === "--workers") o.workers = num(a, argv[++i]);
+    else if (a === "--episodes") o.episodes = num(a, argv[++i]);
+    else if (a === "--val") o.val = num(a, argv[++i]);
     else if (a === "--out") o.out = argv[++i];
     else if (a === "--split") {
       const s = argv[++i];
       if (s !== "train" && s !== "val") throw new Error(`data: --split must be train or val, got "${s}"`);
       o.split = s;
     } else throw new Error(`data: unknown option ${a}\n${usage}`);
+  }
+  if (world === "text-world") {
+    if (o.out === undefined) throw new Error(`data: --out is required\n${usage}`);
+    for (const k of ["episodes", "val"] as const) if (o[k] !== undefined && o[k]! < 1) throw new Error(`data: --${k} must be ≥ 1, got ${o[k]}`);
+    return { ...o, clips: 0, shards: 0, episodes: o.episodes ?? 2000, val: o.val ?? 200, out: resolve(o.out) } as DataOptions;
   }
   for (const k of ["clips", "shards", "out"] as const) if (o[k] === undefined) throw new Error(`data: --${k} is required\n${usage}`);
   return { ...o, out: resolve(o.out!) } as DataOptions;
@@ -195,5 +233,7 @@ if (!isMainThread && workerData?.o) {
 } else if (require.main === module) {
   let opts: DataOptions;
   try { opts = parseDataArgs(process.argv.slice(2)); } catch (e) { console.error((e as Error).message); process.exit(2); }
-  writeDataset(opts, (l) => console.log(`[data] ${l}`)).catch((e) => { console.error(e instanceof Error ? e.stack : e); process.exit(1); });
+  const log = (l: string) => console.log(`[data] ${l}`);
+  if (opts.world === "text-world") writeTextWorld({ out: opts.out, seed: opts.seed, episodes: opts.episodes!, val: opts.val! }, log);
+  else writeDataset(opts, log).catch((e) => { console.error(e instanceof Error ? e.stack : e); process.exit(1); });
 }

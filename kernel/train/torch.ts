@@ -4,13 +4,17 @@
 // done, recomputes the card's metrics with the TypeScript evaluation (the same numbers `--eval-only` gives), which also
 // proves the checkpoint loads into the TypeScript model unchanged.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { checkpointsDir, readCard } from "../nextframe/worlds/experiments";
 import { worldModelConfig } from "../nextframe/models/worldModel";
-import { writeDataset } from "./data";
+import { autoencoderConfig } from "../nextframe/models/autoencoder";
+import { gptConfig } from "../nextframe/models/gpt";
+import { writeDataset, writeTextWorld, type TextIndex } from "./data";
 import { WORLD_MODEL_MEMORIZER_RECIPE, WORLD_MODEL_MEMORY_RECIPE, WORLD_MODEL_RECIPE } from "./world-model";
+import { AUTOENCODER_RECIPE } from "./autoencoder";
+import { GPT_TEXTWORLD_RECIPE } from "./gpt-textworld";
 import type { TrainOptions } from "./main";
 
 const ROOT = resolve(__dirname, "..", "..");
@@ -49,12 +53,50 @@ export interface TorchOptions {
   threads?: number;
 }
 
-type WorldRecipe = typeof WORLD_MODEL_RECIPE | typeof WORLD_MODEL_MEMORY_RECIPE | typeof WORLD_MODEL_MEMORIZER_RECIPE;
+/** A recipe PyTorch trains: its model, settings, data (made once under .cache/data/ unless --data names a folder) and config. */
+interface TorchRecipe {
+  model: "WorldModel" | "Autoencoder" | "GPT";
+  recipe: { dataSeed: number; numTrain: number; seed: number; steps: number; batchSize: number; lr: number };
+  needsAutoencoder: boolean;
+  /** The default data folder's name and how to write it (`npm run data` with the recipe's seed and size). */
+  dataName: string;
+  writeData: (dir: string, log: (l: string) => void) => Promise<unknown>;
+  dataHint: string;
+  /** The model's full TypeScript config, from the recipe (and the data's index for the GPT's vocabulary). */
+  config: (dataDir: string) => Record<string, unknown>;
+}
+
+const videoData = (seed: number, clips: number): Pick<TorchRecipe, "dataName" | "writeData" | "dataHint"> => ({
+  dataName: `video-world-seed${seed}-train-${clips}`,
+  // clips 0 .. clips − 1 of the training split, as videoWorldData makes them
+  writeData: (dir, log) => writeDataset({ world: "video-world", clips, shards: Math.min(clips, Math.max(1, Math.ceil(clips / 128))), out: dir, seed, split: "train", frames: 32, size: 32 }, log),
+  dataHint: `npm run data -- video-world --clips ${clips} --shards K --seed ${seed} --out DIR`,
+});
+
+const worldModel = (recipe: typeof WORLD_MODEL_RECIPE | typeof WORLD_MODEL_MEMORY_RECIPE | typeof WORLD_MODEL_MEMORIZER_RECIPE): TorchRecipe => ({
+  model: "WorldModel", recipe, needsAutoencoder: true, ...videoData(recipe.dataSeed, recipe.numTrain), config: () => ({ ...worldModelConfig(recipe.config) }),
+});
+
 /** The recipes PyTorch can train, by checkpoint name. */
-export const TORCH_RECIPES: Record<string, { model: "WorldModel"; recipe: WorldRecipe }> = {
-  "world-model": { model: "WorldModel", recipe: WORLD_MODEL_RECIPE },
-  "world-model-memory": { model: "WorldModel", recipe: WORLD_MODEL_MEMORY_RECIPE },
-  "world-model-memorizer": { model: "WorldModel", recipe: WORLD_MODEL_MEMORIZER_RECIPE },
+export const TORCH_RECIPES: Record<string, TorchRecipe> = {
+  "world-model": worldModel(WORLD_MODEL_RECIPE),
+  "world-model-memory": worldModel(WORLD_MODEL_MEMORY_RECIPE),
+  "world-model-memorizer": worldModel(WORLD_MODEL_MEMORIZER_RECIPE),
+  "autoencoder": {
+    model: "Autoencoder", recipe: AUTOENCODER_RECIPE, needsAutoencoder: false, ...videoData(AUTOENCODER_RECIPE.dataSeed, AUTOENCODER_RECIPE.numTrain),
+    config: () => ({ ...autoencoderConfig(AUTOENCODER_RECIPE.config, { imageSize: 32 }) }),
+  },
+  "gpt-textworld": {
+    model: "GPT", recipe: GPT_TEXTWORLD_RECIPE, needsAutoencoder: false,
+    dataName: `text-world-seed${GPT_TEXTWORLD_RECIPE.dataSeed}-${GPT_TEXTWORLD_RECIPE.numTrain}-${GPT_TEXTWORLD_RECIPE.numVal}`,
+    writeData: async (dir, log) => writeTextWorld({ out: dir, seed: GPT_TEXTWORLD_RECIPE.dataSeed, episodes: GPT_TEXTWORLD_RECIPE.numTrain, val: GPT_TEXTWORLD_RECIPE.numVal }, log),
+    dataHint: `npm run data -- text-world --episodes ${GPT_TEXTWORLD_RECIPE.numTrain} --val ${GPT_TEXTWORLD_RECIPE.numVal} --seed ${GPT_TEXTWORLD_RECIPE.dataSeed} --out DIR`,
+    config: (dir) => {
+      const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as TextIndex;
+      if (index.format !== "nextframe-text/1") throw new Error(`train: ${dir} holds ${index.format ?? "no known"} data; gpt-textworld needs npm run data -- text-world`);
+      return { ...gptConfig("gpt-textworld", { vocabSize: index.vocab.length, blockSize: index.blockSize }) };
+    },
+  },
 };
 
 /** Why PyTorch cannot run here (no python3 with torch), or null. */
@@ -84,21 +126,22 @@ export async function trainWithTorch(name: string, o: TrainOptions, t: TorchOpti
   const steps = o.steps ?? r.steps, batchSize = t.batchSize ?? r.batchSize;
   const worldSize = t.nproc * t.nnodes;
   if (batchSize % worldSize) throw new Error(`train: the global batch ${batchSize} does not split over ${worldSize} processes; pass --batch-size a multiple of ${worldSize}`);
-  for (const f of ["autoencoder.json", "autoencoder.safetensors"]) {
-    if (!existsSync(join(out, f))) throw new Error(`train: ${name} needs ${join(out, f)} (npm run train -- autoencoder${o.out ? ` --out ${o.out}` : ""})`);
+  if (entry.needsAutoencoder) {
+    for (const f of ["autoencoder.json", "autoencoder.safetensors"]) {
+      if (!existsSync(join(out, f))) throw new Error(`train: ${name} needs ${join(out, f)} (npm run train -- autoencoder${o.out ? ` --out ${o.out}` : ""})`);
+    }
   }
-  // the clips: the recipe's training split (seed dataSeed, clips 0 .. numTrain − 1), as videoWorldData makes them
-  const data = resolve(t.data ?? join(ROOT, ".cache", "data", `video-world-seed${r.dataSeed}-train-${r.numTrain}`));
+  const data = resolve(t.data ?? join(ROOT, ".cache", "data", entry.dataName));
   if (!existsSync(join(data, "index.json"))) {
-    if (t.data) throw new Error(`train: --data ${t.data} holds no index.json; write it with npm run data -- video-world --clips ${r.numTrain} --shards K --seed ${r.dataSeed} --out ${t.data}`);
-    o.log(`writing the recipe's ${r.numTrain} clips to ${data}`);
-    await writeDataset({ world: "video-world", clips: r.numTrain, shards: Math.min(r.numTrain, Math.max(1, Math.ceil(r.numTrain / 128))), out: data, seed: r.dataSeed, split: "train", frames: 32, size: 32 }, o.log);
+    if (t.data) throw new Error(`train: --data ${t.data} holds no index.json; write it with ${entry.dataHint}`);
+    o.log(`writing the recipe's data to ${data}`);
+    await entry.writeData(data, o.log);
   }
   const tmp = mkdtempSync(join(tmpdir(), "nf-torch-job-"));
   const jobPath = join(tmp, "job.json");
   writeFileSync(jobPath, JSON.stringify({
-    name, model: entry.model, config: worldModelConfig(r.config), freshLatentScale: true, recipe: r, steps, batchSize, lr: r.lr, seed: r.seed,
-    data, autoencoder: { card: join(out, "autoencoder.json"), weights: join(out, "autoencoder.safetensors") }, out, resume: t.resume,
+    name, model: entry.model, config: entry.config(data), freshLatentScale: entry.model === "WorldModel", recipe: r, steps, batchSize, lr: r.lr, seed: r.seed,
+    data, autoencoder: entry.needsAutoencoder ? { card: join(out, "autoencoder.json"), weights: join(out, "autoencoder.safetensors") } : null, out, resume: t.resume,
     device: t.device, saveEvery: t.saveEvery, stopAt: t.stopAt, logEvery: t.logEvery ?? 50,
   }, null, 2));
   const threads = t.threads ?? Math.max(1, Math.floor(availableParallelism() / t.nproc));

@@ -6,6 +6,9 @@ read until a clip is indexed, and indexing a clip returns a view of the mapped f
 
     ds = ShardedClips("DIR")          len(ds), ds.frames(i), ds.actions(i), ds.objects(i), ds.meta(i), ds.caption(i)
     python3 -m nextframe_torch.data summary DIR      -> one JSON line per clip (checksums; the cross-engine test)
+
+`npm run data -- text-world` writes the GPT's token streams instead: TextStreams("DIR").train / .val / .train_starts /
+.val_starts (int32, memory-mapped) and .vocab.
 """
 import argparse
 import bisect
@@ -16,6 +19,7 @@ import os
 import numpy as np
 
 FORMAT = "nextframe-shards/1"
+TEXT_FORMAT = "nextframe-text/1"
 
 
 class ShardedClips:
@@ -82,6 +86,23 @@ class ShardedClips:
     def all_frames(self):
         """Every clip's frames as one list of per-shard mapped arrays (n_k, T, S, S, 3), in clip order."""
         return [self.array(k, "frames") for k in range(len(self.shards))]
+
+
+class TextStreams:
+    """`npm run data -- text-world`: the GPT's token streams (int32, memory-mapped) and episode offsets."""
+    def __init__(self, folder):
+        path = os.path.join(folder, "index.json")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path} does not exist; write it first: npm run data -- text-world --out {folder}")
+        with open(path) as f:
+            self.index = json.load(f)
+        if self.index.get("format") != TEXT_FORMAT:
+            raise ValueError(f"{path}: format {self.index.get('format')!r}; expected {TEXT_FORMAT!r} (npm run data -- text-world)")
+        arr = lambda k: np.load(os.path.join(folder, self.index["arrays"][k]["file"]), mmap_mode="r")
+        self.train, self.val = arr("train"), arr("val")
+        self.train_starts, self.val_starts = arr("trainStarts"), arr("valStarts")
+        self.vocab = self.index["vocab"]
+        self.vocab_size = len(self.vocab)
 
 
 def summary(folder):

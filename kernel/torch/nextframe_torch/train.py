@@ -2,7 +2,8 @@
 Trains one of the course's recipes with PyTorch's distributed engine: the entry point torchrun starts once per
 process (`npm run train -- <name> --engine torch` writes the job file and launches it; kernel/train/torch.ts).
 
-    python3 -m torch.distributed.run --standalone --nproc_per_node 2 -m nextframe_torch.train --job JOB.json
+    python3 -m nextframe_torch.launch --standalone --nproc_per_node 2 -m nextframe_torch.train --job JOB.json
+    (nextframe_torch.launch is torchrun, python3 -m torch.distributed.run, with a fix for torch 1.13 on Python 3.11)
 
 One process per device (DistributedDataParallel: gloo on CPU, nccl on CUDA). Every rank draws the same global batch
 from one seeded generator and trains on its slice of it, so N processes with B/N samples each take the same steps
@@ -11,14 +12,22 @@ Rank 0 writes the checkpoint the TypeScript kernel loads unchanged, atomically (
 <name>.safetensors (the same state-dict names as the TypeScript model), <name>.json (the card: config, recipe,
 engine, world size, device, wall time) and <name>.torch-state.pt (optimizer moments, step, generator state) to resume.
 
-The job file (JSON) names: name, model ("WorldModel"), config (the TypeScript config, a card's `config`),
-freshLatentScale, recipe, steps, batchSize (global), lr, seed, data (a folder from `npm run data`), autoencoder
-({card, weights}), out, resume, device, saveEvery, logEvery, stopAt (end this run after that step, checkpointed).
+The job file (JSON) names: name, model ("WorldModel", "Autoencoder" or "GPT"), config (the TypeScript config, a
+card's `config`), freshLatentScale, recipe, steps, batchSize (global), lr, seed, data (a folder from `npm run data`),
+autoencoder ({card, weights}, the world model's), out, resume, device, saveEvery, logEvery, stopAt (end this run
+after that step, checkpointed; --resume continues).
 
-The world model's recipe (kernel/nextframe/worlds/experiments.ts, trainWorldModel): latents of the training clips
-from the autoencoder, divided by their std (latentScale); each sample a random clip and target frame (with the
-config's context window before it), the target noised at a random diffusion step (x0 prediction, MSE), AdamW
-(weight decay 0, gradient norm clipped at 1) on a cosine schedule with min(100, steps/10) warm-up steps down to lr/10.
+The recipes are the TypeScript trainers' (kernel/nextframe/worlds/experiments.ts), each a class below:
+  WorldModel   trainWorldModel: latents of the training clips from the autoencoder, divided by their std
+               (latentScale); each sample a random clip and target frame with the config's context window before it,
+               the target noised at a random diffusion step (x0 prediction, MSE); AdamW wd 0, gradient norm clipped
+               at 1, cosine schedule with min(100, steps/10) warm-up steps down to lr/10.
+  Autoencoder  trainAutoencoder: random frames of random clips, reconstruction MSE; AdamW wd 0, no clipping, warm-up
+               min(50, steps/10), down to lr/20.
+  GPT          trainTinyGpt: blockSize-token windows from random episode starts, next-token cross-entropy; AdamW wd 0.01,
+               clip 1, warm-up min(50, steps/10), down to lr/10.
+Initial weights follow each model's init rules with torch's generator (not the TypeScript generator's numbers), and
+batches come from torch's generator: the two engines train the same recipe, not the same random draws.
 """
 import argparse
 import json
@@ -27,6 +36,7 @@ import os
 import sys
 import time
 
+import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn as nn
@@ -34,9 +44,10 @@ import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel as DDP
 
 from . import safetensors_io as st
-from .data import ShardedClips
+from .data import ShardedClips, TextStreams
 from .diffusion import training_coefficients
 from .models.autoencoder import Autoencoder, frames_to_tensor
+from .models.gpt import GPT
 from .models.world_model import WorldModel, window_frames
 
 NOOP = 0  # Action.Noop: the action of a clip's first frame
@@ -173,7 +184,152 @@ def setup(job):
     return rank, ws, device
 
 
-def train_world_model(job, rank, ws, device):
+class Recipe:
+    """What differs between the models: data, model, loss (a module DDP can wrap), schedule and card fields."""
+    model_name = ""
+    warmup_cap = 100          # warm-up steps: min(warmup_cap, steps / 10), as the TypeScript trainers
+    min_lr_ratio = 10         # the cosine ends at lr / min_lr_ratio
+    weight_decay = 0.0
+    clip_norm = 1.0           # None: no clipping
+
+    def prepare(self, job, cfg, device, log):
+        """Loads the data; may fill config fields measured on it (the world model's latentScale). Returns cfg."""
+        return cfg
+
+    def build(self, cfg):
+        raise NotImplementedError
+
+    def loss_module(self, model):
+        raise NotImplementedError
+
+    def next_batch(self, B):
+        """The next global batch (every rank draws the same), a tuple of tensors with the batch first."""
+        raise NotImplementedError
+
+    def card_fields(self, job):
+        return {}
+
+
+class WorldModelRecipe(Recipe):
+    """trainWorldModel: latents of the clips, x0 prediction of a noised target frame, AdamW wd 0, clip 1, lr/10."""
+    model_name = "WorldModel"
+
+    def prepare(self, job, cfg, device, log):
+        ds = ShardedClips(job["data"])           # the clips from `npm run data`, encoded by the TypeScript-trained autoencoder
+        with open(job["autoencoder"]["card"]) as f:
+            ae = Autoencoder(json.load(f)["config"])
+        ae.load_state_dict(st.load(job["autoencoder"]["weights"]), strict=True)
+        ae = ae.to(device).eval()
+        t0 = time.perf_counter()
+        raw = encode_clips(ae, ds, device)
+        if job.get("freshLatentScale") and not job.get("resume"):
+            cfg["latentScale"] = latent_std(raw)
+        latents = raw / cfg["latentScale"]
+        actions = torch.stack([torch.from_numpy(ds.actions(i).astype("int64")) for i in range(len(ds))])
+        log(f"{len(ds)} clips encoded in {time.perf_counter() - t0:.1f} s; latentScale {cfg['latentScale']:.6f}")
+        self.batches = WorldModelBatches(cfg, latents, actions, job["seed"])
+        return cfg
+
+    def build(self, cfg):
+        return WorldModel(cfg)
+
+    def loss_module(self, model):
+        return NextFrameLoss(model)
+
+    def next_batch(self, B):
+        return self.batches.next(B)
+
+    def card_fields(self, job):
+        return {"autoencoder": "autoencoder"}
+
+
+class ReconstructionLoss(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)[1]
+
+
+class AutoencoderRecipe(Recipe):
+    """trainAutoencoder: random frames of random clips in [-1, 1], reconstruction MSE, AdamW wd 0, no clipping, lr/20."""
+    model_name = "Autoencoder"
+    warmup_cap = 50
+    min_lr_ratio = 20
+    clip_norm = None
+
+    def prepare(self, job, cfg, device, log):
+        self.ds = ShardedClips(job["data"])
+        self.frames = self.ds.all_frames()       # per shard (n, T, S, S, 3), memory-mapped
+        self.g = torch.Generator().manual_seed(job["seed"])
+        log(f"{len(self.ds)} clips of {self.ds.index['frames']} frames")
+        return cfg
+
+    def build(self, cfg):
+        return Autoencoder(cfg)
+
+    def loss_module(self, model):
+        return ReconstructionLoss(model)
+
+    def next_batch(self, B):
+        clip = torch.randint(len(self.ds), (B,), generator=self.g)
+        t = torch.randint(self.ds.index["frames"], (B,), generator=self.g)
+        rows = []
+        for c, f in zip(clip.tolist(), t.tolist()):
+            k, j = self.ds.locate(c)
+            rows.append(self.frames[k][j, f])    # (S, S, 3) view of the mapped file
+        return (frames_to_tensor(np.stack(rows)),)
+
+
+class GPTLoss(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x, y):
+        return self.model(x, y)[1]
+
+
+class GPTRecipe(Recipe):
+    """trainTinyGpt: windows of blockSize tokens starting at random episodes, next-token cross-entropy, AdamW wd 0.01
+    (on every parameter, as the TypeScript AdamW), clip 1, lr/10."""
+    model_name = "GPT"
+    warmup_cap = 50
+    weight_decay = 0.01
+
+    def prepare(self, job, cfg, device, log):
+        self.text = TextStreams(job["data"])
+        if self.text.vocab_size != cfg["vocabSize"]:
+            raise ValueError(f"{job['data']}: vocabulary of {self.text.vocab_size} words; the config expects vocabSize {cfg['vocabSize']}")
+        self.stream = torch.from_numpy(np.asarray(self.text.train, dtype=np.int64))
+        self.starts = torch.from_numpy(np.asarray(self.text.train_starts, dtype=np.int64))
+        self.T = cfg["blockSize"]
+        self.g = torch.Generator().manual_seed(job["seed"])
+        log(f"text world: {len(self.starts)} episodes, {len(self.stream)} tokens, vocab {self.text.vocab_size}")
+        return cfg
+
+    def build(self, cfg):
+        return GPT(cfg)
+
+    def loss_module(self, model):
+        return GPTLoss(model)
+
+    def next_batch(self, B):
+        s = self.starts[torch.randint(len(self.starts), (B,), generator=self.g)]
+        pos = (s[:, None] + torch.arange(self.T + 1)[None]) % len(self.stream)     # windows wrap at the end (textBatch)
+        w = self.stream[pos]
+        return w[:, :-1], w[:, 1:]
+
+    def card_fields(self, job):
+        return {"vocab": self.text.vocab}
+
+
+RECIPES = {"WorldModel": WorldModelRecipe, "Autoencoder": AutoencoderRecipe, "GPT": GPTRecipe}
+
+
+def train(job, rank, ws, device):
+    recipe = RECIPES[job["model"]]()
     name, steps, B = job["name"], job["steps"], job["batchSize"]
     if B % ws:
         raise ValueError(f"the global batch ({B}) must divide evenly over {ws} processes; pass --batch-size a multiple of {ws}")
@@ -186,6 +342,8 @@ def train_world_model(job, rank, ws, device):
             raise FileNotFoundError(f"--resume: {weights_path} does not exist; train it first (either engine) or drop --resume")
         with open(card_path) as f:
             old = json.load(f)
+        if old.get("model") != recipe.model_name:
+            raise ValueError(f"--resume: {card_path} is a {old.get('model')} checkpoint; expected {recipe.model_name}")
         cfg = dict(old["config"])
         resumed = {"engine": old.get("engine", "ts"), "steps": old.get("steps")}
         if old.get("engine") == "torch" and os.path.exists(state_path):
@@ -194,36 +352,22 @@ def train_world_model(job, rank, ws, device):
                 log(rank, f"[{name}] {state_path} was for {state['steps']} steps at batch {state['batchSize']}; resuming the weights with a fresh optimizer")
                 state = None
 
-    # data: the clips from `npm run data`, encoded by the autoencoder the TypeScript side trained
-    ds = ShardedClips(job["data"])
-    with open(job["autoencoder"]["card"]) as f:
-        ae = Autoencoder(json.load(f)["config"])
-    ae.load_state_dict(st.load(job["autoencoder"]["weights"]), strict=True)
-    ae = ae.to(device).eval()
-    t0 = time.perf_counter()
-    raw = encode_clips(ae, ds, device)
-    if job.get("freshLatentScale") and not job.get("resume"):
-        cfg["latentScale"] = latent_std(raw)
-    latents = (raw / cfg["latentScale"]).to(device)
-    actions = torch.stack([torch.from_numpy(ds.actions(i).astype("int64")) for i in range(len(ds))]).to(device)
-    log(rank, f"[{name}] {len(ds)} clips encoded in {time.perf_counter() - t0:.1f} s; latentScale {cfg['latentScale']:.6f}; "
-              f"{ws} process{'es' if ws > 1 else ''} × {per} = batch {B} on {device.type}")
-
+    cfg = recipe.prepare(job, cfg, device, lambda line: log(rank, f"[{name}] {line}"))
+    log(rank, f"[{name}] {ws} process{'es' if ws > 1 else ''} × {per} = batch {B} on {device.type}")
     torch.manual_seed(job["seed"])
-    model = WorldModel(cfg)
+    model = recipe.build(cfg)
     if resumed:
         model.load_state_dict(st.load(weights_path), strict=True)
     model = model.to(device)
-    loss_fn = NextFrameLoss(model)
+    loss_fn = recipe.loss_module(model)
     ddp = DDP(loss_fn, device_ids=[device.index] if device.type == "cuda" else None) if dist.is_initialized() else loss_fn
     lr = job["lr"]
-    warmup = min(100, steps / 10)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
-    batches = WorldModelBatches(cfg, latents.cpu(), actions.cpu(), job["seed"])
+    warmup = min(recipe.warmup_cap, steps / 10)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=recipe.weight_decay)
     start, prior_seconds = 0, 0.0
     if state is not None:
         opt.load_state_dict(state["optimizer"])
-        batches.g.set_state(state["generator"])
+        recipe_generator(recipe).set_state(state["generator"])
         start, prior_seconds = state["step"], state.get("seconds", 0.0)
         log(rank, f"[{name}] resuming a torch run at step {start}/{steps}")
     elif resumed:
@@ -233,12 +377,13 @@ def train_world_model(job, rank, ws, device):
         if rank != 0:
             return
         seconds += prior_seconds                             # a resumed torch run counts the time before it too
-        st.save(model.state_dict(), weights_path, {"format": "pt", "model": "WorldModel"})
-        save_torch_atomic({"optimizer": opt.state_dict(), "generator": batches.g.get_state(), "step": step, "steps": steps, "batchSize": B, "seconds": seconds}, state_path)
+        st.save(model.state_dict(), weights_path, {"format": "pt", "model": recipe.model_name})
+        save_torch_atomic({"optimizer": opt.state_dict(), "generator": recipe_generator(recipe).get_state(), "step": step, "steps": steps,
+                           "batchSize": B, "seconds": seconds}, state_path)
         card = {
-            "name": name, "model": "WorldModel", "config": cfg, "dataSeed": job["recipe"]["dataSeed"], "steps": steps,
+            "name": name, "model": recipe.model_name, "config": cfg, "dataSeed": job["recipe"]["dataSeed"], "steps": steps,
             "trainSeconds": seconds, "parameters": count_parameters(model), "recipe": {**job["recipe"], "steps": steps, "batchSize": B},
-            "autoencoder": "autoencoder", "finalTrainLoss": losses[-1] if losses else None, "metrics": {},
+            **recipe.card_fields(job), "finalTrainLoss": losses[-1] if losses else None, "metrics": {},
             "engine": "torch", "worldSize": ws, "device": device.type, "torch": torch.__version__, "completedSteps": step,
             "threadsPerProcess": torch.get_num_threads(),
         }
@@ -248,14 +393,16 @@ def train_world_model(job, rank, ws, device):
 
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     losses, t_start, every = [], time.perf_counter(), job.get("logEvery", 50)
+    stopped = steps
     for step in range(start, steps):
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, warmup, steps, lr, lr / 10)
-        x, t, a, target = (v[rank * per:(rank + 1) * per].to(device) for v in batches.next(B))
+            group["lr"] = cosine_lr(step, warmup, steps, lr, lr / recipe.min_lr_ratio)
+        batch = tuple(v[rank * per:(rank + 1) * per].to(device) for v in recipe.next_batch(B))
         opt.zero_grad(set_to_none=True)
-        loss = ddp(x, t, a, target)
+        loss = ddp(*batch)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        if recipe.clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_norm)
         opt.step()
         done = step + 1 == steps
         if (step + 1) % every == 0 or done:
@@ -276,15 +423,15 @@ def train_world_model(job, rank, ws, device):
             break
         if job.get("saveEvery") and (step + 1) % job["saveEvery"] == 0 and not done:
             save(step + 1, losses, time.perf_counter() - t_start)
-    else:
-        stopped = steps
     seconds = time.perf_counter() - t_start
     save(stopped, losses, seconds)
     what = "" if stopped == steps else f" at step {stopped} of {steps} (--stop-at; --resume continues)"
     log(rank, f"[{name}] wrote {weights_path}{what} ({seconds:.1f} s, {seconds / max(1, stopped - start) * 1000:.1f} ms/step)")
 
 
-TRAINERS = {"WorldModel": train_world_model}
+def recipe_generator(recipe):
+    """The generator a recipe draws its batches from (saved with the optimizer so a resumed run draws the same)."""
+    return recipe.batches.g if hasattr(recipe, "batches") else recipe.g
 
 
 def main():
@@ -293,13 +440,13 @@ def main():
     a = ap.parse_args()
     with open(a.job) as f:
         job = json.load(f)
-    if job.get("model") not in TRAINERS:
-        raise SystemExit(f"nextframe_torch.train: model {job.get('model')!r} has no PyTorch trainer; expected one of {', '.join(TRAINERS)}")
+    if job.get("model") not in RECIPES:
+        raise SystemExit(f"nextframe_torch.train: model {job.get('model')!r} has no PyTorch trainer; expected one of {', '.join(RECIPES)}")
     if "OMP_NUM_THREADS" in os.environ:
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     rank, ws, device = setup(job)
     try:
-        TRAINERS[job["model"]](job, rank, ws, device)
+        train(job, rank, ws, device)
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()

@@ -40,8 +40,6 @@ class CausalSelfAttention(nn.Module):
         # output projection
         self.c_proj = nn.Linear(C, C, bias=config["bias"])
         self.n_head = nh
-        T = config["blockSize"]
-        self.register_buffer("mask", torch.ones(T, T, dtype=torch.bool).tril(), persistent=False)
 
     def forward(self, x):
         B, T, C = x.size()
@@ -51,7 +49,8 @@ class CausalSelfAttention(nn.Module):
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)     # (B, nh, T, hs)
         # causal self-attention written out (torch 1.13 has no scaled_dot_product_attention)
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
-        att = att.masked_fill(~self.mask[:T, :T], float("-inf")).softmax(dim=-1)
+        # the causal mask is made here, not kept as a bool buffer: DDP broadcasts buffers and gloo has no bool
+        att = att.masked_fill(torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1), float("-inf")).softmax(dim=-1)
         y = (att @ v).transpose(1, 2).contiguous().view(B, T, C)            # re-assemble all head outputs side by side
         return self.c_proj(y)
 
