@@ -167,8 +167,7 @@ function fitLabel(s: string, px: number, size: number): string {
  * frames (an embedded PNG, upscaled by whole pixels), each column numbered with its frame (1-based, as the player
  * counts). Long clips show `contactFrames` frames from first to last, not the first few.
  */
-export function contactSheetSvg(videos: { title?: string; video: PreparedVideo }[], opts: FramesOptions, notes: string[]):
-  { svg: string; sheet: Image8; origins: [number, number][][]; indices: number[][]; scale: number[] } {
+export function contactSheetSvg(videos: { title?: string; video: PreparedVideo }[], opts: FramesOptions, notes: string[]): string {
   const n = Math.max(1, Math.floor(opts.contactFrames ?? 12));
   const indices = videos.map(({ video: v }) => contactIndices(v.t, n));
   const most = Math.max(...indices.map((i) => i.length));
@@ -189,8 +188,8 @@ export function contactSheetSvg(videos: { title?: string; video: PreparedVideo }
   const rowTop: number[] = [];
   let y = top;
   if (shared) {
-    parts.push(`<g class="frame-numbers" font-size="11" fill="#555">${numbers(0, y + 11)}</g>`,
-      `<text x="${left - 10}" y="${y + 11}" text-anchor="end" font-size="11" fill="#555">frame</text>`);
+    parts.push(`<g class="frame-numbers" font-size="11" fill="#555">${numbers(0, y + 11)}</g>`);
+    if (labelW > 0) parts.push(`<text x="${left - 10}" y="${y + 11}" text-anchor="end" font-size="11" fill="#555">frame</text>`);
     y += 16;
   }
   const sheetY = y;
@@ -211,9 +210,8 @@ export function contactSheetSvg(videos: { title?: string; video: PreparedVideo }
   }
   const height = Math.ceil(sheetY + sheet.h + (!shared ? 16 * videos.length : 0) + pad);
   const width = Math.ceil(Math.max(left + sheet.w, opts.title ? pad + textWidth(opts.title, 15, true) : 0) + pad);
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ` +
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" ` +
     `font-family="${SVG_FONT}" fill="#222"><title>${escapeXml(opts.title ?? "frames")}</title><rect width="100%" height="100%" fill="#fff"/>${parts.join("")}</svg>`;
-  return { svg, sheet, origins, indices, scale };
 }
 
 export function frameImage(v: PreparedVideo, i: number): Image8 {
@@ -239,7 +237,7 @@ function videosToBundle(videos: { title?: string; video: PreparedVideo }[], opts
     `${title ? JSON.stringify(title) + ": " : ""}${v.t} frame${v.t > 1 ? "s" : ""} ${dims(v.h, v.w)} ${v.c === 1 ? "gray" : "RGB"}`);
   const text = `${opts.title ? opts.title + " — " : ""}${desc.join(" | ")} @ ${fps} fps` +
     (notes.length ? ` (${notes.join("; ")})` : "");
-  return { [MIME.frames]: payload, "text/html": svgImageHtml(contactSheetSvg(videos, opts, notes).svg, text), "text/plain": text };
+  return { [MIME.frames]: payload, "text/html": svgImageHtml(contactSheetSvg(videos, opts, notes), text), "text/plain": text };
 }
 
 /** Build the MIME bundle of one video (use showFrames to display it). */
