@@ -100,6 +100,9 @@ export class ConvTranspose2d extends Module {
   constructor(inChannels: number, outChannels: number, kernelSize: Pair,
     opts: { stride?: Pair; padding?: Pair; outputPadding?: Pair; bias?: boolean } & InitOptions = {}) {
     super();
+    if (typeof opts !== "object" || opts === null) {
+      throw new NextframeError(`ConvTranspose2d: the 4th argument is an options object like Conv2d's ({ stride, padding, outputPadding, bias }), got ${String(opts)}`);
+    }
     const [kh, kw] = pair(kernelSize);
     this.stride = opts.stride ?? 1;
     this.padding = opts.padding ?? 0;

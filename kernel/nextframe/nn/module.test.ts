@@ -103,6 +103,8 @@ test("ConvTranspose2d takes Conv2d's options object; weight (in, out, kh, kw); u
   stamp.bias!.setData(Float32Array.of(0.5));
   assert.deepEqual(await stamp.forward(tensor([[[[1, 10]]]])).toArray(), [[[[1.5, 2.5, 10.5, 20.5], [3.5, 4.5, 30.5, 40.5]]]]);
   assert.equal(new ConvTranspose2d(2, 2, 3, { bias: false }).bias, null);
+  // the positional form the autoencoder used before (in, out, k, stride, padding) is named, not read as stride 1
+  assert.throws(() => new ConvTranspose2d(3, 5, 4, 2 as never), /ConvTranspose2d: the 4th argument is an options object like Conv2d's .*got 2/);
 });
 
 test("layers draw their init from opts.generator when given, else from the global generator", async () => {
