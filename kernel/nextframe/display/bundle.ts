@@ -47,10 +47,10 @@ export const dims = (...d: number[]) => d.join("×");
 
 /**
  * The fallback of a picture drawn as SVG: text/html holding one <img> whose source is the SVG as a base64 data URI,
- * with the text summary as its alt text. Not a raw image/svg+xml output: GitHub's notebook view and nbconvert's HTML
- * export run raw SVG outputs through an HTML sanitizer that drops their elements (measured with nbconvert 6.5: an
- * empty box; GitHub users report the same), while an <img> of a data URI shows in both, in JupyterLab and in VS Code
- * without this extension. Inside an <img> the SVG is its own document, so its embedded PNGs and ids stay intact.
+ * with the text summary as its alt text. Not a raw image/svg+xml output: nbconvert's HTML export runs raw SVG through
+ * an HTML sanitizer that drops its elements (nbconvert 6.5 exported an empty box), GitHub's notebook view is reported
+ * to show none, and JupyterLab renders raw SVG only for trusted outputs (its SVG renderer is marked unsafe), while its
+ * HTML sanitizer keeps an <img>'s src. Inside an <img> the SVG is its own document: embedded PNGs and ids stay intact.
  */
 export function svgImageHtml(svg: string, alt: string): string {
   const w = /^<svg[^>]* width="(\d+)"/.exec(svg)?.[1], h = /^<svg[^>]* height="(\d+)"/.exec(svg)?.[1];
