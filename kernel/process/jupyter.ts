@@ -1,18 +1,32 @@
 /**
- * The kernel's Jupyter mode: the Jupyter messaging protocol (v5.3) over zeromq, on the same executor and the
- * same MIME bundles as the VS Code kernel. Structure after tslab's jupyter.ts (ZmqServer), rewritten for
- * nextframe's outputs (errors as `error` messages, results as `execute_result`, display ids as
- * `update_display_data`) and comms.
+ * The kernel's Jupyter mode, a front process in the manner of a nanny: it owns Jupyter's zeromq sockets (shell,
+ * control, iopub, stdin, heartbeat) and the message signing, and runs the cells in ONE child kernel
+ * (`main.js --ipc`) driven through the VS Code extension's own KernelClient — the same executor, interrupt
+ * escalation and restart-on-death as in VS Code. Because the sockets live in a process that never runs user
+ * code, the kernel answers kernel_info and heartbeats while the child starts or loops, and when the child dies
+ * (heap out of memory, process.exit, a signal) the front is still there to say why on the running cell and to
+ * start a fresh child.
+ *
+ * Messages of one execution, in order: status busy, execute_input, the cell's outputs (stream text coalesced by
+ * StreamBatcher, so 100 000 printed lines are a few dozen messages; iopub's high-water mark is off, so nothing
+ * is dropped), execute_result if any, then execute_reply on shell (with the cell's real ename/evalue/traceback
+ * on error), then status idle. With stop_on_error (the default), requests that were already waiting when a cell
+ * failed get status "aborted" without running, as in ipykernel.
  *
  * Spec: https://jupyter-client.readthedocs.io/en/stable/messaging.html
- * Interrupt: the kernelspec's interrupt_mode is "signal" (SIGINT stops synchronous code, see executor.ts);
- * an interrupt_request on the control channel interrupts a cell that waits on a promise.
- * Restart: Jupyter sends shutdown_request and starts a new process.
+ * Interrupt: interrupt_mode "message" (kernelspec.ts): an interrupt_request on control, or SIGINT to this front,
+ * calls KernelClient.interrupt(), which signals only the child. (With mode "signal", jupyter_client signals the
+ * whole process group, so the child would get a second, stray SIGINT besides the one KernelClient sends.)
+ * Restart: Jupyter sends shutdown_request and starts a new front; the front stops its child first.
  */
 import { createHmac, randomUUID } from "node:crypto";
 import fs from "node:fs";
-import { createExecutor } from "./executor";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { KernelClient } from "../../extension/kernelClient";
+import { History } from "./history";
+import { memoryLimitFromEnv } from "./kernelspec";
 import type { CellOutput } from "./protocol";
+import { StreamBatcher } from "./streamBatcher";
 
 interface ConnectionInfo {
   shell_port: number; iopub_port: number; stdin_port: number; control_port: number; hb_port: number;
@@ -57,7 +71,7 @@ export function encodeMessage(key: string, identities: Buffer[], header: Header,
   return [...identities, Buffer.from(DELIM), Buffer.from(sign(key, parts)), ...parts.map((s) => Buffer.from(s))];
 }
 
-/** zeromq 6 allows one send in flight per socket; this keeps sends in order. */
+/** zeromq 6 allows one send in flight per socket; this keeps sends in order. The result settles after this send. */
 function sender(sock: { send(frames: Buffer[]): Promise<void> }, log: (s: string) => void) {
   let chain: Promise<void> = Promise.resolve();
   return (frames: Buffer[]) => {
@@ -66,18 +80,44 @@ function sender(sock: { send(frames: Buffer[]): Promise<void> }, log: (s: string
   };
 }
 
-export async function serveJupyter(connectionFile: string, log: (s: string) => void): Promise<void> {
+export interface FrontOptions {
+  /** The kernel entry the child runs with `--ipc` (dist/kernel/main.js, or main.ts with execArgv for tsx). */
+  kernelMain: string;
+  execArgv?: string[];
+  /** The child's V8 heap limit in MB (0: Node's default); default from NEXTFRAME_MEMORY_LIMIT_MB. */
+  memoryLimitMb?: number;
+}
+
+type Parent = Header | Record<string, never>;
+type ErrorOutput = Extract<CellOutput, { kind: "error" }>;
+
+/**
+ * KernelClient words a dead child's reason for VS Code, naming its settings (nextframe.kernel.memoryLimitMb,
+ * nextframe.kernel.rssLimitMb); in Jupyter the same limits are the environment variables the front reads.
+ */
+export function forJupyter(o: ErrorOutput): ErrorOutput {
+  if (o.ename !== "KernelExited") return o;
+  const fix = (s: string) => s
+    .replace(/(the setting )?nextframe\.kernel\.memoryLimitMb/g, "NEXTFRAME_MEMORY_LIMIT_MB in the Jupyter server's environment or kernel.json's env")
+    .replace(/nextframe\.kernel\.rssLimitMb( \/ NEXTFRAME_RSS_LIMIT_MB)?/g, "NEXTFRAME_RSS_LIMIT_MB");
+  return { ...o, evalue: fix(o.evalue), traceback: o.traceback.map(fix) };
+}
+
+export async function serveJupyter(connectionFile: string, log: (s: string) => void, opts: FrontOptions): Promise<void> {
   if (!connectionFile) throw new Error("--jupyter needs the connection file path (kernel.json argv {connection_file})");
   const conn = JSON.parse(fs.readFileSync(connectionFile, "utf8")) as ConnectionInfo;
   if (conn.signature_scheme && conn.signature_scheme !== "hmac-sha256") {
     throw new Error(`jupyter: signature scheme ${conn.signature_scheme} is not supported (expected hmac-sha256)`);
   }
+  const memoryLimitMb = opts.memoryLimitMb ?? memoryLimitFromEnv();
   const zmq = await import("zeromq");
   const addr = (port: number) => `${conn.transport}://${conn.ip}:${port}`;
   const shell = new zmq.Router();
   const control = new zmq.Router();
   const stdin = new zmq.Router();
-  const iopub = new zmq.Publisher();
+  // No high-water mark on iopub: at zeromq's default (1000 queued messages) a PUB socket silently drops what a
+  // slow subscriber has not taken yet. What a cell can queue is bounded by the kernel's per-cell output limit.
+  const iopub = new zmq.Publisher({ sendHighWaterMark: 0, linger: 2000 });
   const hb = new zmq.Reply();
   await Promise.all([
     shell.bind(addr(conn.shell_port)), control.bind(addr(conn.control_port)), stdin.bind(addr(conn.stdin_port)),
@@ -91,59 +131,168 @@ export async function serveJupyter(connectionFile: string, log: (s: string) => v
   const header = (msg_type: string): Header => ({
     msg_id: randomUUID(), session, username: "nextframe", date: new Date().toISOString(), msg_type, version: PROTOCOL_VERSION,
   });
-  const publish = (msg_type: string, parent: Header | Record<string, never>, content: object) =>
-    sendIopub(encodeMessage(conn.key, [Buffer.from(msg_type)], header(msg_type), parent, content));
-  const reply = (send: (f: Buffer[]) => Promise<void>, req: Message, msg_type: string, content: object) =>
-    send(encodeMessage(conn.key, req.identities, header(msg_type), req.header, content));
+  /** Settles when every iopub message published so far went to zeromq. */
+  let iopubSent: Promise<void> = Promise.resolve();
+  /** Resolves when this message and every earlier iopub message went to zeromq. */
+  const publish = (msg_type: string, parent: Parent, content: object) =>
+    (iopubSent = sendIopub(encodeMessage(conn.key, [Buffer.from(msg_type)], header(msg_type), parent, content)));
+  const reply = (send: (f: Buffer[]) => Promise<void>, req: Message, msg_type: string, content: object, metadata: object = {}) =>
+    send(encodeMessage(conn.key, req.identities, header(msg_type), req.header, content, metadata));
 
-  // ##### executor ###########################################################################################
-  let executionCount = 0;
-  let requestNumber = 0;
-  const parents = new Map<number, Header>();
-  const counts = new Map<number, number>();
-  /** comm_id ↔ target for comms the frontend opened or we opened. */
-  const commIds = new Map<string, string>();
-  const commByTarget = new Map<string, string>();
-
-  const executor = createExecutor({
-    rootDir: process.cwd(),
-    log,
-    emit: (execId, o) => {
-      publishOutput(parents.get(execId) ?? {}, o, counts.get(execId) ?? executionCount);
-    },
-    comm: (target, data) => {
-      const parent = parents.get(executor.lastExecId ?? -1) ?? {};
-      let id = commByTarget.get(target);
-      if (!id) {
-        id = randomUUID();
-        commIds.set(id, target);
-        commByTarget.set(target, id);
-        publish("comm_open", parent, { comm_id: id, target_name: target, data });
-        return;
-      }
-      publish("comm_msg", parent, { comm_id: id, data });
+  // ##### the child kernel ###################################################################################
+  const client = new KernelClient({
+    kernelMain: opts.kernelMain,
+    execArgv: opts.execArgv,
+    cwd: process.cwd(),
+    memoryLimitMb,
+    // The child's stdout/stderr and KernelClient's own lines go to the Jupyter server's log.
+    log: (line) => {
+      log(line);
+      const died = /^kernel exited \((.*)\); restarting$/.exec(line);
+      if (died && !executing) reportIdleDeath(died[1]);
     },
   });
+  // The child must not outlive the front. It exits when its IPC channel closes (the front died, even by SIGKILL);
+  // this kills it at once when the front exits on its own (an error, shutdown, SIGTERM).
+  process.on("exit", () => client.dispose());
+  client.start().catch((e) => log(`the kernel child did not start: ${(e as Error).message}`));
 
-  function publishOutput(parent: Header | Record<string, never>, o: CellOutput, count: number): void {
+  const batcher = new StreamBatcher<Parent>((parent, name, text) => void publish("stream", parent, { name, text }));
+  const history = new History();
+
+  /** The cell that receives outputs the child sends after its cell ended (timers, display updates). */
+  const cells = new Map<number, { parent: Header; count: number }>();
+  let lastCell: { parent: Header; count: number } | null = null;
+  /** The request whose cell runs now (its parent gets "busy" back after other requests' status messages). */
+  let executing: Header | null = null;
+
+  function publishOutput(parent: Parent, o: CellOutput, count: number, silent = false): void {
+    if (o.kind === "stream") {
+      batcher.write(parent, o.name, o.text);
+      return;
+    }
+    batcher.flush();
     switch (o.kind) {
-      case "stream":
-        publish("stream", parent, { name: o.name, text: o.text });
-        return;
       case "display":
-        publish(o.update ? "update_display_data" : "display_data", parent, {
+        void publish(o.update ? "update_display_data" : "display_data", parent, {
           data: o.bundle, metadata: {}, transient: { display_id: o.displayId },
         });
         return;
-      case "result":
-        publish("execute_result", parent, { execution_count: count, data: o.bundle, metadata: {} });
+      case "result": {
+        if (silent) return;
+        void publish("execute_result", parent, { execution_count: count, data: o.bundle, metadata: {} });
+        const text = o.bundle["text/plain"];
+        if (typeof text === "string") history.setOutput(count, text);
         return;
-      case "error":
-        publish("error", parent, { ename: o.ename, evalue: o.evalue, traceback: o.traceback });
+      }
+      case "error": {
+        const e = forJupyter(o);
+        void publish("error", parent, { ename: e.ename, evalue: e.evalue, traceback: e.traceback });
         return;
+      }
+      case "clear":
+        void publish("clear_output", parent, { wait: o.wait });
+        return;
+      default: {
+        const unknown: never = o;
+        log(`an output of unknown kind from the kernel child: ${JSON.stringify(unknown).slice(0, 200)}`);
+      }
     }
   }
 
+  client.onLateOutput((execId, o) => {
+    const cell = cells.get(execId) ?? lastCell;
+    publishOutput(cell?.parent ?? {}, o, cell?.count ?? 0);
+  });
+
+  /** The child died while no cell ran (a timer's process.exit, a kill): say so on the last cell, as a late error. */
+  function reportIdleDeath(why: string): void {
+    const text = `the kernel exited (${why}) while no cell was running and was restarted; its state (variables, imports) is gone`;
+    publishOutput(lastCell?.parent ?? {}, { kind: "error", ename: "KernelExited", evalue: text, traceback: [text] }, lastCell?.count ?? 0);
+  }
+
+  /** comm_id ↔ target for comms the frontend opened or we opened. */
+  const commIds = new Map<string, string>();
+  const commByTarget = new Map<string, string>();
+  client.onComm((target, data) => {
+    batcher.flush();
+    const parent = lastCell?.parent ?? {};
+    let id = commByTarget.get(target);
+    if (!id) {
+      id = randomUUID();
+      commIds.set(id, target);
+      commByTarget.set(target, id);
+      void publish("comm_open", parent, { comm_id: id, target_name: target, data });
+      return;
+    }
+    void publish("comm_msg", parent, { comm_id: id, data });
+  });
+
+  // ##### execute ############################################################################################
+  let executionCount = 0;
+  let received = 0;
+  /** Execute requests numbered up to this one are aborted (stop_on_error after a failed cell). */
+  let abortThrough = 0;
+  let shuttingDown = false;
+  let queue: Promise<void> = Promise.resolve();
+
+  function enqueueExecute(req: Message, send: (f: Buffer[]) => Promise<void>): void {
+    const seq = ++received;
+    queue = queue.then(() => execute(req, send, seq)).catch((e) => log(`internal: execute_request failed: ${(e as Error).stack}`));
+  }
+
+  async function execute(req: Message, send: (f: Buffer[]) => Promise<void>, seq: number): Promise<void> {
+    void publish("status", req.header, { execution_state: "busy" });
+    try {
+      if (seq <= abortThrough || shuttingDown) {
+        await reply(send, req, "execute_reply", { status: "aborted" }, { status: "aborted" });
+        return;
+      }
+      executing = req.header;
+      const code = String(req.content.code ?? "");
+      const silent = Boolean(req.content.silent);
+      const store = req.content.store_history !== false && !silent;
+      const stopOnError = req.content.stop_on_error !== false;
+      if (store) executionCount += 1;
+      const count = executionCount;
+      if (!silent) void publish("execute_input", req.header, { code, execution_count: count });
+      if (store) history.add(count, code);
+      let error: ErrorOutput | null = null;
+      const { execId, done } = client.execute(code, (o) => {
+        if (o.kind === "error") error = forJupyter(o);
+        publishOutput(req.header, o, count, silent);
+      }, `In[${count}]`);
+      lastCell = { parent: req.header, count };
+      cells.set(execId, lastCell);
+      if (cells.size > 1000) cells.delete(cells.keys().next().value as number);
+      const outcome = await done;
+      executing = null;
+      batcher.flush();
+      const failed = error as ErrorOutput | null;
+      const content = outcome.ok
+        ? { status: "ok", execution_count: count, payload: [], user_expressions: {} }
+        : {
+          status: "error", execution_count: count,
+          ename: failed?.ename ?? "Error",
+          evalue: failed?.evalue ?? (outcome.kernelExited ? `the kernel exited (${outcome.kernelExited})` : "the cell failed without an error output"),
+          traceback: failed?.traceback ?? [],
+        };
+      // Every output of the cell is handed to zeromq before its reply.
+      await iopubSent;
+      await reply(send, req, "execute_reply", content, { status: content.status });
+      if (!outcome.ok && stopOnError && !silent) {
+        // Abort what is queued now, and what zeromq already received but this loop has not read yet (ipykernel
+        // flushes its shell stream for the same reason); a request that comes later runs normally.
+        await nextTurn();
+        abortThrough = received;
+      }
+    } finally {
+      executing = null;
+      void publish("status", req.header, { execution_state: "idle" });
+    }
+  }
+
+  // ##### other requests #####################################################################################
   const kernelInfo = () => {
     const tsVersion = (() => {
       try {
@@ -167,58 +316,57 @@ export async function serveJupyter(connectionFile: string, log: (s: string) => v
     };
   };
 
+  /** tslab's is_complete check is a parse of the code alone, so the front answers it (loaded on first use). */
+  let isCompleteCode: ((code: string) => { completed: boolean; indent?: string }) | null = null;
+
   async function handle(req: Message, send: (f: Buffer[]) => Promise<void>, channel: "shell" | "control"): Promise<void> {
     const t = req.header.msg_type;
     switch (t) {
       case "kernel_info_request":
         await reply(send, req, "kernel_info_reply", kernelInfo());
         return;
-      case "execute_request": {
-        const code = String(req.content.code ?? "");
-        const silent = Boolean(req.content.silent);
-        const store = req.content.store_history !== false && !silent;
-        if (store) executionCount += 1;
-        const count = executionCount;
-        const execId = ++requestNumber;
-        parents.set(execId, req.header);
-        counts.set(execId, count);
-        if (parents.size > 1000) {
-          const oldest = parents.keys().next().value as number;
-          parents.delete(oldest);
-          counts.delete(oldest);
-        }
-        publish("execute_input", req.header, { code, execution_count: count });
-        const r = await executor.execute(code, execId, `In[${count}]`);
-        await reply(send, req, "execute_reply", r.ok
-          ? { status: "ok", execution_count: count, payload: [], user_expressions: {} }
-          : { status: "error", execution_count: count, ename: "Error", evalue: "the cell failed", traceback: [] });
-        return;
-      }
       case "complete_request": {
         const code = String(req.content.code ?? "");
         const pos = Number(req.content.cursor_pos ?? code.length);
-        const c = executor.complete(code, pos);
+        const c = await client.complete(code, pos);
         await reply(send, req, "complete_reply", {
-          status: "ok", matches: c.entries.map((e) => e.name), cursor_start: c.start, cursor_end: c.end, metadata: {},
+          status: "ok", matches: c?.entries.map((e) => e.name) ?? [], cursor_start: c?.start ?? pos, cursor_end: c?.end ?? pos, metadata: {},
         });
         return;
       }
       case "inspect_request": {
         const code = String(req.content.code ?? "");
-        const info = executor.inspect(code, Number(req.content.cursor_pos ?? code.length));
+        const info = await client.inspect(code, Number(req.content.cursor_pos ?? code.length));
         await reply(send, req, "inspect_reply", info
           ? { status: "ok", found: true, data: { "text/plain": info.text }, metadata: {} }
           : { status: "ok", found: false, data: {}, metadata: {} });
         return;
       }
       case "is_complete_request": {
-        const r = executor.isComplete(String(req.content.code ?? ""));
+        if (!isCompleteCode) {
+          const { loadConverter } = await import("./tsHooks");
+          isCompleteCode = loadConverter().isCompleteCode;
+        }
+        const r = isCompleteCode(String(req.content.code ?? ""));
         await reply(send, req, "is_complete_reply", r.completed ? { status: "complete" } : { status: "incomplete", indent: r.indent ?? "" });
+        return;
+      }
+      case "history_request": {
+        let content: object;
+        try {
+          content = history.query(req.content);
+        } catch (e) {
+          const msg = (e as Error).message;
+          content = { status: "error", ename: "ValueError", evalue: msg, traceback: [msg], history: [] };
+        }
+        await reply(send, req, "history_reply", content);
         return;
       }
       case "comm_info_request": {
         const comms: Record<string, { target_name: string }> = {};
-        for (const [id, target] of commIds) comms[id] = { target_name: target };
+        for (const [id, target] of commIds) {
+          if (req.content.target_name === undefined || req.content.target_name === target) comms[id] = { target_name: target };
+        }
         await reply(send, req, "comm_info_reply", { status: "ok", comms });
         return;
       }
@@ -226,12 +374,12 @@ export async function serveJupyter(connectionFile: string, log: (s: string) => v
         const id = String(req.content.comm_id), target = String(req.content.target_name);
         commIds.set(id, target);
         commByTarget.set(target, id);
-        if (req.content.data !== undefined) await executor.deliverComm(target, req.content.data);
+        if (req.content.data !== undefined) client.sendComm(target, req.content.data);
         return;
       }
       case "comm_msg": {
         const target = commIds.get(String(req.content.comm_id));
-        if (target) await executor.deliverComm(target, req.content.data);
+        if (target) client.sendComm(target, req.content.data);
         return;
       }
       case "comm_close": {
@@ -242,15 +390,20 @@ export async function serveJupyter(connectionFile: string, log: (s: string) => v
         return;
       }
       case "interrupt_request":
-        executor.interrupt();
+        client.interrupt();
         await reply(send, req, "interrupt_reply", { status: "ok" });
         return;
       case "shutdown_request": {
-        await reply(send, req, "shutdown_reply", { status: "ok", restart: Boolean(req.content.restart) });
-        executor.flush();
-        log(`shutdown (restart: ${Boolean(req.content.restart)}) via ${channel}`);
-        setTimeout(() => process.exit(0), 50);
-        return;
+        const restart = Boolean(req.content.restart);
+        shuttingDown = true;
+        log(`shutdown (restart: ${restart}) via ${channel}`);
+        await reply(send, req, "shutdown_reply", { status: "ok", restart });
+        // The child flushes what its cells printed and exits (KernelClient kills it after a second otherwise).
+        await client.stop();
+        batcher.flush();
+        await publish("status", req.header, { execution_state: "idle" });
+        for (const s of [shell, control, stdin, iopub, hb]) s.close();
+        process.exit(0);
       }
       default:
         log(`unhandled ${channel} message ${t}`);
@@ -266,19 +419,31 @@ export async function serveJupyter(connectionFile: string, log: (s: string) => v
         log((e as Error).message);
         continue;
       }
-      publish("status", req.header, { execution_state: "busy" });
-      const done = handle(req, send, channel)
+      if (req.header.msg_type === "execute_request" && channel === "shell") {
+        enqueueExecute(req, send);
+        continue;
+      }
+      // Everything else is answered at once, also while a cell runs or the child starts. Its busy/idle pair
+      // must not leave the kernel looking idle under a running cell, so the running cell's busy follows.
+      void publish("status", req.header, { execution_state: "busy" });
+      void handle(req, send, channel)
         .catch((e) => log(`internal: ${req.header.msg_type} failed: ${(e as Error).stack}`))
-        .finally(() => publish("status", req.header, { execution_state: "idle" }));
-      // Shell requests are handled in order (executions queue in the executor anyway); control requests
-      // (interrupt, shutdown) must not wait behind a running cell.
-      if (channel === "shell" && req.header.msg_type !== "execute_request") await done;
+        .finally(() => {
+          void publish("status", req.header, { execution_state: "idle" });
+          if (executing) void publish("status", executing, { execution_state: "busy" });
+        });
     }
   }
 
-  process.on("SIGINT", () => executor.interrupt());
-  publish("status", {}, { execution_state: "starting" });
-  log(`listening on ${conn.transport}://${conn.ip} (shell ${conn.shell_port}, iopub ${conn.iopub_port})`);
+  process.on("SIGINT", () => client.interrupt());
+  process.on("SIGTERM", () => {
+    log("SIGTERM: stopping the kernel child");
+    client.dispose();
+    process.exit(0);
+  });
+  void publish("status", {}, { execution_state: "starting" });
+  log(`listening on ${conn.transport}://${conn.ip} (shell ${conn.shell_port}, iopub ${conn.iopub_port}); ` +
+    `child heap limit ${memoryLimitMb ? `${memoryLimitMb} MB` : "Node's default"}`);
   void (async () => {
     for await (const [m] of hb) await hb.send(m);
   })();

@@ -2,7 +2,7 @@
  * The kernel process entry: wires converter → executor → protocol.
  *
  *   node dist/kernel/main.js --ipc                          child of the VS Code extension (protocol.ts)
- *   node dist/kernel/main.js --jupyter <connection_file>    Jupyter kernel (jupyter.ts)
+ *   node dist/kernel/main.js --jupyter <connection_file>    Jupyter kernel: a front owning the sockets, cells in an --ipc child (jupyter.ts)
  *   node dist/kernel/main.js --install-kernelspec [--prefix P]   installs the "nextframe" kernelspec
  *
  * Cells run in process.cwd() (the notebook's folder). `import ... from "nextframe"` resolves to the built
@@ -35,6 +35,16 @@ async function main(argv: string[]): Promise<void> {
   if (mode !== "--ipc" && mode !== "--jupyter") {
     console.error("usage: main.js --ipc | --jupyter <connection_file> | --install-kernelspec [--prefix DIR]");
     process.exit(2);
+  }
+  if (mode === "--jupyter") {
+    // The front runs no cells (they run in a `--ipc` child of it), so it loads neither the converter nor the library.
+    const { serveJupyter } = await import("./jupyter");
+    // The server's log; the child is this same file, with the same loader flags but its own heap limit.
+    await serveJupyter(argv[1], (text) => fs.writeSync(2, `[nextframe kernel] ${text}\n`), {
+      kernelMain: __filename,
+      execArgv: process.execArgv.filter((a) => !a.startsWith("--max-old-space-size")),
+    });
+    return;
   }
   // Stack frames of the library (dist/nextframe/index.js) point at its TypeScript sources.
   process.setSourceMapsEnabled(true);
@@ -75,8 +85,6 @@ async function main(argv: string[]): Promise<void> {
     s({ type: "ready", pid: process.pid, startMs: performance.now() - t0, node: process.version });
     return;
   }
-  const { serveJupyter } = await import("./jupyter");
-  await serveJupyter(argv[1], log);
 }
 
 main(process.argv.slice(2)).catch((e) => {

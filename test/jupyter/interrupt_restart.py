@@ -1,8 +1,10 @@
-"""Drive the nextframe kernel through Jupyter's own client: interrupt (signal and interrupt_request) and restart.
+"""Drive the nextframe kernel through Jupyter's own client: interrupt (SIGINT to the front, interrupt_request) and restart.
 
 Prints one JSON object. Run by test/jupyter/jupyter.test.ts with JUPYTER_PATH pointing at a kernelspec.
 """
 import json
+import os
+import signal
 import sys
 import time
 
@@ -62,15 +64,15 @@ def main():
     out = {}
     out["define"] = run(kc, "const kept: number = 41;")[0]
     print("stage", "define", out["define"], file=sys.stderr, flush=True)
-    out["sync_interrupt"] = start_and_interrupt(kc, "while (true) {}", km.interrupt_kernel)
+    # SIGINT to the front process alone (`kill -INT <pid>`): the front interrupts its child's cell.
+    front = km.provisioner.process.pid
+    out["sync_interrupt"] = start_and_interrupt(kc, "while (true) {}", lambda: os.kill(front, signal.SIGINT))
     print("stage", "sync_interrupt", out["sync_interrupt"], file=sys.stderr, flush=True)
     out["after_sync"] = run(kc, "kept + 1")[1]
     print("stage", "after_sync", out["after_sync"], file=sys.stderr, flush=True)
 
-    def interrupt_request():
-        kc.control_channel.send(kc.session.msg("interrupt_request", {}))
-
-    out["async_interrupt"] = start_and_interrupt(kc, "await new Promise(() => {});", interrupt_request)
+    # The kernelspec's interrupt_mode is "message": jupyter_client sends interrupt_request on the control channel.
+    out["async_interrupt"] = start_and_interrupt(kc, "await new Promise(() => {});", km.interrupt_kernel)
     print("stage", "async_interrupt", out["async_interrupt"], file=sys.stderr, flush=True)
     out["after_async"] = run(kc, "kept + 1")[1]
     print("stage", "after_async", out["after_async"], file=sys.stderr, flush=True)

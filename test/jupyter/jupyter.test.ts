@@ -51,7 +51,29 @@ test("jupyter nbconvert --execute runs a notebook with the nextframe kernelspec"
   assert.equal(outs[4][0].evalue, "cell 1:7 - Type 'number' is not assignable to type 'string'.");
 });
 
-test("interrupt (SIGINT and interrupt_request), completion and restart through jupyter_client", { skip }, () => {
+test("jupyter nbconvert --execute keeps all 20 000 lines a cell prints, and its result", { skip }, () => {
+  const cell = (source: string) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source });
+  const nb = {
+    cells: [cell('for (let i = 0; i < 20000; i++) console.log(`line ${i}`);\n"printed"'), cell("1 + 1")],
+    metadata: { kernelspec: { name: "nextframe", display_name: "TypeScript (nextframe)", language: "typescript" } },
+    nbformat: 4, nbformat_minor: 5,
+  };
+  fs.writeFileSync(path.join(tmp, "lines.ipynb"), JSON.stringify(nb));
+  const r = spawnSync("jupyter", [
+    "nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=nextframe",
+    "--ExecutePreprocessor.timeout=240", "--output", "lines-out.ipynb", "lines.ipynb",
+  ], { cwd: tmp, env, encoding: "utf8", timeout: 300_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(fs.readFileSync(path.join(tmp, "lines-out.ipynb"), "utf8"));
+  const outputs = out.cells[0].outputs as { output_type: string; name?: string; text?: string | string[]; data?: Record<string, unknown> }[];
+  const text = (v: unknown) => (Array.isArray(v) ? v.join("") : String(v));
+  const printed = outputs.filter((o) => o.output_type === "stream" && o.name === "stdout").map((o) => text(o.text)).join("");
+  assert.equal(printed, Array.from({ length: 20000 }, (_, i) => `line ${i}\n`).join(""), "every line arrives, in order");
+  assert.deepEqual(outputs.filter((o) => o.output_type !== "stream").map((o) => [o.output_type, text(o.data?.["text/plain"])]), [["execute_result", "'printed'"]]);
+  assert.equal(text(out.cells[1].outputs[0].data["text/plain"]), "2");
+});
+
+test("interrupt (SIGINT to the front and interrupt_request), completion and restart through jupyter_client", { skip }, () => {
   const r = spawnSync(python, [path.join(__dirname, "interrupt_restart.py")], { cwd: tmp, env, encoding: "utf8", timeout: 240_000 });
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout.trim().split("\n").pop()!);

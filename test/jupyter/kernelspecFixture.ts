@@ -23,8 +23,9 @@ export function jupyterMissing(pythonModules: readonly string[]): string | false
 /** Installs the kernelspec under a fresh temp prefix; returns the folder, the spec's path and Jupyter's env. */
 export function installTempKernelspec(prefix: string, extraEnv: NodeJS.ProcessEnv = {}): { tmp: string; specFile: string; env: NodeJS.ProcessEnv } {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  const r = spawnSync(process.execPath, [KERNEL_MAIN, "--install-kernelspec", "--prefix", tmp], { encoding: "utf8" });
-  assert.equal(r.status, 0, r.stderr);
+  // The installer sees the same environment: memory limits set there are pinned in kernel.json.
   const env = { ...process.env, ...extraEnv, JUPYTER_PATH: path.join(tmp, "share", "jupyter"), JUPYTER_RUNTIME_DIR: path.join(tmp, "runtime") };
+  const r = spawnSync(process.execPath, [KERNEL_MAIN, "--install-kernelspec", "--prefix", tmp], { encoding: "utf8", env });
+  assert.equal(r.status, 0, r.stderr);
   return { tmp, specFile: path.join(tmp, "share", "jupyter", "kernels", "nextframe", "kernel.json"), env };
 }
