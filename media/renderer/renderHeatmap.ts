@@ -246,7 +246,7 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
       title: { text: plotlyText(typeof p.valueTitle === "string" ? p.valueTitle : "value"), side: "right", font: { size: 12 } } },
     ...(hoverText ? { text: hoverText } : {}),
     hovertemplate: `layer ${p.layers[li]}<br>head ${p.heads[hi]}<br>query %{y}<br>key %{x}` +
-      (hoverText ? "<br>%{text}" : "") + "<br>value %{z:.4g}<extra></extra>",
+      (hoverText ? "<br>%{text}" : "") + `<br>${plotlyText(typeof p.valueTitle === "string" ? p.valueTitle : "value")} %{z:.4g}<extra></extra>`,
   });
   const config = { displayModeBar: false, responsive: false, staticPlot: false };
   // plotly (a 4.6 MB module) loads after the small multiples have painted, not before
