@@ -86,7 +86,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
       } else throw new Error(`train: unknown option ${f}\n${USAGE}`);
     }
   }
-  if (a.engine === "ts" && torchOnly.length) throw new Error(`train: ${torchOnly.join(", ")} only apply with --engine torch`);
+  if (a.engine === "ts" && torchOnly.length) throw new Error(`train: ${torchOnly.join(", ")} ${torchOnly.length > 1 ? "apply" : "applies"} only with --engine torch`);
   if (a.engine === "torch" && a.evalOnly) throw new Error(`train: --eval-only runs the TypeScript evaluation; drop --engine torch`);
   return a;
 }
@@ -107,11 +107,12 @@ async function main(argv: string[]): Promise<void> {
 }
 
 if (require.main === module) {
-  // DESIGN §4: big fresh allocations are slow unless glibc keeps freed memory; re-exec with the settings.
+  // big fresh allocations are slow unless glibc keeps freed memory: re-exec with the settings that make it keep them
   if (!process.env.MALLOC_MMAP_THRESHOLD_) {
     const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "68719476736" };
     const r = require("node:child_process").spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env });
     process.exit(r.status ?? 1);
   }
-  main(process.argv.slice(2)).catch((e) => { console.error(e instanceof Error ? e.stack : e); process.exit(1); });
+  // a usage error ("train: ...") prints its message alone; anything else its stack
+  main(process.argv.slice(2)).catch((e) => { console.error(e instanceof Error ? (e.message.startsWith("train: ") ? e.message : e.stack) : e); process.exit(1); });
 }

@@ -120,6 +120,11 @@ export async function trainWithTorch(name: string, o: TrainOptions, t: TorchOpti
   if (t.nnodes > 1 && !t.rdzvEndpoint) throw new Error(`train: --nnodes ${t.nnodes} needs --rdzv-endpoint HOST:PORT (node 0's address, the same on every node)`);
   const missing = torchUnavailable();
   if (missing) throw new Error(`train: --engine torch: ${missing}`);
+  if (t.device === "cuda") {
+    const r = spawnSync(PYTHON, ["-c", "import torch; print(torch.cuda.device_count() if torch.cuda.is_available() else 0)"], { encoding: "utf8" });
+    const gpus = Number(r.stdout.trim()) || 0;
+    if (gpus < t.nproc) throw new Error(`train: --device cuda --nproc ${t.nproc} needs ${t.nproc} GPU${t.nproc > 1 ? "s" : ""}; PyTorch (${PYTHON}) sees ${gpus}${gpus ? "" : " (no CUDA build or no GPU)"}; use --device cpu or fewer processes`);
+  }
   const r = entry.recipe;
   const out = resolve(o.out ?? checkpointsDir());
   mkdirSync(out, { recursive: true });
