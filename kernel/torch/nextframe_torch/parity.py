@@ -4,7 +4,7 @@ loads a safetensors checkpoint strictly (every name and shape must match), runs 
 wrote, and writes the outputs as safetensors.
 
     python3 -m nextframe_torch.parity MODEL --card CARD.json --weights W.safetensors --inputs IN.safetensors --out OUT.safetensors
-      MODEL: GPT (idx -> logits) | WorldModel (x, t, a -> next) | Autoencoder (x -> z, recon) | DiT (x, t, y -> out)
+      MODEL: GPT (idx -> logits) | WorldModel (x, t, a[, caption] -> next) | Autoencoder (x -> z, recon) | DiT (x, t, y -> out)
 """
 import argparse
 import json
@@ -31,7 +31,8 @@ def forward(model_name, m, inp):
     if model_name == "GPT":
         return {"logits": m(inp["idx"].long())[0]}
     if model_name == "WorldModel":
-        return {"next": m.predict_next(inp["x"].float(), inp["t"].float(), inp["a"].long())}
+        cap = inp["caption"].long() if "caption" in inp else None
+        return {"next": m.predict_next(inp["x"].float(), inp["t"].float(), inp["a"].long(), cap)}
     if model_name == "Autoencoder":
         z = m.encode(inp["x"].float())
         return {"z": z, "recon": m.decode(z)}

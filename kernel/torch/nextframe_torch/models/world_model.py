@@ -6,8 +6,9 @@ Same parameter names, layouts and init rules (DiT's), so a checkpoint of either 
 
 Config: the TypeScript WorldModelConfig as JSON (a card's `config`, camelCase): contextFrames, latentChannels,
 latentSize, patchSize, hiddenSize, depth, numHeads, mlpRatio, numActions, diffusionSteps, latentScale,
-contextNoise, residual, localPath, captionVocab, attention, memoryFrames. The course's world models use
-factorized attention and no captions; "full" attention and caption conditioning are not ported yet and are refused.
+contextNoise, residual, localPath, captionVocab (caption conditioning: the mean of the caption's token embeddings
+is added to c), attention ("factorized", or "full": one attention over all frames' tokens, causal over frames),
+memoryFrames.
 
 Shape letters: N batch, F = M + K + 1 frames in the window (M memory frames, K recent ones, the target), C latent
 channels, H latent size, p patch size, S spatial tokens per frame, T = F*S tokens, D hidden size.
@@ -26,10 +27,10 @@ def check_config(cfg):
     missing = [k for k in CONFIG_KEYS if k not in cfg]
     if missing:
         raise ValueError(f"WorldModel: the config lacks {', '.join(missing)}; expected a full WorldModelConfig (a card's `config`), got keys {sorted(cfg)}")
-    if cfg["attention"] != "factorized":
-        raise ValueError(f"WorldModel: attention {cfg['attention']!r} is not ported to PyTorch; expected \"factorized\"")
-    if cfg["captionVocab"] != 0:
-        raise ValueError(f"WorldModel: caption conditioning (captionVocab {cfg['captionVocab']}) is not ported to PyTorch; expected captionVocab 0")
+    if cfg["attention"] not in ("factorized", "full"):
+        raise ValueError(f"WorldModel: attention must be \"factorized\" or \"full\", got {cfg['attention']!r}")
+    if not isinstance(cfg["captionVocab"], int) or cfg["captionVocab"] < 0:
+        raise ValueError(f"WorldModel: captionVocab must be an integer >= 0 (0 = no captions), got {cfg['captionVocab']!r}")
 
 
 class Attention(nn.Module):
@@ -40,34 +41,49 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, dim * 3)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x, causal=False):
+    def forward(self, x, causal=False, mask=None):
+        """mask: bool (N, N), True where a query may attend to a key."""
         B, N, C = x.shape
         qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
         q, k, v = qkv.unbind(0)                                                         # (B, h, N, d)
         attn = (q * self.scale) @ k.transpose(-2, -1)                                   # (B, h, N, N)
         if causal:
-            attn = attn.masked_fill(torch.ones(N, N, dtype=torch.bool).triu(1), float("-inf"))
+            attn = attn.masked_fill(torch.ones(N, N, dtype=torch.bool, device=x.device).triu(1), float("-inf"))
+        if mask is not None:
+            attn = attn.masked_fill(~mask, float("-inf"))
         x = (attn.softmax(dim=-1) @ v).transpose(1, 2).reshape(B, N, C)
         return self.proj(x)
 
 
 #################################################################################
-#                        STDiT block (stdit.ts, factorized)                     #
+#                               STDiT block (stdit.ts)                          #
 #################################################################################
 
+def block_causal_mask(f, S, device=None):
+    """Bool (f*S, f*S) for full spacetime attention, causal over frames: token (f, s) sees (f', s') iff f' <= f."""
+    frame = torch.arange(f * S, device=device) // S
+    return frame[None, :] <= frame[:, None]
+
+
 class STDiTBlock(nn.Module):
-    """Spatial attention inside each frame, causal temporal attention at each position, MLP; adaLN-Zero (9 chunks)."""
-    def __init__(self, hidden_size, num_heads, causal=True, mlp_ratio=4.0):
+    """factorized: spatial attention inside each frame, causal temporal attention at each position, MLP; adaLN-Zero
+    with 9 chunks. full: one attention over all f*S tokens (causal over frames), then the MLP; 6 chunks (a DiT block)."""
+    def __init__(self, hidden_size, num_heads, kind="factorized", causal=True, mlp_ratio=4.0):
         super().__init__()
         self.norm = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
         self.attn = Attention(hidden_size, num_heads)
-        self.attn_temp = Attention(hidden_size, num_heads)
+        self.attn_temp = Attention(hidden_size, num_heads) if kind == "factorized" else None
         self.mlp = Mlp(hidden_size, int(hidden_size * mlp_ratio))
-        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(hidden_size, 9 * hidden_size))
-        self.causal = causal
+        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(hidden_size, (9 if kind == "factorized" else 6) * hidden_size))
+        self.kind, self.causal = kind, causal
 
     def forward(self, x, c, f, S):
         N, T, D = x.shape
+        if self.kind == "full":
+            sh1, sc1, g1, sh2, sc2, g2 = self.adaLN_modulation(c).chunk(6, dim=1)
+            mask = block_causal_mask(f, S, x.device) if self.causal else None
+            x = x + g1.unsqueeze(1) * self.attn(modulate(self.norm(x), sh1, sc1), mask=mask)
+            return x + g2.unsqueeze(1) * self.mlp(modulate(self.norm(x), sh2, sc2))
         shS, scS, gS, shT, scT, gT, shM, scM, gM = self.adaLN_modulation(c).chunk(9, dim=1)
         hs = modulate(self.norm(x), shS, scS).reshape(N * f, S, D)                     # (N·f, S, D)
         x = x + gS.unsqueeze(1) * self.attn(hs).reshape(N, T, D)
@@ -130,8 +146,10 @@ class WorldModel(nn.Module):
         self.x_embedder = nn.Linear(p * p * C, D)
         self.t_embedder = TimestepEmbedder(D)
         self.a_embedder = nn.Embedding(cfg["numActions"], D)
+        # caption token embeddings (row 0 = padding), only with captionVocab > 0
+        self.c_embedder = nn.Embedding(cfg["captionVocab"] + 1, D) if cfg["captionVocab"] > 0 else None
         self.register_buffer("pos_embed", sincos_3d(D, self.Fr, g, g, times + [span]))  # fixed
-        self.blocks = nn.ModuleList([STDiTBlock(D, cfg["numHeads"], True, cfg["mlpRatio"]) for _ in range(cfg["depth"])])
+        self.blocks = nn.ModuleList([STDiTBlock(D, cfg["numHeads"], cfg["attention"], True, cfg["mlpRatio"]) for _ in range(cfg["depth"])])
         self.final_layer = FinalLayer(D, p, C)
         # the local path (config localPath): per action a 3x3 conv of [z_t, z_t - z_{t-1}, z_{t-1} - z_{t-2}], the
         # current action's added to the change
@@ -147,6 +165,8 @@ class WorldModel(nn.Module):
         nn.init.normal_(self.t_embedder.mlp[0].weight, std=0.02)
         nn.init.normal_(self.t_embedder.mlp[2].weight, std=0.02)
         nn.init.normal_(self.a_embedder.weight, std=0.02)
+        if self.c_embedder is not None:
+            nn.init.normal_(self.c_embedder.weight, std=0.02)
         for b in self.blocks:
             nn.init.zeros_(b.adaLN_modulation[-1].weight)
             nn.init.zeros_(b.adaLN_modulation[-1].bias)
@@ -167,8 +187,17 @@ class WorldModel(nn.Module):
         p, C = self.cfg["patchSize"], self.cfg["latentChannels"]
         return x.reshape(N, f, h, w, 1, p, p, C).permute(0, 1, 4, 7, 2, 5, 3, 6).reshape(N, f, C, h * p, w * p)
 
-    def forward(self, x, t, actions):
-        """x (N, F, C, H, W), t (N), actions (N, F) long -> x0 predictions (N, F, C, H, W)."""
+    def caption_embedding(self, caption):
+        """Mean embedding of each caption's non-padding tokens: (N, L) ids + 1 (0 pads) -> (N, D); all padding -> 0."""
+        if self.c_embedder is None:
+            raise ValueError("WorldModel: this model has no caption conditioning (config captionVocab = 0); leave the caption out")
+        mask = (caption != 0).float()                                                   # (N, L)
+        total = (self.c_embedder(caption) * mask.unsqueeze(2)).sum(1)                   # (N, D)
+        return total / mask.sum(1, keepdim=True).clamp(min=1)
+
+    def forward(self, x, t, actions, caption=None):
+        """x (N, F, C, H, W), t (N), actions (N, F) long, caption (N, L) long or None (the null caption)
+        -> x0 predictions (N, F, C, H, W)."""
         N = x.shape[0]
         f, h, w = self.grid
         S, D = h * w, self.cfg["hiddenSize"]
@@ -176,12 +205,14 @@ class WorldModel(nn.Module):
         hdn = self.x_embedder(self.patchify(x)) + self.pos_embed                        # (N, T, D)
         hdn = (hdn.reshape(N, f, S, D) + a_emb.unsqueeze(2)).reshape(N, f * S, D)
         c = self.t_embedder(t) + a_emb[:, -1]                                           # (N, D)
+        if caption is not None:
+            c = c + self.caption_embedding(caption)
         for block in self.blocks:
             hdn = block(hdn, c, f, S)
         return self.unpatchify(self.final_layer(hdn, c))
 
-    def predict_next(self, x, t, actions):
-        out = self.forward(x, t, actions)[:, -1]                                        # (N, C, H, W)
+    def predict_next(self, x, t, actions, caption=None):
+        out = self.forward(x, t, actions, caption)[:, -1]                                        # (N, C, H, W)
         if not self.cfg.get("residual", True):
             return out
         zt = x[:, -2]
