@@ -22,4 +22,4 @@ export * from "./optim/index.js";
 export { GPT, gptConfig, GPT_CONFIGS, GPT_DEFAULTS, sampleLogits, type GPTConfig, type GPTOutput, type GPTName } from "./models/gpt";
 export * from "./models/autoencoder";
 export * from "./models/worldModel";
-export * from "./worlds/experiments";
+export * from "./course/index";

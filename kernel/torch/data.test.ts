@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { videoWorldData } from "../nextframe/worlds/experiments";
+import { videoWorldData } from "../nextframe/course/index";
 import { parseDataArgs } from "../train/data";
 import { requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
 

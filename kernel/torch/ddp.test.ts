@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor } from "../nextframe/engine/index";
 import { loadSafetensors, saveSafetensors } from "../nextframe/io/safetensors";
-import { checkpointsDir, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/worlds/experiments";
+import { checkpointsDir, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/course/index";
 import { writeDataset } from "../train/data";
 import { relErr, requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
 

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor, type Tensor } from "../nextframe/engine/index";
 import { loadSafetensors, saveSafetensors, type SafetensorsInput } from "../nextframe/io/safetensors";
-import { checkpointsDir, loadCheckpoint, readCard } from "../nextframe/worlds/experiments";
+import { checkpointsDir, loadCheckpoint, readCard } from "../nextframe/course/index";
 import { GPT, type GPTConfig } from "../nextframe/models/gpt";
 import { WorldModel, type WorldModelConfig } from "../nextframe/models/worldModel";
 import { Autoencoder, type AutoencoderConfig } from "../nextframe/models/autoencoder";

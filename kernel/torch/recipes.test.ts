@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor, type Tensor } from "../nextframe/engine/index";
 import { loadSafetensors, saveSafetensors, type SafetensorsInput } from "../nextframe/io/safetensors";
-import { loadCheckpoint, readCard } from "../nextframe/worlds/experiments";
+import { loadCheckpoint, readCard } from "../nextframe/course/index";
 import { Autoencoder, type AutoencoderConfig } from "../nextframe/models/autoencoder";
 import { GPT, type GPTConfig } from "../nextframe/models/gpt";
 import { writeDataset, writeTextWorld } from "../train/data";

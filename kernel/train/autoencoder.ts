@@ -1,9 +1,8 @@
 // The latent space of chapters 6–8: a conv autoencoder ("ae-32-f2": 32×32×3 → 16×16×4, one stride-2 stage) trained on video-world frames.
-import { trainAutoencoder, autoencoderPsnr, saveCheckpoint, videoWorldData, readCard, loadCheckpoint } from "../nextframe/worlds/experiments";
+import { trainAutoencoder, autoencoderPsnr, saveCheckpoint, videoWorldData, readCard, loadCheckpoint } from "../nextframe/course/index";
+import { AUTOENCODER_RECIPE } from "../nextframe/course/recipes";
 import { Autoencoder } from "../nextframe/models/autoencoder";
 import type { TrainOptions } from "./main";
-
-export const AUTOENCODER_RECIPE = { config: "ae-32-f2", dataSeed: 2, numTrain: 256, numVal: 32, seed: 1, steps: 3000, batchSize: 32, lr: 2e-3 } as const;
 
 export async function train(o: TrainOptions): Promise<void> {
   const r = AUTOENCODER_RECIPE;

@@ -20,7 +20,7 @@ import { join, resolve } from "node:path";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { generateVideoClip, type VideoClip } from "../nextframe/worlds/videoWorld";
 import { hashSeed } from "../nextframe/worlds/random";
-import { textWorldData } from "../nextframe/worlds/experiments";
+import { textWorldData } from "../nextframe/course/tinyGpt";
 
 /** The options videoWorldData passes for every clip (a test checks both give the same clips). */
 export const VIDEO_WORLD_CLIP_OPTIONS = { policy: "random", captionMix: { rich: 0.5, poor: 0.25 } } as const;

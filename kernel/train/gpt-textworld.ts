@@ -1,10 +1,8 @@
 // Chapter 1's model: a nanoGPT-shaped transformer ("gpt-textworld" in GPT_CONFIGS) trained on grid-room logs.
-import { trainTinyGpt, evaluateGpt, probeGpt, saveCheckpoint, textWorldData, readCard, loadCheckpoint } from "../nextframe/worlds/experiments";
+import { trainTinyGpt, evaluateGpt, probeGpt, saveCheckpoint, textWorldData, readCard, loadCheckpoint } from "../nextframe/course/index";
+import { GPT_TEXTWORLD_RECIPE } from "../nextframe/course/recipes";
 import { GPT, type GPTConfig } from "../nextframe/models/gpt";
 import type { TrainOptions } from "./main";
-
-/** Data and training settings; the card records them. */
-export const GPT_TEXTWORLD_RECIPE = { dataSeed: 1, numTrain: 2000, numVal: 200, seed: 1337, steps: 3000, batchSize: 16, lr: 3e-3 } as const;
 
 /** The evaluation the card reports (tests recompute it with the same settings). */
 export async function gptTextworldMetrics(model: Awaited<ReturnType<typeof trainTinyGpt>>["model"], data: ReturnType<typeof textWorldData>) {

@@ -7,14 +7,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { checkpointsDir, readCard } from "../nextframe/worlds/experiments";
+import { checkpointsDir, readCard } from "../nextframe/course/checkpoints";
 import { worldModelConfig } from "../nextframe/models/worldModel";
 import { autoencoderConfig } from "../nextframe/models/autoencoder";
 import { gptConfig } from "../nextframe/models/gpt";
 import { writeDataset, writeTextWorld, type TextIndex } from "./data";
-import { WORLD_MODEL_MEMORIZER_RECIPE, WORLD_MODEL_MEMORY_RECIPE, WORLD_MODEL_RECIPE } from "./world-model";
-import { AUTOENCODER_RECIPE } from "./autoencoder";
-import { GPT_TEXTWORLD_RECIPE } from "./gpt-textworld";
+import { AUTOENCODER_RECIPE, GPT_TEXTWORLD_RECIPE, WORLD_MODEL_MEMORIZER_RECIPE, WORLD_MODEL_MEMORY_RECIPE, WORLD_MODEL_RECIPE, type WorldModelRecipe } from "../nextframe/course/recipes";
 import type { TrainOptions } from "./main";
 
 const ROOT = resolve(__dirname, "..", "..");
@@ -73,7 +71,7 @@ const videoData = (seed: number, clips: number): Pick<TorchRecipe, "dataName" | 
   dataHint: `npm run data -- video-world --clips ${clips} --shards K --seed ${seed} --out DIR`,
 });
 
-const worldModel = (recipe: typeof WORLD_MODEL_RECIPE | typeof WORLD_MODEL_MEMORY_RECIPE | typeof WORLD_MODEL_MEMORIZER_RECIPE): TorchRecipe => ({
+const worldModel = (recipe: WorldModelRecipe): TorchRecipe => ({
   model: "WorldModel", recipe, needsAutoencoder: true, ...videoData(recipe.dataSeed, recipe.numTrain), config: () => ({ ...worldModelConfig(recipe.config) }),
 });
 

@@ -3,9 +3,10 @@
 // should bring hidden balls back; on new clips it shows what 8 clips teach as a rule. The card adds the scores on
 // its own training clips (re-emergence from true context, long-rollout permanence, next-latent error).
 import { WorldSimulator } from "../nextframe/models/worldModel";
-import { evaluatePermanence, nextLatentError, reemergenceTest, type videoWorldData } from "../nextframe/worlds/experiments";
+import { evaluatePermanence, nextLatentError, reemergenceTest, type videoWorldData } from "../nextframe/course/index";
+import { WORLD_MODEL_MEMORIZER_RECIPE } from "../nextframe/course/recipes";
 import type { TrainOptions } from "./main";
-import { WORLD_MODEL_MEMORIZER_RECIPE, evaluateNamed, trainNamed } from "./world-model";
+import { evaluateNamed, trainNamed } from "./world-model";
 
 /** Scores on the clips the model trained on (the card's `trainClips`). */
 export async function ownClipsMetrics(sim: WorldSimulator, data: ReturnType<typeof videoWorldData>, o: TrainOptions) {

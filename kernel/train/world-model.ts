@@ -2,22 +2,9 @@
 // and "world-model-memory", the same recipe with memory frames ("wm-xs-16-mem"), chapter 7's memory experiment.
 // Needs notebooks/checkpoints/autoencoder.safetensors (npm run train -- autoencoder) in the same folder.
 import { WorldSimulator } from "../nextframe/models/worldModel";
-import { evaluatePermanence, evaluateRollouts, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/worlds/experiments";
+import { evaluatePermanence, evaluateRollouts, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/course/index";
+import { WORLD_MODEL_RECIPE, type WorldModelRecipe } from "../nextframe/course/recipes";
 import type { TrainOptions } from "./main";
-import { AUTOENCODER_RECIPE } from "./autoencoder";
-
-// 1024 training clips (the autoencoder's 256 and more from the same seed): with 256 the model fits its own clips'
-// motion better than held-out ones (next-latent ratio 0.89 vs 0.95 after 2500 steps).
-export const WORLD_MODEL_RECIPE = { config: "wm-xs-16", dataSeed: AUTOENCODER_RECIPE.dataSeed, numTrain: 1024, numVal: AUTOENCODER_RECIPE.numVal, seed: 3, steps: 4000, batchSize: 16, lr: 2e-3, samplingSteps: 1 } as const;
-/** The memory experiment: everything as WORLD_MODEL_RECIPE but the config (memory frames 10–24 steps back). */
-export const WORLD_MODEL_MEMORY_RECIPE = { ...WORLD_MODEL_RECIPE, config: "wm-xs-16-mem" } as const;
-/**
- * Can the memory model represent permanence at all? The same recipe on the first 8 of its 1024 training clips (same
- * seeds, so the very clips the memory model also saw): at 4000 steps it fits them (next-latent error ~5 % of
- * copy-last's on them), where on 1024 clips it fits neither its own nor new clips. The card adds these 8 clips' scores.
- */
-export const WORLD_MODEL_MEMORIZER_RECIPE = { ...WORLD_MODEL_MEMORY_RECIPE, numTrain: 8 } as const;
-type Recipe = typeof WORLD_MODEL_RECIPE | typeof WORLD_MODEL_MEMORY_RECIPE | typeof WORLD_MODEL_MEMORIZER_RECIPE;
 
 /** The evaluation the card reports: 8-frame rollouts from all 32 validation clips, permanence on 16 clips to their end. */
 export async function worldModelMetrics(sim: WorldSimulator, data: ReturnType<typeof videoWorldData>) {
@@ -39,7 +26,7 @@ export const evaluate = (o: TrainOptions) => evaluateNamed(o, "world-model", WOR
 /** More card metrics for one model beyond worldModelMetrics (e.g. the memorizer's scores on its own training clips). */
 export type ExtraMetrics = (sim: WorldSimulator, data: ReturnType<typeof videoWorldData>, o: TrainOptions) => Promise<Record<string, unknown>>;
 
-export async function trainNamed(o: TrainOptions, name: string, r: Recipe, extra?: ExtraMetrics): Promise<void> {
+export async function trainNamed(o: TrainOptions, name: string, r: WorldModelRecipe, extra?: ExtraMetrics): Promise<void> {
   const ae = loadAutoencoder(o.out);
   const data = videoWorldData({ seed: r.dataSeed, numTrain: r.numTrain, numVal: r.numVal });
   const steps = o.steps ?? r.steps;
@@ -55,7 +42,7 @@ export async function trainNamed(o: TrainOptions, name: string, r: Recipe, extra
 }
 
 /** Recomputes the card's metrics for the saved checkpoint with the current library code (`--eval-only`). */
-export async function evaluateNamed(o: TrainOptions, name: string, r: Recipe, extra?: ExtraMetrics): Promise<void> {
+export async function evaluateNamed(o: TrainOptions, name: string, r: WorldModelRecipe, extra?: ExtraMetrics): Promise<void> {
   const ae = loadAutoencoder(o.out);
   const card = readCard(name, o.out);
   const model = loadWorldModel(o.out, name);

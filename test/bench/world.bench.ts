@@ -24,7 +24,7 @@ import { AUTOENCODER_CONFIGS, Autoencoder } from "../../kernel/nextframe/models/
 import { WorldModel, WorldSimulator, historyFrames, worldModelConfig } from "../../kernel/nextframe/models/worldModel";
 import { saveSafetensors } from "../../kernel/nextframe/io/safetensors";
 import type { Module } from "../../kernel/nextframe/nn/index";
-import { checkpointsDir, loadCheckpoint, readCard } from "../../kernel/nextframe/worlds/experiments";
+import { checkpointsDir, loadCheckpoint, readCard } from "../../kernel/nextframe/course/index";
 import { generateVideoClip } from "../../kernel/nextframe/worlds/videoWorld";
 import { TorchPeer, emit, interleave, runs } from "./timing";
 

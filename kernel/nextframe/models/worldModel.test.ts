@@ -2,10 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randn, tensor, withCapture } from "../engine/index";
 import { NormalRng } from "../diffusion/rng";
-import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, contextOffsets, encodeCaptions, playableWorldModel, worldModelConfig, worldModelDiffusion } from "./worldModel";
+import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, contextOffsets, encodeCaptions, worldModelConfig, worldModelDiffusion } from "./worldModel";
 import { Autoencoder } from "./autoencoder";
 import { generateVideoClip } from "../worlds/videoWorld";
-import { trainWorldModel, videoWorldData, worldModelBatch } from "../worlds/experiments";
+import { trainWorldModel, worldModelBatch } from "../course/worldModelTraining";
+import { videoWorldData } from "../course/videoData";
+import { playableWorldModel } from "../course/worldViewer";
 import { Rng } from "../worlds/random";
 
 const small = { hiddenSize: 32, depth: 2, numHeads: 2, contextFrames: 3, latentSize: 8, patchSize: 4 };

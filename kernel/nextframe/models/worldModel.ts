@@ -32,7 +32,7 @@ import { FinalLayer, TimestepEmbedder, ditInit, modulate } from "./dit";
 import { STDiTBlock } from "./stdit";
 import type { SpaceTimeAttention } from "./flops";
 import { createDiffusion, type GaussianDiffusion } from "../diffusion/index";
-import { Action, NUM_ACTIONS, captionCorpus } from "../worlds/videoWorld";
+import { NUM_ACTIONS, captionCorpus } from "../worlds/videoWorld";
 import { wordTokenizer, type Tokenizer } from "../worlds/tokenizer";
 import type { Autoencoder } from "./autoencoder";
 import { framesToTensor, tensorDataToFrames } from "./autoencoder";
@@ -325,11 +325,6 @@ export function worldModelDiffusion(config: WorldModelConfig, samplingSteps?: nu
 //                         Rollouts: the model as a simulator                    #
 //################################################################################
 
-/** Maps the World Viewer's keys to the video world's actions. */
-export const VIEWER_ACTIONS: Record<string, Action> = {
-  noop: Action.Noop, left: Action.Left, right: Action.Right, up: Action.Up, down: Action.Down, space: Action.JumpEat,
-};
-
 export interface SimulatorOptions {
   /** DDIM steps per frame (default 1: the x₀-prediction from pure noise, E[next latent | past, action]; 2–4 draw sharper samples). */
   steps?: number;
@@ -512,30 +507,4 @@ export function anchorDecoded(x: Float32Array, anchorPixels: Float32Array, ancho
 function checkAction(a: number, n: number): number {
   if (!Number.isInteger(a) || a < 0 || a >= n) throw new Error(`world model: action must be an integer in [0, ${n}) (${["noop", "left", "right", "up", "down", "jump/eat"].slice(0, n).join(", ")}), got ${a}`);
   return a;
-}
-
-/** A frame as the viewer takes it: RGB uint8 with its (H, W, 3) shape. */
-export interface ViewerFrame { data: Uint8Array; shape: [number, number, number] }
-
-/**
- * The simulator as a World Viewer world (display/worldViewer.ts `playWorld`): reset() starts again from the
- * given ground-truth context frames; step(key) maps the viewer's key ("left", "space", ...) to an action.
- */
-export function playableWorldModel(sim: WorldSimulator, start: { frames: Uint8Array; actions: ArrayLike<number> }): {
-  reset(): Promise<{ frame: ViewerFrame }>;
-  step(key: string): Promise<{ frame: ViewerFrame }>;
-} {
-  const K = sim.model.config.contextFrames, size = sim.ae.config.imageSize, F3 = size * size * 3;
-  const shape = (f: Uint8Array): ViewerFrame => ({ data: f, shape: [size, size, 3] }); // (H, W, 3) RGB uint8
-  return {
-    async reset() {
-      await sim.reset(start.frames, start.actions);
-      return { frame: shape(start.frames.slice((K - 1) * F3, K * F3)) };
-    },
-    async step(key: string) {
-      const a = VIEWER_ACTIONS[key];
-      if (a === undefined) throw new Error(`world model: unknown key "${key}"; expected one of ${Object.keys(VIEWER_ACTIONS).join(", ")}`);
-      return { frame: shape(await sim.step(a)) };
-    },
-  };
 }

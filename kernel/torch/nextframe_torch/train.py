@@ -17,7 +17,7 @@ card's `config`), freshLatentScale, recipe, steps, batchSize (global), lr, seed,
 autoencoder ({card, weights}, the world model's), out, resume, device, saveEvery, logEvery, stopAt (end this run
 after that step, checkpointed; --resume continues).
 
-The recipes are the TypeScript trainers' (kernel/nextframe/worlds/experiments.ts), each a class below:
+The recipes are the TypeScript trainers' (kernel/nextframe/course/: recipes.ts, tinyGpt.ts, autoencoder.ts, worldModelTraining.ts), each a class below:
   WorldModel   trainWorldModel: latents of the training clips from the autoencoder, divided by their std
                (latentScale); each sample a random clip and target frame with the config's context window before it,
                the target noised at a random diffusion step (x0 prediction, MSE); AdamW wd 0, gradient norm clipped

@@ -6,12 +6,10 @@ import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
 import { WorldModel, WorldSimulator, worldModelDiffusion } from "../models/worldModel";
 import type { Tensor } from "../engine/index";
-import { autoencoderOracle, truthOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, fitLocalLinearPredictor, lastSightingTracker, localLinearError, localLinearRollout, type LocalLinearPredictor, changeGain, latentExtrapolation, encodeClips, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./experiments";
-import { GPT_TEXTWORLD_RECIPE } from "../../train/gpt-textworld";
-import { AUTOENCODER_RECIPE } from "../../train/autoencoder";
-import { WORLD_MODEL_MEMORIZER_RECIPE, WORLD_MODEL_MEMORY_RECIPE, WORLD_MODEL_RECIPE } from "../../train/world-model";
+import { autoencoderOracle, truthOracle, autoencoderPsnr, checkpointsDir, type RolloutPredictor, depthProbe, loadAutoencoder, loadWorldModel, recaptionExperiment, evaluateGpt, motionTest, nextLatentError, evaluatePermanence, evaluateRollouts, loadCheckpoint, probeGpt, readCard, fitLocalLinearPredictor, lastSightingTracker, localLinearError, localLinearRollout, type LocalLinearPredictor, changeGain, latentExtrapolation, encodeClips, reemergenceTest, surpriseTest, textWorldData, videoWorldData } from "./index";
+import { AUTOENCODER_RECIPE, GPT_TEXTWORLD_RECIPE, WORLD_MODEL_MEMORIZER_RECIPE, WORLD_MODEL_MEMORY_RECIPE, WORLD_MODEL_RECIPE } from "./recipes";
 import { findColorBlob } from "../metrics/permanence";
-import { PALETTE } from "./videoWorld";
+import { PALETTE } from "../worlds/videoWorld";
 
 const dir = checkpointsDir();
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: recomputed ${a}, card ${b}`);

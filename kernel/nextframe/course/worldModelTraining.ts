@@ -1,0 +1,140 @@
+// Chapter 7: training the next-frame world model on the autoencoder's latents (WORLD_MODEL_RECIPE's settings by
+// default): latent clips, training batches, the training loop.
+
+import { WORLD_MODEL_RECIPE } from "./recipes";
+import { F, tensor, type Tensor } from "../engine/index.js";
+import { Generator } from "../engine/random.js";
+import { AdamW, cosineSchedule, fit, type FitProgress, makeTrainStep } from "../optim/index.js";
+import { hashSeed, Rng } from "../worlds/random";
+import { Action, type VideoClip, type VideoDataset } from "../worlds/videoWorld";
+import { CAPTION_LENGTH, captionTokenizer, encodeCaptions, windowFrameIndices, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, type WorldModelConfig, worldModelConfig, worldModelDiffusion } from "../models/worldModel";
+import type { GaussianDiffusion } from "../diffusion/index";
+import { Autoencoder } from "../models/autoencoder";
+import { videoWorldData } from "./videoData";
+import { encodeClips } from "./autoencoder";
+
+/** Latents of every clip, already divided by the model's latentScale, plus actions: what the world model trains on. */
+export interface LatentClips {
+  latents: Float32Array[];
+  actions: Uint8Array[];
+  numFrames: number;
+  /** C·H·W of one latent frame. */
+  frameLength: number;
+  /** Each clip's carried caption (null = missing), for caption-conditioned models. */
+  captions?: (string | null)[];
+}
+
+/** Std of all latent values (the world model's latentScale). */
+export function latentStd(latents: Float32Array[]): number {
+  let s = 0, s2 = 0, n = 0;
+  for (const z of latents) for (let i = 0; i < z.length; i++) { s += z[i]!; s2 += z[i]! * z[i]!; n++; }
+  return Math.sqrt(s2 / n - (s / n) ** 2);
+}
+
+export async function latentClips(ae: Autoencoder, clips: VideoClip[], scale: number, raw?: Float32Array[]): Promise<LatentClips> {
+  raw ??= await encodeClips(ae, clips);   // callers that already encoded the clips pass their latents
+  return {
+    latents: raw.map((z) => z.map((v) => v / scale)),
+    actions: clips.map((c) => c.actions),
+    numFrames: clips[0]!.numFrames,
+    frameLength: ae.latentShape.reduce((a, b) => a * b, 1),
+    captions: clips.map((c) => c.caption),
+  };
+}
+
+/** The action that produced each listed frame of a clip: frame f was produced by actions[f − 1] (Noop for frame 0). */
+export function frameActions(actions: Uint8Array, frames: readonly number[], out: Int32Array, o: number): void {
+  frames.forEach((f, k) => { out[o + k] = f > 0 ? actions[f - 1]! : Action.Noop; });
+}
+
+/** Actions of the Fr consecutive frames start .. start + Fr − 1 (frameActions). */
+export function windowActions(actions: Uint8Array, start: number, Fr: number, out: Int32Array, o: number): void {
+  frameActions(actions, Array.from({ length: Fr }, (_, f) => start + f), out, o);
+}
+
+/** Share of training windows whose caption is replaced by the null caption (classifier-free guidance, as DiT's labels). */
+export const CAPTION_DROPOUT = 0.1;
+
+/**
+ * One training batch: noisy target at a random diffusion step, noise-augmented context; for caption-conditioned
+ * models also (B, CAPTION_LENGTH) caption tokens, dropped to the null caption with probability CAPTION_DROPOUT.
+ */
+export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: LatentClips, B: number, rng: Rng, normal: () => number): { x: Tensor; t: Tensor; a: Tensor; target: Tensor; caption?: Tensor } {
+  const Fr = model.frames, L = data.frameLength, { contextFrames: K, latentChannels: C, latentSize: H, contextNoise } = model.config;
+  const x = new Float32Array(B * Fr * L), target = new Float32Array(B * L), tt = new Float32Array(B), a = new Int32Array(B * Fr), clipOf = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const c = rng.int(data.latents.length);
+    const tgt = K + rng.int(data.numFrames - K);                      // any target with K recent frames before it
+    const z = data.latents[c]!;
+    const frames = windowFrameIndices(model.config, tgt);           // memory frames, K recent ones, the target
+    // the older context frames get noise; the last one stays clean: a residual model adds its change to it
+    for (let f = 0; f < Fr - 1; f++) {
+      const sd = model.config.residual && f === Fr - 2 ? 0 : contextNoise, o = frames[f]! * L;
+      for (let i = 0; i < L; i++) x[(b * Fr + f) * L + i] = z[o + i]! + sd * normal();
+    }
+    const t = rng.int(d.numTimesteps);
+    const sa = d.c.sqrtAlphasCumprod[t]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t]!;
+    for (let i = 0; i < L; i++) {
+      const z0 = z[tgt * L + i]!;
+      target[b * L + i] = z0;
+      x[(b * Fr + Fr - 1) * L + i] = sa * z0 + s1 * normal();
+    }
+    tt[b] = t;
+    frameActions(data.actions[c]!, frames, a, b * Fr);
+    clipOf[b] = c;
+  }
+  const batch = { x: tensor(x, { shape: [B, Fr, C, H, H] }), t: tensor(tt, { shape: [B] }), a: tensor(a, { shape: [B, Fr] }), target: tensor(target, { shape: [B, C, H, H] }) };
+  if (model.config.captionVocab === 0) return batch;
+  if (!data.captions) throw new Error("worldModelBatch: the model is caption-conditioned but the latent clips carry no captions");
+  const caps = Array.from(clipOf, (c) => (rng.chance(CAPTION_DROPOUT) ? null : data.captions![c]!));
+  return { ...batch, caption: tensor(encodeCaptions(captionTokenizer(), caps), { shape: [B, CAPTION_LENGTH] }) };
+}
+
+export interface TrainWorldModelOptions {
+  ae: Autoencoder;
+  data?: VideoDataset;
+  /** A named config or overrides of one; default: "wm-xs-16" for 16×16 latents (the shipped autoencoder), else "wm-xs". */
+  config?: Partial<WorldModelConfig> | string;
+  steps?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  onProgress?: (p: FitProgress) => void | Promise<void>;
+  /** Continue training this model (its config and latentScale are kept) instead of a fresh one. */
+  init?: WorldModel;
+}
+
+/** Trains the world model on the autoencoder's latents of the video world (x₀-prediction, MSE). */
+export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ model: WorldModel; losses: number[]; seconds: number; steps: number }> {
+  const data = opts.data ?? videoWorldData();
+  const seed = opts.seed ?? WORLD_MODEL_RECIPE.seed;
+  const raw = await encodeClips(opts.ae, data.train);
+  const [zc, zs] = opts.ae.latentShape;
+  // without a config: the first named size (smallest first) made for these latents
+  const fits = Object.entries(WORLD_MODEL_CONFIGS).filter(([, c]) => ((c as Partial<WorldModelConfig>).latentSize ?? WORLD_MODEL_DEFAULTS.latentSize) === zs).map(([n]) => n);
+  const named = fits[0] ?? "wm-xs";
+  if (!opts.init && opts.config === undefined && fits.length === 0) {
+    throw new Error(`trainWorldModel: no named world-model config is made for ${opts.ae.latentShape.join("×")} latents (have ${Object.keys(WORLD_MODEL_CONFIGS).join(", ")}); pass config: { latentSize: ${zs}, ... }`);
+  }
+  const base = opts.init?.config ?? (typeof opts.config === "string" ? worldModelConfig(opts.config) : worldModelConfig(named, opts.config));
+  if (base.latentChannels !== zc || base.latentSize !== zs) throw new Error(`trainWorldModel: config expects ${base.latentChannels}×${base.latentSize}×${base.latentSize} latents, the autoencoder makes ${opts.ae.latentShape.join("×")}`);
+  const model = opts.init ?? new WorldModel({ ...base, latentScale: latentStd(raw) }, {}, { seed });
+  const scale = model.config.latentScale;
+  const clips = await latentClips(opts.ae, data.train, scale, raw);
+  const d = worldModelDiffusion(model.config);
+  const steps = opts.steps ?? WORLD_MODEL_RECIPE.steps, lr = opts.lr ?? WORLD_MODEL_RECIPE.lr, B = opts.batchSize ?? WORLD_MODEL_RECIPE.batchSize;
+  const opt = new AdamW(model.parameters(), { lr: cosineSchedule({ warmupSteps: Math.min(100, steps / 10), totalSteps: steps, maxLr: lr, minLr: lr / 10 }), weightDecay: 0, maxGradNorm: 1 });
+  const captions = model.config.captionVocab > 0;
+  const step = captions
+    ? makeTrainStep(model, (x, t, a, target, cap) => F.mseLoss(model.predictNext(x, t, a, cap), target), opt)
+    : makeTrainStep(model, (x, t, a, target) => F.mseLoss(model.predictNext(x, t, a), target), opt);
+  const rng = new Rng(hashSeed(seed, "wm-batches"));
+  const g = new Generator(hashSeed(seed, "wm-noise"));
+  const normal = () => g.normal();
+  const r = await fit({
+    steps,
+    step: () => { const b = worldModelBatch(model, d, clips, B, rng, normal); return b.caption ? step(b.x, b.t, b.a, b.target, b.caption) : step(b.x, b.t, b.a, b.target); },
+    onProgress: opts.onProgress,
+  });
+  return { model, losses: r.losses, seconds: r.seconds, steps };
+}
