@@ -7,9 +7,12 @@
  *   DESIGN §3); skipped cleanly when /usr/bin/python3 has no torch;
  * - where that step's time goes, from onnxruntime's per-node profile: matrix products, the AdamW update, the rest,
  *   and the ratio to PyTorch if all but the matrix products were free (the ceiling on the 2× goal);
- * - peak RSS over 200 train steps (and RSS growth after the first steps).
- * Environment knobs: BENCH_CASES (a comma list of matmul, overhead, train, profile, rss; default all; profile reports
- * its ratio only beside train), BENCH_TRAIN_ROUNDS × BENCH_TRAIN_STEPS (default 4 × 4 timed steps each side),
+ * - peak RSS over 200 train steps (and RSS growth after the first steps);
+ * - `train-step`: the real DiT("DiT-S/4") and DiT-S/2 at batch 8 (makeTrainStep, MSE on the full 8-channel output,
+ *   AdamW with clipping) vs tuned PyTorch running the official DiT structure (peers/dit_train.py) from the same weights
+ *   and batch, interleaved; `train-profile`: where that step's time goes, forward / backward / optimizer, by op type.
+ * Environment knobs: BENCH_CASES (a comma list of matmul, overhead, train, profile, rss, train-step, train-profile;
+ * default all; profile reports its ratio only beside train), BENCH_DIT_CONFIGS (default "DiT-S/4,DiT-S/2"), BENCH_TRAIN_ROUNDS × BENCH_TRAIN_STEPS (default 4 × 4 timed steps each side),
  * BENCH_RSS_STEPS (default 200). Timings on a shared 2-core box are noisy: the peer is a long-lived process whose
  * steps alternate with ours in rounds, so both see the same load; we report medians over all rounds, and process CPU
  * seconds next to wall seconds.
@@ -17,12 +20,15 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { F, Tensor, randn, compile, tensor, manualSeed, zeros } from "../../kernel/nextframe/engine/index.js";
+import { spawnSync } from "node:child_process";
+import { F, Tensor, randn, randint, compile, tensor, manualSeed, zeros } from "../../kernel/nextframe/engine/index.js";
 import { ort, createSession, getDevice } from "../../kernel/nextframe/engine/session.js";
 import { Module, Linear, LayerNorm, ModuleList, Parameter, normal_ } from "../../kernel/nextframe/nn/index.js";
 import { AdamW, makeTrainStep } from "../../kernel/nextframe/optim/index.js";
 import { onnx } from "onnx-proto";
-import { TorchPeer, emit, interleave, median } from "./timing";
+import { DiT } from "../../kernel/nextframe/models/dit.js";
+import { loadSafetensors } from "../../kernel/nextframe/io/safetensors.js";
+import { PY, TUNED_ENV, TorchPeer, emit, interleave, median, torchMissing } from "./timing";
 
 const cpuS = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 
@@ -215,11 +221,166 @@ function trainGemmFlops(model: Transformer, N: number): number {
   return 3 * f;
 }
 
+// ------------------------------------------------------------ the real DiT's train step (issue 31)
+
+const DIT_PEER = join(__dirname, "peers", "dit_train.py");
+
+/**
+ * makeTrainStep on the library's DiT: MSE on the full (N, 8, 32, 32) output, AdamW(lr 1e-4, wd 0.01, clip 1), as the
+ * PyTorch peer (peers/dit_train.py). With `weights` (the peer's init file) both sides start from the same weights and
+ * batch, so their first losses must agree. `marks` records the tensor ids that split the traced graph into forward
+ * (ids ≤ loss), backward and the optimizer (ids from the start of AdamW.update), for the profile.
+ */
+function ditTrainStep(config: string, B: number, weights: string | null) {
+  manualSeed(0);
+  const model = new DiT(config);
+  let x = randn([B, 4, 32, 32], { seed: 1 }), t = randint(0, 1000, [B], { seed: 2 }), y = randint(0, 1000, [B], { seed: 3 });
+  let target = randn([B, 8, 32, 32], { seed: 4 });
+  if (weights) {
+    const sd: Record<string, Tensor> = {};
+    const all = loadSafetensors(weights).tensors;
+    const get = (k: string) => { const v = all.get(k)!; return tensor(v.data as Float32Array, { shape: v.shape }); };
+    for (const k of all.keys()) if (!k.startsWith("__")) sd[k] = get(k);
+    model.loadStateDict(sd);
+    [x, t, y, target] = ["__x", "__t", "__y", "__target"].map(get) as [Tensor, Tensor, Tensor, Tensor];
+  }
+  const opt = new AdamW(model.parameters(), { lr: 1e-4, weightDecay: 0.01, maxGradNorm: 1 });
+  const marks = { loss: 0, update: 0 };
+  const update = opt.update.bind(opt);
+  opt.update = (...a) => { marks.update = new Tensor([], "float32").id; return update(...a); };
+  const step = makeTrainStep(model, (xx, tt, yy, tgt) => {
+    const loss = F.mseLoss(model.forward(xx, tt, yy), tgt);
+    marks.loss = loss.id;
+    return loss;
+  }, opt);
+  return { model, batch: [x, t, y, target] as const, step, marks, params: opt.params.reduce((n, p) => n + p.size, 0) };
+}
+
+/** The train-step lines: ours vs the tuned PyTorch peer on the same DiT, interleaved; then the profile of the same step. */
+async function ditTrainCases(): Promise<void> {
+  const configs = (process.env.BENCH_DIT_CONFIGS ?? "DiT-S/4,DiT-S/2").split(",");
+  const B = 8;
+  const only = process.env.BENCH_CASES?.split(",");
+  const dir = mkdtempSync(join(tmpdir(), "nf-dit-train-"));
+  try {
+    for (const config of configs) {
+      const c = `${config} b${B}`;
+      const wPath = join(dir, `${config.replace(/\W/g, "_")}.safetensors`);
+      const noTorch = torchMissing();
+      const init = noTorch ? null : spawnSync(PY, [DIT_PEER, "init", "--config", config, "--batch", String(B), "--out", wPath], { encoding: "utf8", env: { ...process.env, ...TUNED_ENV } });
+      const shared = init?.status === 0;
+      let peerS: number | null = null;
+      if (!only || only.includes("train-step")) {
+        const { step, batch, params } = ditTrainStep(config, B, shared ? wPath : null);
+        const t0 = performance.now();
+        const firstLoss = await step(...batch);
+        const firstStepS = (performance.now() - t0) / 1000;
+        const rounds = Number(process.env.BENCH_TRAIN_ROUNDS ?? 4), n = Number(process.env.BENCH_TRAIN_STEPS ?? 3);
+        const started = shared ? await TorchPeer.start(DIT_PEER, ["serve", "--config", config, "--batch", String(B), "--threads", "2", "--weights", wPath, "--warmup", "1"]) : (noTorch ?? `peer init failed: ${init?.stderr.trim().split("\n").pop()}`);
+        const peer = typeof started === "string" ? null : started;
+        try {
+          const cs: number[] = [], peerCpu: number[] = [];
+          const r = await interleave(rounds, n, async (k, warm) => {
+            const ts: number[] = [];
+            for (let i = 0; i < k; i++) {
+              const c0 = cpuS(), w0 = performance.now();
+              await step(...batch);
+              ts.push((performance.now() - w0) / 1000);
+              if (!warm) cs.push(cpuS() - c0);
+            }
+            return ts;
+          }, peer && (async (k, warm) => { const o = await peer.ask(`train ${k}`); if (!warm) peerCpu.push(...o.cpu); return o.times; }));
+          const base = { bench: "train-step", case: c, params, first_step_s: firstStepS, rounds, ours_s: r.ours, ours_cpu_s: median(cs) };
+          if (r.peer === null) emit({ ...base, peer: "pytorch-tuned", skipped: r.error ? `peer failed: ${r.error}` : started as string });
+          else {
+            const info = await peer!.ask("info");
+            if (info.params !== params) throw new Error(`engine bench: the PyTorch DiT has ${info.params} trainable parameters, ours ${params}: not the same model`);
+            const first = (await peer!.ask("train 0")).first_loss as number;
+            emit({ ...base, peer: "pytorch-tuned", peer_s: r.peer, peer_cpu_s: median(peerCpu), ratio: r.peer / r.ours, first_loss: firstLoss, peer_first_loss: first, loss_rel_diff: Math.abs(firstLoss - first) / Math.abs(first) });
+            peerS = r.peer;
+          }
+        } finally {
+          peer?.close();
+        }
+      }
+      if (!only || only.includes("train-profile")) await ditProfile(config, B, shared ? wPath : null, peerS);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+type ProfileEvent = { cat?: string; name: string; ts: number; dur: number; args?: { op_name?: string; output_type_shape?: Record<string, number[]>[]; input_type_shape?: Record<string, number[]>[] } };
+
+/**
+ * onnxruntime's per-node profile of the DiT step (a fresh step with profiling on, 3 runs after 2 untimed), mapped back to
+ * the graph by the tensor id at the end of every ONNX node name (onnx.ts): matrix products of the forward and of the
+ * backward, the optimizer (AdamW.update's nodes), and the rest by phase and op type (ms per step); then the executed
+ * graph's node counts per phase (after onnxruntime's fusions): Transposes, ReduceSums of ≥ 64 K elements, Casts, copies.
+ */
+async function ditProfile(config: string, B: number, weights: string | null, peerS: number | null): Promise<void> {
+  const steps = 3, dir = mkdtempSync(join(tmpdir(), "nf-dit-profile-"));
+  const { step, batch, marks } = ditTrainStep(config, B, weights);
+  const before = process.env.NEXTFRAME_ORT_PROFILE;
+  process.env.NEXTFRAME_ORT_PROFILE = join(dir, "train");
+  try {
+    for (let i = 0; i < 2 + steps; i++) await step(...batch);
+  } finally {
+    if (before === undefined) delete process.env.NEXTFRAME_ORT_PROFILE; else process.env.NEXTFRAME_ORT_PROFILE = before;
+  }
+  try {
+    step.session!.endProfiling();
+    const file = readdirSync(dir).find((f) => f.endsWith(".json"));
+    if (!file) throw new Error(`onnxruntime wrote no profile into ${dir}`);
+    const events = JSON.parse(readFileSync(join(dir, file), "utf8")) as ProfileEvent[];
+    const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run").slice(-steps);
+    const from = runs[0]!.ts, lastRun = runs[runs.length - 1]!;
+    const phaseOf = (name: string): "fwd" | "bwd" | "opt" | "?" => {
+      const m = /#(\d+)/.exec(name);
+      if (!m) return "?";
+      const id = Number(m[1]);
+      return id <= marks.loss ? "fwd" : id >= marks.update ? "opt" : "bwd";
+    };
+    const PRODUCTS = ["Gemm", "MatMul", "FusedMatMul", "FusedGemm", "Conv", "ConvTranspose"];
+    const ms: Record<string, number> = {};
+    const byOp: Record<"fwd" | "bwd" | "opt" | "?", Record<string, number>> = { fwd: {}, bwd: {}, opt: {}, "?": {} };
+    const counts: Record<"fwd" | "bwd" | "opt" | "?", Record<string, number>> = { fwd: {}, bwd: {}, opt: {}, "?": {} };
+    const add = (o: Record<string, number>, k: string, v: number) => { o[k] = (o[k] ?? 0) + v; };
+    for (const e of events) {
+      if (e.cat !== "Node" || e.ts < from || !e.name.endsWith("_kernel_time")) continue;
+      const op = e.args?.op_name ?? "?", phase = phaseOf(e.name), d = e.dur / 1000 / steps;
+      add(ms, phase === "opt" ? "optimizer" : PRODUCTS.includes(op) ? `products_${phase}` : `other_${phase}`, d);
+      if (phase === "?" || !PRODUCTS.includes(op)) add(byOp[phase], op, d);
+      if (e.ts >= lastRun.ts) {
+        // the executed graph, counted once (the last run)
+        const size = (s: Record<string, number[]>[] | undefined) => Object.values(s?.[0] ?? {})[0]?.reduce((p, q) => p * q, 1) ?? 0;
+        add(counts[phase], "nodes", 1);
+        if (op === "Transpose") add(counts[phase], "Transpose", 1);
+        if (op === "Cast") add(counts[phase], "Cast", 1);
+        if ((op === "ReduceSum" || op === "ReduceMean") && size(e.args?.input_type_shape) >= 1 << 16) add(counts[phase], "bigReduce", 1);
+        if (["Identity", "Expand", "Concat", "Pad", "Slice", "Split", "Tile", "Copy", "MemcpyFromHost"].includes(op)) add(counts[phase], `copy:${op}`, 1);
+      }
+    }
+    const round = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).sort((a, b) => b[1] - a[1]).filter(([, v]) => v >= 0.05).map(([k, v]) => [k, Math.round(v * 100) / 100]));
+    const run = median(runs.map((r) => r.dur / 1000));
+    emit({
+      bench: "train-step", case: `${config} b${B}: where the time goes (onnxruntime profile, ms per step)`, run_ms: run,
+      ...round(ms), other_fwd_by_op: round(byOp.fwd), other_bwd_by_op: round(byOp.bwd), optimizer_by_op: round(byOp.opt),
+      ...(Object.keys(byOp["?"]).length ? { unattributed_by_op: round(byOp["?"]) } : {}),
+      ...(peerS === null ? {} : { peer_s: peerS, ratio_if_only_products: peerS / (((ms.products_fwd ?? 0) + (ms.products_bwd ?? 0)) / 1000) }),
+    });
+    emit({ bench: "train-step", case: `${config} b${B}: executed graph, forward vs backward`, forward: counts.fwd, backward: counts.bwd, optimizer: counts.opt });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function main(): Promise<void> {
   const only = process.env.BENCH_CASES?.split(",");
   if (!only || only.includes("matmul")) await matmulCases();
   if (!only || only.includes("overhead")) await overheadCases();
   const peerTrainS = !only || only.includes("train") || only.includes("rss") ? await trainCases() : null;
   if (!only || only.includes("profile")) await profileCase(peerTrainS);
+  if (!only || only.includes("train-step") || only.includes("train-profile")) await ditTrainCases();
 }
 void tensor;

@@ -53,6 +53,11 @@ export class Emitter {
   halfProducts = false;
   /** Set by emitModel while it lowers a graph node whose ONNX node names it records (GraphSpec.nodeOrigins). */
   origin: { t: Tensor; names: Map<string, Tensor> } | null = null;
+  /**
+   * The graph node being lowered: its id ends the ONNX node names (`MatMul_12#345`), so onnxruntime's per-node
+   * profile can be mapped back to graph nodes (the engine bench splits forward, backward and optimizer that way).
+   */
+  current: Tensor | null = null;
 
   name(t: Tensor): string {
     const n = this.names.get(t);
@@ -79,7 +84,7 @@ export class Emitter {
     }
     const outputs = out ?? Array.from({ length: nOut }, () => this.fresh());
     const attribute: onnx.IAttributeProto[] = Object.entries(attrs).map(([name, v]) => attr(name, v));
-    const name = `${opType}_${this.nodes.length}`;
+    const name = `${opType}_${this.nodes.length}${this.current ? `#${this.current.id}` : ""}`;
     if (this.origin) this.origin.names.set(name, this.origin.t);
     this.nodes.push({ opType, input: inputs, output: outputs, attribute, name });
     return outputs;
@@ -379,6 +384,7 @@ export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array 
   const splits = sliceSplits(spec.nodes.filter((t) => uses.has(t) || outputSet.has(t)));
   for (const t of spec.nodes) {
     if (!uses.has(t) && !outputSet.has(t)) continue;
+    e.current = t;
     const split = splits.get(t);
     if (split) {
       // the first of a group of slices that tile one axis: one Split node names them all
@@ -406,6 +412,7 @@ export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array 
     e.halfProducts = false;
     e.origin = null;
   }
+  e.current = null;
   // Outputs: rename the producing node's output in place (an Identity would copy the whole tensor, which
   // costs real time for big outputs); fall back to Identity for constants and values already renamed.
   const output: onnx.IValueInfoProto[] = [];
