@@ -8,7 +8,7 @@
  * works in scripts. Symbols are registered (`Symbol.for`) so that two copies of this module (the kernel's
  * bundled one and the library's) agree.
  *
- * Contract shared with the views helper: /tmp/nf/DISPLAY_API.md (kept in this header so it outlives /tmp):
+ * The contract between this file, the view helpers (display/*.ts) and the kernel process:
  *   - MimeBundle: "text/plain" string, "image/png" base64 string, "application/json" object,
  *     "application/vnd.nextframe.*+json" objects. Rich bundles also carry image/png or text/html and text/plain.
  *   - objects with a `[mimeBundleSymbol]()` method (may return a Promise) render richly as a cell's last

@@ -1,8 +1,10 @@
 /**
  * Input normalization for the display helpers: every helper accepts plain typed arrays (with a shape),
  * nested JS arrays, `{data, shape}` objects, and engine Tensors. A Tensor is recognised by duck type —
- * `shape`, `dtype` and `await t.data()` — so display/ does not depend on engine internals.
+ * `shape`, `dtype` and `await t.data()` — so display/ does not depend on engine internals (only on the library's
+ * error base class, engine/errors.ts, which imports nothing).
  */
+import { NextframeError } from "../engine/errors";
 
 export type TypedArray =
   | Float32Array | Float64Array | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array
@@ -27,12 +29,7 @@ export interface NdArray {
 }
 
 /** Raised for bad user input; the helpers turn it into an error bundle that says what was expected. */
-export class DisplayInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DisplayInputError";
-  }
-}
+export class DisplayInputError extends NextframeError {}
 
 export function isTensorLike(x: unknown): x is TensorLike {
   return typeof x === "object" && x !== null && Array.isArray((x as TensorLike).shape) &&

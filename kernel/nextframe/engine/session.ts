@@ -87,7 +87,7 @@ function sessionOptions(device: Device, threads: number, float64 = false, prefer
     executionMode: "sequential",
     // ORT's extended fusions (e.g. x·σ(x) → QuickGelu) have float32-only kernels: float64 graphs stay at "basic".
     graphOptimizationLevel: float64 ? "basic" : "all",
-    // DESIGN §4: intra-op spinning gives a long latency tail on 2 cores.
+    // no spinning: onnxruntime's spinning intra-op threads give runs a long latency tail on a busy 2-core machine.
     extra: nest({ "session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0", ...extraConfig() }),
     // outputs kept on the GPU between runs (makeTrainStep's parameters and moments): WebGPU's gpu-buffer tensors
     ...(preferredOutputLocation && device === "webgpu" ? { preferredOutputLocation } : {}),

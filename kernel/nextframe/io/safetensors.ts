@@ -14,6 +14,7 @@
 
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "./atomic.js";
+import { NextframeError } from "../engine/errors.js";
 
 /** Element types a safetensors file may hold that this module can read. */
 export type SafetensorsDtype = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32" | "U8" | "BOOL";
@@ -41,12 +42,7 @@ export interface SafetensorsFile {
 }
 
 /** Raised for every malformed file or bad argument; the message says what is wrong and where. */
-export class SafetensorsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "SafetensorsError";
-  }
-}
+export class SafetensorsError extends NextframeError {}
 
 /** Bytes per element of each dtype. */
 export const DTYPE_SIZE: Record<SafetensorsDtype, number> = {

@@ -4,7 +4,7 @@
  * view into one), and so do the Adam moments: the update is a dozen elementwise ops per chunk instead of a
  * dozen per parameter (small models are bound by the number of graph nodes). Flat parameters and moments are
  * graph inputs; their updated values are graph outputs written into pre-allocated buffers (ping-pong: read A,
- * write B, swap), so a step allocates no parameter-sized memory (DESIGN §4: fresh memory ≈ 3 ms/MB here).
+ * write B, swap), so a step allocates no parameter-sized memory (fresh memory costs about 3 ms per MB on a 2-core machine).
  * The learning rate and bias corrections are scalar inputs, so schedules never retrace. A NaN/Inf loss or
  * gradient norm throws naming the step; because the new values went to the spare buffers, the model keeps the
  * last good weights and moments, bit for bit.

@@ -14,9 +14,8 @@ import { createSession } from "../engine/session";
 import { NextframeError } from "../engine/errors";
 import { native, onHalt, outsideCells } from "../engine/interrupt";
 
-export class OnnxProbeError extends Error {
-  constructor(message: string) { super(message); this.name = "OnnxProbeError"; }
-}
+/** A model file, graph or probe request that cannot be inspected; the message says what and where. */
+export class OnnxProbeError extends NextframeError {}
 
 export type Dim = number | string | null; // fixed, symbolic (dim_param), or unknown
 

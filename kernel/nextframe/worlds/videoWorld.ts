@@ -23,6 +23,7 @@
 // z ∈ [zMin, depth]; the occluder stands in front of that region, so everything passes behind it.
 
 import { hashSeed, Rng } from "./random";
+import { NextframeError } from "../engine/errors";
 
 // ───────────────────────────── config ─────────────────────────────
 
@@ -137,12 +138,7 @@ export const DEFAULT_VIDEO_WORLD: VideoWorldConfig = {
   antialias: 4,
 };
 
-export class VideoWorldError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "VideoWorldError";
-  }
-}
+export class VideoWorldError extends NextframeError {}
 
 function fail(msg: string): never {
   throw new VideoWorldError(`videoWorld: ${msg}`);
