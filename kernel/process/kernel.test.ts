@@ -425,3 +425,47 @@ test("the memory limit, a bad value named; 0 turns the watchdog off", async () =
   assert.equal(rssLimitFromEnv({ NEXTFRAME_RSS_LIMIT_MB: "600" }, 10000), 600);
   assert.throws(() => rssLimitFromEnv({ NEXTFRAME_RSS_LIMIT_MB: "lots" }), /NEXTFRAME_RSS_LIMIT_MB must be a number of MB \(0 turns the memory watchdog off\), got "lots"/);
 });
+
+test("interrupt stops a library training loop (fit over makeTrainStep); a new step() in the next cell works", { ...libOnly, timeout: 180_000 }, async () => {
+  const setup = await run(
+    `import { AdamW, F, Linear, Module, fit, makeTrainStep, manualSeed, tensor, type Tensor } from "nextframe";\n` +
+    `manualSeed(1);\n` +
+    `class Xor extends Module { fc1 = new Linear(2, 16); fc2 = new Linear(16, 1); forward(x: Tensor) { return this.fc2.forward(this.fc1.forward(x).tanh()); } }\n` +
+    `const xorNet = new Xor();\n` +
+    `const xs = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]), ys = tensor([[0], [1], [1], [0]]);\n` +
+    `const trainStep = makeTrainStep(xorNet, (x, y) => F.mseLoss(xorNet.forward(x), y), new AdamW(xorNet.parameters(), { lr: 0.01 }));\n` +
+    `let fitSteps = 0;`);
+  assert.equal(setup.ok, true, JSON.stringify(setup.outputs));
+  const { r, stopMs } = await interruptAfter("await fit({ steps: 1e9, step: async () => { fitSteps++; return trainStep(xs, ys); } });", 3000);
+  assert.deepEqual(errors(r).map((e) => e.ename), ["Interrupted"], JSON.stringify(r.outputs));
+  assert.ok(stopMs < 2000, `stopped ${stopMs} ms after the interrupt`);
+  const s1 = await numberOf("fitSteps");
+  const t1 = await numberOf("trainStep.step");
+  assert.ok(s1 > 0, "the loop ran");
+  assert.ok(t1 === s1 || t1 === s1 - 1, `${t1} steps done of ${s1} started`);
+  await sleep(2000);
+  assert.equal(await numberOf("fitSteps"), s1, "the interrupted training loop went on");
+  assert.equal(await numberOf("trainStep.step"), t1, "the optimizer went on stepping");
+  const next = await run("const stepsBefore = trainStep.step;\nconst loss1 = await trainStep(xs, ys);\n[trainStep.step - stepsBefore, Number.isFinite(loss1)]");
+  assert.deepEqual(resultText(next), ["[ 1, true ]"], JSON.stringify(next.outputs));
+});
+
+test("interrupt stops a DDIM sampling loop; the next cell samples again", { ...libOnly, timeout: 180_000 }, async () => {
+  const setup = await run(
+    `import { compile, createDiffusion, tensor, type Tensor } from "nextframe";\n` +
+    `const halve = compile((x: Tensor) => x.mul(0.5));\n` +
+    `const denoise = async (x: Float32Array, shape: readonly number[]) => (await (await halve(tensor(x).reshape([...shape]))).data()) as Float32Array;\n` +
+    `const longDiffusion = createDiffusion({ learnSigma: false, diffusionSteps: 200000 });\n` +
+    `let ddimSteps = 0;`);
+  assert.equal(setup.ok, true, JSON.stringify(setup.outputs));
+  const { r, stopMs } = await interruptAfter("await longDiffusion.ddimSampleLoop(denoise, [1, 4, 8, 8], { seed: 1, onProgress: () => ddimSteps++ });", 3000);
+  assert.deepEqual(errors(r).map((e) => e.ename), ["Interrupted"], JSON.stringify(r.outputs));
+  assert.ok(stopMs < 2000, `stopped ${stopMs} ms after the interrupt`);
+  const d1 = await numberOf("ddimSteps");
+  assert.ok(d1 > 0, "the sampler ran");
+  await sleep(2000);
+  assert.equal(await numberOf("ddimSteps"), d1, "the interrupted sampler went on");
+  const again = await run(`const short = createDiffusion({ learnSigma: false, timestepRespacing: "ddim5" });\n` +
+    `const sample = await short.ddimSampleLoop(denoise, [1, 4, 8, 8], { seed: 2 });\n[sample.length, sample.every(Number.isFinite)]`);
+  assert.deepEqual(resultText(again), ["[ 256, true ]"], JSON.stringify(again.outputs));
+});
