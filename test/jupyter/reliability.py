@@ -153,6 +153,9 @@ def protocol():
         collect(kc, i)
     out["after_no_stop"] = summary(run(kc, "ran"))
     out["silent"] = summary(run(kc, "ran * 2", silent=True))
+    # clearOutput({ wait }) is Jupyter's clear_output, in order between the text printed before and after it.
+    r = run(kc, 'import { clearOutput } from "nextframe";\nconsole.log("before");\nclearOutput({ wait: true });\nconsole.log("after");', store_history=False)
+    out["clear"] = [[t, c.get("text", c.get("wait"))] for t, c in r["iopub"] if t in ("stream", "clear_output")]
     # History of this session: every cell that ran with store_history, by execution count.
     def history(**kw):
         return reply_to(kc, kc.history(**kw))["content"]

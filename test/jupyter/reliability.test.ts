@@ -30,7 +30,7 @@ interface Run {
 type HistoryReply = { status: string; history: unknown[][]; evalue?: string };
 interface ProtocolOut {
   queued: { status: string; ename?: string; evalue?: string; traceback?: string[] }[];
-  after_abort: Run; no_stop: string[]; after_no_stop: Run; silent: Run;
+  after_abort: Run; no_stop: string[]; after_no_stop: Run; silent: Run; clear: [string, string | boolean][];
   tail: HistoryReply; range: HistoryReply; search: HistoryReply; search_output: HistoryReply; history_bad: HistoryReply;
   is_complete: { status: string; indent?: string }[];
   complete: { matches: string[]; cursor_start: number; cursor_end: number };
@@ -100,7 +100,7 @@ test("a cell that fills the heap past NEXTFRAME_MEMORY_LIMIT_MB gets an out-of-m
   assert.equal(out.after.evalue, "cell 1:8 - Cannot find name 'hog'.");
 });
 
-test("stop_on_error aborts queued cells; error replies carry the real error; history, is_complete, complete, inspect", { skip, timeout: 600_000 }, () => {
+test("stop_on_error aborts queued cells; error replies carry the real error; clear_output, history, is_complete, complete, inspect", { skip, timeout: 600_000 }, () => {
   const out = scenario<ProtocolOut>("protocol");
   const [failed, ...aborted] = out.queued;
   assert.equal(failed.status, "error");
@@ -111,6 +111,7 @@ test("stop_on_error aborts queued cells; error replies carry the real error; his
   assert.deepEqual(out.no_stop, ["error", "ok"], "stop_on_error: false lets the next cell run");
   assert.deepEqual(out.after_no_stop.results, ["100"]);
   assert.deepEqual(out.silent.types, [], "a silent execution shows no result");
+  assert.deepEqual(out.clear, [["stream", "before\n"], ["clear_output", true], ["stream", "after\n"]]);
   // History: the cells that ran (aborted ones did not), by execution count.
   assert.deepEqual(out.tail, { status: "ok", history: [[0, 4, "ran += 100;"], [0, 5, "ran"]] });
   assert.deepEqual(out.range.history.map((h) => h[1]), [1, 2]);
