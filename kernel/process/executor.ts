@@ -323,15 +323,15 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   const report = (err: unknown, prefix: string) =>
     output(errorOutput(formatError(err, cells, currentFile, isInternal), prefix));
   // An interrupted cell's own code may still fail afterwards (the library's InterruptedError out of a loop that
-  // nobody awaits any more): that is the interrupt, already reported, not news for the cell running now.
-  const fromInterrupted = (e: unknown) => currentScope()?.interrupted === true ||
-    (e instanceof Error && /^Interrupted(Error)?$/.test(e.name) && interruptedCells > 0);
+  // nobody awaits any more): that is the interrupt, already reported, not news for the cell running now. Node
+  // calls these handlers in the async scope of the code that failed, so the scope says whose failure it is.
+  const fromInterrupted = () => currentScope()?.interrupted === true;
   process.on("unhandledRejection", (reason) => {
-    if (!fromInterrupted(reason)) report(reason, "Unhandled promise rejection: ");
+    if (!fromInterrupted()) report(reason, "Unhandled promise rejection: ");
     else if (!halted) opts.log(`dropped a rejection from an interrupted cell: ${String(reason).slice(0, 200)}`);
   });
   process.on("uncaughtException", (err) => {
-    if (!fromInterrupted(err)) report(err, "Uncaught exception: ");
+    if (!fromInterrupted()) report(err, "Uncaught exception: ");
     else if (!halted) opts.log(`dropped an exception from an interrupted cell: ${String(err).slice(0, 200)}`);
   });
 
@@ -356,11 +356,8 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   let awaitingSignalOf: number | null = null;
   /** The async scope of the running cell (cellScope.ts). */
   let scope: CellScope | null = null;
-  let interruptedCells = 0;
   function markInterrupted(s: CellScope | null): void {
-    if (!s || s.interrupted) return;
-    s.interrupted = true;
-    interruptedCells++;
+    if (s) s.interrupted = true;
   }
   function interrupt(execId?: number): void {
     if (execId === undefined) {

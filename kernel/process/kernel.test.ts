@@ -469,3 +469,32 @@ test("interrupt stops a DDIM sampling loop; the next cell samples again", { ...l
     `const sample = await short.ddimSampleLoop(denoise, [1, 4, 8, 8], { seed: 2 });\n[sample.length, sample.every(Number.isFinite)]`);
   assert.deepEqual(resultText(again), ["[ 256, true ]"], JSON.stringify(again.outputs));
 });
+
+test("20 executions sent at once run in order; 10 restarts leave no kernel process behind", { timeout: 300_000 }, async () => {
+  const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => run(`console.log("cell ${i}");\n${i}`)));
+  rs.forEach((r, i) => {
+    assert.equal(streamText(r), `cell ${i}\n`);
+    assert.deepEqual(resultText(r), [String(i)]);
+  });
+  const k = newKernel();
+  const pids: number[] = [];
+  try {
+    for (let i = 0; i < 10; i++) {
+      await k.restart();
+      pids.push(k.pid!);
+    }
+    assert.deepEqual(resultText(await run("'alive'", k)), ["'alive'"]);
+  } finally {
+    await k.stop();
+  }
+  assert.equal(new Set(pids).size, 10);
+  const alive = pids.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  assert.deepEqual(alive, [], "kernel processes still running after stop");
+});
