@@ -29,6 +29,8 @@ test("a kernel death's reason names the environment variables, not VS Code's set
   assert.doesNotMatch(o.evalue + o.traceback.join(""), /nextframe\.kernel\./);
   const rss = forJupyter({ kind: "error", ename: "KernelExited", evalue: "raise nextframe.kernel.rssLimitMb / NEXTFRAME_RSS_LIMIT_MB", traceback: [] });
   assert.equal(rss.evalue, "raise NEXTFRAME_RSS_LIMIT_MB");
+  const stopped = forJupyter({ kind: "error", ename: "MemoryLimit", evalue: "or raise nextframe.kernel.rssLimitMb / NEXTFRAME_RSS_LIMIT_MB", traceback: [] });
+  assert.equal(stopped.evalue, "or raise NEXTFRAME_RSS_LIMIT_MB");
   const other = { kind: "error" as const, ename: "Error", evalue: "nextframe.kernel.memoryLimitMb", traceback: [] };
   assert.equal(forJupyter(other), other, "a cell's own errors are left alone");
 });

@@ -92,11 +92,12 @@ type Parent = Header | Record<string, never>;
 type ErrorOutput = Extract<CellOutput, { kind: "error" }>;
 
 /**
- * KernelClient words a dead child's reason for VS Code, naming its settings (nextframe.kernel.memoryLimitMb,
- * nextframe.kernel.rssLimitMb); in Jupyter the same limits are the environment variables the front reads.
+ * KernelClient words a dead child's reason, and the memory watchdog its MemoryLimit error, for VS Code, naming
+ * its settings (nextframe.kernel.memoryLimitMb, nextframe.kernel.rssLimitMb); in Jupyter the same limits are the
+ * environment variables the front and the child read.
  */
 export function forJupyter(o: ErrorOutput): ErrorOutput {
-  if (o.ename !== "KernelExited") return o;
+  if (o.ename !== "KernelExited" && o.ename !== "MemoryLimit") return o;
   const fix = (s: string) => s
     .replace(/(the setting )?nextframe\.kernel\.memoryLimitMb/g, "NEXTFRAME_MEMORY_LIMIT_MB in the Jupyter server's environment or kernel.json's env")
     .replace(/nextframe\.kernel\.rssLimitMb( \/ NEXTFRAME_RSS_LIMIT_MB)?/g, "NEXTFRAME_RSS_LIMIT_MB");

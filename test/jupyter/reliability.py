@@ -128,8 +128,10 @@ def death():
 
 def oom():
     """A cell that fills the JS heap past the kernel's limit: the cell names the memory limit."""
-    km, kc = start({"NEXTFRAME_MEMORY_LIMIT_MB": os.environ.get("OOM_LIMIT_MB", "400")})
+    km, kc = start({"NEXTFRAME_MEMORY_LIMIT_MB": os.environ.get("OOM_LIMIT_MB", "400"), "NEXTFRAME_RSS_LIMIT_MB": "64000"})
     out = {}
+    # The front gives the child the heap limit as a flag, and the watchdog's limit through the environment.
+    out["settings"] = summary(run(kc, 'process.execArgv.join(" ") + " / " + process.env.NEXTFRAME_RSS_LIMIT_MB'))["results"]
     out["oom"] = summary(run(kc, 'const hog: number[][] = [];\nconsole.log("filling");\nfor (;;) hog.push(new Array(100000).fill(1.5));', timeout=300))
     out["after"] = summary(run(kc, "typeof hog"))
     stop(km, kc)

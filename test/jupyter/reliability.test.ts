@@ -87,8 +87,9 @@ test("a kernel that dies under a cell (process.exit, SIGKILL) says why on that c
   assert.deepEqual(out.after_idle_death.results, ["'alive'"]);
 });
 
-test("a cell that fills the heap past NEXTFRAME_MEMORY_LIMIT_MB gets an out-of-memory error naming the limit", { skip, timeout: 600_000 }, () => {
-  const out = scenario("oom", { OOM_LIMIT_MB: "400" });
+test("NEXTFRAME_MEMORY_LIMIT_MB and NEXTFRAME_RSS_LIMIT_MB reach the kernel; a cell that fills the heap gets an out-of-memory error naming the limit", { skip, timeout: 600_000 }, () => {
+  const out = scenario<Record<string, Run> & { settings: string[] }>("oom", { OOM_LIMIT_MB: "400" });
+  assert.deepEqual(out.settings, ["'--max-old-space-size=400 / 64000'"]);
   assert.equal(out.oom.stdout, "filling\n");
   assert.equal(out.oom.status, "error");
   assert.equal(out.oom.ename, "KernelExited");
