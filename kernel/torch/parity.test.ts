@@ -14,7 +14,7 @@ import { tensor, type Tensor } from "../nextframe/engine/index";
 import { loadSafetensors, saveSafetensors, type SafetensorsInput } from "../nextframe/io/safetensors";
 import { checkpointsDir, loadCheckpoint, readCard } from "../nextframe/course/index";
 import { GPT, type GPTConfig } from "../nextframe/models/gpt";
-import { WorldModel, type WorldModelConfig } from "../nextframe/models/worldModel";
+import { WorldModel, captionTokenizer, encodeCaptions, type WorldModelConfig } from "../nextframe/models/worldModel";
 import { Autoencoder, type AutoencoderConfig } from "../nextframe/models/autoencoder";
 import { DiT } from "../nextframe/models/dit";
 import { relErr, requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
@@ -76,6 +76,45 @@ for (const name of ["world-model", "world-model-memory"]) {
   }));
 }
 
+/** Gives every weight of a TypeScript model a non-trivial value (adaLN-Zero starts at 0); writes them and a card. */
+function randomized(model: { stateDict(): Record<string, Tensor>; loadStateDict(sd: Record<string, Tensor>): void; config: object }, dir: string, name: string, kind: string) {
+  const sd: Record<string, Tensor> = {}, weights: Record<string, SafetensorsInput> = {};
+  let k = 0;
+  for (const [n, p] of Object.entries(model.stateDict())) {
+    // the caption table larger than the rest, so that a caption visibly moves the output
+    const v = n === "pos_embed" ? (p._value as Float32Array) : wave(p.size, 0.7 + 0.01 * k++, n.startsWith("c_embedder") ? 2 : 0.05);
+    sd[n] = tensor(v, { shape: p.shape });
+    weights[n] = { shape: p.shape, data: v };
+  }
+  model.loadStateDict(sd);
+  const paths = { weights: join(dir, `${name}.safetensors`), card: join(dir, `${name}.json`) };
+  saveSafetensors(paths.weights, weights);
+  writeFileSync(paths.card, JSON.stringify({ name, model: kind, config: model.config }));
+  return paths;
+}
+
+for (const attention of ["full", "factorized"] as const) {
+  test(`WorldModel with captions and ${attention} attention (random weights): PyTorch equals TypeScript, with and without a caption`, { skip }, withDir(async (dir) => {
+    const tok = captionTokenizer();
+    const model = new WorldModel({ latentSize: 8, patchSize: 4, hiddenSize: 32, depth: 2, numHeads: 2, residual: true, localPath: true, contextNoise: 0, captionVocab: tok.vocabSize, attention, memoryFrames: [10] });
+    const name = `wm-caption-${attention}`, w = randomized(model, dir, name, "WorldModel");
+    const c = model.config, N = 2, Fr = model.frames, shape = [N, Fr, c.latentChannels, c.latentSize, c.latentSize];
+    const x = wave(N * Fr * c.latentChannels * c.latentSize ** 2, 0.29, 0.8), t = Float32Array.of(3, 640), a = Int32Array.from({ length: N * Fr }, (_, i) => (i * 5 + 2) % c.numActions);
+    const cap = encodeCaptions(tok, ["a yellow ball bounces in a room. the yellow ball passes behind the tree. the agent walks right.", null]);
+    const inputs = { x: { shape, data: x }, t: { shape: [N], data: t }, a: { shape: [N, Fr], data: BigInt64Array.from(a, BigInt) } };
+    const args = () => [tensor(x, { shape }), tensor(t, { shape: [N] }), tensor(a, { shape: [N, Fr] })] as const;
+    const withCap = torchForward(dir, "WorldModel", w.card, w.weights, { ...inputs, caption: { shape: [N, cap.length / N], data: BigInt64Array.from(cap, BigInt) } });
+    await close(model.predictNext(...args(), tensor(cap, { shape: [N, cap.length / N] })), withCap.get("next"), `${name} with a caption`);
+    const without = torchForward(dir, "WorldModel", w.card, w.weights, inputs);
+    await close(model.predictNext(...args()), without.get("next"), `${name} without a caption`);
+    // the caption moves the first sample's prediction (the second has the null caption both times)
+    const A = withCap.get("next")!, B = without.get("next")!, L = A.length / N;
+    const moved = Math.max(...Array.from({ length: L }, (_, i) => Math.abs(A[i]! - B[i]!)));
+    const still = Math.max(...Array.from({ length: L }, (_, i) => Math.abs(A[L + i]! - B[L + i]!)));
+    assert.ok(moved > 1e-4 && still === 0, `the caption moved its sample by ${moved}, the null-caption sample by ${still}`);
+  }));
+}
+
 test("Autoencoder (autoencoder checkpoint): PyTorch encode and decode equal the TypeScript ones", { skip }, withDir(async (dir) => {
   const card = readCard("autoencoder");
   const ae = new Autoencoder(card.config as Partial<AutoencoderConfig>);
@@ -89,19 +128,7 @@ test("Autoencoder (autoencoder checkpoint): PyTorch encode and decode equal the 
 
 test("DiT (random TypeScript weights, DiT-S/4 at depth 2): PyTorch output equals the TypeScript one", { skip }, withDir(async (dir) => {
   const model = new DiT("DiT-S/4", { depth: 2, inputSize: 16, numClasses: 10 });
-  // adaLN-Zero makes a fresh DiT's output 0: give every weight a non-trivial value first
-  const sd: Record<string, Tensor> = {};
-  const weights: Record<string, SafetensorsInput> = {};
-  let k = 0;
-  for (const [name, p] of Object.entries(model.stateDict())) {
-    const v = name === "pos_embed" ? (p._value as Float32Array) : wave(p.size, 0.7 + 0.01 * k++, 0.05);
-    sd[name] = tensor(v, { shape: p.shape });
-    weights[name] = { shape: p.shape, data: v };
-  }
-  model.loadStateDict(sd);
-  const wPath = join(dir, "dit.safetensors"), cardPath = join(dir, "dit.json");
-  saveSafetensors(wPath, weights);
-  writeFileSync(cardPath, JSON.stringify({ name: "dit", model: "DiT", config: model.config }));
+  const { weights: wPath, card: cardPath } = randomized(model, dir, "dit", "DiT");
   const N = 2, x = wave(N * 4 * 16 * 16, 0.13), t = Float32Array.of(3, 777), y = Int32Array.of(1, 10);
   const ref = torchForward(dir, "DiT", cardPath, wPath, { x: { shape: [N, 4, 16, 16], data: x }, t: { shape: [N], data: t }, y: { shape: [N], data: BigInt64Array.from(y, BigInt) } });
   await close(model.forward(tensor(x, { shape: [N, 4, 16, 16] }), tensor(t, { shape: [N] }), tensor(y, { dtype: "int32", shape: [N] })), ref.get("out"), "DiT output");
