@@ -1,7 +1,7 @@
 // The Jupyter front's message framing and signing, and how it words a dead kernel's reason for Jupyter users.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeMessage, forJupyter, parseMessage, sign } from "./jupyter";
+import { childCommand, encodeMessage, forJupyter, parseMessage, sign } from "./jupyter";
 
 const header = { msg_id: "m1", session: "s", username: "u", date: "2026-01-01T00:00:00Z", msg_type: "execute_request", version: "5.3" };
 
@@ -33,4 +33,11 @@ test("a kernel death's reason names the environment variables, not VS Code's set
   assert.equal(stopped.evalue, "or raise NEXTFRAME_RSS_LIMIT_MB");
   const other = { kind: "error" as const, ename: "Error", evalue: "nextframe.kernel.memoryLimitMb", traceback: [] };
   assert.equal(forJupyter(other), other, "a cell's own errors are left alone");
+});
+
+test("the child starts under setpriv's parent-death signal when setpriv exists, else as plain node", () => {
+  assert.deepEqual(childCommand(["--import", "tsx"], "/usr/bin/node", "/usr/bin/setpriv"), {
+    execPath: "/usr/bin/setpriv", execArgv: ["--pdeathsig", "SIGKILL", "--", "/usr/bin/node", "--import", "tsx"],
+  });
+  assert.deepEqual(childCommand([], "/usr/bin/node", null), { execPath: "/usr/bin/node", execArgv: [] });
 });

@@ -88,6 +88,22 @@ export interface FrontOptions {
   memoryLimitMb?: number;
 }
 
+/**
+ * How the front starts its child. On Linux it goes through util-linux's `setpriv --pdeathsig SIGKILL` (util-linux
+ * is essential on Debian), so the OS kills the child the moment the front dies, even by SIGKILL and even while a
+ * cell runs synchronous code; the child's own exit when its IPC channel closes runs only once its event loop is
+ * free. Without setpriv, that exit on disconnect is all there is.
+ */
+export function childCommand(execArgv: string[], node = process.execPath, setpriv: string | null = findSetpriv()): { execPath: string; execArgv: string[] } {
+  if (!setpriv) return { execPath: node, execArgv };
+  return { execPath: setpriv, execArgv: ["--pdeathsig", "SIGKILL", "--", node, ...execArgv] };
+}
+
+function findSetpriv(): string | null {
+  if (process.platform !== "linux") return null;
+  return ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => fs.existsSync(p)) ?? null;
+}
+
 type Parent = Header | Record<string, never>;
 type ErrorOutput = Extract<CellOutput, { kind: "error" }>;
 
@@ -143,7 +159,7 @@ export async function serveJupyter(connectionFile: string, log: (s: string) => v
   // ##### the child kernel ###################################################################################
   const client = new KernelClient({
     kernelMain: opts.kernelMain,
-    execArgv: opts.execArgv,
+    ...childCommand(opts.execArgv ?? []),
     cwd: process.cwd(),
     memoryLimitMb,
     // The child's stdout/stderr and KernelClient's own lines go to the Jupyter server's log.
@@ -153,8 +169,8 @@ export async function serveJupyter(connectionFile: string, log: (s: string) => v
       if (died && !executing) reportIdleDeath(died[1]);
     },
   });
-  // The child must not outlive the front. It exits when its IPC channel closes (the front died, even by SIGKILL);
-  // this kills it at once when the front exits on its own (an error, shutdown, SIGTERM).
+  // The child must not outlive the front: the parent-death signal (childCommand) and the child's exit when its
+  // IPC channel closes cover a front that is killed; this covers a front that exits (an error, shutdown, SIGTERM).
   process.on("exit", () => client.dispose());
   client.start().catch((e) => log(`the kernel child did not start: ${(e as Error).message}`));
 

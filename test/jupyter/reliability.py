@@ -215,10 +215,12 @@ def proc_state(pid):
 
 
 def orphan():
-    """SIGKILL the front: its child must exit too (and must not keep running cells)."""
+    """SIGKILL the front while a cell loops: its child must exit too, not keep running the cell."""
     km, kc = start()
     child = int(summary(run(kc, "process.pid"))["results"][0])
     front = km.provisioner.process.pid
+    kc.execute("while (true) {}")
+    time.sleep(1.0)
     out = {"front": front, "child": child, "distinct": child != front, "child_before": proc_state(child)}
     os.kill(front, signal.SIGKILL)
     deadline = time.time() + 30
