@@ -24,10 +24,16 @@ export function activate(context: vscode.ExtensionContext): void {
     sendComm: (target, data) => {
       const nb = viewerNotebook ?? vscode.window.activeNotebookEditor?.notebook;
       const kernel = nb && controller.kernelOf(nb);
-      if (!kernel) line(`World Viewer: no running nextframe kernel for ${target} message`);
-      kernel?.sendComm(target, data);
+      if (!kernel || kernel.state === "stopped") {
+        line(`World Viewer: no running nextframe kernel for ${target} message`);
+        throw new Error("the notebook's kernel is not running: run the play cell again");
+      }
+      kernel.sendComm(target, data);
     },
   });
+  /** The column of the notebook's editor, so that the World Viewer opens beside it. */
+  const columnOf = (nb: vscode.NotebookDocument) =>
+    vscode.window.visibleNotebookEditors.find((e) => e.notebook === nb)?.viewColumn ?? vscode.window.activeNotebookEditor?.viewColumn;
 
   const activeNotebook = () => vscode.window.activeNotebookEditor?.notebook;
   context.subscriptions.push(
@@ -38,7 +44,12 @@ export function activate(context: vscode.ExtensionContext): void {
     controller.onDidReceiveComm(({ notebook, target, data }) => {
       if (target !== "worldViewer") return;
       viewerNotebook = notebook;
-      viewer.onKernelComm(data);
+      viewer.onKernelComm(data, columnOf(notebook));
+    }),
+    controller.onDidChangeKernelState(({ notebook, state }) => {
+      if (notebook === viewerNotebook && (state === "restarting" || state === "stopped")) {
+        viewer.kernelGone(`the kernel ${state === "stopped" ? "stopped" : "restarted"}; run the play cell again`);
+      }
     }),
     vscode.commands.registerCommand("nextframe.restartKernel", async () => {
       const nb = activeNotebook();

@@ -3,6 +3,9 @@
  * Space send {command: "action"} to the extension, which forwards it to the kernel's comm target
  * "worldViewer"; the world model's next frame comes back as {command: "frame"} (with the ground-truth
  * simulator's frame beside it when the world provides one). The frame rate of arriving frames is shown.
+ *
+ * The kernel says whether a session is live ({command: "state"}); only a live session gets keys, and the Stop
+ * button sends {command: "stop"}. The panel says how to play: which keys, and that it needs the keyboard focus.
  */
 import {
   MIME, WORLD_ACTIONS, type FramesPayload, type HeatmapPayload, type ImageStack, type PanelInbound, type PanelOutbound,
@@ -11,6 +14,7 @@ import {
 import { loadFrames } from "../shared/decode";
 import { button, el, integerScale } from "../shared/dom";
 import { adoptStyles } from "../shared/styles";
+import { adoptViewerStyles } from "./styles";
 import { renderFrames } from "../renderer/renderFrames";
 import { renderHeatmap } from "../renderer/renderHeatmap";
 
@@ -23,6 +27,7 @@ declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
 adoptStyles(document);
+adoptViewerStyles(document);
 
 const KEYS: Record<string, WorldAction> = {
   ArrowUp: "up", ArrowDown: "down", ArrowLeft: "left", ArrowRight: "right",
@@ -30,27 +35,91 @@ const KEYS: Record<string, WorldAction> = {
 };
 
 const app = document.getElementById("app") ?? document.body.appendChild(el("div"));
-const root = el("div", { class: "nf-root nf-world" });
+const root = el("div", { class: "nf-root nf-world", attrs: { "data-state": "waiting", "data-focus": "no" } });
 const title = el("div", { class: "nf-title", text: "World Viewer" });
-const stats = el("div", { class: "nf-status", attrs: { "aria-live": "off" }, text: "waiting for the kernel… run playWorld(world) in a cell" });
+
+// ---- session state: waiting (no session yet), live (keys go to the kernel), stopping, stopped -------------------
+type ViewerState = "waiting" | "live" | "stopping" | "stopped";
+let state: ViewerState = "waiting";
+const stateText = el("span", { class: "nf-state-text", attrs: { role: "status" } });
+const stopButton = button("■ Stop", "stop the play session (the kernel stops answering keys)", () => stopSession(), "nf-btn nf-stop");
+const stateBar = el("div", { class: "nf-state" }, stateText, stopButton);
+const stepCounter = el("div", { class: "nf-step", attrs: { "aria-live": "off" }, text: "step –" });
+const help = el("div", { class: "nf-help" });
+
+const stats = el("div", { class: "nf-status", attrs: { "aria-live": "off" } });
 const modelCanvas = el("canvas", { class: "nf-canvas", attrs: { width: "1", height: "1", role: "img", "aria-label": "model frame" } });
 const truthCanvas = el("canvas", { class: "nf-canvas", attrs: { width: "1", height: "1", role: "img", "aria-label": "ground truth frame" } });
 const truthCell = el("div", { class: "nf-cell" }, el("div", { class: "nf-caption", text: "ground truth" }), truthCanvas);
 truthCell.style.display = "none";
 const play = el("div", { class: "nf-stage nf-play", attrs: { tabindex: "0", role: "application",
-  "aria-label": "Play mode: arrow keys or WASD move, Space acts, R resets" } },
+  "aria-label": "Play mode: arrow keys or WASD move, Space jumps or eats, R resets" } },
   el("div", { class: "nf-grid" }, el("div", { class: "nf-cell" }, el("div", { class: "nf-caption", text: "model" }), modelCanvas), truthCell));
 const errorLine = el("div", { class: "nf-error", attrs: { role: "alert" } });
 errorLine.style.display = "none";
 const send = (m: PanelOutbound) => vscode.postMessage(m);
-const act = (a: WorldAction) => { lastSent = performance.now(); send({ command: "action", action: a }); };
-const controls = el("div", { class: "nf-controls" },
+const act = (a: WorldAction) => {
+  if (state !== "live") return notLive();
+  lastSent = performance.now();
+  send({ command: "action", action: a });
+};
+const reset = () => (state === "live" ? send({ command: "reset" }) : notLive());
+const moveButtons = [
   button("↑", "up (↑ / W)", () => act("up")), button("←", "left (← / A)", () => act("left")),
   button("↓", "down (↓ / S)", () => act("down")), button("→", "right (→ / D)", () => act("right")),
-  button("space", "act (Space)", () => act("space")), button("reset", "reset the world (R)", () => send({ command: "reset" })));
+  button("space", "jump or eat (Space)", () => act("space")), button("reset", "reset the world (R)", reset),
+];
+const controls = el("div", { class: "nf-controls" }, ...moveButtons);
 const showArea = el("div", { class: "nf-show" });
-root.append(title, play, controls, stats, errorLine, showArea);
+root.append(title, stateBar, help, play, stepCounter, controls, stats, errorLine, showArea);
 app.appendChild(root);
+play.addEventListener("click", () => play.focus());
+
+const STATE_TEXT: Record<ViewerState, string> = {
+  waiting: "waiting for a play session: run a cell that calls playWorld(world)",
+  live: "● live — arrow keys move, space eats",
+  stopping: "stopping…",
+  stopped: "■ stopped",
+};
+let stateMessage = "";
+function setState(s: ViewerState, message?: string) {
+  state = s;
+  stateMessage = message ?? "";
+  root.dataset.state = s;
+  stateText.textContent = s === "stopped"
+    ? `${STATE_TEXT.stopped}${stateMessage ? ` ${stateMessage}` : ""} — run the play cell again to play`
+    : STATE_TEXT[s];
+  stopButton.disabled = s !== "live";
+  for (const b of moveButtons) b.disabled = s !== "live";
+  updateHelp();
+}
+
+/** What a learner needs to know to play, given where the keyboard focus is. */
+function updateHelp() {
+  const focused = document.hasFocus();
+  root.dataset.focus = focused ? "yes" : "no";
+  const keys = "← ↑ → ↓ or W A S D move · Space jumps / eats · R resets the world";
+  if (state !== "live") help.textContent = `Keys: ${keys}.`;
+  else if (focused) help.textContent = `Keys go to the world: ${keys}. Stop ends the session.`;
+  else help.textContent = `Click the picture (or Tab to it) so that the viewer has the keyboard, then: ${keys}.`;
+}
+let hintTimer: ReturnType<typeof setTimeout> | undefined;
+/** A key or button while no session is live: say so instead of sending nothing silently. */
+function notLive() {
+  help.textContent = state === "stopping" ? "stopping the session…" : state === "stopped"
+    ? "This session is stopped: run the play cell again to play." : "No play session yet: run a cell that calls playWorld(world).";
+  clearTimeout(hintTimer);
+  hintTimer = setTimeout(updateHelp, 4000);
+}
+function stopSession() {
+  if (state !== "live") return;
+  setState("stopping");
+  send({ command: "stop" });
+}
+window.addEventListener("focus", updateHelp);
+window.addEventListener("blur", updateHelp);
+document.addEventListener("focusin", updateHelp);
+setState("waiting");
 
 // ---- frame rate: frames received over the last second ------------------------------------------------
 const arrivals: number[] = [];
@@ -76,11 +145,15 @@ async function onFrame(m: Extract<PanelInbound, { command: "frame" }>) {
   if (m.truth) truthCell.style.display = ""; else truthCell.style.display = "none";
   await Promise.all([paint(modelCanvas, m.frame), m.truth ? paint(truthCanvas, m.truth) : undefined]);
   const now = performance.now();
-  arrivals.push(now);
+  // frame rate and latency count the frames that answer a key (not the first frame, a reset or a re-sent one)
+  if (m.action) {
+    arrivals.push(now);
+    if (lastSent) latency = now - lastSent;
+  }
   while (arrivals.length && arrivals[0] < now - 1000) arrivals.shift();
-  if (lastSent) latency = now - lastSent;
   if (m.title) title.textContent = m.title;
-  stats.textContent = `step ${m.step}${m.action ? ` · ${m.action}` : ""} · ${arrivals.length} fps · ${latency.toFixed(0)} ms per step`;
+  stats.textContent = m.action ? `step ${m.step} · ${m.action} · ${arrivals.length} fps · ${latency.toFixed(0)} ms per step` : `step ${m.step}`;
+  stepCounter.textContent = `step ${m.step}`;
   root.dataset.step = String(m.step);
   root.dataset.fps = String(arrivals.length);
 }
@@ -108,6 +181,11 @@ async function handle(data: unknown) {
   try {
     if (m.command === "frame" && typeof m.frame === "object" && Number.isInteger(m.step)) await onFrame(m);
     else if (m.command === "show" && typeof m.mime === "string") await onShow(m);
+    else if (m.command === "state" && (m.state === "live" || m.state === "stopped")) {
+      if (m.title) title.textContent = m.title;
+      if (m.state === "live") errorLine.style.display = "none";
+      setState(m.state, m.message);
+    }
     else if (m.command === "error" && typeof m.message === "string") {
       errorLine.textContent = m.message;
       errorLine.style.display = "";
@@ -126,7 +204,6 @@ window.addEventListener("keydown", (e) => {
   if (e.target instanceof HTMLButtonElement && (e.key === " " || e.key === "Enter")) return; // let buttons click
   const a = KEYS[e.key];
   if (a && (WORLD_ACTIONS as readonly string[]).includes(a)) { act(a); e.preventDefault(); }
-  else if (e.key === "r" || e.key === "R") { send({ command: "reset" }); e.preventDefault(); }
+  else if (e.key === "r" || e.key === "R") { reset(); e.preventDefault(); }
 });
-play.focus();
 send({ command: "ready" });

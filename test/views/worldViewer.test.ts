@@ -1,5 +1,6 @@
 // World Viewer play loop in headless Chromium with a scripted world: keys in → actions → kernel comm handler
-// (playWorld) → frames out → pixels on the stage. The message hops are the extension's own validators.
+// (playWorld) → frames out → pixels on the stage; the session's state (live / stopped) and the Stop button. The
+// message hops are the extension's own validators.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
@@ -43,6 +44,8 @@ describe("World Viewer play mode in headless Chromium", { skip }, () => {
   let page: Page;
   let session: WorldSession;
   const world = scriptedWorld();
+  /** every valid message the webview sent, in order */
+  const fromWebview: unknown[] = [];
   const g = globalThis as G;
 
   /** extension: kernel comm → validate → webview */
@@ -61,6 +64,7 @@ describe("World Viewer play mode in headless Chromium", { skip }, () => {
       // extension: webview → validate → kernel comm target; the handler's reply goes back like the kernel sends it
       const p = parsePanelMessage(m);
       if (!p.ok) return;
+      fromWebview.push(p.value);
       if (p.value.command === "ready") return ready();
       const handler = (g[commHandlersSymbol] as Map<string, (d: unknown) => Promise<unknown>>).get("worldViewer")!;
       void handler(toKernelMessage(p.value)).then(async (reply) => { if (reply !== undefined) await toWebview(reply); });
@@ -69,7 +73,7 @@ describe("World Viewer play mode in headless Chromium", { skip }, () => {
     const sent: unknown[] = [];
     g[kernelSinkSymbol] = { display() {}, comm: (_t: string, d: unknown) => { sent.push(d); void toWebview(d); } };
     session = await playWorld(world, { title: "scripted room" });
-    assert.equal(sent.length, 1, "playWorld opens the viewer with the first frame");
+    assert.deepEqual(sent.map((d) => (d as { type: string }).type), ["state", "frame"], "playWorld says the session is live and shows the first frame");
   });
   after(async () => {
     session?.stop();
@@ -79,6 +83,19 @@ describe("World Viewer play mode in headless Chromium", { skip }, () => {
 
   const step = () => page.evaluate(() => Number(document.querySelector(".nf-world")?.getAttribute("data-step") ?? -1));
   const shot = async (label: string) => decodeScreenshot(await page.locator(`canvas[aria-label='${label}']`).screenshot());
+
+  const stateText = async () => (await page.locator(".nf-state-text").textContent()) ?? "";
+
+  test("a live session says so, with the keys and how to focus the viewer", async () => {
+    await page.waitForFunction(() => document.querySelector(".nf-world")?.getAttribute("data-state") === "live");
+    assert.equal(await stateText(), "● live — arrow keys move, space eats");
+    assert.equal(await page.locator("button.nf-stop").isDisabled(), false);
+    const help = (await page.locator(".nf-help").textContent()) ?? "";
+    assert.match(help, /← ↑ → ↓ or W A S D move · Space jumps \/ eats · R resets/);
+    // playwright's page has the focus; without it the line says to click the picture first
+    assert.match(help, /Keys go to the world/);
+    assert.equal(await page.locator(".nf-step").textContent(), "step 0");
+  });
 
   test("keys in → actions to the world → frames out, with ground truth side by side", async () => {
     await page.waitForFunction(() => document.querySelector(".nf-world")?.getAttribute("data-step") === "0");
@@ -94,6 +111,7 @@ describe("World Viewer play mode in headless Chromium", { skip }, () => {
     assert.deepEqual(pixel(m, Math.floor(0.5 * s), Math.floor(0.5 * s)), [0, 0, 0]);
     assert.deepEqual(pixel(t, Math.floor(3.5 * s), Math.floor(1.5 * s)), [0, 255, 0]);
     assert.match(await page.locator(".nf-world > .nf-status").textContent() ?? "", /step 5 · space · \d+ fps/);
+    assert.equal(await page.locator(".nf-step").textContent(), "step 5");
   });
 
   test("R resets; buttons work too", async () => {
@@ -111,5 +129,41 @@ describe("World Viewer play mode in headless Chromium", { skip }, () => {
     showInWorldViewer(await heatmapBundle({ data: v, shape: [4, 4] }, { title: "attention on stage" }));
     await page.waitForSelector(".nf-show canvas[data-layer='0']", { timeout: 10000 });
     assert.equal(await page.locator(".nf-show .nf-title").textContent(), "attention on stage");
+  });
+
+  test("a script's session.handle() shows its frame in the viewer too", async () => {
+    const before = await step();
+    await session.handle({ type: "action", action: "right" });
+    await page.waitForFunction((n) => document.querySelector(".nf-world")?.getAttribute("data-step") === String(n), before + 1);
+    assert.equal(await page.locator(".nf-step").textContent(), `step ${before + 1}`);
+  });
+
+  test("Stop: the button sends stop, the kernel's session ends, the viewer says stopped and sends no more keys", async () => {
+    const n = world.actions.length;
+    await page.locator("button.nf-stop").click();
+    await page.waitForFunction(() => document.querySelector(".nf-world")?.getAttribute("data-state") === "stopped", null, { timeout: 10000 });
+    assert.deepEqual(fromWebview.at(-1), { command: "stop" });
+    assert.equal(session.live, false);
+    assert.match(await stateText(), /^■ stopped by the Stop button — run the play cell again to play$/);
+    assert.equal(await page.locator("button.nf-stop").isDisabled(), true);
+    await page.locator(".nf-play").focus();
+    await page.keyboard.press("ArrowLeft");
+    await page.keyboard.press("r");
+    assert.equal(world.actions.length, n, "no step after stop");
+    assert.deepEqual(fromWebview.at(-1), { command: "stop" }, "keys after stop are not sent");
+    assert.match((await page.locator(".nf-help").textContent()) ?? "", /This session is stopped: run the play cell again/);
+    await assert.rejects(session.handle({ type: "action", action: "left" }), /this session is stopped/);
+  });
+
+  test("a new playWorld makes the viewer live again; session.stop() from a cell stops it", async () => {
+    session = await playWorld(world, { title: "second session" });
+    await page.waitForFunction(() => document.querySelector(".nf-world")?.getAttribute("data-state") === "live");
+    assert.equal(await page.locator(".nf-title").first().textContent(), "second session");
+    await page.locator(".nf-play").focus();
+    await page.keyboard.press("ArrowDown");
+    await page.waitForFunction(() => document.querySelector(".nf-world")?.getAttribute("data-step") === "1");
+    session.stop();
+    await page.waitForFunction(() => document.querySelector(".nf-world")?.getAttribute("data-state") === "stopped");
+    assert.match(await stateText(), /stopped by session\.stop\(\)/);
   });
 });

@@ -166,28 +166,39 @@ export const WORLD_VIEWER_TARGET = "worldViewer";
 export const WORLD_ACTIONS = ["up", "down", "left", "right", "space", "noop"] as const;
 export type WorldAction = (typeof WORLD_ACTIONS)[number];
 
+/**
+ * A play session's state: "live" answers the panel's keys; "stopped" no longer does (the viewer's Stop button,
+ * `session.stop()`, a newer playWorld, or the kernel going away). `message` says why, for the viewer to show.
+ */
+export type WorldSessionState = "live" | "stopped";
+
 /** kernel → extension → panel */
 export type WorldViewerToPanel =
   | { type: "frame"; frame: ImageStack; truth?: ImageStack; step: number; title?: string; action?: WorldAction }
   | { type: "show"; mime: NextframeMime; payload: unknown }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  | { type: "state"; state: WorldSessionState; steps: number; title?: string; message?: string };
 
-/** panel → extension → kernel */
+/** panel → extension → kernel ("sync": a panel that just opened asks for the live session's state and frame) */
 export type WorldViewerToKernel =
   | { type: "action"; action: WorldAction }
-  | { type: "reset" };
+  | { type: "reset" }
+  | { type: "stop" }
+  | { type: "sync" };
 
 /** extension → World Viewer webview (typed {command} messages) */
 export type PanelInbound =
   | { command: "frame"; frame: ImageStack; truth?: ImageStack; step: number; title?: string; action?: WorldAction }
   | { command: "show"; mime: NextframeMime; payload: unknown }
-  | { command: "error"; message: string };
+  | { command: "error"; message: string }
+  | { command: "state"; state: WorldSessionState; steps: number; title?: string; message?: string };
 
 /** World Viewer webview → extension */
 export type PanelOutbound =
   | { command: "ready" }
   | { command: "action"; action: WorldAction }
-  | { command: "reset" };
+  | { command: "reset" }
+  | { command: "stop" };
 
 /** Kernel comm message → webview message (the extension forwards after validating). */
 export function toPanelMessage(m: WorldViewerToPanel): PanelInbound {
@@ -198,5 +209,9 @@ export function toPanelMessage(m: WorldViewerToPanel): PanelInbound {
     }
     case "show": return { command: "show", mime: m.mime, payload: m.payload };
     case "error": return { command: "error", message: m.message };
+    case "state": {
+      const { type: _t, ...rest } = m;
+      return { command: "state", ...rest };
+    }
   }
 }
