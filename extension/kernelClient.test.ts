@@ -4,7 +4,7 @@ import { describeExit, kernelEnv, mallocEnv } from "./kernelClient";
 
 test("exit reasons name the code or signal in words, and out-of-memory with the setting to change", () => {
   assert.equal(describeExit(3, null, ""), "code 3");
-  assert.match(describeExit(null, "SIGKILL", ""), /^signal SIGKILL: killed; .* the system's out-of-memory killer: the machine ran out of memory \(nextframe\.kernel\.rssLimitMb/);
+  assert.match(describeExit(null, "SIGKILL", ""), /^signal SIGKILL: killed; .* the system's out-of-memory killer: the machine ran out of memory \(the kernel's memory limit, nextframe\.kernel\.rssLimitMb \/ NEXTFRAME_RSS_LIMIT_MB, stops/);
   assert.equal(describeExit(null, "SIGSEGV", ""), "signal SIGSEGV: a crash in native code (a segmentation fault)");
   assert.equal(describeExit(null, "SIGUSR2", ""), "signal SIGUSR2");
   const oom = "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory";

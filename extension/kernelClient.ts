@@ -67,7 +67,7 @@ export const mallocEnv = { MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THR
 /** What the common signals mean, for people who do not know them by name. */
 const signalMeaning: Partial<Record<NodeJS.Signals, string>> = {
   SIGKILL: "killed; without a kill from you this is most often the system's out-of-memory killer: the machine ran " +
-    "out of memory (nextframe.kernel.rssLimitMb stops a cell before that)",
+    "out of memory (the kernel's memory limit, nextframe.kernel.rssLimitMb / NEXTFRAME_RSS_LIMIT_MB, stops a cell before that)",
   SIGSEGV: "a crash in native code (a segmentation fault)",
   SIGABRT: "aborted (a fatal error in Node or a native library; the kernel log has its message)",
   SIGBUS: "a crash in native code (bus error)",

@@ -21,6 +21,7 @@ import Module from "node:module";
 import path from "node:path";
 import { inspect as utilInspect, types as utilTypes } from "node:util";
 import vm from "node:vm";
+import { awaitGate } from "./awaitGate";
 import { currentScope, installCellScopes, kernelTimers, runInScope, type CellScope } from "./cellScope";
 import { memoryLimitMessage, type MemoryWatchdog } from "./memoryWatchdog";
 import type { CellOutput, CompletionEntry, MimeBundle } from "./protocol";
@@ -139,7 +140,7 @@ export function createExecutor(opts: ExecutorOptions): Executor {
   const sideOutputs = new Map<string, string>();
   const sideModules = new Map<string, NodeJS.Module>();
   const cellRequire = wrapRequire(Module.createRequire(path.join(opts.rootDir, "src.js")), opts.rootDir);
-  vm.runInThisContext("(x) => { globalThis.__nextframe_cell__ = x; }")({ exports: exportsProxy, require: cellRequire });
+  vm.runInThisContext("(x) => { globalThis.__nextframe_cell__ = x; }")({ exports: exportsProxy, require: cellRequire, gate: awaitGate });
   let prevDecl = "";
 
   function wrapRequire(req: NodeJS.Require, dirname: string): NodeJS.Require {

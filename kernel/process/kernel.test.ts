@@ -38,11 +38,12 @@ function newKernel(extra: Partial<KernelClientOptions> = {}): KernelClient {
 
 interface Ran { ok: boolean; outputs: CellOutput[]; execId: number; kernelExited?: string; ms: number; arrivals: number[] }
 
-async function run(code: string, k = kernel): Promise<Ran> {
+async function run(code: string, k = kernel, onFirstOutput?: () => void): Promise<Ran> {
   const outputs: CellOutput[] = [];
   const arrivals: number[] = [];
   const t0 = Date.now();
   const { execId, done } = k.execute(code, (o) => {
+    if (outputs.length === 0) onFirstOutput?.();
     outputs.push(o);
     arrivals.push(Date.now() - t0);
   });
@@ -111,6 +112,9 @@ test("a runtime error's stack points at the cells' TypeScript lines without kern
   assert.equal(e.traceback.length, 3, e.traceback.join("\n"));
   const later = await run("explode({ n: 1 })");
   assert.deepEqual(resultText(later), ["1"], "a function declared in a failed cell stays usable");
+  // after an await on the same line, the column still points at the call
+  const awaited = await run("const w = await Promise.resolve(4); explode({ n: w + 5 });");
+  assert.match(errors(awaited)[0]?.traceback[2] ?? "", /at cell:1:37$/, errors(awaited)[0]?.traceback.join("\n"));
 });
 
 test("stdout and stderr stream in order while the cell runs", async () => {
@@ -290,9 +294,14 @@ test("a cell ending in a display call (or a Promise of one) shows the displayed 
   assert.deepEqual(errors(rej).map((e) => [e.ename, e.evalue]), [["RangeError", "nope"]]);
 });
 
-/** Starts `code`, interrupts it after `afterMs`, and returns the cell's outcome and how long it took to stop. */
+/**
+ * Starts `code` after a line that prints "started\n", interrupts it `afterMs` after that line arrived (a loaded
+ * machine may take seconds to compile a cell), and returns the cell's outcome and how long it took to stop.
+ */
 async function interruptAfter(code: string, afterMs: number, k = kernel): Promise<{ r: Ran; stopMs: number }> {
-  const running = run(code, k);
+  let started = false;
+  const running = run(`console.log("started");\n${code}`, k, () => { started = true; });
+  await until(() => (started ? true : undefined), 120_000);
   await sleep(afterMs);
   const t0 = Date.now();
   k.interrupt();
@@ -321,11 +330,31 @@ test("interrupt stops a cell that awaits in a loop: its counter stops, the next 
   assert.equal(await numberOf("m"), m1, "the timers/promises loop went on");
 });
 
+test("interrupt stops a cell's loop over any await (file system here), not only timers", async () => {
+  const { r, stopMs } = await interruptAfter(
+    `import fs from "fs";\nlet reads = 0;\nfor (;;) {\n  try { await fs.promises.stat("."); reads++; } finally { if (reads < 0) console.log("never"); }\n}`, 800);
+  assert.deepEqual(errors(r).map((e) => e.ename), ["Interrupted"], JSON.stringify(r.outputs));
+  assert.ok(stopMs < 2000, `stopped ${stopMs} ms after the interrupt`);
+  const n1 = await numberOf("reads");
+  assert.ok(n1 > 0, "the loop ran");
+  await sleep(1000);
+  assert.equal(await numberOf("reads"), n1, "the interrupted loop went on reading");
+  // a rejection after the interrupt neither resumes the cell's catch nor shows up anywhere
+  late.length = 0;
+  const rej = await interruptAfter(
+    `import { execFile } from "child_process";\nimport { promisify } from "util";\nlet caught = 0;\n` +
+    `try { await promisify(execFile)("sh", ["-c", "sleep 1; exit 3"]); } catch { caught++; console.log("caught"); }`, 300);
+  assert.deepEqual(errors(rej.r).map((e) => e.ename), ["Interrupted"]);
+  await sleep(1500);
+  assert.equal(await numberOf("caught"), 0, "the cell's catch ran after the interrupt");
+  assert.deepEqual(late.filter((l) => l.execId === rej.r.execId), []);
+});
+
 test("an interrupted cell's intervals stop and what it would still print is dropped", async () => {
   late.length = 0;
   const { r } = await interruptAfter("let ticks = 0;\nsetInterval(() => { ticks++; console.log(`tick ${ticks}`); }, 5);\nawait new Promise(() => {});", 500);
   assert.deepEqual(errors(r).map((e) => e.ename), ["Interrupted"]);
-  assert.match(streamText(r), /^tick 1\n/, "the ticks printed while it ran arrive");
+  assert.match(streamText(r), /^started\ntick 1\n/, "the ticks printed while it ran arrive");
   const t1 = await numberOf("ticks");
   await sleep(1000);
   assert.equal(await numberOf("ticks"), t1, "the interval went on");
@@ -428,7 +457,7 @@ test("the memory limit, a bad value named; 0 turns the watchdog off", async () =
 
 test("interrupt stops a library training loop (fit over makeTrainStep); a new step() in the next cell works", { ...libOnly, timeout: 180_000 }, async () => {
   const setup = await run(
-    `import { AdamW, F, Linear, Module, fit, makeTrainStep, manualSeed, tensor, type Tensor } from "nextframe";\n` +
+    `import { F, manualSeed, nn, optim, tensor, type Tensor } from "nextframe";\nconst { Linear, Module } = nn;\nconst { AdamW, fit, makeTrainStep } = optim;\n` +
     `manualSeed(1);\n` +
     `class Xor extends Module { fc1 = new Linear(2, 16); fc2 = new Linear(16, 1); forward(x: Tensor) { return this.fc2.forward(this.fc1.forward(x).tanh()); } }\n` +
     `const xorNet = new Xor();\n` +
@@ -436,7 +465,7 @@ test("interrupt stops a library training loop (fit over makeTrainStep); a new st
     `const trainStep = makeTrainStep(xorNet, (x, y) => F.mseLoss(xorNet.forward(x), y), new AdamW(xorNet.parameters(), { lr: 0.01 }));\n` +
     `let fitSteps = 0;`);
   assert.equal(setup.ok, true, JSON.stringify(setup.outputs));
-  const { r, stopMs } = await interruptAfter("await fit({ steps: 1e9, step: async () => { fitSteps++; return trainStep(xs, ys); } });", 3000);
+  const { r, stopMs } = await interruptAfter("await fit({ steps: 1e9, step: async () => { fitSteps++; return trainStep(xs, ys); } });", 2000);
   assert.deepEqual(errors(r).map((e) => e.ename), ["Interrupted"], JSON.stringify(r.outputs));
   assert.ok(stopMs < 2000, `stopped ${stopMs} ms after the interrupt`);
   const s1 = await numberOf("fitSteps");
@@ -452,13 +481,13 @@ test("interrupt stops a library training loop (fit over makeTrainStep); a new st
 
 test("interrupt stops a DDIM sampling loop; the next cell samples again", { ...libOnly, timeout: 180_000 }, async () => {
   const setup = await run(
-    `import { compile, createDiffusion, tensor, type Tensor } from "nextframe";\n` +
+    `import { compile, diffusion, tensor, type Tensor } from "nextframe";\nconst { createDiffusion } = diffusion;\n` +
     `const halve = compile((x: Tensor) => x.mul(0.5));\n` +
     `const denoise = async (x: Float32Array, shape: readonly number[]) => (await (await halve(tensor(x).reshape([...shape]))).data()) as Float32Array;\n` +
     `const longDiffusion = createDiffusion({ learnSigma: false, diffusionSteps: 200000 });\n` +
     `let ddimSteps = 0;`);
   assert.equal(setup.ok, true, JSON.stringify(setup.outputs));
-  const { r, stopMs } = await interruptAfter("await longDiffusion.ddimSampleLoop(denoise, [1, 4, 8, 8], { seed: 1, onProgress: () => ddimSteps++ });", 3000);
+  const { r, stopMs } = await interruptAfter("await longDiffusion.ddimSampleLoop(denoise, [1, 4, 8, 8], { seed: 1, onProgress: () => ddimSteps++ });", 2000);
   assert.deepEqual(errors(r).map((e) => e.ename), ["Interrupted"], JSON.stringify(r.outputs));
   assert.ok(stopMs < 2000, `stopped ${stopMs} ms after the interrupt`);
   const d1 = await numberOf("ddimSteps");

@@ -22,6 +22,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createHash } from "node:crypto";
+import { awaitGateTransformer } from "./awaitGate";
 
 type Ts = typeof import("@tslab/typescript-for-tslab");
 type Converter = typeof import("tslab/dist/converter");
@@ -110,9 +111,11 @@ function addShorthandTransformer(ts: Ts, host: Record<string, unknown>, rootDir:
     b.emit = (sf, write, cancel, onlyDts, transformers?: CustomTransformers) => {
       const program = b.getProgram();
       const declsFile = program.getSourceFile(declFilename);
-      if (!declsFile) return emit(sf, write, cancel, onlyDts, transformers);
+      // awaitGate.ts: an interrupted cell's awaits never resume
+      const gate = awaitGateTransformer(ts, (f) => f.isDeclarationFile);
+      if (!declsFile) return emit(sf, write, cancel, onlyDts, { ...transformers, before: [gate, ...(transformers?.before ?? [])] });
       const before = shorthandToExports(ts, program.getTypeChecker(), declsFile);
-      return emit(sf, write, cancel, onlyDts, { ...transformers, before: [before, ...(transformers?.before ?? [])] });
+      return emit(sf, write, cancel, onlyDts, { ...transformers, before: [before, gate, ...(transformers?.before ?? [])] });
     };
   }
 }
