@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { videoWorldData } from "../nextframe/course/index";
+import { captionTokenizer, encodeCaptions } from "../nextframe/models/worldModel";
 import { parseDataArgs } from "../train/data";
 import { requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
 
@@ -27,6 +28,7 @@ test("npm run data writes videoWorldData's clips, and PyTorch reads them back by
     const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
     assert.equal(index.shards.length, 2);
     assert.deepEqual(index.shards.map((s: { count: number }) => s.count), [2, 3]);
+    assert.equal(index.captionVocab, captionTokenizer().vocabSize);
     const rows = runPython("nextframe_torch.data", ["summary", dir]).trim().split("\n").map((l) => JSON.parse(l));
     const clips = videoWorldData({ seed: 2, numTrain: 5, numVal: 0 }).train;
     assert.equal(rows.length, clips.length);
@@ -38,6 +40,7 @@ test("npm run data writes videoWorldData's clips, and PyTorch reads them back by
       assert.equal(row.frames, createHash("sha256").update(c.frames).digest("hex"), `clip ${i}: frames differ`);
       assert.deepEqual(row.actions, Array.from(c.actions), `clip ${i}: actions`);
       assert.equal(row.caption, c.caption, `clip ${i}: caption`);
+      assert.deepEqual(row.captionTokens, Array.from(encodeCaptions(captionTokenizer(), [c.caption])), `clip ${i}: caption tokens`);
       const last = c.states[c.numFrames - 1]!, ob = last.objects[0]!;
       assert.equal(row.object0[0], ob.id);
       assert.equal(row.object0[1], Math.fround(ob.x), `clip ${i}: ground-truth x`);

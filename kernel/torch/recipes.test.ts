@@ -1,21 +1,24 @@
 /**
  * The autoencoder and the GPT on PyTorch's distributed engine (gloo, CPU), a few steps on small data: two processes
  * end with the weights of one process with the doubled batch, and the checkpoint loads into the TypeScript model,
- * whose forward then equals PyTorch's within 1e-5. (The world model's fuller test, with resuming, is ddp.test.ts.)
+ * whose forward then equals PyTorch's within 1e-5; the same for a caption-conditioned world model (no recipe trains
+ * one yet: the test writes the job file itself). (The world model's fuller test, with resuming, is ddp.test.ts.)
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor, type Tensor } from "../nextframe/engine/index";
 import { loadSafetensors, saveSafetensors, type SafetensorsInput } from "../nextframe/io/safetensors";
-import { loadCheckpoint, readCard } from "../nextframe/course/index";
+import { WORLD_MODEL_RECIPE, checkpointsDir, loadCheckpoint, readCard } from "../nextframe/course/index";
+import { WorldModel, captionTokenizer, encodeCaptions, worldModelConfig, type WorldModelConfig } from "../nextframe/models/worldModel";
 import { Autoencoder, type AutoencoderConfig } from "../nextframe/models/autoencoder";
 import { GPT, type GPTConfig } from "../nextframe/models/gpt";
 import { writeDataset, writeTextWorld } from "../train/data";
-import { relErr, requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
+import { TORCH_CPU_ENV, torchrunArgs } from "../train/torch";
+import { PY, pythonEnv, relErr, requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -84,3 +87,45 @@ for (const name of ["autoencoder", "gpt-textworld"] as const) {
     }
   });
 }
+
+test("a caption-conditioned world model (captionVocab > 0) trains on the shards' captions under DDP and loads into TypeScript", { skip: skipWithoutTorch(), timeout: 600_000 }, async (t) => {
+  requireTorch();
+  const root = mkdtempSync(join(tmpdir(), "nf-wm-caption-"));
+  try {
+    const data = join(root, "data");
+    await writeDataset({ world: "video-world", clips: 6, shards: 2, out: data, seed: 2, split: "train", frames: 32, size: 32, workers: 2 });
+    const config = worldModelConfig("wm-xs-16", { captionVocab: captionTokenizer().vocabSize });
+    const run = (nproc: number) => {
+      const out = join(root, `p${nproc}`);
+      mkdirSync(out);
+      const job = join(root, `job${nproc}.json`);
+      writeFileSync(job, JSON.stringify({
+        name: "wm-caption", model: "WorldModel", config, freshLatentScale: true, recipe: WORLD_MODEL_RECIPE, steps: 2, batchSize: 4, lr: 2e-3, seed: 3, data,
+        autoencoder: { card: join(checkpointsDir(), "autoencoder.json"), weights: join(checkpointsDir(), "autoencoder.safetensors") }, out, resume: false, device: "cpu", logEvery: 1,
+      }));
+      const r = spawnSync(PY, torchrunArgs({ nproc, device: "cpu", nnodes: 1, rdzvId: "t", resume: false, eval: false }, job), { encoding: "utf8", env: pythonEnv({ ...TORCH_CPU_ENV, OMP_NUM_THREADS: "1" }), timeout: 300_000 });
+      assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);
+      return out;
+    };
+    const two = run(2), one = run(1);
+    const d = maxDiff(join(two, "wm-caption.safetensors"), join(one, "wm-caption.safetensors"));
+    t.diagnostic(`2 processes vs 1: max |Δw| ${d.toExponential(2)}`);
+    assert.ok(d < 1e-5, `weights differ by up to ${d}`);
+    const w = loadSafetensors(join(two, "wm-caption.safetensors")).tensors.get("c_embedder.weight")!;
+    assert.deepEqual(w.shape, [config.captionVocab + 1, config.hiddenSize]);
+    const model = new WorldModel(readCard("wm-caption", two).config as Partial<WorldModelConfig>);
+    loadCheckpoint("wm-caption", model, two);
+    const c = model.config, N = 2, Fr = model.frames, shape = [N, Fr, c.latentChannels, c.latentSize, c.latentSize];
+    const x = Float32Array.from({ length: N * Fr * c.latentChannels * c.latentSize ** 2 }, (_, i) => 0.7 * Math.sin(0.31 * i));
+    const tt = Float32Array.of(20, 980), a = Int32Array.from({ length: N * Fr }, (_, i) => (i * 3 + 1) % c.numActions);
+    const cap = encodeCaptions(captionTokenizer(), ["a yellow ball bounces in a room. the agent walks right.", null]);
+    const e = await parity(root, two, "wm-caption", "WorldModel", {
+      x: { shape, data: x }, t: { shape: [N], data: tt }, a: { shape: [N, Fr], data: BigInt64Array.from(a, BigInt) },
+      caption: { shape: [N, cap.length / N], data: BigInt64Array.from(cap, BigInt) },
+    }, model.predictNext(tensor(x, { shape }), tensor(tt, { shape: [N] }), tensor(a, { shape: [N, Fr] }), tensor(cap, { shape: [N, cap.length / N] })), "next");
+    t.diagnostic(`TypeScript vs PyTorch forward with a caption: rel err ${e.toExponential(2)}`);
+    assert.ok(e < 1e-5, `forward rel err ${e}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -8,6 +8,8 @@
 //                <split>-<k>.actions.npy  uint8   (n, T)           actions[t] turns frame t into frame t + 1
 //                <split>-<k>.objects.npy  float32 (n, T, O, 13)    ground truth per object (OBJECT_FIELDS; NaN pads)
 //                <split>-<k>.camera.npy   float32 (n, T, 3)        cameraX, bites, maxBites per frame
+//                <split>-<k>.captions.npy int32   (n, 32)          the carried caption's tokens + 1 (0 pads; all 0 = none),
+//                                                                  as a caption-conditioned world model reads them
 //                <split>-<k>.meta.json    seeds, captions (carried / rich / poor), attributes, objects' kinds and colours
 // Clip i of a split has seed hashSeed(seed, split, i), as in generateVideoDataset, so any shard can be made alone.
 //
@@ -21,6 +23,7 @@ import { Worker, isMainThread, parentPort, workerData } from "node:worker_thread
 import { generateVideoClip, type VideoClip } from "../nextframe/worlds/videoWorld";
 import { hashSeed } from "../nextframe/worlds/random";
 import { textWorldData } from "../nextframe/course/tinyGpt";
+import { CAPTION_LENGTH, captionTokenizer, encodeCaptions } from "../nextframe/models/worldModel";
 
 /** The options videoWorldData passes for every clip (a test checks both give the same clips). */
 export const VIDEO_WORLD_CLIP_OPTIONS = { policy: "random", captionMix: { rich: 0.5, poor: 0.25 } } as const;
@@ -50,6 +53,8 @@ export interface DataIndex {
   world: string; seed: number; split: string; clips: number; frames: number; size: number;
   clipOptions: typeof VIDEO_WORLD_CLIP_OPTIONS;
   objectFields: readonly string[];
+  /** The caption tokenizer's vocabulary size (a caption-conditioned world model's captionVocab). */
+  captionVocab: number;
   shards: ShardEntry[];
 }
 
@@ -119,6 +124,7 @@ export function writeVideoShard(o: DataOptions, k: number, start: number, count:
     actions: writeNpy(`${base}.actions.npy`, actions, [count, T]),
     objects: writeNpy(`${base}.objects.npy`, objects, [count, T, O, OBJECT_FIELDS.length]),
     camera: writeNpy(`${base}.camera.npy`, camera, [count, T, 3]),
+    captions: writeNpy(`${base}.captions.npy`, encodeCaptions(captionTokenizer(), clips.map((c) => c.caption)), [count, CAPTION_LENGTH]),
   };
   writeJsonAtomic(`${base}.meta.json`, clips.map((c) => ({
     seed: c.seed, caption: c.caption, captionKind: c.captionKind, captions: c.captions, attributes: c.attributes, violation: c.violation,
@@ -183,7 +189,7 @@ export async function writeDataset(o: DataOptions, log: (l: string) => void = ()
   await Promise.all(Array.from({ length: workers }, runOne));
   const index: DataIndex = {
     format: "nextframe-shards/1", world: o.world, seed: o.seed, split: o.split, clips: o.clips, frames: o.frames, size: o.size,
-    clipOptions: VIDEO_WORLD_CLIP_OPTIONS, objectFields: OBJECT_FIELDS, shards,
+    clipOptions: VIDEO_WORLD_CLIP_OPTIONS, objectFields: OBJECT_FIELDS, captionVocab: captionTokenizer().vocabSize, shards,
   };
   writeJsonAtomic(join(o.out, "index.json"), index);
   log(`wrote ${o.clips} clips in ${o.shards} shards to ${o.out} (${workers} workers, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);

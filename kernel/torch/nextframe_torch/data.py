@@ -1,6 +1,7 @@
 """
 The datasets `npm run data` writes (kernel/train/data.ts): a folder with index.json and, per shard, .npy arrays
-(frames uint8 (n, T, S, S, 3), actions uint8 (n, T), objects float32 (n, T, O, fields), camera float32 (n, T, 3))
+(frames uint8 (n, T, S, S, 3), actions uint8 (n, T), objects float32 (n, T, O, fields), camera float32 (n, T, 3),
+captions int32 (n, L): the carried caption's token ids + 1)
 plus a .meta.json (seeds, captions, attributes). Arrays are opened with numpy.load(..., mmap_mode="r"): nothing is
 read until a clip is indexed, and indexing a clip returns a view of the mapped file, not a copy.
 
@@ -73,6 +74,9 @@ class ShardedClips:
     def camera(self, i):
         return self._get("camera", i)      # (T, 3) float32
 
+    def caption_tokens(self, i):
+        return self._get("captions", i)    # (L,) int32 token ids + 1, 0 pads; all 0 = no caption (the null caption)
+
     def meta(self, i):
         k, j = self.locate(i)
         if k not in self._meta:
@@ -112,7 +116,8 @@ def summary(folder):
         mapped = isinstance(fr.base, np.memmap) or isinstance(fr, np.memmap)
         print(json.dumps({"clip": i, "seed": ds.meta(i)["seed"], "frames": hashlib.sha256(fr.tobytes()).hexdigest(),
                           "actions": ac.tolist(), "caption": ds.caption(i), "shape": list(fr.shape), "mapped": bool(mapped),
-                          "object0": ob[-1, 0].tolist(), "camera": ds.camera(i)[-1].tolist()}))
+                          "object0": ob[-1, 0].tolist(), "camera": ds.camera(i)[-1].tolist(),
+                          "captionTokens": ds.caption_tokens(i).tolist()}))
 
 
 def main():

@@ -21,7 +21,8 @@ The recipes are the TypeScript trainers' (kernel/nextframe/course/: recipes.ts, 
   WorldModel   trainWorldModel: latents of the training clips from the autoencoder, divided by their std
                (latentScale); each sample a random clip and target frame with the config's context window before it,
                the target noised at a random diffusion step (x0 prediction, MSE); AdamW wd 0, gradient norm clipped
-               at 1, cosine schedule with min(100, steps/10) warm-up steps down to lr/10.
+               at 1, cosine schedule with min(100, steps/10) warm-up steps down to lr/10. A caption-conditioned
+               config (captionVocab > 0) trains on the clips' caption tokens, 10 % dropped to the null caption.
   Autoencoder  trainAutoencoder: random frames of random clips, reconstruction MSE; AdamW wd 0, no clipping, warm-up
                min(50, steps/10), down to lr/20.
   GPT          trainTinyGpt: blockSize-token windows from random episode starts, next-token cross-entropy; AdamW wd 0.01,
@@ -88,10 +89,16 @@ def latent_std(z):
     return math.sqrt((z * z).mean().item() - z.mean().item() ** 2)
 
 
+CAPTION_DROPOUT = 0.1  # share of training windows whose caption becomes the null caption (classifier-free guidance)
+
+
 class WorldModelBatches:
-    """worldModelBatch: the global batch from one generator (identical on every rank), of which a rank takes its slice."""
-    def __init__(self, cfg, latents, actions, seed):
+    """worldModelBatch: the global batch from one generator (identical on every rank), of which a rank takes its slice.
+    A caption-conditioned model (captionVocab > 0) also gets each clip's caption tokens, dropped to the null caption
+    (all padding) with probability CAPTION_DROPOUT."""
+    def __init__(self, cfg, latents, actions, seed, captions=None):
         self.cfg, self.latents, self.actions = cfg, latents, actions   # (N, T, C, h, w) scaled, (N, T) long
+        self.captions = captions                                       # (N, L) long, or None
         self.sa, self.s1 = (torch.tensor(v, dtype=torch.float64) for v in training_coefficients(cfg["diffusionSteps"]))
         self.offsets = torch.tensor(context_offsets(cfg))
         self.g = torch.Generator().manual_seed(seed)
@@ -117,7 +124,10 @@ class WorldModelBatches:
         x[:, -1] = (self.sa[t].view(-1, 1, 1, 1) * target.double() + self.s1[t].view(-1, 1, 1, 1) * tgt_noise.double()).float()
         prev = (frames - 1).clamp(min=0)
         a = torch.where(frames > 0, self.actions[clip[:, None], prev], torch.full_like(frames, NOOP))  # frameActions
-        return x, t.float(), a, target
+        if self.cfg["captionVocab"] == 0:
+            return x, t.float(), a, target
+        keep = (torch.rand(B, generator=g) >= CAPTION_DROPOUT).long()
+        return x, t.float(), a, target, self.captions[clip] * keep[:, None]
 
 
 class NextFrameLoss(nn.Module):
@@ -126,8 +136,8 @@ class NextFrameLoss(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, x, t, a, target):
-        return F.mse_loss(self.model.predict_next(x, t, a), target)
+    def forward(self, x, t, a, target, caption=None):
+        return F.mse_loss(self.model.predict_next(x, t, a, caption), target)
 
 
 # ───────────────────────────── checkpoints ─────────────────────────────
@@ -226,8 +236,13 @@ class WorldModelRecipe(Recipe):
             cfg["latentScale"] = latent_std(raw)
         latents = raw / cfg["latentScale"]
         actions = torch.stack([torch.from_numpy(ds.actions(i).astype("int64")) for i in range(len(ds))])
+        captions = None
+        if cfg["captionVocab"] > 0:
+            if ds.index.get("captionVocab") != cfg["captionVocab"]:
+                raise ValueError(f"{job['data']}: caption vocabulary {ds.index.get('captionVocab')}; the config expects captionVocab {cfg['captionVocab']} (rewrite the data with npm run data)")
+            captions = torch.stack([torch.from_numpy(ds.caption_tokens(i).astype("int64")) for i in range(len(ds))])
         log(f"{len(ds)} clips encoded in {time.perf_counter() - t0:.1f} s; latentScale {cfg['latentScale']:.6f}")
-        self.batches = WorldModelBatches(cfg, latents, actions, job["seed"])
+        self.batches = WorldModelBatches(cfg, latents, actions, job["seed"], captions)
         return cfg
 
     def build(self, cfg):
