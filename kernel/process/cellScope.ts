@@ -11,7 +11,10 @@
  *   - code that resumes after a native await (onnxruntime's `session.run`) asks
  *     `globalThis[Symbol.for("nextframe.cellInterrupted")]()` and stops; the nextframe library does this after
  *     each native await and between loop steps (it defines its own reader of the same symbol);
- *   - the executor drops what the scope still prints or displays (see executor.ts).
+ *   - the executor drops what the scope still prints or displays (see executor.ts);
+ *   - awaits in the cell's own code never resume (awaitGate.ts).
+ * The library starts native work that must finish whatever happens to the cell outside the scope
+ * (`nextframe.outsideCellScope` below).
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import timers from "node:timers";
@@ -32,6 +35,14 @@ export interface CellScope {
  * between the kernel and the library: the library calls it after native awaits and between the steps of its loops.
  */
 export const cellInterruptedSymbol = Symbol.for("nextframe.cellInterrupted");
+
+/**
+ * `globalThis[outsideCellScopeSymbol]` is a function `(f) => f()` that runs `f` outside any cell's scope. The
+ * library starts native work through it (onnxruntime-node schedules its runs and session creations with
+ * `setImmediate`, which an interrupted cell's scope would drop): work that other cells may wait for (a shared
+ * session) then always finishes, while the code that awaits it still runs, and halts, in the cell's scope.
+ */
+export const outsideCellScopeSymbol = Symbol.for("nextframe.outsideCellScope");
 
 const storage = new AsyncLocalStorage<CellScope>();
 
@@ -75,6 +86,7 @@ export function installCellScopes(): void {
   if (installed) return;
   installed = true;
   (globalThis as Record<symbol, unknown>)[cellInterruptedSymbol] = cellInterrupted;
+  (globalThis as Record<symbol, unknown>)[outsideCellScopeSymbol] = runOutsideScopes;
 
   type Fn = (...args: unknown[]) => unknown;
   const callbackTimer = (orig: Fn, clear: Fn | null): Fn => {
