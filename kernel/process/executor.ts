@@ -100,7 +100,7 @@ function countLines(s: string): number {
   return n;
 }
 
-const fmtMb = (bytes: number) => `${(bytes / 1048576).toFixed(bytes < 1048576 ? 2 : 1)} MB`;
+const fmtSize = (bytes: number) => (bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1048576).toFixed(1)} MB`);
 
 class InterruptedError extends Error {
   constructor() {
@@ -237,10 +237,11 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       budgetUsed += bytes;
       return text;
     }
-    // Keep whole lines up to the limit, drop the rest.
+    // Keep whole lines up to the limit (the start of one long line if that is all there is), drop the rest.
     let keep = text.slice(0, Math.max(0, maxCellBytes - budgetUsed));
     const nl = keep.lastIndexOf("\n");
     if (nl >= 0) keep = keep.slice(0, nl + 1);
+    else if (text.includes("\n")) keep = "";
     budgetUsed = maxCellBytes;
     const drop = text.slice(keep.length);
     droppedBytes += Buffer.byteLength(drop);
@@ -257,8 +258,8 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     }
     if (droppedBytes === 0 || budgetId === null) return;
     const lines = droppedLines + (droppedOpenLine ? 1 : 0);
-    const text = `… output truncated: ${fmtMb(droppedBytes)} (${lines} line${lines === 1 ? "" : "s"}) more were dropped; ` +
-      `the limit is ${+(maxCellBytes / 1048576).toFixed(2)} MB per cell (NEXTFRAME_MAX_CELL_OUTPUT_MB)\n`;
+    const text = `… output truncated: ${fmtSize(droppedBytes)} (${lines} line${lines === 1 ? "" : "s"}) more were dropped; ` +
+      `the limit is ${+(maxCellBytes / 1048576).toPrecision(3)} MB per cell (NEXTFRAME_MAX_CELL_OUTPUT_MB)\n`;
     droppedBytes = 0;
     droppedLines = 0;
     droppedOpenLine = false;

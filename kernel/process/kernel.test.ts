@@ -447,6 +447,24 @@ test("the memory watchdog stops a cell that fills memory past the limit; the ker
   }
 });
 
+test("the per-cell output limit from NEXTFRAME_MAX_CELL_OUTPUT_MB, a bad value named", async () => {
+  const { outputLimitFromEnv } = await import("./executor");
+  assert.equal(outputLimitFromEnv({}), 10 * 1048576);
+  assert.equal(outputLimitFromEnv({ NEXTFRAME_MAX_CELL_OUTPUT_MB: "0.5" }), 524288);
+  assert.equal(outputLimitFromEnv({ NEXTFRAME_MAX_CELL_OUTPUT_MB: "0" }), 0);
+  assert.throws(() => outputLimitFromEnv({ NEXTFRAME_MAX_CELL_OUTPUT_MB: "-1" }),
+    /NEXTFRAME_MAX_CELL_OUTPUT_MB must be a number of MB per cell \(0 = no limit\), got "-1"/);
+  // a kernel started with a smaller limit applies it
+  const k = newKernel({ env: { NEXTFRAME_MAX_CELL_OUTPUT_MB: "0.001" } });
+  try {
+    const r = await run("for (let i = 0; i < 300; i++) console.log('0123456789');", k);
+    assert.equal(streamText(r, "stdout").length, 1045);
+    assert.equal(streamText(r, "stderr"), "… output truncated: 2.2 KB (205 lines) more were dropped; the limit is 0.001 MB per cell (NEXTFRAME_MAX_CELL_OUTPUT_MB)\n");
+  } finally {
+    await k.stop();
+  }
+});
+
 test("the memory limit, a bad value named; 0 turns the watchdog off", async () => {
   const { rssLimitFromEnv } = await import("./memoryWatchdog");
   assert.equal(rssLimitFromEnv({}, 10000), 8000);
