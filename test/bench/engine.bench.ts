@@ -17,13 +17,14 @@
  * steps alternate with ours in rounds, so both see the same load; we report medians over all rounds, and process CPU
  * seconds next to wall seconds.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { F, Tensor, randn, randint, compile, tensor, manualSeed, zeros } from "../../kernel/nextframe/engine/index.js";
 import { ort, createSession, getDevice } from "../../kernel/nextframe/engine/session.js";
-import { Module, Linear, LayerNorm, ModuleList, Parameter, normal_ } from "../../kernel/nextframe/nn/index.js";
+import { Module, Linear, LayerNorm, ModuleList, Parameter } from "../../kernel/nextframe/nn/index.js";
+import { normal_ } from "../../kernel/nextframe/nn/init.js";
 import { AdamW, makeTrainStep } from "../../kernel/nextframe/optim/index.js";
 import { onnx } from "onnx-proto";
 import { DiT } from "../../kernel/nextframe/models/dit.js";
@@ -319,7 +320,8 @@ type ProfileEvent = { cat?: string; name: string; ts: number; dur: number; args?
  * graph's node counts per phase (after onnxruntime's fusions): Transposes, ReduceSums of ≥ 64 K elements, Casts, copies.
  */
 async function ditProfile(config: string, B: number, weights: string | null, peerS: number | null): Promise<void> {
-  const steps = 3, dir = mkdtempSync(join(tmpdir(), "nf-dit-profile-"));
+  // BENCH_PROFILE_DIR keeps onnxruntime's profile there (for a closer look) instead of a temporary folder
+  const keep = process.env.BENCH_PROFILE_DIR, steps = 3, dir = keep ?? mkdtempSync(join(tmpdir(), "nf-dit-profile-"));
   const { step, batch, marks } = ditTrainStep(config, B, weights);
   const before = process.env.NEXTFRAME_ORT_PROFILE;
   process.env.NEXTFRAME_ORT_PROFILE = join(dir, "train");
@@ -330,8 +332,9 @@ async function ditProfile(config: string, B: number, weights: string | null, pee
   }
   try {
     step.session!.endProfiling();
-    const file = readdirSync(dir).find((f) => f.endsWith(".json"));
+    const file = readdirSync(dir).find((f) => f.startsWith("train") && f.endsWith(".json"));
     if (!file) throw new Error(`onnxruntime wrote no profile into ${dir}`);
+    if (keep) writeFileSync(join(dir, `${file}.marks`), JSON.stringify(marks));
     const events = JSON.parse(readFileSync(join(dir, file), "utf8")) as ProfileEvent[];
     const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run").slice(-steps);
     const from = runs[0]!.ts, lastRun = runs[runs.length - 1]!;
@@ -350,7 +353,7 @@ async function ditProfile(config: string, B: number, weights: string | null, pee
       if (e.cat !== "Node" || e.ts < from || !e.name.endsWith("_kernel_time")) continue;
       const op = e.args?.op_name ?? "?", phase = phaseOf(e.name), d = e.dur / 1000 / steps;
       add(ms, phase === "opt" ? "optimizer" : PRODUCTS.includes(op) ? `products_${phase}` : `other_${phase}`, d);
-      if (phase === "?" || !PRODUCTS.includes(op)) add(byOp[phase], op, d);
+      if (phase === "?" || phase === "opt" || !PRODUCTS.includes(op)) add(byOp[phase], op, d);
       if (e.ts >= lastRun.ts) {
         // the executed graph, counted once (the last run)
         const size = (s: Record<string, number[]>[] | undefined) => Object.values(s?.[0] ?? {})[0]?.reduce((p, q) => p * q, 1) ?? 0;
@@ -371,7 +374,7 @@ async function ditProfile(config: string, B: number, weights: string | null, pee
     });
     emit({ bench: "train-step", case: `${config} b${B}: executed graph, forward vs backward`, forward: counts.fwd, backward: counts.bwd, optimizer: counts.opt });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 

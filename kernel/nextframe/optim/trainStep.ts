@@ -25,7 +25,7 @@ import { runTracedRaw, signature, trace, type Traced } from "../engine/compile.j
 import { currentDevice, downloadTensor, ort } from "../engine/session.js";
 import { allocArray, fmtShape, type TypedArray } from "../engine/dtype.js";
 import { NextframeError, NonFiniteGradientError, NonFiniteLossError, ShapeError } from "../engine/errors.js";
-import { tensor, concat, reshape, slice } from "../engine/ops.js";
+import { tensor, concat, constantOfShape, reshape, slice } from "../engine/ops.js";
 import { canStartOutsideCells, halt, interruptedCheckForThisScope, native, onHalt, shouldHalt, type SharedWork } from "../engine/interrupt.js";
 import type { DType } from "../engine/dtype.js";
 import type { Module } from "../nn/module.js";
@@ -52,6 +52,14 @@ interface Group {
   /** The parameters on the GPU (equal to `p`, which is downloaded every step) and their versions then. */
   pDev: ort.Tensor | null; pVersions: number[];
 }
+
+/**
+ * The flat buffers are (size / LANES, LANES) matrices, their size padded to a multiple of LANES: the update's
+ * m ← β₁m + c·g, v ← β₂v + c'·g² and p ← d·p − s·u are then each one Gemm pass without a Reshape to copy into the
+ * fetched outputs (onnx.ts scaledSums, which views larger sums as (R, 16)).
+ */
+const LANES = 16;
+const flatShape = (g: { size: number }): number[] => [g.size / LANES, LANES];
 
 const viewOf = (flat: TypedArray, off: number, n: number): TypedArray => flat.subarray(off, off + n) as TypedArray;
 const isViewOf = (a: TypedArray | null, flat: TypedArray, off: number): boolean =>
@@ -94,6 +102,7 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
       const offsets: number[] = [];
       let size = 0;
       for (const i of idx) { offsets.push(size); size += params[i]!.size; }
+      size = Math.ceil(size / LANES) * LANES; // zero padding at the end (its gradient is 0, so it stays 0)
       const mk = () => allocArray(dtype, size);
       return { dtype, idx, offsets, size, p: mk(), pSpare: mk(), m: mk(), mSpare: mk(), v: mk(), vSpare: mk(), mDev: null, vDev: null, pDev: null, pVersions: [] };
     });
@@ -149,13 +158,18 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
     const subs = new Map<Tensor, Tensor>();
     if (resident) gs.forEach((g, j) => g.idx.forEach((i, k) => {
       const p = params[i]!, off = g.offsets[k]!;
-      subs.set(p, reshape(slice(flatP[j]!, 0, off, off + p.size), p.shape));
+      subs.set(p, reshape(slice(reshape(flatP[j]!, [-1]), 0, off, off + p.size), p.shape));
     }));
     const loss = resident ? withSubstitutes(subs, () => lossFn(...batch)) : lossFn(...batch);
     if (!(loss instanceof Tensor)) throw new NextframeError(`makeTrainStep: the loss function must return a Tensor, got ${typeof loss}`);
     if (loss.size !== 1) throw new ShapeError(`makeTrainStep: the loss must be a scalar, got shape ${fmtShape(loss.shape)}; reduce it with .mean()`);
     const grads = gradients(loss, resident ? params.map((p) => subs.get(p)!) : params);
-    const flatG = gs.map((g) => concat(g.idx.map((i) => reshape(grads[i]!, [-1])), 0));
+    const flatG = gs.map((g) => {
+      const used = g.idx.reduce((n, i) => n + params[i]!.size, 0);
+      const parts = g.idx.map((i) => reshape(grads[i]!, [-1]));
+      if (used < g.size) parts.push(constantOfShape([g.size - used], 0, g.dtype));
+      return reshape(concat(parts, 0), flatShape(g));
+    });
     const r = optimizer.update(flatP, flatG, flatM, flatV, { lr, biasCorrection1: c1, sqrtBiasCorrection2: c2 });
     return [loss, ...r.params, ...r.m, ...r.v, r.gradNorm];
   };
@@ -200,7 +214,7 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
     const G = gs.length;
     const [lr, c1, c2] = optimizer.scalarsForNextStep();
     const scalars = [lr, c1, c2].map((x) => tensor([x], { shape: [], dtype: optimizer.scalarDType }));
-    const flat = (pick: (g: Group) => TypedArray) => gs.map((g) => { const t = new Tensor([g.size], g.dtype); t._value = pick(g); return t; });
+    const flat = (pick: (g: Group) => TypedArray) => gs.map((g) => { const t = new Tensor(flatShape(g), g.dtype); t._value = pick(g); return t; });
     const args = [...batch, ...scalars, ...flat((g) => g.p), ...flat((g) => g.m), ...flat((g) => g.v)];
     const sig = `${signature(batch)}${resident ? "/resident" : ""}`; // shapes, dtypes and device: setDevice takes effect
     let tp = traces.get(sig);
@@ -226,7 +240,7 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
     gs.forEach((g, j) => {
       // (the GPU path never preallocates CPU fetches: with device outputs onnxruntime-node runs through IO
       // binding, where a preallocated CPU fetch may be replaced instead of filled)
-      const t = (a: TypedArray) => new ort.Tensor(g.dtype, a as Float32Array, [g.size]);
+      const t = (a: TypedArray) => new ort.Tensor(g.dtype, a as Float32Array, flatShape(g));
       fetches[outName(1 + j)] = resident ? null : t(g.pSpare);
       fetches[outName(1 + G + j)] = resident ? null : t(g.mSpare);
       fetches[outName(1 + 2 * G + j)] = resident ? null : t(g.vSpare);
