@@ -169,6 +169,18 @@ def protocol():
     out["is_complete"] = [reply_to(kc, kc.is_complete(c))["content"] for c in ["if (ran > 0) {", "ran + 1"]]
     out["complete"] = reply_to(kc, kc.complete("ra", 2))["content"]
     out["inspect"] = reply_to(kc, kc.inspect("ran", 1))["content"]
+    # A comm the frontend opens reaches the cell's onComm handler, whose answer comes back on the same comm.
+    run(kc, 'import { onComm } from "nextframe";\nonComm("echo", (data) => ({ got: data }));', store_history=False)
+    kc.shell_channel.send(kc.session.msg("comm_open", {"comm_id": "c1", "target_name": "echo", "data": {"a": 1}}))
+    deadline = time.time() + 60
+    out["comm_reply"] = None
+    while out["comm_reply"] is None and time.time() < deadline:
+        try:
+            msg = kc.get_iopub_msg(timeout=5)
+        except queue.Empty:
+            continue
+        if msg["msg_type"] in ("comm_msg", "comm_open"):
+            out["comm_reply"] = [msg["msg_type"], msg["content"]["comm_id"], msg["content"]["data"]]
     out["comm_info"] = reply_to(kc, kc.comm_info())["content"]
     stop(km, kc)
     return out

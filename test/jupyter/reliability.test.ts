@@ -35,6 +35,7 @@ interface ProtocolOut {
   is_complete: { status: string; indent?: string }[];
   complete: { matches: string[]; cursor_start: number; cursor_end: number };
   inspect: { data: Record<string, string> };
+  comm_reply: [string, string, unknown] | null;
   comm_info: { status: string; comms: Record<string, unknown> };
 }
 
@@ -101,7 +102,7 @@ test("NEXTFRAME_MEMORY_LIMIT_MB and NEXTFRAME_RSS_LIMIT_MB reach the kernel; a c
   assert.equal(out.after.evalue, "cell 1:8 - Cannot find name 'hog'.");
 });
 
-test("stop_on_error aborts queued cells; error replies carry the real error; clear_output, history, is_complete, complete, inspect", { skip, timeout: 600_000 }, () => {
+test("stop_on_error aborts queued cells; error replies carry the real error; clear_output, history, is_complete, complete, inspect, comms", { skip, timeout: 600_000 }, () => {
   const out = scenario<ProtocolOut>("protocol");
   const [failed, ...aborted] = out.queued;
   assert.equal(failed.status, "error");
@@ -124,7 +125,8 @@ test("stop_on_error aborts queued cells; error replies carry the real error; cle
   assert.deepEqual(out.complete.matches.slice(0, 1), ["ran"]);
   assert.deepEqual([out.complete.cursor_start, out.complete.cursor_end], [0, 2]);
   assert.deepEqual(out.inspect.data, { "text/plain": "let ran: number" });
-  assert.deepEqual(out.comm_info, { status: "ok", comms: {} });
+  assert.deepEqual(out.comm_reply, ["comm_msg", "c1", { got: { a: 1 } }]);
+  assert.deepEqual(out.comm_info, { status: "ok", comms: { c1: { target_name: "echo" } } });
 });
 
 test("kernel_info is answered while the kernel child still starts and while a cell runs synchronous code", { skip, timeout: 600_000 }, () => {

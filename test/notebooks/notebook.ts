@@ -2,7 +2,7 @@
  * The course's notebooks as data: nbformat 4 types, the readable source format they are authored in, and
  * reading/writing .ipynb files.
  *
- * Source format (test/notebooks/src/NN-name.nb): percent cells, like jupytext's "percent" format for TypeScript.
+ * Source format (notebooks/src/NN-name.nb): percent cells, like jupytext's "percent" format for TypeScript.
  *   // %% [markdown]      a markdown cell; the following lines are markdown as they are
  *   // %%                 a code cell (TypeScript, run by the nextframe kernel)
  *   // %% exercise        a code cell tagged "exercise" (the learner edits it; the next cell checks it)

@@ -2,7 +2,7 @@
  * The notebook runner: executes the course's notebooks top to bottom, headless, through the REAL kernel child
  * process (dist/kernel/main.js --ipc, what VS Code forks), and reports every error output.
  *
- *   npm run notebooks:run [-- <filter>]     rebuild each notebook from test/notebooks/src/*.nb (when a source
+ *   npm run notebooks:run [-- <filter>]     rebuild each notebook from notebooks/src/*.nb (when a source
  *                                           exists), run it, write it back WITH outputs, record its run time in
  *                                           notebooks/timings.json and refresh the table in notebooks/README.md
  *   node --import tsx test/notebooks/run.ts --check [<filter>]   run without writing anything
@@ -16,7 +16,7 @@ import { startKernel, ROOT, type KernelSession } from "./kernel";
 import { fromSource, joinSource, readNotebook, writeNotebook, type Notebook, type Output } from "./notebook";
 
 export const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
-export const SOURCES_DIR = path.join(ROOT, "test", "notebooks", "src");
+export const SOURCES_DIR = path.join(NOTEBOOKS_DIR, "src");
 export const TIMINGS_FILE = path.join(NOTEBOOKS_DIR, "timings.json");
 
 export interface NotebookRun {
@@ -37,7 +37,7 @@ export function listNotebooks(filter?: string): string[] {
     .map((f) => path.join(NOTEBOOKS_DIR, f));
 }
 
-/** The readable sources: test/notebooks/src/NN-*.nb. */
+/** The readable sources: notebooks/src/NN-*.nb. */
 export function listSources(filter?: string): string[] {
   if (!existsSync(SOURCES_DIR)) return [];
   return readdirSync(SOURCES_DIR).filter((f) => /^\d\d-.*\.nb$/.test(f) && (!filter || f.includes(filter))).sort()

@@ -7,7 +7,7 @@ import { WorldModel } from "../models/worldModel";
 import { Autoencoder } from "../models/autoencoder";
 import { linearProbe } from "../metrics/linearProbe";
 import { encodeClips } from "./autoencoder";
-import { windowActions } from "./worldModelTraining";
+import { windowActions } from "./clipWindows";
 
 export interface DepthProbeReport {
   target: string;

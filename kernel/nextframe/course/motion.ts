@@ -9,8 +9,9 @@ import { anchorDecoded, windowFrameIndices, WorldModel, worldModelDiffusion } fr
 import { Autoencoder, framesToTensor, tensorDataToFrames } from "../models/autoencoder";
 import { findColorBlob, PERMANENCE_DEFAULTS, scoreReappearance } from "../metrics/permanence";
 import { choleskySolve } from "../metrics/linearProbe";
-import { frameActions, LatentClips, latentClips } from "./worldModelTraining";
-import { rolloutFromTruth, RolloutPredictor } from "./rollouts";
+import { LatentClips, latentClips } from "./worldModelTraining";
+import { frameActions, rolloutFromTruth } from "./clipWindows";
+import type { RolloutPredictor } from "./rollouts";
 
 export interface MotionReport {
   horizon: number;

@@ -4,7 +4,8 @@
 import { BALL_COLORS, PALETTE, type VideoClip } from "../worlds/videoWorld";
 import { copyLastFrame, linearExtrapolation } from "../metrics/image";
 import { appearanceStrength, colorMatches, findColorBlob, interactionPersistence, objectPermanence, PERMANENCE_DEFAULTS, type PermanenceEvent, scoreReappearance } from "../metrics/permanence";
-import { rolloutFromTruth, RolloutPredictor } from "./rollouts";
+import type { RolloutPredictor } from "./rollouts";
+import { rolloutFromTruth } from "./clipWindows";
 
 export interface PermanenceReport {
   clips: number;

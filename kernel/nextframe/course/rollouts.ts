@@ -6,7 +6,7 @@ import type { VideoClip } from "../worlds/videoWorld";
 import { Autoencoder } from "../models/autoencoder";
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve } from "../metrics/image";
 import { decodeLatents, encodeClips } from "./autoencoder";
-import { windowActions } from "./worldModelTraining";
+import { rolloutFromTruth } from "./clipWindows";
 
 export interface RolloutCurves {
   horizon: number;
@@ -89,19 +89,6 @@ export function truthOracle(clips: VideoClip[], contextFrames: number, opts: { t
  */
 export function autoencoderOracle(ae: Autoencoder, clips: VideoClip[], contextFrames: number): RolloutPredictor & { ae: Autoencoder } {
   return { ...truthOracle(clips, contextFrames, { through: ae }), ae };
-}
-
-/**
- * The simulator reset to clip c's true frames start − K .. start − 1 (further back, up to its historyFrames, for a
- * predictor with a memory), with the actions that made them, and rolled out
- * `horizon` frames with the clip's true actions: its guess of frames start .. start + horizon − 1, (horizon, H, W, 3).
- */
-export async function rolloutFromTruth(sim: RolloutPredictor, c: VideoClip, start: number, horizon: number): Promise<Uint8Array> {
-  const n = Math.min(start, sim.historyFrames ?? sim.contextFrames), F3 = c.size * c.size * 3;   // K, or more for a memory
-  const acts = new Int32Array(n);
-  windowActions(c.actions, start - n, n, acts, 0);
-  await sim.reset(c.frames.slice((start - n) * F3, start * F3), acts);
-  return sim.rollout(Array.from({ length: horizon }, (_, k) => c.actions[start - 1 + k]!));
 }
 
 /**

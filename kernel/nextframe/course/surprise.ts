@@ -6,7 +6,7 @@ import { generateSurpriseSet, type VideoClip } from "../worlds/videoWorld";
 import { windowFrameIndices, worldModelDiffusion, WorldSimulator } from "../models/worldModel";
 import { surpriseScore } from "../metrics/image";
 import { encodeClips } from "./autoencoder";
-import { frameActions } from "./worldModelTraining";
+import { frameActions } from "./clipWindows";
 
 /**
  * The world model's surprise on a clip: the x₀-prediction error (MSE in scaled latent space) of each frame from

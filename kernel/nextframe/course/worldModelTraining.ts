@@ -2,11 +2,12 @@
 // default): latent clips, training batches, the training loop.
 
 import { WORLD_MODEL_RECIPE } from "./recipes";
+import { frameActions } from "./clipWindows";
 import { F, tensor, type Tensor } from "../engine/index.js";
 import { Generator } from "../engine/random.js";
 import { AdamW, cosineSchedule, fit, type FitProgress, makeTrainStep } from "../optim/index.js";
 import { hashSeed, Rng } from "../worlds/random";
-import { Action, type VideoClip, type VideoDataset } from "../worlds/videoWorld";
+import type { VideoClip, VideoDataset } from "../worlds/videoWorld";
 import { CAPTION_LENGTH, captionTokenizer, encodeCaptions, windowFrameIndices, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, type WorldModelConfig, worldModelConfig, worldModelDiffusion } from "../models/worldModel";
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder } from "../models/autoencoder";
@@ -40,16 +41,6 @@ export async function latentClips(ae: Autoencoder, clips: VideoClip[], scale: nu
     frameLength: ae.latentShape.reduce((a, b) => a * b, 1),
     captions: clips.map((c) => c.caption),
   };
-}
-
-/** The action that produced each listed frame of a clip: frame f was produced by actions[f − 1] (Noop for frame 0). */
-export function frameActions(actions: Uint8Array, frames: readonly number[], out: Int32Array, o: number): void {
-  frames.forEach((f, k) => { out[o + k] = f > 0 ? actions[f - 1]! : Action.Noop; });
-}
-
-/** Actions of the Fr consecutive frames start .. start + Fr − 1 (frameActions). */
-export function windowActions(actions: Uint8Array, start: number, Fr: number, out: Int32Array, o: number): void {
-  frameActions(actions, Array.from({ length: Fr }, (_, f) => start + f), out, o);
 }
 
 /** Share of training windows whose caption is replaced by the null caption (classifier-free guidance, as DiT's labels). */

@@ -15,11 +15,6 @@ export function capture(name: string, t: Tensor): Tensor {
   return t;
 }
 
-/** True inside withCapture (models may skip computing things only needed for capture). */
-export function isCapturing(): boolean {
-  return stack.length > 0;
-}
-
 /** Runs fn and returns its output with the tensors captured during the call, in capture order. */
 export function withCapture<T>(fn: () => T): { output: T; captured: Map<string, Tensor> } {
   const m = new Map<string, Tensor>();

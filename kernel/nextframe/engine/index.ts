@@ -36,19 +36,19 @@
 export * from "./dtype.js";
 export * from "./errors.js";
 export type { OpType, OpAttrs } from "./graph.js";
-export { Tensor, MIME_BUNDLE, type TensorLike as TensorOrNumber, type NestedArray } from "./tensor.js";
+export { Tensor, type TensorLike, type NestedArray } from "./tensor.js";
 export {
   add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, rsqrt, abs, sign, tanh, sigmoid, relu, sin, cos, erf,
   square, silu, gelu, clamp, eq, ne, lt, le, gt, ge, logicalNot, logicalAnd, logicalOr, cast, where, matmul, reshape,
   flatten, squeeze, unsqueeze, permute, transpose, expand, slice, narrow, chunk, concat, cat, stack, sum, mean, max, min,
   variance, argmax, argmin, softmax, logSoftmax, cumsum, topk, gather, indexSelect, detach, tensor, full, zeros, ones,
-  zerosLike, onesLike, arange, eye, randn, rand, randint, constantOfShape, scalar, type TensorOptions, type RandomOptions,
+  arange, eye, randn, rand, randint, constantOfShape, scalar, type TensorOptions, type RandomOptions,
 } from "./ops.js";
 export { Generator, manualSeed, globalGenerator } from "./random.js";
 export { evaluate, isTracing } from "./evaluate.js";
 export { InterruptedError, isCellInterrupted, throwIfInterrupted, lastInterruption } from "./interrupt.js";
 export { compile, exportOnnx, type CompiledFunction } from "./compile.js";
-export { capture, withCapture, isCapturing } from "./capture.js";
+export { capture, withCapture } from "./capture.js";
 export { setDevice, getDevice, sessionStats, type Device, type DeviceRequest } from "./session.js";
 export { type MimeBundle as TensorMimeBundle } from "./format.js";
 export * as F from "./functional.js";

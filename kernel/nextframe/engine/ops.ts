@@ -450,8 +450,6 @@ export function full(shape: readonly number[], value: number, dtype: DType = "fl
 }
 export const zeros = (shape: readonly number[], dtype: DType = "float32") => full(shape, 0, dtype);
 export const ones = (shape: readonly number[], dtype: DType = "float32") => full(shape, 1, dtype);
-export const zerosLike = (x: Tensor) => zeros(x.shape, x.dtype);
-export const onesLike = (x: Tensor) => ones(x.shape, x.dtype);
 /** arange(end) / arange(start, end, step); int64 when all arguments are integers (like torch), else float32. */
 export function arange(start: number, end?: number, step = 1, opts: { dtype?: DType } = {}): Tensor {
   if (end === undefined) { end = start; start = 0; }

@@ -2,9 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   tensor, zeros, ones, arange, eye, randn, rand, randint, manualSeed, concat, stack, where, compile, F,
-  ShapeError, DTypeError, sessionStats, MIME_BUNDLE, capture, withCapture, exportOnnx, Tensor, constantOfShape, full,
+  ShapeError, DTypeError, sessionStats, capture, withCapture, exportOnnx, Tensor, constantOfShape, full,
 } from "./index.js";
 import { currentDevice, ort } from "./session.js";
+import { toMimeBundle } from "../display/display";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -97,7 +98,7 @@ test("a Uint8Array is uint8 bytes (frames), not bool; bool stays available expli
   assert.equal(y.dtype, "uint8");
   assert.ok((await y.data()) instanceof Uint8Array);
   assert.deepEqual(await y.toArray(), [1, 129, 0]);
-  assert.match((await x[MIME_BUNDLE]())["text/plain"]!, /dtype=uint8[\s\S]*min=0 max=255/);
+  assert.match((await toMimeBundle(x))["text/plain"] as string, /dtype=uint8[\s\S]*min=0 max=255/);
   // a Uint8Array read as a mask: any non-zero byte is true
   const m = tensor(Uint8Array.of(0, 2, 1), { dtype: "bool" });
   assert.equal(m.dtype, "bool");
@@ -187,7 +188,7 @@ test("conv2d matches a direct computation", async () => {
 });
 
 test("tensor display bundle has text and html with stats", async () => {
-  const b = await tensor([[1, 2], [3, 4]])[MIME_BUNDLE]();
+  const b = await toMimeBundle(tensor([[1, 2], [3, 4]])) as Record<string, string>;
   assert.ok(b["text/plain"]!.includes(`shape=[2, 2], dtype=float32, device=${currentDevice()}`), b["text/plain"]); // cpu, or NEXTFRAME_DEVICE
   assert.match(b["text/plain"]!, /min=1\.0000 max=4\.0000 mean=2\.5000/);
   assert.match(b["text/html"]!, /<pre/);

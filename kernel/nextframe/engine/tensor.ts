@@ -18,8 +18,12 @@ export type NestedArray = number | boolean | bigint | NestedArray[];
 
 let nextId = 1;
 
-/** The display protocol symbol (same as display's mimeBundleSymbol: Symbol.for("nextframe.mimeBundle")). */
-export const MIME_BUNDLE: unique symbol = Symbol.for("nextframe.mimeBundle") as any;
+/**
+ * The display protocol's key: the same registered symbol as display's public `mimeBundleSymbol`, so a Tensor shows
+ * richly as a cell's value or through display(). Named again here rather than imported, because the engine does not
+ * import display/ (display imports the engine's errors).
+ */
+const MIME_BUNDLE: unique symbol = Symbol.for("nextframe.mimeBundle") as any;
 
 export class Tensor {
   readonly shape: Shape;

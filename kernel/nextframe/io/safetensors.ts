@@ -66,12 +66,6 @@ export function f16ToF32(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-/** bfloat16 bits → number (bf16 is the top half of an f32). */
-export function bf16ToF32(b: number): number {
-  const u = new Uint32Array([b << 16]);
-  return new Float32Array(u.buffer)[0];
-}
-
 /** number → IEEE 754 binary16 bits (round to nearest even). Used by tests to build fixtures. */
 export function f32ToF16(x: number): number {
   const f = new Float32Array([x]);

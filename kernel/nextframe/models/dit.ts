@@ -6,7 +6,8 @@
  * D hidden size, h heads.
  */
 import { F, Generator, Tensor, cat, chunk, compile, tensor, zeros } from "../engine/index";
-import { Conv2d, Embedding, Linear, Module, ModuleList, Parameter, Sequential, SiLU, normal_, uniform_, zeros_ } from "../nn/index";
+import { Conv2d, Embedding, Linear, Module, ModuleList, Parameter, Sequential, SiLU } from "../nn/index";
+import { normal_, uniform_, zeros_ } from "../nn/init";
 import { get2dSincosPosEmbed } from "../patches/posEmbed";
 import { packedAttentionMask, packedPosEmbed, unpackImages, type Packed } from "../patches/pack";
 import { unpatchifyOp } from "../patches/ops";

@@ -9,7 +9,8 @@
  * Shape letters: B batch, T sequence length (≤ blockSize), C embedding size (nEmbd), nh heads, hs head size
  * (C / nh), V vocabulary size, L layers.
  */
-import { Module, Parameter, Linear, Embedding, LayerNorm, ModuleList, normal_, zeros_ } from "../nn/index.js";
+import { Module, Parameter, Linear, Embedding, LayerNorm, ModuleList } from "../nn/index.js";
+import { normal_, zeros_ } from "../nn/init.js";
 import { F, Tensor, compile, tensor, type CompiledFunction } from "../engine/index.js";
 import { Generator } from "../engine/random.js";
 

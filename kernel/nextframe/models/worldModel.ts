@@ -25,14 +25,15 @@
 import { F, Tensor, capture, cat, compile, tensor, withCapture, type CompiledFunction } from "../engine/index.js";
 import { NormalRng } from "../diffusion/rng";
 import { halt, shouldHalt } from "../engine/interrupt";
-import { Conv2d, Embedding, Linear, Module, ModuleList, Parameter, zeros_ } from "../nn/index.js";
+import { Conv2d, Embedding, Linear, Module, ModuleList, Parameter } from "../nn/index.js";
+import { zeros_ } from "../nn/init.js";
 import { get3dSincosPosEmbed } from "../patches/posEmbed";
 import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
 import { FinalLayer, TimestepEmbedder, ditInit, modulate } from "./dit";
 import { STDiTBlock } from "./stdit";
 import type { SpaceTimeAttention } from "./flops";
 import { createDiffusion, type GaussianDiffusion } from "../diffusion/index";
-import { NUM_ACTIONS, captionCorpus } from "../worlds/videoWorld";
+import { ACTION_NAMES, NUM_ACTIONS, captionCorpus } from "../worlds/videoWorld";
 import { wordTokenizer, type Tokenizer } from "../worlds/tokenizer";
 import type { Autoencoder } from "./autoencoder";
 import { framesToTensor, tensorDataToFrames } from "./autoencoder";
@@ -505,6 +506,6 @@ export function anchorDecoded(x: Float32Array, anchorPixels: Float32Array, ancho
 }
 
 function checkAction(a: number, n: number): number {
-  if (!Number.isInteger(a) || a < 0 || a >= n) throw new Error(`world model: action must be an integer in [0, ${n}) (${["noop", "left", "right", "up", "down", "jump/eat"].slice(0, n).join(", ")}), got ${a}`);
+  if (!Number.isInteger(a) || a < 0 || a >= n) throw new Error(`world model: action must be an integer in [0, ${n}) (${ACTION_NAMES.slice(0, n).join(", ")}), got ${a}`);
   return a;
 }

@@ -7,4 +7,3 @@
 export * from "./module.js";
 export * from "./layers.js";
 export * as init from "./init.js";
-export { xavierUniform_, normal_, zeros_, ones_, constant_, uniform_, kaimingUniform_, truncNormal_ } from "./init.js";

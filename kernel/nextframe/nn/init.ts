@@ -31,7 +31,6 @@ export function constant_(p: Parameter, value: number): Parameter {
   return p;
 }
 export const zeros_ = (p: Parameter) => constant_(p, 0);
-export const ones_ = (p: Parameter) => constant_(p, 1);
 /** Glorot & Bengio 2010: U(-a, a), a = gain · √(6 / (fan_in + fan_out)). */
 export function xavierUniform_(p: Parameter, gain = 1, gen: Generator = globalGenerator()): Parameter {
   const [fi, fo] = fans(p.shape);

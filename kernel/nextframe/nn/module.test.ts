@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  Module, Parameter, Linear, LayerNorm, Embedding, Conv2d, ConvTranspose2d, Dropout, ModuleList, Sequential, GELU, xavierUniform_,
+  Module, Parameter, Linear, LayerNorm, Embedding, Conv2d, ConvTranspose2d, Dropout, ModuleList, Sequential, GELU, init,
 } from "./index.js";
 import { F, Generator, randn, tensor, zeros, manualSeed, Tensor } from "../engine/index.js";
 
@@ -71,9 +71,9 @@ test("layers compute the right shapes; dropout follows train/eval", async () => 
 test("Parameter requires concrete data; initialisers are seeded", async () => {
   assert.throws(() => new Parameter(randn([2]).mul(2)), /Parameter: the tensor \(shape \[2\]\) is lazy/);
   manualSeed(3);
-  const p = xavierUniform_(new Parameter(zeros([4, 6])));
+  const p = init.xavierUniform_(new Parameter(zeros([4, 6])));
   manualSeed(3);
-  const q = xavierUniform_(new Parameter(zeros([4, 6])));
+  const q = init.xavierUniform_(new Parameter(zeros([4, 6])));
   assert.deepEqual(await p.data(), await q.data());
   const bound = Math.sqrt(6 / 10);
   assert.ok(Array.from(await p.data(), Number).every((v) => Math.abs(v) <= bound));

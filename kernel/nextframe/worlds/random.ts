@@ -4,7 +4,7 @@
 // so nearby seeds (1, 2, 3, ...) give unrelated streams. Math.random is never used in worlds/.
 
 /** splitmix32 finaliser: a good 32-bit integer hash. */
-export function mix32(x: number): number {
+function mix32(x: number): number {
   x = (x + 0x9e3779b9) | 0;
   x = Math.imul(x ^ (x >>> 16), 0x21f0aaad);
   x = Math.imul(x ^ (x >>> 15), 0x735a2d97);
