@@ -23,7 +23,7 @@ export {
   softmax, logSoftmax, cumsum, topk, gather, indexSelect, detach, type TensorOptions, type RandomOptions,
 } from "./engine/ops.js";
 export * as F from "./engine/functional.js";
-export { type DType, type Shape, DTYPES } from "./engine/dtype.js";
+export type { DType, Shape } from "./engine/dtype.js";
 export { Generator, manualSeed } from "./engine/random.js";
 export { compile, exportOnnx, type CompiledFunction, type CompileOptions } from "./engine/compile.js";
 export { gradients, grad, valueAndGrad, type GradOptions } from "./engine/autodiff.js";

@@ -21,7 +21,7 @@ export interface ProbeResult {
 }
 
 /** metrics/linearProbe (softmax regression, whole groups held out) reduced to the numbers the chapters print. */
-export function probeAccuracy(X: ArrayLike<number>, D: number, labels: ArrayLike<number>, groups: ArrayLike<number>, opts: LinearProbeOptions = {}): ProbeResult {
+function probeAccuracy(X: ArrayLike<number>, D: number, labels: ArrayLike<number>, groups: ArrayLike<number>, opts: LinearProbeOptions = {}): ProbeResult {
   const r = linearProbe(X, labels, D, { method: "softmax", groups, seed: 0, testFraction: 0.5, ...opts });
   return { accuracy: r.test, chance: r.chance, numTrain: r.nTrain, numTest: r.nTest, classes: r.classes };
 }

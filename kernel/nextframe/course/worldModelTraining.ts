@@ -26,7 +26,7 @@ export interface LatentClips {
 }
 
 /** Std of all latent values (the world model's latentScale). */
-export function latentStd(latents: Float32Array[]): number {
+function latentStd(latents: Float32Array[]): number {
   let s = 0, s2 = 0, n = 0;
   for (const z of latents) for (let i = 0; i < z.length; i++) { s += z[i]!; s2 += z[i]! * z[i]!; n++; }
   return Math.sqrt(s2 / n - (s / n) ** 2);

@@ -13,8 +13,6 @@ export type DType = "float32" | "float64" | "int32" | "int64" | "uint8" | "bool"
 export type Shape = readonly number[];
 export type TypedArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 
-export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool"];
-
 /** ONNX TensorProto.DataType codes. */
 export const ONNX_DTYPE: Record<DType, number> = { float32: 1, float64: 11, int32: 6, int64: 7, uint8: 2, bool: 9 };
 

@@ -45,7 +45,7 @@ export interface SafetensorsFile {
 export class SafetensorsError extends NextframeError {}
 
 /** Bytes per element of each dtype. */
-export const DTYPE_SIZE: Record<SafetensorsDtype, number> = {
+const DTYPE_SIZE: Record<SafetensorsDtype, number> = {
   F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, U8: 1, BOOL: 1,
 };
 

@@ -255,7 +255,7 @@ export class GPT extends Module {
 }
 
 /** Samples one id from logits with temperature and optional top-k (temperature 0: argmax). */
-export function sampleLogits(logits: ArrayLike<number>, temperature: number, topK: number | undefined, rng: Generator): number {
+function sampleLogits(logits: ArrayLike<number>, temperature: number, topK: number | undefined, rng: Generator): number {
   const V = logits.length;
   let best = 0;
   for (let i = 1; i < V; i++) if (logits[i]! > logits[best]!) best = i;
