@@ -99,6 +99,8 @@ export class KernelClient {
   private running: Running | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly requests = new Map<number, (m: FromKernel) => void>();
+  /** Processes this client killed because a cell did not stop after an interrupt, with the grace it had. */
+  private readonly interruptKills = new WeakMap<ChildProcess, number>();
   private stderrTail = "";
   private stopping = false;
   /** Whether the current process reported ready (a process that never did is not restarted in a loop). */
@@ -169,7 +171,11 @@ export class KernelClient {
         reject(e);
       });
       child.on("exit", (code, signal) => {
-        const why = describeExit(code, signal, this.stderrTail, o.memoryLimitMb);
+        const graceMs = this.interruptKills.get(child);
+        const why = graceMs !== undefined && signal === "SIGKILL"
+          ? `signal SIGKILL, sent by the editor: the cell did not stop within ${+(graceMs / 1000).toFixed(1)} s of the interrupt ` +
+            "(code that never yields to the event loop, such as a loop of `await null`)"
+          : describeExit(code, signal, this.stderrTail, o.memoryLimitMb);
         reject(new Error(`the kernel exited before it was ready (${why}): ${this.stderrTail.slice(-1000)}`));
         this.onExit(child, why);
       });
@@ -290,6 +296,7 @@ export class KernelClient {
         if (this.running !== r || !this.child) return;
         if (Date.now() - t0 >= grace) {
           this.log(`cell ${r.execId} did not stop after an interrupt; restarting the kernel`);
+          this.interruptKills.set(this.child, grace);
           this.child.kill("SIGKILL"); // onExit reports it on the cell and restarts
           return;
         }

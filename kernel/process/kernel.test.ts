@@ -350,6 +350,20 @@ test("interrupt stops a cell's loop over any await (file system here), not only 
   assert.deepEqual(late.filter((l) => l.execId === rej.r.execId), []);
 });
 
+test("a cell that never yields to the event loop is killed after the interrupt's grace, and the cell says so", async () => {
+  // `await null` in a loop never leaves the microtask queue: neither SIGINT's handler nor breakOnSigint gets a turn.
+  const k = newKernel({ interruptGraceMs: 2000 });
+  try {
+    const { r } = await interruptAfter("for (;;) { await null; }", 300, k);
+    assert.equal(r.ok, false);
+    assert.equal(r.kernelExited, "signal SIGKILL, sent by the editor: the cell did not stop within 2 s of the interrupt " +
+      "(code that never yields to the event loop, such as a loop of `await null`)");
+    assert.deepEqual(resultText(await run("1 + 1", k)), ["2"], "the next cell runs on a new kernel");
+  } finally {
+    await k.stop();
+  }
+});
+
 test("an interrupted cell's intervals stop and what it would still print is dropped", async () => {
   late.length = 0;
   const { r } = await interruptAfter("let ticks = 0;\nsetInterval(() => { ticks++; console.log(`tick ${ticks}`); }, 5);\nawait new Promise(() => {});", 500);
