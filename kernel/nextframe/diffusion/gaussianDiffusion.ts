@@ -67,6 +67,7 @@ function batchOf(shape: readonly number[], n: number, what: string): { N: number
   return { N, per: size / N };
 }
 
+/** DiT's GaussianDiffusion: the forward noising q(x_t | x_0), training targets and losses, and the DDPM and DDIM samplers over a β schedule. */
 export class GaussianDiffusion {
   readonly modelMeanType: ModelMeanType;
   readonly modelVarType: ModelVarType;

@@ -5,6 +5,7 @@
  */
 import { Generator } from "../engine/random";
 
+/** A seeded Generator with the diffusion code's helpers for whole arrays: standard normal noise and random integers. */
 export class NormalRng extends Generator {
   /** A new Float32Array of `n` standard normals. */
   randn(n: number): Float32Array {

@@ -80,30 +80,51 @@ function normDims(op: string, dims: number | readonly number[] | undefined, rank
 
 // ================================================================ elementwise
 
+/** Elementwise a + b, broadcasting (numbers allowed on either side). */
 export const add = (a: TensorLike, b: TensorLike) => binary("add", a, b);
+/** Elementwise a − b, broadcasting. */
 export const sub = (a: TensorLike, b: TensorLike) => binary("sub", a, b);
+/** Elementwise a · b, broadcasting. */
 export const mul = (a: TensorLike, b: TensorLike) => binary("mul", a, b);
+/** Elementwise a / b, broadcasting. */
 export const div = (a: TensorLike, b: TensorLike) => binary("div", a, b);
+/** Elementwise a to the power b, broadcasting. */
 export const pow = (a: TensorLike, b: TensorLike) => binary("pow", a, b);
+/** Elementwise larger of a and b, broadcasting. */
 export const maximum = (a: TensorLike, b: TensorLike) => binary("maximum", a, b);
+/** Elementwise smaller of a and b, broadcasting. */
 export const minimum = (a: TensorLike, b: TensorLike) => binary("minimum", a, b);
+/** Elementwise −x. */
 export function neg(x: Tensor): Tensor {
   checkTensor("neg", x);
   if (x.dtype === "uint8") throw new DTypeError(`neg: not defined for uint8 tensors (unsigned; cast to "int32" or "float32" first)`);
   return unary("neg", x, false);
 }
+/** Elementwise eˣ. */
 export const exp = (x: Tensor) => unary("exp", x);
+/** Elementwise natural logarithm. */
 export const log = (x: Tensor) => unary("log", x);
+/** Elementwise square root. */
 export const sqrt = (x: Tensor) => unary("sqrt", x);
+/** Elementwise 1 / √x. */
 export const rsqrt = (x: Tensor) => div(1, sqrt(x));
+/** Elementwise |x|. */
 export const abs = (x: Tensor) => unary("abs", x, false);
+/** Elementwise sign: −1, 0 or 1. */
 export const sign = (x: Tensor) => unary("sign", x, false);
+/** Elementwise hyperbolic tangent. */
 export const tanh = (x: Tensor) => unary("tanh", x);
+/** Elementwise logistic function 1 / (1 + e⁻ˣ). */
 export const sigmoid = (x: Tensor) => unary("sigmoid", x);
+/** Elementwise max(x, 0). */
 export const relu = (x: Tensor) => unary("relu", x);
+/** Elementwise sine. */
 export const sin = (x: Tensor) => unary("sin", x);
+/** Elementwise cosine. */
 export const cos = (x: Tensor) => unary("cos", x);
+/** Elementwise Gauss error function. */
 export const erf = (x: Tensor) => unary("erf", x);
+/** Elementwise x². */
 export const square = (x: Tensor) => mul(x, x);
 /** SiLU / swish: x * sigmoid(x). */
 export const silu = (x: Tensor) => mul(x, sigmoid(x));
@@ -117,18 +138,26 @@ export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
   if (approximate !== "none" && approximate !== "tanh") throw new Error(`gelu: approximate must be "none" or "tanh", got "${String(approximate)}"`);
   return node("gelu", [x], { approximate }, x.shape, x.dtype);
 }
+/** Elementwise x limited to [min, max] (either bound may be left out). */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   let y = x;
   if (min !== undefined) y = maximum(y, min);
   if (max !== undefined) y = minimum(y, max);
   return y;
 }
+/** Elementwise a == b as a bool tensor, broadcasting. */
 export const eq = (a: TensorLike, b: TensorLike) => compare("equal", a, b, "eq");
+/** Elementwise a != b as a bool tensor, broadcasting. */
 export const ne = (a: TensorLike, b: TensorLike) => logicalNot(compare("equal", a, b, "ne"));
+/** Elementwise a < b as a bool tensor, broadcasting. */
 export const lt = (a: TensorLike, b: TensorLike) => compare("less", a, b, "lt");
+/** Elementwise a <= b as a bool tensor, broadcasting. */
 export const le = (a: TensorLike, b: TensorLike) => compare("lessEqual", a, b, "le");
+/** Elementwise a > b as a bool tensor, broadcasting. */
 export const gt = (a: TensorLike, b: TensorLike) => compare("greater", a, b, "gt");
+/** Elementwise a >= b as a bool tensor, broadcasting. */
 export const ge = (a: TensorLike, b: TensorLike) => compare("greaterEqual", a, b, "ge");
+/** Elementwise not of a bool tensor. */
 export function logicalNot(x: Tensor): Tensor {
   if (x.dtype !== "bool") throw new DTypeError(`logicalNot: expected a bool tensor, got ${x.dtype}`);
   return node("not", [x], {}, x.shape, "bool");
@@ -137,9 +166,12 @@ function logical(op: "and" | "or", a: Tensor, b: Tensor): Tensor {
   if (a.dtype !== "bool" || b.dtype !== "bool") throw new DTypeError(`logical${op === "and" ? "And" : "Or"}: expected bool tensors, got ${a.dtype} and ${b.dtype}`);
   return node(op, [a, b], {}, broadcastShapes(`logical${op}`, a.shape, b.shape), "bool");
 }
+/** Elementwise and of two bool tensors. */
 export const logicalAnd = (a: Tensor, b: Tensor) => logical("and", a, b);
+/** Elementwise or of two bool tensors. */
 export const logicalOr = (a: Tensor, b: Tensor) => logical("or", a, b);
 
+/** The tensor converted to another dtype (torch .to(dtype)). */
 export function cast(x: Tensor, dtype: DType): Tensor {
   checkTensor("cast", x);
   if (x.dtype === dtype) return x;
@@ -181,6 +213,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 // ================================================================ layout
 
+/** The same values in a new shape (one dimension may be −1, inferred). */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   checkTensor("reshape", x);
   const s = [...shape];
@@ -195,24 +228,28 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (arraysEqual(s, x.shape)) return x;
   return node("reshape", [x], {}, s, x.dtype);
 }
+/** Dimensions start..end merged into one (torch.flatten). */
 export function flatten(x: Tensor, start = 0, end = -1): Tensor {
   if (x.rank === 0) return reshape(x, [1]);
   const s = normDim("flatten", start, x.rank), e = normDim("flatten", end, x.rank);
   if (s > e) throw new ShapeError(`flatten: start dim ${start} comes after end dim ${end}`);
   return reshape(x, [...x.shape.slice(0, s), shapeSize(x.shape.slice(s, e + 1)), ...x.shape.slice(e + 1)]);
 }
+/** Size-1 dimensions removed (only `dim` when given). */
 export function squeeze(x: Tensor, dim?: number): Tensor {
   if (dim === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
   const d = normDim("squeeze", dim, x.rank);
   if (x.shape[d] !== 1) return x;
   return reshape(x, x.shape.filter((_, i) => i !== d));
 }
+/** A size-1 dimension inserted at `dim`. */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const d = normDim("unsqueeze", dim, x.rank + 1);
   const s = [...x.shape];
   s.splice(d, 0, 1);
   return reshape(x, s);
 }
+/** Dimensions reordered as `dims` (torch.permute). */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
   checkTensor("permute", x);
   if (dims.length !== x.rank) throw new ShapeError(`permute: got ${dims.length} dims ${fmtShape(dims)} for a tensor of rank ${x.rank}`);
@@ -226,6 +263,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   }
   return node("transpose", [x], { perm }, perm.map((p) => x.shape[p]!), x.dtype);
 }
+/** Dimensions d0 and d1 swapped. */
 export function transpose(x: Tensor, d0: number, d1: number): Tensor {
   const a = normDim("transpose", d0, x.rank), b = normDim("transpose", d1, x.rank);
   const perm = x.shape.map((_, i) => i);
@@ -259,6 +297,7 @@ export function slice(x: Tensor, dim: number, start?: number, end?: number, step
   shape[axis] = len;
   return node("slice", [x], { axis, start: s, end: e, step }, shape, x.dtype);
 }
+/** The slice start..start + length along `dim` (torch.narrow). */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
   const axis = normDim("narrow", dim, x.rank);
   const n = x.shape[axis]!;
@@ -266,6 +305,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
   if (s < 0 || length < 0 || s + length > n) throw new ShapeError(`narrow: range [${start}, ${start}+${length}) is outside dim ${dim} of size ${n}`);
   return slice(x, axis, s, s + length);
 }
+/** `n` (nearly) equal pieces along `dim` (torch.chunk). */
 export function chunk(x: Tensor, n: number, dim = 0): Tensor[] {
   const axis = normDim("chunk", dim, x.rank);
   const size = Math.ceil(x.shape[axis]! / n);
@@ -295,7 +335,9 @@ export function concat(ts: readonly Tensor[], dim = 0): Tensor {
   shape[axis] = ts.reduce((s, t) => s + t.shape[axis]!, 0);
   return node("concat", ts, { axis }, shape, first.dtype);
 }
+/** Tensors joined along an existing dimension (torch.cat). */
 export const cat = concat;
+/** Tensors of one shape joined along a new dimension (torch.stack). */
 export function stack(ts: readonly Tensor[], dim = 0): Tensor {
   if (ts.length === 0) throw new ShapeError("stack: needs at least one tensor");
   const d = normDim("stack", dim, ts[0]!.rank + 1);
@@ -307,6 +349,7 @@ export function stack(ts: readonly Tensor[], dim = 0): Tensor {
 
 // ================================================================ reductions
 
+/** Sum over `dims` (all when omitted); ints and bools sum in int64. */
 export function sum(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
   checkTensor("sum", x);
   const axes = normDims("sum", dims, x.rank);
@@ -316,6 +359,7 @@ export function sum(x: Tensor, dims?: number | readonly number[], keepdim = fals
   const shape = keepdim ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
   return node("reduceSum", [x], { axes, keepdims: keepdim }, shape, x.dtype);
 }
+/** Mean over `dims` (all when omitted). */
 export function mean(x: Tensor, dims?: number | readonly number[], keepdim = false): Tensor {
   const axes = normDims("mean", dims, x.rank);
   if (!isFloat(x.dtype)) throw new DTypeError(`mean: expected a float tensor, got ${x.dtype} (cast with .cast("float32"))`);
@@ -331,8 +375,11 @@ function reduceExtreme(op: "reduceMax" | "reduceMin", x: Tensor, dims: number | 
   const shape = keepdim ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
   return node(op, [x], { axes, keepdims: keepdim }, shape, x.dtype);
 }
+/** Maximum over `dims` (all when omitted). */
 export const max = (x: Tensor, dims?: number | readonly number[], keepdim = false) => reduceExtreme("reduceMax", x, dims, keepdim);
+/** Minimum over `dims` (all when omitted). */
 export const min = (x: Tensor, dims?: number | readonly number[], keepdim = false) => reduceExtreme("reduceMin", x, dims, keepdim);
+/** Variance over `dims` with Bessel's correction by default (torch.var). */
 export function variance(x: Tensor, dims?: number | readonly number[], keepdim = false, correction = 1): Tensor {
   const axes = normDims("var", dims, x.rank);
   const n = axes.reduce((s, a) => s * x.shape[a]!, 1);
@@ -344,21 +391,27 @@ function argExtreme(op: "argMax" | "argMin", x: Tensor, dim: number, keepdim: bo
   const shape = keepdim ? x.shape.map((d, i) => (i === axis ? 1 : d)) : x.shape.filter((_, i) => i !== axis);
   return node(op, [x], { axis, keepdims: keepdim }, shape, "int64");
 }
+/** Index of the largest value along `dim`. */
 export const argmax = (x: Tensor, dim: number, keepdim = false) => argExtreme("argMax", x, dim, keepdim);
+/** Index of the smallest value along `dim`. */
 export const argmin = (x: Tensor, dim: number, keepdim = false) => argExtreme("argMin", x, dim, keepdim);
+/** Softmax along `dim`. */
 export function softmax(x: Tensor, dim: number): Tensor {
   if (!isFloat(x.dtype)) throw new DTypeError(`softmax: expected a float tensor, got ${x.dtype}`);
   return node("softmax", [x], { axis: normDim("softmax", dim, x.rank) }, x.shape, x.dtype);
 }
+/** Log of the softmax along `dim`, computed stably. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   if (!isFloat(x.dtype)) throw new DTypeError(`logSoftmax: expected a float tensor, got ${x.dtype}`);
   return node("logSoftmax", [x], { axis: normDim("logSoftmax", dim, x.rank) }, x.shape, x.dtype);
 }
+/** Cumulative sum along `dim` (optionally reversed or exclusive). */
 export function cumsum(x: Tensor, dim: number, opts: { reverse?: boolean; exclusive?: boolean } = {}): Tensor {
   if (x.dtype === "bool") throw new DTypeError("cumsum: not defined for bool tensors");
   if (x.dtype === "uint8") x = cast(x, "int64"); // like sum: running byte totals in int64
   return node("cumsum", [x], { axis: normDim("cumsum", dim, x.rank), reverse: !!opts.reverse, exclusive: !!opts.exclusive }, x.shape, x.dtype);
 }
+/** The k largest (or smallest) values along `dim` and their indices. */
 export function topk(x: Tensor, k: number, dim = -1, largest = true): { values: Tensor; indices: Tensor } {
   const axis = normDim("topk", dim, x.rank);
   if (!Number.isInteger(k) || k < 1 || k > x.shape[axis]!) throw new ShapeError(`topk: k=${k} must be in 1..${x.shape[axis]} (size of dim ${dim} of ${fmtShape(x.shape)})`);
@@ -390,6 +443,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
   const out = node("gather", [x, index], { axis }, [...x.shape.slice(0, axis), ...index.shape, ...x.shape.slice(axis + 1)], x.dtype);
   return noteOrigin(out, "indexSelect", { dim: axis, size: x.shape[axis]! });
 }
+/** The same value with no gradient history (torch .detach()). */
 export function detach(x: Tensor): Tensor {
   if (x._value !== null && !x._placeholder) return leaf(x.shape, x.dtype, x._value);
   return node("stopGradient", [x], {}, x.shape, x.dtype);
@@ -448,7 +502,9 @@ export function full(shape: readonly number[], value: number, dtype: DType = "fl
   if (dtype === "int64") (v as BigInt64Array).fill(BigInt(Math.trunc(value))); else (v as Float32Array).fill(value);
   return leaf(shape, dtype, v);
 }
+/** A concrete tensor of zeros. */
 export const zeros = (shape: readonly number[], dtype: DType = "float32") => full(shape, 0, dtype);
+/** A concrete tensor of ones. */
 export const ones = (shape: readonly number[], dtype: DType = "float32") => full(shape, 1, dtype);
 /** arange(end) / arange(start, end, step); int64 when all arguments are integers (like torch), else float32. */
 export function arange(start: number, end?: number, step = 1, opts: { dtype?: DType } = {}): Tensor {
@@ -459,6 +515,7 @@ export function arange(start: number, end?: number, step = 1, opts: { dtype?: DT
   const vals = Array.from({ length: n }, (_, i) => start + i * step);
   return leaf([n], dtype, toTypedArray(dtype, vals));
 }
+/** The n × n identity matrix. */
 export function eye(n: number, dtype: DType = "float32"): Tensor {
   const t = zeros([n, n], dtype);
   for (let i = 0; i < n; i++) {

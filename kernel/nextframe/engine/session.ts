@@ -33,6 +33,7 @@ function defaultDevice(): Device {
 const settings: EngineSettings = { device: defaultDevice(), threads: defaultThreads() };
 
 export function currentDevice(): Device { return settings.device; }
+/** The device and thread count that new sessions use (see setDevice). */
 export function getDevice(): { device: Device; threads: number } { return { ...settings }; }
 /** What a session is made for: compiled functions keep one trace per (signature, device key), so setDevice takes effect. */
 export function deviceKey(): string { return `${settings.device}/${settings.threads}`; }

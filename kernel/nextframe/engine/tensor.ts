@@ -25,6 +25,7 @@ let nextId = 1;
  */
 const MIME_BUNDLE: unique symbol = Symbol.for("nextframe.mimeBundle") as any;
 
+/** A lazy n-d array on onnxruntime: ops record graph nodes (shapes and dtypes checked at the call); `await t.data()` computes it. */
 export class Tensor {
   readonly shape: Shape;
   readonly dtype: DType;

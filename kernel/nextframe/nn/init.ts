@@ -18,18 +18,22 @@ export function fans(shape: readonly number[]): [number, number] {
   const rf = shape.slice(2).reduce((a, b) => a * b, 1);
   return [shape[1]! * rf, shape[0]! * rf];
 }
+/** Fills p in place with U(low, high). */
 export function uniform_(p: Parameter, low = 0, high = 1, gen: Generator = globalGenerator()): Parameter {
   gen.fillUniform(floats(p, "uniform_"), low, high);
   return p;
 }
+/** Fills p in place with N(mean, std²). */
 export function normal_(p: Parameter, std = 1, mean = 0, gen: Generator = globalGenerator()): Parameter {
   gen.fillNormal(floats(p, "normal_"), mean, std);
   return p;
 }
+/** Fills p in place with `value`. */
 export function constant_(p: Parameter, value: number): Parameter {
   floats(p, "constant_").fill(value);
   return p;
 }
+/** Fills p in place with zeros. */
 export const zeros_ = (p: Parameter) => constant_(p, 0);
 /** Glorot & Bengio 2010: U(-a, a), a = gain · √(6 / (fan_in + fan_out)). */
 export function xavierUniform_(p: Parameter, gain = 1, gen: Generator = globalGenerator()): Parameter {

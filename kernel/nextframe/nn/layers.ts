@@ -125,13 +125,18 @@ export class Dropout extends Module {
   forward(x: Tensor): Tensor { return F.dropout(x, this.p, this.training); }
 }
 
+/** GELU activation as a module. */
 export class GELU extends Module {
   constructor(readonly approximate: "none" | "tanh" = "none") { super(); }
   forward(x: Tensor): Tensor { return F.gelu(x, this.approximate); }
 }
+/** SiLU (x · σ(x)) activation as a module. */
 export class SiLU extends Module { forward(x: Tensor): Tensor { return F.silu(x); } }
+/** ReLU activation as a module. */
 export class ReLU extends Module { forward(x: Tensor): Tensor { return F.relu(x); } }
+/** tanh activation as a module. */
 export class Tanh extends Module { forward(x: Tensor): Tensor { return F.tanh(x); } }
+/** Returns its input (a placeholder layer). */
 export class Identity extends Module { forward(x: Tensor): Tensor { return x; } }
 
 /** Anything with a forward(x) — the element type of Sequential. */

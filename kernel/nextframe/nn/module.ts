@@ -26,6 +26,7 @@ export class Parameter extends Tensor {
 
 const SKIP = new Set(["training"]);
 
+/** Base class of models and layers (torch.nn.Module): child modules and Parameters found by field name give state-dict keys like "blocks.0.attn.weight". */
 export class Module {
   /** Train mode (dropout active). Set by train()/eval() on the whole tree. */
   training = true;

@@ -26,6 +26,7 @@ export interface AdamWOptions {
 /** Scalars fed to the update graph each step (so changing lr never retraces). */
 export interface AdamWScalars { lr: Tensor; biasCorrection1: Tensor; sqrtBiasCorrection2: Tensor }
 
+/** AdamW (Loshchilov & Hutter; torch.optim.AdamW): Adam moments with decoupled weight decay, an optional learning-rate schedule and gradient-norm clipping. */
 export class AdamW {
   readonly params: Parameter[];
   readonly betas: [number, number];

@@ -6,6 +6,7 @@ import type { Module, Parameter } from "../nn/module.js";
 import { Tensor } from "../engine/tensor.js";
 import type { TypedArray } from "../engine/dtype.js";
 
+/** An exponential moving average of a model's parameters (DiT's EMA weights): update() after each step, then copy to a model for sampling. */
 export class EMA {
   readonly shadow = new Map<string, Float32Array | Float64Array>();
   updates = 0;

@@ -20,6 +20,7 @@ export interface FitOptions {
   progressEveryMs?: number;
 }
 
+/** Runs `steps` training steps, reporting loss and speed through onProgress; stops with NonFiniteLossError naming the step when the loss becomes NaN or Inf. */
 export async function fit(o: FitOptions): Promise<{ losses: number[]; seconds: number; stepsPerSec: number }> {
   const losses: number[] = [];
   const t0 = performance.now();

@@ -74,6 +74,7 @@ export interface TrainStepOptions {
   resident?: boolean;
 }
 
+/** Forward, backward and the AdamW update of `model` fused into one compiled graph: the returned step(...batch) runs it once and resolves to the loss. */
 export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Tensor, optimizer: AdamW, opts: TrainStepOptions = {}): TrainStep {
   const params = optimizer.params;
   const traces = new Map<string, SharedWork<Traced>>();
