@@ -480,7 +480,9 @@ test("the per-cell output limit from NEXTFRAME_MAX_CELL_OUTPUT_MB, a bad value n
 });
 
 test("the memory limit, a bad value named; 0 turns the watchdog off", async () => {
-  const { rssLimitFromEnv } = await import("./memoryWatchdog");
+  const { availableMemoryMb, rssLimitFromEnv } = await import("./memoryWatchdog");
+  assert.ok(availableMemoryMb() > 0 && availableMemoryMb() <= os.totalmem() / 1048576);
+  assert.equal(rssLimitFromEnv({}), Math.round(availableMemoryMb() * 0.8));
   assert.equal(rssLimitFromEnv({}, 10000), 8000);
   assert.equal(rssLimitFromEnv({ NEXTFRAME_RSS_LIMIT_MB: "0" }, 10000), 0);
   assert.equal(rssLimitFromEnv({ NEXTFRAME_RSS_LIMIT_MB: "600" }, 10000), 600);

@@ -13,7 +13,7 @@
  * writes why to stderr and kills the process, before the system's OOM killer picks a process at random.
  *
  * Limits: NEXTFRAME_RSS_LIMIT_MB (the VS Code setting nextframe.kernel.rssLimitMb sets it), default 80 % of
- * the machine's memory; 0 turns the watchdog off.
+ * the machine's memory (or of a container's limit, if lower); 0 turns the watchdog off.
  */
 import os from "node:os";
 import { Worker } from "node:worker_threads";
@@ -40,8 +40,18 @@ export interface MemoryWatchdogOptions {
   log?(text: string): void;
 }
 
-/** The RSS limit from NEXTFRAME_RSS_LIMIT_MB: a number of MB, 0 = off, unset = 80 % of the machine's memory. */
-export function rssLimitFromEnv(env: NodeJS.ProcessEnv = process.env, totalMb = os.totalmem() / 1048576): number {
+/**
+ * The memory this process may use in MB: the machine's, or less where a container (cgroup) limits it, since there
+ * the container's OOM killer acts at its own limit.
+ */
+export function availableMemoryMb(): number {
+  const total = os.totalmem();
+  const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  return (constrained && constrained > 0 && constrained < total ? constrained : total) / 1048576;
+}
+
+/** The RSS limit from NEXTFRAME_RSS_LIMIT_MB: a number of MB, 0 = off, unset = 80 % of the available memory. */
+export function rssLimitFromEnv(env: NodeJS.ProcessEnv = process.env, totalMb = availableMemoryMb()): number {
   const raw = env.NEXTFRAME_RSS_LIMIT_MB;
   if (raw === undefined || raw.trim() === "") return Math.round(totalMb * 0.8);
   const v = Number(raw);
@@ -82,7 +92,7 @@ setInterval(() => {
 /** Starts the watchdog, or returns null when the limit is 0 (off). */
 export function startMemoryWatchdog(o: MemoryWatchdogOptions): MemoryWatchdog | null {
   if (!(o.limitMb > 0)) return null;
-  const totalMb = os.totalmem() / 1048576;
+  const totalMb = availableMemoryMb();
   const limitMb = o.limitMb;
   const hardLimitMb = o.hardLimitMb ?? Math.round(limitMb + 0.75 * Math.max(0, totalMb - limitMb));
   const flags = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
