@@ -10,8 +10,10 @@
  *
  * Interrupt: SIGINT stops synchronous code (vm's breakOnSigint turns it into an exception and keeps the
  * heap); for a cell waiting on a promise, interrupt() rejects the race the cell is awaiting, and the cell's async
- * scope (cellScope.ts) is marked interrupted, so that its timers never fire, its continuations after native
- * awaits stop (the library asks), and whatever it still prints is dropped instead of showing up on a later cell.
+ * scope (cellScope.ts) is marked interrupted, so that its timers never fire, its own awaits never resume
+ * (awaitGate.ts), the library's native awaits stop (the library asks), and whatever it still prints is dropped
+ * instead of showing up on a later cell. Code that never yields to the event loop (a loop of `await null`) sees
+ * no interrupt; the client restarts the kernel after its grace period.
  *
  * Output limits: a cell's stream text is capped (NEXTFRAME_MAX_CELL_OUTPUT_MB, default 10 MB); what is over
  * is dropped and counted, and one note at the end of the cell says how much. Memory: with a watchdog
