@@ -188,20 +188,21 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     const r = opts.emit(execId, o, () => {
       if (seq !== sendSeq) return;
       congested = false;
-      if (pending && !flushTimer) flushTimer = kernelTimers.setImmediate(flush);
+      if (pending && !flushScheduled()) flushImmediate = kernelTimers.setImmediate(flush);
     });
     congested = r === false;
   }
 
   let pending: { name: "stdout" | "stderr"; text: string } | null = null;
   let lastFlush = 0;
-  let flushTimer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  /** A flush is scheduled by time (batching by streamFlushMs) or for the next turn (the transport is backed up). */
+  let flushTimeout: NodeJS.Timeout | null = null;
+  let flushImmediate: NodeJS.Immediate | null = null;
+  const flushScheduled = () => flushTimeout !== null || flushImmediate !== null;
   function flush(): void {
-    if (flushTimer) {
-      kernelTimers.clearTimeout(flushTimer as NodeJS.Timeout);
-      kernelTimers.clearImmediate(flushTimer as NodeJS.Immediate);
-      flushTimer = null;
-    }
+    if (flushTimeout) kernelTimers.clearTimeout(flushTimeout);
+    if (flushImmediate) kernelTimers.clearImmediate(flushImmediate);
+    flushTimeout = flushImmediate = null;
     if (!pending || halted) return;
     const p = pending;
     pending = null;
@@ -282,7 +283,10 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     // in fewer, larger messages (bounded in size).
     if (pending.text.length >= 256 * 1024) flush();
     else if (!congested && (flushMs === 0 || Date.now() - lastFlush >= flushMs)) flush();
-    else if (!flushTimer) flushTimer = congested ? kernelTimers.setImmediate(flush) : kernelTimers.setTimeout(flush, flushMs);
+    else if (!flushScheduled()) {
+      if (congested) flushImmediate = kernelTimers.setImmediate(flush);
+      else flushTimeout = kernelTimers.setTimeout(flush, flushMs);
+    }
   }
   function output(o: CellOutput, execId = target()): void {
     flush();
