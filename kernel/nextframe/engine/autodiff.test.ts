@@ -104,6 +104,18 @@ const cases: [string, () => Promise<void>][] = [
   ["logSoftmax", () => gradcheck((x) => x.logSoftmax(-1), [rnd([2, 5])])],
   ["layerNorm affine", () => gradcheck((x, w, b) => F.layerNorm(x, [3, 4], w, b), [rnd([2, 3, 4]), rnd([3, 4]), rnd([3, 4])])],
   ["layerNorm plain", () => gradcheck((x) => F.layerNorm(x, 5), [rnd([3, 5])])],
+  // the statistics the layerNorm backward reads from the forward node (LayerNormalization's Mean and InvStdDev outputs)
+  ["layerNormStat mean and invStd", () => gradcheck((x) => {
+    const ln = F.layerNorm(x, [3, 4]);
+    const stat = (which: "mean" | "invStd") => node("layerNormStat", [x, ln], { axis: 1, eps: 1e-5, which }, [2, 1, 1], x.dtype);
+    return stat("mean").mul(stat("invStd")).add(stat("invStd").square()).add(ln.sum([1, 2], true));
+  }, [rnd([2, 3, 4])])],
+  // second order: the layerNorm backward (built from layerNormStat) differentiated again
+  ["layerNorm backward, differentiated (plain and affine)", () => gradcheck((x, w) => {
+    const [gx] = gradients(F.layerNorm(x, 4).mul(w).sum(), [x]);
+    const [gy] = gradients(F.layerNorm(x, 4, w, w.mul(0.5)).square().sum(), [x]);
+    return gx!.add(gy!);
+  }, [rnd([3, 4]), rnd([4])])],
   ["gather (torch.gather)", () => gradcheck((x) => x.gather(1, tensor([[0, 2, 2], [1, 1, 0]], { dtype: "int64" })), [rnd([2, 3])])],
   ["indexSelect axis 1, 2-D index", () => gradcheck((x) => x.indexSelect(1, tensor([[0, 2], [2, 3]], { dtype: "int64" })), [rnd([2, 4, 3])])],
   ["embedding", () => gradcheck((t) => F.embedding(tensor([[1, 0], [1, 3]], { dtype: "int32" }), t), [rnd([4, 3])])],
@@ -172,4 +184,39 @@ test("slices that tile an axis get one Concat in the backward graph, not a Pad a
   const ops = onnx.ModelProto.decode(readFileSync(path)).graph!.node!.map((n) => n.opType);
   assert.equal(ops.filter((o) => o === "Concat").length, 1, ops.join(" "));
   assert.equal(ops.filter((o) => o === "Pad").length, 0, ops.join(" "));
+});
+
+test("float32 layerNorm backward reads the forward node's Mean / InvStdDev outputs and matches the float64 gradient", async () => {
+  for (const affine of [false, true]) {
+    const x64 = rnd([4, 6, 8]), w64 = rnd([8]), r64 = rnd([4, 6, 8]);
+    const loss = (x: Tensor, w: Tensor, r: Tensor) => (affine ? F.layerNorm(x, 8, w, w.mul(0.3)) : F.layerNorm(x, 8)).mul(r).mul(w).sum();
+    const [, [g64]] = await valueAndGrad(loss)(x64, w64, r64);
+    const f32 = [x64, w64, r64].map((t) => t.cast("float32"));
+    const [, [g32]] = await valueAndGrad(loss)(...f32);
+    const a = Array.from(await g64!.data(), Number), b = Array.from(await g32!.data(), Number);
+    const scale = Math.max(...a.map(Math.abs));
+    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 1e-5 * scale, `affine ${affine} at ${i}: ${v} vs ${b[i]}`));
+    // one LayerNormalization with all three outputs, and nothing recomputing the mean over x
+    const path = join(mkdtempSync(join(tmpdir(), "nf-ln-")), "g.onnx");
+    await exportOnnx((x: Tensor, w: Tensor, r: Tensor) => gradients(loss(x, w, r), [x])[0]!, f32, path);
+    const nodes = onnx.ModelProto.decode(readFileSync(path)).graph!.node!;
+    const lns = nodes.filter((n) => n.opType === "LayerNormalization");
+    assert.equal(lns.length, 1);
+    assert.equal(lns[0]!.output!.length, 3);
+    assert.ok(!nodes.some((n) => n.opType === "ReduceMean" || n.opType === "Sqrt"), nodes.map((n) => n.opType).join(" "));
+  }
+});
+
+test("GELU (tanh) backward on a large float32 tensor, its a·x + b·x³ sums emitted as Gemm passes, matches float64", async () => {
+  const x64 = rnd([64, 1024], "float64", -4, 4), r64 = rnd([64, 1024]);
+  const loss = (x: Tensor, r: Tensor) => x.gelu("tanh").mul(r).sum();
+  const [, [g64]] = await valueAndGrad(loss)(x64, r64);
+  const f32 = [x64, r64].map((t) => t.cast("float32"));
+  const [, [g32]] = await valueAndGrad(loss)(...f32);
+  const a = Array.from(await g64!.data(), Number), b = Array.from(await g32!.data(), Number);
+  a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 2e-6 * (1 + Math.abs(v)), `at ${i}: ${v} vs ${b[i]}`));
+  const path = join(mkdtempSync(join(tmpdir(), "nf-gelu-big-")), "g.onnx");
+  await exportOnnx((x: Tensor, r: Tensor) => gradients(loss(x, r), [x])[0]!, f32, path);
+  const ops = onnx.ModelProto.decode(readFileSync(path)).graph!.node!.map((n) => n.opType);
+  assert.equal(ops.filter((o) => o === "Gemm").length, 2, ops.join(" "));
 });

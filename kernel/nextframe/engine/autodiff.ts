@@ -34,6 +34,8 @@ export function unbroadcast(g: Tensor, shape: Shape): Tensor {
 }
 
 const zerosOf = (t: Tensor) => ops.constantOfShape(t.shape, 0, t.dtype);
+/** The value of a graph constant (constantOfShape, any shape), else null. */
+const constValue = (t: Tensor): number | null => (t.op === "constantOfShape" && t._value === null ? (t.attrs as OpAttrs["constantOfShape"]).value : null);
 const noGrad = (c: { inputs: readonly Tensor[] }) => c.inputs.map(() => null);
 
 /** ḡ reshaped so it broadcasts back over the reduced axes (keepdims layout). */
@@ -75,15 +77,17 @@ export const vjpRules: { [K in OpType]: VjpRule<K> } = {
   erf: (g, { inputs: [x] }) => [mul(g, mul(exp(neg(mul(x!, x!))), 2 / Math.sqrt(Math.PI)))],
   // GELU, from x alone (the forward chain stays fusable into one kernel):
   //   "none": d[x Φ(x)] = Φ(x) + x φ(x) = 0.5 (1 + erf(x/√2)) + x e^(−x²/2) / √(2π)
-  //   "tanh": 0.5 x (1 + tanh u) = x σ(v), v = 2u = x (a + b x²), a = 2√(2/π), b = 0.044715 a;
-  //           d[x σ(v)] = σ + x σ (1 − σ) v' = σ (1 + x w (1 − σ)), w = v' = a + 3b x²
+  //   "tanh": 0.5 x (1 + tanh u) = x σ(v), v = 2u = a x + b x³, a = 2√(2/π), b = 0.044715 a;
+  //           d[x σ(v)] = σ + x σ (1 − σ) v' = σ (1 + x v' (1 − σ)), x v' = a x + 3b x³
+  //           (v and x v' are sums of scaled x and x³: one Gemm pass each over large tensors, onnx.ts scaledSums)
   gelu: (g, { inputs: [x], attrs: { approximate } }) => {
     const x2 = mul(x!, x!);
     if (approximate === "tanh") {
       const a = 2 * Math.sqrt(2 / Math.PI), b = 0.044715 * a;
-      const s = ops.sigmoid(mul(add(mul(x2, b), a), x!));
-      const w = add(mul(x2, 3 * b), a);
-      return [mul(g, mul(s, add(mul(mul(x!, w), sub(1, s)), 1)))];
+      const x3 = mul(x2, x!);
+      const s = ops.sigmoid(add(mul(x!, a), mul(x3, b)));
+      const xw = add(mul(x!, a), mul(x3, 3 * b));
+      return [mul(g, mul(s, add(mul(xw, sub(1, s)), 1)))];
     }
     const cdf = mul(add(ops.erf(mul(x!, Math.SQRT1_2)), 1), 0.5);
     const pdf = mul(exp(mul(x2, -0.5)), 1 / Math.sqrt(2 * Math.PI));
@@ -213,16 +217,26 @@ export const vjpRules: { [K in OpType]: VjpRule<K> } = {
   logSoftmax: (g, { attrs: { axis }, out }) => [sub(g, mul(exp(out), sum(g, axis, true)))],
   // y = x̂ γ + β, x̂ = (x - μ) r, r = 1/√(σ² + ε) over axes [axis, rank):
   // x̄ = r (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) with ĝ = ḡ γ;  γ̄ = Σ_batch ḡ x̂;  β̄ = Σ_batch ḡ
-  layerNorm: (g, { inputs: [x, scale], attrs: { axis, eps } }) => {
+  // r (and μ) come from the forward LayerNormalization's own outputs (layerNormStat); without affine (γ = 1, β = 0,
+  // DiT's norms) x̂ is y itself and ĝ is ḡ: no pass over x is repeated.
+  layerNorm: (g, { inputs: [x, scale, shift], attrs: { axis, eps }, out }) => {
     const normAxes = Array.from({ length: x!.rank - axis }, (_, i) => axis + i);
     const batchAxes = Array.from({ length: axis }, (_, i) => i);
-    const mu = ops.mean(x!, normAxes, true);
-    const xc = sub(x!, mu);
-    const r = ops.rsqrt(add(ops.mean(mul(xc, xc), normAxes, true), eps));
-    const xhat = mul(xc, r);
-    const gh = mul(g, scale!);
+    const stat = (which: "mean" | "invStd") => node("layerNormStat", [x!, out], { axis, eps, which }, x!.shape.map((d, i) => (i < axis ? d : 1)), x!.dtype);
+    const r = stat("invStd");
+    const plain = constValue(scale!) === 1 && constValue(shift!) === 0;
+    const xhat = plain ? out : mul(sub(x!, stat("mean")), r);
+    const gh = constValue(scale!) === 1 ? g : mul(g, scale!);
     const dx = mul(r, sub(sub(gh, ops.mean(gh, normAxes, true)), mul(xhat, ops.mean(mul(gh, xhat), normAxes, true))));
     return [dx, sum(mul(g, xhat), batchAxes), sum(g, batchAxes)];
+  },
+  // μ = mean(x): x̄ = ḡ / n;  r = (σ² + ε)^(-1/2): x̄ = -ḡ r³ (x - μ) / n (σ² = mean((x - μ)²), whose μ-derivative is 0)
+  layerNormStat: (g, { inputs: [x], attrs: { axis, which }, out }) => {
+    const normAxes = Array.from({ length: x!.rank - axis }, (_, i) => axis + i);
+    const n = normAxes.reduce((p, a) => p * x!.shape[a]!, 1);
+    if (which === "mean") return [expand(div(g, n), [...x!.shape]), null];
+    const xc = sub(x!, ops.mean(x!, normAxes, true));
+    return [mul(xc, mul(g, div(mul(mul(out, out), out), -n))), null];
   },
   // y = x.index_select(axis, idx)  →  x̄ = index-add of ḡ at idx (axis moved to the front for ScatterND)
   gather: (g, { inputs: [x, idx], attrs: { axis } }) => {

@@ -61,6 +61,12 @@ export interface OpAttrs {
   logSoftmax: { axis: number };
   /** LayerNormalization over axes [axis, rank): inputs x, scale, bias. */
   layerNorm: { axis: number; eps: number };
+  /**
+   * The mean or 1/√(σ² + ε) over axes [axis, rank) of x (keepdims), as LayerNormalization's second and third outputs:
+   * inputs x and the layerNorm node over x whose statistics these are (its backward pass reads them instead of
+   * recomputing them in four passes over x). Emitted as outputs of that node when it is in the same graph.
+   */
+  layerNormStat: { axis: number; eps: number; which: "mean" | "invStd" };
   // indexing
   /** ONNX Gather (torch index_select / embedding lookup); indices of any shape. */
   gather: { axis: number };

@@ -58,6 +58,9 @@ export class Emitter {
    * profile can be mapped back to graph nodes (the engine bench splits forward, backward and optimizer that way).
    */
   current: Tensor | null = null;
+  /** layerNorm nodes whose Mean / InvStdDev a layerNormStat node reads (set by emitModel), and their output names. */
+  statsWanted = new Set<Tensor>();
+  lnStats = new Map<Tensor, [string, string]>();
 
   name(t: Tensor): string {
     const n = this.names.get(t);
@@ -245,8 +248,35 @@ export const onnxLowerings: { [K in OpType]: Lowering<K> } = {
   topkIndices: (e, _t, ins, a) => e.node("TopK", [ins[0]!, e.i64([a.k])], { axis: a.axis, largest: a.largest ? 1 : 0, sorted: 1 }, 2)[1]!,
   softmax: (e, _t, ins, a) => e.node("Softmax", ins, { axis: a.axis })[0]!,
   logSoftmax: (e, _t, ins, a) => e.node("LogSoftmax", ins, { axis: a.axis })[0]!,
-  layerNorm: (e, t, ins, a) =>
-    e.node("LayerNormalization", ins, { axis: a.axis, epsilon: { float: a.eps }, stash_type: ONNX_DTYPE[t.dtype === "float64" ? "float64" : "float32"] })[0]!,
+  layerNorm: (e, t, ins, a) => {
+    // with its statistics read by the backward pass (layerNormStat), the node also outputs Mean and InvStdDev
+    const stats = e.statsWanted.has(t);
+    const outs = e.node("LayerNormalization", ins, { axis: a.axis, epsilon: { float: a.eps }, stash_type: ONNX_DTYPE[t.dtype === "float64" ? "float64" : "float32"] }, stats ? 3 : 1);
+    if (stats) e.lnStats.set(t, [outs[1]!, outs[2]!]);
+    return outs[0]!;
+  },
+  layerNormStat: (e, t, ins, a) => {
+    const ln = t.inputs[1]!, x = t.inputs[0]!;
+    if (x.dtype !== "float32") {
+      // onnxruntime's CPU LayerNormalization has no kernel with float64 Mean / InvStdDev outputs: computed here
+      const axes = Array.from({ length: x.rank - a.axis }, (_, i) => a.axis + i);   // an attribute in opset 17
+      const mean = e.node("ReduceMean", [ins[0]!], { axes, keepdims: 1 })[0]!;
+      if (a.which === "mean") return mean;
+      const xc = e.node("Sub", [ins[0]!, mean])[0]!;
+      const v = e.node("ReduceMean", [e.node("Mul", [xc, xc])[0]!], { axes, keepdims: 1 })[0]!;
+      return e.node("Reciprocal", [e.node("Sqrt", [e.node("Add", [v, e.filled(a.eps, x.dtype, [])])[0]!])[0]!])[0]!;
+    }
+    let stats = e.lnStats.get(ln);
+    if (!stats) {
+      // the layerNorm node is not emitted here (a concrete value): a LayerNormalization of x without affine for them
+      const ns = x.shape.slice(a.axis);
+      const outs = e.node("LayerNormalization", [ins[0]!, e.filled(1, x.dtype, ns), e.filled(0, x.dtype, ns)],
+        { axis: a.axis, epsilon: { float: a.eps }, stash_type: ONNX_DTYPE.float32 }, 3);
+      stats = [outs[1]!, outs[2]!];
+      e.lnStats.set(ln, stats);
+    }
+    return stats[a.which === "mean" ? 0 : 1];
+  },
   gather: (e, _t, ins, a) => e.node("Gather", ins, { axis: a.axis })[0]!,
   gatherElements: (e, _t, ins, a) => e.node("GatherElements", ins, { axis: a.axis })[0]!,
   scatterAdd: (e, _t, ins, a) => e.node("ScatterElements", ins, { axis: a.axis, reduction: "add" })[0]!,
@@ -369,8 +399,9 @@ function emitScaledSum(e: Emitter, t: Tensor, { a, c }: ScaledSum): string {
     return flat ? n : e.node("Reshape", [n, rows])[0]!;
   };
   // the diagonal: ±I, times a's factor when it has one (a scalar of any rank: reshaped to [] first)
-  const eye = e.eye(K, a.negate ? -1 : 1, t.dtype);
-  const factor = a.coef === null ? null : a.coef.rank === 0 ? e.name(a.coef) : e.node("Reshape", [e.name(a.coef), e.i64([])])[0]!;
+  const ka = constValue(a.coef);
+  const eye = e.eye(K, (a.negate ? -1 : 1) * (ka ?? 1), t.dtype);
+  const factor = a.coef === null || ka !== null ? null : a.coef.rank === 0 ? e.name(a.coef) : e.node("Reshape", [e.name(a.coef), e.i64([])])[0]!;
   const diag = factor === null ? eye : e.node("Mul", [eye, factor])[0]!;
   // C: a constant factor becomes beta; a computed one is applied first (one pass, still one fewer than Mul, Mul, Add)
   const k = constValue(c.coef);
@@ -471,6 +502,7 @@ export function emitModel(spec: GraphSpec, graphName = "nextframe"): Uint8Array 
     for (const x of t.inputs) use(isGemm(t) ? gemmOperand(x)[0] : x);
   }
   const splits = sliceSplits(spec.nodes.filter((t) => uses.has(t) || outputSet.has(t)));
+  for (const t of spec.nodes) if (t.op === "layerNormStat" && uses.has(t) && t.dtype === "float32") e.statsWanted.add(t.inputs[1]!);
   for (const t of spec.nodes) {
     if (!uses.has(t) && !outputSet.has(t)) continue;
     e.current = t;
