@@ -10,7 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor } from "../nextframe/engine/index";
 import { loadSafetensors, saveSafetensors } from "../nextframe/io/safetensors";
@@ -65,6 +65,7 @@ test("world model on PyTorch DDP (gloo, 2 processes): equal to one process, load
       assert.equal(card.engine, "torch");
       assert.equal(card.worldSize, 2);
       assert.equal(card.device, "cpu");
+      assert.equal(card.host, hostname(), "the card names the machine rank 0 ran on");
       assert.equal(card.completedSteps, 3);
       assert.ok(card.trainSeconds > 0);
       assert.equal(readCard(NAME, one).worldSize, 1);

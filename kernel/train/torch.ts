@@ -4,8 +4,8 @@
 // done, recomputes the card's metrics with the TypeScript evaluation (the same numbers `--eval-only` gives), which also
 // proves the checkpoint loads into the TypeScript model unchanged.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism, hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { checkpointsDir, readCard } from "../nextframe/course/checkpoints";
 import { worldModelConfig } from "../nextframe/models/worldModel";
@@ -152,6 +152,7 @@ export async function trainWithTorch(name: string, o: TrainOptions, t: TorchOpti
   const pp = process.env.PYTHONPATH ? `${TORCH_PACKAGE_ROOT}:${process.env.PYTHONPATH}` : TORCH_PACKAGE_ROOT;
   const args = torchrunArgs(t, jobPath);
   o.log(`torchrun: ${t.nnodes} node${t.nnodes > 1 ? "s" : ""} × ${t.nproc} process${t.nproc > 1 ? "es" : ""} on ${t.device}, global batch ${batchSize}, ${steps} steps, ${threads} thread${threads > 1 ? "s" : ""} per process`);
+  const started = Date.now() - 1000;
   try {
     const code = await new Promise<number>((res, rej) => {
       const p = spawn(PYTHON, args, { stdio: "inherit", env: { ...process.env, ...TORCH_CPU_ENV, ...userOmp, PYTHONPATH: pp, OMP_NUM_THREADS: String(threads) } });
@@ -162,8 +163,13 @@ export async function trainWithTorch(name: string, o: TrainOptions, t: TorchOpti
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  if ((t.nodeRank ?? 0) !== 0) return;   // only node 0 holds rank 0's checkpoint
-  const card = readCard(name, out);
+  // rank 0 wrote the checkpoint on its machine (with c10d, any node can hold it): the launcher there reports and evaluates
+  const cardPath = join(out, `${name}.json`);
+  const card = existsSync(cardPath) && statSync(cardPath).mtimeMs >= started ? readCard(name, out) : null;
+  if (!card || card.host !== hostname()) {
+    o.log(`rank 0 ran on another machine (${card?.host ?? "not this one"}); the checkpoint and its card are in ${out} there`);
+    return;
+  }
   o.log(`${name}: ${card.steps} steps in ${(card.trainSeconds as number).toFixed(1)} s on ${card.worldSize} × ${card.device} (torch ${card.torch}), final loss ${Number(card.finalTrainLoss).toFixed(4)}`);
   if (t.eval && evaluate) {
     o.log(`recomputing the card's metrics with the TypeScript evaluation (--no-eval skips this)`);

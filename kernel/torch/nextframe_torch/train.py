@@ -34,6 +34,7 @@ import argparse
 import json
 import math
 import os
+import socket
 import sys
 import time
 
@@ -400,7 +401,7 @@ def train(job, rank, ws, device):
             "trainSeconds": seconds, "parameters": count_parameters(model), "recipe": {**job["recipe"], "steps": steps, "batchSize": B},
             **recipe.card_fields(job), "finalTrainLoss": losses[-1] if losses else None, "metrics": {},
             "engine": "torch", "worldSize": ws, "device": device.type, "torch": torch.__version__, "completedSteps": step,
-            "threadsPerProcess": torch.get_num_threads(),
+            "threadsPerProcess": torch.get_num_threads(), "host": socket.gethostname(),
         }
         if resumed:
             card["resumedFrom"] = resumed
