@@ -7,5 +7,7 @@ checkpoint moves between the engines unchanged.
     models/gpt.py           nanoGPT-shaped GPT (GPT-2 names)        models/autoencoder.py  the conv autoencoder
     safetensors_io.py       checkpoint files                        data.py                `npm run data` shards, memory-mapped
     diffusion.py            noise schedules                         train.py               the torchrun entry point
-    parity.py               forward passes for the cross-engine tests
+    launch.py               torchrun, fixed for torch 1.13 on 3.11  parity.py              forward passes for the cross-engine tests
+
+Run from the repository with kernel/torch on PYTHONPATH; `npm run train -- <name> --engine torch` sets it up.
 """
