@@ -232,7 +232,10 @@ def orphan():
     child = int(summary(run(kc, "process.pid"))["results"][0])
     front = km.provisioner.process.pid
     kc.execute("while (true) {}")
+    deadline = time.time() + 60  # until the loop spins (the cell is converted first; slow on a loaded machine)
     time.sleep(1.0)
+    while time.time() < deadline and proc_state(child) != "R":
+        time.sleep(0.2)
     out = {"front": front, "child": child, "distinct": child != front, "child_before": proc_state(child)}
     os.kill(front, signal.SIGKILL)
     deadline = time.time() + 30
