@@ -23,10 +23,10 @@ test("kernel messages: frame needs frame+step; unknown types dropped", () => {
   assert.equal(parseKernelMessage({ type: "frame", frame: { count: 1 }, step: 2 }).ok, true);
   assert.equal(parseKernelMessage({ type: "frame", step: 2 }).ok, false);
   assert.equal(parseKernelMessage({ type: "run", code: "x" }).ok, false);
-  assert.equal(parseKernelMessage({ type: "state", state: "live", steps: 0 }).ok, true);
-  assert.equal(parseKernelMessage({ type: "state", state: "stopped", steps: 3, message: "why" }).ok, true);
-  assert.equal(parseKernelMessage({ type: "state", state: "paused", steps: 0 }).ok, false);
-  assert.equal(parseKernelMessage({ type: "state", state: "live" }).ok, false);
+  assert.equal(parseKernelMessage({ type: "state", status: "live", steps: 0 }).ok, true);
+  assert.equal(parseKernelMessage({ type: "state", status: "stopped", steps: 3, message: "why" }).ok, true);
+  assert.equal(parseKernelMessage({ type: "state", status: "paused", steps: 0 }).ok, false);
+  assert.equal(parseKernelMessage({ type: "state", status: "live" }).ok, false);
 });
 
 test("placement: a new viewer opens beside the notebook, an open one is never moved by kernel messages", () => {

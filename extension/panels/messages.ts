@@ -58,8 +58,8 @@ export function parseKernelMessage(m: unknown): Parsed<WorldViewerToPanel> {
     return { ok: false, reason: "frame message needs frame and step" };
   }
   if (t === "state") {
-    const s = m as { state?: unknown; steps?: unknown };
-    if ((s.state !== "live" && s.state !== "stopped") || !Number.isInteger(s.steps)) return { ok: false, reason: "state message needs state (live/stopped) and steps" };
+    const s = m as { status?: unknown; steps?: unknown };
+    if ((s.status !== "live" && s.status !== "stopped") || !Number.isInteger(s.steps)) return { ok: false, reason: "state message needs status (live/stopped) and steps" };
   }
   return { ok: true, value: m as WorldViewerToPanel };
 }

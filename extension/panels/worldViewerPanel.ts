@@ -82,7 +82,7 @@ export class WorldViewerPanel {
       console.warn(`nextframe World Viewer: dropped kernel message: ${p.reason}`);
       return;
     }
-    if (p.value.type === "state") { this._live = p.value.state === "live"; this._steps = p.value.steps; }
+    if (p.value.type === "state") { this._live = p.value.status === "live"; this._steps = p.value.steps; }
     if (p.value.type === "frame") this._steps = p.value.step;
     this._post(toPanelMessage(p.value));
   }
@@ -157,9 +157,9 @@ export let worldViewerBridge: WorldViewerBridge | undefined;
 
 /** Why a kernel message asks for the panel: a session starting, a session ending, or anything else. */
 function reasonOf(data: unknown): ShowReason {
-  const s = data as { type?: unknown; state?: unknown } | null;
+  const s = data as { type?: unknown; status?: unknown } | null;
   if (s?.type !== "state") return "message";
-  return s.state === "live" ? "session" : "ended";
+  return s.status === "live" ? "session" : "ended";
 }
 
 /** Register the World Viewer: the nextframe.openWorldViewer command and the kernel comm bridge. */

@@ -177,7 +177,11 @@ export type WorldViewerToPanel =
   | { type: "frame"; frame: ImageStack; truth?: ImageStack; step: number; title?: string; action?: WorldAction }
   | { type: "show"; mime: NextframeMime; payload: unknown }
   | { type: "error"; message: string }
-  | { type: "state"; state: WorldSessionState; steps: number; title?: string; message?: string };
+  /**
+   * The session's status. The field is not called `state`: Jupyter clients (nbclient) read a comm message's
+   * `state` field as ipywidgets state and fail on anything else.
+   */
+  | { type: "state"; status: WorldSessionState; steps: number; title?: string; message?: string };
 
 /** panel → extension → kernel ("sync": a panel that just opened asks for the live session's state and frame) */
 export type WorldViewerToKernel =
@@ -210,8 +214,8 @@ export function toPanelMessage(m: WorldViewerToPanel): PanelInbound {
     case "show": return { command: "show", mime: m.mime, payload: m.payload };
     case "error": return { command: "error", message: m.message };
     case "state": {
-      const { type: _t, ...rest } = m;
-      return { command: "state", ...rest };
+      const { type: _t, status, ...rest } = m;
+      return { command: "state", state: status, ...rest };
     }
   }
 }

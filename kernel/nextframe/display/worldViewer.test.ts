@@ -7,7 +7,7 @@ import { playWorld } from "./worldViewer";
 import type { WorldAction } from "./payloads";
 
 type G = Record<symbol, unknown>;
-type Msg = { type: string; state?: string; steps?: number; step?: number; message?: string; action?: string; title?: string };
+type Msg = { type: string; status?: string; steps?: number; step?: number; message?: string; action?: string; title?: string };
 
 /** A sink that records what the kernel sends, and the comm handler a panel message would reach. */
 function kernel() {
@@ -38,7 +38,7 @@ test("playWorld: live after the cell, until the panel's Stop; then the handler i
     const w = world();
     const s = await playWorld(w, { title: "room" });
     assert.deepEqual(k.sent.map((m) => m.type), ["state", "frame"]);
-    assert.deepEqual(k.sent[0], { type: "state", state: "live", steps: 0, title: "room" });
+    assert.deepEqual(k.sent[0], { type: "state", status: "live", steps: 0, title: "room" });
     assert.equal(s.live, true);
     // the panel's keys, as the executor delivers them between cells: the reply goes back on the comm
     const r = await k.handler()!({ type: "action", action: "left" });
@@ -46,13 +46,13 @@ test("playWorld: live after the cell, until the panel's Stop; then the handler i
     // "sync" (a panel that just opened): the state is sent and the last frame is the reply; the world does not step
     k.sent.length = 0;
     const again = await k.handler()!({ type: "sync" });
-    assert.deepEqual(k.sent, [{ type: "state", state: "live", steps: 1, title: "room" }]);
+    assert.deepEqual(k.sent, [{ type: "state", status: "live", steps: 1, title: "room" }]);
     assert.deepEqual([again?.type, again?.step], ["frame", 1]);
     assert.equal(w.actions.length, 1);
     // Stop from the panel
     k.sent.length = 0;
     assert.equal(await k.handler()!({ type: "stop" }), undefined);
-    assert.deepEqual(k.sent, [{ type: "state", state: "stopped", steps: 1, title: "room", message: "by the Stop button" }]);
+    assert.deepEqual(k.sent, [{ type: "state", status: "stopped", steps: 1, title: "room", message: "by the Stop button" }]);
     assert.equal(s.live, false);
     assert.equal(k.handler(), undefined, "no handler after stop");
     await assert.rejects(s.handle({ type: "action", action: "up" }), /this session is stopped; call playWorld again/);
@@ -70,7 +70,7 @@ test("playWorld: session.handle() shows each scripted step in the viewer; sessio
     assert.deepEqual(k.sent.map((m) => [m.type, m.step]), [["frame", 1], ["frame", 2]]);
     assert.equal(s.steps, 2);
     s.stop();
-    assert.deepEqual(k.sent.at(-1), { type: "state", state: "stopped", steps: 2, message: "by session.stop()" });
+    assert.deepEqual(k.sent.at(-1), { type: "state", status: "stopped", steps: 2, message: "by session.stop()" });
   } finally { k.done(); }
 });
 
@@ -84,7 +84,7 @@ test("playWorld: a newer session stops the older one, and a step in flight at st
     assert.equal(await inFlight, undefined, "the old session's late frame is dropped");
     assert.equal(first.live, false);
     assert.equal(second.live, true);
-    const states = k.sent.filter((m) => m.type === "state").map((m) => [m.state, m.message ?? ""]);
+    const states = k.sent.filter((m) => m.type === "state").map((m) => [m.status, m.message ?? ""]);
     assert.deepEqual(states, [["live", ""], ["stopped", "a newer playWorld session replaced it"], ["live", ""]]);
     const r = await k.handler()!({ type: "action", action: "up" });
     assert.equal(r?.title, "second");

@@ -95,7 +95,7 @@ export async function playWorld(world: PlayableWorld, opts: PlayWorldOptions = {
       ...(title !== undefined ? { title } : {}) };
     return last;
   };
-  const stateMessage = (message?: string): WorldViewerToPanel => ({ type: "state", state: stopped ? "stopped" : "live", steps,
+  const stateMessage = (message?: string): WorldViewerToPanel => ({ type: "state", status: stopped ? "stopped" : "live", steps,
     ...(title !== undefined ? { title } : {}), ...(message !== undefined ? { message } : {}) });
 
   const step = async (msg: WorldViewerToKernel): Promise<WorldViewerToPanel> => {
