@@ -20,11 +20,11 @@ test("the public API: tensor basics at the top level, one namespace per area, in
   for (const ns of ["nn", "optim", "diffusion", "models", "patches", "probe", "metrics", "worlds", "io", "course", "nn.init",
     "models.gpt", "models.dit"]) assert.ok(names.has(ns), `namespace ${ns}`);
   for (const n of ["nn.Linear", "optim.AdamW", "diffusion.createDiffusion", "models.gpt.Block", "models.dit.DiTBlock", "metrics.linearProbe",
-    "probe.probeAttention", "worlds.VideoWorld", "course.videoWorldData", "io.loadSafetensors", "nn.init.normal_"]) assert.ok(names.has(n), n);
+    "probe.probeAttention", "worlds.VideoWorld", "F.relu", "F.softmax", "course.videoWorldData", "io.loadSafetensors", "nn.init.normal_"]) assert.ok(names.has(n), n);
   // internals, names kept only to dodge a clash, second names of one symbol, exports nobody used
   for (const n of ["internal", "userFirstStack", "vjpRules", "unbroadcast", "mix32", "MIME_BUNDLE", "TensorOrNumber", "TensorMimeBundle",
     "NEXTFRAME_MIME", "zerosLike", "onesLike", "nn.init.ones_", "bf16ToF32", "concat", "normal_", "isCapturing", "CHAPTER1_TEXT_WORLD",
-    "course.frameActions", "course.rolloutFromTruth"]) {
+    "course.frameActions", "course.rolloutFromTruth", "relu", "gelu", "softmax"]) {
     assert.ok(!names.has(n), `${n} is not public`);
   }
 });

@@ -17,11 +17,12 @@
 export { Tensor, type TensorLike, type NestedArray } from "./engine/tensor.js";
 export {
   tensor, zeros, ones, full, arange, eye, randn, rand, randint, constantOfShape, cat, stack, where,
-  add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, rsqrt, abs, sign, tanh, sigmoid, relu, sin, cos, erf,
-  square, silu, gelu, clamp, eq, ne, lt, le, gt, ge, logicalNot, logicalAnd, logicalOr, cast, matmul, reshape, flatten,
-  squeeze, unsqueeze, permute, transpose, expand, slice, narrow, chunk, sum, mean, max, min, variance, argmax, argmin,
-  softmax, logSoftmax, cumsum, topk, gather, indexSelect, detach, type TensorOptions, type RandomOptions,
+  add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, rsqrt, abs, sign, sin, cos, erf, square, clamp,
+  eq, ne, lt, le, gt, ge, logicalNot, logicalAnd, logicalOr, cast, matmul, reshape, flatten, squeeze, unsqueeze, permute,
+  transpose, expand, slice, narrow, chunk, sum, mean, max, min, variance, argmax, argmin, cumsum, topk, gather,
+  indexSelect, detach, type TensorOptions, type RandomOptions,
 } from "./engine/ops.js";
+// activations and softmax (gelu, silu, relu, sigmoid, tanh, softmax, logSoftmax) are F's, as in PyTorch code: F.gelu(x)
 export * as F from "./engine/functional.js";
 export type { DType, Shape } from "./engine/dtype.js";
 export { Generator, manualSeed } from "./engine/random.js";
