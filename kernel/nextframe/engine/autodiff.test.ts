@@ -207,7 +207,7 @@ test("float32 layerNorm backward reads the forward node's Mean / InvStdDev outpu
   }
 });
 
-test("GELU (tanh) backward on a large float32 tensor, its a·x + b·x³ sums emitted as Gemm passes, matches float64", async () => {
+test("GELU (tanh) backward on a large float32 tensor matches float64", async () => {
   const x64 = rnd([64, 1024], "float64", -4, 4), r64 = rnd([64, 1024]);
   const loss = (x: Tensor, r: Tensor) => x.gelu("tanh").mul(r).sum();
   const [, [g64]] = await valueAndGrad(loss)(x64, r64);
@@ -215,8 +215,4 @@ test("GELU (tanh) backward on a large float32 tensor, its a·x + b·x³ sums emi
   const [, [g32]] = await valueAndGrad(loss)(...f32);
   const a = Array.from(await g64!.data(), Number), b = Array.from(await g32!.data(), Number);
   a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) < 2e-6 * (1 + Math.abs(v)), `at ${i}: ${v} vs ${b[i]}`));
-  const path = join(mkdtempSync(join(tmpdir(), "nf-gelu-big-")), "g.onnx");
-  await exportOnnx((x: Tensor, r: Tensor) => gradients(loss(x, r), [x])[0]!, f32, path);
-  const ops = onnx.ModelProto.decode(readFileSync(path)).graph!.node!.map((n) => n.opType);
-  assert.equal(ops.filter((o) => o === "Gemm").length, 2, ops.join(" "));
 });
