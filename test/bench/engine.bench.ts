@@ -270,7 +270,7 @@ async function ditTrainCases(): Promise<void> {
       const noTorch = torchMissing();
       const init = noTorch ? null : spawnSync(PY, [DIT_PEER, "init", "--config", config, "--batch", String(B), "--out", wPath], { encoding: "utf8", env: { ...process.env, ...TUNED_ENV } });
       const shared = init?.status === 0;
-      let peerS: number | null = null;
+      let measured: { ours: number; peer: number } | null = null;
       if (!only || only.includes("train-step")) {
         const { step, batch, params } = ditTrainStep(config, B, shared ? wPath : null);
         const t0 = performance.now();
@@ -298,13 +298,13 @@ async function ditTrainCases(): Promise<void> {
             if (info.params !== params) throw new Error(`engine bench: the PyTorch DiT has ${info.params} trainable parameters, ours ${params}: not the same model`);
             const first = (await peer!.ask("train 0")).first_loss as number;
             emit({ ...base, peer: "pytorch-tuned", peer_s: r.peer, peer_cpu_s: median(peerCpu), ratio: r.peer / r.ours, first_loss: firstLoss, peer_first_loss: first, loss_rel_diff: Math.abs(firstLoss - first) / Math.abs(first) });
-            peerS = r.peer;
+            measured = { ours: r.ours, peer: r.peer };
           }
         } finally {
           peer?.close();
         }
       }
-      if (!only || only.includes("train-profile")) await ditProfile(config, B, shared ? wPath : null, peerS);
+      if (!only || only.includes("train-profile")) await ditProfile(config, B, shared ? wPath : null, measured);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -316,10 +316,11 @@ type ProfileEvent = { cat?: string; name: string; ts: number; dur: number; args?
 /**
  * onnxruntime's per-node profile of the DiT step (a fresh step with profiling on, 3 runs after 2 untimed), mapped back to
  * the graph by the tensor id at the end of every ONNX node name (onnx.ts): matrix products of the forward and of the
- * backward, the optimizer (AdamW.update's nodes), and the rest by phase and op type (ms per step); then the executed
+ * backward, the optimizer (AdamW.update's nodes), and the rest by phase and op type (ms per step), with the ceiling on
+ * the ratio to PyTorch if everything but the products were free (the interleaved ratio × run / products); then the executed
  * graph's node counts per phase (after onnxruntime's fusions): Transposes, ReduceSums of ≥ 64 K elements, Casts, copies.
  */
-async function ditProfile(config: string, B: number, weights: string | null, peerS: number | null): Promise<void> {
+async function ditProfile(config: string, B: number, weights: string | null, measured: { ours: number; peer: number } | null): Promise<void> {
   // BENCH_PROFILE_DIR keeps onnxruntime's profile there (for a closer look) instead of a temporary folder
   const keep = process.env.BENCH_PROFILE_DIR, steps = 3, dir = keep ?? mkdtempSync(join(tmpdir(), "nf-dit-profile-"));
   const { step, batch, marks } = ditTrainStep(config, B, weights);
@@ -370,7 +371,9 @@ async function ditProfile(config: string, B: number, weights: string | null, pee
       bench: "train-step", case: `${config} b${B}: where the time goes (onnxruntime profile, ms per step)`, run_ms: run,
       ...round(ms), other_fwd_by_op: round(byOp.fwd), other_bwd_by_op: round(byOp.bwd), optimizer_by_op: round(byOp.opt),
       ...(Object.keys(byOp["?"]).length ? { unattributed_by_op: round(byOp["?"]) } : {}),
-      ...(peerS === null ? {} : { peer_s: peerS, ratio_if_only_products: peerS / (((ms.products_fwd ?? 0) + (ms.products_bwd ?? 0)) / 1000) }),
+      products_share: ((ms.products_fwd ?? 0) + (ms.products_bwd ?? 0)) / run,
+      // the interleaved ratio scaled by run / products: what the step would reach if all but the products were free
+      ...(measured === null ? {} : { ratio: measured.peer / measured.ours, ratio_if_only_products: (measured.peer / measured.ours) * run / ((ms.products_fwd ?? 0) + (ms.products_bwd ?? 0)) }),
     });
     emit({ bench: "train-step", case: `${config} b${B}: executed graph, forward vs backward`, forward: counts.fwd, backward: counts.bwd, optimizer: counts.opt });
   } finally {
