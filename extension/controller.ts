@@ -13,8 +13,8 @@
 import * as path from "node:path";
 import * as os from "node:os";
 import * as vscode from "vscode";
-import type { CellOutput } from "../kernel/process/protocol";
-import { KernelClient, type KernelState } from "./kernelClient";
+import type { CellOutput } from "../kernel/shared/protocol";
+import { KernelClient, type KernelState } from "../kernel/shared/kernelClient";
 import { ClearTracker, StreamBatcher, displayIdOf, toOutputData, type ShownOutput } from "./outputs";
 
 const STREAM_FLUSH_MS = 50;

@@ -9,7 +9,7 @@
  * - clear (Jupyter's clear_output) is not an output: ClearTracker says when the controller replaces the cell's
  *   outputs.
  */
-import type { CellOutput, MimeBundle } from "../kernel/process/protocol";
+import type { CellOutput, MimeBundle } from "../kernel/shared/protocol";
 
 export const STDOUT_MIME = "application/vnd.code.notebook.stdout";
 export const STDERR_MIME = "application/vnd.code.notebook.stderr";

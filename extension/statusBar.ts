@@ -1,7 +1,7 @@
 /** A status bar item with the state of the active notebook's nextframe kernel; click: show the kernel log. */
 import * as vscode from "vscode";
 import type { NextframeController } from "./controller";
-import type { KernelState } from "./kernelClient";
+import type { KernelState } from "../kernel/shared/kernelClient";
 
 const icons: Record<KernelState, string> = {
   starting: "$(loading~spin)",

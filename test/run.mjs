@@ -2,7 +2,7 @@
 // Runs every *.test.ts beside the code (extension/, kernel/, media/, test/) with node's own test runner.
 // Node 20's `--test` does not expand globs or load TypeScript, so we find the files here and let tsx load them.
 // Usage: node test/run.mjs [substring-filter ...]
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
 
@@ -25,7 +25,9 @@ if (chosen.length === 0) {
   console.error(`no test files matched ${JSON.stringify(filters)}`);
   process.exit(1);
 }
-const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "68719476736" };
+// The allocator settings every nextframe process runs with (kernel/shared/environment.ts says why).
+const allocatorEnv = JSON.parse(readFileSync(join(root, "kernel", "shared", "allocatorEnv.json"), "utf8"));
+const env = { ...process.env, ...allocatorEnv };
 const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", ...chosen], {
   cwd: root, stdio: "inherit", env,
 });

@@ -4,7 +4,7 @@
  * anything oversized, or an unknown action is dropped with a reason. A later control (a parameter slider, say)
  * adds one entry to PANEL_COMMANDS and one case to toKernelMessage.
  */
-import { WORLD_ACTIONS, type PanelOutbound, type WorldAction, type WorldViewerToKernel, type WorldViewerToPanel } from "../../kernel/nextframe/display/payloads";
+import { WORLD_ACTIONS, type PanelOutbound, type WorldAction, type WorldViewerToKernel, type WorldViewerToPanel } from "../../kernel/shared/payloads";
 
 /** Webview → extension messages are tiny; anything bigger is not ours. */
 export const MAX_PANEL_MESSAGE_BYTES = 1024;

@@ -10,7 +10,7 @@
  * then stays in whatever column it is in: kernel messages (frames answering keys) never reveal or move it.
  */
 import * as vscode from "vscode";
-import { WORLD_VIEWER_TARGET, toPanelMessage, type PanelInbound } from "../../kernel/nextframe/display/payloads";
+import { WORLD_VIEWER_TARGET, toPanelMessage, type PanelInbound } from "../../kernel/shared/payloads";
 import { parseKernelMessage, parsePanelMessage, placeViewer, toKernelMessage, type ShowReason } from "./messages";
 import { makeNonce, worldViewerHtml } from "./worldViewerHtml";
 

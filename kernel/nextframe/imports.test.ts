@@ -6,8 +6,9 @@
 //      scripts (kernel/train), the PyTorch twin's tests (kernel/torch) and benchmarks (test/bench) may.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve, sep } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
+import { relativeImports } from "../../test/importGraph";
 
 const ROOT = resolve(__dirname, "..", "..");
 const LIB = join(ROOT, "kernel", "nextframe");
@@ -21,13 +22,6 @@ function tsFiles(dir: string, out: string[] = []): string[] {
     else if (/\.tsx?$/.test(name) && !name.endsWith(".d.ts")) out.push(p);
   }
   return out;
-}
-
-/** The files a source file imports by relative path (import/export … from, import("…"), import "…"), resolved. */
-export function relativeImports(file: string, text = readFileSync(file, "utf8")): string[] {
-  const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
-  const specs = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["'](\.{1,2}\/[^"']+)["']/gm)].map((m) => m[1]!);
-  return specs.map((s) => resolve(dirname(file), s.replace(/\.js$/, "")));
 }
 
 /** kernel/nextframe's folder a path lies in ("engine", "nn", …), or null for the root files and paths outside. */

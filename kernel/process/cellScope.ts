@@ -20,6 +20,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import timers from "node:timers";
 import timersPromises from "node:timers/promises";
 import { promisify } from "node:util";
+import { cellInterruptedSymbol, outsideCellScopeSymbol } from "../shared/libraryContract";
 
 export interface CellScope {
   readonly execId: number;
@@ -29,20 +30,6 @@ export interface CellScope {
   dropped: number;
 }
 
-/**
- * `globalThis[cellInterruptedSymbol]` is a function `() => boolean`: true when the code calling it runs in the
- * async scope of a cell that was interrupted, false outside any cell or in a cell that runs on. The contract
- * between the kernel and the library: the library calls it after native awaits and between the steps of its loops.
- */
-export const cellInterruptedSymbol = Symbol.for("nextframe.cellInterrupted");
-
-/**
- * `globalThis[outsideCellScopeSymbol]` is a function `(f) => f()` that runs `f` outside any cell's scope. The
- * library starts native work through it (onnxruntime-node schedules its runs and session creations with
- * `setImmediate`, which an interrupted cell's scope would drop): work that other cells may wait for (a shared
- * session) then always finishes, while the code that awaits it still runs, and halts, in the cell's scope.
- */
-export const outsideCellScopeSymbol = Symbol.for("nextframe.outsideCellScope");
 
 const storage = new AsyncLocalStorage<CellScope>();
 

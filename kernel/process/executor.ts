@@ -26,13 +26,13 @@ import vm from "node:vm";
 import { awaitGate } from "./awaitGate";
 import { currentScope, installCellScopes, kernelTimers, runInScope, type CellScope } from "./cellScope";
 import { memoryLimitMessage, type MemoryWatchdog } from "./memoryWatchdog";
-import type { CellOutput, CompletionEntry, MimeBundle } from "./protocol";
+import type { CellOutput, CompletionEntry, MimeBundle } from "../shared/protocol";
 import { CellFiles, formatError, type FormattedError } from "./stackTrace";
 import { tslabModule } from "./tslabCompat";
 import { blankTopLevelExports, loadConverter, takeLastMaps } from "./tsHooks";
 import {
   commHandlersSymbol, isDisplayHandle, kernelSinkSymbol, toMimeBundle, type CommHandler, type KernelSink,
-} from "../nextframe/display/display";
+} from "../shared/libraryContract";
 
 export interface ExecutorOptions {
   /** The folder cells run in: relative imports and node_modules resolve from here (tslab uses process.cwd()). */

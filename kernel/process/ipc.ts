@@ -1,6 +1,6 @@
 /**
- * The kernel's IPC mode: the VS Code extension (extension/kernelClient.ts) forks `main.js --ipc` and talks
- * protocol.ts messages over Node's IPC channel. SIGINT interrupts the running cell.
+ * The kernel's IPC mode: the VS Code extension (kernel/shared/kernelClient.ts) forks `main.js --ipc` and talks
+ * kernel/shared/protocol.ts messages over Node's IPC channel. SIGINT interrupts the running cell.
  *
  * process.exit from a cell would lose what the cell printed just before: Node queues IPC messages that the
  * pipe does not take at once, and exiting drops that queue. So process.exit is replaced: it sends what is
@@ -8,7 +8,7 @@
  * and stops the calling code by throwing (Node's process.exit never returns either).
  */
 import type { Executor } from "./executor";
-import { isToKernel, type FromKernel, type ToKernel } from "./protocol";
+import { isToKernel, type FromKernel, type ToKernel } from "../shared/protocol";
 import { kernelTimers } from "./cellScope";
 
 /** Thrown by the kernel's process.exit to stop the code that called it; the process exits right after. */

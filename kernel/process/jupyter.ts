@@ -22,10 +22,10 @@
 import { createHmac, randomUUID } from "node:crypto";
 import fs from "node:fs";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { KernelClient } from "../../extension/kernelClient";
+import { KernelClient } from "../shared/kernelClient";
 import { History } from "./history";
 import { memoryLimitFromEnv } from "./kernelspec";
-import type { CellOutput } from "./protocol";
+import type { CellOutput } from "../shared/protocol";
 import { StreamBatcher } from "./streamBatcher";
 
 interface ConnectionInfo {

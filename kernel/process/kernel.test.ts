@@ -6,13 +6,13 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { KernelClient, type KernelClientOptions } from "../../extension/kernelClient";
-import type { CellOutput } from "./protocol";
+import { KernelClient, type KernelClientOptions } from "../shared/kernelClient";
+import type { CellOutput } from "../shared/protocol";
 
 const root = path.resolve(__dirname, "..", "..");
 const tsxLoader = path.join(root, "node_modules", "tsx", "dist", "loader.mjs");
 const libBuilt = fs.existsSync(path.join(root, "dist", "nextframe", "index.js")) &&
-  fs.existsSync(path.join(root, "dist", "nextframe", "types", "index.d.ts"));
+  fs.existsSync(path.join(root, "dist", "nextframe", "types", "nextframe", "index.d.ts"));
 const libOnly = { skip: libBuilt ? false : "dist/nextframe is not built (npm run build:kernel)" };
 
 // A notebook folder outside the project: `nextframe` must resolve without any node_modules there.

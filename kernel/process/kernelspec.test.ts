@@ -1,7 +1,7 @@
 // The Jupyter kernelspec: memory settings and the interrupt mode the front needs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mallocEnv } from "../../extension/kernelClient";
+import { mallocEnv } from "../shared/environment";
 import { DEFAULT_MEMORY_LIMIT_MB, kernelSpec, memoryLimitFromEnv } from "./kernelspec";
 
 test("NEXTFRAME_MEMORY_LIMIT_MB sets the heap limit (default VS Code's 8192); a bad value is named", () => {

@@ -22,7 +22,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { mallocEnv } from "../../extension/kernelClient";
+import { mallocEnv } from "../shared/environment";
 
 export interface KernelSpec {
   argv: string[];

@@ -1,7 +1,7 @@
 /**
  * The kernel process entry: wires converter → executor → protocol.
  *
- *   node dist/kernel/main.js --ipc                          child of the VS Code extension (protocol.ts)
+ *   node dist/kernel/main.js --ipc                          child of the VS Code extension (kernel/shared/protocol.ts)
  *   node dist/kernel/main.js --jupyter <connection_file>    Jupyter kernel: a front owning the sockets, cells in an --ipc child (jupyter.ts)
  *   node dist/kernel/main.js --install-kernelspec [--prefix P]   installs the "nextframe" kernelspec
  *
@@ -13,7 +13,7 @@ import path from "node:path";
 import { createExecutor } from "./executor";
 import { serveIpc } from "./ipc";
 import { rssLimitFromEnv, startMemoryWatchdog } from "./memoryWatchdog";
-import type { FromKernel } from "./protocol";
+import type { FromKernel } from "../shared/protocol";
 import { provideNextframe, type LibraryLocation } from "./tsHooks";
 
 function libraryLocation(): LibraryLocation {
@@ -21,7 +21,7 @@ function libraryLocation(): LibraryLocation {
     ? [process.env.NEXTFRAME_LIB_DIR]
     : [path.resolve(__dirname, "..", "nextframe"), path.resolve(__dirname, "..", "..", "dist", "nextframe")];
   const dir = candidates.find((d) => fs.existsSync(path.join(d, "index.js"))) ?? candidates[0];
-  return { main: path.join(dir, "index.js"), types: path.join(dir, "types", "index.d.ts") };
+  return { main: path.join(dir, "index.js"), types: path.join(dir, "types", "nextframe", "index.d.ts") };
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { describeExit } from "../../extension/kernelClient";
+import { describeExit } from "../shared/kernelClient";
 import { memoryLimitMessage } from "./memoryWatchdog";
 
 const root = path.resolve(__dirname, "..", "..");

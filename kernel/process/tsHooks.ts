@@ -153,7 +153,7 @@ function shorthandToExports(
 export interface LibraryLocation {
   /** dist/nextframe/index.js */
   main: string;
-  /** dist/nextframe/types/index.d.ts */
+  /** dist/nextframe/types/nextframe/index.d.ts (beside it types/shared/: the contracts the library imports) */
   types: string;
 }
 

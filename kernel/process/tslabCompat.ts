@@ -3,7 +3,7 @@
  * sink, so notebooks written for tslab show their outputs here too. Types come from tslab's own
  * dist/public.d.ts (tslab's converter resolves "tslab" to itself).
  */
-import { display, type DisplayHandle, type MimeBundle } from "../nextframe/display/display";
+import { kernelSinkSymbol, type KernelSink, type MimeBundle } from "../shared/libraryContract";
 
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("base64");
 
@@ -25,17 +25,25 @@ function makeDisplay(show: (bundle: MimeBundle) => void) {
   };
 }
 
+let counter = 0;
+
+/** Show `bundle` through the kernel's sink (a new output, or with `displayId` an update of that one). */
+function show(bundle: MimeBundle, displayId?: string): string {
+  const sink = (globalThis as { [kernelSinkSymbol]?: KernelSink })[kernelSinkSymbol];
+  const id = displayId ?? `tslab-${process.pid}-${++counter}`;
+  if (sink) sink.display(bundle, id, displayId !== undefined);
+  else process.stdout.write(`${String(bundle["text/plain"] ?? "")}\n`);
+  return id;
+}
+
 /** The module object a cell gets for require("tslab"). */
 export function tslabModule(): Record<string, unknown> {
   return {
-    display: makeDisplay((bundle) => { display.bundle(bundle); }),
+    display: makeDisplay((bundle) => { show(bundle); }),
     /** A Display that shows once and then overwrites its own output, like tslab's newDisplay(). */
     newDisplay: () => {
-      let h: DisplayHandle | null = null;
-      return makeDisplay((bundle) => {
-        if (h) h.update({ [Symbol.for("nextframe.mimeBundle")]: () => bundle });
-        else h = display.bundle(bundle);
-      });
+      let id: string | undefined;
+      return makeDisplay((bundle) => { id = show(bundle, id); });
     },
     versions: { tslab: "nextframe-compat", typescript: "5", node: process.version },
   };

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { describeExit, kernelEnv, mallocEnv } from "./kernelClient";
+import { mallocEnv } from "./environment";
+import { describeExit, kernelEnv } from "./kernelClient";
 
 test("exit reasons name the code or signal in words, and out-of-memory with the setting to change", () => {
   assert.equal(describeExit(3, null, ""), "code 3");
@@ -18,8 +19,11 @@ test("exit reasons name the code or signal in words, and out-of-memory with the 
     "to protect the machine; free large arrays or raise nextframe.kernel.rssLimitMb / NEXTFRAME_RSS_LIMIT_MB");
 });
 
-test("the kernel gets the malloc environment that keeps big freed blocks", () => {
-  assert.deepEqual(mallocEnv, { MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "68719476736" });
+test("the kernel runs with the allocator settings even when the editor's environment sets others", () => {
+  const env = kernelEnv({}, { MALLOC_MMAP_THRESHOLD_: "131072", MALLOC_TRIM_THRESHOLD_: "0" });
+  assert.ok(Number(mallocEnv.MALLOC_MMAP_THRESHOLD_) >= 2 ** 30, "big tensors stay in the heap, not in fresh mmaps");
+  assert.equal(env.MALLOC_MMAP_THRESHOLD_, mallocEnv.MALLOC_MMAP_THRESHOLD_);
+  assert.equal(env.MALLOC_TRIM_THRESHOLD_, mallocEnv.MALLOC_TRIM_THRESHOLD_);
 });
 
 test("the kernel's environment carries the threads and device settings, the malloc settings, and the caller's extras", () => {

@@ -7,8 +7,9 @@
  * interrupt that did not stop the cell to a restart.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import type { CellOutput, CompletionEntry, FromKernel, ToKernel } from "../kernel/process/protocol";
-import { isFromKernel } from "../kernel/process/protocol";
+import type { CellOutput, CompletionEntry, FromKernel, ToKernel } from "./protocol";
+import { isFromKernel } from "./protocol";
+import { mallocEnv } from "./environment";
 
 export type KernelState = "starting" | "idle" | "busy" | "restarting" | "stopped";
 
@@ -61,8 +62,6 @@ export function kernelEnv(o: Pick<KernelClientOptions, "env" | "threads" | "devi
   return env;
 }
 
-/** glibc malloc settings: keep big freed blocks instead of returning them to the OS (and paying to map them again). */
-export const mallocEnv = { MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "68719476736" } as const;
 
 /** What the common signals mean, for people who do not know them by name. */
 const signalMeaning: Partial<Record<NodeJS.Signals, string>> = {

@@ -7,8 +7,9 @@
  * order, tagged with the `execId` of the request it belongs to.
  */
 
-/** MIME type → data, see kernel/nextframe/display/display.ts. */
-export type MimeBundle = Record<string, unknown>;
+import type { MimeBundle } from "./libraryContract";
+
+export type { MimeBundle };
 
 // ##### extension → kernel ###################################################################################
 

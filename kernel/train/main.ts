@@ -3,6 +3,7 @@
 // One script per model in this folder; each exports `train(opts)`.
 // `--engine torch` trains the same recipe with PyTorch (torchrun, DistributedDataParallel; torch.ts) and writes the
 // same checkpoint and card.
+import { reexecWithAllocatorEnv } from "../shared/environment";
 import type { FitProgress } from "../nextframe/optim/index.js";
 import type { TorchOptions } from "./torch";
 
@@ -107,12 +108,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 if (require.main === module) {
-  // big fresh allocations are slow unless glibc keeps freed memory: re-exec with the settings that make it keep them
-  if (!process.env.MALLOC_MMAP_THRESHOLD_) {
-    const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "68719476736" };
-    const r = require("node:child_process").spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env });
-    process.exit(r.status ?? 1);
-  }
+  reexecWithAllocatorEnv();
   // a usage error ("train: ...") prints its message alone; anything else its stack
   main(process.argv.slice(2)).catch((e) => { console.error(e instanceof Error ? (e.message.startsWith("train: ") ? e.message : e.stack) : e); process.exit(1); });
 }

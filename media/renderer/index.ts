@@ -4,7 +4,7 @@
  * cell, and clean up on dispose. The DOM code lives in one render*.ts per MIME type.
  */
 import type { ActivationFunction, OutputItem } from "vscode-notebook-renderer";
-import { MIME, type ErrorPayload } from "../../kernel/nextframe/display/payloads";
+import { MIME, type ErrorPayload } from "../../kernel/shared/payloads";
 import { el } from "../shared/dom";
 import { adoptStyles } from "../shared/styles";
 import { renderChart } from "./renderChart";

@@ -8,8 +8,8 @@
  * When the kernel updates the output (a live training curve), the renderer is called again for the same element;
  * if a chart already lives there it is updated with Plotly.react (no flicker, no re-layout of the cell).
  */
-import type { ChartPayload } from "../../kernel/nextframe/display/payloads";
-import { legendLayout, SERIES_COLORS } from "../../kernel/nextframe/display/svg";
+import type { ChartPayload } from "../../kernel/shared/payloads";
+import { legendLayout, SERIES_COLORS } from "../../kernel/shared/chartLayout";
 import { el, header, onThemeChange } from "../shared/dom";
 import { loadPlotly, plotlyText, plotlyTheme, type PlotlyLike } from "../shared/plotly";
 

@@ -1,5 +1,5 @@
 /** application/vnd.nextframe.frames+json → the frame player (one video, or a synced grid of videos). */
-import type { FramesPayload } from "../../kernel/nextframe/display/payloads";
+import type { FramesPayload } from "../../kernel/shared/payloads";
 import { loadFrames } from "../shared/decode";
 import { header } from "../shared/dom";
 import { FramePlayer } from "../shared/player";

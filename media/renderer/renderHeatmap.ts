@@ -5,8 +5,8 @@
  *
  * The small multiples are the "first paint": they need no plotly. Plotly loads lazily afterwards.
  */
-import type { HeatmapPayload } from "../../kernel/nextframe/display/payloads";
-import { colormapLut, plotlyColorscale, type ColorscaleName } from "../../kernel/nextframe/display/colormap";
+import type { HeatmapPayload } from "../../kernel/shared/payloads";
+import { colormapLut, plotlyColorscale, type ColorscaleName } from "../../kernel/shared/colormap";
 import { decodePngData, decodeSheet, sheetPixels } from "../shared/decode";
 import { el, header, onThemeChange, select } from "../shared/dom";
 import { loadPlotly, plotlyText, plotlyTheme, type PlotlyLike } from "../shared/plotly";

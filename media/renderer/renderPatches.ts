@@ -2,8 +2,8 @@
  * application/vnd.nextframe.patches+json → the image with its patch grid and an attention overlay. With
  * patch-to-patch attention, clicking a patch (or moving with the arrow keys) shows the attention from it.
  */
-import type { PatchesPayload } from "../../kernel/nextframe/display/payloads";
-import { colormapLut } from "../../kernel/nextframe/display/colormap";
+import type { PatchesPayload } from "../../kernel/shared/payloads";
+import { colormapLut } from "../../kernel/shared/colormap";
 import { b64ToBytes, loadFrames } from "../shared/decode";
 import { el, header, integerScale, themeColor, onThemeChange } from "../shared/dom";
 

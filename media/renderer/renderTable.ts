@@ -1,5 +1,5 @@
 /** application/vnd.nextframe.table+json → a table; header buttons sort by a column (click or Enter). */
-import type { TableCell, TablePayload } from "../../kernel/nextframe/display/payloads";
+import type { TableCell, TablePayload } from "../../kernel/shared/payloads";
 import { el, header } from "../shared/dom";
 
 const show = (c: TableCell) => (c === null ? "" : typeof c === "number" ? (Number.isInteger(c) ? String(c) : String(+c.toPrecision(5))) : String(c));

@@ -2,8 +2,8 @@
  * application/vnd.nextframe.tokens+json → a strip of tokens coloured by value. Hover or focus shows the
  * value; the strip is one tab stop and ←/→ move through tokens (a 2,000-token strip stays one tab stop).
  */
-import type { TokensPayload } from "../../kernel/nextframe/display/payloads";
-import { colormapLut, level, type ColorscaleName } from "../../kernel/nextframe/display/colormap";
+import type { TokensPayload } from "../../kernel/shared/payloads";
+import { colormapLut, level, type ColorscaleName } from "../../kernel/shared/colormap";
 import { el, header } from "../shared/dom";
 
 /** Make whitespace tokens visible without changing the text they stand for. */

@@ -1,6 +1,6 @@
 /** Decoding the payloads' base64 PNG data in the browser (fast-png: exact bytes, no colour management). */
 import { decode } from "fast-png";
-import type { ImageStack } from "../../kernel/nextframe/display/payloads";
+import type { ImageStack } from "../../kernel/shared/payloads";
 
 export function b64ToBytes(s: string): Uint8Array {
   const bin = atob(s);

@@ -10,7 +10,7 @@
 import {
   MIME, WORLD_ACTIONS, type FramesPayload, type HeatmapPayload, type ImageStack, type PanelInbound, type PanelOutbound,
   type WorldAction,
-} from "../../kernel/nextframe/display/payloads";
+} from "../../kernel/shared/payloads";
 import { loadFrames } from "../shared/decode";
 import { button, el, integerScale } from "../shared/dom";
 import { adoptStyles } from "../shared/styles";

@@ -11,8 +11,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { KernelClient } from "../../extension/kernelClient";
-import type { CellOutput } from "../../kernel/process/protocol";
+import { KernelClient } from "../../kernel/shared/kernelClient";
+import type { CellOutput } from "../../kernel/shared/protocol";
 
 const root = path.resolve(__dirname, "..", "..");
 

@@ -3,19 +3,15 @@
  * with no name, runs every *.bench.ts here. Each bench prints one JSON object per line.
  * Re-executes itself with the malloc settings of DESIGN §4 when they are missing (fresh memory is expensive).
  */
+import { reexecWithAllocatorEnv } from "../../kernel/shared/environment";
 import { readdirSync } from "node:fs";
-import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
 
 async function run(): Promise<void> {
-  if (!process.env.MALLOC_MMAP_THRESHOLD_) {
-    const env = { ...process.env, MALLOC_MMAP_THRESHOLD_: "4294967296", MALLOC_TRIM_THRESHOLD_: "68719476736" };
-    const r = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env });
-    process.exit(r.status ?? 1);
-  }
+  reexecWithAllocatorEnv();
   const names = process.argv.slice(2);
   const all = readdirSync(here).filter((f) => f.endsWith(".bench.ts")).map((f) => f.replace(/\.bench\.ts$/, "")).sort();
   const chosen = names.length ? names : all;

@@ -1,25 +1,20 @@
 /**
  * A headless client of the REAL kernel child process — the same dist/kernel/main.js that the VS Code extension
- * forks — speaking kernel/process/protocol.ts over Node's IPC channel. The notebook runner and the benchmark use
+ * forks — speaking kernel/shared/protocol.ts over Node's IPC channel. The notebook runner and the benchmark use
  * it; outputs come back as nbformat 4 outputs.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { CellOutput, FromKernel, ToKernel } from "../../kernel/process/protocol";
+import type { CellOutput, FromKernel, ToKernel } from "../../kernel/shared/protocol";
+import { mallocEnv } from "../../kernel/shared/environment";
 import type { Output } from "./notebook";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const KERNEL_MAIN = path.join(ROOT, "dist", "kernel", "main.js");
 
-/**
- * The environment the extension gives the kernel: glibc's malloc keeps freed big blocks instead of returning them
- * to the system (mmap and trim thresholds raised), because fresh memory costs about 3 ms per MB on a 2-core machine.
- */
-export const KERNEL_ENV = {
-  MALLOC_MMAP_THRESHOLD_: "4294967296",
-  MALLOC_TRIM_THRESHOLD_: "68719476736",
-};
+/** The environment the extension gives the kernel (kernel/shared/environment.ts says why). */
+export const KERNEL_ENV = mallocEnv;
 
 export interface CellRun {
   ok: boolean;

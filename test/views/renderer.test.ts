@@ -9,7 +9,7 @@ import { tokensBundle } from "../../kernel/nextframe/display/tokens";
 import { tableBundle } from "../../kernel/nextframe/display/table";
 import { patchesBundle } from "../../kernel/nextframe/display/patches";
 import { LineChart } from "../../kernel/nextframe/display/chart";
-import { colormapLut } from "../../kernel/nextframe/display/colormap";
+import { colormapLut } from "../../kernel/shared/colormap";
 import { decodePng } from "../../kernel/nextframe/display/png";
 import { svgOfImageHtml } from "../../kernel/nextframe/display/bundle";
 import { mimeBundleSymbol, type MimeBundle } from "../../kernel/nextframe/display/display";

@@ -7,8 +7,8 @@ import type { Browser, Page } from "playwright-core";
 import { playWorld, type WorldSession } from "../../kernel/nextframe/display/worldViewer";
 import { heatmapBundle } from "../../kernel/nextframe/display/heatmap";
 import { showInWorldViewer } from "../../kernel/nextframe/display/worldViewer";
-import { commHandlersSymbol, kernelSinkSymbol } from "../../kernel/nextframe/display/display";
-import { toPanelMessage, type WorldAction } from "../../kernel/nextframe/display/payloads";
+import { commHandlersSymbol, kernelSinkSymbol } from "../../kernel/shared/libraryContract";
+import { toPanelMessage, type WorldAction } from "../../kernel/shared/payloads";
 import { parseKernelMessage, parsePanelMessage, toKernelMessage } from "../../extension/panels/messages";
 import { chromiumMissing, decodeScreenshot, ensureMediaBuilt, launch, pixel, worldViewerPage } from "./harness";
 

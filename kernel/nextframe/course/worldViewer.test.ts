@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { VIEWER_ACTIONS, playableWorldModel } from "./worldViewer";
-import { WORLD_ACTIONS } from "../display/payloads";
+import { WORLD_ACTIONS } from "../../shared/payloads";
 import { WorldModel, WorldSimulator } from "../models/worldModel";
 import { Autoencoder } from "../models/autoencoder";
 import { generateVideoClip } from "../worlds/videoWorld";

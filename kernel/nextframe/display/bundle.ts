@@ -5,7 +5,7 @@
 import type { MimeBundle } from "./display";
 import { escapeHtml } from "./html";
 import { DisplayInputError } from "./ndarray";
-import { PAYLOAD_VERSION, type ErrorPayload, type NextframeMime } from "./payloads";
+import { PAYLOAD_VERSION, type ErrorPayload, type NextframeMime } from "../../shared/payloads";
 
 /** A bundle that renders as a clear message (rich view and text/plain say the same). */
 export function errorBundle(mime: NextframeMime, message: string): MimeBundle {

@@ -9,8 +9,9 @@
  */
 import { display, displayHandleSymbol, mimeBundleSymbol, type DisplayHandle, type MimeBundle } from "./display";
 import { errorBundle, LIMITS, svgImageHtml } from "./bundle";
-import { escapeXml, fmtTick, legendLayout, logTicks, niceTicks, SERIES_COLORS, SVG_FONT, svgId, textWidth } from "./svg";
-import { MIME, PAYLOAD_VERSION, type ChartPayload, type ChartSeries } from "./payloads";
+import { legendLayout, SERIES_COLORS } from "../../shared/chartLayout";
+import { escapeXml, fmtTick, logTicks, niceTicks, SVG_FONT, svgId, textWidth } from "./svg";
+import { MIME, PAYLOAD_VERSION, type ChartPayload, type ChartSeries } from "../../shared/payloads";
 
 export interface LineChartOptions {
   title?: string;

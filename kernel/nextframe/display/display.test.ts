@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { commHandlersSymbol, kernelSinkSymbol } from "../../shared/libraryContract";
 import {
-  commHandlersSymbol, display, isDisplayHandle, kernelSinkSymbol, mimeBundleSymbol, onComm, sendComm, toMimeBundle,
-  type KernelSink, type MimeBundle,
+  display, isDisplayHandle, mimeBundleSymbol, onComm, sendComm, toMimeBundle, type KernelSink, type MimeBundle,
 } from "./display";
 
 type Shown = { bundle: MimeBundle; id: string; update: boolean };

@@ -1,65 +1,20 @@
 /**
  * display(): rich outputs from notebook cells, and comm messages between cells and the editor.
  *
- * The library never talks to the kernel process directly. The kernel process installs a *sink* on
- * `globalThis[Symbol.for("nextframe.kernelSink")]` and a comm handler table on
- * `globalThis[Symbol.for("nextframe.commHandlers")]`; this file only reads those. Without a sink (a plain
- * `node` script, a training run) `display` prints the text/plain part to stdout, so the same library
- * works in scripts. Symbols are registered (`Symbol.for`) so that two copies of this module (the kernel's
- * bundled one and the library's) agree.
- *
- * The contract between this file, the view helpers (display/*.ts) and the kernel process:
- *   - MimeBundle: "text/plain" string, "image/png" base64 string, "application/json" object,
- *     "application/vnd.nextframe.*+json" objects. Rich bundles also carry image/png or text/html and text/plain.
- *   - objects with a `[mimeBundleSymbol]()` method (may return a Promise) render richly as a cell's last
- *     value or through display().
- *   - World Viewer comm: target "worldViewer".
+ * The library never talks to the kernel process directly: it reads the sink and the comm handler table the kernel
+ * installs on globalThis (kernel/shared/libraryContract.ts defines both sides' contract). Without a sink (a plain
+ * `node` script, a training run) `display` prints the text/plain part to stdout, so the same library works in
+ * scripts.
  */
-import { inspect } from "node:util";
+import {
+  commHandlersSymbol, displayHandleSymbol, hasMimeBundle, isPlainJson, kernelSinkSymbol, plainText, toMimeBundle,
+  type CommHandler, type DisplayHandle, type KernelSink, type MimeBundle,
+} from "../../shared/libraryContract";
 
-/** MIME type → data. text/plain is a string, image/png a base64 string, JSON types are objects. */
-export type MimeBundle = Record<string, unknown>;
-
-/** Objects that define `[mimeBundleSymbol]()` render richly when they are a cell's last value or displayed. */
-export const mimeBundleSymbol: unique symbol = Symbol.for("nextframe.mimeBundle") as never;
-
-/** Where the kernel process installs its sink. */
-export const kernelSinkSymbol: unique symbol = Symbol.for("nextframe.kernelSink") as never;
-
-/** Where the kernel process keeps comm handlers (target → handler); onComm() adds to it. */
-export const commHandlersSymbol: unique symbol = Symbol.for("nextframe.commHandlers") as never;
-
-/** Marks display handles: a cell whose last value is a handle shows nothing more (display already showed it). */
-export const displayHandleSymbol: unique symbol = Symbol.for("nextframe.displayHandle") as never;
-
-/** Whether `x` is a handle returned by display(). */
-export function isDisplayHandle(x: unknown): x is DisplayHandle {
-  return typeof x === "object" && x !== null && (x as Record<symbol, unknown>)[displayHandleSymbol] === true;
-}
-
-/** Something that can render itself as a MIME bundle. */
-export interface HasMimeBundle {
-  [mimeBundleSymbol](): MimeBundle | Promise<MimeBundle>;
-}
-
-/** The kernel process's side of display: it turns these calls into cell outputs. */
-export interface KernelSink {
-  /** Show `bundle`; with `update`, replace the output that was shown with the same `displayId`. */
-  display(bundle: MimeBundle, displayId: string, update: boolean): void;
-  /** Send `data` to the editor side of comm `target` (e.g. the World Viewer panel). */
-  comm(target: string, data: unknown): void;
-  /** Clear the running cell's outputs (Jupyter's clear_output); with `wait`, when its next output arrives. */
-  clear?(wait: boolean): void;
-}
-
-export type CommHandler = (data: unknown) => unknown | Promise<unknown>;
-
-/** A shown output that can be replaced in place (a progress bar, a live chart). */
-export interface DisplayHandle {
-  readonly id: string;
-  /** Replace the output shown by this handle with `x` (rendered like display(x)). */
-  update(x: unknown): void;
-}
+export {
+  displayHandleSymbol, hasMimeBundle, isDisplayHandle, mimeBundleSymbol, plainText, toMimeBundle,
+  type CommHandler, type DisplayHandle, type HasMimeBundle, type KernelSink, type MimeBundle,
+} from "../../shared/libraryContract";
 
 type Glob = typeof globalThis & {
   [kernelSinkSymbol]?: KernelSink;
@@ -68,41 +23,6 @@ type Glob = typeof globalThis & {
 
 function sink(): KernelSink | undefined {
   return (globalThis as Glob)[kernelSinkSymbol];
-}
-
-/** Whether `x` renders itself through `[mimeBundleSymbol]()`. */
-export function hasMimeBundle(x: unknown): x is HasMimeBundle {
-  return (typeof x === "object" || typeof x === "function") && x !== null &&
-    typeof (x as Partial<HasMimeBundle>)[mimeBundleSymbol] === "function";
-}
-
-/** A plain-text rendering like the Node REPL's (strings as they are). */
-export function plainText(x: unknown): string {
-  return typeof x === "string" ? x : inspect(x, { depth: 4, colors: false, maxArrayLength: 50, breakLength: 100 });
-}
-
-/**
- * The MIME bundle for `x`: its own `[mimeBundleSymbol]()` (awaited), a string as text/plain, anything else as
- * text/plain via util.inspect plus application/json for plain JSON-able objects and arrays.
- */
-export async function toMimeBundle(x: unknown): Promise<MimeBundle> {
-  if (hasMimeBundle(x)) {
-    const b = await x[mimeBundleSymbol]();
-    if (typeof b !== "object" || b === null) {
-      throw new TypeError(`display: [Symbol.for("nextframe.mimeBundle")]() must return an object of MIME type → data, got ${typeof b}`);
-    }
-    return "text/plain" in b ? b : { ...b, "text/plain": plainText(x) };
-  }
-  const bundle: MimeBundle = { "text/plain": plainText(x) };
-  if (isPlainJson(x)) bundle["application/json"] = x;
-  return bundle;
-}
-
-function isPlainJson(x: unknown): boolean {
-  if (typeof x !== "object" || x === null) return false;
-  if (Array.isArray(x)) return true;
-  const proto = Object.getPrototypeOf(x);
-  return proto === Object.prototype || proto === null;
 }
 
 let counter = 0;

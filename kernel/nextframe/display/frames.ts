@@ -12,7 +12,7 @@ import { guarded, LIMITS, dims, svgImageHtml } from "./bundle";
 import { DisplayInputError, scan, toNdArray, unravel, type NdArray } from "./ndarray";
 import { downsampleBox, imageStack, pngBase64, tile, upscaleNearest, type Image8 } from "./png";
 import { escapeXml, SVG_FONT, textWidth } from "./svg";
-import { MIME, PAYLOAD_VERSION, type FramesPayload, type Video } from "./payloads";
+import { MIME, PAYLOAD_VERSION, type FramesPayload, type Video } from "../../shared/payloads";
 
 export type FrameLayout = "THWC" | "TCHW" | "THW" | "HWC" | "CHW" | "HW";
 

@@ -9,11 +9,11 @@
  */
 import { display, type DisplayHandle, type MimeBundle } from "./display";
 import { guarded, LIMITS, dims, svgImageHtml } from "./bundle";
-import { colormapLut, plotlyColorscale, type ColorscaleName } from "./colormap";
+import { colormapLut, plotlyColorscale, type ColorscaleName } from "../../shared/colormap";
 import { escapeXml, fmtTick, niceTicks, SVG_FONT, svgId, textWidth } from "./svg";
 import { DisplayInputError, scan, toNdArray, unravel } from "./ndarray";
 import { encodePng, pngBase64, sheetCols, tile, toBase64, upscaleNearest, type Image8 } from "./png";
-import { MIME, PAYLOAD_VERSION, type HeatmapPayload } from "./payloads";
+import { MIME, PAYLOAD_VERSION, type HeatmapPayload } from "../../shared/payloads";
 
 export interface HeatmapOptions {
   title?: string;

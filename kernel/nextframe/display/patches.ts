@@ -6,11 +6,11 @@
  */
 import { display, type DisplayHandle, type MimeBundle } from "./display";
 import { guarded } from "./bundle";
-import { colormapLut, level } from "./colormap";
+import { colormapLut, level } from "../../shared/colormap";
 import { prepareVideo, type FrameLayout } from "./frames";
 import { DisplayInputError, scan, toNdArray } from "./ndarray";
 import { imageStack, pngBase64, toBase64, toRgb, upscaleNearest, type Image8 } from "./png";
-import { MIME, PAYLOAD_VERSION, type PatchesPayload } from "./payloads";
+import { MIME, PAYLOAD_VERSION, type PatchesPayload } from "../../shared/payloads";
 
 export interface PatchesOptions {
   /** patch size: p for p×p, or [ph, pw] */

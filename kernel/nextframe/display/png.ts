@@ -5,7 +5,7 @@
  */
 import { deflateSync } from "node:zlib";
 import { decode } from "fast-png";
-import type { ImageStack } from "./payloads";
+import type { ImageStack } from "../../shared/payloads";
 
 /** An 8-bit image, row-major, interleaved channels (1 gray, 3 RGB, 4 RGBA). */
 export interface Image8 {

@@ -7,7 +7,7 @@ import { display, type DisplayHandle, type MimeBundle } from "./display";
 import { guarded, LIMITS } from "./bundle";
 import { escapeHtml } from "./html";
 import { DisplayInputError } from "./ndarray";
-import { MIME, PAYLOAD_VERSION, type TableCell, type TablePayload } from "./payloads";
+import { MIME, PAYLOAD_VERSION, type TableCell, type TablePayload } from "../../shared/payloads";
 
 export interface TableOptions {
   title?: string;

@@ -5,10 +5,10 @@
  */
 import { display, type DisplayHandle, type MimeBundle } from "./display";
 import { guarded, LIMITS } from "./bundle";
-import { colormapLut, level, type ColorscaleName } from "./colormap";
+import { colormapLut, level, type ColorscaleName } from "../../shared/colormap";
 import { escapeHtml } from "./html";
 import { DisplayInputError, toNdArray } from "./ndarray";
-import { MIME, PAYLOAD_VERSION, type TokensPayload } from "./payloads";
+import { MIME, PAYLOAD_VERSION, type TokensPayload } from "../../shared/payloads";
 
 export interface TokensOptions {
   title?: string;

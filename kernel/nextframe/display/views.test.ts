@@ -9,11 +9,12 @@ import { lineChart, LineChart } from "./chart";
 import { patchesBundle } from "./patches";
 import { playWorld } from "./worldViewer";
 import { decodePng, fromBase64, stackImage } from "./png";
-import { colormapLut } from "./colormap";
+import { colormapLut } from "../../shared/colormap";
 import { decode } from "fast-png";
 import { svgOfImageHtml } from "./bundle";
-import { MIME, type FramesPayload, type HeatmapPayload, type PatchesPayload, type ErrorPayload } from "./payloads";
-import { commHandlersSymbol, isDisplayHandle, kernelSinkSymbol, mimeBundleSymbol, type MimeBundle } from "./display";
+import { MIME, type FramesPayload, type HeatmapPayload, type PatchesPayload, type ErrorPayload } from "../../shared/payloads";
+import { commHandlersSymbol, kernelSinkSymbol } from "../../shared/libraryContract";
+import { isDisplayHandle, mimeBundleSymbol, type MimeBundle } from "./display";
 
 /** T×H×W×3 video in 0–1 where frame t has a white pixel at (y=t, x=2t) on a dark red background. */
 function movingDot(T: number, H: number, W: number): Float32Array {

@@ -6,5 +6,5 @@ export { showTokens, tokensBundle, type TokensOptions } from "./tokens";
 export { lineChart, LineChart, type LineChartOptions } from "./chart";
 export { showTable, tableBundle, type TableOptions } from "./table";
 export { playWorld, showInWorldViewer, type PlayableWorld, type WorldStepResult, type PlayWorldOptions, type WorldSession } from "./worldViewer";
-export { MIME as NEXTFRAME_MIME } from "./payloads";
+export { MIME as NEXTFRAME_MIME } from "../../shared/payloads";
 export { type TensorLike } from "./ndarray";

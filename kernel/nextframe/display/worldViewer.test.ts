@@ -2,9 +2,9 @@
 // playWorld), every change announced to the panel, scripted steps shown in the viewer too.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { commHandlersSymbol, kernelSinkSymbol } from "./display";
+import { commHandlersSymbol, kernelSinkSymbol } from "../../shared/libraryContract";
 import { playWorld } from "./worldViewer";
-import type { WorldAction } from "./payloads";
+import type { WorldAction } from "../../shared/payloads";
 
 type G = Record<symbol, unknown>;
 type Msg = { type: string; status?: string; steps?: number; step?: number; message?: string; action?: string; title?: string };

@@ -18,7 +18,7 @@ import { imageStack } from "./png";
 import {
   NEXTFRAME_MIMES, WORLD_ACTIONS, WORLD_VIEWER_TARGET,
   type ImageStack, type NextframeMime, type WorldAction, type WorldViewerToKernel, type WorldViewerToPanel,
-} from "./payloads";
+} from "../../shared/payloads";
 
 /** What a world's step may return: a frame, or a frame with the ground-truth simulator's frame beside it. */
 export type WorldStepResult = unknown | { frame: unknown; truth?: unknown };

@@ -3,9 +3,8 @@
  * dtype, device, min/max/mean and a small preview. The kernel's display layer looks for
  * `[Symbol.for("nextframe.mimeBundle")]` on any value.
  */
+import type { MimeBundle } from "../../shared/libraryContract";
 import type { Tensor } from "./tensor.js";
-
-export type MimeBundle = Record<string, string>;
 
 function fmtNum(v: number, isFloat: boolean): string {
   if (!isFloat) return String(v);

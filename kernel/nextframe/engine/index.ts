@@ -50,6 +50,5 @@ export { InterruptedError, isCellInterrupted, throwIfInterrupted, lastInterrupti
 export { compile, exportOnnx, type CompiledFunction } from "./compile.js";
 export { capture, withCapture } from "./capture.js";
 export { setDevice, getDevice, sessionStats, type Device, type DeviceRequest } from "./session.js";
-export { type MimeBundle as TensorMimeBundle } from "./format.js";
 export * as F from "./functional.js";
 export { vjpRules, gradients, grad, valueAndGrad, unbroadcast, type VjpRule, type GradOptions } from "./autodiff.js";

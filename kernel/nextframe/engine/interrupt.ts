@@ -24,9 +24,8 @@
  * step of an interrupted cell.
  */
 import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
+import { cellInterruptedSymbol, outsideCellScopeSymbol } from "../../shared/libraryContract";
 import { NextframeError } from "./errors.js";
-
-const CONTRACT = Symbol.for("nextframe.cellInterrupted");
 
 /** A library loop or native await stopped because its notebook cell was interrupted; the message says where. */
 export class InterruptedError extends NextframeError {
@@ -39,7 +38,7 @@ export class InterruptedError extends NextframeError {
 
 /** True when the calling code runs in the async scope of a notebook cell that has been interrupted. */
 export function isCellInterrupted(): boolean {
-  const f = (globalThis as Record<symbol, unknown>)[CONTRACT];
+  const f = (globalThis as Record<symbol, unknown>)[cellInterruptedSymbol];
   if (typeof f !== "function") return false;
   try { return f() === true; } catch { return false; }
 }
@@ -110,8 +109,6 @@ export function halt(why: string): Promise<never> {
   return new Promise<never>(() => {});
 }
 
-const OUTSIDE = Symbol.for("nextframe.outsideCellScope");
-
 /**
  * Starts native work (an onnxruntime run or session creation) outside the calling cell's scope, through the
  * kernel's `globalThis[Symbol.for("nextframe.outsideCellScope")]` (`(f) => f()` run outside any cell) where it
@@ -120,13 +117,13 @@ const OUTSIDE = Symbol.for("nextframe.outsideCellScope");
  * The awaiting code still runs in the cell's scope, so it still halts.
  */
 export function outsideCells<T>(start: () => T): T {
-  const f = (globalThis as Record<symbol, unknown>)[OUTSIDE];
+  const f = (globalThis as Record<symbol, unknown>)[outsideCellScopeSymbol];
   return typeof f === "function" ? (f as (g: () => T) => T)(start) : start();
 }
 
 /** True when the kernel lets the library start native work outside cells (so that work always finishes). */
 export function canStartOutsideCells(): boolean {
-  return typeof (globalThis as Record<symbol, unknown>)[OUTSIDE] === "function";
+  return typeof (globalThis as Record<symbol, unknown>)[outsideCellScopeSymbol] === "function";
 }
 
 /** A promise of shared native work that knows whether it may never settle (see `sharedWork`). */

@@ -11,19 +11,14 @@ import type { OpAttrs, OpType } from "./graph.js";
 import * as ops from "./ops.js";
 import { evaluate } from "./evaluate.js";
 import { currentDevice, type Device } from "./session.js";
-import { mimeBundle, formatTensor, type MimeBundle } from "./format.js";
+import { mimeBundleSymbol, type MimeBundle } from "../../shared/libraryContract";
+import { mimeBundle, formatTensor } from "./format.js";
 
 export type TensorLike = Tensor | number;
 export type NestedArray = number | boolean | bigint | NestedArray[];
 
 let nextId = 1;
 
-/**
- * The display protocol's key: the same registered symbol as display's public `mimeBundleSymbol`, so a Tensor shows
- * richly as a cell's value or through display(). Named again here rather than imported, because the engine does not
- * import display/ (display imports the engine's errors).
- */
-const MIME_BUNDLE: unique symbol = Symbol.for("nextframe.mimeBundle") as any;
 
 /** A lazy n-d array on onnxruntime: ops record graph nodes (shapes and dtypes checked at the call); `await t.data()` computes it. */
 export class Tensor {
@@ -87,7 +82,8 @@ export class Tensor {
   toString(): string { return formatTensor(this); }
   [Symbol.for("nodejs.util.inspect.custom")](): string { return formatTensor(this); }
   /** Rich notebook display: shape, dtype, device, min/max/mean, small preview. */
-  [MIME_BUNDLE](): Promise<MimeBundle> { return mimeBundle(this); }
+  /** How a Tensor shows as a cell's value or through display() (the display contract's key). */
+  [mimeBundleSymbol](): Promise<MimeBundle> { return mimeBundle(this); }
 
   // ---------------------------------------------------------------- elementwise
   add(o: TensorLike): Tensor { return ops.add(this, o); }
