@@ -8,10 +8,14 @@
  *
  * The command takes an optional folder Uri (scripts, tests): copy there without showing the folder dialog.
  * It returns where chapter 1 opened and whether the kernel was selected, or undefined when the user cancelled.
+ *
+ * "nextframe: Reset Chapter" (nextframe.resetChapter) puts the course's version of one chapter (the active notebook,
+ * or one picked from a list) over the learner's copy, after asking, and reloads it.
  */
 import * as os from "node:os";
 import * as vscode from "vscode";
-import { CHAPTER_1, type CourseFs, type EntryType, copyCourse, planCourseCopy } from "./courseCopy";
+import { posix } from "node:path";
+import { CHAPTER_1, type CourseFs, type EntryType, copyCourse, isCourseFile, planCourseCopy, resetCourseFile } from "./courseCopy";
 
 export interface OpenCourseResult {
   notebook: vscode.Uri;
@@ -96,6 +100,66 @@ async function openCourse(
     ).then((a) => (a ? vscode.commands.executeCommand("vscode.openFolder", dest) : undefined));
   }
   return { notebook: chapter, from: "copied", kernelSelected };
+}
+
+export function registerResetChapter(context: vscode.ExtensionContext, log: (line: string) => void): vscode.Disposable {
+  return vscode.commands.registerCommand("nextframe.resetChapter", async (target?: vscode.Uri) => {
+    try {
+      return await resetChapter(context, log, target instanceof vscode.Uri ? target : undefined);
+    } catch (e) {
+      log(`reset chapter: ${(e as Error).stack ?? e}`);
+      void vscode.window.showErrorMessage(`nextframe: could not reset the chapter: ${(e as Error).message}`);
+      return undefined;
+    }
+  });
+}
+
+/** The chapter to reset: `target`, the active notebook if it is a chapter, or one the user picks. */
+async function chapterToReset(src: vscode.Uri, target: vscode.Uri | undefined): Promise<vscode.Uri | undefined> {
+  const active = vscode.window.activeNotebookEditor?.notebook.uri;
+  const given = target ?? active;
+  if (given && isCourseFile(posix.basename(given.path)) && given.path.endsWith(".ipynb")) return given;
+  const chapters = (await vscode.workspace.fs.readDirectory(src)).map(([n]) => n).filter((n) => /^\d\d-.*\.ipynb$/.test(n)).sort();
+  const folder = (vscode.workspace.workspaceFolders ?? [])[0];
+  if (!folder) throw new Error("open the folder of your copy of the course first (npm start opens it), or run this in a chapter");
+  const picked = await vscode.window.showQuickPick(chapters, { title: "nextframe: reset which chapter to the course's version?" });
+  if (!picked) return undefined;
+  for (const rel of [picked, `notebooks/${picked}`]) {
+    const uri = vscode.Uri.joinPath(folder.uri, rel);
+    if ((await statUri(uri)) === "file") return uri;
+  }
+  throw new Error(`${picked} is not in ${folder.uri.fsPath}: open the folder of your copy of the course (npm start opens it)`);
+}
+
+async function resetChapter(
+  context: vscode.ExtensionContext, log: (line: string) => void, target: vscode.Uri | undefined,
+): Promise<vscode.Uri | undefined> {
+  const src = vscode.Uri.joinPath(context.extensionUri, "notebooks");
+  const chapter = await chapterToReset(src, target);
+  if (!chapter) return undefined;
+  const name = posix.basename(chapter.path);
+  const dest = chapter.with({ path: posix.dirname(chapter.path) });
+  if (dest.toString() === src.toString()) {
+    void vscode.window.showInformationMessage(
+      `${name} is the course's own file (the nextframe folder's notebooks/), not a copy: there is nothing to reset it ` +
+      "to. npm start opens a working copy of the course; use that, or git to restore this file.");
+    return undefined;
+  }
+  const resetItem = "Reset Chapter";
+  const answer = await vscode.window.showWarningMessage(`Reset ${name} to the course's version?`, {
+    modal: true,
+    detail: "Your edits and outputs in this chapter are replaced by the course's. Other chapters and the checkpoints stay as they are.",
+  }, resetItem);
+  if (answer !== resetItem) return undefined;
+  await resetCourseFile(workspaceFs([src, dest]), src.path, dest.path, name);
+  log(`reset chapter: ${chapter.toString()} is the course's version again`);
+  const open = vscode.workspace.notebookDocuments.find((d) => d.uri.toString() === chapter.toString());
+  if (open) {
+    await vscode.window.showNotebookDocument(open);
+    await vscode.commands.executeCommand("workbench.action.files.revert");
+  }
+  void vscode.window.showInformationMessage(`${name} is the course's version again.`);
+  return chapter;
 }
 
 /** The folder dialog, starting at ~/nextframe-course (created for it; removed again if it stays unused and empty). */

@@ -4,7 +4,9 @@ import * as fsp from "node:fs/promises";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { CHAPTER_1, type CourseFs, copyCourse, isCourseFile, planCourseCopy } from "./courseCopy";
+import {
+  CHAPTER_1, type CourseFs, copyCourse, isCourseFile, MANIFEST, nodeCourseFs, planCourseCopy, resetCourseFile, syncWorkingCopy,
+} from "./courseCopy";
 
 /** CourseFs over node:fs, optionally failing on the n-th write. */
 function nodeFs(failOnWrite?: number): CourseFs & { writes: number } {
@@ -162,5 +164,46 @@ describe("course copy", () => {
     assert.ok(cards.length >= 1, "checkpoint cards");
     for (const c of cards) assert.ok(plan.files.includes(c.replace(/\.json$/, ".safetensors")), `weights beside ${c}`);
     assert.ok(existsSync(join(src, CHAPTER_1)));
+  }));
+});
+
+describe("working copy (npm start, Reset Chapter)", () => {
+  const read = (p: string) => readFileSync(p, "utf8");
+
+  it("a first sync copies the course and records it; a second one changes nothing", withTmp(async (root) => {
+    const src = fakeBundle(root), dest = join(root, "work"), fs = nodeCourseFs();
+    const first = await syncWorkingCopy(fs, src, dest);
+    assert.deepEqual(first.copied.sort(), COURSE);
+    assert.deepEqual([first.updated, first.kept], [[], []]);
+    assert.equal(read(join(dest, "02-patches.ipynb")), "chapter 2");
+    assert.deepEqual(Object.keys(JSON.parse(read(join(dest, MANIFEST))).files).sort(), COURSE);
+    assert.deepEqual(await syncWorkingCopy(fs, src, dest), { copied: [], updated: [], kept: [] });
+    assert.deepEqual(readdirSync(dest).filter((n) => n.endsWith(".tmp")), [], "no temporary files left");
+  }));
+
+  it("a course update reaches the chapters the learner did not edit, and never overwrites an edited one", withTmp(async (root) => {
+    const src = fakeBundle(root), dest = join(root, "work"), fs = nodeCourseFs();
+    await syncWorkingCopy(fs, src, dest);
+    writeFileSync(join(dest, CHAPTER_1), "my notes and outputs");              // the learner works in chapter 1
+    writeFileSync(join(src, CHAPTER_1), "chapter 1, fixed upstream");           // git pull changes both chapters
+    writeFileSync(join(src, "02-patches.ipynb"), "chapter 2, fixed upstream");
+    writeFileSync(join(src, "03-space-time.ipynb"), "chapter 3, new");           // and adds one
+    const r = await syncWorkingCopy(fs, src, dest);
+    assert.deepEqual(r, { copied: ["03-space-time.ipynb"], updated: ["02-patches.ipynb"], kept: [CHAPTER_1] });
+    assert.equal(read(join(dest, CHAPTER_1)), "my notes and outputs");
+    assert.equal(read(join(dest, "02-patches.ipynb")), "chapter 2, fixed upstream");
+    // Reset Chapter gives the learner the course's version, and later updates reach it again.
+    await resetCourseFile(fs, src, dest, CHAPTER_1);
+    assert.equal(read(join(dest, CHAPTER_1)), "chapter 1, fixed upstream");
+    writeFileSync(join(src, CHAPTER_1), "chapter 1, fixed again");
+    assert.deepEqual((await syncWorkingCopy(fs, src, dest)).updated, [CHAPTER_1]);
+    assert.equal(read(join(dest, CHAPTER_1)), "chapter 1, fixed again");
+  }));
+
+  it("Reset Chapter names what it cannot reset", withTmp(async (root) => {
+    const src = fakeBundle(root), dest = join(root, "work"), fs = nodeCourseFs();
+    await syncWorkingCopy(fs, src, dest);
+    await assert.rejects(resetCourseFile(fs, src, dest, "notes.txt"), /notes\.txt is not a file of the course in .*expected a chapter such as 01-next-token\.ipynb/);
+    await assert.rejects(resetCourseFile(fs, src, dest, "09-missing.ipynb"), /09-missing\.ipynb is not a file of the course/);
   }));
 });

@@ -11,6 +11,8 @@
  * user, and copyCourse() either overwrites them or keeps them. The copy is staged in a hidden folder inside <dest>
  * and each file is then renamed into place, so an interrupted or failed copy leaves no half-written notebook.
  */
+import { createHash } from "node:crypto";
+import * as fsp from "node:fs/promises";
 import { posix } from "node:path";
 
 export const CHAPTER_1 = "01-next-token.ipynb";
@@ -115,4 +117,124 @@ export async function copyCourse(
     await fs.delete(stage);
   }
   return { copied: todo, kept };
+}
+
+// ##### a working copy that follows course updates ###########################################################
+
+/**
+ * What a working copy was made from: for each course file, the sha256 of the course's version that was last copied
+ * into it. Kept beside the chapters as .nextframe-course.json; a file whose content still has that hash was not
+ * edited by the learner, so a newer course version may replace it.
+ */
+export interface CourseManifest {
+  files: Record<string, string>;
+}
+
+export const MANIFEST = ".nextframe-course.json";
+
+export interface SyncResult {
+  /** new in the course (or missing in the copy): copied */
+  copied: string[];
+  /** changed in the course and not edited in the copy: replaced by the course's new version */
+  updated: string[];
+  /** edited in the copy (and changed in the course, or never recorded): left as the learner has it */
+  kept: string[];
+}
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+async function readManifest(fs: CourseFs, dest: string): Promise<CourseManifest> {
+  const p = posix.join(dest, MANIFEST);
+  if ((await fs.stat(p)) !== "file") return { files: {} };
+  try {
+    const m = JSON.parse(new TextDecoder().decode(await fs.readFile(p))) as CourseManifest;
+    return m && typeof m.files === "object" && m.files !== null ? m : { files: {} };
+  } catch {
+    return { files: {} }; // unreadable: treat every existing file as the learner's
+  }
+}
+
+/** Writes `data` to `path` through a temporary file in the same folder and a rename: never half a file. */
+async function writeAtomically(fs: CourseFs, path: string, data: Uint8Array): Promise<void> {
+  const tmp = posix.join(posix.dirname(path), `.${posix.basename(path)}.${Math.random().toString(36).slice(2, 10)}.tmp`);
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, path);
+  } finally {
+    await fs.delete(tmp);
+  }
+}
+
+/**
+ * Brings the working copy `dest` up to date with the course in `src` (the repository's notebooks/ after a
+ * `git pull`, or the extension's): course files missing in the copy are copied; files the learner has not edited
+ * since they were copied get the course's new version; files the learner edited are kept (Reset Chapter restores
+ * one). The repository is only read, so its notebooks stay clean and pull without conflicts.
+ */
+export async function syncWorkingCopy(fs: CourseFs, src: string, dest: string): Promise<SyncResult> {
+  const plan = await planCourseCopy(fs, src, dest);
+  const manifest = await readManifest(fs, dest);
+  const result: SyncResult = { copied: [], updated: [], kept: [] };
+  await fs.createDirectory(dest);
+  for (const f of plan.files) {
+    const data = await fs.readFile(posix.join(src, f));
+    const srcHash = sha256(data);
+    const target = posix.join(dest, f);
+    if ((await fs.stat(target)) === undefined) {
+      const dir = posix.dirname(f);
+      if (dir !== ".") await fs.createDirectory(posix.join(dest, dir));
+      await writeAtomically(fs, target, data);
+      manifest.files[f] = srcHash;
+      result.copied.push(f);
+      continue;
+    }
+    const destHash = sha256(await fs.readFile(target));
+    if (destHash === srcHash) {
+      manifest.files[f] = srcHash;
+    } else if (manifest.files[f] === destHash) {
+      await writeAtomically(fs, target, data);
+      manifest.files[f] = srcHash;
+      result.updated.push(f);
+    } else {
+      result.kept.push(f);
+    }
+  }
+  await writeAtomically(fs, posix.join(dest, MANIFEST), new TextEncoder().encode(JSON.stringify(manifest, null, 1) + "\n"));
+  return result;
+}
+
+/**
+ * Puts the course's version of one file (a chapter, e.g. "03-space-time.ipynb") over the working copy's, and records
+ * it, so later course updates reach it again. Throws when `rel` is not a course file in `src`.
+ */
+export async function resetCourseFile(fs: CourseFs, src: string, dest: string, rel: string): Promise<void> {
+  if (!isCourseFile(rel) || (await fs.stat(posix.join(src, rel))) !== "file") {
+    throw new Error(`reset: ${rel} is not a file of the course in ${src} (expected a chapter such as ${CHAPTER_1})`);
+  }
+  const data = await fs.readFile(posix.join(src, rel));
+  await writeAtomically(fs, posix.join(dest, rel), data);
+  const manifest = await readManifest(fs, dest);
+  manifest.files[rel] = sha256(data);
+  await writeAtomically(fs, posix.join(dest, MANIFEST), new TextEncoder().encode(JSON.stringify(manifest, null, 1) + "\n"));
+}
+
+/** CourseFs over node:fs (the start script and the tests; the extension uses vscode.workspace.fs). */
+export function nodeCourseFs(): CourseFs {
+  return {
+    stat: async (p) => {
+      try {
+        return (await fsp.stat(p)).isDirectory() ? "directory" : "file";
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw e;
+      }
+    },
+    readDirectory: async (p) =>
+      (await fsp.readdir(p, { withFileTypes: true })).map((d): [string, EntryType] => [d.name, d.isDirectory() ? "directory" : "file"]),
+    readFile: (p) => fsp.readFile(p),
+    writeFile: (p, data) => fsp.writeFile(p, data),
+    createDirectory: async (p) => void (await fsp.mkdir(p, { recursive: true })),
+    rename: (a, b) => fsp.rename(a, b),
+    delete: (p) => fsp.rm(p, { recursive: true, force: true }),
+  };
 }

@@ -8,7 +8,7 @@
  */
 import * as vscode from "vscode";
 import { registerLanguageFeatures } from "./completion";
-import { registerOpenCourse } from "./course";
+import { registerOpenCourse, registerResetChapter } from "./course";
 import { NextframeController } from "./controller";
 import { registerWorldViewer } from "./panels/worldViewerPanel";
 import { KernelStatusBar } from "./statusBar";
@@ -57,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand("nextframe.showKernelLog", () => log.show(true)),
     registerOpenCourse(context, NextframeController.id, line),
+    registerResetChapter(context, line),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("nextframe.kernel")) {
         line("kernel settings changed; they apply when a kernel (re)starts (nextframe.restartKernel)");

@@ -1,20 +1,24 @@
 #!/usr/bin/env node
-// `npm start`: install what is missing, build, and open the course (notebooks/) in VS Code with the nextframe
-// extension loaded.
+// `npm start`: install what is missing, build, and open a working copy of the course in VS Code with the nextframe
+// extension loaded. The working copy (.cache/course/, ignored by git; --course-dir DIR picks another folder) is made
+// from notebooks/ on first run and brought up to date on every start: chapters the learner has not edited get the
+// course's new version (after a git pull), edited ones are kept (the command "nextframe: Reset Chapter" restores
+// one). The repository's notebooks/ are never written, so they stay clean and pull without conflicts.
 //   - If a `code` command is on PATH: VS Code desktop with --extensionDevelopmentPath=<this project>.
 //   - Otherwise VS Code in the browser: code-server, installed on first use into .cache/code-server/ (ignored by
 //     git, not a dependency of package.json), started on 127.0.0.1, and the URL to open is printed. It stays in
 //     the foreground until Ctrl-C, then stops code-server and everything it started (kernels included).
 // Options: --port N (default $PORT or 8080, the next free one if taken), --browser (use code-server even when
-// `code` is on PATH). Runs as plain Node (no TypeScript loader) because node_modules may not exist yet.
+// `code` is on PATH), --course-dir DIR (the working copy's folder). Runs as plain Node (no TypeScript loader)
+// because node_modules may not exist yet.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve, delimiter } from "node:path";
 
 const root = resolve(new URL("..", import.meta.url).pathname);
-const notebooks = join(root, "notebooks");
 const args = process.argv.slice(2);
+const courseDir = resolve(args.includes("--course-dir") ? args[args.indexOf("--course-dir") + 1] : join(root, ".cache", "course"));
 const portArg = args.includes("--port") ? Number(args[args.indexOf("--port") + 1]) : Number(process.env.PORT || 8080);
 const forceBrowser = args.includes("--browser");
 
@@ -49,14 +53,26 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
 say("building (npm run build)");
 run("npm", ["run", "--silent", "build"]);
 
-// 3a. VS Code desktop.
+// 3. The working copy of the course (courseCopy.ts, loaded through tsx: a devDependency, installed by step 1).
+const { tsImport } = await import("tsx/esm/api");
+const { nodeCourseFs, syncWorkingCopy } = await tsImport("./courseCopy.ts", import.meta.url);
+const synced = await syncWorkingCopy(nodeCourseFs(), join(root, "notebooks"), courseDir);
+const names = (/** @type {string[]} */ l) => l.filter((f) => !f.startsWith("checkpoints/")).join(", ") || `${l.length} checkpoint files`;
+if (synced.copied.length) say(`copied the course into ${courseDir} (${names(synced.copied)})`);
+if (synced.updated.length) say(`updated from the course: ${names(synced.updated)}`);
+if (synced.kept.length) {
+  say(`kept your edited ${names(synced.kept)}; the course has a newer version — "nextframe: Reset Chapter" restores one`);
+}
+const notebooks = courseDir;
+
+// 4a. VS Code desktop.
 if (onPath("code") && !forceBrowser) {
   say(`opening ${notebooks} in VS Code with the extension from ${root}`);
   run("code", [`--extensionDevelopmentPath=${root}`, "--new-window", "--wait", notebooks]);
   process.exit(0);
 }
 
-// 3b. VS Code in the browser (code-server).
+// 4b. VS Code in the browser (code-server).
 const cs = await import("../test/e2e/codeServer.mjs");
 cs.ensureCodeServer({ allowApt: true });
 const stateDir = join(root, ".cache", "code-server-state");
