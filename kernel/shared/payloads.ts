@@ -14,6 +14,7 @@ export const MIME = {
   chart: "application/vnd.nextframe.chart+json",
   table: "application/vnd.nextframe.table+json",
   patches: "application/vnd.nextframe.patches+json",
+  scorecard: "application/vnd.nextframe.scorecard+json",
 } as const;
 export type NextframeMime = (typeof MIME)[keyof typeof MIME];
 export const NEXTFRAME_MIMES: readonly NextframeMime[] = Object.values(MIME);
@@ -133,6 +134,28 @@ export interface TablePayload {
   columns: string[];
   rows: TableCell[][];
   notes?: string[];
+}
+
+/** How far a measurement supports one of the article's claims. */
+export const VERDICTS = ["shown", "partly", "not at this scale", "contradicted"] as const;
+export type Verdict = (typeof VERDICTS)[number];
+/** A symbol per verdict, so a scorecard reads without colour (HTML fallback, text/plain, the course README). */
+export const VERDICT_SYMBOL: Record<Verdict, string> = { shown: "✓", partly: "◐", "not at this scale": "○", contradicted: "✗" };
+
+/** One row of a scorecard: the article's claim, what was measured, what it was compared with, the verdict. */
+export interface ScorecardRow {
+  claim: string;
+  measured: string;
+  baseline: string;
+  verdict: Verdict;
+  note?: string;
+}
+
+/** application/vnd.nextframe.scorecard+json — the rows are data, so the course README is generated from them. */
+export interface ScorecardPayload {
+  version: number;
+  title?: string;
+  rows: ScorecardRow[];
 }
 
 /**

@@ -11,6 +11,7 @@ import { renderChart } from "./renderChart";
 import { renderFrames } from "./renderFrames";
 import { renderHeatmap } from "./renderHeatmap";
 import { renderPatches } from "./renderPatches";
+import { renderScorecard } from "./renderScorecard";
 import { renderTable } from "./renderTable";
 import { renderTokens } from "./renderTokens";
 
@@ -24,6 +25,7 @@ const renderers: Record<string, Render> = {
   [MIME.chart]: renderChart,
   [MIME.table]: renderTable,
   [MIME.patches]: renderPatches,
+  [MIME.scorecard]: renderScorecard,
 };
 
 /** Largest payload the renderer will parse (a notebook output should never be near this). */

@@ -66,6 +66,16 @@ const CSS = `
 .nf-table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 .nf-table th, .nf-table td { border-bottom: 1px solid var(--vscode-editorWidget-border, #ddd); padding: 2px 8px; text-align: left; }
 .nf-table td.nf-num-cell { text-align: right; }
+.nf-scorecard-wrap { max-height: none; }
+.nf-scorecard td { vertical-align: top; padding: 4px 8px; }
+.nf-scorecard th { font-weight: 600; }
+.nf-sc-note { opacity: 0.8; font-size: 0.9em; margin-top: 2px; }
+.nf-verdict { display: inline-block; white-space: nowrap; font-weight: 600; border: 1px solid currentColor; border-radius: 9px;
+  padding: 0 8px; line-height: 1.5; }
+.nf-verdict-shown { color: var(--vscode-testing-iconPassed, #388a34); }
+.nf-verdict-partly { color: var(--vscode-editorWarning-foreground, #bf8803); }
+.nf-verdict-scale { color: var(--vscode-descriptionForeground, #717171); }
+.nf-verdict-contradicted, .nf-verdict-unknown { color: var(--vscode-errorForeground, #e51400); }
 .nf-table th button { background: none; border: none; color: inherit; font: inherit; font-weight: 600; cursor: pointer; padding: 0; }
 `;
 

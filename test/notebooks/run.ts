@@ -4,7 +4,8 @@
  *
  *   npm run notebooks:run [-- <filter>]     rebuild each notebook from notebooks/src/*.nb (when a source
  *                                           exists), run it, write it back WITH outputs, record its run time in
- *                                           notebooks/timings.json and refresh the table in notebooks/README.md
+ *                                           notebooks/timings.json and refresh the table and the course-wide
+ *                                           scorecard (test/notebooks/scorecard.ts) in notebooks/README.md
  *   node --import tsx test/notebooks/run.ts --check [<filter>]   run without writing anything
  *
  * "Error output" = an `error` output, a `stderr` stream, or a nextframe view that rendered an error payload.
@@ -14,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { startKernel, ROOT, type KernelSession } from "./kernel";
 import { fromSource, joinSource, readNotebook, writeNotebook, type Notebook, type Output } from "./notebook";
+import { renderReadmeScorecard } from "./scorecard";
 
 export const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
 export const SOURCES_DIR = path.join(NOTEBOOKS_DIR, "src");
@@ -174,6 +176,8 @@ async function main(argv: string[]): Promise<void> {
   if (!check) {
     writeFileSync(TIMINGS_FILE, JSON.stringify(timings, null, 1) + "\n");
     renderReadmeTable(timings);
+    const card = renderReadmeScorecard(path.join(NOTEBOOKS_DIR, "README.md"), listNotebooks());
+    if (card) process.stdout.write(`course scorecard: ${card.rows} rows; ${card.missing.length} chapters without a scorecard yet\n`);
   }
   if (failed) process.exitCode = 1;
 }

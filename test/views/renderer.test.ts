@@ -7,6 +7,7 @@ import { framesBundle, videosBundle, contactIndices, contactScale, CONTACT_GAP }
 import { heatmapBundle } from "../../kernel/nextframe/display/heatmap";
 import { tokensBundle } from "../../kernel/nextframe/display/tokens";
 import { tableBundle } from "../../kernel/nextframe/display/table";
+import { scorecardBundle } from "../../kernel/nextframe/display/scorecard";
 import { patchesBundle } from "../../kernel/nextframe/display/patches";
 import { LineChart } from "../../kernel/nextframe/display/chart";
 import { colormapLut } from "../../kernel/shared/colormap";
@@ -236,6 +237,37 @@ describe("renderer in headless Chromium", { skip }, () => {
     await page.locator("#cell-tb th button", { hasText: "loss" }).focus();
     await page.keyboard.press("Enter");
     assert.deepEqual(await page.locator("#cell-tb tbody tr td:first-child").allTextContents(), ["A", "C", "B"]);
+  });
+
+  test("scorecard: rows and verdict badges visible, badge colours from the theme (light and dark)", async () => {
+    await renderBundle(page, "sc", scorecardBundle([
+      { claim: "learns the world's rules", measured: "loss 0.12", baseline: "bigram: 2.5", verdict: "shown", note: "one seed" },
+      { claim: "remembers hidden objects", measured: "re-emergence 0.3", baseline: "copy-last: 0.2", verdict: "partly" },
+      { claim: "simulates physics", measured: "AUC 0.48", baseline: "chance 0.5", verdict: "not at this scale" },
+      { claim: "notices a wall broken", measured: "AUC 0.25", baseline: "chance 0.5", verdict: "contradicted" },
+    ], { title: "Chapter 8 scorecard" }));
+    const rows = page.locator("#cell-sc tbody tr");
+    assert.equal(await rows.count(), 4);
+    assert.equal(await page.locator("#cell-sc .nf-title").textContent(), "Chapter 8 scorecard");
+    assert.deepEqual(await page.locator("#cell-sc thead th").allTextContents(), ["claim", "measured", "baseline", "verdict"]);
+    assert.deepEqual(await rows.first().locator("td").allTextContents(), ["learns the world's rulesone seed", "loss 0.12", "bigram: 2.5", "✓ shown"]);
+    const badges = page.locator("#cell-sc .nf-verdict");
+    assert.deepEqual(await badges.allTextContents(), ["✓ shown", "◐ partly", "○ not at this scale", "✗ contradicted"]);
+    for (let i = 0; i < 4; i++) assert.ok(await badges.nth(i).isVisible(), `badge ${i + 1} visible`);
+    const colours = () => badges.evaluateAll((bs) => bs.map((b) => getComputedStyle(b).color));
+    const light = await colours();
+    assert.equal(new Set(light).size, 4, `four distinct badge colours: ${light}`);
+    // a dark theme sets VS Code's variables to other colours; the badges follow
+    const dark = { "--vscode-testing-iconPassed": "rgb(115, 201, 145)", "--vscode-editorWarning-foreground": "rgb(204, 167, 0)",
+      "--vscode-descriptionForeground": "rgb(160, 160, 160)", "--vscode-errorForeground": "rgb(241, 76, 76)" };
+    await page.evaluate((vars) => { for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v); }, dark);
+    try {
+      assert.deepEqual(await colours(), Object.values(dark));
+    } finally {
+      await page.evaluate((vars) => { for (const k of Object.keys(vars)) document.documentElement.style.removeProperty(k); }, dark);
+    }
+    const box = (await page.locator("#cell-sc table").boundingBox())!;
+    assert.ok(box.width > 300 && box.height > 4 * 16, `a readable table, ${box.width}×${box.height}`);
   });
 
   test("patches: grid over the image; clicking a patch shows the attention from it", async () => {

@@ -51,12 +51,26 @@ export function claimBundle(name: string, value: number | boolean, note?: string
   return { [CLAIM_MIME]: c, "text/html": html, "text/plain": `${name} = ${shown}${note ? `  (${note})` : ""}` };
 }
 
+/** The claims recorded by `claim()` in this kernel, by name (a re-run cell replaces its values). */
+const recorded = new Map<string, Claim>();
+
 /**
  * Show a measured value as a compact table row and expose it to the course's claims check. Returns nothing, so a
  * cell that ends with a claim shows no extra result.
  */
 export function claim(name: string, value: number | boolean, note?: string): void {
-  display.bundle(claimBundle(name, value, note));
+  const b = claimBundle(name, value, note);
+  recorded.set(name, b[CLAIM_MIME] as Claim);
+  display.bundle(b);
+}
+
+/** The claim recorded under `name` by `claim()` in this kernel; a clear error naming the recorded ones when there is none. */
+export function recordedClaim(name: string): Claim {
+  const c = recorded.get(name);
+  if (c) return c;
+  const known = [...recorded.keys()];
+  throw new TypeError(`no claim named ${JSON.stringify(name)} has been recorded in this kernel (run the cell that claims it first); ` +
+    (known.length ? `recorded: ${known.slice(0, 20).join(", ")}${known.length > 20 ? `, … (${known.length} in all)` : ""}` : "none recorded yet"));
 }
 
 /** Reads every claim from a list of cell outputs (nbformat 4 `display_data` / `execute_result`). */

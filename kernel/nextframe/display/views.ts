@@ -5,6 +5,7 @@ export { showPatches, patchesBundle, type PatchesOptions } from "./patches";
 export { showTokens, tokensBundle, type TokensOptions } from "./tokens";
 export { lineChart, LineChart, type LineChartOptions } from "./chart";
 export { showTable, tableBundle, type TableOptions } from "./table";
+export { scorecard, scorecardBundle, scorecardRow, type ScorecardOptions, type ScorecardRowFromClaims } from "./scorecard";
 export { playWorld, showInWorldViewer, type PlayableWorld, type WorldStepResult, type PlayWorldOptions, type WorldSession } from "./worldViewer";
 export { MIME as NEXTFRAME_MIME } from "../../shared/payloads";
 export { type TensorLike } from "./ndarray";
