@@ -1,9 +1,5 @@
 // ESLint 9 flat config: typescript-eslint's syntax-only rules (no type information, so `npm run lint` stays a few
 // seconds on a small machine; tsc already checks types) plus a few rules that match how this code is written.
-//
-// eslint-suppressions.json lists the violations that were in the tree when a rule was turned on (ESLint's bulk
-// suppressions: per file and rule, a count that may not grow). Fix one, then drop its entry with
-// `npx eslint . --prune-suppressions`; `npm run lint` passes on entries left over until then.
 import { defineConfig } from "eslint/config";
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";

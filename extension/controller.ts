@@ -91,7 +91,7 @@ export class NextframeController implements vscode.Disposable {
 
   private _kernel(notebook: vscode.NotebookDocument): NotebookKernel {
     const key = notebook.uri.toString();
-    let k = this._kernels.get(key);
+    const k = this._kernels.get(key);
     if (k) return k;
     const cfg = vscode.workspace.getConfiguration("nextframe.kernel");
     const cwd = notebook.uri.scheme === "file"

@@ -80,7 +80,6 @@ export function installCellScopes(): void {
     const wrapped = function (this: unknown, cb: unknown, ...rest: unknown[]) {
       const scope = storage.getStore();
       if (!scope || typeof cb !== "function") return Reflect.apply(orig, this, [cb, ...rest]);
-      let handle: unknown;
       const guarded = function (this: unknown, ...args: unknown[]) {
         if (scope.interrupted) {
           if (clear) clear(handle);
@@ -88,7 +87,7 @@ export function installCellScopes(): void {
         }
         return Reflect.apply(cb, this, args);
       };
-      handle = Reflect.apply(orig, this, [guarded, ...rest]);
+      const handle: unknown = Reflect.apply(orig, this, [guarded, ...rest]);
       return handle;
     };
     Object.defineProperty(wrapped, "name", { value: orig.name });

@@ -30,16 +30,16 @@ interface Levels {
 async function loadLevels(p: HeatmapPayload, maps: number): Promise<Levels & { src: Uint8Array | Uint16Array; W: number; cols: number }> {
   const Q = p.q, K = p.k, cols = Number.isInteger(p.cols) && p.cols > 0 ? p.cols : 1;
   const W = cols * K, rows = Math.ceil(maps / cols);
-  let src: Uint8Array | Uint16Array, stride: number, sw: number, sh: number;
+  let src: Uint8Array | Uint16Array, sw: number, sh: number;
   if (p.depth === 16) {
     const d = decodePngData(p.png);
     if (d.channels !== 1 || d.depth !== 16) throw new Error(`heatmap: expected a 16-bit gray PNG, got ${d.channels} ch ${d.depth} bit`);
-    [src, stride, sw, sh] = [d.data as Uint16Array, 1, d.width, d.height];
+    [src, sw, sh] = [d.data as Uint16Array, d.width, d.height];
   } else {
     const bmp = await decodeSheet(p.png);
     const rgba = sheetPixels(bmp), gray = new Uint8Array(rgba.length >> 2);
     for (let i = 0; i < gray.length; i++) gray[i] = rgba[i << 2];
-    [src, stride, sw, sh] = [gray, 1, bmp.width, bmp.height];
+    [src, sw, sh] = [gray, bmp.width, bmp.height];
     bmp.close();
   }
   if (sw !== W || sh < rows * Q) throw new Error(`heatmap: PNG is ${sw}×${sh}, expected ${W}×${rows * Q}`);

@@ -13,7 +13,7 @@ import { worldViewerHtml } from "../../extension/panels/worldViewerHtml";
 
 // Browser globals used inside page.evaluate callbacks: those run in Chromium; the root tsconfig has no DOM lib.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare const document: any, window: any;
+declare const window: any;
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const ROOT = new URL("../..", import.meta.url).pathname;
@@ -64,7 +64,7 @@ import { activate } from "/dist/media/renderer.js";
 window.__violations = [];
 document.addEventListener("securitypolicyviolation", (e) => window.__violations.push(e.violatedDirective));
 const api = await activate({ setState() {}, getState() { return undefined; }, workspace: { isTrusted: true },
-  postMessage() {}, getRenderer: async () => undefined });
+  postMessage(m) { (window.__posted ??= []).push(m); }, getRenderer: async () => undefined });
 const controllers = new Map();
 window.nfRender = async (id, mime, json, width) => {
   const text = JSON.stringify(json);

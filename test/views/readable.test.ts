@@ -12,7 +12,7 @@ import { fixtureAttention, fixtureTokens, horizonChart, HORIZON_SERIES, rolloutF
 
 // Browser globals used inside page.evaluate callbacks: those run in Chromium; the root tsconfig has no DOM lib.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare const document: any, window: any, DOMParser: any;
+declare const document: any, DOMParser: any;
 
 const skip = chromiumMissing();
 /** The SVG inside a text/html fallback `<img src="data:image/svg+xml;base64,…">`. */

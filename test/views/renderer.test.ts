@@ -214,7 +214,7 @@ describe("renderer in headless Chromium", { skip }, () => {
     await page.locator("#cell-t1 .nf-tokens").focus();
     await page.keyboard.press("ArrowRight");
     await page.keyboard.press("ArrowRight");
-    assert.match(await page.locator("#cell-t1 .nf-status").textContent() ?? "", /#1 " cat"  loss = 1/);
+    assert.match(await page.locator("#cell-t1 .nf-status").textContent() ?? "", /#1 " cat" {2}loss = 1/);
   });
 
   test("chart: re-rendering the same output updates the plot in place", async () => {

@@ -29,7 +29,7 @@ import { Conv2d, Embedding, Linear, Module, ModuleList, Parameter } from "../nn/
 import { zeros_ } from "../nn/init.js";
 import { get3dSincosPosEmbed } from "../patches/posEmbed";
 import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
-import { FinalLayer, TimestepEmbedder, ditInit, modulate } from "./dit";
+import { FinalLayer, TimestepEmbedder, ditInit } from "./dit";
 import { STDiTBlock } from "./stdit";
 import type { SpaceTimeAttention } from "./flops";
 import { createDiffusion, type GaussianDiffusion } from "../diffusion/index";

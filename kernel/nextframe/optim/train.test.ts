@@ -147,7 +147,8 @@ test("AdamW eager step matches a scalar reference; cosine schedule; EMA", async 
   const p = new Parameter(tensor([1, -2], { dtype: "float64" }));
   const opt = new AdamW([p], { lr: 0.1, weightDecay: 0.5, betas: [0.9, 0.99], eps: 1e-8 });
   const gfn = grad(() => p.mul(p).sum(), { params: [p] });
-  let ref = [1, -2], m = [0, 0], v = [0, 0];
+  let ref = [1, -2];
+  const m = [0, 0], v = [0, 0];
   for (let t = 1; t <= 3; t++) {
     const [g] = await gfn();
     await opt.step([g!]);
