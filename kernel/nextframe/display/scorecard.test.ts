@@ -54,8 +54,11 @@ test("scorecard() displays the bundle; scorecardRow takes its numbers from recor
   try {
     claim("sc_test_model_loss", 0.123456, "GPT loss");
     claim("sc_test_bigram_loss", 2.5);
+    claim("sc_test_unigram_loss", 3.25, "baseline: unigram");
     const row = scorecardRow({ claim: "learns the rules", measuredKey: "sc_test_model_loss", baselineKey: "sc_test_bigram_loss", verdict: "shown" });
     assert.deepEqual(row, { claim: "learns the rules", measured: "GPT loss: 0.1235", baseline: "sc_test_bigram_loss: 2.5", verdict: "shown" });
+    assert.equal(scorecardRow({ claim: "c", measuredKey: "sc_test_model_loss", baselineKey: "sc_test_unigram_loss", verdict: "shown" }).baseline,
+      "unigram: 3.25");
     assert.equal(scorecardRow({ claim: "c", measuredKey: "sc_test_model_loss", baselineKey: "sc_test_bigram_loss", verdict: "partly",
       measuredLabel: "loss", baselineLabel: "bigram", note: "one seed" }).baseline, "bigram: 2.5");
     assert.throws(() => scorecardRow({ claim: "c", measuredKey: "sc_test_nope", baselineKey: "sc_test_bigram_loss", verdict: "shown" }),

@@ -96,14 +96,16 @@ export interface ScorecardRowFromClaims {
   note?: string;
   /** words before the measured value; default: the claim's note, else its name */
   measuredLabel?: string;
-  /** words before the baseline's value; default: the baseline claim's note, else its name */
+  /** words before the baseline's value; default: the baseline claim's note without a leading "baseline: ", else its name */
   baselineLabel?: string;
 }
 
 /** A scorecard row whose measured and baseline values are the ones recorded with `claim()` in this kernel. */
 export function scorecardRow(o: ScorecardRowFromClaims): ScorecardRow {
   const m = recordedClaim(o.measuredKey), b = recordedClaim(o.baselineKey);
-  const said = (label: string | undefined, c: { name: string; value: number; note?: string }) => `${label ?? c.note ?? c.name}: ${formatClaimValue(c.value)}`;
+  // a baseline claim's note usually starts with "baseline: " (the course's convention); the column already says so
+  const said = (label: string | undefined, c: { name: string; value: number; note?: string }) =>
+    `${label ?? c.note?.replace(/^(learned )?baseline:\s*/i, "") ?? c.name}: ${formatClaimValue(c.value)}`;
   return validateRow({
     claim: o.claim, measured: said(o.measuredLabel, m), baseline: said(o.baselineLabel, b), verdict: o.verdict,
     ...(o.note !== undefined ? { note: o.note } : {}),
