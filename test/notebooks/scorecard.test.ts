@@ -38,7 +38,7 @@ test("the generator: chapter first, rows of at most 200 characters, verdict symb
   const nbs: Record<string, Notebook> = {
     "01-a.ipynb": fakeNotebook([{ claim: "tokens | words", measured: 1.5, baseline: "unigram: 2", verdict: "shown" }]),
     "02-b.ipynb": fakeNotebook(null),
-    "03-c.ipynb": fakeNotebook([{ claim: "physics", measured: long, baseline: long, verdict: "not at this scale" },
+    "03-c.ipynb": fakeNotebook([{ claim: "physics", measured: long, baseline: `${long}: 0.25`, verdict: "not at this scale" },
       { claim: "memory", measured: "0.1", baseline: "copy-last: 0.2", verdict: "contradicted" }]),
   };
   const card = courseScorecard(Object.keys(nbs), (f) => nbs[f]);
@@ -46,7 +46,7 @@ test("the generator: chapter first, rows of at most 200 characters, verdict symb
   assert.deepEqual(card.missing, ["02-b.ipynb"]);
   assert.equal(card.rows, 3);
   assert.equal(rows[0], "| 01 | tokens \\| words | 1.5 | unigram: 2 | ✓ shown |");
-  assert.match(rows[1], /^\| 03 \| physics \| a very long .*… \| a very long .*… \| ○ not at this scale \|$/);
+  assert.match(rows[1], /^\| 03 \| physics \| a very long .*… \| a very long .*…: 0\.25 \| ○ not at this scale \|$/);
   assert.equal(rows[2], "| 03 | memory | 0.1 | copy-last: 0.2 | ✗ contradicted |");
   for (const r of rows) assert.ok([...r].length <= MAX_ROW_CHARS, `${[...r].length} characters: ${r}`);
   assert.match(card.body, /1 of 3 chapters have no scorecard yet: 02\./);

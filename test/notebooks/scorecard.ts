@@ -23,16 +23,21 @@ export function notebookScorecardRows(nb: Notebook): ScorecardRow[] {
 
 const cellText = (s: unknown) => String(s).replace(/\s+/g, " ").trim().replace(/\|/g, "\\|");
 
-/** One markdown table row, chapter first; the longest of claim / measured / baseline is shortened (…) until it fits. */
+/**
+ * One markdown table row, chapter first; the longest of claim / measured / baseline is shortened (…) until it fits.
+ * A value at the end of a field (": 0.25", as scorecardRow writes it) is kept: the words before it are shortened.
+ */
 export function scorecardLine(chapter: string, r: ScorecardRow, max = MAX_ROW_CHARS): string {
-  const fields = [cellText(r.claim), cellText(r.measured), cellText(r.baseline)];
+  const split = (f: string) => { const m = /: [^:|]{1,24}$/.exec(f); return m ? [f.slice(0, m.index), m[0]] : [f, ""]; };
+  const fields = [cellText(r.claim), cellText(r.measured), cellText(r.baseline)].map(split);
   const verdict = `${VERDICT_SYMBOL[r.verdict] ?? "?"} ${cellText(r.verdict)}`;
-  const line = () => `| ${chapter} | ${fields.join(" | ")} | ${verdict} |`;
+  const line = () => `| ${chapter} | ${fields.map(([h, t]) => h + t).join(" | ")} | ${verdict} |`;
+  const len = (f: string[]) => [...f[0]].length;
   while ([...line()].length > max) {
-    const i = fields.reduce((best, f, k) => ([...f].length > [...fields[best]].length ? k : best), 0);
-    const chars = [...fields[i].replace(/…$/, "")];
+    const i = fields.reduce((best, f, k) => (len(f) > len(fields[best]) ? k : best), 0);
+    const chars = [...fields[i][0].replace(/…$/, "")];
     if (chars.length <= 1) break;
-    fields[i] = chars.slice(0, chars.length - 1).join("").replace(/\\$/, "").trimEnd() + "…";
+    fields[i][0] = chars.slice(0, chars.length - 1).join("").replace(/\\$/, "").trimEnd() + "…";
   }
   return line();
 }
