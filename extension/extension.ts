@@ -4,12 +4,14 @@
  *   completion.ts   completion and hover from the kernel
  *   statusBar.ts    the kernel state
  *   panels/         the World Viewer (comm target "worldViewer")
+ *   interactMessages.ts  renderer messages from interact() controls → the notebook's kernel
  *   course.ts       "Open the Course": chapter 1 of the workspace, or a copy of the course the extension ships
  */
 import * as vscode from "vscode";
 import { registerLanguageFeatures } from "./completion";
 import { registerOpenCourse, registerResetChapter } from "./course";
 import { NextframeController } from "./controller";
+import { routeInteractMessage } from "./interactMessages";
 import { registerWorldViewer } from "./panels/worldViewerPanel";
 import { KernelStatusBar } from "./statusBar";
 
@@ -36,7 +38,13 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.visibleNotebookEditors.find((e) => e.notebook === nb)?.viewColumn ?? vscode.window.activeNotebookEditor?.viewColumn;
 
   const activeNotebook = () => vscode.window.activeNotebookEditor?.notebook;
+  // interact() controls in the nextframe renderer post their values; they go to that notebook's kernel
+  const rendererMessaging = vscode.notebooks.createRendererMessaging("nextframe-renderer");
   context.subscriptions.push(
+    rendererMessaging.onDidReceiveMessage(({ editor, message }) => {
+      const why = routeInteractMessage(message, controller.kernelOf(editor.notebook));
+      if (why) line(why);
+    }),
     log,
     controller,
     registerLanguageFeatures(controller),

@@ -236,6 +236,24 @@ test("comm messages go both ways", libOnly, async () => {
   assert.deepEqual(got, [["hello", 1], ["echo", { echoed: { type: "action", action: "left" } }]]);
 });
 
+test("interact: a control's comm message re-runs fn and updates the same display after the cell ended", libOnly, async () => {
+  const r = await run(`import { interact } from "nextframe";\nconst knob = interact(({ scale }) => \`scale is \${scale}\`, { scale: [0, 10, 0.5, 3] });\nawait knob.settled();\nknob.target`);
+  const shown = r.outputs.find((o) => o.kind === "display") as Extract<CellOutput, { kind: "display" }>;
+  assert.ok(shown, JSON.stringify(r.outputs));
+  const payload = (b: Record<string, unknown>) => b["application/vnd.nextframe.interact+json"] as { target: string; output: { data: unknown } };
+  assert.equal(payload(shown.bundle).output.data, "scale is 3");
+  const target = payload(shown.bundle).target;
+  assert.deepEqual(resultText(r), [`'${target}'`]);
+  const from = late.length;
+  kernel.sendComm(target, { values: { scale: 7.5 } });
+  const upd = await until(() => late.slice(from).find((l) => l.output.kind === "display"), 10000);
+  assert.equal(upd.execId, r.execId);
+  const o = upd.output as Extract<CellOutput, { kind: "display" }>;
+  assert.equal(o.update, true);
+  assert.equal(o.displayId, shown.displayId);
+  assert.equal(payload(o.bundle).output.data, "scale is 7.5");
+});
+
 test("process.exit restarts the kernel, the next cell runs, restart clears state", async () => {
   await run("const before = 1;");
   // what the cell printed before exiting arrives first, all of it

@@ -15,6 +15,7 @@ export const MIME = {
   table: "application/vnd.nextframe.table+json",
   patches: "application/vnd.nextframe.patches+json",
   scorecard: "application/vnd.nextframe.scorecard+json",
+  interact: "application/vnd.nextframe.interact+json",
 } as const;
 export type NextframeMime = (typeof MIME)[keyof typeof MIME];
 export const NEXTFRAME_MIMES: readonly NextframeMime[] = Object.values(MIME);
@@ -242,3 +243,35 @@ export function toPanelMessage(m: WorldViewerToPanel): PanelInbound {
     }
   }
 }
+
+// ---- live controls: interact(fn, controls) ------------------------------------------------------------
+
+/** Comm targets of interact() outputs start with this; the extension forwards renderer messages only to them. */
+export const INTERACT_TARGET_PREFIX = "nextframe.interact.";
+
+/** A slider: min ≤ value ≤ max on the grid min + k·step. */
+export interface InteractSlider { kind: "slider"; name: string; label: string; min: number; max: number; step: number; value: number }
+/** A choice list (a <select>). */
+export interface InteractChoice { kind: "choice"; name: string; label: string; options: (string | number)[]; value: string | number }
+export type InteractControl = InteractSlider | InteractChoice;
+export type InteractValues = Record<string, string | number>;
+
+/**
+ * application/vnd.nextframe.interact+json — controls and the output of `fn(values)`. `output` is the one part of
+ * fn's bundle the renderer draws: a nextframe view (its MIME type and payload), image/png (base64), image/svg+xml,
+ * text/html or text/plain. `fnError` is set when fn threw (output then shows the error's text); not `error`, which
+ * every view uses for an ErrorPayload (a bad input, shown instead of the view).
+ */
+export interface InteractPayload {
+  version: number;
+  /** comm target (INTERACT_TARGET_PREFIX + id) that receives `{ values }` */
+  target: string;
+  controls: InteractControl[];
+  /** the values `output` was computed for */
+  values: InteractValues;
+  output: { mime: string; data: unknown };
+  fnError?: string;
+}
+
+/** Renderer → extension (VS Code renderer messaging): a control moved. The kernel's handler receives `{ values }`. */
+export interface InteractMessage { type: "interact"; target: string; values: InteractValues }

@@ -36,6 +36,11 @@ const CSS = `
   border: 1px solid var(--vscode-dropdown-border, #ccc); font: inherit; }
 .nf-num { width: 5em; }
 .nf-field { display: inline-flex; align-items: center; gap: 2px; }
+.nf-interact-controls { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 16px; margin-bottom: 6px; }
+.nf-slider { width: 160px; vertical-align: middle; }
+.nf-slider-value { min-width: 3em; font-variant-numeric: tabular-nums; }
+.nf-interact-image { max-width: 100%; height: auto; }
+.nf-interact-text { white-space: pre-wrap; margin: 0; }
 .nf-scrub { flex: 1 1 120px; min-width: 80px; accent-color: var(--vscode-button-background, #0078d4); }
 .nf-counter { font-variant-numeric: tabular-nums; min-width: 5em; }
 .nf-multiples { display: grid; gap: 3px; margin-top: 6px; overflow-x: auto; width: max-content; max-width: 100%; justify-content: start; }

@@ -6,6 +6,7 @@
  * `node` script, a training run) `display` prints the text/plain part to stdout, so the same library works in
  * scripts.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
   commHandlersSymbol, displayHandleSymbol, hasMimeBundle, isPlainJson, kernelSinkSymbol, plainText, toMimeBundle,
   type CommHandler, type DisplayHandle, type KernelSink, type MimeBundle,
@@ -31,8 +32,26 @@ function newDisplayId(): string {
   return `nf-${process.pid}-${Date.now().toString(36)}-${counter}`;
 }
 
+/** Displays made inside captureDisplays(): display id → its latest bundle, in the order first shown. */
+export type CapturedDisplays = Map<string, MimeBundle | Promise<MimeBundle>>;
+const capturing = new AsyncLocalStorage<CapturedDisplays>();
+
+/**
+ * Run `f` with its display() calls (and those of the code it awaits: showFrames, showTable, …) collected instead of
+ * shown, so that interact() can show what fn displays as its own output. Not part of the public API.
+ */
+export function captureDisplays<T>(f: () => T): { result: T; shown: CapturedDisplays } {
+  const shown: CapturedDisplays = new Map();
+  return { result: capturing.run(shown, f), shown };
+}
+
 /** Send one bundle (or a promise of one) to the sink, or print its text without a kernel. */
 function emit(bundle: MimeBundle | Promise<MimeBundle>, id: string, update: boolean): void {
+  const captured = capturing.getStore();
+  if (captured) {
+    captured.set(id, bundle);
+    return;
+  }
   const s = sink();
   const send = (b: MimeBundle) => {
     if (s) s.display(b, id, update);
@@ -57,6 +76,15 @@ function bundleOf(x: unknown): MimeBundle | Promise<MimeBundle> {
   const bundle: MimeBundle = { "text/plain": plainText(x) };
   if (isPlainJson(x)) bundle["application/json"] = x;
   return bundle;
+}
+
+/**
+ * A display id and its handle, for a caller that sends the bundles itself, in order and synchronously (interact():
+ * an update must not overtake the first bundle). Not part of the public API.
+ */
+export function ownDisplay(): { handle: DisplayHandle; send(bundle: MimeBundle, update: boolean): void } {
+  const id = newDisplayId();
+  return { handle: handle(id), send: (b, update) => capturing.exit(() => emit(b, id, update)) };
 }
 
 function show(bundle: MimeBundle | Promise<MimeBundle>): DisplayHandle {
