@@ -310,12 +310,17 @@ export function createExecutor(opts: ExecutorOptions): Executor {
     }) as typeof stream.write;
   }
 
+  /** Displays the running cell started whose bundles are still being computed; the cell ends after them. */
+  const pendingDisplays = new Set<Promise<void>>();
   const sink: KernelSink = {
     display: (bundle: MimeBundle, displayId: string, update: boolean) => {
       if (!dropped("display")) output({ kind: "display", bundle, displayId, update });
     },
     clear: (wait: boolean) => {
       if (!dropped("clearOutput")) output({ kind: "clear", wait });
+    },
+    pending: (p: Promise<void>) => {
+      if (current !== null) pendingDisplays.add(p);
     },
     comm: (t: string, data: unknown) => {
       if (dropped(`comm "${t}"`)) return;
@@ -500,9 +505,14 @@ export function createExecutor(opts: ExecutorOptions): Executor {
       let ok = false;
       try {
         ok = await run(code, execId, label);
+        if (pendingDisplays.size > 0 && !halted) {
+          // Outputs still being computed belong to this cell; an interrupt ends the wait (they then arrive late).
+          await Promise.race([Promise.all([...pendingDisplays]), interruptPromise.catch(() => {})]);
+        }
       } catch (e) {
         report(e, "internal: ");
       } finally {
+        pendingDisplays.clear();
         memory?.setRunning(0);
         memory?.takeStop(execId); // a stop that came after the cell ended anyway
         flush();

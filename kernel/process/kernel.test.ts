@@ -431,6 +431,15 @@ test("a cell that prints more than the limit is truncated with a note saying how
   assert.equal(streamText(next), "fresh\n");
 });
 
+test("a display whose bundle is still being computed when the cell's code ends lands on that cell", libOnly, async () => {
+  const r = await run(`import { display } from "nextframe";
+display({ [Symbol.for("nextframe.mimeBundle")]: () => new Promise((ok) => setTimeout(() => ok({ "text/plain": "slow bundle" }), 500)) });
+"cell code done"`);
+  const shown = r.outputs.filter((o) => o.kind === "display").map((o) => (o as { bundle: Record<string, unknown> }).bundle["text/plain"]);
+  assert.deepEqual(shown, ["slow bundle"], `outputs of the cell: ${JSON.stringify(r.outputs)}`);
+  assert.deepEqual(resultText(r), ["'cell code done'"]);
+});
+
 test("clearOutput clears the cell's outputs, in order with the others", libOnly, async () => {
   const r = await run(`import { clearOutput, display } from "nextframe";\nconsole.log("a");\nclearOutput();\nconsole.log("b");\nclearOutput({ wait: true });\ndisplay("c");`);
   assert.equal(r.ok, true, JSON.stringify(r.outputs));

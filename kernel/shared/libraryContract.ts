@@ -51,6 +51,12 @@ export interface KernelSink {
   comm(target: string, data: unknown): void;
   /** Clear the running cell's outputs (Jupyter's clear_output); with `wait`, when its next output arrives. */
   clear?(wait: boolean): void;
+  /**
+   * A display whose bundle is still being computed (a Tensor's PNG, an interact() output's first run): the kernel
+   * waits for it before the running cell counts as finished, so the output lands on that cell in every frontend
+   * (Jupyter and nbconvert drop outputs that come after a cell's reply). The promise never rejects.
+   */
+  pending?(p: Promise<void>): void;
 }
 
 export type CommHandler = (data: unknown) => unknown | Promise<unknown>;

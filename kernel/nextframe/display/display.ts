@@ -60,7 +60,9 @@ function emit(bundle: MimeBundle | Promise<MimeBundle>, id: string, update: bool
   if (bundle instanceof Promise) {
     // A library object's bundle can take time (PNG encoding); errors go where unhandled rejections go:
     // the kernel reports them on the cell.
-    bundle.then(send).catch((e) => { throw e; });
+    const shown = bundle.then(send);
+    shown.catch((e) => { throw e; });
+    s?.pending?.(shown.catch(() => {}));
   } else send(bundle);
 }
 
