@@ -76,7 +76,7 @@ function withTmp(f: (root: string) => Promise<void>): () => Promise<void> {
 
 describe("course copy", () => {
   it("isCourseFile keeps notebooks, the map and checkpoints, nothing else", () => {
-    for (const f of COURSE) assert.equal(isCourseFile(f), true, f);
+    for (const f of [...COURSE, "WORKSHOP.md"]) assert.equal(isCourseFile(f), true, f);
     for (const f of ["notes.txt", ".ipynb_checkpoints/a.ipynb", "checkpoints/x.safetensors.1.tmp", "checkpoints/old/x.json",
       ".nextframe-course-abc/01-next-token.ipynb", "sub/01.ipynb", "/etc/passwd", "../x.ipynb"]) {
       assert.equal(isCourseFile(f), false, f);

@@ -4,7 +4,7 @@
  * node:test with node:fs (courseCopy.test.ts) and in VS Code with vscode.workspace.fs (course.ts), remote included.
  *
  * Layout of the copy: the folder the user picks becomes the course folder —
- *   <dest>/01-next-token.ipynb … 08-…ipynb, README.md, chapters.json, timings.json, checkpoints/*.safetensors|json
+ *   <dest>/01-next-token.ipynb … 08-…ipynb, README.md, WORKSHOP.md, chapters.json, timings.json, checkpoints/*.safetensors|json
  * The kernel runs with the notebook's folder as cwd, and checkpointsDir() finds <dest>/checkpoints from there.
  *
  * Never overwrites without being told to: planCourseCopy() lists the files that already exist, the caller asks the
@@ -37,7 +37,7 @@ export interface CourseFs {
 export function isCourseFile(rel: string): boolean {
   const parts = rel.split("/");
   if (parts.some((p) => p === "" || p.startsWith("."))) return false; // .ipynb_checkpoints, staging folders, dot files
-  if (parts.length === 1) return /\.ipynb$/.test(rel) || ["README.md", "chapters.json", "timings.json"].includes(rel);
+  if (parts.length === 1) return /\.ipynb$/.test(rel) || ["README.md", "WORKSHOP.md", "chapters.json", "timings.json"].includes(rel);
   return parts.length === 2 && parts[0] === "checkpoints" && /\.(safetensors|json)$/.test(parts[1]);
 }
 
