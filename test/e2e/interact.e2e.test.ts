@@ -7,77 +7,32 @@
  *
  * Needs `npm run build` first. Screenshots go to test-results/ (interact-*.png; failures as interact-fail-*.png).
  */
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Browser, Frame, Page } from "playwright-core";
-import { ensureCodeServer, projectRoot, startCodeServer } from "./codeServer.mjs";
+import { existsSync } from "node:fs";
+import type { Frame, Page } from "playwright-core";
 import {
-  CHROMIUM, T, codeCell, launchChromium, openNotebook, openWorkbench, outputFrameWith, outputsText, runCell, screenshot,
+  CHROMIUM, T, codeCell, openNotebook, openWorkbench, outputFrameWith, outputsText, runCell, screenshot,
   selectKernel, until, waitCellState,
 } from "./workbench";
+import { fixtureSession, RESULTS } from "./fixtureSession";
 
-const RESULTS = join(projectRoot, "test-results");
 const skip = existsSync(CHROMIUM) ? false : `Debian chromium is not installed (${CHROMIUM}); .ci/run installs it`;
 
 describe("live controls and scorecards in VS Code in the browser (code-server + Chromium)", { skip, timeout: 15 * 60_000 }, () => {
-  let server: Awaited<ReturnType<typeof startCodeServer>> | undefined;
-  let browser: Browser | undefined;
+  const session = fixtureSession({
+    fixture: "interact.ipynb", built: ["dist/extension/extension.js", "dist/media/renderer.js"], viewport: { width: 1300, height: 900 },
+    failShotPrefix: "interact",
+  });
+  const { step } = session;
   let page: Page;
-  let tmp = "";
-  let failed = false;
-
-  async function step(name: string, fn: () => Promise<void>): Promise<void> {
-    if (failed) throw new Error("an earlier step failed");
-    try {
-      await fn();
-    } catch (e) {
-      failed = true;
-      const path = await screenshot(page, RESULTS, `interact-fail-${name}`);
-      const outputs = await outputsText(page).catch(() => "");
-      throw new Error(`${(e as Error).message}\nscreenshot: ${path}\noutputs:\n${outputs.slice(-1500)}\ncode-server log tail:\n${server?.output.slice(-1500) ?? ""}`);
-    }
-  }
-
-  before(async () => {
-    for (const f of ["dist/extension/extension.js", "dist/media/renderer.js", "package.json"]) {
-      assert.ok(existsSync(join(projectRoot, f)), `${f} is missing: run \`npm run build\` first (npm test does)`);
-    }
-    ensureCodeServer();
-    tmp = mkdtempSync(join(tmpdir(), "nextframe-interact-e2e-"));
-    const workspace = join(tmp, "workspace");
-    mkdirSync(workspace);
-    copyFileSync(join(projectRoot, "test", "e2e", "fixtures", "interact.ipynb"), join(workspace, "interact.ipynb"));
-    server = await startCodeServer({
-      folder: workspace,
-      stateDir: join(tmp, "state"),
-      quiet: true,
-      settings: {
-        "security.workspace.trust.enabled": false,
-        "workbench.startupEditor": "none",
-        "telemetry.telemetryLevel": "off",
-        "extensions.autoCheckUpdates": false,
-        "extensions.autoUpdate": false,
-        "workbench.tips.enabled": false,
-      },
-    });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-  });
-
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  before(() => { page = session.page; });
 
   let frame: Frame;
 
   it("an interact() cell shows its output for the default value under a slider", async () => {
     await step("open", async () => {
-      await openWorkbench(page, server!.url, "interact.ipynb");
+      await openWorkbench(page, session.server.url, "interact.ipynb");
       await openNotebook(page, "interact.ipynb");
       await codeCell(page, "interact(").waitFor({ timeout: T.ui });
       await page.keyboard.press("Control+B");

@@ -9,20 +9,18 @@
  * Needs `npm run build` first. Screenshots go to test-results/ (play-*.png; failures as play-fail-*.png) and, when
  * NEXTFRAME_PLAY_SHOTS names a folder, there too.
  */
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Frame, Locator, Page } from "playwright-core";
-import { ensureCodeServer, projectRoot, startCodeServer } from "./codeServer.mjs";
+import type { Frame, Locator, Page } from "playwright-core";
 import {
-  CHROMIUM, T, codeCell, launchChromium, openNotebook, openWorkbench, outputsText, revealCell, runCell, screenshot, selectKernel,
-  until, waitCellState, waitForOutput,
+  CHROMIUM, T, codeCell, openNotebook, openWorkbench, revealCell, runCell, screenshot, selectKernel, until,
+  waitCellState, waitForOutput,
 } from "./workbench";
+import { fixtureSession, RESULTS } from "./fixtureSession";
 
 const KERNEL_LABEL = "TypeScript (nextframe)";
-const RESULTS = join(projectRoot, "test-results");
 const EXTRA_SHOTS = process.env.NEXTFRAME_PLAY_SHOTS;
 const skip = existsSync(CHROMIUM) ? false : `Debian chromium is not installed (${CHROMIUM}); .ci/run installs it`;
 
@@ -30,11 +28,13 @@ interface Box { x: number; y: number; width: number; height: number }
 const overlaps = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
 describe("play mode in VS Code in the browser (code-server + Chromium)", { skip, timeout: 15 * 60_000 }, () => {
-  let server: Awaited<ReturnType<typeof startCodeServer>> | undefined;
-  let browser: Browser | undefined;
+  const session = fixtureSession({
+    fixture: "play.ipynb", built: ["dist/extension/extension.js", "dist/media/worldViewer.js"],
+    viewport: { width: 1400, height: 860 }, failShotPrefix: "play", shot: (_page, name) => shot(name),
+  });
+  const { step } = session;
   let page: Page;
-  let tmp = "";
-  let failed = false;
+  before(() => { page = session.page; });
   let viewer: Frame;
 
   async function shot(name: string): Promise<string> {
@@ -44,19 +44,6 @@ describe("play mode in VS Code in the browser (code-server + Chromium)", { skip,
       copyFileSync(path, join(EXTRA_SHOTS, `${name}.png`));
     }
     return path;
-  }
-
-  /** Runs one step; on failure keeps a screenshot and the code-server log tail. */
-  async function step(name: string, fn: () => Promise<void>): Promise<void> {
-    if (failed) throw new Error("an earlier step failed");
-    try {
-      await fn();
-    } catch (e) {
-      failed = true;
-      const path = await shot(`play-fail-${name}`);
-      const outputs = await outputsText(page).catch(() => "");
-      throw new Error(`${(e as Error).message}\nscreenshot: ${path}\noutputs:\n${outputs.slice(-1500)}\ncode-server log tail:\n${server?.output.slice(-1500) ?? ""}`);
-    }
   }
 
   /** The tab whose label is `label`, and the editor group that holds it. */
@@ -97,41 +84,9 @@ describe("play mode in VS Code in the browser (code-server + Chromium)", { skip,
     return viewer.locator("canvas[aria-label='model frame']").screenshot();
   }
 
-  before(async () => {
-    for (const f of ["dist/extension/extension.js", "dist/media/worldViewer.js", "package.json"]) {
-      assert.ok(existsSync(join(projectRoot, f)), `${f} is missing: run \`npm run build\` first (npm test does)`);
-    }
-    ensureCodeServer();
-    tmp = mkdtempSync(join(tmpdir(), "nextframe-play-e2e-"));
-    const workspace = join(tmp, "workspace");
-    mkdirSync(workspace);
-    copyFileSync(join(projectRoot, "test", "e2e", "fixtures", "play.ipynb"), join(workspace, "play.ipynb"));
-    server = await startCodeServer({
-      folder: workspace,
-      stateDir: join(tmp, "state"),
-      quiet: true,
-      settings: {
-        "security.workspace.trust.enabled": false,
-        "workbench.startupEditor": "none",
-        "telemetry.telemetryLevel": "off",
-        "extensions.autoCheckUpdates": false,
-        "extensions.autoUpdate": false,
-        "workbench.tips.enabled": false,
-      },
-    });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-  });
-
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
-
   it("opens the fixture notebook and selects the kernel", async () => {
     await step("open", async () => {
-      await openWorkbench(page, server!.url, "play.ipynb");
+      await openWorkbench(page, session.server.url, "play.ipynb");
       await openNotebook(page, "play.ipynb");
       await codeCell(page, "playWorld").waitFor({ timeout: T.ui });
       // the explorer's double click pins the notebook; the side bar only takes room from the two columns

@@ -10,79 +10,34 @@
  * screenshot to test-results/e2e-notebook.png, copied to media/screenshots/notebook.png (the README's) when
  * that file is missing or NEXTFRAME_UPDATE_SCREENSHOT=1.
  */
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { ensureCodeServer, projectRoot, startCodeServer } from "./codeServer.mjs";
+import type { Page } from "playwright-core";
+import { projectRoot } from "./codeServer.mjs";
 import {
-  CHROMIUM, T, codeCell, revealCell, interrupt, launchChromium, openNotebook, openWorkbench, outputsText, runCell, screenshot,
-  selectKernel, outputFrameWith, until, waitCellState, waitForOutput,
+  CHROMIUM, T, codeCell, revealCell, interrupt, openNotebook, openWorkbench, runCell, screenshot, selectKernel,
+  outputFrameWith, until, waitCellState, waitForOutput,
 } from "./workbench";
+import { fixtureSession, RESULTS } from "./fixtureSession";
 
 const KERNEL_LABEL = "TypeScript (nextframe)";
-const RESULTS = join(projectRoot, "test-results");
 const README_SHOT = join(projectRoot, "media", "screenshots", "notebook.png");
 const skip = existsSync(CHROMIUM) ? false : `Debian chromium is not installed (${CHROMIUM}); .ci/run installs it`;
 
 describe("nextframe in VS Code in the browser (code-server + Chromium)", { skip, timeout: 15 * 60_000 }, () => {
-  let server: Awaited<ReturnType<typeof startCodeServer>> | undefined;
-  let browser: Browser | undefined;
+  const session = fixtureSession({
+    fixture: "e2e.ipynb", built: ["dist/extension/extension.js"], viewport: { width: 1280, height: 860 }, failShotPrefix: "e2e",
+    settings: { "notebook.confirmDeleteRunningCell": false },
+  });
+  const { step } = session;
   let page: Page;
-  let tmp = "";
-  let failed = false;
-
-  /** Runs one step; on failure keeps a screenshot and the code-server log tail under test-results/. */
-  async function step(name: string, fn: () => Promise<void>): Promise<void> {
-    if (failed) throw new Error("an earlier step failed");
-    try {
-      await fn();
-    } catch (e) {
-      failed = true;
-      const shot = await screenshot(page, RESULTS, `e2e-fail-${name}`);
-      const outputs = await outputsText(page).catch(() => "");
-      throw new Error(`${(e as Error).message}\nscreenshot: ${shot}\noutputs:\n${outputs.slice(-1500)}\ncode-server log tail:\n${server?.output.slice(-1500) ?? ""}`);
-    }
-  }
-
-  before(async () => {
-    for (const f of ["dist/extension/extension.js", "package.json"]) {
-      assert.ok(existsSync(join(projectRoot, f)), `${f} is missing: run \`npm run build\` first (npm test does)`);
-    }
-    ensureCodeServer();
-    tmp = mkdtempSync(join(tmpdir(), "nextframe-e2e-"));
-    const workspace = join(tmp, "workspace");
-    mkdirSync(workspace);
-    copyFileSync(join(projectRoot, "test", "e2e", "fixtures", "e2e.ipynb"), join(workspace, "e2e.ipynb"));
-    server = await startCodeServer({
-      folder: workspace,
-      stateDir: join(tmp, "state"), // fresh user-data-dir per run
-      quiet: true,
-      settings: {
-        "security.workspace.trust.enabled": false,
-        "workbench.startupEditor": "none",
-        "telemetry.telemetryLevel": "off",
-        "extensions.autoCheckUpdates": false,
-        "extensions.autoUpdate": false,
-        "workbench.tips.enabled": false,
-        "notebook.confirmDeleteRunningCell": false,
-      },
-    });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  });
-
-  after(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.stop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  before(() => { page = session.page; });
 
   it("opens the fixture as a notebook once the workbench has settled", async () => {
     await step("open", async () => {
-      await openWorkbench(page, server!.url, "e2e.ipynb");
+      await openWorkbench(page, session.server.url, "e2e.ipynb");
       await openNotebook(page, "e2e.ipynb");
       await codeCell(page, "hello from the nextframe kernel").waitFor({ timeout: T.ui });
     });
