@@ -199,12 +199,9 @@ test("classifier-free guidance: scale 1 equals the conditional model; scale s ex
 });
 
 test("an interrupted cell's DDIM sampling loop stops between steps for good; the next cell samples as usual", async () => {
-  const { AsyncLocalStorage } = await import("node:async_hooks");
   const { lastInterruption } = await import("../engine/interrupt");
-  // the kernel's contract, simulated: each "cell" runs in its own async scope
-  const cells = new AsyncLocalStorage<{ interrupted: boolean }>();
-  const key = Symbol.for("nextframe.cellInterrupted");
-  (globalThis as Record<symbol, unknown>)[key] = () => cells.getStore()?.interrupted === true;
+  const { cells, installCellContract } = await import("../../../test/simulatedCells");
+  const uninstall = installCellContract();
   try {
     const d = createDiffusion({ learnSigma: false });
     let calls = 0;
@@ -226,6 +223,6 @@ test("an interrupted cell's DDIM sampling loop stops between steps for good; the
     assert.equal(calls, 110);
     assert.ok(x.every(Number.isFinite));
   } finally {
-    delete (globalThis as Record<symbol, unknown>)[key];
+    uninstall();
   }
 });

@@ -1,26 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AsyncLocalStorage } from "node:async_hooks";
 import { InterruptedError, isCellInterrupted, lastInterruption, throwIfInterrupted } from "./interrupt.js";
 import { compile, tensor, type Tensor } from "./index.js";
 
-// The kernel's contract, simulated: each "cell" runs in its own async scope, and the global function says whether
-// the calling scope's cell has been interrupted.
-const CONTRACT = Symbol.for("nextframe.cellInterrupted");
-const cells = new AsyncLocalStorage<{ interrupted: boolean }>();
-function runCell<T>(fn: () => Promise<T>): { cell: { interrupted: boolean }; settled: () => boolean; promise: Promise<T> } {
-  const cell = { interrupted: false };
-  let settled = false;
-  const promise = cells.run(cell, fn);
-  promise.then(() => { settled = true; }, () => { settled = true; });
-  return { cell, settled: () => settled, promise };
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await sleep(5); }
-}
-(globalThis as Record<symbol, unknown>)[CONTRACT] = () => cells.getStore()?.interrupted === true;
+import { cellInterruptedSymbol as CONTRACT } from "../../shared/libraryContract";
+import { cells, installCellContract, runCell, sleep, until as untilEvery } from "../../../test/simulatedCells";
+
+installCellContract();
+const until = (cond: () => boolean, what: string) => untilEvery(cond, what, 30_000, 5);
 
 test("without an interrupted cell nothing stops; throwIfInterrupted names where it stopped", async () => {
   assert.equal(isCellInterrupted(), false);

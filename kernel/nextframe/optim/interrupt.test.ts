@@ -1,26 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AsyncLocalStorage } from "node:async_hooks";
 import { AdamW, fit, makeTrainStep } from "./index.js";
 import { Module, Linear } from "../nn/index.js";
 import { F, Tensor, lastInterruption, manualSeed, randn } from "../engine/index.js";
 
-// The kernel's contract, simulated: each "cell" runs in its own async scope, and the global function says whether
-// the calling scope's cell has been interrupted.
-const cells = new AsyncLocalStorage<{ interrupted: boolean }>();
-(globalThis as Record<symbol, unknown>)[Symbol.for("nextframe.cellInterrupted")] = () => cells.getStore()?.interrupted === true;
-function runCell<T>(fn: () => Promise<T>): { cell: { interrupted: boolean }; settled: () => boolean; promise: Promise<T> } {
-  const cell = { interrupted: false };
-  let settled = false;
-  const promise = cells.run(cell, fn);
-  promise.then(() => { settled = true; }, () => { settled = true; });
-  return { cell, settled: () => settled, promise };
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await sleep(2); }
-}
+import { cells, installCellContract, runCell, sleep, until as untilEvery } from "../../../test/simulatedCells";
+
+installCellContract();
+const until = (cond: () => boolean, what: string) => untilEvery(cond, what, 60_000, 2);
 
 class MLP extends Module {
   fc1 = new Linear(8, 64);
