@@ -1,21 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AdamW, makeTrainStep } from "../optim/index";
-import { createHash } from "node:crypto";
+import { stateHash } from "../../../test/stateHash";
 import { manualSeed, randn } from "../engine/index";
-import { ConvTranspose2d, type Module } from "../nn/index";
+import { ConvTranspose2d } from "../nn/index";
 import { Autoencoder, autoencoderConfig, framesToTensor, tensorDataToFrames } from "./autoencoder";
 import { generateVideoClip } from "../worlds/videoWorld";
 
-/** sha256 of the state dict (names, dtypes, shapes, bytes), to pin initial weights across refactors. */
-function stateHash(m: Module): string {
-  const h = createHash("sha256");
-  for (const [k, t] of Object.entries(m.stateDict())) {
-    h.update(`${k}:${t.dtype}:${t.shape.join("x")};`);
-    h.update(new Uint8Array(t._value!.buffer, t._value!.byteOffset, t._value!.byteLength));
-  }
-  return h.digest("hex").slice(0, 16);
-}
 
 test("autoencoderConfig names fields in errors", () => {
   assert.throws(() => autoencoderConfig("ae-7"), /unknown config "ae-7"; expected one of ae-32, ae-32-f2, ae-64/);

@@ -1,22 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { stateHash } from "../../../test/stateHash";
 import { F, tensor, withCapture } from "../engine/index";
-import { LayerNorm, type Module } from "../nn/index";
+import { LayerNorm } from "../nn/index";
 import { AdamW, makeTrainStep } from "../optim/index";
 import { GPT, GPT_CONFIGS, gptConfig } from "./gpt";
 
 const tiny = { vocabSize: 11, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 32, bias: true };
 
-/** sha256 of the state dict (names, dtypes, shapes, bytes), to pin initial weights across refactors. */
-function stateHash(m: Module): string {
-  const h = createHash("sha256");
-  for (const [k, t] of Object.entries(m.stateDict())) {
-    h.update(`${k}:${t.dtype}:${t.shape.join("x")};`);
-    h.update(new Uint8Array(t._value!.buffer, t._value!.byteOffset, t._value!.byteLength));
-  }
-  return h.digest("hex").slice(0, 16);
-}
 
 test("gptConfig: table names, overrides and field errors", () => {
   assert.equal(gptConfig("gpt2").nEmbd, 768);
