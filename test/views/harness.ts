@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync, readdirSync } from "node:fs";
 import { join, extname } from "node:path";
 import { spawnSync } from "node:child_process";
+import { after, before } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { decode } from "fast-png";
 import type { MimeBundle } from "../../kernel/nextframe/display/display";
@@ -106,6 +107,27 @@ export async function rendererPage(browser: Browser, viewport = { width: 1000, h
   await page.goto(`${ORIGIN}/`);
   await page.waitForFunction(() => (window as unknown as { nfReady?: boolean }).nfReady === true);
   return page;
+}
+
+/**
+ * For a `describe` block of renderer tests: builds the media bundle if needed, launches Chromium and opens the
+ * renderer page before the tests, closes Chromium after them. `page()` is that page (inside the tests).
+ */
+export function rendererPageSession(viewport?: { width: number; height: number }): { page(): Page } {
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  before(async () => {
+    ensureMediaBuilt();
+    browser = await launch();
+    page = await rendererPage(browser, viewport);
+  });
+  after(async () => { await browser?.close(); });
+  return {
+    page() {
+      if (!page) throw new Error("rendererPageSession: the page exists only inside the describe block's tests");
+      return page;
+    },
+  };
 }
 
 /** Render the nextframe MIME part of `bundle` into cell `id`; returns the render call's duration (ms). */

@@ -1,14 +1,14 @@
 // interact() in the nextframe renderer (headless Chromium): moving a slider or a choice posts the values through
 // renderer messaging, and an update of the same output re-renders the inner view while keeping the controls.
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { kernelSinkSymbol, type KernelSink, type MimeBundle } from "../../kernel/shared/libraryContract";
 import { MIME, type InteractPayload } from "../../kernel/shared/payloads";
 import { interact } from "../../kernel/nextframe/display/interact";
 import { tableBundle } from "../../kernel/nextframe/display/table";
 import { mimeBundleSymbol } from "../../kernel/nextframe/display/display";
-import { chromiumMissing, ensureMediaBuilt, launch, renderBundle, rendererPage } from "./harness";
+import { chromiumMissing, renderBundle, rendererPageSession } from "./harness";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 declare const document: any, window: any;
@@ -34,14 +34,9 @@ async function interactBundles(steps: Record<string, number | string>[]): Promis
 }
 
 describe("interact in the renderer (headless Chromium)", { skip }, () => {
-  let browser: Browser;
+  const session = rendererPageSession();
   let page: Page;
-  before(async () => {
-    ensureMediaBuilt();
-    browser = await launch();
-    page = await rendererPage(browser);
-  });
-  after(async () => { await browser?.close(); });
+  before(() => { page = session.page(); });
 
   const cellText = (id: string) => page.locator(`#cell-${id} .nf-interact-output td`).allTextContents();
 

@@ -1,13 +1,13 @@
 // Pictures a person can read, measured in headless Chromium: the boxes of what the renderer and the SVG fallbacks
 // draw (plot area, legend, tick labels, axis titles, heatmap cells and labels, row labels) and how they sit.
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { LineChart } from "../../kernel/nextframe/display/chart";
 import { heatmapBundle } from "../../kernel/nextframe/display/heatmap";
 import { videosBundle } from "../../kernel/nextframe/display/frames";
 import { mimeBundleSymbol, type MimeBundle } from "../../kernel/nextframe/display/display";
-import { chromiumMissing, ensureMediaBuilt, launch, renderBundle, rendererPage } from "./harness";
+import { chromiumMissing, renderBundle, rendererPageSession } from "./harness";
 import { fixtureAttention, fixtureTokens, horizonChart, HORIZON_SERIES, rolloutFixture, tensor } from "./fixtures";
 
 // Browser globals used inside page.evaluate callbacks: those run in Chromium; the root tsconfig has no DOM lib.
@@ -70,14 +70,9 @@ async function showSvg(page: Page, id: string, b: MimeBundle): Promise<{ loaded:
 }
 
 describe("pictures a person can read (headless Chromium)", { skip }, () => {
-  let browser: Browser;
+  const session = rendererPageSession({ width: 1000, height: 1000 });
   let page: Page;
-  before(async () => {
-    ensureMediaBuilt();
-    browser = await launch();
-    page = await rendererPage(browser, { width: 1000, height: 1000 });
-  });
-  after(async () => { await browser?.close(); });
+  before(() => { page = session.page(); });
 
   const plotted = (id: string, cls: string) => page.waitForFunction(([i, c]) =>
     document.querySelector(`#cell-${i} .${c}`)?.dataset.plotted === "true", [id, cls] as const, { timeout: 30000 });

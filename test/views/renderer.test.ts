@@ -1,8 +1,8 @@
 // The notebook renderer in headless Chromium, fed bundles from the real kernel-side helpers: pixels where the
 // data puts them, player advancing, heatmap brightest cell, theme variables, CSP against injected markup.
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { framesBundle, videosBundle, contactIndices, contactScale, CONTACT_GAP } from "../../kernel/nextframe/display/frames";
 import { heatmapBundle } from "../../kernel/nextframe/display/heatmap";
 import { tokensBundle } from "../../kernel/nextframe/display/tokens";
@@ -14,7 +14,7 @@ import { colormapLut } from "../../kernel/shared/colormap";
 import { decodePng } from "../../kernel/nextframe/display/png";
 import { svgOfImageHtml } from "../../kernel/nextframe/display/bundle";
 import { mimeBundleSymbol, type MimeBundle } from "../../kernel/nextframe/display/display";
-import { chromiumMissing, decodeScreenshot, ensureMediaBuilt, launch, pixel, renderBundle, rendererPage } from "./harness";
+import { chromiumMissing, decodeScreenshot, pixel, renderBundle, rendererPageSession } from "./harness";
 
 // Browser globals used inside page.evaluate callbacks: those run in Chromium; the root tsconfig has no DOM lib.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -37,14 +37,9 @@ function fixtureVideo(T: number): Float32Array {
 }
 
 describe("renderer in headless Chromium", { skip }, () => {
-  let browser: Browser;
+  const session = rendererPageSession();
   let page: Page;
-  before(async () => {
-    ensureMediaBuilt();
-    browser = await launch();
-    page = await rendererPage(browser);
-  });
-  after(async () => { await browser?.close(); });
+  before(() => { page = session.page(); });
 
   const canvasPixels = async (selector: string) => decodeScreenshot(await page.locator(selector).first().screenshot());
   const frameOf = async (id: string) => Number(await page.locator(`#cell-${id} .nf-player`).getAttribute("data-frame"));
