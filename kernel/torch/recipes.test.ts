@@ -17,7 +17,8 @@ import { WorldModel, captionTokenizer, encodeCaptions, worldModelConfig, type Wo
 import { Autoencoder, type AutoencoderConfig } from "../nextframe/models/autoencoder";
 import { GPT, type GPTConfig } from "../nextframe/models/gpt";
 import { writeDataset, writeTextWorld } from "../train/data";
-import { TORCH_CPU_ENV, torchrunArgs } from "../train/torch";
+import { torchCpuEnv } from "../shared/environment";
+import { torchrunArgs } from "../train/torch";
 import { PY, pythonEnv, relErr, requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
 
 const ROOT = join(__dirname, "..", "..");
@@ -103,7 +104,7 @@ test("a caption-conditioned world model (captionVocab > 0) trains on the shards'
         name: "wm-caption", model: "WorldModel", config, freshLatentScale: true, recipe: WORLD_MODEL_RECIPE, steps: 2, batchSize: 4, lr: 2e-3, seed: 3, data,
         autoencoder: { card: join(checkpointsDir(), "autoencoder.json"), weights: join(checkpointsDir(), "autoencoder.safetensors") }, out, resume: false, device: "cpu", logEvery: 1,
       }));
-      const r = spawnSync(PY, torchrunArgs({ nproc, device: "cpu", nnodes: 1, rdzvId: "t", resume: false, eval: false }, job), { encoding: "utf8", env: pythonEnv({ ...TORCH_CPU_ENV, OMP_NUM_THREADS: "1" }), timeout: 300_000 });
+      const r = spawnSync(PY, torchrunArgs({ nproc, device: "cpu", nnodes: 1, rdzvId: "t", resume: false, eval: false }, job), { encoding: "utf8", env: pythonEnv({ ...torchCpuEnv, OMP_NUM_THREADS: "1" }), timeout: 300_000 });
       assert.equal(r.status, 0, `${r.stderr}\n${r.stdout}`);
       return out;
     };

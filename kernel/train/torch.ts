@@ -3,6 +3,7 @@
 // (`python3 -m torch.distributed.run ... -m nextframe_torch.train`, the package in kernel/torch) and, when it is
 // done, recomputes the card's metrics with the TypeScript evaluation (the same numbers `--eval-only` gives), which also
 // proves the checkpoint loads into the TypeScript model unchanged.
+import { torchCpuEnv } from "../shared/environment";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, hostname, tmpdir } from "node:os";
@@ -18,13 +19,6 @@ import type { TrainOptions } from "./main";
 const ROOT = resolve(__dirname, "..", "..");
 export const TORCH_PACKAGE_ROOT = join(ROOT, "kernel", "torch");
 export const PYTHON = process.env.NEXTFRAME_PYTHON ?? "/usr/bin/python3";
-/**
- * PyTorch on CPU: OpenMP threads sleep instead of spinning between kernels (GOMP_SPINCOUNT=0; spinning threads on a
- * busy machine made a world-model step 8× slower, 3.9 s against 0.45 s), and glibc keeps freed buffers of up to 32 MB
- * (this trainer's process re-executes itself with settings for onnxruntime that do not suit PyTorch). A GOMP_SPINCOUNT
- * of your own is kept.
- */
-export const TORCH_CPU_ENV = { GOMP_SPINCOUNT: "0", MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "4294967296" };
 
 export interface TorchOptions {
   /** Processes per node (one per GPU with cuda). */
@@ -155,7 +149,7 @@ export async function trainWithTorch(name: string, o: TrainOptions, t: TorchOpti
   const started = Date.now() - 1000;
   try {
     const code = await new Promise<number>((res, rej) => {
-      const p = spawn(PYTHON, args, { stdio: "inherit", env: { ...process.env, ...TORCH_CPU_ENV, ...userOmp, PYTHONPATH: pp, OMP_NUM_THREADS: String(threads) } });
+      const p = spawn(PYTHON, args, { stdio: "inherit", env: { ...process.env, ...torchCpuEnv, ...userOmp, PYTHONPATH: pp, OMP_NUM_THREADS: String(threads) } });
       p.on("error", rej);
       p.on("exit", (c, sig) => res(c ?? (sig ? 128 : 1)));
     });

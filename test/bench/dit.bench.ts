@@ -25,7 +25,8 @@ import { compile, randn, randint, setDevice, tensor, type Tensor } from "../../k
 import { loadSafetensors } from "../../kernel/nextframe/io/safetensors";
 import { DiT, ditDenoiser } from "../../kernel/nextframe/models/dit";
 import { createDiffusion } from "../../kernel/nextframe/diffusion/index";
-import { PY, TUNED_ENV, TorchPeer, emit, interleave, runs, timeIt, torchMissing } from "./timing";
+import { PY, torchMissing } from "../../kernel/torch/torchEnv";
+import { TUNED_ENV, TorchPeer, emit, interleave, runs, timeIt } from "./timing";
 
 const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
 const PEER = join(here, "peers", "dit_reference.py");

@@ -4,7 +4,7 @@
  * - eager small-op overhead and compiled call overhead (µs), vs a raw one-node session run;
  * - a train step of a DiT-S/4-sized transformer (12 blocks, hidden 384, 6 heads, 64 tokens, batch 8):
  *   ours (one fused session.run) vs PyTorch eager (test/bench/peers/transformer_train.py, tuned as in
- *   DESIGN §3); skipped cleanly when /usr/bin/python3 has no torch;
+ *   timing.ts); skipped cleanly when /usr/bin/python3 has no torch;
  * - where that step's time goes, from onnxruntime's per-node profile: matrix products, the AdamW update, the rest,
  *   and the ratio to PyTorch if all but the matrix products were free (the ceiling on the 2× goal);
  * - peak RSS over 200 train steps (and RSS growth after the first steps);
@@ -29,7 +29,8 @@ import { AdamW, makeTrainStep } from "../../kernel/nextframe/optim/index.js";
 import { onnx } from "onnx-proto";
 import { DiT } from "../../kernel/nextframe/models/dit.js";
 import { loadSafetensors } from "../../kernel/nextframe/io/safetensors.js";
-import { PY, TUNED_ENV, TorchPeer, emit, interleave, median, torchMissing } from "./timing";
+import { PY, torchMissing } from "../../kernel/torch/torchEnv";
+import { TUNED_ENV, TorchPeer, emit, interleave, median } from "./timing";
 
 const cpuS = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 

@@ -1,7 +1,8 @@
 /**
  * Benchmark dispatcher: `npm run bench -- <name>` imports test/bench/<name>.bench.ts and calls main();
  * with no name, runs every *.bench.ts here. Each bench prints one JSON object per line.
- * Re-executes itself with the malloc settings of DESIGN §4 when they are missing (fresh memory is expensive).
+ * Re-executes itself with the allocator settings of kernel/shared/environment.ts when they are missing (fresh memory
+ * is expensive).
  */
 import { reexecWithAllocatorEnv } from "../../kernel/shared/environment";
 import { readdirSync } from "node:fs";

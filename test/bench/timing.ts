@@ -1,10 +1,11 @@
 /** Shared by the benchmarks: JSON-line output, median timing, and PyTorch peers that alternate with our runs. */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
+import { torchCpuEnv } from "../../kernel/shared/environment";
+import { PY, torchMissing } from "../../kernel/torch/torchEnv";
 
-/** The interpreter with python3-torch (Debian) and the tuned environment of DESIGN §3 for every PyTorch peer. */
-export const PY = "/usr/bin/python3";
-export const TUNED_ENV = { GOMP_SPINCOUNT: "0", MALLOC_MMAP_THRESHOLD_: "33554432", MALLOC_TRIM_THRESHOLD_: "4294967296", OMP_NUM_THREADS: "2" };
+/** Every PyTorch peer runs tuned for the CPU (kernel/shared/environment.ts), on 2 threads like our engine. */
+export const TUNED_ENV = { ...torchCpuEnv, OMP_NUM_THREADS: "2" };
 
 export const emit = (o: Record<string, unknown>): void => console.log(JSON.stringify(o));
 export const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
@@ -21,15 +22,6 @@ export async function timeIt(fn: () => Promise<unknown>, repeats: number, warmup
   return median(ts);
 }
 
-let torchCheck: string | null | undefined;
-/** Why PY cannot run a PyTorch peer (it cannot import torch), or null when it can; asked once per process. */
-export function torchMissing(): string | null {
-  if (torchCheck === undefined) {
-    const r = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" });
-    torchCheck = r.status === 0 ? null : `${PY} cannot import torch (${(r.stderr || r.error?.message || "").trim().split("\n").pop()})`;
-  }
-  return torchCheck;
-}
 
 /**
  * A PyTorch peer as a long-lived process (`python3 <script> serve ...`): it prints {"op":"ready"} once set up,

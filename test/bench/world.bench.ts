@@ -4,7 +4,7 @@
  * speed (frames/s at 32×32: few-step DDIM + decode, one frame at a time as the World Viewer asks for them), each
  * against the same model in tuned PyTorch eager (test/bench/peers/world_model.py: same config — passed as JSON —,
  * same shapes and batch, same optimizer: AdamW without weight decay and global-norm clipping at 1, as
- * trainWorldModel; fp32, 2 threads, DESIGN §3 environment). The peer runs as one long-lived process that takes
+ * trainWorldModel; fp32, 2 threads, the tuned PyTorch environment of timing.ts). The peer runs as one long-lived process that takes
  * commands on stdin, so ours and the peer's timed runs alternate in rounds and both see the same load on this
  * shared 2-core machine; the numbers are medians over all rounds. The two must be the same model, or the bench
  * throws: equal parameter counts, and the peer, loading our weights (strict names and shapes), matches our

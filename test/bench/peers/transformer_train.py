@@ -4,7 +4,7 @@ PyTorch peer for `npm run bench -- engine`: one AdamW train step of a transforme
 (12 pre-LN blocks, hidden 384, 6 heads, MLP ratio 4, 64 tokens of 64 patch values, batch 8, MSE loss,
 grad-norm clipping 1.0). Same architecture and parameter count as test/bench/engine.bench.ts.
 
-Run with the tuned settings of shared/DESIGN.md §3:
+Run with the tuned settings the benches use (test/bench/timing.ts, kernel/shared/environment.ts):
   GOMP_SPINCOUNT=0 MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 OMP_NUM_THREADS=2 \
   /usr/bin/python3 transformer_train.py --threads 2 --steps 10 --warmup 3
 Prints one JSON line: {"median_s": ..., "steps": ..., "peak_rss_mb": ..., "params": ...}.
