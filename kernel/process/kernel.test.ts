@@ -236,6 +236,14 @@ test("comm messages go both ways", libOnly, async () => {
   assert.deepEqual(got, [["hello", 1], ["echo", { echoed: { type: "action", action: "left" } }]]);
 });
 
+test("interact: a cell ending with interact(...) shows its first output on that cell, even when fn takes time", libOnly, async () => {
+  const r = await run(`import { interact } from "nextframe";
+interact(async ({ n }) => { await new Promise((ok) => setTimeout(ok, 300)); return \`n squared is \${n * n}\`; }, { n: [0, 10, 1, 3] });`);
+  const shown = r.outputs.filter((o) => o.kind === "display").map((o) => String((o as { bundle: Record<string, unknown> }).bundle["text/plain"]));
+  assert.equal(shown.length, 1, `outputs of the cell: ${JSON.stringify(r.outputs).slice(0, 500)}`);
+  assert.match(shown[0]!, /n squared is 9/);
+});
+
 test("interact: a control's comm message re-runs fn and updates the same display after the cell ended", libOnly, async () => {
   const r = await run(`import { interact } from "nextframe";\nconst knob = interact(({ scale }) => \`scale is \${scale}\`, { scale: [0, 10, 0.5, 3] });\nawait knob.settled();\nknob.target`);
   const shown = r.outputs.find((o) => o.kind === "display") as Extract<CellOutput, { kind: "display" }>;

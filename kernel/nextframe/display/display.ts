@@ -81,10 +81,10 @@ function bundleOf(x: unknown): MimeBundle | Promise<MimeBundle> {
 }
 
 /**
- * A display id and its handle, for a caller that sends the bundles itself, in order and synchronously (interact():
- * an update must not overtake the first bundle). Not part of the public API.
+ * A display id and its handle, for a caller that sends the bundles itself, in order (interact(): an update must not
+ * overtake the first bundle, which may be a promise the kernel waits for). Not part of the public API.
  */
-export function ownDisplay(): { handle: DisplayHandle; send(bundle: MimeBundle, update: boolean): void } {
+export function ownDisplay(): { handle: DisplayHandle; send(bundle: MimeBundle | Promise<MimeBundle>, update: boolean): void } {
   const id = newDisplayId();
   return { handle: handle(id), send: (b, update) => capturing.exit(() => emit(b, id, update)) };
 }

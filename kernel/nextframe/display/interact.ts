@@ -211,7 +211,11 @@ export function interact<C extends Record<string, ControlSpec>>(fn: (values: Con
   };
 
   const { handle: shown, send } = ownDisplay();
-  const first = render(values).then((b) => send(b, false));
+  // The first output goes out as a promise, so the kernel keeps the cell running until it is shown (a cell that ends
+  // with interact(...) gets its output in Jupyter too); `first` settles after the sink has it.
+  const firstBundle = render(values);
+  send(firstBundle, false);
+  const first = firstBundle.then(() => undefined);
   let pending: InteractValues | null = null;
   let running: Promise<void> | null = null;
   const loop = async () => {
