@@ -55,6 +55,8 @@ export class NextframeController implements vscode.Disposable {
   /** A cell sent a comm message to the editor (sendComm / an onComm handler's reply). */
   readonly onDidReceiveComm = this._commEmitter.event;
   private readonly _disposables: vscode.Disposable[] = [];
+  /** cell document uri → the last queued write of its late outputs (see _withExecution) */
+  private readonly _lateWrites = new Map<string, Promise<void>>();
 
   constructor(private readonly _kernelMain: string, private readonly _log: (line: string) => void) {
     this._controller = vscode.notebooks.createNotebookController(
@@ -243,26 +245,33 @@ export class NextframeController implements vscode.Disposable {
     await exec.appendOutput(out);
   }
 
-  /** Outputs for a cell that already ended. */
+  /** Outputs for a cell that already ended; an update goes to the cell that shows that display. */
   private _late(kernel: NotebookKernel, execId: number, o: CellOutput): void {
-    const cell = kernel.cells.get(execId);
-    if (!cell) return;
+    const from = kernel.cells.get(execId);
+    if (!from) return;
+    const cell = (o.kind === "display" && o.update ? kernel.displays.get(o.displayId)?.cell : undefined) ?? from;
     if (kernel.running && kernel.running.cell === cell) {
       void this._show(kernel, cell, kernel.running.exec, o);
       return;
     }
-    void this._withExecution(cell, async (e) => {
-      if (o.kind === "display" && o.update && kernel.displays.has(o.displayId)) {
-        const t = kernel.displays.get(o.displayId)!;
-        await this._show(kernel, t.cell, e, o);
-        return;
-      }
-      await this._show(kernel, cell, e, o);
-    });
+    void this._withExecution(cell, (e) => this._show(kernel, cell, e, o));
   }
 
-  /** Run `f` in a short execution of `cell` that keeps its order number, success and timing. */
-  private async _withExecution(cell: vscode.NotebookCell, f: (e: vscode.NotebookCellExecution) => Thenable<void> | Promise<void>): Promise<void> {
+  /**
+   * Run `f` in a short execution of `cell` that keeps its order number, success and timing. VS Code allows one
+   * execution of a cell at a time, and late outputs come in bursts (a moved slider, a timer updating a display):
+   * they queue per cell and run in arrival order, so none is dropped and the last update stays shown.
+   */
+  private _withExecution(cell: vscode.NotebookCell, f: (e: vscode.NotebookCellExecution) => Thenable<void> | Promise<void>): Promise<void> {
+    const key = cell.document.uri.toString();
+    const run = (this._lateWrites.get(key) ?? Promise.resolve()).then(() => this._oneExecution(cell, f));
+    const tail = run.catch((e) => this._log(`internal: late output failed: ${(e as Error).stack}`));
+    this._lateWrites.set(key, tail);
+    void tail.then(() => { if (this._lateWrites.get(key) === tail) this._lateWrites.delete(key); });
+    return run;
+  }
+
+  private async _oneExecution(cell: vscode.NotebookCell, f: (e: vscode.NotebookCellExecution) => Thenable<void> | Promise<void>): Promise<void> {
     const summary = cell.executionSummary;
     let e: vscode.NotebookCellExecution;
     try {

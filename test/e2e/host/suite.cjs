@@ -132,6 +132,17 @@ exports.run = async function run() {
     assert.match(items(cell, "text/html").map(text).join(""), /<caption>e2e losses<\/caption>/);
   });
 
+  await test("display updates that arrive together after the cell ended all land, the last one shown", async () => {
+    // A moved slider (interact) or a timer sends updates after its cell ended; each is written through a short
+    // execution of that cell, and VS Code allows one at a time: a second one started at once was dropped.
+    const cell = await runCell(nb, cellIndex(nb, "late update"));
+    assert.equal(cell.executionSummary.success, true, describe(cell));
+    await until("the last late update", 30_000, async () =>
+      (items(nb.cellAt(cell.index), "text/plain").map(text).join("") === "late update 6" ? true : undefined))
+      .catch((e) => { throw new Error(`${e.message}; outputs: ${describe(nb.cellAt(cell.index))}`); });
+    assert.equal(nb.cellAt(cell.index).outputs.length, 1, "updated in place, not appended");
+  });
+
   // "nextframe: Open the Course" (extension/course.ts). With a folder argument it copies without the folder dialog;
   // the development extension's notebooks/ folder is the course it ships.
   const CHAPTER_1 = "01-next-token.ipynb";
