@@ -16,3 +16,4 @@ export * from "./depthProbe";
 export * from "./surprise";
 export * from "./recaption";
 export * from "./worldViewer";
+export * from "./captionAgreement";
