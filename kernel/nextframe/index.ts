@@ -40,6 +40,7 @@ export {
   type DisplayFunction, type CommHandler,
 } from "./display/display";
 export { claim } from "./display/claims";
+export { checkExercise, type ExerciseSpec } from "./display/exercise";
 export { interact, type InteractHandle, type ControlSpec, type SliderSpec, type ChoiceSpec, type ControlValues } from "./display/interact";
 export { scorecard, scorecardRow, type ScorecardOptions, type ScorecardRow, type ScorecardRowFromClaims, type Verdict } from "./display/scorecard";
 export { showTable, type TableOptions } from "./display/table";

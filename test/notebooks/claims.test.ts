@@ -5,11 +5,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { listNotebooks } from "./run";
+import { listNotebooks, solutionsFile } from "./run";
 import { checkRelations, notebookClaims, RELATIONS } from "./relations";
-import { joinSource, readNotebook } from "./notebook";
+import { exerciseName, joinSource, readNotebook, withSolutions } from "./notebook";
 
 const notebooks = listNotebooks();
 
@@ -55,10 +55,15 @@ for (const file of notebooks) {
         }
       }
     }
-    const exercise = nb.cells.findIndex((c) => (c.metadata.tags as string[] | undefined)?.includes("exercise"));
-    assert.ok(exercise >= 0, `${name}: no cell tagged "exercise"`);
-    const check = nb.cells.slice(exercise + 1).find((c) => c.cell_type === "code");
-    assert.ok(check && /✓/.test(joinSource(check.source)), `${name}: the exercise has no check cell (✓ / hint) after it`);
+    const exercises = nb.cells.flatMap((c, i) => (exerciseName(c) ? [{ name: exerciseName(c)!, i, source: joinSource(c.source) }] : []));
+    assert.ok(exercises.length > 0, `${name}: no exercise cell ("// %% exercise NAME" in its source)`);
+    for (const ex of exercises) {
+      assert.match(ex.source, /\bTODO\b/, `${name}: exercise "${ex.name}" ships solved (no visible TODO)`);
+      const check = nb.cells.slice(ex.i + 1).some((c) => c.cell_type === "code" && joinSource(c.source).includes(`checkExercise("${ex.name}"`));
+      assert.ok(check, `${name}: exercise "${ex.name}" has no checkExercise("${ex.name}", …) cell after it`);
+    }
+    assert.ok(existsSync(solutionsFile(file)), `${name}: no solutions file ${path.relative(process.cwd(), solutionsFile(file))}`);
+    withSolutions(nb, readFileSync(solutionsFile(file), "utf8"), path.basename(solutionsFile(file))); // throws on a mismatch
     const md = nb.cells.filter((c) => c.cell_type === "markdown").map((c) => joinSource(c.source)).join("\n");
     assert.match(md, /^### .*[\u4e00-\u9fff]/m, `${name}: no Chinese section title as a subtitle (### ...)`);
     assert.ok(statSync(file).size < 1.5 * 1024 * 1024, `${name} is ${(statSync(file).size / 1024).toFixed(0)} KB; keep it under 1.5 MB`);

@@ -20,6 +20,12 @@ import { renderReadmeScorecard } from "./scorecard";
 export const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
 export const SOURCES_DIR = path.join(NOTEBOOKS_DIR, "src");
 export const TIMINGS_FILE = path.join(NOTEBOOKS_DIR, "timings.json");
+export const SOLUTIONS_DIR = path.join(NOTEBOOKS_DIR, "solutions");
+
+/** The solutions file of a chapter: notebooks/solutions/NN-name.nb for notebooks/NN-name.ipynb. */
+export function solutionsFile(notebookFile: string): string {
+  return path.join(SOLUTIONS_DIR, path.basename(notebookFile).replace(/\.ipynb$/, ".nb"));
+}
 
 export interface NotebookRun {
   name: string;
