@@ -59,6 +59,7 @@ export interface KernelSink {
   pending?(p: Promise<void>): void;
 }
 
+/** A handler of comm messages from the editor (onComm); a value it returns (or resolves to) is sent back on the same target. */
 export type CommHandler = (data: unknown) => unknown | Promise<unknown>;
 
 /** A shown output that can be replaced in place (a progress bar, a live chart). */

@@ -139,6 +139,7 @@ export interface TablePayload {
 
 /** How far a measurement supports one of the article's claims. */
 export const VERDICTS = ["shown", "partly", "not at this scale", "contradicted"] as const;
+/** A scorecard verdict: shown, partly, not at this scale, or contradicted. */
 export type Verdict = (typeof VERDICTS)[number];
 /** A symbol per verdict, so a scorecard reads without colour (HTML fallback, text/plain, the course README). */
 export const VERDICT_SYMBOL: Record<Verdict, string> = { shown: "✓", partly: "◐", "not at this scale": "○", contradicted: "✗" };

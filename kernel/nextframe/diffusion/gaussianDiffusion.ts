@@ -30,8 +30,10 @@ export type LossType = "mse" | "rescaledMse" | "kl" | "rescaledKl";
  */
 export type DenoiseFn = (x: Float32Array, shape: readonly number[], t: Int32Array, y?: Int32Array) => Promise<Float32Array>;
 
+/** Progress of a sampler: the step number, how many in all, and the timestep t. */
 export interface SampleProgress { step: number; total: number; t: number }
 
+/** Options of the samplers: class labels, starting noise or a seed, clipping of x₀, a progress callback and DDIM's η. */
 export interface SampleOptions {
   /** labels (N) for a class-conditional model */
   y?: Int32Array;
@@ -45,6 +47,7 @@ export interface SampleOptions {
   eta?: number;
 }
 
+/** The reverse step's Gaussian at one timestep: its mean and log variance, and the predicted x₀ and ε. */
 export interface MeanVariance {
   mean: Float32Array;
   logVariance: Float64Array;   // per element
@@ -52,6 +55,7 @@ export interface MeanVariance {
   predEps: Float32Array;
 }
 
+/** Options of GaussianDiffusion: the betas, what the model's mean output is, its variance type and the loss type. */
 export interface GaussianDiffusionOptions {
   betas: ArrayLike<number>;
   modelMeanType?: ModelMeanType;

@@ -11,6 +11,7 @@ export * from "./rng";
 export * from "./gaussianDiffusion";
 export * from "./respace";
 
+/** Options of createDiffusion (as DiT's create_diffusion): timestep respacing, noise schedule, learned sigma, what the model predicts, number of steps. */
 export interface CreateDiffusionOptions {
   /** "" = all steps; "ddim50" = 50 DDIM steps; "250" = 250 evenly spaced steps */
   timestepRespacing?: string | number[];

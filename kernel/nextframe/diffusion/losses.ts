@@ -22,6 +22,7 @@ export interface TrainingBatch {
 }
 
 const COEF_NAMES = ["sqrtRecipAcp", "sqrtRecipm1Acp", "sqrtAcp", "sqrt1mAcp", "postCoef1", "postCoef2", "postLogVar", "logBeta", "isT0"] as const;
+/** The names of the per-timestep diffusion coefficients the training loss graph reads. */
 export type CoefName = typeof COEF_NAMES[number];
 
 /** Samples t ~ U{0..T−1} and ε ~ N(0, I) (seeded) and computes x_t, the target and the t-dependent coefficients. */

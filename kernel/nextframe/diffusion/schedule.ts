@@ -66,6 +66,7 @@ export interface DiffusionCoefficients {
   posteriorMeanCoef2: Float64Array;       // coefficient of x_t in μ̃_t
 }
 
+/** Every per-timestep coefficient of DDPM (ᾱ_t, its square roots, the posterior's mean coefficients and log variance) from the betas, in float64. */
 export function diffusionCoefficients(betasIn: ArrayLike<number>): DiffusionCoefficients {
   const T = betasIn.length;
   const betas = Float64Array.from(betasIn);

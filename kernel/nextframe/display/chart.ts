@@ -13,6 +13,7 @@ import { legendLayout, SERIES_COLORS } from "../../shared/chartLayout";
 import { escapeXml, fmtTick, logTicks, niceTicks, SVG_FONT, svgId, textWidth } from "./svg";
 import { MIME, PAYLOAD_VERSION, type ChartPayload, type ChartSeries } from "../../shared/payloads";
 
+/** Options of lineChart: title, series names, axis titles, a log y axis and how often the output updates. */
 export interface LineChartOptions {
   title?: string;
   /** series names, or series with initial points */
@@ -28,6 +29,7 @@ export interface LineChartOptions {
 
 export { SERIES_COLORS };
 
+/** A line chart that grows while a cell runs: push(series, x, y) adds a point (e.g. a training loss) and the output updates in place, throttled. */
 export class LineChart {
   readonly series: ChartSeries[] = [];
   handle: DisplayHandle | undefined;

@@ -99,6 +99,7 @@ function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
 }
 
+/** The type of display(): show a value, or a string as text, markdown, HTML, SVG, PNG bytes, JSON or a raw MIME bundle. */
 export interface DisplayFunction {
   /** Show `x` as a cell output: bundle-producing objects richly, strings as text, plain objects as JSON. */
   (x: unknown): DisplayHandle;
@@ -113,6 +114,7 @@ export interface DisplayFunction {
   bundle(b: MimeBundle): DisplayHandle;
 }
 
+/** Show `x` as a cell output (rich when it has a MIME bundle, JSON for plain objects, text otherwise); returns a handle whose update() replaces it in place. */
 export const display: DisplayFunction = Object.assign((x: unknown) => show(bundleOf(x)), {
   text: (s: string) => show({ "text/plain": s }),
   markdown: (s: string) => show({ "text/markdown": s, "text/plain": s }),

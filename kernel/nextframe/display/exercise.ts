@@ -21,6 +21,7 @@
 import { display } from "./display";
 import { claim } from "./claims";
 
+/** What checkExercise() needs: the learner's answer (or a function computing it), a check, a hint and what to say once solved. */
 export interface ExerciseSpec<A> {
   /**
    * The learner's answer, or a function that computes it (called here, so that an error in the learner's code is

@@ -14,8 +14,10 @@ import { downsampleBox, imageStack, pngBase64, tile, upscaleNearest, type Image8
 import { escapeXml, SVG_FONT, textWidth } from "./svg";
 import { MIME, PAYLOAD_VERSION, type FramesPayload, type Video } from "../../shared/payloads";
 
+/** How showFrames reads its array: T frames, C channels, H×W pixels, in this axis order. */
 export type FrameLayout = "THWC" | "TCHW" | "THW" | "HWC" | "CHW" | "HW";
 
+/** Options of showFrames: title, frames per second, looping, layout, value range, contact frames and grid rows. */
 export interface FramesOptions {
   title?: string;
   /** playback speed, frames per second (default 8) */
@@ -245,6 +247,7 @@ export function framesBundle(video: unknown, opts: FramesOptions = {}): Promise<
   return guarded(MIME.frames, async () => videosToBundle([{ title: undefined, video: await prepareVideo(video, opts) }], opts));
 }
 
+/** One video of showVideos: its frames and the title of its row. */
 export interface VideoEntry {
   title?: string;
   frames: unknown;

@@ -15,6 +15,7 @@ import { DisplayInputError, scan, toNdArray, unravel } from "./ndarray";
 import { encodePng, pngBase64, sheetCols, tile, toBase64, upscaleNearest, type Image8 } from "./png";
 import { MIME, PAYLOAD_VERSION, type HeatmapPayload } from "../../shared/payloads";
 
+/** Options of showHeatmap: title, which layers/heads/query to show, axis labels and titles, colour scale and range. */
 export interface HeatmapOptions {
   title?: string;
   /** which layers to show (indices into dim L); default all */

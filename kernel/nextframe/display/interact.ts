@@ -22,13 +22,16 @@ export type SliderSpec =
   | { min: number; max: number; step?: number; value?: number; label?: string };
 /** A choice list: a list of strings, or an object with options (strings or numbers), value and label. */
 export type ChoiceSpec = readonly string[] | { options: readonly (string | number)[]; value?: string | number; label?: string };
+/** One control of interact(): a slider spec or a choice list. */
 export type ControlSpec = SliderSpec | ChoiceSpec;
 
 type ValueOf<S> = S extends readonly string[] ? S[number]
   : S extends { options: readonly (infer O)[] } ? O
   : number;
+/** The values interact() passes to fn: a number per slider, the chosen option per choice list. */
 export type ControlValues<C> = { [K in keyof C]: ValueOf<C[K]> };
 
+/** The handle interact() returns: the current values, set() to move the controls from code, settled() and close(). */
 export interface InteractHandle<C> extends DisplayHandle {
   /** the comm target the renderer's messages go to */
   readonly target: string;

@@ -12,6 +12,7 @@ import { DisplayInputError, scan, toNdArray } from "./ndarray";
 import { imageStack, pngBase64, toBase64, toRgb, upscaleNearest, type Image8 } from "./png";
 import { MIME, PAYLOAD_VERSION, type PatchesPayload } from "../../shared/payloads";
 
+/** Options of showPatches: the patch size, an attention map to overlay for one query, title, layout and range. */
 export interface PatchesOptions {
   /** patch size: p for p×p, or [ph, pw] */
   patch: number | [number, number];
@@ -122,6 +123,7 @@ export function patchesBundle(image: unknown, opts: PatchesOptions): Promise<Mim
   });
 }
 
+/** Show an image with the grid of p×p patches a vision transformer reads as tokens drawn over it. */
 export async function showPatches(image: unknown, opts: PatchesOptions): Promise<DisplayHandle> {
   return display.bundle(await patchesBundle(image, opts));
 }

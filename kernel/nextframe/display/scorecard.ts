@@ -19,6 +19,7 @@ import { MIME, PAYLOAD_VERSION, VERDICTS, VERDICT_SYMBOL, type ScorecardPayload,
 
 export type { ScorecardRow, Verdict };
 
+/** Options of scorecard(): its title. */
 export interface ScorecardOptions {
   title?: string;
 }
@@ -85,6 +86,7 @@ export function scorecard(rows: readonly unknown[], opts: ScorecardOptions = {})
   display.bundle(scorecardBundle(rows, opts));
 }
 
+/** A scorecard row whose measured and baseline values are claims recorded in this kernel, by name. */
 export interface ScorecardRowFromClaims {
   /** the article's claim in a few words */
   claim: string;

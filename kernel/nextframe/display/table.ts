@@ -9,6 +9,7 @@ import { escapeHtml } from "./html";
 import { DisplayInputError } from "./ndarray";
 import { MIME, PAYLOAD_VERSION, type TableCell, type TablePayload } from "../../shared/payloads";
 
+/** Options of showTable: a title and the column order. */
 export interface TableOptions {
   title?: string;
   columns?: string[];
@@ -57,6 +58,7 @@ export function tableBundle(rows: unknown, opts: TableOptions = {}): Promise<Mim
   });
 }
 
+/** Show rows (objects with the same keys) as a table; numbers are formatted compactly, with an HTML fallback. */
 export async function showTable(rows: unknown, opts: TableOptions = {}): Promise<DisplayHandle> {
   return display.bundle(await tableBundle(rows, opts));
 }

@@ -10,6 +10,7 @@ import { escapeHtml } from "./html";
 import { DisplayInputError, toNdArray } from "./ndarray";
 import { MIME, PAYLOAD_VERSION, type TokensPayload } from "../../shared/payloads";
 
+/** Options of showTokens: title, the label of the per-token values, colour scale and range. */
 export interface TokensOptions {
   title?: string;
   /** what the value means, shown on hover ("loss", "attention from 'cat'") */

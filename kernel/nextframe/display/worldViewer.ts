@@ -29,6 +29,7 @@ export interface PlayableWorld {
   step(action: WorldAction): WorldStepResult | Promise<WorldStepResult>;
 }
 
+/** Options of playWorld: a title and the frames' layout and value range (as for showFrames). */
 export interface PlayWorldOptions {
   title?: string;
   /** frame value layout/range hints, as for showFrames */
@@ -36,6 +37,7 @@ export interface PlayWorldOptions {
   range?: FramesOptions["range"];
 }
 
+/** A live play session in the World Viewer: its step count, whether it is live, handle() a key from code, stop(). */
 export interface WorldSession {
   /** number of steps taken since the last reset */
   readonly steps: number;

@@ -371,6 +371,7 @@ export function gradients(y: Tensor, xs: readonly Tensor[], seed?: Tensor): Tens
   });
 }
 
+/** Options of grad/valueAndGrad: differentiate with respect to argument positions (`argnums`) or concrete tensors (`params`). */
 export interface GradOptions {
   /** Differentiate w.r.t. these argument positions (default [0]). Ignored when `params` is given. */
   argnums?: number | number[];

@@ -64,6 +64,7 @@ export interface Traced {
   baked?: { tensors: Tensor[]; values: (TypedArray | null)[]; versions: number[] };
 }
 
+/** Options of compile(): bake parameters into the graph (`freeze`, for inference) and run matrix products in half precision (`autocast`). */
 export interface CompileOptions {
   /**
    * Bake captured tensors (module parameters, constants) into the graph as initializers instead of feeding
@@ -180,6 +181,7 @@ export async function runTracedRaw(tr: Traced, args: readonly Tensor[], fetches?
   return await native(run, "compiled function");
 }
 
+/** A function compiled to ONNX graphs (one per signature): call it with tensors as the original; `traces` counts the signatures traced. */
 export interface CompiledFunction<A extends unknown[], R> {
   (...args: A): Promise<R>;
   /** Number of distinct signatures (argument shapes and dtypes, device and threads) traced so far. */

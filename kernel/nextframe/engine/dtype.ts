@@ -10,6 +10,7 @@ import { DTypeError, ShapeError } from "./errors.js";
  * only inferred from JS booleans; pass `{ dtype: "bool" }` to read a Uint8Array as a mask.
  */
 export type DType = "float32" | "float64" | "int32" | "int64" | "uint8" | "bool";
+/** A tensor's shape: one size per dimension. */
 export type Shape = readonly number[];
 export type TypedArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 

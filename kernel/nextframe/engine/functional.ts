@@ -41,12 +41,19 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   return node("layerNorm", [x, scale, shift], { axis: x.rank - ns.length, eps }, x.shape, x.dtype);
 }
 
+/** GELU, exact (erf) or with the tanh approximation (torch's approximate="tanh"). */
 export const gelu = ops.gelu;
+/** SiLU (swish): x·σ(x). */
 export const silu = ops.silu;
+/** ReLU: max(x, 0). */
 export const relu = ops.relu;
+/** The logistic sigmoid 1/(1 + e⁻ˣ). */
 export const sigmoid = ops.sigmoid;
+/** Elementwise tanh. */
 export const tanh = ops.tanh;
+/** Softmax along `dim`: exp(x) normalised to sum to 1. */
 export const softmax = ops.softmax;
+/** log(softmax(x)) along `dim`, computed stably. */
 export const logSoftmax = ops.logSoftmax;
 
 /** Embedding lookup: table (num, dim)[indices] -> (*indices.shape, dim). */
@@ -56,6 +63,7 @@ export function embedding(indices: Tensor, table: Tensor): Tensor {
   return ops.indexSelect(table, 0, indices);
 }
 
+/** Options of F.conv2d: stride, padding and dilation (one number or [h, w]). */
 export interface ConvOptions { stride?: number | [number, number]; padding?: number | [number, number]; dilation?: number | [number, number] }
 
 /** 2-D convolution, NCHW, weight (out, in, kh, kw), groups = 1. */
@@ -97,6 +105,7 @@ export function dropout(x: Tensor, p = 0.5, training = true, seed?: number): Ten
   return ops.mul(x, ops.div(ops.cast(ops.ge(u, p), x.dtype), 1 - p));
 }
 
+/** How a loss reduces over elements: their mean, their sum, or none (per element). */
 export type Reduction = "mean" | "sum" | "none";
 function reduce(x: Tensor, r: Reduction): Tensor {
   return r === "mean" ? ops.mean(x) : r === "sum" ? ops.sum(x) : x;
@@ -121,6 +130,7 @@ export function mseLoss(a: Tensor, b: Tensor, opts: { reduction?: Reduction } = 
   return reduce(ops.mul(d, d), opts.reduction ?? "mean");
 }
 
+/** Options of F.scaledDotProductAttention: a mask, causal masking, the scale, and a name to capture the attention map under. */
 export interface AttentionOptions {
   /** bool (true = attend) or additive float mask, broadcastable to (..., Lq, Lk). */
   mask?: Tensor | null;

@@ -469,6 +469,7 @@ function inferNested(data: NestedArray, op: string): { shape: number[]; flat: (n
   return { shape, flat };
 }
 
+/** Options of the tensor constructors: dtype and shape. */
 export interface TensorOptions { dtype?: DType; shape?: readonly number[] }
 
 /**
@@ -523,6 +524,7 @@ export function eye(n: number, dtype: DType = "float32"): Tensor {
   }
   return t;
 }
+/** Options of the random constructors: a seed or a Generator, and the dtype. */
 export interface RandomOptions { seed?: number; dtype?: DType; generator?: Generator }
 function gen(opts: RandomOptions): Generator {
   return opts.generator ?? (opts.seed !== undefined ? globalGenerator().fork(opts.seed) : globalGenerator());

@@ -9,7 +9,9 @@ import { onnx } from "onnx-proto";
 import { NextframeError } from "./errors.js";
 import { native, outsideCells, sharedWork, type SharedWork } from "./interrupt.js";
 
+/** Where onnxruntime runs the graphs: the CPU, an NVIDIA GPU (CUDA provider) or a GPU through WebGPU. */
 export type Device = "cpu" | "cuda" | "webgpu";
+/** A device for setDevice(); "auto" picks a GPU provider when one works, else the CPU. */
 export type DeviceRequest = Device | "auto";
 
 interface EngineSettings { device: Device; threads: number }

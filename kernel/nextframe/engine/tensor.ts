@@ -14,7 +14,9 @@ import { currentDevice, type Device } from "./session.js";
 import { mimeBundleSymbol, type MimeBundle } from "../../shared/libraryContract";
 import { mimeBundle, formatTensor } from "./format.js";
 
+/** A tensor or a plain number (broadcast as a scalar), as most ops accept. */
 export type TensorLike = Tensor | number;
+/** Nested JavaScript arrays of numbers, booleans or bigints, as tensor() accepts and tolist() returns. */
 export type NestedArray = number | boolean | bigint | NestedArray[];
 
 let nextId = 1;

@@ -21,8 +21,10 @@ export type SafetensorsDtype = "F32" | "F16" | "BF16" | "F64" | "I64" | "I32" | 
 /** Element types this module writes. */
 export type SafetensorsWriteDtype = "F32" | "F64" | "I64" | "I32" | "U8" | "BOOL";
 
+/** The typed arrays a safetensors tensor is read into, by dtype. */
 export type SafetensorsData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
 
+/** One tensor of a safetensors file: dtype, shape and data. */
 export interface SafetensorsTensor {
   dtype: SafetensorsDtype;
   shape: number[];
@@ -36,6 +38,7 @@ export interface SafetensorsInput {
   data: SafetensorsData;
 }
 
+/** A parsed safetensors file: its tensors by name and its string metadata. */
 export interface SafetensorsFile {
   tensors: Map<string, SafetensorsTensor>;
   metadata: Record<string, string>;
@@ -354,6 +357,7 @@ export function saveSafetensors(path: string, tensors: TensorCollection, metadat
 
 // ───────────────────────────── state dict check ─────────────────────────────
 
+/** A tensor a state dict must hold: its dtype and shape, for checkStateDict. */
 export interface ExpectedTensor {
   shape: readonly number[];
   dtype?: SafetensorsDtype;

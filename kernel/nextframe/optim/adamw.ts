@@ -13,6 +13,7 @@ import type { Parameter } from "../nn/module.js";
 import { allocArray, type TypedArray } from "../engine/dtype.js";
 import { NextframeError, NonFiniteGradientError, ShapeError } from "../engine/errors.js";
 
+/** AdamW's hyper-parameters (learning rate, betas, eps, weight decay) as torch.optim.AdamW, plus gradient-norm clipping. */
 export interface AdamWOptions {
   /** Learning rate, or a schedule step → lr (step counts from 0). */
   lr: number | ((step: number) => number);

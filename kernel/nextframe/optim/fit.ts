@@ -7,10 +7,12 @@
 import { NonFiniteLossError } from "../engine/errors.js";
 import { halt, onHalt, shouldHalt } from "../engine/interrupt.js";
 
+/** What fit() reports: step, loss (and all losses so far), steps per second, elapsed and remaining time. */
 export interface FitProgress {
   step: number; steps: number; loss: number; losses: number[];
   stepsPerSec: number; elapsedS: number; etaS: number; done: boolean;
 }
+/** Options of fit(): the number of steps, the step function returning its loss, and a progress callback with its interval. */
 export interface FitOptions {
   steps: number;
   /** Runs step i (0-based) and returns its loss. */

@@ -31,6 +31,7 @@ import type { DType } from "../engine/dtype.js";
 import type { Module } from "../nn/module.js";
 import type { AdamW } from "./adamw.js";
 
+/** A compiled training step (forward, backward and AdamW update in one graph): step(...batch) trains once and resolves to the loss. */
 export interface TrainStep {
   /** Runs one step on a batch; resolves to the loss. */
   (...batch: (Tensor | number)[]): Promise<number>;
@@ -65,6 +66,7 @@ const viewOf = (flat: TypedArray, off: number, n: number): TypedArray => flat.su
 const isViewOf = (a: TypedArray | null, flat: TypedArray, off: number): boolean =>
   a !== null && a.buffer === flat.buffer && a.byteOffset === flat.byteOffset + off * flat.BYTES_PER_ELEMENT;
 
+/** Options of makeTrainStep: whether parameters and moments stay resident in onnxruntime's tensors between steps. */
 export interface TrainStepOptions {
   /**
    * Keep parameters and moments in onnxruntime's tensors between steps, the parameters fed once (as slices of

@@ -7,10 +7,13 @@
 import { patchify2d, unpatchify2d } from "./patchify";
 import { sincos2dFromPositions } from "./posEmbed";
 
+/** One image to pack: its (C, H, W) pixels. */
 export interface ImageItem { data: Float32Array; shape: readonly [number, number, number] } // (C, H, W)
 
+/** Where one image's tokens lie in a packed sequence, and its patch grid. */
 export interface PackSegment { start: number; length: number; grid: [number, number]; channels: number }
 
+/** Images of different sizes packed into one token sequence: tokens, their image ids and each image's segment (for a block-diagonal mask). */
 export interface Packed {
   tokens: Float32Array;     // (L, p·p·C) with L = total tokens + padding
   shape: [number, number];  // (L, D)

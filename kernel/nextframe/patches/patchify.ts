@@ -12,6 +12,7 @@
 
 export type TypedFloat = Float32Array | Float64Array;
 
+/** The tokens patchify returns: data, their (N, T, D) shape and the patch grid. */
 export interface Patched<A extends TypedFloat = Float32Array> {
   data: A;
   shape: [number, number, number]; // (N, T, D) with D = p·p·C (or pt·p·p·C)

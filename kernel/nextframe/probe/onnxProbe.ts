@@ -17,10 +17,13 @@ import { native, onHalt, outsideCells } from "../engine/interrupt";
 /** A model file, graph or probe request that cannot be inspected; the message says what and where. */
 export class OnnxProbeError extends NextframeError {}
 
+/** One dimension of an ONNX value's shape: fixed, symbolic (dim_param), or unknown (null). */
 export type Dim = number | string | null; // fixed, symbolic (dim_param), or unknown
 
+/** The element type and shape of a value in an ONNX graph. */
 export interface ValueShape { name: string; elemType: string; shape: Dim[] | null }
 
+/** A Softmax node of an ONNX graph: its name, position, input, output, axis and output shape. */
 export interface SoftmaxNode {
   node: string;          // node name (or "#index" when unnamed)
   index: number;         // position in graph.node
@@ -30,6 +33,7 @@ export interface SoftmaxNode {
   shape: Dim[] | null;   // static shape of the output when the file records it (value_info / outputs)
 }
 
+/** One attention map read from an ONNX model: the Softmax node and output it came from, and its probabilities with their shape. */
 export interface AttentionMap {
   node: string;
   output: string;
