@@ -80,6 +80,15 @@ const REFERENCE: { group: number; rgb: readonly number[] }[] = [
   ...[COLORS.floorA, COLORS.floorB, COLORS.backWall, COLORS.sideWall, COLORS.outside, COLORS.sky].map((rgb) => ({ group: -1, rgb })),
 ];
 
+function treeAt(f: Uint8Array, o: number, tol: number): boolean {
+  let best = -1, bestD = Infinity;
+  for (const r of REFERENCE) {
+    const d = Math.max(Math.abs(f[o]! - r.rgb[0]!), Math.abs(f[o + 1]! - r.rgb[1]!), Math.abs(f[o + 2]! - r.rgb[2]!));
+    if (d < bestD) { bestD = d; best = r.group; }
+  }
+  return best === BALL_COLORS.length + 2 && bestD <= tol;
+}
+
 /** Reads one RGB clip (T, H, W, 3) uint8 (frames row-major): each pixel goes to the nearest colour the world draws with, if within the tolerance. */
 export function readClip(rgb: Uint8Array, frames: number, height: number, width: number, opts: DetectorOptions = {}): ClipReading {
   if (rgb.length !== frames * height * width * 3) throw new Error(`readClip: clip has ${rgb.length} values, expected ${frames}×${height}×${width}×3 = ${frames * height * width * 3}`);
@@ -102,6 +111,18 @@ export function readClip(rgb: Uint8Array, frames: number, height: number, width:
       n[best]++; sx[best] += x + 0.5; sy[best] += y + 0.5;
       bottom[best] = Math.max(bottom[best]!, y + 1); left[best] = Math.min(left[best]!, x); right[best] = Math.max(right[best]!, x + 1);
     }
+    // the tree is a full-height panel: its columns are those that are tree-coloured at least half-way down (a floor
+    // shadow can be as dark as its trunk, but only a few rows of it)
+    const T3 = G - 1;
+    let tl = -1, tr3 = -1, tn = 0, tsx = 0;
+    for (let x = 0; x < width; x++) {
+      let k = 0;
+      for (let y = 0; y < height; y++) if (treeAt(f, (y * width + x) * 3, tol)) k++;
+      if (k < height / 2) continue;
+      if (tl < 0) tl = x;
+      tr3 = x + 1; tn += k; tsx += k * (x + 0.5);
+    }
+    n[T3] = tn; sx[T3] = tsx; sy[T3] = tn * height / 2; left[T3] = tl < 0 ? 1 << 30 : tl; right[T3] = tr3;
     for (let g = 0; g < G; g++) {
       const tr = tracks[g]!, k = n[g]!;
       tr.count.push(k); tr.cx.push(k ? sx[g]! / k : NaN); tr.cy.push(k ? sy[g]! / k : NaN);

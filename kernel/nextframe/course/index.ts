@@ -17,3 +17,4 @@ export * from "./surprise";
 export * from "./recaption";
 export * from "./worldViewer";
 export * from "./captionAgreement";
+export * from "./textToVideo";

@@ -66,15 +66,25 @@ export interface TextToVideoConfig {
 }
 
 export const TEXT_TO_VIDEO_DEFAULTS: TextToVideoConfig = {
-  latentChannels: 4, patchSize: 4, hiddenSize: 96, depth: 4, numHeads: 4, mlpRatio: 4,
+  latentChannels: 4, patchSize: 4, hiddenSize: 64, depth: 4, numHeads: 4, mlpRatio: 4,
   textEncoder: "scratch", vocabSize: 0, textLength: 32, textWidth: 64, textLayers: 2, textHeads: 4,
   captionDropout: 0.1, diffusionSteps: 1000, latentScale: 1,
 };
 
-/** Named sizes (the paper-style table): width, depth, heads of the DiT; the text encoder's width and layers. */
+/**
+ * Named sizes (the paper-style table): width, depth, heads of the DiT; the text encoder's width and layers.
+ *
+ *   name        D    depth heads  text Dt × layers   parameters   (16×16×4 latents, p = 4: 16 tokens a frame)
+ *   t2v-xs      64   4     4      64 × 2 (scratch)   ≈ 0.63 M     2.5 MB of float32
+ *   t2v-s96     96   4     4      64 × 2             ≈ 1.25 M     the text-encoder comparison's size
+ *   t2v-s       192  6     6      96 × 2             ≈ 6.9 M
+ * The "-gpt" variants take a frozen caption GPT (textLayers × textWidth, same heads) instead of the scratch encoder.
+ */
 export const TEXT_TO_VIDEO_CONFIGS = {
-  "t2v-xs": { hiddenSize: 96, depth: 4, numHeads: 4, textWidth: 64, textLayers: 2 },
-  "t2v-xs-gpt": { hiddenSize: 96, depth: 4, numHeads: 4, textWidth: 64, textLayers: 2, textEncoder: "gpt" },
+  "t2v-xs": { hiddenSize: 64, depth: 4, numHeads: 4, textWidth: 64, textLayers: 2 },
+  "t2v-xs-gpt": { hiddenSize: 64, depth: 4, numHeads: 4, textWidth: 64, textLayers: 2, textEncoder: "gpt" },
+  "t2v-s96": { hiddenSize: 96, depth: 4, numHeads: 4, textWidth: 64, textLayers: 2 },
+  "t2v-s96-gpt": { hiddenSize: 96, depth: 4, numHeads: 4, textWidth: 64, textLayers: 2, textEncoder: "gpt" },
   "t2v-s": { hiddenSize: 192, depth: 6, numHeads: 6, textWidth: 96, textLayers: 2 },
 } as const satisfies Record<string, Partial<TextToVideoConfig>>;
 

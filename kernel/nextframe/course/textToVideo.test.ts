@@ -1,0 +1,65 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Autoencoder } from "../models/autoencoder";
+import { parseCaption } from "./captionAgreement";
+import { HELDOUT_COMBOS, PromptError, decodeClips, diversity, evaluationClips, expandPrompt, flicker, heldoutCombo, panConsistency, retrieve, textToVideoClip, textToVideoData } from "./textToVideo";
+
+test("prompt expander: short prompts become captions of the training grammar; prompts it cannot handle get a clear message", () => {
+  const cases: [string, Record<string, unknown>][] = [
+    ["red ball, agent goes left", { balls: ["red"], agentMotion: "left", ateBurger: false, cameraPan: false }],
+    ["A blue and a green ball; the agent walks toward us and eats the burger, camera pans", { balls: ["blue", "green"], agentMotion: "toward", ateBurger: true, cameraPan: true }],
+    ["cyan ball hides behind the tree", { balls: ["cyan"], hidden: ["cyan"], agentMotion: "still" }],
+  ];
+  for (const [prompt, want] of cases) {
+    const caption = expandPrompt(prompt);
+    const got = parseCaption(caption);
+    assert.ok(got, `"${caption}" parses`);
+    for (const [k, v] of Object.entries(want)) assert.deepEqual((got as Record<string, unknown>)[k], v, `${prompt}: ${k}`);
+  }
+  for (const [bad, msg] of [["", /empty/], ["a dog runs in the park", /no "dog"/], ["a purple ball", /no purple ball/], ["the agent walks left", /name at least one ball colour/],
+    ["red, blue and green balls", /one or two balls/]] as const) {
+    assert.throws(() => expandPrompt(bad), (e: Error) => e instanceof PromptError && msg.test(e.message), bad);
+  }
+});
+
+test("held-out combinations: no training clip shows one and no training caption says one; the held-out evaluation captions all do", async () => {
+  assert.deepEqual(heldoutCombo({ balls: ["green", "red"], agentMotion: "left" }), HELDOUT_COMBOS[0]);
+  assert.equal(heldoutCombo({ balls: ["red"], agentMotion: "right" }), null);
+  const ae = new Autoencoder({ name: "ae-32-f2" });
+  const data = await textToVideoData(ae, { seed: 5, numTrain: 48 });
+  assert.ok(data.train.length > 30 && data.droppedHeldout > 0, `${data.train.length} kept, ${data.droppedHeldout} dropped`);
+  data.train.forEach((c, i) => {
+    assert.equal(heldoutCombo(c.attributes), null);
+    assert.equal(heldoutCombo(parseCaption(data.captions[i]!)), null);
+    if (!data.recaptioned[i]) assert.equal(data.captions[i], c.captions.rich);
+    else assert.notEqual(c.captionKind, "rich");
+  });
+  const held = evaluationClips(1, 3, { heldout: true });
+  assert.equal(held.length, 3);
+  for (const c of held) assert.ok(heldoutCombo(c.attributes));
+  // retrieval: a caption present in the training set retrieves a clip with exactly that caption
+  const [hit] = retrieve(data, [data.captions[0]!]);
+  assert.equal(data.captions[data.train.indexOf(hit!)], data.captions[0]);
+});
+
+test("consistency measures on true clips: little flicker, tree keeps its width under a pan and the near tree slides more than the far burger", () => {
+  const clips = Array.from({ length: 40 }, (_, i) => textToVideoClip(900 + i)).filter((c) => c.attributes.cameraPan).slice(0, 6);
+  assert.ok(clips.length >= 4);
+  const per = 16 * 32 * 32 * 3, all = new Uint8Array(clips.length * per);
+  clips.forEach((c, i) => all.set(c.frames, i * per));
+  const shape = [clips.length, 16, 32, 32];
+  const f = flicker(all, shape);
+  const pan = panConsistency(all, shape);
+  assert.ok(pan.parallaxOk >= 0.75 && pan.treeSizeSpread <= 1, JSON.stringify(pan));
+  // the same frames in a random order flicker more
+  const shuffled = new Uint8Array(all.length), P = 32 * 32 * 3;
+  for (let c = 0; c < clips.length; c++) for (let t = 0; t < 16; t++) shuffled.set(all.subarray((c * 16 + ((t * 7) % 16)) * P, (c * 16 + ((t * 7) % 16) + 1) * P), (c * 16 + t) * P);
+  assert.ok(f < flicker(shuffled, shape), `flicker ${f} vs shuffled ${flicker(shuffled, shape)}`);
+  assert.equal(diversity(all, all), 0);
+});
+
+test("decodeClips decodes any latent grid (square and wide) with the autoencoder's decoder", async () => {
+  const ae = new Autoencoder({ name: "ae-32-f2" });
+  const out = await decodeClips(ae, new Float32Array(2 * 3 * 4 * 12 * 16), [2, 3, 4, 12, 16]);
+  assert.equal(out.length, 2 * 3 * 24 * 32 * 3);
+});
