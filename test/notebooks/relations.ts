@@ -57,8 +57,10 @@ export const RELATIONS: Record<string, Relation[]> = {
   "01": [
     { says: "the tiny GPT beats the bigram, which beats the unigram (held-out loss)", holds: (c) => c("gpt_val_loss") < c("bigram_val_loss") && c("bigram_val_loss") < c("unigram_val_loss") },
     { says: "sentences the GPT writes are legal moves more often than a bigram writer's", holds: (c) => c("gpt_legal_rate") > c("bigram_legal_rate") },
-    { says: "a linear probe reads what the agent holds above chance and above a random-init GPT", holds: (c) => c("probe_acc") > c("probe_chance") && c("probe_acc") > c("probe_random_init") },
-    { says: "a linear probe reads the agent's position (x/y, never written after the header) above chance and above a random-init GPT", holds: (c) => c("probe_pos_acc") > c("probe_pos_chance") && c("probe_pos_acc") > c("probe_pos_random_init") },
+    { says: "the token embeddings group words by kind: numbers, objects and directions are more alike within a kind than across kinds", holds: (c) => c("emb_cos_same_kind") > c("emb_cos_other_kind") + 0.2 },
+    { says: "a linear probe reads what the agent holds above chance and above random-init GPTs", holds: (c) => c("probe_acc") > c("probe_chance") && c("probe_acc") > c("probe_random_init") },
+    { says: "the position probe (x/y, never written after the header) beats chance and every random-init GPT in every split", holds: (c) => c("probe_pos_acc_min") > c("probe_pos_chance_max") && c("probe_pos_acc_min") > c("probe_pos_random_init_max") },
+    { says: "the random-init GPTs read the position at chance (within 0.03), and the trained one is right for only about half of the words (< 0.6)", holds: (c) => Math.abs(c("probe_pos_random_init") - c("probe_pos_chance")) < 0.03 && c("probe_pos_acc") < 0.6 },
     { says: "character tokens make longer sequences than word tokens", holds: (c) => c("tokens_per_episode_char") > c("tokens_per_episode_word") },
     { says: "a head retrieves the picked-up object: > 10× the uniform attention share", holds: (c) => c("attn_obj_mass_best_head") > 10 * c("attn_obj_mass_uniform") },
   ],
