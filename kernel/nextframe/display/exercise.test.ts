@@ -6,15 +6,15 @@ import { CLAIM_MIME, type Claim } from "./claims";
 import { checkExercise } from "./exercise";
 
 /** Runs `f` with a kernel sink and returns the markdown and the claim that the check showed. */
-async function shownBy(f: () => Promise<unknown>): Promise<{ markdown: string; claim: Claim; result: unknown }> {
+async function shownBy(f: () => Promise<void>): Promise<{ markdown: string; claim: Claim }> {
   const shown: MimeBundle[] = [];
   const sink: KernelSink = { display: (b) => shown.push(b), comm: () => undefined };
   (globalThis as Record<symbol, unknown>)[kernelSinkSymbol] = sink;
   try {
-    const result = await f();
+    await f();
     const markdown = shown.map((b) => b["text/markdown"]).filter((m) => typeof m === "string").join("\n");
     const claim = shown.map((b) => b[CLAIM_MIME] as Claim | undefined).find((c) => c)!;
-    return { markdown, claim, result };
+    return { markdown, claim };
   } finally {
     delete (globalThis as Record<symbol, unknown>)[kernelSinkSymbol];
   }
@@ -24,14 +24,12 @@ const spec = { hint: "the sum of the two", solved: "The library adds the same wa
 
 test("an unanswered exercise shows its hint and claims 0", async () => {
   const r = await shownBy(() => checkExercise("add", { ...spec, answer: () => undefined, check: (x: number) => x === 5 }));
-  assert.equal(r.result, false);
   assert.match(r.markdown, /Your turn.*not answered yet[\s\S]*Hint.*the sum of the two/);
   assert.deepEqual(r.claim, { name: "exercise_add_ok", value: 0, note: "not answered yet" });
 });
 
 test("a right answer shows ✓ and what it means, and claims 1", async () => {
   const r = await shownBy(() => checkExercise("add", { ...spec, answer: 5, check: (x: number) => x === 5 }));
-  assert.equal(r.result, true);
   assert.match(r.markdown, /✓ \*\*Right\*\*.*The library adds the same way/);
   assert.doesNotMatch(r.markdown, /Hint/);
   assert.equal(r.claim.value, 1);
@@ -44,7 +42,7 @@ test("a wrong answer says why; an answer whose code throws shows the error inste
   const threw = await shownBy(() => checkExercise("add", {
     ...spec, answer: (): number => { throw new RangeError("index 9 out of range"); }, check: () => true,
   }));
-  assert.equal(threw.result, false);
+  assert.equal(threw.claim.value, 0);
   assert.match(threw.markdown, /your code threw ` RangeError: index 9 out of range `/);
   const checkThrew = await shownBy(() => checkExercise("add", { ...spec, answer: 3, check: () => { throw new Error("shape (2, 3) vs (3, 2)"); } }));
   assert.match(checkThrew.markdown, /threw ` Error: shape \(2, 3\) vs \(3, 2\) `/);

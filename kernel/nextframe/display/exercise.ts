@@ -64,9 +64,10 @@ export function exerciseMarkdown(name: string, outcome: ExerciseOutcome, hint: s
 
 /**
  * Check the learner's answer to exercise `name` (snake_case): shows a hint, what went wrong, or ✓, and records the
- * claim `exercise_<name>_ok`. Resolves to whether it is right. Never throws for a wrong or failing answer.
+ * claim `exercise_<name>_ok` (1 when right). Resolves to nothing, so a cell that ends with it shows no extra result.
+ * Never throws for a wrong or failing answer.
  */
-export async function checkExercise<A>(name: string, spec: ExerciseSpec<A>): Promise<boolean> {
+export async function checkExercise<A>(name: string, spec: ExerciseSpec<A>): Promise<void> {
   if (typeof name !== "string" || !NAME.test(name)) {
     throw new TypeError(`checkExercise: name must be a snake_case identifier like "patchify", got ${JSON.stringify(name)}`);
   }
@@ -87,5 +88,4 @@ export async function checkExercise<A>(name: string, spec: ExerciseSpec<A>): Pro
   display.markdown(exerciseMarkdown(name, outcome, spec.hint, spec.solved));
   const ok = outcome.state === "right";
   claim(`exercise_${name}_ok`, ok, ok ? "solved" : outcome.state === "unanswered" ? "not answered yet" : "not solved yet");
-  return ok;
 }
