@@ -119,7 +119,7 @@ async function chapterToReset(src: vscode.Uri, target: vscode.Uri | undefined): 
   const active = vscode.window.activeNotebookEditor?.notebook.uri;
   const given = target ?? active;
   if (given && isCourseFile(posix.basename(given.path)) && given.path.endsWith(".ipynb")) return given;
-  const chapters = (await vscode.workspace.fs.readDirectory(src)).map(([n]) => n).filter((n) => /^\d\d-.*\.ipynb$/.test(n)).sort();
+  const chapters = (await vscode.workspace.fs.readDirectory(src)).map(([n]) => n).filter((n) => /^\d\d[a-z]?-.*\.ipynb$/.test(n)).sort();
   const folder = (vscode.workspace.workspaceFolders ?? [])[0];
   if (!folder) throw new Error("open the folder of your copy of the course first (npm start opens it), or run this in a chapter");
   const picked = await vscode.window.showQuickPick(chapters, { title: "nextframe: reset which chapter to the course's version?" });

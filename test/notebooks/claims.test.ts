@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { listNotebooks, solutionsFile } from "./run";
 import { checkRelations, notebookClaims, RELATIONS } from "./relations";
-import { exerciseName, joinSource, readNotebook, withSolutions } from "./notebook";
+import { chapterKey, exerciseName, joinSource, readNotebook, withSolutions } from "./notebook";
 
 const notebooks = listNotebooks();
 
@@ -30,7 +30,7 @@ test("a chapter with no relations fails instead of passing silently", () => {
 
 for (const file of notebooks) {
   const name = path.basename(file);
-  const chapter = name.slice(0, 2);
+  const chapter = chapterKey(name)!;
   const nb = readNotebook(file);
 
   test(`${name}: saved claims satisfy the chapter's relations`, () => {

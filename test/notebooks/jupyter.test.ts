@@ -17,7 +17,7 @@ import { KERNEL_ENV } from "./kernel";
 import { installTempKernelspec, jupyterMissing } from "../jupyter/kernelspecFixture";
 import { errorsIn, listNotebooks, NOTEBOOKS_DIR } from "./run";
 import { checkRelations, notebookClaims } from "./relations";
-import { joinSource, type Notebook } from "./notebook";
+import { chapterKey, joinSource, type Notebook } from "./notebook";
 
 const chapters = listNotebooks();
 
@@ -55,6 +55,6 @@ for (const file of chapters) {
     assert.deepEqual(unexecuted, [], `${name}: code cells without an execution count`);
     const errors = nb.cells.flatMap((c, i) => errorsIn(c.outputs ?? []).map((e) => `cell ${i + 1}: ${e}`));
     assert.deepEqual(errors, [], `${name}: error outputs`);
-    assert.deepEqual(checkRelations(name.slice(0, 2), notebookClaims(nb)), [], `${name}: claims of the Jupyter run`);
+    assert.deepEqual(checkRelations(chapterKey(name)!, notebookClaims(nb)), [], `${name}: claims of the Jupyter run`);
   });
 }

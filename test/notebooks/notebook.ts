@@ -93,6 +93,17 @@ export function fromSource(text: string, name: string): Notebook {
   return { nbformat: 4, nbformat_minor: 5, metadata: structuredClone(NOTEBOOK_METADATA), cells };
 }
 
+/**
+ * Chapter file names: "NN-name" for a core chapter, "NNx-name" (one lowercase letter) for an optional appendix to
+ * chapter NN, e.g. 07b-permanence. The key ("07", "07b") names the chapter in relations, timings and scorecards.
+ */
+export const CHAPTER_NAME = /^(\d\d[a-z]?)-/;
+
+/** "07" for 07-world-model.ipynb, "07b" for 07b-permanence.nb (any path); undefined for a file that is no chapter. */
+export function chapterKey(file: string): string | undefined {
+  return CHAPTER_NAME.exec(file.split(/[\\/]/).pop()!)?.[1];
+}
+
 /** The exercise name of a cell (`// %% exercise NAME`), if it is one. */
 export function exerciseName(cell: Cell): string | undefined {
   const nf = cell.metadata.nextframe as { exercise?: unknown } | undefined;

@@ -11,7 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { KERNEL_MAIN } from "./kernel";
 import { listNotebooks, runNotebook, solutionsFile } from "./run";
-import { readNotebook, withSolutions } from "./notebook";
+import { chapterKey, readNotebook, withSolutions } from "./notebook";
 import { checkRelations, notebookClaims } from "./relations";
 import type { Claim } from "../../kernel/nextframe/display/claims";
 
@@ -27,7 +27,7 @@ for (const file of notebooks) {
     const r = await runNotebook(file);
     assert.deepEqual(r.errors, [], `${name}: error outputs`);
     const claims = notebookClaims(r.notebook);
-    assert.deepEqual(checkRelations(name.slice(0, 2), claims), [], `${name}: claims of the fresh run`);
+    assert.deepEqual(checkRelations(chapterKey(name)!, claims), [], `${name}: claims of the fresh run`);
     const checks = exerciseChecks(claims);
     assert.ok(checks.length > 0, `${name}: no exercise check ran (checkExercise claims exercise_<name>_ok)`);
     assert.deepEqual(checks.filter(([, v]) => v !== 0), [], `${name}: exercises ship unsolved, so every check is 0`);

@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startKernel, ROOT, type KernelSession } from "./kernel";
-import { fromSource, joinSource, readNotebook, writeNotebook, type Notebook, type Output } from "./notebook";
+import { chapterKey, fromSource, joinSource, readNotebook, writeNotebook, type Notebook, type Output } from "./notebook";
 import { renderReadmeScorecard } from "./scorecard";
 
 export const NOTEBOOKS_DIR = path.join(ROOT, "notebooks");
@@ -38,17 +38,17 @@ export interface NotebookRun {
   cellSeconds: number[];
 }
 
-/** The chapter notebooks in order: notebooks/NN-*.ipynb. */
+/** The chapter notebooks in order: notebooks/NN-*.ipynb and appendices NNx-*.ipynb (07b after 07). */
 export function listNotebooks(filter?: string): string[] {
   if (!existsSync(NOTEBOOKS_DIR)) return [];
-  return readdirSync(NOTEBOOKS_DIR).filter((f) => /^\d\d-.*\.ipynb$/.test(f) && (!filter || f.includes(filter))).sort()
+  return readdirSync(NOTEBOOKS_DIR).filter((f) => chapterKey(f) !== undefined && f.endsWith(".ipynb") && (!filter || f.includes(filter))).sort()
     .map((f) => path.join(NOTEBOOKS_DIR, f));
 }
 
-/** The readable sources: notebooks/src/NN-*.nb. */
+/** The readable sources: notebooks/src/NN-*.nb and NNx-*.nb. */
 export function listSources(filter?: string): string[] {
   if (!existsSync(SOURCES_DIR)) return [];
-  return readdirSync(SOURCES_DIR).filter((f) => /^\d\d-.*\.nb$/.test(f) && (!filter || f.includes(filter))).sort()
+  return readdirSync(SOURCES_DIR).filter((f) => chapterKey(f) !== undefined && f.endsWith(".nb") && (!filter || f.includes(filter))).sort()
     .map((f) => path.join(SOURCES_DIR, f));
 }
 
@@ -143,7 +143,7 @@ export function renderReadmeTable(timings: Timings): void {
     const exists = existsSync(path.join(NOTEBOOKS_DIR, ch.file));
     const t = timings.chapters[ch.file];
     const time = t ? `${t.seconds.toFixed(0)} s${t.loadAverage > os.cpus().length ? ` (load ${t.loadAverage})` : ""}` : exists ? "not measured yet" : "not written yet";
-    lines.push(`| ${ch.file.slice(0, 2)} | ${exists ? `[${ch.title}](${ch.file})` : ch.title} | ${ch.teaches} | ${time} |`);
+    lines.push(`| ${chapterKey(ch.file)} | ${exists ? `[${ch.title}](${ch.file})` : ch.title} | ${ch.teaches} | ${time} |`);
   }
   lines.push("", `Run times: measured by \`npm run notebooks:run\` (top to bottom in a fresh kernel, kernel start excluded) on ${timings.machine}, ${timings.date}; from [timings.json](timings.json). "load" is the 1-minute load average during the run when the machine was busier than its cores.`);
   writeFileSync(readme, text.slice(0, a + begin.length) + "\n" + lines.join("\n") + "\n" + text.slice(b));
