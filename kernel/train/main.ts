@@ -23,6 +23,7 @@ const SCRIPTS: Record<string, () => Promise<{ train: (o: TrainOptions) => Promis
   "world-model-memory": () => import("./world-model-memory"),
   "world-model-memorizer": () => import("./world-model-memorizer"),
   "text-to-video": () => import("./text-to-video"),
+  "world-model-play": () => import("./world-model-play"),
 };
 
 /** One fixed log format: `[name] step 120/600  loss 0.4710  3.2 it/s  eta 2m31s`. */

@@ -5,7 +5,7 @@ import { tensor } from "../engine/index.js";
 import { Generator } from "../engine/random.js";
 import { hashSeed } from "../worlds/random";
 import type { VideoClip } from "../worlds/videoWorld";
-import { anchorDecoded, windowFrameIndices, WorldModel, worldModelDiffusion } from "../models/worldModel";
+import { anchorDecoded, noisyNextLatent, windowFrameIndices, WorldModel, worldModelDiffusion } from "../models/worldModel";
 import { Autoencoder, framesToTensor, tensorDataToFrames } from "../models/autoencoder";
 import { findColorBlob, PERMANENCE_DEFAULTS, scoreReappearance } from "../metrics/permanence";
 import { choleskySolve } from "../metrics/linearProbe";
@@ -116,7 +116,7 @@ export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips:
       const z = data.latents[clip]!, next = (s + K) * L;
       frames.slice(0, -1).forEach((f, k) => x.set(z.subarray(f * L, (f + 1) * L), (b * Fr + k) * L));
       const sa = c ? c.sqrtAlphasCumprod[step]! : 0, s1 = c ? c.sqrtOneMinusAlphasCumprod[step]! : 1;
-      for (let j = 0; j < L; j++) x[(b * Fr + Fr - 1) * L + j] = sa * z[next + j]! + s1 * g.normal();
+      noisyNextLatent(model.config, z.subarray(next, next + L), x.subarray((b * Fr + Fr - 2) * L, (b * Fr + Fr - 1) * L), sa, s1, () => g.normal(), x, (b * Fr + Fr - 1) * L);
       frameActions(data.actions[clip]!, frames, a, b * Fr);
     });
     const t = tensor(new Float32Array(B).fill(step), { shape: [B] });

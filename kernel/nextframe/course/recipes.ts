@@ -28,8 +28,20 @@ export const WORLD_MODEL_MEMORY_RECIPE = { ...WORLD_MODEL_RECIPE, config: "wm-xs
  */
 export const WORLD_MODEL_MEMORIZER_RECIPE = { ...WORLD_MODEL_MEMORY_RECIPE, numTrain: 8 } as const;
 
-/** One of the world-model recipes above. */
-export type WorldModelRecipe = typeof WORLD_MODEL_RECIPE | typeof WORLD_MODEL_MEMORY_RECIPE | typeof WORLD_MODEL_MEMORIZER_RECIPE;
+/**
+ * The playable world model (issue 32, "wm-play"): the world-model recipe in the playable world (videoData.ts
+ * PLAY_WORLD: a larger agent that moves 0.3 a step), with the diffusion on the change from the last latent
+ * (deltaStd) sampled in `samplingSteps` DDIM steps a frame.
+ */
+export const WORLD_MODEL_PLAY_RECIPE = { ...WORLD_MODEL_RECIPE, config: "wm-play", world: "play", samplingSteps: 1 } as const;
+
+/** One of the world-model recipes above; `world` names the video world's parameters (videoData.ts WORLDS; default "default"). */
+export interface WorldModelRecipe {
+  readonly config: string; readonly dataSeed: number; readonly numTrain: number; readonly numVal: number; readonly seed: number; readonly steps: number;
+  readonly batchSize: number; readonly lr: number; readonly samplingSteps: number; readonly world?: "default" | "play";
+  /** Motion-weighted loss (worldModelTraining.ts MotionWeighting); default none. */
+  readonly motion?: { readonly weight: number; readonly threshold: number };
+}
 
 /**
  * Sora in miniature ("text-to-video", issue 33): the text-conditioned spacetime DiT (models/textToVideo.ts) on 16-frame
@@ -42,7 +54,7 @@ export type WorldModelRecipe = typeof WORLD_MODEL_RECIPE | typeof WORLD_MODEL_ME
  * (0.575 vs 0.571, 2 seeds). Its cost: 600 GPT steps (53 s) before the DiT trains.
  */
 export const TEXT_TO_VIDEO_RECIPE = {
-  config: "t2v-xs-gpt", dataSeed: 33, numTrain: 1024, seed: 33, steps: 1500, batchSize: 16, lr: 2e-3, gptSteps: 600, threads: 1,
+  config: "t2v-xs-gpt", dataSeed: 33, numTrain: 1024, seed: 33, steps: 1600, batchSize: 16, lr: 2e-3, gptSteps: 600, threads: 1,
   sampling: { steps: 10, guidance: 3 },
   eval: { captions: 24, heldoutCaptions: 12, seeds: [1, 2, 3], guidanceSweep: [0, 1, 3, 6], sweepCaptions: 8, evalSeed: 34 },
 } as const;

@@ -3,7 +3,7 @@
 import { tensor } from "../engine/index.js";
 import { Generator } from "../engine/random.js";
 import { generateSurpriseSet, type VideoClip } from "../worlds/videoWorld";
-import { windowFrameIndices, worldModelDiffusion, WorldSimulator } from "../models/worldModel";
+import { noisyNextLatent, windowFrameIndices, worldModelDiffusion, WorldSimulator } from "../models/worldModel";
 import { surpriseScore } from "../metrics/image";
 import { encodeClips } from "./autoencoder";
 import { frameActions } from "./clipWindows";
@@ -28,7 +28,7 @@ export async function clipSurprise(sim: WorldSimulator, clip: VideoClip, opts: {
       const x = new Float32Array(Fr * L), frames = windowFrameIndices(model.config, f);   // true frames f − K .. f − 1 (and memory)
       frames.slice(0, -1).forEach((w, k) => x.set(z.subarray(w * L, (w + 1) * L), k * L));
       const sa = d.c.sqrtAlphasCumprod[t]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t]!;
-      for (let i = 0; i < L; i++) x[(Fr - 1) * L + i] = sa * z[f * L + i]! + s1 * g.normal();
+      noisyNextLatent(model.config, z.subarray(f * L, (f + 1) * L), x.subarray((Fr - 2) * L, (Fr - 1) * L), sa, s1, () => g.normal(), x, (Fr - 1) * L);
       const a = new Int32Array(Fr);
       frameActions(clip.actions, frames, a, 0);
       rows.push({ x, a, t, target: z.slice(f * L, (f + 1) * L) });

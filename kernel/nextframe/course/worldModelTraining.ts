@@ -8,7 +8,7 @@ import { Generator } from "../engine/random.js";
 import { AdamW, cosineSchedule, fit, type FitProgress, makeTrainStep } from "../optim/index.js";
 import { hashSeed, Rng } from "../worlds/random";
 import type { VideoClip, VideoDataset } from "../worlds/videoWorld";
-import { CAPTION_LENGTH, captionTokenizer, encodeCaptions, windowFrameIndices, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, type WorldModelConfig, worldModelConfig, worldModelDiffusion } from "../models/worldModel";
+import { CAPTION_LENGTH, captionTokenizer, encodeCaptions, noisyNextLatent, windowFrameIndices, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, type WorldModelConfig, worldModelConfig, worldModelDiffusion } from "../models/worldModel";
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder } from "../models/autoencoder";
 import { videoWorldData } from "./videoData";
@@ -47,34 +47,48 @@ export async function latentClips(ae: Autoencoder, clips: VideoClip[], scale: nu
 export const CAPTION_DROPOUT = 0.1;
 
 /**
- * One training batch: noisy target at a random diffusion step, noise-augmented context; for caption-conditioned
+ * Motion-weighted loss: latent values whose true change from the last frame exceeds `threshold` (scaled latent units)
+ * weigh 1 + `weight` in the squared error, the rest 1. Most of a frame does not change, so a plain mean squared error
+ * is mostly about the still background; the agent's move (what the key decides) is a few latent pixels.
+ */
+export interface MotionWeighting { weight: number; threshold: number }
+
+/**
+ * One training batch: noisy target at a random diffusion step, noise-augmented context (with `motion`, also the
+ * loss weights of the target's latent values: MotionWeighting); for caption-conditioned
  * models also (B, CAPTION_LENGTH) caption tokens, dropped to the null caption with probability CAPTION_DROPOUT.
  */
-export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: LatentClips, B: number, rng: Rng, normal: () => number): { x: Tensor; t: Tensor; a: Tensor; target: Tensor; caption?: Tensor } {
+export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: LatentClips, B: number, rng: Rng, normal: () => number, motion?: MotionWeighting): { x: Tensor; t: Tensor; a: Tensor; target: Tensor; caption?: Tensor; weight?: Tensor } {
   const Fr = model.frames, L = data.frameLength, { contextFrames: K, latentChannels: C, latentSize: H, contextNoise } = model.config;
   const x = new Float32Array(B * Fr * L), target = new Float32Array(B * L), tt = new Float32Array(B), a = new Int32Array(B * Fr), clipOf = new Int32Array(B);
+  const weight = motion && motion.weight > 0 ? new Float32Array(B * L) : null;
   for (let b = 0; b < B; b++) {
     const c = rng.int(data.latents.length);
     const tgt = K + rng.int(data.numFrames - K);                      // any target with K recent frames before it
     const z = data.latents[c]!;
     const frames = windowFrameIndices(model.config, tgt);           // memory frames, K recent ones, the target
-    // the older context frames get noise; the last one stays clean: a residual model adds its change to it
+    // the older context frames get noise; the last one stays clean (a residual model adds its change to it) unless
+    // config.lastContextNoise draws it a level of its own
+    const lastSd = model.config.lastContextNoise > 0 ? model.config.lastContextNoise * rng.next() : 0;
     for (let f = 0; f < Fr - 1; f++) {
-      const sd = model.config.residual && f === Fr - 2 ? 0 : contextNoise, o = frames[f]! * L;
+      const sd = model.config.residual && f === Fr - 2 ? lastSd : contextNoise, o = frames[f]! * L;
       for (let i = 0; i < L; i++) x[(b * Fr + f) * L + i] = z[o + i]! + sd * normal();
     }
     const t = rng.int(d.numTimesteps);
     const sa = d.c.sqrtAlphasCumprod[t]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t]!;
-    for (let i = 0; i < L; i++) {
-      const z0 = z[tgt * L + i]!;
-      target[b * L + i] = z0;
-      x[(b * Fr + Fr - 1) * L + i] = sa * z0 + s1 * normal();
-    }
+    const next = z.subarray(tgt * L, (tgt + 1) * L);
+    target.set(next, b * L);
+    // the noisy target: on the latent, or on its change from the last (clean) context latent (config.deltaStd)
+    noisyNextLatent(model.config, next, x.subarray((b * Fr + Fr - 2) * L, (b * Fr + Fr - 1) * L), sa, s1, normal, x, (b * Fr + Fr - 1) * L);
     tt[b] = t;
     frameActions(data.actions[c]!, frames, a, b * Fr);
     clipOf[b] = c;
+    if (weight) for (let i = 0; i < L; i++) weight[b * L + i] = Math.abs(next[i]! - z[(tgt - 1) * L + i]!) > motion!.threshold ? 1 + motion!.weight : 1;
   }
-  const batch = { x: tensor(x, { shape: [B, Fr, C, H, H] }), t: tensor(tt, { shape: [B] }), a: tensor(a, { shape: [B, Fr] }), target: tensor(target, { shape: [B, C, H, H] }) };
+  const batch = {
+    x: tensor(x, { shape: [B, Fr, C, H, H] }), t: tensor(tt, { shape: [B] }), a: tensor(a, { shape: [B, Fr] }), target: tensor(target, { shape: [B, C, H, H] }),
+    ...(weight ? { weight: tensor(weight, { shape: [B, C, H, H] }) } : {}),
+  };
   if (model.config.captionVocab === 0) return batch;
   if (!data.captions) throw new Error("worldModelBatch: the model is caption-conditioned but the latent clips carry no captions");
   const caps = Array.from(clipOf, (c) => (rng.chance(CAPTION_DROPOUT) ? null : data.captions![c]!));
@@ -93,6 +107,8 @@ export interface TrainWorldModelOptions {
   onProgress?: (p: FitProgress) => void | Promise<void>;
   /** Continue training this model (its config and latentScale are kept) instead of a fresh one. */
   init?: WorldModel;
+  /** Motion-weighted loss (MotionWeighting; default none: plain mean squared error). */
+  motion?: MotionWeighting;
 }
 
 /** Trains the world model on the autoencoder's latents of the video world (x₀-prediction, MSE). */
@@ -115,16 +131,22 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
   const d = worldModelDiffusion(model.config);
   const steps = opts.steps ?? WORLD_MODEL_RECIPE.steps, lr = opts.lr ?? WORLD_MODEL_RECIPE.lr, B = opts.batchSize ?? WORLD_MODEL_RECIPE.batchSize;
   const opt = new AdamW(model.parameters(), { lr: cosineSchedule({ warmupSteps: Math.min(100, steps / 10), totalSteps: steps, maxLr: lr, minLr: lr / 10 }), weightDecay: 0, maxGradNorm: 1 });
-  const captions = model.config.captionVocab > 0;
+  const captions = model.config.captionVocab > 0, motion = opts.motion;
+  if (motion && (!(motion.weight >= 0) || !(motion.threshold > 0))) throw new Error(`trainWorldModel: motion needs weight ≥ 0 and threshold > 0, got ${JSON.stringify(motion)}`);
+  if (motion && captions) throw new Error("trainWorldModel: the motion-weighted loss is for action-conditioned models; this one is caption-conditioned");
   const step = captions
     ? makeTrainStep(model, (x, t, a, target, cap) => F.mseLoss(model.predictNext(x, t, a, cap), target), opt)
     : makeTrainStep(model, (x, t, a, target) => F.mseLoss(model.predictNext(x, t, a), target), opt);
+  const weighted = makeTrainStep(model, (x, t, a, target, w) => model.predictNext(x, t, a).sub(target).square().mul(w).mean(), opt);
   const rng = new Rng(hashSeed(seed, "wm-batches"));
   const g = new Generator(hashSeed(seed, "wm-noise"));
   const normal = () => g.normal();
   const r = await fit({
     steps,
-    step: () => { const b = worldModelBatch(model, d, clips, B, rng, normal); return b.caption ? step(b.x, b.t, b.a, b.target, b.caption) : step(b.x, b.t, b.a, b.target); },
+    step: () => {
+      const b = worldModelBatch(model, d, clips, B, rng, normal, motion);
+      return b.caption ? step(b.x, b.t, b.a, b.target, b.caption) : b.weight ? weighted(b.x, b.t, b.a, b.target, b.weight) : step(b.x, b.t, b.a, b.target);
+    },
     onProgress: opts.onProgress,
   });
   return { model, losses: r.losses, seconds: r.seconds, steps };

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randn, tensor, withCapture } from "../engine/index";
 import { NormalRng } from "../diffusion/rng";
-import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, contextOffsets, encodeCaptions, worldModelConfig, worldModelDiffusion } from "./worldModel";
+import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, contextOffsets, encodeCaptions, noisyNextLatent, worldModelConfig, worldModelDiffusion } from "./worldModel";
 import { Autoencoder } from "./autoencoder";
 import { generateVideoClip } from "../worlds/videoWorld";
 import { trainWorldModel, worldModelBatch } from "../course/worldModelTraining";
@@ -246,5 +246,56 @@ test("trainWorldModel without a config picks the named one that fits the autoenc
   assert.equal(f4.model.config.patchSize, 4);                         // "wm-xs"
   await assert.rejects(trainWorldModel({ ae: new Autoencoder(), data, config: "wm-xs-16", steps: 1 }), /config expects 4×16×16 latents, the autoencoder makes 4×8×8/);
   const small = videoWorldData({ seed: 9, numTrain: 2, numVal: 0, frames: 8, size: 16 });
-  await assert.rejects(trainWorldModel({ ae: new Autoencoder({ imageSize: 16 }), data: small, steps: 1 }), /no named world-model config is made for 4×4×4 latents \(have wm-xs, wm-s, wm-xs-16, wm-xs-16-mem\); pass config: \{ latentSize: 4, \.\.\. \}/);
+  await assert.rejects(trainWorldModel({ ae: new Autoencoder({ imageSize: 16 }), data: small, steps: 1 }), /no named world-model config is made for 4×4×4 latents \(have wm-xs, wm-s, wm-xs-16, wm-xs-16-mem, wm-play\); pass config: \{ latentSize: 4, \.\.\. \}/);
+});
+
+test("deltaStd: the noise lives on the change from the last latent (training, evaluation and the sampler's start agree); a fresh residual model still rolls out copy-last", async () => {
+  assert.throws(() => worldModelConfig(null, { deltaStd: 0.1 }), /deltaStd must be ≥ 0, and > 0 only with residual: true/);
+  assert.throws(() => worldModelConfig(null, { residual: true, deltaStd: -1 }), /deltaStd must be ≥ 0/);
+  const cfg = worldModelConfig(null, { ...small, residual: true, deltaStd: 0.1 });
+  const next = Float32Array.of(1, 2), last = Float32Array.of(0.5, 0.5), out = new Float32Array(3);
+  noisyNextLatent(cfg, next, last, 0.6, 0.8, () => 1, out, 1);                    // last + 0.6 (next − last) + 0.8 · 0.1 · 1
+  assert.deepEqual(Array.from(out, (v) => +v.toFixed(6)), [0, 0.88, 1.48]);
+  noisyNextLatent(worldModelConfig(null, small), next, last, 0.6, 0.8, () => 1, out, 1);   // on the latent: 0.6 next + 0.8
+  assert.deepEqual(Array.from(out, (v) => +v.toFixed(6)), [0, 1.4, 2]);
+  // training windows: the target slot is centred on the (clean) last context latent, its noise scaled by deltaStd
+  const m = new WorldModel(cfg, { contextNoise: 0 });
+  const T = 10, L = 4 * 8 * 8;
+  const data = { latents: [Float32Array.from({ length: T * L }, (_, i) => Math.floor(i / L))], actions: [new Uint8Array(T)], numFrames: T, frameLength: L };
+  const d = worldModelDiffusion(m.config), b = worldModelBatch(m, d, data, 16, new Rng(5), () => 1);
+  const x = (await b.x.data()) as Float32Array, t = (await b.t.data()) as Float32Array, target = (await b.target.data()) as Float32Array;
+  for (let r = 0; r < 16; r++) {
+    const tgt = target[r * L]!, sa = d.c.sqrtAlphasCumprod[t[r]!]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t[r]!]!;
+    assert.ok(Math.abs(x[(r * 4 + 3) * L]! - ((tgt - 1) + sa * 1 + s1 * 0.1)) < 1e-5, `window ${r}: z_t + √ᾱ·Δ + √(1−ᾱ)·deltaStd·ε`);
+  }
+  const clip = generateVideoClip({ seed: 4, frames: 8, size: 32 }), F3 = 32 * 32 * 3;
+  const sim = new WorldSimulator(m, new Autoencoder(), { steps: 3 });
+  await sim.reset(clip.frames.slice(0, 3 * F3), [0, 1, 2]);
+  const frames = await sim.rollout([1, 2]);
+  for (let h = 0; h < 2; h++) assert.deepEqual(frames.slice(h * F3, (h + 1) * F3), clip.frames.slice(2 * F3, 3 * F3), `frame ${h + 1} is the last context frame`);
+});
+
+test("lastContextNoise: the last context latent gets a noise level of its own per window (uniform up to the maximum); motion weighting marks the moving latent values", async () => {
+  assert.throws(() => worldModelConfig(null, { lastContextNoise: 0.2 }), /lastContextNoise must be ≥ 0, and > 0 only with residual: true/);
+  const T = 10, L = 4 * 8 * 8;
+  // frame f holds the value f everywhere except value 0 of each frame, which holds 0: only that value never changes
+  const z = Float32Array.from({ length: T * L }, (_, i) => (i % L === 0 ? 0 : Math.floor(i / L)));
+  const data = { latents: [z], actions: [new Uint8Array(T)], numFrames: T, frameLength: L };
+  const m = new WorldModel({ ...small, residual: true, lastContextNoise: 0.5 }, { contextNoise: 0 });
+  const b = worldModelBatch(m, worldModelDiffusion(m.config), data, 64, new Rng(5), () => 1, { weight: 9, threshold: 0.5 });
+  const x = (await b.x.data()) as Float32Array, target = (await b.target.data()) as Float32Array, w = (await b.weight!.data()) as Float32Array;
+  const levels: number[] = [];
+  for (let r = 0; r < 64; r++) {
+    const tgt = target[r * L + 1]!;
+    assert.equal(x[(r * 4 + 1) * L + 1], tgt - 2, "older context frames stay clean with contextNoise 0");
+    levels.push(x[(r * 4 + 2) * L + 1]! - (tgt - 1));                          // the last context latent's noise (ε = 1)
+    assert.equal(w[r * L], 1, "a value that does not change weighs 1");
+    assert.equal(w[r * L + 1], 10, "a value that changes by 1 > 0.5 weighs 1 + 9");
+  }
+  assert.ok(levels.every((v) => v >= 0 && v <= 0.5) && Math.min(...levels) < 0.1 && Math.max(...levels) > 0.4, `levels ${levels.map((v) => v.toFixed(2))}`);
+  const plain = worldModelBatch(new WorldModel({ ...small, residual: true }, { contextNoise: 0 }), worldModelDiffusion(m.config), data, 4, new Rng(5), () => 1);
+  assert.equal(plain.weight, undefined, "no weights without motion weighting");
+  const r = await trainWorldModel({ ae: new Autoencoder(), data: videoWorldData({ seed: 9, numTrain: 4, numVal: 0, frames: 8 }), init: m, steps: 2, batchSize: 4, lr: 1e-2, motion: { weight: 9, threshold: 0.1 } });
+  assert.ok(r.losses.every(Number.isFinite));
+  await assert.rejects(trainWorldModel({ ae: new Autoencoder(), data: videoWorldData({ seed: 9, numTrain: 4, numVal: 0, frames: 8 }), init: m, steps: 1, motion: { weight: 9, threshold: 0 } }), /motion needs weight ≥ 0 and threshold > 0/);
 });

@@ -66,8 +66,25 @@ export interface WorldModelConfig {
    * agent is lost in 14 of 22 of chapter 8's counterfactual rollouts against 7 of 22 with 0.05 (0.02: 15).
    */
   contextNoise: number;
+  /**
+   * With `residual`: the largest std of Gaussian noise put on the LAST context latent while training (each window draws
+   * its level uniformly in [0, lastContextNoise]; 0 = always clean, as the shipped course models). A residual model adds
+   * its change to that latent, so trained on clean ones it copies whatever its own last frame got wrong; trained on
+   * noisy ones the change also removes what does not belong, and a rollout recovers from its own drift (GameNGen's
+   * noise augmentation, Valevski et al. 2024, applied to the frame the change starts from).
+   */
+  lastContextNoise: number;
   /** Predict x₀ = last context latent + Δ (true) or x₀ directly (false). */
   residual: boolean;
+  /**
+   * Where the diffusion's noise lives. 0: the noisy target is √ᾱ·z_{t+1} + √(1−ᾱ)·ε, noise on the scale of the latent
+   * itself (std 1), so even the least noisy sampling steps drown the small frame-to-frame change and a model learns to
+   * ignore its noisy input (a deterministic regressor of the mean next latent). > 0 (with `residual`): diffusion runs
+   * on the change, the noisy target is z_t + √ᾱ·(z_{t+1} − z_t) + √(1−ᾱ)·deltaStd·ε, so the noise levels span the
+   * scale of the change (EDM's σ_data; Karras et al. 2022, DIAMOND) and a few DDIM steps draw a sample of it rather
+   * than its mean. The value is about the std of the change of the scaled latents on the training clips.
+   */
+  deltaStd: number;
   /**
    * With `residual`: a local path beside the transformer, one 3×3 convolution per action of the last latent and its
    * last two changes (the current action's is used; zero-initialised, trained with the rest), added to Δ. Local
@@ -98,7 +115,7 @@ export interface WorldModelConfig {
 
 export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
   contextFrames: 7, latentChannels: 4, latentSize: 8, patchSize: 2, hiddenSize: 96, depth: 4, numHeads: 4, mlpRatio: 4,
-  numActions: NUM_ACTIONS, diffusionSteps: 1000, latentScale: 1, contextNoise: 0.05, residual: false, localPath: false, captionVocab: 0,
+  numActions: NUM_ACTIONS, diffusionSteps: 1000, latentScale: 1, contextNoise: 0.05, lastContextNoise: 0, residual: false, deltaStd: 0, localPath: false, captionVocab: 0,
   attention: "factorized", memoryFrames: [],
 };
 
@@ -108,12 +125,17 @@ export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
  * "ae-32-f2" latents, predicting the change from the last frame (residual), with a local path beside the transformer,
  * trained on clean context frames (contextNoise 0).
  * "wm-xs-16-mem": the same plus four memory frames 10 to 24 steps back, where most balls behind the tree were last seen.
+ * "wm-play" (issue 32, the playable model): "wm-xs-16" with the diffusion on the change from the last latent
+ * (deltaStd 0.1: the rms change of the scaled latents between frames of the playable world is 0.06, sparse, larger
+ * where something moves), and GameNGen's noise augmentation of the context frames (the older ones 0.05, the last one,
+ * which the change is added to, a level drawn up to 0.05), so its own slightly wrong frames look like training inputs.
  */
 export const WORLD_MODEL_CONFIGS = {
   "wm-xs": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, patchSize: 4 },
   "wm-s": { hiddenSize: 128, depth: 6, numHeads: 4, contextFrames: 11, patchSize: 2 },
   "wm-xs-16": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true, localPath: true, contextNoise: 0 },
   "wm-xs-16-mem": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true, localPath: true, contextNoise: 0, memoryFrames: [24, 18, 14, 10] },
+  "wm-play": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true, localPath: true, contextNoise: 0.05, lastContextNoise: 0.05, deltaStd: 0.1 },
 } as const satisfies Record<string, Partial<WorldModelConfig>>;
 
 export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string | null, overrides: Partial<WorldModelConfig> = {}): WorldModelConfig {
@@ -136,6 +158,8 @@ export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string
     throw new Error(`worldModelConfig: memoryFrames must be distinct integer offsets greater than contextFrames (${c.contextFrames}), got ${JSON.stringify(c.memoryFrames)}`);
   }
   c.memoryFrames = [...c.memoryFrames].sort((a, b) => b - a);
+  if (!(c.lastContextNoise >= 0) || (c.lastContextNoise > 0 && !c.residual)) throw new Error(`worldModelConfig: lastContextNoise must be ≥ 0, and > 0 only with residual: true, got ${c.lastContextNoise} with residual ${c.residual}`);
+  if (!(c.deltaStd >= 0) || (c.deltaStd > 0 && !c.residual)) throw new Error(`worldModelConfig: deltaStd must be ≥ 0, and > 0 only with residual: true (diffusion on the change from the last latent), got ${c.deltaStd} with residual ${c.residual}`);
   if (c.localPath && (!c.residual || c.contextFrames < 3)) throw new Error(`worldModelConfig: localPath needs residual: true and contextFrames ≥ 3 (it adds to Δ from the last three latents), got residual ${c.residual}, contextFrames ${c.contextFrames}`);
   return c;
 }
@@ -160,6 +184,18 @@ export function windowFrameIndices(config: WorldModelConfig, target: number): nu
 /** Frames of history the model reads before a target: K, or its oldest memory offset when that is farther. */
 export function historyFrames(config: WorldModelConfig): number {
   return Math.max(config.contextFrames, ...config.memoryFrames);
+}
+
+/**
+ * The noisy target a world model reads at a diffusion step with coefficients √ᾱ = sa, √(1−ᾱ) = s1 (q_sample): from the
+ * clean next latent `next`, the last context latent `last` and standard normal noise, written into out[o ..]. With
+ * config.deltaStd > 0 the diffusion runs on the change from `last` (see WorldModelConfig.deltaStd); else on the latent.
+ * One rule for training batches, the evaluations that noise a true latent, and (sa = 0, s1 = 1) the sampler's start.
+ */
+export function noisyNextLatent(config: WorldModelConfig, next: ArrayLike<number>, last: ArrayLike<number>, sa: number, s1: number, normal: () => number, out: Float32Array, o = 0): void {
+  const d = config.deltaStd;
+  if (d > 0) for (let i = 0; i < next.length; i++) out[o + i] = last[i]! + sa * (next[i]! - last[i]!) + s1 * d * normal();
+  else for (let i = 0; i < next.length; i++) out[o + i] = sa * next[i]! + s1 * normal();
 }
 
 /** Caption tokens per clip (the longest caption of the video world has 27 words; longer ones are cut). */
@@ -277,7 +313,9 @@ export class WorldModel extends Module {
     if (!Number.isInteger(layer) || layer < 0 || layer >= this.config.depth) throw new Error(`WorldModel.hiddenStates: layer must be in [0, ${this.config.depth}), got ${layer}`);
     const N = ctx.shape[0]!, [, h, w] = this.grid, M = this.config.memoryFrames.length;
     const first = (v: Tensor) => Array.from({ length: M }, () => v.slice(1, 0, 1));
-    const x = cat([...first(ctx), ctx, tensor(new Float32Array(N * C * H * H), { shape: [N, 1, C, H, H] })], 1);
+    // the target slot at the noisiest step without its noise: 0, or the last latent when the diffusion is on the change
+    const target = this.config.deltaStd > 0 ? ctx.slice(1, K - 1, K) : tensor(new Float32Array(N * C * H * H), { shape: [N, 1, C, H, H] });
+    const x = cat([...first(ctx), ctx, target], 1);
     const acts = M ? cat([...first(actions), actions], 1) : actions;
     const t = tensor(new Float32Array(N).fill(diffusionSteps - 1), { shape: [N] });
     const { captured } = withCapture(() => this.forward(x, t, acts));
@@ -424,25 +462,30 @@ export class WorldSimulator {
 
   /**
    * The fast path: every DDIM step unrolled into ONE compiled graph (context and actions fed once, x₀ clamped
-   * to the latent range at each step), so a frame costs one session.run. Deterministic DDIM (η = 0):
-   * ε̂ = (x_t − √ᾱ_t x̂₀)/√(1 − ᾱ_t),  x_{t−1} = √ᾱ_{t−1} x̂₀ + √(1 − ᾱ_{t−1}) ε̂  (Song et al. 2021, eq. 12).
+   * to the latent range at each step), so a frame costs one session.run. Deterministic DDIM (η = 0) on the diffusion
+   * variable y (the latent, or with config.deltaStd its change from z_t over deltaStd; each frame starts from fresh
+   * noise, so a few steps draw a sample):
+   * ε̂ = (y_t − √ᾱ_t ŷ₀)/√(1 − ᾱ_t),  y_{t−1} = √ᾱ_{t−1} ŷ₀ + √(1 − ᾱ_{t−1}) ε̂  (Song et al. 2021, eq. 12).
    */
   private sampleGraph(ctx: Tensor, noise: Tensor, acts: Tensor, caption: Tensor): Tensor {
     const cap = this.model.config.captionVocab > 0 ? caption : undefined;
     const d = this.diffusion, lim = 1 / this.model.config.latentScale, s = this.changeScale;
     const last = ctx.shape[1]! - 1, zt = ctx.slice(1, last, last + 1).squeeze(1);         // (1, C, H, W)
-    let x = noise;                                                                        // (1, C, H, W)
+    // the diffusion variable y = (x − centre) / scale: the latent itself, or its change from z_t (config.deltaStd)
+    const onChange = this.model.config.deltaStd > 0, scale = onChange ? this.model.config.deltaStd : 1;
+    const toY = (v: Tensor) => (onChange ? v.sub(zt).div(scale) : v), fromY = (y: Tensor) => (onChange ? zt.add(y.mul(scale)) : y);
+    let y = noise;                                                                        // (1, C, H, W), pure noise
     for (let i = d.numTimesteps - 1; i >= 0; i--) {
       const ab = d.c.alphasCumprod[i]!, abPrev = d.c.alphasCumprodPrev[i]!;
       const tOrig = tensor(Float32Array.of(d.mapTimesteps(Int32Array.of(i))[0]!), { shape: [1] });
-      const win = cat([ctx, x.unsqueeze(1)], 1);                                          // (1, F, C, H, W)
+      const win = cat([ctx, fromY(y).unsqueeze(1)], 1);                                   // (1, F, C, H, W)
       let x0 = this.model.predictNext(win, tOrig, acts, cap);                             // (1, C, H, W)
       if (s !== 1) x0 = zt.add(x0.sub(zt).mul(s));                                        // z_t + s·Δ
-      x0 = x0.clamp(-lim, lim);
-      const eps = x.sub(x0.mul(Math.sqrt(ab))).div(Math.sqrt(1 - ab));
-      x = i === 0 ? x0 : x0.mul(Math.sqrt(abPrev)).add(eps.mul(Math.sqrt(1 - abPrev)));
+      const y0 = toY(x0.clamp(-lim, lim));
+      const eps = y.sub(y0.mul(Math.sqrt(ab))).div(Math.sqrt(1 - ab));
+      y = i === 0 ? y0 : y0.mul(Math.sqrt(abPrev)).add(eps.mul(Math.sqrt(1 - abPrev)));
     }
-    return x;
+    return fromY(y);
   }
 
   /** Samples the next latent (scaled) for `action` and pushes it into the history. */

@@ -120,9 +120,19 @@ class WorldModelBatches:
         sd = torch.full((Fr - 1,), float(cfg["contextNoise"]))
         if cfg["residual"]:
             sd[-1] = 0.0                                   # the last context frame stays clean: a residual model adds to it
+        sd = sd.view(1, -1, 1, 1, 1).repeat(B, 1, 1, 1, 1)
+        last_noise = float(cfg.get("lastContextNoise", 0))
+        if last_noise > 0:                                 # ... unless it draws a level of its own, uniform in [0, max]
+            sd[:, -1] = last_noise * torch.rand(B, generator=g).view(-1, 1, 1, 1)
         x = window.clone()
-        x[:, :-1] += sd.view(1, -1, 1, 1, 1) * ctx_noise
-        x[:, -1] = (self.sa[t].view(-1, 1, 1, 1) * target.double() + self.s1[t].view(-1, 1, 1, 1) * tgt_noise.double()).float()
+        x[:, :-1] += sd * ctx_noise
+        sa, s1 = self.sa[t].view(-1, 1, 1, 1), self.s1[t].view(-1, 1, 1, 1)
+        d = float(cfg.get("deltaStd", 0))
+        if d > 0:   # noisyNextLatent: the diffusion on the change from the last (clean) context latent
+            last = x[:, -2].double()
+            x[:, -1] = (last + sa * (target.double() - last) + s1 * d * tgt_noise.double()).float()
+        else:
+            x[:, -1] = (sa * target.double() + s1 * tgt_noise.double()).float()
         prev = (frames - 1).clamp(min=0)
         a = torch.where(frames > 0, self.actions[clip[:, None], prev], torch.full_like(frames, NOOP))  # frameActions
         if self.cfg["captionVocab"] == 0:

@@ -6,7 +6,9 @@ Same parameter names, layouts and init rules (DiT's), so a checkpoint of either 
 
 Config: the TypeScript WorldModelConfig as JSON (a card's `config`, camelCase): contextFrames, latentChannels,
 latentSize, patchSize, hiddenSize, depth, numHeads, mlpRatio, numActions, diffusionSteps, latentScale,
-contextNoise, residual, localPath, captionVocab (caption conditioning: the mean of the caption's token embeddings
+contextNoise, residual, deltaStd (optional; > 0 puts the training noise on the change from the last latent:
+train.py's batches, the network is the same), lastContextNoise (optional; training noise on the last context
+latent, train.py), localPath, captionVocab (caption conditioning: the mean of the caption's token embeddings
 is added to c), attention ("factorized", or "full": one attention over all frames' tokens, causal over frames),
 memoryFrames.
 
