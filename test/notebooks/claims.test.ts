@@ -55,6 +55,13 @@ for (const file of notebooks) {
         }
       }
     }
+    // a workshop lesson: a core chapter (NN-name) has at most 22 cells; no code cell of any notebook (appendices
+    // NNx-name included) is longer than 30 lines
+    if (/^\d\d-/.test(name)) assert.ok(nb.cells.length <= 22, `${name} has ${nb.cells.length} cells; a core chapter has at most 22 (move investigations to its appendix)`);
+    for (const [i, c] of code.entries()) {
+      const lines = joinSource(c.source).split("\n").length;
+      assert.ok(lines <= 30, `${name}: code cell ${i + 1} has ${lines} lines; keep code cells to 30 lines (split it, or move helpers into the library)`);
+    }
     const exercises = nb.cells.flatMap((c, i) => (exerciseName(c) ? [{ name: exerciseName(c)!, i, source: joinSource(c.source) }] : []));
     assert.ok(exercises.length > 0, `${name}: no exercise cell ("// %% exercise NAME" in its source)`);
     for (const ex of exercises) {
