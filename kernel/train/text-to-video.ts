@@ -21,7 +21,7 @@ async function metrics(model: TextToVideoDiT, ae: Autoencoder, data: Awaited<Ret
   o.log(`caption gain (x0 MSE, null − caption): ${gain.gain.toFixed(4)} (${gain.nullCaption.toFixed(4)} → ${gain.withCaption.toFixed(4)})`);
   o.log(`agreement (${m.agreement_detail.captions} captions × ${R.eval.seeds.length} seeds): model ${f(a.model)} ± ${f(m.agreement_detail.model_sd_over_seeds)} | null ${f(a.null_caption)} | shuffled ${f(a.shuffled)} | retrieval ${f(a.retrieval)} | truth ${f(m.agreement_detail.truth)}`);
   o.log(`held-out combinations (${m.agreement_detail.heldout_captions}): model ${f(a.heldout_combos_model)} | retrieval ${f(a.heldout_combos_retrieval)} | truth ${f(m.agreement_detail.heldout_combos_truth)}`);
-  o.log(`flicker model ${f(c.flicker_model)} vs truth ${f(c.flicker_truth)}; pan (${c.pan_clips} clips): parallax ok ${f(c.pan_parallax_ok)} (truth ${f(c.pan_parallax_ok_truth)}), tree width spread ${f(c.tree_size_px_spread)} px (truth ${f(c.tree_size_px_spread_truth)})`);
+  o.log(`flicker model ${f(c.flicker_model)} vs truth ${f(c.flicker_truth)}; pan (${c.pan_clips} captions, ${c.pan_clips_scored} with tree and burger seen): parallax ok ${f(c.pan_parallax_ok)} (truth ${f(c.pan_parallax_ok_truth)}), tree width spread ${f(c.tree_size_px_spread)} px (truth ${f(c.tree_size_px_spread_truth)})`);
   o.log(`guidance: ${m.guidance_sweep.map((s) => `s=${s.guidance}: agreement ${s.agreement.toFixed(3)}, diversity ${s.diversity.toFixed(3)}`).join(" | ")}`);
   return { ...m, caption_gain: gain, evalSeconds: (performance.now() - t0) / 1000 };
 }
@@ -40,10 +40,12 @@ export async function train(o: TrainOptions): Promise<void> {
   o.log(`${data.train.length} training clips (${data.droppedHeldout} dropped for held-out combinations; ${data.recaptioned.filter(Boolean).length} recaptioned: exact ${data.recaptionExact.toFixed(3)}, word F1 ${data.recaptionF1.toFixed(3)}); ${getDevice().threads} thread(s)`);
   const res = await trainTextToVideo({ data, config: R.config, steps, batchSize: R.batchSize, lr: R.lr, seed: R.seed, gptSteps: R.gptSteps, onProgress: (p) => o.progress(p) });
   res.model.eval();
+  const trainWallSeconds = (performance.now() - wall0) / 1000;                    // data, caption GPT and DiT: the recipe's training time
+  o.log(`trained in ${(trainWallSeconds / 60).toFixed(1)} min wall (caption GPT ${res.gptSeconds.toFixed(0)} s, DiT ${res.seconds.toFixed(0)} s)`);
   const m = await metrics(res.model, ae, data, o);
   const paths = saveCheckpoint("text-to-video", res.model, {
     name: "text-to-video", model: "TextToVideoDiT", config: { ...res.model.config }, dataSeed: R.dataSeed, steps, trainSeconds: res.seconds,
-    wallSeconds: (performance.now() - wall0) / 1000, threads: getDevice().threads, machine: { cpus: cpus().length, loadavg1: loadavg()[0] },
+    gptSeconds: res.gptSeconds, captionGptLoss: res.gptLoss, trainWallSeconds, wallSeconds: (performance.now() - wall0) / 1000, threads: getDevice().threads, machine: { cpus: cpus().length, loadavg1: loadavg()[0] },
     parameters: res.model.numParameters(), trainableParameters: res.model.numParameters({ trainableOnly: true }), recipe: { ...R, steps }, autoencoder: "autoencoder",
     data: { clips: data.train.length, droppedHeldout: data.droppedHeldout, recaptioned: data.recaptioned.filter(Boolean).length, recaptionExact: data.recaptionExact, recaptionF1: data.recaptionF1 },
     finalTrainLoss: res.losses.slice(-100).reduce((s, v) => s + v, 0) / Math.min(100, res.losses.length),

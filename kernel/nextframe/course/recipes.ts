@@ -54,7 +54,7 @@ export interface WorldModelRecipe {
  * (0.575 vs 0.571, 2 seeds). Its cost: 600 GPT steps (53 s) before the DiT trains.
  */
 export const TEXT_TO_VIDEO_RECIPE = {
-  config: "t2v-xs-gpt", dataSeed: 33, numTrain: 1024, seed: 33, steps: 1600, batchSize: 16, lr: 2e-3, gptSteps: 600, threads: 1,
+  config: "t2v-xs-gpt", dataSeed: 33, numTrain: 1024, seed: 33, steps: 3000, batchSize: 16, lr: 2e-3, gptSteps: 600, threads: 1,
   sampling: { steps: 10, guidance: 3 },
-  eval: { captions: 24, heldoutCaptions: 12, seeds: [1, 2, 3], guidanceSweep: [0, 1, 3, 6], sweepCaptions: 8, evalSeed: 34 },
+  eval: { captions: 24, heldoutCaptions: 12, panCaptions: 8, seeds: [1, 2, 3], guidanceSweep: [0, 1, 3, 6], sweepCaptions: 8, evalSeed: 34 },
 } as const;

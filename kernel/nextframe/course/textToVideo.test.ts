@@ -37,6 +37,7 @@ test("held-out combinations: no training clip shows one and no training caption 
   const held = evaluationClips(1, 3, { heldout: true });
   assert.equal(held.length, 3);
   for (const c of held) assert.ok(heldoutCombo(c.attributes));
+  for (const c of evaluationClips(1, 2, { pan: true })) assert.ok(c.attributes.cameraPan && !heldoutCombo(c.attributes));
   // retrieval: a caption present in the training set retrieves a clip with exactly that caption
   const [hit] = retrieve(data, [data.captions[0]!]);
   assert.equal(data.captions[data.train.indexOf(hit!)], data.captions[0]);

@@ -210,11 +210,11 @@ export async function generateClips(sampler: TextToVideoSampler, ae: Autoencoder
 //################################################################################
 
 /** Evaluation captions: rich captions of held-out clips (seeds never used for training) that the pixels can show (legibleClip). */
-export function evaluationClips(seed: number, count: number, opts: { heldout?: boolean } = {}): VideoClip[] {
+export function evaluationClips(seed: number, count: number, opts: { heldout?: boolean; pan?: boolean } = {}): VideoClip[] {
   const out: VideoClip[] = [];
   for (let i = 0; out.length < count && i < 200 * count; i++) {
-    const c = textToVideoClip(hashSeed(seed, opts.heldout ? "t2v-heldout" : "t2v-eval", i));
-    if (!legibleClip(c) || !!heldoutCombo(c.attributes) !== !!opts.heldout) continue;
+    const c = textToVideoClip(hashSeed(seed, opts.heldout ? "t2v-heldout" : opts.pan ? "t2v-pan" : "t2v-eval", i));
+    if (!legibleClip(c) || !!heldoutCombo(c.attributes) !== !!opts.heldout || (opts.pan && !c.attributes.cameraPan)) continue;
     out.push(c);
   }
   return out;
@@ -319,9 +319,10 @@ export function diversity(a: Uint8Array, b: Uint8Array): number {
 }
 
 export interface TextToVideoEvalOptions {
-  /** Legible held-out captions scored per seed, and held-out-combination captions. */
+  /** Legible held-out captions scored per seed, held-out-combination captions, and pan captions (3D consistency). */
   captions: number;
   heldoutCaptions: number;
+  panCaptions: number;
   /** Noise seeds (≥ 3). */
   seeds: number[];
   /** Guidance scales of the sweep (agreement and diversity), on the first `sweepCaptions` captions and two seeds. */
@@ -346,7 +347,6 @@ export async function evaluateTextToVideo(model: TextToVideoDiT, ae: Autoencoder
   const truthAgreement = agreementOf(stack(evalClips), truthShape, caps);
   const per = { model: [] as number[], null: [] as number[], shuffled: [] as number[], heldModel: [] as number[] };
   const checks: Record<string, number>[] = [];
-  let firstModel: Uint8Array | null = null;
   const flickerModel: number[] = [];
   for (const seed of o.seeds) {
     const g = await generateClips(sampler, ae, [...caps, ...held], { ...o.sampling, seed: seed * 1000 });
@@ -362,17 +362,16 @@ export async function evaluateTextToVideo(model: TextToVideoDiT, ae: Autoencoder
     const u = await generateClips(sampler, ae, caps.map(() => null), { ...o.sampling, seed: seed * 1000 });
     per.null.push(agreementOf(u.frames, [n, 16, 32, 32], caps).score);
     flickerModel.push(flicker(mine, [n, 16, 32, 32]));
-    firstModel ??= Uint8Array.from(mine);
   }
   const retrieved = retrieve(data, caps), retrievedHeld = retrieve(data, held);
   const retrieval = agreementOf(stack(retrieved), truthShape, caps).score;
   const heldRetrieval = agreementOf(stack(retrievedHeld), [m, 16, 32, 32, 3], held).score;
   const heldTruth = agreementOf(stack(heldClips), [m, 16, 32, 32, 3], held).score;
-  // consistency: pan captions among the evaluation captions (model) and their true clips
-  const panIdx = caps.map((c, i) => (parseCaption(c)!.cameraPan ? i : -1)).filter((i) => i >= 0);
-  const pick = (frames: Uint8Array, idx: number[]) => { const b = 16 * 32 * 32 * 3, out = new Uint8Array(idx.length * b); idx.forEach((j, k) => out.set(frames.subarray(j * b, (j + 1) * b), k * b)); return out; };
-  const panModel = panIdx.length ? panConsistency(pick(firstModel!, panIdx), [panIdx.length, 16, 32, 32]) : null;
-  const panTruth = panIdx.length ? panConsistency(pick(stack(evalClips), panIdx), [panIdx.length, 16, 32, 32]) : null;
+  // 3D consistency: held-out captions that say "the camera pans" (their own set, so n is not left to chance), model vs true clips
+  const panClips = evaluationClips(o.evalSeed, o.panCaptions, { pan: true });
+  const panGen = await generateClips(sampler, ae, panClips.map((c) => c.captions.rich), { ...o.sampling, seed: o.seeds[0]! * 1000 });
+  const panModel = panClips.length ? panConsistency(panGen.frames, [panClips.length, 16, 32, 32]) : null;
+  const panTruth = panClips.length ? panConsistency(stack(panClips), [panClips.length, 16, 32, 32]) : null;
   // guidance sweep: agreement and diversity (two noise seeds per caption)
   const sweepCaps = caps.slice(0, o.sweepCaptions);
   const sweep = [];
@@ -396,7 +395,7 @@ export async function evaluateTextToVideo(model: TextToVideoDiT, ae: Autoencoder
     },
     consistency: {
       flicker_model: mean(flickerModel), flicker_truth: flicker(stack(evalClips), truthShape),
-      pan_parallax_ok: panModel?.parallaxOk ?? null, pan_parallax_ok_truth: panTruth?.parallaxOk ?? null, pan_clips: panModel?.clips ?? 0,
+      pan_parallax_ok: panModel?.parallaxOk ?? null, pan_parallax_ok_truth: panTruth?.parallaxOk ?? null, pan_clips: panClips.length, pan_clips_scored: panModel?.clips ?? 0,
       tree_size_px_spread: panModel?.treeSizeSpread ?? null, tree_size_px_spread_truth: panTruth?.treeSizeSpread ?? null,
     },
     guidance_sweep: sweep,
