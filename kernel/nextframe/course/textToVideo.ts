@@ -7,6 +7,7 @@
 // and 3D consistency, and guidance against agreement and diversity.
 
 import { F, tensor, type Tensor } from "../engine/index.js";
+import { NextframeError } from "../engine/errors";
 import { Generator } from "../engine/random.js";
 import { AdamW, cosineSchedule, fit, makeTrainStep, type FitProgress } from "../optim/index.js";
 import { hashSeed, Rng } from "../worlds/random";
@@ -407,7 +408,7 @@ export async function evaluateTextToVideo(model: TextToVideoDiT, ae: Autoencoder
 //################################################################################
 
 /** Why a prompt could not be expanded. */
-export class PromptError extends Error {}
+export class PromptError extends NextframeError {}
 
 /**
  * The course's prompt expander (chapter 6) as a library function: a short prompt → the rich caption the model was
