@@ -60,7 +60,7 @@ test("GPT (gpt-textworld checkpoint): PyTorch logits equal the TypeScript ones",
   await close(model.forward(tensor(idx, { shape: [B, T] })).logits, ref.get("logits"), "GPT logits");
 }));
 
-for (const name of ["world-model", "world-model-memory"]) {
+for (const name of ["world-model", "world-model-memory", "world-model-play"]) {
   test(`WorldModel (${name} checkpoint): PyTorch predict_next equals the TypeScript one`, { skip }, withDir(async (dir) => {
     const card = readCard(name);
     const model = new WorldModel(card.config as Partial<WorldModelConfig>);

@@ -26,7 +26,7 @@ export async function worldModelMetrics(sim: WorldSimulator, data: ReturnType<ty
   const { frames: _f, ...rollouts } = await evaluateRollouts(sim, data.val, { horizon: 8 });
   const { rollouts: _r, ...permanence } = await evaluatePermanence(sim, data.val.slice(0, 16));
   const play = await playMetrics(sim, data);
-  return { samplingSteps: sim.steps, rollouts, permanence, play };
+  return { samplingSteps: sim.steps, ...(sim.actionGuidance ? { actionGuidance: sim.actionGuidance } : {}), rollouts, permanence, play };
 }
 
 function report(o: TrainOptions, metrics: Awaited<ReturnType<typeof worldModelMetrics>>): void {
@@ -51,7 +51,7 @@ export async function trainNamed(o: TrainOptions, name: string, r: WorldModelRec
   const data = videoWorldData({ seed: r.dataSeed, numTrain: r.numTrain, numVal: r.numVal, world: WORLDS[r.world ?? "default"] });
   const steps = o.steps ?? r.steps;
   const res = await trainWorldModel({ ae, data, config: r.config, steps, batchSize: r.batchSize, lr: r.lr, seed: r.seed, motion: r.motion, onProgress: (p) => o.progress(p) });
-  const sim = new WorldSimulator(res.model, ae, { steps: r.samplingSteps });
+  const sim = new WorldSimulator(res.model, ae, { steps: r.samplingSteps, actionGuidance: r.actionGuidance });
   const metrics = { ...await worldModelMetrics(sim, data), ...await extra?.(sim, data, o) };
   report(o, metrics);
   const paths = saveCheckpoint(name, res.model, {
@@ -67,8 +67,10 @@ export async function evaluateNamed(o: TrainOptions, name: string, r: WorldModel
   const card = readCard(name, o.out);
   const model = loadWorldModel(o.out, name);
   const data = videoWorldData({ seed: r.dataSeed, numTrain: extra ? r.numTrain : 0, numVal: r.numVal, world: WORLDS[r.world ?? "default"] });   // training clips only when scored
-  const sim = new WorldSimulator(model, ae, { steps: r.samplingSteps });
+  const sim = new WorldSimulator(model, ae, { steps: r.samplingSteps, actionGuidance: r.actionGuidance });
   const metrics = { ...await worldModelMetrics(sim, data), ...await extra?.(sim, data, o) };
   report(o, metrics);
-  saveCheckpoint(name, model, { ...card, metrics }, o.out);
+  // the sampler is not part of training: the card's recipe takes the recipe's sampler settings it was evaluated with
+  const recipe = { ...(card.recipe as object), samplingSteps: r.samplingSteps, ...(r.actionGuidance ? { actionGuidance: r.actionGuidance } : {}) };
+  saveCheckpoint(name, model, { ...card, recipe, metrics }, o.out);
 }

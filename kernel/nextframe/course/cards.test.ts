@@ -6,7 +6,9 @@ import { GPT } from "../models/gpt";
 import { Autoencoder } from "../models/autoencoder";
 import { WorldSimulator } from "../models/worldModel";
 import { autoencoderPsnr, checkpointsDir, evaluateGpt, evaluatePermanence, evaluateRollouts, loadAutoencoder, loadCheckpoint, loadWorldModel, probeGpt, readCard, reemergenceTest, textWorldData, videoWorldData } from "./index";
-import { AUTOENCODER_RECIPE, GPT_TEXTWORLD_RECIPE, WORLD_MODEL_MEMORIZER_RECIPE, WORLD_MODEL_MEMORY_RECIPE, WORLD_MODEL_RECIPE } from "./recipes";
+import { AUTOENCODER_RECIPE, GPT_TEXTWORLD_RECIPE, WORLD_MODEL_MEMORIZER_RECIPE, WORLD_MODEL_MEMORY_RECIPE, WORLD_MODEL_PLAY_RECIPE, WORLD_MODEL_RECIPE } from "./recipes";
+import { WORLDS } from "./videoData";
+import { evaluatePlay } from "../metrics/play";
 
 const dir = checkpointsDir();
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: recomputed ${a}, card ${b}`);
@@ -92,4 +94,20 @@ test("world-model-memorizer: card matches the recomputed scores on its training 
   assert.ok(re.model.correct > re.linear.correct, `re-emergence ${re.model.correct} vs linear ${re.linear.correct} of ${re.withinContext}`);
   const held = await evaluatePermanence(sim, videoWorldData({ seed: r.dataSeed, numTrain: 0, numVal: r.numVal }).val.slice(0, 16));
   close(held.model.correctRate, (card.metrics as any).permanence.model.correctRate, 1e-9, "permanence on held-out clips");
+});
+
+// Issue 32: the playable world model. Its play metrics (metrics/play.ts, from real rollouts against the true simulator)
+// are recomputed with the card's sampler and must match the card; it must follow held keys where copy-last never does.
+test("world-model-play: card matches the recomputed play metrics; it follows held keys and separates left from right, copy-last does neither", async () => {
+  const card = readCard("world-model-play", dir), r = WORLD_MODEL_PLAY_RECIPE, cr = card.recipe as any;
+  assert.deepEqual([cr.config, cr.world, cr.samplingSteps, cr.actionGuidance], [r.config, r.world, r.samplingSteps, r.actionGuidance]);
+  const sim = new WorldSimulator(loadWorldModel(dir, "world-model-play"), loadAutoencoder(dir), { steps: r.samplingSteps, actionGuidance: r.actionGuidance });
+  const val = videoWorldData({ seed: r.dataSeed, numTrain: 0, numVal: r.numVal, world: WORLDS[r.world] }).val;
+  const q = await evaluatePlay(sim, val.slice(16, 32), { lrClips: val.slice(0, 12) }), m = (card.metrics as any).play;
+  for (const k of ["followRollouts", "lrTruthSeparates", "truthShowsAgent64"] as const) assert.equal(q.counts[k], m.counts[k], k);
+  for (const k of ["followed", "lrSeparated", "modelShowsAgent64", "lostAgents"] as const) close(q.counts[k], m.counts[k], 1, k);
+  close(q.palette_fidelity_64, m.palette_fidelity_64, 0.01, "palette fidelity at step 64");
+  close(q.agent_error_vs_copy_last_8, m.agent_error_vs_copy_last_8, 0.1, "agent error vs copy-last");
+  assert.ok(q.counts.followed >= 5 && m.copyLast.action_follow_rate === 0, `follows the key in ${q.counts.followed} of ${q.counts.followRollouts} (copy-last: 0)`);
+  assert.ok(q.counts.lrSeparated >= 2 && m.copyLast.lr_separation === 0, `separates left/right in ${q.counts.lrSeparated} of ${q.counts.lrTruthSeparates} (copy-last: 0)`);
 });

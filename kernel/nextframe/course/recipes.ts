@@ -31,14 +31,18 @@ export const WORLD_MODEL_MEMORIZER_RECIPE = { ...WORLD_MODEL_MEMORY_RECIPE, numT
 /**
  * The playable world model (issue 32, "wm-play"): the world-model recipe in the playable world (videoData.ts
  * PLAY_WORLD: a larger agent that moves 0.3 a step), with the diffusion on the change from the last latent
- * (deltaStd) sampled in `samplingSteps` DDIM steps a frame.
+ * (deltaStd) sampled in `samplingSteps` DDIM steps a frame with action guidance (WorldSimulator's actionGuidance: the
+ * key's effect over noop's drawn 1 + 2 times). The sampler settings were picked on clips 32–59 of the validation seed, not
+ * on the clips the card scores (2 steps, guidance 2 against 1 step without guidance, 1 step with 4, 2 steps with 1 or 3).
  */
-export const WORLD_MODEL_PLAY_RECIPE = { ...WORLD_MODEL_RECIPE, config: "wm-play", world: "play", samplingSteps: 1 } as const;
+export const WORLD_MODEL_PLAY_RECIPE = { ...WORLD_MODEL_RECIPE, config: "wm-play", world: "play", samplingSteps: 2, actionGuidance: 2 } as const;
 
 /** One of the world-model recipes above; `world` names the video world's parameters (videoData.ts WORLDS; default "default"). */
 export interface WorldModelRecipe {
   readonly config: string; readonly dataSeed: number; readonly numTrain: number; readonly numVal: number; readonly seed: number; readonly steps: number;
   readonly batchSize: number; readonly lr: number; readonly samplingSteps: number; readonly world?: "default" | "play";
+  /** The sampler's action guidance (SimulatorOptions.actionGuidance); default 0, none. */
+  readonly actionGuidance?: number;
   /** Motion-weighted loss (worldModelTraining.ts MotionWeighting); default none. */
   readonly motion?: { readonly weight: number; readonly threshold: number };
 }

@@ -1,0 +1,115 @@
+// Play mode with the shipped playable world model in headless Chromium (issue 32): the World Viewer's keys drive the
+// trained model (playableWorldModel → playWorld → the viewer's own page) from the start of each held-out clip whose true
+// agent can walk both ways, and what a person sees must follow them: the pictures after → presses and after ← presses
+// differ where the agent stands, and in most clips the agent after → stands right of the agent after ←. The model's
+// frames are read back from the viewer's canvas, not from the kernel.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
+import { playWorld, type WorldSession } from "../../kernel/nextframe/display/worldViewer";
+import { commHandlersSymbol, kernelSinkSymbol } from "../../kernel/shared/libraryContract";
+import { toPanelMessage } from "../../kernel/shared/payloads";
+import { parseKernelMessage, parsePanelMessage, toKernelMessage } from "../../extension/panels/messages";
+import { loadAutoencoder, loadWorldModel, playableWorldModel, readCard, videoWorldData, WORLDS } from "../../kernel/nextframe/course/index";
+import { WorldSimulator } from "../../kernel/nextframe/models/worldModel";
+import { findAgent, trueFuture } from "../../kernel/nextframe/metrics/play";
+import { Action, type VideoClip } from "../../kernel/nextframe/worlds/videoWorld";
+import { chromiumMissing, decodeScreenshot, ensureMediaBuilt, launch, pixel, worldViewerPage } from "./harness";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+declare const document: any, window: any;
+
+/** The world model play mode ships with (chapter 7's play cell) and how many keys each direction gets. */
+const MODEL = "world-model-play", PRESSES = 6, SIZE = 32, F3 = SIZE * SIZE * 3;
+const skip = chromiumMissing();
+type G = Record<symbol, unknown>;
+
+describe("play mode with the trained world model follows the keys (headless Chromium)", { skip, timeout: 10 * 60_000 }, () => {
+  let browser: Browser, page: Page, session: WorldSession | undefined, sim: WorldSimulator, clips: VideoClip[] = [], K = 0;
+  const g = globalThis as G;
+  const toWebview = async (data: unknown) => {
+    const p = parseKernelMessage(data);
+    assert.ok(p.ok, p.ok ? "" : p.reason);
+    await page.evaluate((m) => window.postMessage(m, "*"), toPanelMessage(p.value));
+  };
+
+  before(async () => {
+    const card = readCard(MODEL), recipe = card.recipe as { dataSeed: number; numVal: number; samplingSteps: number; actionGuidance?: number; world?: "default" | "play" };
+    // the sampler play mode ships with: the card's steps and action guidance
+    sim = new WorldSimulator(loadWorldModel(undefined, MODEL), loadAutoencoder(), { steps: recipe.samplingSteps, actionGuidance: recipe.actionGuidance });
+    K = sim.contextFrames;
+    // the held-out clips 16–31 (the play metrics' clips) whose agent the true simulator moves ≥ 3 px both ways
+    const val = videoWorldData({ seed: recipe.dataSeed, numTrain: 0, numVal: recipe.numVal, world: WORLDS[recipe.world ?? "default"] }).val.slice(16);
+    const agentX = (c: VideoClip, a: Action) => findAgent(trueFuture(c, K - 1, new Array(PRESSES).fill(a)).subarray((PRESSES - 1) * F3), SIZE).x;
+    const start = (c: VideoClip) => findAgent(c.frames.subarray((K - 1) * F3, K * F3), SIZE).x;
+    clips = val.filter((c) => agentX(c, Action.Right) - start(c) >= 3 && start(c) - agentX(c, Action.Left) >= 3);
+    assert.ok(clips.length >= 4, `held-out clips whose agent can walk both ways: ${clips.length}`);
+    ensureMediaBuilt();
+    browser = await launch();
+    let ready: () => void;
+    const isReady = new Promise<void>((r) => { ready = r; });
+    page = await worldViewerPage(browser, (m) => {
+      const p = parsePanelMessage(m);
+      if (!p.ok) return;
+      if (p.value.command === "ready") return ready();
+      const handler = (g[commHandlersSymbol] as Map<string, (d: unknown) => Promise<unknown>>).get("worldViewer")!;
+      void handler(toKernelMessage(p.value)).then(async (reply) => { if (reply !== undefined) await toWebview(reply); });
+    });
+    await isReady;
+    g[kernelSinkSymbol] = { display() {}, comm: (_t: string, d: unknown) => { void toWebview(d); } };
+  });
+  after(async () => {
+    session?.stop();
+    delete g[kernelSinkSymbol];
+    await browser?.close();
+  });
+
+  /** The model frame as the viewer draws it, sampled back to SIZE × SIZE RGB (it upscales by nearest neighbour). */
+  async function shownFrame(): Promise<Uint8Array> {
+    const img = decodeScreenshot(await page.locator("canvas[aria-label='model frame']").screenshot());
+    const s = img.w / SIZE, out = new Uint8Array(F3);
+    assert.ok(Number.isInteger(s) && s >= 1, `the viewer draws the ${SIZE}×${SIZE} frame at an integer scale (${img.w} px wide)`);
+    for (let y = 0; y < SIZE; y++) for (let x = 0; x < SIZE; x++) out.set(pixel(img, Math.floor((x + 0.5) * s), Math.floor((y + 0.5) * s)), (y * SIZE + x) * 3);
+    return out;
+  }
+  const atStep = (n: number) => page.waitForFunction((k) => document.querySelector(".nf-world")?.getAttribute("data-step") === String(k), n, { timeout: 60_000 });
+
+  /** R (back to the clip's true context), then the key PRESSES times: the frame the viewer shows. */
+  async function hold(key: "ArrowLeft" | "ArrowRight"): Promise<Uint8Array> {
+    await page.locator(".nf-play").focus();
+    await page.keyboard.press("r");
+    await atStep(0);
+    for (let i = 0; i < PRESSES; i++) await page.keyboard.press(key);
+    await atStep(PRESSES);
+    return shownFrame();
+  }
+
+  test(`after ${PRESSES} × → and ${PRESSES} × ← the pictures differ where the agent stands, and the agent stands further right after → in most clips`, async () => {
+    const rows: string[] = [];
+    let separated = 0, differ = 0;
+    for (const clip of clips) {
+      session?.stop();
+      const frames = clip.frames.slice(0, K * F3), actions = Array.from({ length: K }, (_, k) => (k > 0 ? clip.actions[k - 1]! : 0));
+      session = await playWorld(playableWorldModel(sim, { frames, actions }), { title: MODEL });
+      await page.waitForFunction(() => document.querySelector(".nf-world")?.getAttribute("data-state") === "live");
+      const start = findAgent(frames.subarray((K - 1) * F3), SIZE);
+      const right = await hold("ArrowRight"), left = await hold("ArrowLeft");
+      const r = findAgent(right, SIZE), l = findAgent(left, SIZE);
+      // mean |→ picture − ← picture| in a 9 × 9 px window around where the agent stood (0–255)
+      let diff = 0, n = 0;
+      for (let y = Math.max(0, Math.floor(start.y) - 4); y <= Math.min(SIZE - 1, Math.floor(start.y) + 4); y++) {
+        for (let x = Math.max(0, Math.floor(start.x) - 4); x <= Math.min(SIZE - 1, Math.floor(start.x) + 4); x++, n++) {
+          for (let ch = 0; ch < 3; ch++) diff += Math.abs(right[(y * SIZE + x) * 3 + ch]! - left[(y * SIZE + x) * 3 + ch]!);
+        }
+      }
+      diff /= 3 * n;
+      if (diff >= 5) differ++;
+      if (r.found && l.found && r.x - l.x >= 1) separated++;
+      rows.push(`start ${start.x.toFixed(1)}: → ${r.x.toFixed(1)}, ← ${l.x.toFixed(1)}, picture difference ${diff.toFixed(1)}`);
+    }
+    const detail = rows.join("; ");
+    console.log(`${separated} of ${clips.length} clips separate; ${detail}`);
+    assert.equal(differ, clips.length, `the → and ← pictures differ (mean ≥ 5 of 255) around the agent in every clip: ${detail}`);
+    assert.ok(separated * 2 > clips.length, `the agent after → stands ≥ 1 px right of the agent after ← in most clips (${separated} of ${clips.length}): ${detail}`);
+  });
+});
