@@ -26,7 +26,8 @@ export async function worldModelMetrics(sim: WorldSimulator, data: ReturnType<ty
   const { frames: _f, ...rollouts } = await evaluateRollouts(sim, data.val, { horizon: 8 });
   const { rollouts: _r, ...permanence } = await evaluatePermanence(sim, data.val.slice(0, 16));
   const play = await playMetrics(sim, data);
-  return { samplingSteps: sim.steps, ...(sim.actionGuidance ? { actionGuidance: sim.actionGuidance } : {}), rollouts, permanence, play };
+  // the thread count the evaluation ran with (fps depends on it)
+  return { samplingSteps: sim.steps, ...(sim.actionGuidance ? { actionGuidance: sim.actionGuidance } : {}), evalThreads: getDevice().threads, rollouts, permanence, play };
 }
 
 function report(o: TrainOptions, metrics: Awaited<ReturnType<typeof worldModelMetrics>>): void {
