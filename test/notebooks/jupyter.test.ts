@@ -5,7 +5,8 @@
  * folder, as when a learner opens the course in Jupyter (the shipped checkpoints are found from there), and the
  * executed copy is written to a temp folder, never over the committed notebook. Every code cell must have been
  * executed, no output may be an error (error, stderr, a view's error payload), and the chapter's measured claims
- * must satisfy its relations — the same checks as the IPC path in notebooks.test.ts. Skips with the reason when
+ * must satisfy its relations — the same checks as the IPC path in notebooks.test.ts — and, as the notebooks are
+ * committed with their exercises unsolved, every exercise check must claim 0 (notebooks.test.ts runs the solved ones). Skips with the reason when
  * Debian's jupyter-nbconvert / python3-nbclient are missing (.ci/run installs them) or the kernel is not built.
  */
 import { after, before, test } from "node:test";
@@ -16,7 +17,7 @@ import path from "node:path";
 import { KERNEL_ENV } from "./kernel";
 import { installTempKernelspec, jupyterMissing } from "../jupyter/kernelspecFixture";
 import { errorsIn, listNotebooks, NOTEBOOKS_DIR } from "./run";
-import { checkRelations, notebookClaims } from "./relations";
+import { checkRelations, exerciseChecks, notebookClaims } from "./relations";
 import { chapterKey, joinSource, type Notebook } from "./notebook";
 
 const chapters = listNotebooks();
@@ -55,6 +56,10 @@ for (const file of chapters) {
     assert.deepEqual(unexecuted, [], `${name}: code cells without an execution count`);
     const errors = nb.cells.flatMap((c, i) => errorsIn(c.outputs ?? []).map((e) => `cell ${i + 1}: ${e}`));
     assert.deepEqual(errors, [], `${name}: error outputs`);
-    assert.deepEqual(checkRelations(chapterKey(name)!, notebookClaims(nb)), [], `${name}: claims of the Jupyter run`);
+    const claims = notebookClaims(nb);
+    assert.deepEqual(checkRelations(chapterKey(name)!, claims), [], `${name}: claims of the Jupyter run`);
+    const checks = exerciseChecks(claims);
+    assert.ok(checks.length > 0, `${name}: no exercise check ran (checkExercise claims exercise_<name>_ok)`);
+    assert.deepEqual(checks.filter(([, v]) => v !== 0), [], `${name}: exercises ship unsolved, so every check is 0`);
   });
 }

@@ -75,6 +75,8 @@ export const RELATIONS: Record<string, Relation[]> = {
     { says: "conditioning (s = 1) beats the unconditional model in every seed and chance on average; unconditional samples land below chance", holds: (c) => c("cfg_s1_gain_min") > 0 && c("cfg_agreement_s1") > 1 / 6 && c("cfg_agreement_uncond") < 1 / 6 },
     { says: "guidance s = 2 beats s = 1 in every seed", holds: (c) => c("cfg_s2_gain_min") > 0 },
     { says: "the gain stops: s = 4 adds less over s = 2 than s = 2 did over s = 1 (and s = 4 still beats s = 1)", holds: (c) => c("cfg_agreement_s4") - c("cfg_agreement_s2") < c("cfg_agreement_s2") - c("cfg_agreement_s1") && c("cfg_agreement_s4") > c("cfg_agreement_s1") },
+    { says: "text → video: clips agree with their captions more than the same model's null-caption clips (card, 3 seeds)", holds: (c) => c("t2v_agreement_model") > c("t2v_agreement_null") },
+    { says: "…but the training clip with the nearest caption agrees more, on held-out combinations too: the model does not compose at this scale", holds: (c) => c("t2v_agreement_retrieval") > c("t2v_agreement_model") && c("t2v_heldout_retrieval") > c("t2v_heldout_model") },
   ],
   "07": [
     { says: "the world model beats copy-last at every horizon 1–8 (PSNR)", holds: (c) => c("wm_beats_copylast_horizons") === c("horizons") && c("horizons") === 8 },
@@ -159,4 +161,9 @@ export function checkRelations(chapter: string, claims: Map<string, Claim>): str
     }
   }
   return failures;
+}
+
+/** [name, value] of every exercise check's claim (checkExercise claims exercise_<name>_ok = 0 or 1). */
+export function exerciseChecks(claims: Map<string, Claim>): [string, number][] {
+  return [...claims.values()].filter((c) => /^exercise_[a-z0-9_]+_ok$/.test(c.name)).map((c) => [c.name, c.value]);
 }
