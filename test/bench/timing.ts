@@ -3,6 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createInterface } from "node:readline";
 import { torchCpuEnv } from "../../kernel/shared/environment";
 import { PY, torchMissing } from "../../kernel/torch/torchEnv";
+import type { Module } from "../../kernel/nextframe/nn/index";
 
 /** Every PyTorch peer runs tuned for the CPU (kernel/shared/environment.ts), on 2 threads like our engine. */
 export const TUNED_ENV = { ...torchCpuEnv, OMP_NUM_THREADS: "2" };
@@ -94,4 +95,21 @@ export async function interleave(rounds: number, n: number, ours: Turn, peer: Tu
     }
   }
   return { ours: median(o), peer: p.length && !error ? median(p) : null, error };
+}
+
+/**
+ * A copy of `source` (built by `make`, e.g. `() => new WorldModel(source.config)`) in eval mode, with every trainable
+ * weight nudged by 0.02·sin(1.3·i + k), for parity checks against a PyTorch twin: fresh adaLN-Zero weights output
+ * zeros, which would make any two residual models agree.
+ */
+export function nudgedCopy<M extends Module>(source: M, make: () => M): M {
+  const model = make();
+  model.loadStateDict(source.stateDict());
+  model.eval();
+  model.namedParameters().forEach(([, p], k) => {
+    if (!p.requiresGrad) return;
+    const v = p._value as Float32Array;
+    for (let i = 0; i < v.length; i++) v[i] += 0.02 * Math.sin(1.3 * i + k);
+  });
+  return model;
 }

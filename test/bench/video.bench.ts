@@ -22,7 +22,7 @@ import { saveSafetensors, loadSafetensors } from "../../kernel/nextframe/io/safe
 import type { Module } from "../../kernel/nextframe/nn/index";
 import { checkpointsDir, loadAutoencoder } from "../../kernel/nextframe/course/index";
 import { generateClips, loadTextToVideo } from "../../kernel/nextframe/course/textToVideo";
-import { TorchPeer, emit, interleave, runs } from "./timing";
+import { TorchPeer, emit, interleave, nudgedCopy, runs } from "./timing";
 
 const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
 const PEER = join(here, "peers", "text_to_video.py");
@@ -37,14 +37,7 @@ async function save(m: Module, path: string): Promise<void> {
  * trainable weight nudged: fresh adaLN-Zero weights output 0, which would make any two models agree.
  */
 async function parity(peer: TorchPeer, source: TextToVideoDiT, dir: string): Promise<number> {
-  const model = new TextToVideoDiT(source.config);
-  model.loadStateDict(source.stateDict());
-  model.eval();
-  model.namedParameters().forEach(([, p], k) => {
-    if (!p.requiresGrad) return;
-    const v = p._value as Float32Array;
-    for (let i = 0; i < v.length; i++) v[i] += 0.02 * Math.sin(1.3 * i + k);
-  });
+  const model = nudgedCopy(source, () => new TextToVideoDiT(source.config));
   const w = join(dir, "nudged.safetensors"), i = join(dir, "in.safetensors"), o = join(dir, "out.safetensors");
   await save(model, w);
   const shape = [2, 16, 4, 16, 16], n = shape.reduce((a, b) => a * b, 1), L = model.config.textLength;

@@ -26,7 +26,7 @@ import { saveSafetensors } from "../../kernel/nextframe/io/safetensors";
 import type { Module } from "../../kernel/nextframe/nn/index";
 import { checkpointsDir, loadCheckpoint, readCard } from "../../kernel/nextframe/course/index";
 import { generateVideoClip } from "../../kernel/nextframe/worlds/videoWorld";
-import { TorchPeer, emit, interleave, runs } from "./timing";
+import { TorchPeer, emit, interleave, nudgedCopy, runs } from "./timing";
 
 const here = typeof __dirname !== "undefined" ? __dirname : dirname(fileURLToPath(import.meta.url));
 const PEER = join(here, "peers", "world_model.py");
@@ -36,16 +36,7 @@ const THREADS = 2;
 async function parity(peer: TorchPeer, source: WorldModel, ae: Autoencoder): Promise<{ next: number; decoded: number }> {
   const dir = mkdtempSync(join(tmpdir(), "nf-world-bench-"));
   try {
-    // a copy of the model with every trainable weight nudged: fresh adaLN-Zero weights output Δ = 0, which
-    // would make any two residual models agree
-    const model = new WorldModel(source.config);
-    model.loadStateDict(source.stateDict());
-    model.eval();
-    model.namedParameters().forEach(([, p], k) => {
-      if (!p.requiresGrad) return;
-      const v = p._value as Float32Array;
-      for (let i = 0; i < v.length; i++) v[i] += 0.02 * Math.sin(1.3 * i + k);
-    });
+    const model = nudgedCopy(source, () => new WorldModel(source.config));
     const save = async (m: Module, path: string) => {
       const entries = await Promise.all(Object.entries(m.stateDict()).map(async ([k, t]) => [k, { shape: t.shape, data: (await t.data()) as Float32Array }] as const));
       saveSafetensors(path, Object.fromEntries(entries));
