@@ -10,7 +10,11 @@ import { after, before } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { decode } from "fast-png";
 import type { MimeBundle } from "../../kernel/nextframe/display/display";
+import assert from "node:assert/strict";
 import { worldViewerHtml } from "../../extension/panels/worldViewerHtml";
+import { parseKernelMessage, parsePanelMessage, toKernelMessage } from "../../extension/panels/messages";
+import { commHandlersSymbol, kernelSinkSymbol } from "../../kernel/shared/libraryContract";
+import { toPanelMessage } from "../../kernel/shared/payloads";
 
 // Browser globals used inside page.evaluate callbacks: those run in Chromium; the root tsconfig has no DOM lib.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -153,6 +157,47 @@ export async function worldViewerPage(browser: Browser, onMessage: (m: unknown) 
   await serve(page, html, ""); // like a VS Code webview: the page's own <meta> CSP is the policy
   await page.goto(`${ORIGIN}/`);
   return page;
+}
+
+/**
+ * A World Viewer page wired to the library as the extension and the kernel wire it: each message of the webview is
+ * validated (parsePanelMessage) and handed to the library's "worldViewer" comm handler, whose reply — like
+ * everything the library sends on a comm, through a kernel sink installed on globalThis — goes back to the webview
+ * validated (parseKernelMessage). Resolves once the webview said it is ready. `fromWebview` records every valid
+ * message of the webview, `sent` every comm the library sent after that. disconnect() removes the sink and waits
+ * for the messages still on their way to the page (a session's stop() sends one), so the browser can close after it.
+ */
+export async function connectedWorldViewer(browser: Browser): Promise<{ page: Page; fromWebview: unknown[]; sent: unknown[]; disconnect(): Promise<void> }> {
+  const g = globalThis as Record<symbol, unknown>;
+  const fromWebview: unknown[] = [], sent: unknown[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  let connected = true;
+  const toWebview = async (data: unknown) => {
+    if (!connected) return;
+    const p = parseKernelMessage(data);
+    assert.ok(p.ok, p.ok ? "" : p.reason);
+    const posted = page.evaluate((m) => window.postMessage(m, "*"), toPanelMessage(p.value));
+    inFlight.add(posted);
+    try { await posted; } finally { inFlight.delete(posted); }
+  };
+  let ready: () => void;
+  const isReady = new Promise<void>((r) => { ready = r; });
+  const page = await worldViewerPage(browser, (m) => {
+    const p = parsePanelMessage(m);
+    if (!p.ok) return;
+    fromWebview.push(p.value);
+    if (p.value.command === "ready") return ready();
+    const handler = (g[commHandlersSymbol] as Map<string, (d: unknown) => Promise<unknown>>).get("worldViewer")!;
+    void handler(toKernelMessage(p.value)).then(async (reply) => { if (reply !== undefined) await toWebview(reply); });
+  });
+  await isReady;
+  g[kernelSinkSymbol] = { display() {}, comm: (_t: string, d: unknown) => { sent.push(d); void toWebview(d); } };
+  const disconnect = async () => {
+    delete g[kernelSinkSymbol];
+    connected = false;
+    await Promise.allSettled([...inFlight]);
+  };
+  return { page, fromWebview, sent, disconnect };
 }
 
 export interface Rgba { w: number; h: number; data: Uint8Array | Uint8ClampedArray | Uint16Array; channels: number }

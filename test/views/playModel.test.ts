@@ -7,31 +7,22 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { playWorld, type WorldSession } from "../../kernel/nextframe/display/worldViewer";
-import { commHandlersSymbol, kernelSinkSymbol } from "../../kernel/shared/libraryContract";
-import { toPanelMessage } from "../../kernel/shared/payloads";
-import { parseKernelMessage, parsePanelMessage, toKernelMessage } from "../../extension/panels/messages";
 import { loadAutoencoder, loadWorldModel, playableWorldModel, readCard, videoWorldData, WORLDS } from "../../kernel/nextframe/course/index";
 import { WorldSimulator } from "../../kernel/nextframe/models/worldModel";
 import { findAgent, trueFuture } from "../../kernel/nextframe/metrics/play";
 import { Action, type VideoClip } from "../../kernel/nextframe/worlds/videoWorld";
-import { chromiumMissing, decodeScreenshot, ensureMediaBuilt, launch, pixel, worldViewerPage } from "./harness";
+import { chromiumMissing, connectedWorldViewer, decodeScreenshot, ensureMediaBuilt, launch, pixel } from "./harness";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare const document: any, window: any;
+declare const document: any;
 
 /** The world model play mode ships with (chapter 7's play cell) and how many keys each direction gets. */
 const MODEL = "world-model-play", PRESSES = 6, SIZE = 32, F3 = SIZE * SIZE * 3;
 const skip = chromiumMissing();
-type G = Record<symbol, unknown>;
 
 describe("play mode with the trained world model follows the keys (headless Chromium)", { skip, timeout: 10 * 60_000 }, () => {
   let browser: Browser, page: Page, session: WorldSession | undefined, sim: WorldSimulator, clips: VideoClip[] = [], K = 0;
-  const g = globalThis as G;
-  const toWebview = async (data: unknown) => {
-    const p = parseKernelMessage(data);
-    assert.ok(p.ok, p.ok ? "" : p.reason);
-    await page.evaluate((m) => window.postMessage(m, "*"), toPanelMessage(p.value));
-  };
+  let disconnect = async () => {};
 
   before(async () => {
     const card = readCard(MODEL), recipe = card.recipe as { dataSeed: number; numVal: number; samplingSteps: number; actionGuidance?: number; world?: "default" | "play" };
@@ -46,21 +37,11 @@ describe("play mode with the trained world model follows the keys (headless Chro
     assert.ok(clips.length >= 4, `held-out clips whose agent can walk both ways: ${clips.length}`);
     ensureMediaBuilt();
     browser = await launch();
-    let ready: () => void;
-    const isReady = new Promise<void>((r) => { ready = r; });
-    page = await worldViewerPage(browser, (m) => {
-      const p = parsePanelMessage(m);
-      if (!p.ok) return;
-      if (p.value.command === "ready") return ready();
-      const handler = (g[commHandlersSymbol] as Map<string, (d: unknown) => Promise<unknown>>).get("worldViewer")!;
-      void handler(toKernelMessage(p.value)).then(async (reply) => { if (reply !== undefined) await toWebview(reply); });
-    });
-    await isReady;
-    g[kernelSinkSymbol] = { display() {}, comm: (_t: string, d: unknown) => { void toWebview(d); } };
+    ({ page, disconnect } = await connectedWorldViewer(browser));
   });
   after(async () => {
     session?.stop();
-    delete g[kernelSinkSymbol];
+    await disconnect();
     await browser?.close();
   });
 

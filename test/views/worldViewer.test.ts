@@ -7,16 +7,13 @@ import type { Browser, Page } from "playwright-core";
 import { playWorld, type WorldSession } from "../../kernel/nextframe/display/worldViewer";
 import { heatmapBundle } from "../../kernel/nextframe/display/heatmap";
 import { showInWorldViewer } from "../../kernel/nextframe/display/worldViewer";
-import { commHandlersSymbol, kernelSinkSymbol } from "../../kernel/shared/libraryContract";
-import { toPanelMessage, type WorldAction } from "../../kernel/shared/payloads";
-import { parseKernelMessage, parsePanelMessage, toKernelMessage } from "../../extension/panels/messages";
-import { chromiumMissing, decodeScreenshot, ensureMediaBuilt, launch, pixel, worldViewerPage } from "./harness";
+import type { WorldAction } from "../../kernel/shared/payloads";
+import { chromiumMissing, connectedWorldViewer, decodeScreenshot, ensureMediaBuilt, launch, pixel } from "./harness";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-declare const document: any, window: any;
+declare const document: any;
 
 const skip = chromiumMissing();
-type G = Record<symbol, unknown>;
 
 /** An 8×8 room; the agent is a white pixel (model) / green pixel (ground truth). */
 function scriptedWorld() {
@@ -45,39 +42,20 @@ describe("World Viewer play mode in headless Chromium", { skip }, () => {
   let session: WorldSession;
   const world = scriptedWorld();
   /** every valid message the webview sent, in order */
-  const fromWebview: unknown[] = [];
-  const g = globalThis as G;
-
-  /** extension: kernel comm → validate → webview */
-  const toWebview = async (data: unknown) => {
-    const p = parseKernelMessage(data);
-    assert.ok(p.ok, p.ok ? "" : p.reason);
-    await page.evaluate((m) => window.postMessage(m, "*"), toPanelMessage(p.value));
-  };
+  let fromWebview: unknown[] = [];
+  let disconnect = async () => {};
 
   before(async () => {
     ensureMediaBuilt();
     browser = await launch();
-    let ready: () => void;
-    const isReady = new Promise<void>((r) => { ready = r; });
-    page = await worldViewerPage(browser, (m) => {
-      // extension: webview → validate → kernel comm target; the handler's reply goes back like the kernel sends it
-      const p = parsePanelMessage(m);
-      if (!p.ok) return;
-      fromWebview.push(p.value);
-      if (p.value.command === "ready") return ready();
-      const handler = (g[commHandlersSymbol] as Map<string, (d: unknown) => Promise<unknown>>).get("worldViewer")!;
-      void handler(toKernelMessage(p.value)).then(async (reply) => { if (reply !== undefined) await toWebview(reply); });
-    });
-    await isReady;
-    const sent: unknown[] = [];
-    g[kernelSinkSymbol] = { display() {}, comm: (_t: string, d: unknown) => { sent.push(d); void toWebview(d); } };
+    let sent: unknown[];
+    ({ page, fromWebview, sent, disconnect } = await connectedWorldViewer(browser));
     session = await playWorld(world, { title: "scripted room" });
     assert.deepEqual(sent.map((d) => (d as { type: string }).type), ["state", "frame"], "playWorld says the session is live and shows the first frame");
   });
   after(async () => {
     session?.stop();
-    delete g[kernelSinkSymbol];
+    await disconnect();
     await browser?.close();
   });
 
