@@ -22,6 +22,7 @@ function frameBatch(clips: VideoClip[], B: number, rng: Rng): Tensor {
   return framesToTensor(buf, B, size);
 }
 
+/** Trains the course's frame autoencoder on random frames of the video world's clips with AdamW and a cosine schedule, at AUTOENCODER_RECIPE's settings unless overridden. */
 export async function trainAutoencoder(opts: { data?: VideoDataset; steps?: number; batchSize?: number; lr?: number; seed?: number; config?: Partial<AutoencoderConfig> & { name?: string }; onProgress?: (p: FitProgress) => void | Promise<void> } = {}): Promise<{ model: Autoencoder; losses: number[]; seconds: number; steps: number }> {
   const data = opts.data ?? videoWorldData();
   const r = AUTOENCODER_RECIPE;

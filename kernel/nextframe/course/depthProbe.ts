@@ -9,6 +9,7 @@ import { linearProbe } from "../metrics/linearProbe";
 import { encodeClips } from "./autoencoder";
 import { windowActions } from "./clipWindows";
 
+/** What depthProbe measures: held-out R² of linear probes to an object's depth from autoencoder latents, pixels and the world model's hidden state. */
 export interface DepthProbeReport {
   target: string;
   /** "frame": features of the whole frame; "object": features at the object's place only (see depthProbe). */

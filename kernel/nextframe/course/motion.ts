@@ -13,6 +13,7 @@ import { LatentClips, latentClips } from "./worldModelTraining";
 import { frameActions, rolloutFromTruth } from "./clipWindows";
 import type { RolloutPredictor } from "./rollouts";
 
+/** What motionTest measures: per object kind, how far from the truth the model and copy-last put moving objects after the horizon. */
 export interface MotionReport {
   horizon: number;
   /**

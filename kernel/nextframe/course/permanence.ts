@@ -7,6 +7,7 @@ import { appearanceStrength, colorMatches, findColorBlob, interactionPersistence
 import type { RolloutPredictor } from "./rollouts";
 import { rolloutFromTruth } from "./clipWindows";
 
+/** What evaluatePermanence measures: object permanence over whole rollouts for the model, copy-last and linear extrapolation, and the burger's bite persistence. */
 export interface PermanenceReport {
   clips: number;
   events: number;
@@ -56,6 +57,7 @@ export async function evaluatePermanence(sim: RolloutPredictor, clips: VideoClip
   };
 }
 
+/** What reemergenceTest measures: for occlusions shorter than the context, whether the model, copy-last and linear extrapolation draw the ball back. */
 export interface ReemergenceReport {
   /** Occlusion events with K true frames up to the ball's last fully hidden frame. */
   events: number;
@@ -75,6 +77,7 @@ export interface ReemergenceReport {
   linear: ReemergenceScore;
 }
 
+/** Share of re-emergence events where the ball is drawn at all, drawn at the right place, and how strongly (mean appearanceStrength). */
 export interface ReemergenceScore { found: number; correct: number; strength: number }
 
 /**

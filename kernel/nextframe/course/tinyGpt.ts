@@ -77,6 +77,7 @@ export function textBatch(stream: Int32Array, starts: readonly number[], T: numb
   return { x: tensor(x, { shape: [B, T] }), y: tensor(y, { shape: [B, T] }) };
 }
 
+/** Options of trainTinyGpt: the data, config overrides, steps, batch size, learning rate, seed and a progress callback (GPT_TEXTWORLD_RECIPE's values where left out). */
 export interface TrainTinyGptOptions {
   data?: TextWorldData;
   config?: Partial<GPTConfig>;
@@ -112,6 +113,7 @@ export async function trainTinyGpt(opts: TrainTinyGptOptions = {}): Promise<{ mo
   return { model, data, losses: res.losses, seconds: res.seconds, steps };
 }
 
+/** What evaluateGpt measures: validation loss beside the n-gram baselines, and the share of legal sentences the model writes beside a bigram writer's. */
 export interface GptEvaluation {
   /** Mean next-token cross-entropy on validation windows, nats/token. */
   valLoss: number;
@@ -199,6 +201,7 @@ async function gptFeatures(model: GPT, data: TextWorldData, layer: number, targe
   return { X, labels: Int32Array.from(ls), groups: Int32Array.from(gs) };
 }
 
+/** A linear probe from one layer's residual stream to a hidden-state target, on the trained GPT and on a random-init GPT of the same shape. */
 export interface GptProbeReport {
   target: TextProbeTarget;
   layer: number;

@@ -5,8 +5,10 @@
 // on typed arrays in (H, W, C) layout; rollouts are (T, H, W, C). The two baselines every world model must
 // beat: copy the last frame, and extrapolate linearly from the last two.
 
+/** Frame pixels as a typed array in (H, W, C) layout, or (T, H, W, C) for a rollout. */
 export type Pixels = Uint8Array | Uint8ClampedArray | Float32Array | Float64Array;
 
+/** A frame's height, width and channel count, for metrics that take flat pixel arrays. */
 export interface FrameShape {
   height: number;
   width: number;
@@ -43,6 +45,7 @@ export function psnr(a: ArrayLike<number>, b: ArrayLike<number>, maxVal = 255): 
   return m === 0 ? Infinity : 10 * Math.log10((maxVal * maxVal) / m);
 }
 
+/** Options of ssim: the frame shape, the pixel range, the window (the paper's 11×11 Gaussian or 8×8 boxes) and luma-only. */
 export interface SsimOptions extends FrameShape {
   maxVal?: number;
   /** "gaussian": 11×11, σ = 1.5 (the paper's); "box8": 8×8 uniform windows. Shrinks to fit small frames. */
@@ -132,6 +135,7 @@ export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, opts: SsimOptio
 
 // ───────────────────────────── curves over the horizon ─────────────────────────────
 
+/** Options of horizonCurve: the frame shape, the metric (PSNR, SSIM or MSE) and its settings. */
 export interface CurveOptions extends FrameShape {
   metric: "psnr" | "ssim" | "mse";
   maxVal?: number;

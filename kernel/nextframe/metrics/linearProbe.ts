@@ -10,6 +10,7 @@
 
 import { Rng } from "../worlds/random";
 
+/** Options of linearProbe: classification or regression, ridge or softmax, the L2 strength (or candidates), the split and its seed. */
 export interface LinearProbeOptions {
   /** "classification" (integer labels, accuracy) or "regression" (real targets, R²). Default: classification. */
   task?: "classification" | "regression";
@@ -40,6 +41,7 @@ export interface LinearProbeOptions {
   lr?: number;
 }
 
+/** A linear probe's train and test scores (accuracy or R²) beside chance, with its test predictions and the L2 strength used. */
 export interface LinearProbeResult {
   task: "classification" | "regression";
   method: "ridge" | "softmax";

@@ -7,6 +7,7 @@
 
 import { burgerGeometry, COLORS, type FrameState } from "../worlds/videoWorld";
 
+/** The pixels of one colour in a frame: how many, their centroid and their spread. */
 export interface Blob {
   /** Pixels within `tol` of the colour (Chebyshev distance in RGB). */
   count: number;
@@ -47,6 +48,7 @@ export function findColorBlob(frame: ArrayLike<number>, width: number, height: n
  */
 export const PERMANENCE_DEFAULTS = { tol: 50, minPixels: 2, maxSpreadFraction: 1 / 8, maxErrorFraction: 1 / 8 } as const;
 
+/** Whether an object is in a frame, and whether it is where it should be. */
 export interface Reappearance {
   found: boolean;
   /** Centroid distance in pixels to where the object should be (NaN when not found). */
@@ -85,6 +87,7 @@ export function appearanceStrength(pred: ArrayLike<number>, truth: ArrayLike<num
   return den > 0 ? num / den : NaN;
 }
 
+/** Options of objectPermanence: the frame size, the first predicted frame, the truth frames and what counts as the object being back. */
 export interface PermanenceOptions {
   /** Frame size (square frames, as the world renders). */
   size: number;
@@ -102,6 +105,7 @@ export interface PermanenceOptions {
   maxError?: number;
 }
 
+/** One occlusion of a ball: when it hid and reappeared, and whether the prediction shows it back in the right place. */
 export interface PermanenceEvent {
   object: number;
   color: string;
@@ -116,6 +120,7 @@ export interface PermanenceEvent {
   correct: boolean;
 }
 
+/** Object permanence over a rollout: every occlusion event, the share where the ball comes back, and back at the right place. */
 export interface PermanenceResult {
   events: PermanenceEvent[];
   /** Fraction of events where the object is in the predicted frame at all. */
@@ -188,6 +193,7 @@ function isBurgerColor(frame: ArrayLike<number>, o: number, tol: number): boolea
   return false;
 }
 
+/** Whether the burger's bite marks stay in a prediction: the share of scored frames where they do, and how much regrows. */
 export interface PersistenceResult {
   /** Frames scored (truth has ≥ 1 bite, burger unoccluded, at least one bitten pixel). */
   frames: number;

@@ -6,6 +6,7 @@
 // neighbour in the model's latent space. If the latent space encodes what the captions talk about, caption
 // accuracy goes up.
 
+/** Options of nearestNeighbourRecaption: which captions count as weak, the latent distance, and true captions to score against. */
 export interface RecaptionOptions {
   /** Which captions to replace. Default: only missing (null) ones. */
   isWeak?: (caption: string | null, index: number) => boolean;
@@ -14,6 +15,7 @@ export interface RecaptionOptions {
   truth?: readonly string[];
 }
 
+/** Captions after the nearest-neighbour transfer, each one's donor, and coverage and accuracy before and after. */
 export interface RecaptionResult {
   /** Captions after transfer (kept ones unchanged). */
   captions: (string | null)[];

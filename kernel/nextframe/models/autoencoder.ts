@@ -16,6 +16,7 @@ import { F, Generator, Tensor, tensor } from "../engine/index.js";
 //                                   Config                                      #
 //################################################################################
 
+/** An autoencoder's size: frame side, input and latent channels, the two stages' widths and the downsampling factor. */
 export interface AutoencoderConfig {
   /** Frame side (square frames, as the video world renders). */
   imageSize: number;
@@ -39,6 +40,7 @@ export const AUTOENCODER_CONFIGS = {
   "ae-64": { imageSize: 64, inChannels: 3, latentChannels: 4, hidden: [32, 64], downsample: 4 },
 } as const satisfies Record<string, AutoencoderConfig>;
 
+/** A named size in AUTOENCODER_CONFIGS ("ae-32", "ae-32-f2", "ae-64"). */
 export type AutoencoderName = keyof typeof AUTOENCODER_CONFIGS;
 
 /** A full config from a table name plus overrides; unknown names and unknown fields list the valid ones. */

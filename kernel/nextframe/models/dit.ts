@@ -36,6 +36,7 @@ export interface DiTConfig extends DiTArch {
   learnSigma: boolean;      // output 2C channels: ε and the interpolation value v for Σ (improved DDPM)
 }
 
+/** The DiT fields a paper name leaves open, at models.py's defaults: a 32×32×4 latent (256×256 ImageNet), MLP ratio 4, label dropout 0.1, 1000 classes, learned Σ. */
 export const DIT_DEFAULTS = {
   inputSize: 32, inChannels: 4, mlpRatio: 4.0, classDropoutProb: 0.1, numClasses: 1000, learnSigma: true,
 } as const satisfies Omit<DiTConfig, keyof DiTArch>;
@@ -56,6 +57,7 @@ export const DIT_CONFIGS = {
   "DiT-S/8": { depth: 12, hiddenSize: 384, patchSize: 8, numHeads: 6 },
 } as const satisfies Record<string, DiTArch>;
 
+/** One of the paper's twelve configuration names ("DiT-XL/2" … "DiT-S/8"). */
 export type DiTName = keyof typeof DIT_CONFIGS;
 
 /** A full config from a paper name (or an explicit architecture) plus overrides; unknown names list the valid ones. */

@@ -7,6 +7,7 @@
  */
 import { ditConfig, type DiTArch, type DiTConfig, type DiTName } from "./dit";
 
+/** A model's trainable parameters and forward multiply-accumulates for one sample, in total, as the paper's Gflops and per part. */
 export interface Complexity {
   params: number;              // trainable parameters (pos_embed is a fixed buffer, not counted)
   macs: number;                // multiply-accumulates of one forward pass, batch 1
@@ -63,6 +64,7 @@ export function ditComplexity(
 /** How attention is laid out over a video of F frames × S spatial tokens. */
 export type SpaceTimeAttention = "factorized" | "full";
 
+/** The video transformer spaceTimeMacs counts: frames, spatial tokens per frame, width, depth, MLP ratio and causal time. */
 export interface STComplexityOptions {
   frames: number;        // F
   spatialTokens: number; // S per frame

@@ -83,6 +83,7 @@ export class Block extends Module {
 //                                   Config                                      #
 //################################################################################
 
+/** A GPT's size, as nanoGPT's GPTConfig: context length, vocabulary, layers, heads, width, dropout and bias. */
 export interface GPTConfig {
   blockSize: number;
   /** GPT-2's 50257 is padded up to 50304 (nearest multiple of 64) for speed; the tiny worlds use tens of tokens. */
@@ -96,6 +97,7 @@ export interface GPTConfig {
   bias: boolean;
 }
 
+/** nanoGPT's GPTConfig defaults: GPT-2 small (12 layers, 12 heads, width 768, context 1024, vocabulary 50304). */
 export const GPT_DEFAULTS: GPTConfig = {
   blockSize: 1024, vocabSize: 50304, nLayer: 12, nHead: 12, nEmbd: 768, dropout: 0.0, bias: true,
 };
@@ -110,6 +112,7 @@ export const GPT_CONFIGS = {
   "gpt-textworld": { nLayer: 2, nHead: 4, nEmbd: 64, blockSize: 128, bias: true },
 } as const satisfies Record<string, Partial<GPTConfig>>;
 
+/** A named size in GPT_CONFIGS: GPT-2's four or the text world's "gpt-textworld". */
 export type GPTName = keyof typeof GPT_CONFIGS;
 
 /**
@@ -159,6 +162,7 @@ class Transformer extends Module {
   }
 }
 
+/** What GPT.forward returns: the logits, the loss when targets were given, and the residual stream after each block. */
 export interface GPTOutput {
   /** (B, T, V), or (B, 1, V) for the last position only when `lastOnly`. */
   logits: Tensor;

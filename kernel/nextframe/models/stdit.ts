@@ -18,6 +18,7 @@ import { spaceTimeMacs, type SpaceTimeAttention } from "./flops";
 //                                 STDiT Configs                                 #
 //################################################################################
 
+/** Everything an STDiT needs: the video's frames, size and channels, patch and tubelet, width, depth, heads, attention layout, causal time and labels. */
 export interface STDiTConfig {
   frames: number;          // F
   inputSize: number;       // H = W
@@ -35,6 +36,7 @@ export interface STDiTConfig {
   learnSigma: boolean;
 }
 
+/** The STDiT fields a named size leaves open: 8 frames of a 16×16×4 latent, patch 2, factorised attention, not causal, 10 labels. */
 export const STDIT_DEFAULTS = {
   frames: 8, inputSize: 16, inChannels: 4, patchSize: 2, tubelet: 1, mlpRatio: 4, attention: "factorized",
   causal: false, numClasses: 10, classDropoutProb: 0.1, learnSigma: false,
@@ -48,8 +50,10 @@ export const STDIT_CONFIGS = {
   "STDiT-S/4": { hiddenSize: 384, depth: 12, numHeads: 6, patchSize: 4 },
 } as const satisfies Record<string, Partial<STDiTConfig>>;
 
+/** A named size in STDIT_CONFIGS ("STDiT-XS/2" … "STDiT-S/4"). */
 export type STDiTName = keyof typeof STDIT_CONFIGS;
 
+/** A full config from a table name (or a partial config) plus overrides; unknown names list the valid ones and bad sizes are named. */
 export function stditConfig(name: STDiTName | string | Partial<STDiTConfig>, overrides: Partial<STDiTConfig> = {}): STDiTConfig {
   let base: Partial<STDiTConfig>;
   if (typeof name === "string") {

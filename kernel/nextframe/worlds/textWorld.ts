@@ -17,6 +17,7 @@ import { hashSeed, Rng } from "./random";
 
 // ───────────────────────────── config ─────────────────────────────
 
+/** A text world: room size, object names, episode length and how often the agent picks up and drops things. */
 export interface TextWorldConfig {
   /** Room width in cells (1..10: coordinates are written as one digit). */
   width: number;
@@ -32,6 +33,7 @@ export interface TextWorldConfig {
   dropProb: number;
 }
 
+/** The default text world: a 5×5 room, a key, an apple and a ball, 24 actions an episode. */
 export const DEFAULT_TEXT_WORLD: TextWorldConfig = {
   width: 5,
   height: 5,
@@ -41,7 +43,9 @@ export const DEFAULT_TEXT_WORLD: TextWorldConfig = {
   dropProb: 0.15,
 };
 
+/** The four move directions, as they are written in the log. */
 export const DIRECTIONS = ["north", "south", "east", "west"] as const;
+/** A move direction: north, south, east or west. */
 export type Direction = (typeof DIRECTIONS)[number];
 const DX: Record<Direction, number> = { north: 0, south: 0, east: 1, west: -1 };
 const DY: Record<Direction, number> = { north: -1, south: 1, east: 0, west: 0 };
@@ -78,11 +82,16 @@ export function textWorldConfig(partial: Partial<TextWorldConfig> = {}): TextWor
  */
 export type PackedState = Int16Array;
 
+/** Index of the agent's x in a PackedState. */
 export const STATE_AGENT_X = 0;
+/** Index of the agent's y in a PackedState. */
 export const STATE_AGENT_Y = 1;
+/** Index of the held object (0 = empty hands, k + 1 = object k) in a PackedState. */
 export const STATE_HELD = 2;
+/** Index of object 0's cell in a PackedState (object k's is at STATE_OBJECTS + k). */
 export const STATE_OBJECTS = 3;
 
+/** One word of a replayed log and where it sits in the text. */
 export interface ReplayWord {
   word: string;
   /** Char offset of the word in the text. */
@@ -90,6 +99,7 @@ export interface ReplayWord {
   end: number;
 }
 
+/** What replayTextWorld reads from a log: its words, the hidden state after each word and every action sentence with its legality. */
 export interface TextWorldReplay {
   words: ReplayWord[];
   /** State after each word: (numWords, 3 + numObjects), row-major. */
@@ -243,6 +253,7 @@ export function replayTextWorld(text: string, config: Partial<TextWorldConfig> =
 
 // ───────────────────────────── validity of continuations ─────────────────────────────
 
+/** How many of a continuation's action sentences are legal, and why the others are not. */
 export interface ContinuationCheck {
   /** Complete action sentences that end inside the continuation. */
   total: number;
@@ -280,6 +291,7 @@ export function validContinuationRate(checks: ContinuationCheck[]): { total: num
 
 // ───────────────────────────── dataset ─────────────────────────────
 
+/** Train and validation episodes generated from one seed and config. */
 export interface TextWorldDataset {
   config: TextWorldConfig;
   seed: number;
@@ -301,6 +313,7 @@ export function generateTextWorldDataset(opts: { seed: number; numTrain: number;
   return { config, seed: opts.seed, train, val };
 }
 
+/** A hidden-state quantity a linear probe can be asked to read: the agent's x, y or cell, what it holds, or an object's cell. */
 export type TextProbeTarget = "agentX" | "agentY" | "agentCell" | "held" | `cell:${string}`;
 
 /** Number of classes of a probe target (labels are 0..classes−1; −1 marks "unknown yet"). */
@@ -356,6 +369,7 @@ export function probeLabels(episode: string, target: TextProbeTarget, level: "ch
 
 // ───────────────────────────── n-gram baselines ─────────────────────────────
 
+/** Validation losses (nats/token) of unigram and bigram models and of the uniform guess, the baselines a GPT must beat. */
 export interface NgramBaselines {
   /** Cross-entropy of the validation tokens, nats/token. */
   unigram: number;

@@ -7,6 +7,7 @@
 
 import { Tiktoken } from "js-tiktoken/lite";
 
+/** Turns text into integer token ids and back, with a character, word or byte-pair vocabulary. */
 export interface Tokenizer {
   readonly kind: "char" | "word" | "bpe";
   /** id → token string. For BPE this is not materialised (50k+ entries); use `pieces`. */
@@ -108,6 +109,7 @@ export function wordTokenizer(corpus: string | string[]): Tokenizer {
   };
 }
 
+/** A tiktoken vocabulary: gpt2 (GPT-2/3), cl100k_base (GPT-3.5/4) or o200k_base (GPT-4o). */
 export type BpeEncoding = "gpt2" | "cl100k_base" | "o200k_base";
 
 const VOCAB_SIZE: Record<BpeEncoding, number> = { gpt2: 50257, cl100k_base: 100277, o200k_base: 200019 };

@@ -39,9 +39,12 @@ export enum Action {
   /** Bite the burger when next to it, else jump. */
   JumpEat = 5,
 }
+/** Number of agent actions (the values of Action are 0 … NUM_ACTIONS − 1). */
 export const NUM_ACTIONS = 6;
+/** Display names of the actions, indexed by Action value. */
 export const ACTION_NAMES = ["noop", "left", "right", "up", "down", "jump/eat"] as const;
 
+/** A ball's start: position (x, y, z = depth), velocity per frame, radius and colour. */
 export interface BallSpec {
   x: number;
   y: number;
@@ -54,6 +57,7 @@ export interface BallSpec {
   color: BallColor;
 }
 
+/** Everything that defines a video world: room, physics, balls, occluder, agent, burger, camera and renderer settings. */
 export interface VideoWorldConfig {
   room: { width: number; depth: number; height: number };
   /** Nearest depth objects may occupy; the occluder stands in front of it. */
@@ -87,6 +91,7 @@ export interface VideoWorldConfig {
   antialias: number;
 }
 
+/** The ball colours by name, as RGB. */
 export const PALETTE = {
   red: [230, 40, 40],
   blue: [40, 90, 240],
@@ -95,7 +100,9 @@ export const PALETTE = {
   cyan: [30, 220, 230],
   orange: [250, 140, 20],
 } as const satisfies Record<string, readonly [number, number, number]>;
+/** A ball colour's name (a PALETTE key). */
 export type BallColor = keyof typeof PALETTE;
+/** Every ball colour's name, in PALETTE order. */
 export const BALL_COLORS = Object.keys(PALETTE) as BallColor[];
 
 /** Colours of the other drawables (distinct from every ball colour so blobs can be found by colour). */
@@ -115,6 +122,7 @@ export const COLORS = {
   sky: [30, 30, 45],
 } as const satisfies Record<string, readonly [number, number, number]>;
 
+/** The default world: two balls, the tree-like occluder, the agent and the burger, no camera pan. */
 export const DEFAULT_VIDEO_WORLD: VideoWorldConfig = {
   room: { width: 6, depth: 6, height: 4 },
   zMin: 1.6,
@@ -138,6 +146,7 @@ export const DEFAULT_VIDEO_WORLD: VideoWorldConfig = {
   antialias: 4,
 };
 
+/** Thrown for an invalid world config or clip option (the message names the field and the value). */
 export class VideoWorldError extends NextframeError {}
 
 function fail(msg: string): never {
@@ -227,8 +236,10 @@ export function videoWorldConfig(partial: Partial<VideoWorldConfig> = {}): Video
 
 // ───────────────────────────── state ─────────────────────────────
 
+/** What a simulated object is: a ball, the agent or the burger. */
 export type ObjectKind = "ball" | "agent" | "burger";
 
+/** Ground truth of one object at one frame: position, velocity, size, colour and its visibility on screen. */
 export interface ObjectState {
   id: number;
   kind: ObjectKind;
@@ -261,6 +272,7 @@ export interface ObjectState {
   behindOccluder: boolean;
 }
 
+/** Ground truth of one frame: the action that led to it, the camera, the burger's bites and every object's state. */
 export interface FrameState {
   t: number;
   /** Action applied to reach this frame from the previous one (Noop for frame 0). */
@@ -284,6 +296,7 @@ interface Body {
   ghost: boolean;
 }
 
+/** One rendered frame: the RGB pixels, the object id of every pixel and each object's drawn and visible pixel counts. */
 export interface RenderResult {
   size: number;
   /** (size, size, 3) RGB. */
@@ -298,6 +311,7 @@ export interface RenderResult {
   occluderRect: [number, number, number, number] | null;
 }
 
+/** The id the occluder's pixels carry in RenderResult.ids (object ids are below it). */
 export const OCCLUDER_ID = 1000;
 
 // ───────────────────────────── simulator ─────────────────────────────
@@ -718,8 +732,10 @@ export function burgerGeometry(sx: number, sy: number, sr: number, bites: number
 
 // ───────────────────────────── seeded worlds ─────────────────────────────
 
+/** Ball 0's scripted start: heading behind the occluder or into a side wall. */
 export type BallSetup = "crossOccluder" | "hitWall";
 
+/** Options of randomVideoWorldConfig: how many balls, camera pan, ball 0's setup, agent, burger and base overrides. */
 export interface RandomWorldOptions {
   /** Inclusive range of the number of balls. */
   numBalls?: [number, number];
@@ -848,8 +864,10 @@ export class AgentPolicy {
 
 // ───────────────────────────── clips, captions, rule breaking ─────────────────────────────
 
+/** A rule of the world a clip can break: a ball teleports, vanishes or passes through a wall. */
 export type ViolationKind = "teleport" | "vanish" | "passThroughWall";
 
+/** What happens in a clip, from the ground truth: the balls, which hid behind the occluder, how the agent moved, the burger, the pan. */
 export interface ClipAttributes {
   balls: BallColor[];
   /** Balls that were fully hidden behind the occluder at some frame. */
@@ -860,6 +878,7 @@ export interface ClipAttributes {
   cameraPan: boolean;
 }
 
+/** A generated clip: its frames, actions, per-frame ground truth, captions and any rule it breaks. */
 export interface VideoClip {
   seed: number;
   size: number;
@@ -880,6 +899,7 @@ export interface VideoClip {
   config: VideoWorldConfig;
 }
 
+/** Options of generateVideoClip: the seed, frames, size, a rule to break, ball 0's setup, the agent's policy and the world's variety. */
 export interface ClipOptions {
   seed: number;
   /** Frames per clip (≥ 2). */
@@ -1018,6 +1038,7 @@ export function generateVideoClip(opts: ClipOptions): VideoClip {
   };
 }
 
+/** Train and validation clips generated from one seed. */
 export interface VideoDataset {
   seed: number;
   train: VideoClip[];
