@@ -5,6 +5,12 @@
  *   p ← p − lr · λ · p                                   (decoupled weight decay)
  *   m ← β₁ m + (1 − β₁) g ;  v ← β₂ v + (1 − β₂) g²
  *   p ← p − lr · (m / (1 − β₁ᵗ)) / (√v / √(1 − β₂ᵗ) + ε)
+ *
+ * Parameter groups as torch.optim's: `new AdamW([{ params, weightDecay: 0.1 }, { params: biases, weightDecay: 0 }], opts)`
+ * gives each group its own λ (the other options are shared); `decayGroups(params, λ)` splits parameters the way
+ * nanoGPT's `configure_optimizers` does (weights of ≥ 2 dimensions decayed, biases and LayerNorm gains not).
+ * The course's recipes still pass one list with one λ (a change would alter their shipped checkpoints); a recipe
+ * opts in to decayGroups when its model is retrained.
  */
 import { Tensor } from "../engine/tensor.js";
 import * as ops from "../engine/ops.js";
@@ -24,14 +30,39 @@ export interface AdamWOptions {
   maxGradNorm?: number;
 }
 
+/** A parameter group (torch.optim's `param_groups` entry): its parameters and, optionally, their own weight decay. */
+export interface AdamWParamGroup {
+  params: Iterable<Parameter>;
+  /** λ for these parameters; default: the options' weightDecay. */
+  weightDecay?: number;
+}
+
+/**
+ * nanoGPT's `configure_optimizers` split: parameters with ≥ 2 dimensions (matmul and embedding weights) decayed
+ * with `weightDecay`, the others (biases, LayerNorm gains and biases) not. Frozen parameters are left out.
+ */
+export function decayGroups(params: Iterable<Parameter>, weightDecay: number): [AdamWParamGroup, AdamWParamGroup] {
+  const trainable = [...params].filter((p) => p.requiresGrad);
+  return [
+    { params: trainable.filter((p) => p.shape.length >= 2), weightDecay },
+    { params: trainable.filter((p) => p.shape.length < 2), weightDecay: 0 },
+  ];
+}
+
 /** Scalars fed to the update graph each step (so changing lr never retraces). */
 export interface AdamWScalars { lr: Tensor; biasCorrection1: Tensor; sqrtBiasCorrection2: Tensor }
 
 /** AdamW (Loshchilov & Hutter; torch.optim.AdamW): Adam moments with decoupled weight decay, an optional learning-rate schedule and gradient-norm clipping. */
 export class AdamW {
+  /** Every trainable parameter, group by group, in the order given. */
   readonly params: Parameter[];
+  /** The groups as resolved: each one's parameters (trainable ones) and weight decay; one group for a plain list. */
+  readonly paramGroups: { params: Parameter[]; weightDecay: number }[];
+  /** Weight decay of each parameter (index-aligned with `params`). */
+  readonly weightDecays: number[];
   readonly betas: [number, number];
   readonly eps: number;
+  /** The default weight decay (groups that name none use it). */
   readonly weightDecay: number;
   readonly maxGradNorm: number | undefined;
   lr: number | ((step: number) => number);
@@ -46,14 +77,34 @@ export class AdamW {
   lastGradNorm = NaN;
   private eagerStep?: (...args: Tensor[]) => Promise<Tensor[]>;
 
-  constructor(params: Iterable<Parameter>, opts: AdamWOptions) {
-    this.params = [...params].filter((p) => p.requiresGrad);
+  /** `params`: parameters (one group, λ = opts.weightDecay), or parameter groups with their own weight decay. */
+  constructor(params: Iterable<Parameter> | readonly AdamWParamGroup[], opts: AdamWOptions) {
+    this.weightDecay = opts.weightDecay ?? 0.01;
+    const list = [...params] as (Parameter | AdamWParamGroup)[];
+    const grouped = list.length > 0 && list.every((g) => !(g instanceof Tensor) && typeof g === "object" && g !== null && "params" in g);
+    if (!grouped && list.some((g) => !(g instanceof Tensor))) throw new NextframeError("AdamW: give parameters, or parameter groups { params, weightDecay? }, not a mix");
+    const groups = grouped ? (list as AdamWParamGroup[]) : [{ params: list as Parameter[] }];
+    const seen = new Set<Parameter>();
+    this.paramGroups = groups.map((g, gi) => {
+      for (const k of Object.keys(g)) {
+        if (k !== "params" && k !== "weightDecay") throw new NextframeError(`AdamW: parameter group ${gi} has "${k}"; a group may set only params and weightDecay (the other options are shared)`);
+      }
+      const wd = g.weightDecay ?? this.weightDecay;
+      if (!(wd >= 0)) throw new NextframeError(`AdamW: parameter group ${gi}'s weightDecay must be ≥ 0, got ${wd}`);
+      const ps = [...g.params].filter((p) => p.requiresGrad);
+      for (const p of ps) {
+        if (seen.has(p)) throw new NextframeError(`AdamW: a parameter of shape [${p.shape}] is in more than one parameter group (group ${gi} again)`);
+        seen.add(p);
+      }
+      return { params: ps, weightDecay: wd };
+    });
+    this.params = this.paramGroups.flatMap((g) => g.params);
+    this.weightDecays = this.paramGroups.flatMap((g) => g.params.map(() => g.weightDecay));
     if (this.params.length === 0) throw new NextframeError("AdamW: no trainable parameters given");
     for (const p of this.params) if (p.dtype !== "float32" && p.dtype !== "float64") throw new NextframeError(`AdamW: parameters must be float, got ${p.dtype}`);
     this.lr = opts.lr;
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-8;
-    this.weightDecay = opts.weightDecay ?? 0.01;
     this.maxGradNorm = opts.maxGradNorm;
     this.m = this.params.map((p) => allocArray(p.dtype, p.size));
     this.v = this.params.map((p) => allocArray(p.dtype, p.size));
@@ -79,11 +130,16 @@ export class AdamW {
 
   /**
    * The symbolic update: new parameters and moments from current ones and gradients (all lazy tensors).
-   * Used by makeTrainStep inside one compiled graph.
+   * Used by makeTrainStep inside one compiled graph, where a tensor may hold several parameters of one group:
+   * `weightDecays[i]` is tensor i's λ (default: `this.weightDecays` when the tensors are the parameters
+   * themselves, or the one λ when every group has the same).
    */
-  update(params: readonly Tensor[], grads: readonly Tensor[], m: readonly Tensor[], v: readonly Tensor[], s: AdamWScalars):
+  update(params: readonly Tensor[], grads: readonly Tensor[], m: readonly Tensor[], v: readonly Tensor[], s: AdamWScalars, weightDecays?: readonly number[]):
     { params: Tensor[]; m: Tensor[]; v: Tensor[]; gradNorm: Tensor } {
     const [b1, b2] = this.betas;
+    const single = new Set(this.weightDecays).size === 1 ? this.weightDecays[0]! : undefined;
+    const wds = weightDecays ?? (params.length === this.params.length ? this.weightDecays : single !== undefined ? params.map(() => single) : null);
+    if (!wds || wds.length !== params.length) throw new ShapeError(`AdamW.update: ${params.length} tensors need ${params.length} weight decays (the groups differ in λ), got ${wds?.length ?? "none"}`);
     // Written to minimise full passes over the parameters (each elementwise op is one pass over ~all weights):
     // clipping is folded into the moment coefficients (g·s enters m, g²·s² enters v), and the bias corrections
     // into one scalar: p − lr/c1 · m / (√v/c2 + ε) = p − (lr·c2/c1) · m / (√v + ε·c2).
@@ -92,25 +148,35 @@ export class AdamW {
     const scale = this.maxGradNorm !== undefined ? ops.minimum(ops.div(this.maxGradNorm, ops.add(gradNorm, 1e-6)), 1) : null;
     const out = { params: [] as Tensor[], m: [] as Tensor[], v: [] as Tensor[], gradNorm };
     // scalar coefficients, built once per dtype (not once per parameter: small models are node-count bound)
-    const coefs = new Map<string, { gCoef: Tensor; g2Coef: Tensor; stepSize: Tensor; epsC2: Tensor; decay: Tensor | null }>();
+    const coefs = new Map<string, { lr: Tensor; gCoef: Tensor; g2Coef: Tensor; stepSize: Tensor; epsC2: Tensor }>();
     const coefsFor = (dt: Tensor["dtype"]) => {
       let c = coefs.get(dt);
       if (!c) {
         const s1 = scale ? ops.cast(scale, dt) : null;
         const lr = ops.cast(s.lr, dt), c1 = ops.cast(s.biasCorrection1, dt), c2 = ops.cast(s.sqrtBiasCorrection2, dt);
         c = {
+          lr,
           gCoef: s1 ? ops.mul(s1, 1 - b1) : ops.scalar(1 - b1, dt),
           g2Coef: s1 ? ops.mul(ops.mul(s1, s1), 1 - b2) : ops.scalar(1 - b2, dt),
           stepSize: ops.div(ops.mul(lr, c2), c1),
           epsC2: ops.mul(c2, this.eps),
-          decay: this.weightDecay ? ops.sub(1, ops.mul(lr, this.weightDecay)) : null,
         };
         coefs.set(dt, c);
       }
       return c;
     };
+    // 1 − lr·λ, once per dtype and λ (none for λ = 0)
+    const decays = new Map<string, Tensor>();
+    const decayFor = (dt: Tensor["dtype"], weightDecay: number): Tensor | null => {
+      if (!weightDecay) return null;
+      const key = `${dt}/${weightDecay}`;
+      let d = decays.get(key);
+      if (!d) decays.set(key, d = ops.sub(1, ops.mul(coefsFor(dt).lr, weightDecay)));
+      return d;
+    };
     params.forEach((p, i) => {
-      const { gCoef, g2Coef, stepSize, epsC2, decay } = coefsFor(p.dtype);
+      const { gCoef, g2Coef, stepSize, epsC2 } = coefsFor(p.dtype);
+      const decay = decayFor(p.dtype, wds[i]!);
       const m1 = ops.add(ops.mul(m[i]!, b1), ops.mul(grads[i]!, gCoef));
       const v1 = ops.add(ops.mul(v[i]!, b2), ops.mul(sq[i]!, g2Coef));
       const upd = ops.mul(ops.div(m1, ops.add(ops.sqrt(v1), epsC2)), stepSize);
@@ -127,6 +193,65 @@ export class AdamW {
    * steps. Await it before reading or saving the moments yourself (the eager `step` does).
    */
   async syncMoments(): Promise<void> { await this._pullMoments?.(); }
+
+  /**
+   * The optimizer's state for a checkpoint, named as torch.optim.AdamW's state_dict: `state.{i}.exp_avg` and
+   * `state.{i}.exp_avg_sq` (copies of the moments of `params[i]`), `step`, and per group `param_groups.weight_decay`
+   * and `param_groups.size` (its λ and parameter count), so a resume with other groups is caught.
+   */
+  async stateDict(): Promise<Record<string, Tensor>> {
+    await this.syncMoments();
+    const out: Record<string, Tensor> = {};
+    this.params.forEach((p, i) => {
+      out[`state.${i}.exp_avg`] = ops.tensor(this.m[i]!.slice() as TypedArray, { shape: p.shape, dtype: p.dtype });
+      out[`state.${i}.exp_avg_sq`] = ops.tensor(this.v[i]!.slice() as TypedArray, { shape: p.shape, dtype: p.dtype });
+    });
+    out.step = ops.tensor(Float64Array.of(this.stepCount), { shape: [], dtype: "float64" });
+    out["param_groups.weight_decay"] = ops.tensor(Float64Array.from(this.paramGroups, (g) => g.weightDecay), { shape: [this.paramGroups.length], dtype: "float64" });
+    out["param_groups.size"] = ops.tensor(Int32Array.from(this.paramGroups, (g) => g.params.length), { shape: [this.paramGroups.length], dtype: "int32" });
+    return out;
+  }
+
+  /**
+   * Restores a state from `stateDict()` (moments copied, step count set). Every mismatch — missing or unexpected
+   * keys, other groups or weight decays, other shapes — is listed in one error and nothing is changed.
+   */
+  loadStateDict(sd: Record<string, Tensor> | Map<string, Tensor>): void {
+    const src = sd instanceof Map ? sd : new Map(Object.entries(sd));
+    const problems: string[] = [];
+    const values = (k: string): number[] | null => {
+      const t = src.get(k);
+      if (!t) { problems.push(`missing ${k}`); return null; }
+      if (t._value === null) { problems.push(`${k} is lazy (await it first)`); return null; }
+      return Array.from(t._value as ArrayLike<number | bigint>, Number);
+    };
+    const step = values("step"), wd = values("param_groups.weight_decay"), size = values("param_groups.size");
+    const mine = (f: (g: AdamW["paramGroups"][number]) => number) => this.paramGroups.map(f);
+    if (size && size.join() !== mine((g) => g.params.length).join()) problems.push(`param_groups.size is [${size}], this optimizer's groups hold [${mine((g) => g.params.length)}] parameters`);
+    if (wd && wd.join() !== mine((g) => g.weightDecay).join()) problems.push(`param_groups.weight_decay is [${wd}], this optimizer's is [${mine((g) => g.weightDecay)}]`);
+    if (step && (step.length !== 1 || !Number.isInteger(step[0]) || step[0]! < 0)) problems.push(`step must be one non-negative integer, got [${step}]`);
+    const expected = new Set(["step", "param_groups.weight_decay", "param_groups.size"]);
+    const moments: TypedArray[][] = [[], []];
+    this.params.forEach((p, i) => ["exp_avg", "exp_avg_sq"].forEach((name, j) => {
+      const k = `state.${i}.${name}`;
+      expected.add(k);
+      const t = src.get(k);
+      if (!t) return problems.push(`missing ${k}`);
+      if (t.shape.length !== p.shape.length || t.shape.some((d, a) => d !== p.shape[a])) return problems.push(`${k} has shape [${t.shape}], parameter ${i} has [${p.shape}]`);
+      if (t._value === null) return problems.push(`${k} is lazy (await it first)`);
+      const a = allocArray(p.dtype, p.size);
+      (a as Float32Array).set(t._value as Float32Array);
+      moments[j]!.push(a);
+    }));
+    const unexpected = [...src.keys()].filter((k) => !expected.has(k));
+    if (unexpected.length) problems.push(`unexpected keys: ${unexpected.join(", ")}`);
+    if (problems.length) throw new NextframeError(`AdamW.loadStateDict: the state does not match this optimizer (${problems.length} problems): ${problems.join("; ")}`);
+    // fresh arrays, not views of a train step's flat buffers: makeTrainStep adopts replaced moments before its next
+    // step (over any copy it keeps on a GPU)
+    this.m = moments[0]!;
+    this.v = moments[1]!;
+    this.stepCount = step![0]!;
+  }
 
   /** An eager step from gradients you computed yourself (e.g. with grad()); one compiled graph, one run. */
   async step(grads: readonly Tensor[]): Promise<void> {

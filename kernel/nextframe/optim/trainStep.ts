@@ -44,9 +44,9 @@ export interface TrainStep {
 }
 
 
-/** Parameters of one dtype, packed into flat buffers (with spares for the ping-pong). */
+/** Parameters of one dtype and one weight decay, packed into flat buffers (with spares for the ping-pong). */
 interface Group {
-  dtype: DType; idx: number[]; offsets: number[]; size: number;
+  dtype: DType; weightDecay: number; idx: number[]; offsets: number[]; size: number;
   p: TypedArray; pSpare: TypedArray; m: TypedArray; mSpare: TypedArray; v: TypedArray; vSpare: TypedArray;
   /** The moments on the GPU after a GPU step (then `m` / `v` are stale until pulled), else null. */
   mDev: ort.Tensor | null; vDev: ort.Tensor | null;
@@ -86,28 +86,30 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
   // ---- flat groups (built on the first step)
   let groups: Group[] | null = null;
   const buildGroups = (): Group[] => {
-    // one group per dtype, split into chunks of at most CHUNK elements: big models then keep the update's
-    // temporaries chunk-sized (ORT reuses them) instead of several full-model-sized buffers at once
+    // one group per dtype and weight decay (the optimizer's parameter groups), split into chunks of at most CHUNK
+    // elements: big models then keep the update's temporaries chunk-sized (ORT reuses them) instead of several
+    // full-model-sized buffers at once
     const CHUNK = 1 << 22;
-    const lists: [DType, number[]][] = [];
-    const open = new Map<DType, { idx: number[]; size: number }>();
+    const lists: [DType, number, number[]][] = [];
+    const open = new Map<string, { idx: number[]; size: number }>();
     params.forEach((p, i) => {
-      let cur = open.get(p.dtype);
+      const wd = optimizer.weightDecays[i]!, key = `${p.dtype}/${wd}`;
+      let cur = open.get(key);
       if (!cur || (cur.size > 0 && cur.size + p.size > CHUNK)) {
         cur = { idx: [], size: 0 };
-        open.set(p.dtype, cur);
-        lists.push([p.dtype, cur.idx]);
+        open.set(key, cur);
+        lists.push([p.dtype, wd, cur.idx]);
       }
       cur.idx.push(i);
       cur.size += p.size;
     });
-    return lists.map(([dtype, idx]) => {
+    return lists.map(([dtype, weightDecay, idx]) => {
       const offsets: number[] = [];
       let size = 0;
       for (const i of idx) { offsets.push(size); size += params[i]!.size; }
       size = Math.ceil(size / LANES) * LANES; // zero padding at the end (its gradient is 0, so it stays 0)
       const mk = () => allocArray(dtype, size);
-      return { dtype, idx, offsets, size, p: mk(), pSpare: mk(), m: mk(), mSpare: mk(), v: mk(), vSpare: mk(), mDev: null, vDev: null, pDev: null, pVersions: [] };
+      return { dtype, weightDecay, idx, offsets, size, p: mk(), pSpare: mk(), m: mk(), mSpare: mk(), v: mk(), vSpare: mk(), mDev: null, vDev: null, pDev: null, pVersions: [] };
     });
   };
   /** Makes every Parameter (and moment) a view into its group's current flat buffer, adopting replaced data. */
@@ -173,7 +175,7 @@ export function makeTrainStep(model: Module, lossFn: (...batch: Tensor[]) => Ten
       if (used < g.size) parts.push(constantOfShape([g.size - used], 0, g.dtype));
       return reshape(concat(parts, 0), flatShape(g));
     });
-    const r = optimizer.update(flatP, flatG, flatM, flatV, { lr, biasCorrection1: c1, sqrtBiasCorrection2: c2 });
+    const r = optimizer.update(flatP, flatG, flatM, flatV, { lr, biasCorrection1: c1, sqrtBiasCorrection2: c2 }, gs.map((g) => g.weightDecay));
     return [loss, ...r.params, ...r.m, ...r.v, r.gradNorm];
   };
 
