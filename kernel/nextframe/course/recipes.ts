@@ -2,7 +2,11 @@
 // (kernel/train) trains with these, the chapters' "train it yourself" paths and the library's training functions
 // take their defaults from them, and each checkpoint card records the recipe it was trained with.
 
-/** Chapter 1's GPT ("gpt-textworld"): data seed and size, model seed, steps, batch and peak learning rate. */
+/**
+ * Chapter 1's GPT ("gpt-textworld"): data seed and size, model seed, steps, batch and peak learning rate. Its AdamW
+ * decays every parameter by 0.01 (trainTinyGpt), biases and LayerNorm gains too, as the shipped checkpoint was trained;
+ * nanoGPT decays only ≥ 2-D weights (optim.decayGroups), which a retrained recipe should opt in to.
+ */
 export const GPT_TEXTWORLD_RECIPE = { dataSeed: 1, numTrain: 2000, numVal: 200, seed: 1337, steps: 3000, batchSize: 16, lr: 3e-3 } as const;
 
 /** The latent space of chapters 6–8: the "ae-32-f2" autoencoder (32×32×3 → 16×16×4) on video-world frames. */
