@@ -13,10 +13,26 @@
 //                <split>-<k>.meta.json    seeds, captions (carried / rich / poor), attributes, objects' kinds and colours
 // Clip i of a split has seed hashSeed(seed, split, i), as in generateVideoDataset, so any shard can be made alone.
 //
+//   play-world   the same files for the playable world (course/videoData.ts PLAY_WORLD: agent radius 0.6, 0.3 a step;
+//                world-model-play's data): videoWorldData({ world: PLAY_WORLD })'s clips, the same seeds
+//
+//   text-to-video  the text-to-video model's data (course/textToVideo.ts textToVideoData): clip i is
+//                textToVideoClip(hashSeed(seed, "t2v-train", i)) (16 frames, a quarter panning), in the same shard files;
+//                then, in this process, the training set as textToVideoData makes it with the autoencoder (--autoencoder
+//                DIR, default notebooks/checkpoints): clips showing a held-out (ball colour, agent motion) pair dropped,
+//                poor and missing captions recaptioned from the nearest rich clip (mean latent, cosine), clips whose
+//                borrowed caption says a held-out pair dropped too:
+//                train_mask.npy     uint8 (N,)     1 = a training clip
+//                train_captions.npy int32 (N, 32)  the caption it trains with (tokens + 1; 0 rows for dropped clips)
+//                recaptioned.npy    uint8 (N,)     1 = the caption was borrowed from a neighbour
+//                train_captions.json the captions as text; the index's `textToVideo` has the counts and the
+//                autoencoder's sha256 (the recaptioning depends on it)
+//
 //   text-world   the GPT's token streams of textWorldData (`--episodes N --val M`, default the gpt-textworld recipe's;
 //                one process: the word vocabulary spans the whole corpus): train.npy / val.npy int32 token ids,
 //                train_starts.npy / val_starts.npy int32 offsets of each episode, and the vocabulary in the index
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -24,12 +40,21 @@ import { generateVideoClip, type VideoClip } from "../nextframe/worlds/videoWorl
 import { hashSeed } from "../nextframe/worlds/random";
 import { textWorldData } from "../nextframe/course/tinyGpt";
 import { CAPTION_LENGTH, captionTokenizer, encodeCaptions } from "../nextframe/models/worldModel";
+import { WORLDS as VIDEO_WORLDS } from "../nextframe/course/videoData";
+import { heldoutCombo, textToVideoClip } from "../nextframe/course/textToVideo";
+import { parseCaption } from "../nextframe/course/captionAgreement";
+import { encodeClips } from "../nextframe/course/autoencoder";
+import { checkpointsDir, loadAutoencoder } from "../nextframe/course/checkpoints";
+import { captionWordF1, nearestNeighbourRecaption } from "../nextframe/metrics/recaption";
 
 /** The options videoWorldData passes for every clip (a test checks both give the same clips). */
 export const VIDEO_WORLD_CLIP_OPTIONS = { policy: "random", captionMix: { rich: 0.5, poor: 0.25 } } as const;
 /** Columns of objects.npy, in order. */
 export const OBJECT_FIELDS = ["id", "x", "y", "z", "vx", "vy", "vz", "radius", "exists", "screenX", "screenY", "screenRadius", "visiblePixels"] as const;
-export const WORLDS = ["video-world", "text-world"] as const;
+export const WORLDS = ["video-world", "play-world", "text-to-video", "text-world"] as const;
+/** The video world's parameters each clip world uses (course/videoData.ts WORLDS, by the name a recipe's `world` gives). */
+export const CLIP_WORLDS = { "video-world": "default", "play-world": "play", "text-to-video": "default" } as const;
+type ClipWorld = keyof typeof CLIP_WORLDS;
 
 export interface DataOptions {
   world: (typeof WORLDS)[number];
@@ -44,6 +69,8 @@ export interface DataOptions {
   /** text-world: training and validation episodes. */
   episodes?: number;
   val?: number;
+  /** text-to-video: the folder with autoencoder.json/.safetensors the recaptioning encodes with (default notebooks/checkpoints). */
+  autoencoder?: string;
 }
 
 interface ArraySpec { file: string; dtype: string; shape: number[] }
@@ -51,11 +78,25 @@ export interface ShardEntry { start: number; count: number; arrays: Record<strin
 export interface DataIndex {
   format: "nextframe-shards/1";
   world: string; seed: number; split: string; clips: number; frames: number; size: number;
+  /** The video world's parameters (course/videoData.ts WORLDS): "default" or "play" (a recipe's `world`). */
+  videoWorld: "default" | "play";
   clipOptions: typeof VIDEO_WORLD_CLIP_OPTIONS;
   objectFields: readonly string[];
   /** The caption tokenizer's vocabulary size (a caption-conditioned world model's captionVocab). */
   captionVocab: number;
   shards: ShardEntry[];
+  /** text-to-video: the training set (TextToVideoTraining). */
+  textToVideo?: TextToVideoTraining;
+}
+
+/** What textToVideoData makes of the clips: which train, with which caption (the arrays' files and the counts). */
+export interface TextToVideoTraining {
+  arrays: { trainMask: ArraySpec; trainCaptions: ArraySpec; recaptioned: ArraySpec };
+  captionsFile: string;
+  /** Training clips, clips dropped for held-out combinations, recaptioned training clips, and the recaptions' exact share and word F1 against the true rich captions. */
+  clips: number; droppedHeldout: number; recaptioned: number; recaptionExact: number; recaptionF1: number;
+  /** sha256 of the autoencoder weights the recaptioning encoded with. */
+  autoencoderSha256: string;
 }
 
 // ───────────────────────────── .npy (format 1.0) ─────────────────────────────
@@ -85,6 +126,15 @@ export function writeNpy(path: string, data: NpyData, shape: number[]): ArraySpe
   return { file: path.split("/").pop()!, dtype: { "|u1": "uint8", "<i4": "int32", "<f4": "float32" }[descr], shape };
 }
 
+/** Reads a uint8 .npy file this module wrote (version 1.0, C order) without copying its data. */
+export function readNpyUint8(path: string): { data: Uint8Array; shape: number[] } {
+  const buf = readFileSync(path);
+  const hlen = buf.readUInt16LE(8), header = buf.subarray(10, 10 + hlen).toString("latin1");
+  if (!header.includes("'|u1'")) throw new Error(`readNpyUint8: ${path} is not uint8 (${header.trim()})`);
+  const shape = header.match(/'shape': \(([^)]*)\)/)![1]!.split(",").map((v) => v.trim()).filter(Boolean).map(Number);
+  return { data: new Uint8Array(buf.buffer, buf.byteOffset + 10 + hlen, shape.reduce((a, b) => a * b, 1)), shape };
+}
+
 function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(value, null, 1) + "\n");
@@ -97,13 +147,18 @@ export function videoClipSeed(seed: number, split: string, i: number): number {
   return hashSeed(seed, split, i);
 }
 
+/** Clip i of a dataset: videoWorldData's (in the world's parameters) or textToVideoData's. */
+export function datasetClip(o: Pick<DataOptions, "world" | "seed" | "split" | "frames" | "size">, i: number): VideoClip {
+  if (o.world === "text-to-video") return textToVideoClip(hashSeed(o.seed, "t2v-train", i), o.frames);
+  const base = VIDEO_WORLDS[CLIP_WORLDS[o.world as ClipWorld]];
+  return generateVideoClip({ ...VIDEO_WORLD_CLIP_OPTIONS, seed: videoClipSeed(o.seed, o.split, i), frames: o.frames, size: o.size, ...(base ? { base } : {}) });
+}
+
 /** Generates clips start .. start + count − 1 of the split and writes their files; returns the index entry. */
 export function writeVideoShard(o: DataOptions, k: number, start: number, count: number): ShardEntry {
   const { frames: T, size: S } = o;
   const clips: VideoClip[] = [];
-  for (let i = start; i < start + count; i++) {
-    clips.push(generateVideoClip({ ...VIDEO_WORLD_CLIP_OPTIONS, seed: videoClipSeed(o.seed, o.split, i), frames: T, size: S }));
-  }
+  for (let i = start; i < start + count; i++) clips.push(datasetClip(o, i));
   const F3 = S * S * 3, O = Math.max(1, ...clips.map((c) => Math.max(0, ...c.states.map((s) => s.objects.length))));
   const frames = new Uint8Array(count * T * F3), actions = new Uint8Array(count * T);
   const objects = new Float32Array(count * T * O * OBJECT_FIELDS.length).fill(NaN), camera = new Float32Array(count * T * 3);
@@ -155,6 +210,57 @@ export function writeTextWorld(o: { out: string; seed: number; episodes: number;
   return index;
 }
 
+// ───────────────────────────── text-to-video: the training set ─────────────────────────────
+
+type ClipMeta = Pick<VideoClip, "caption" | "captionKind" | "captions" | "attributes">;
+
+/**
+ * textToVideoData's training set of the clips in `index` (course/textToVideo.ts, step for step: held-out pairs
+ * dropped, weak captions recaptioned from the nearest rich clip's mean latent, borrowed held-out pairs dropped), with
+ * the autoencoder in `aeDir`; writes its arrays beside the shards. A test checks it equals textToVideoData.
+ */
+export async function writeTextToVideoTraining(out: string, index: DataIndex, aeDir: string, log: (l: string) => void = () => {}): Promise<TextToVideoTraining> {
+  const ae = loadAutoencoder(aeDir);
+  const N = index.clips, T = index.frames, S = index.size;
+  const clips: (ClipMeta & { frames: Uint8Array; numFrames: number; size: number })[] = [];
+  for (const sh of index.shards) {
+    const frames = readNpyUint8(join(out, sh.arrays.frames!.file)).data;
+    const meta = JSON.parse(readFileSync(join(out, sh.meta), "utf8")) as ClipMeta[];
+    meta.forEach((m, j) => clips.push({ ...m, frames: frames.subarray(j * T * S * S * 3, (j + 1) * T * S * S * 3), numFrames: T, size: S }));
+  }
+  const keptIdx = clips.map((_, i) => i).filter((i) => !heldoutCombo(clips[i]!.attributes));
+  let dropped = N - keptIdx.length;
+  const kept = keptIdx.map((i) => clips[i]!);
+  const raw = await encodeClips(ae, kept as unknown as VideoClip[]);
+  const L = ae.latentShape.reduce((a, b) => a * b, 1);
+  const X = new Float32Array(kept.length * L);
+  kept.forEach((c, i) => { const z = raw[i]!; for (let t = 0; t < c.numFrames; t++) for (let k = 0; k < L; k++) X[i * L + k] += z[t * L + k]! / c.numFrames; });
+  const rec = nearestNeighbourRecaption(X, L, kept.map((c) => c.caption), { isWeak: (_c, i) => kept[i]!.captionKind !== "rich" });
+  const mask = new Uint8Array(N), borrowedOf = new Uint8Array(N), captions: (string | null)[] = new Array(N).fill(null);
+  let exact = 0, f1 = 0, nRec = 0, nTrain = 0;
+  kept.forEach((c, i) => {
+    const cap = rec.captions[i]!;
+    const borrowed = c.captionKind !== "rich";
+    if (borrowed && heldoutCombo(parseCaption(cap))) { dropped++; return; }
+    const n = keptIdx[i]!;
+    mask[n] = 1; captions[n] = cap; borrowedOf[n] = borrowed ? 1 : 0; nTrain++;
+    if (borrowed) { nRec++; exact += cap === c.captions.rich ? 1 : 0; f1 += captionWordF1(cap, c.captions.rich); }
+  });
+  const t: TextToVideoTraining = {
+    arrays: {
+      trainMask: writeNpy(join(out, "train_mask.npy"), mask, [N]),
+      trainCaptions: writeNpy(join(out, "train_captions.npy"), encodeCaptions(captionTokenizer(), captions), [N, CAPTION_LENGTH]),
+      recaptioned: writeNpy(join(out, "recaptioned.npy"), borrowedOf, [N]),
+    },
+    captionsFile: "train_captions.json",
+    clips: nTrain, droppedHeldout: dropped, recaptioned: nRec, recaptionExact: nRec ? exact / nRec : 0, recaptionF1: nRec ? f1 / nRec : 0,
+    autoencoderSha256: createHash("sha256").update(readFileSync(join(aeDir, "autoencoder.safetensors"))).digest("hex"),
+  };
+  writeJsonAtomic(join(out, t.captionsFile), captions);
+  log(`text-to-video training set: ${nTrain} of ${N} clips (${dropped} dropped for held-out combinations, ${nRec} recaptioned: exact ${t.recaptionExact.toFixed(3)}, word F1 ${t.recaptionF1.toFixed(3)})`);
+  return t;
+}
+
 // ───────────────────────────── the whole dataset, in workers ─────────────────────────────
 
 /** Writes every shard (in parallel worker threads) and then the index `<out>/index.json`; returns the index. */
@@ -163,7 +269,8 @@ export async function writeDataset(o: DataOptions, log: (l: string) => void = ()
     if (!Number.isInteger(o[k]) || o[k] < 1) throw new Error(`data: --${k} must be a positive integer, got ${o[k]}`);
   }
   if (o.shards > o.clips) throw new Error(`data: --shards (${o.shards}) cannot exceed --clips (${o.clips})`);
-  if (o.world !== "video-world") throw new Error(`data: writeDataset writes video-world shards, got "${o.world}" (text-world: writeTextWorld)`);
+  if (!(o.world in CLIP_WORLDS)) throw new Error(`data: writeDataset writes clip shards (${Object.keys(CLIP_WORLDS).join(", ")}), got "${o.world}" (text-world: writeTextWorld)`);
+  if (o.world === "text-to-video" && (o.split !== "train" || o.size !== 32)) throw new Error(`data: text-to-video writes the training split at 32×32 (textToVideoClip), got --split ${o.split} --size ${o.size}`);
   mkdirSync(o.out, { recursive: true });
   const ranges = Array.from({ length: o.shards }, (_, k) => {
     const start = Math.floor((k * o.clips) / o.shards), end = Math.floor(((k + 1) * o.clips) / o.shards);
@@ -189,8 +296,9 @@ export async function writeDataset(o: DataOptions, log: (l: string) => void = ()
   await Promise.all(Array.from({ length: workers }, runOne));
   const index: DataIndex = {
     format: "nextframe-shards/1", world: o.world, seed: o.seed, split: o.split, clips: o.clips, frames: o.frames, size: o.size,
-    clipOptions: VIDEO_WORLD_CLIP_OPTIONS, objectFields: OBJECT_FIELDS, captionVocab: captionTokenizer().vocabSize, shards,
+    videoWorld: CLIP_WORLDS[o.world as ClipWorld], clipOptions: VIDEO_WORLD_CLIP_OPTIONS, objectFields: OBJECT_FIELDS, captionVocab: captionTokenizer().vocabSize, shards,
   };
+  if (o.world === "text-to-video") index.textToVideo = await writeTextToVideoTraining(o.out, index, resolve(o.autoencoder ?? checkpointsDir()), log);
   writeJsonAtomic(join(o.out, "index.json"), index);
   log(`wrote ${o.clips} clips in ${o.shards} shards to ${o.out} (${workers} workers, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   return index;
@@ -198,10 +306,11 @@ export async function writeDataset(o: DataOptions, log: (l: string) => void = ()
 
 export function parseDataArgs(argv: string[]): DataOptions {
   const world = argv[0] as DataOptions["world"];
-  const usage = `usage: npm run data -- video-world --clips N --shards K --out DIR [--seed S] [--split train|val] [--frames F] [--size S] [--workers W]
+  const usage = `usage: npm run data -- video-world|play-world --clips N --shards K --out DIR [--seed S] [--split train|val] [--frames F] [--size S] [--workers W]
+       npm run data -- text-to-video --clips N --shards K --out DIR [--seed S] [--frames F] [--autoencoder DIR] [--workers W]
        npm run data -- text-world --out DIR [--episodes N] [--val M] [--seed S]\n  worlds: ${WORLDS.join(", ")}`;
   if (!world || !WORLDS.includes(world)) throw new Error(`${usage}${world ? `\n  unknown world "${world}"` : ""}`);
-  const o: Partial<DataOptions> = { world, seed: world === "text-world" ? 1 : 2, split: "train", frames: 32, size: 32 };
+  const o: Partial<DataOptions> = { world, seed: world === "text-world" ? 1 : world === "text-to-video" ? 33 : 2, split: "train", frames: world === "text-to-video" ? 16 : 32, size: 32 };
   const num = (flag: string, v: string | undefined) => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n)) throw new Error(`data: ${flag} needs an integer, got ${v === undefined ? "nothing" : `"${v}"`}`);
@@ -218,6 +327,7 @@ export function parseDataArgs(argv: string[]): DataOptions {
     else if (a === "--episodes") o.episodes = num(a, argv[++i]);
     else if (a === "--val") o.val = num(a, argv[++i]);
     else if (a === "--out") o.out = argv[++i];
+    else if (a === "--autoencoder") o.autoencoder = argv[++i];
     else if (a === "--split") {
       const s = argv[++i];
       if (s !== "train" && s !== "val") throw new Error(`data: --split must be train or val, got "${s}"`);
@@ -230,6 +340,7 @@ export function parseDataArgs(argv: string[]): DataOptions {
     return { ...o, clips: 0, shards: 0, episodes: o.episodes ?? 2000, val: o.val ?? 200, out: resolve(o.out) } as DataOptions;
   }
   for (const k of ["clips", "shards", "out"] as const) if (o[k] === undefined) throw new Error(`data: --${k} is required\n${usage}`);
+  if (o.autoencoder !== undefined && world !== "text-to-video") throw new Error(`data: --autoencoder applies only to text-to-video`);
   return { ...o, out: resolve(o.out!) } as DataOptions;
 }
 

@@ -4,7 +4,7 @@ loads a safetensors checkpoint strictly (every name and shape must match), runs 
 wrote, and writes the outputs as safetensors.
 
     python3 -m nextframe_torch.parity MODEL --card CARD.json --weights W.safetensors --inputs IN.safetensors --out OUT.safetensors
-      MODEL: GPT (idx -> logits) | WorldModel (x, t, a[, caption] -> next) | Autoencoder (x -> z, recon) | DiT (x, t, y -> out)
+      MODEL: GPT (idx -> logits) | WorldModel (x, t, a[, caption][, level] -> next) | Autoencoder (x -> z, recon) | DiT (x, t, y -> out)
 """
 import argparse
 import json
@@ -15,9 +15,10 @@ from . import safetensors_io as st
 from .models.autoencoder import Autoencoder
 from .models.dit import dit_from_config
 from .models.gpt import GPT
+from .models.text_to_video import TextToVideoDiT
 from .models.world_model import WorldModel
 
-BUILDERS = {"GPT": GPT, "WorldModel": WorldModel, "Autoencoder": Autoencoder, "DiT": dit_from_config}
+BUILDERS = {"GPT": GPT, "WorldModel": WorldModel, "Autoencoder": Autoencoder, "DiT": dit_from_config, "TextToVideoDiT": TextToVideoDiT}
 
 
 def build(model, config):
@@ -32,10 +33,13 @@ def forward(model_name, m, inp):
         return {"logits": m(inp["idx"].long())[0]}
     if model_name == "WorldModel":
         cap = inp["caption"].long() if "caption" in inp else None
-        return {"next": m.predict_next(inp["x"].float(), inp["t"].float(), inp["a"].long(), cap)}
+        level = inp["level"].long() if "level" in inp else None
+        return {"next": m.predict_next(inp["x"].float(), inp["t"].float(), inp["a"].long(), cap, level)}
     if model_name == "Autoencoder":
         z = m.encode(inp["x"].float())
         return {"z": z, "recon": m.decode(z)}
+    if model_name == "TextToVideoDiT":
+        return {"out": m(inp["x"].float(), inp["t"].float(), inp["caption"].long())}
     return {"out": m(inp["x"].float(), inp["t"].float(), inp["y"].long())}
 
 

@@ -12,10 +12,15 @@ Rank 0 writes the checkpoint the TypeScript kernel loads unchanged, atomically (
 <name>.safetensors (the same state-dict names as the TypeScript model), <name>.json (the card: config, recipe,
 engine, world size, device, wall time) and <name>.torch-state.pt (optimizer moments, step, generator state) to resume.
 
-The job file (JSON) names: name, model ("WorldModel", "Autoencoder" or "GPT"), config (the TypeScript config, a
-card's `config`), freshLatentScale, recipe, steps, batchSize (global), lr, seed, data (a folder from `npm run data`),
-autoencoder ({card, weights}, the world model's), out, resume, device, saveEvery, logEvery, stopAt (end this run
-after that step, checkpointed; --resume continues).
+The job file (JSON) names: name, model ("WorldModel", "Autoencoder", "GPT" or "TextToVideoDiT"), config (the
+TypeScript config, a card's `config`), freshLatentScale, recipe (the TypeScript recipe object, course/recipes.ts, as
+is: one source of truth), steps, batchSize (global), lr, seed, data (a folder from `npm run data`), autoencoder
+({card, weights}, the world and text-to-video models'), out, resume, device, saveEvery, logEvery, stopAt (end this
+run after that step, checkpointed; --resume continues), textToVideo ({trainingShapes}, from course/textToVideo.ts).
+
+Every recipe option and config field must be one this file knows (Recipe.options, Recipe.config_fields): an option the
+TypeScript recipes gain later makes the trainer refuse, naming it, instead of silently training something else
+(`--check` validates a job without training; kernel/train/torch.ts runs it before torchrun).
 
 The recipes are the TypeScript trainers' (kernel/nextframe/course/: recipes.ts, tinyGpt.ts, autoencoder.ts, worldModelTraining.ts), each a class below:
   WorldModel   trainWorldModel: latents of the training clips from the autoencoder, divided by their std
@@ -27,10 +32,21 @@ The recipes are the TypeScript trainers' (kernel/nextframe/course/: recipes.ts, 
                min(50, steps/10), down to lr/20.
   GPT          trainTinyGpt: blockSize-token windows from random episode starts, next-token cross-entropy; AdamW wd 0.01,
                clip 1, warm-up min(50, steps/10), down to lr/10.
+  TextToVideoDiT  trainTextToVideo (course/textToVideo.ts): the training set `npm run data -- text-to-video` wrote
+               (held-out pairs dropped, weak captions recaptioned), its latents divided by their std; with the "gpt"
+               text encoder first the caption GPT (gptSteps steps of next-word prediction on the training captions,
+               batch 32, AdamW 3e-3 constant, clip 1), then frozen; then the DiT: x0 prediction (MSE) of whole noised
+               clips, the clip shape cycling through TRAINING_SHAPES step by step (16 frames, 8 at half the frame
+               rate, 16 wide), captions dropped to the null caption with the config's captionDropout (classifier-free
+               guidance); AdamW wd 0 on the trainable parameters, clip 1, warm-up min(100, steps/10), down to lr/10.
+  WorldModel's options: `world` (the data must be of that video world: npm run data -- play-world for "play"),
+               `motion` (motion-weighted MSE: latent values whose true change exceeds `threshold` weigh 1 + `weight`).
 Initial weights follow each model's init rules with torch's generator (not the TypeScript generator's numbers), and
 batches come from torch's generator: the two engines train the same recipe, not the same random draws.
 """
 import argparse
+import collections
+import hashlib
 import json
 import math
 import os
@@ -47,9 +63,10 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 
 from . import safetensors_io as st
 from .data import ShardedClips, TextStreams
-from .diffusion import training_coefficients
+from .diffusion import alphas_cumprod, training_coefficients
 from .models.autoencoder import Autoencoder, frames_to_tensor
 from .models.gpt import GPT
+from .models.text_to_video import TextToVideoDiT, caption_gpt_config
 from .models.world_model import WorldModel, window_frames
 
 NOOP = 0  # Action.Noop: the action of a clip's first frame
@@ -97,9 +114,10 @@ class WorldModelBatches:
     """worldModelBatch: the global batch from one generator (identical on every rank), of which a rank takes its slice.
     A caption-conditioned model (captionVocab > 0) also gets each clip's caption tokens, dropped to the null caption
     (all padding) with probability CAPTION_DROPOUT."""
-    def __init__(self, cfg, latents, actions, seed, captions=None):
+    def __init__(self, cfg, latents, actions, seed, captions=None, motion=None):
         self.cfg, self.latents, self.actions = cfg, latents, actions   # (N, T, C, h, w) scaled, (N, T) long
         self.captions = captions                                       # (N, L) long, or None
+        self.motion = motion                                           # {weight, threshold} or None
         self.sa, self.s1 = (torch.tensor(v, dtype=torch.float64) for v in training_coefficients(cfg["diffusionSteps"]))
         self.offsets = torch.tensor(context_offsets(cfg))
         self.g = torch.Generator().manual_seed(seed)
@@ -122,7 +140,7 @@ class WorldModelBatches:
             sd[-1] = 0.0                                   # the last context frame stays clean: a residual model adds to it
         sd = sd.view(1, -1, 1, 1, 1).repeat(B, 1, 1, 1, 1)
         last_noise = float(cfg.get("lastContextNoise", 0))
-        if last_noise > 0:                                 # ... unless it draws a level of its own, uniform in [0, max]
+        if last_noise > 0 and cfg["residual"]:             # ... unless it draws a level of its own, uniform in [0, max]
             sd[:, -1] = last_noise * torch.rand(B, generator=g).view(-1, 1, 1, 1)
         x = window.clone()
         x[:, :-1] += sd * ctx_noise
@@ -135,6 +153,9 @@ class WorldModelBatches:
             x[:, -1] = (sa * target.double() + s1 * tgt_noise.double()).float()
         prev = (frames - 1).clamp(min=0)
         a = torch.where(frames > 0, self.actions[clip[:, None], prev], torch.full_like(frames, NOOP))  # frameActions
+        if self.motion is not None and self.motion["weight"] > 0:   # MotionWeighting: the true change from frame tgt − 1
+            moved = (target - z[clip, tgt - 1]).abs() > self.motion["threshold"]
+            return x, t.float(), a, target, 1 + self.motion["weight"] * moved.float()
         if self.cfg["captionVocab"] == 0:
             return x, t.float(), a, target
         keep = (torch.rand(B, generator=g) >= CAPTION_DROPOUT).long()
@@ -149,6 +170,16 @@ class NextFrameLoss(nn.Module):
 
     def forward(self, x, t, a, target, caption=None):
         return F.mse_loss(self.model.predict_next(x, t, a, caption), target)
+
+
+class WeightedNextFrameLoss(nn.Module):
+    """The motion-weighted loss (worldModelTraining.ts MotionWeighting): mean of w · (prediction − target)²."""
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x, t, a, target, weight):
+        return ((self.model.predict_next(x, t, a) - target) ** 2 * weight).mean()
 
 
 # ───────────────────────────── checkpoints ─────────────────────────────
@@ -205,6 +236,30 @@ def setup(job):
     return rank, ws, device
 
 
+# What the trainer does with each recipe option (course/recipes.ts): "train" (used here), "data" (names the data
+# `npm run data` writes; checked against the data's index where it can be), "eval" (the TypeScript evaluation after
+# training uses it: sampler settings, validation clips), "engine" (the TypeScript engine's own setting, e.g. its thread
+# count; --threads sets torch's).
+COMMON_OPTIONS = {"config": "train", "seed": "train", "steps": "train", "batchSize": "train", "lr": "train", "dataSeed": "data",
+                  "numTrain": "data", "numVal": "eval"}
+
+
+# The config fields each trainer knows (the TypeScript config's, camelCase), with the values it can train: None for any
+# value the twin accepts, else (test, what it accepts). Written out here rather than taken from the twins: a field the
+# TypeScript config gains later may need the batches or the loss to change too, so it is refused until this file says.
+ANY = None
+WM_CONFIG = {**{k: ANY for k in ["contextFrames", "latentChannels", "latentSize", "patchSize", "hiddenSize", "depth", "numHeads", "mlpRatio",
+                                  "numActions", "diffusionSteps", "latentScale", "contextNoise", "residual", "localPath", "captionVocab",
+                                  "attention", "memoryFrames", "deltaStd", "lastContextNoise"]},
+             # GameNGen's noise levels change the network (a level embedding) and the batches: not in the twin yet
+             "contextNoiseLevels": (lambda v: v == 0, "0 (off): the PyTorch trainer and twin have no context-noise levels"),
+             "contextNoiseMax": ANY}
+T2V_CONFIG = {**{k: ANY for k in ["latentChannels", "patchSize", "hiddenSize", "depth", "numHeads", "mlpRatio", "textEncoder", "vocabSize",
+                                   "textLength", "textWidth", "textLayers", "textHeads", "captionDropout", "diffusionSteps", "latentScale"]},
+              "predict": (lambda v: v in ("x0", "v", "epsilon"), '"x0", "v" or "epsilon"')}
+GPT_CONFIG = {k: ANY for k in ["blockSize", "vocabSize", "nLayer", "nHead", "nEmbd", "dropout", "bias"]}
+
+
 class Recipe:
     """What differs between the models: data, model, loss (a module DDP can wrap), schedule and card fields."""
     model_name = ""
@@ -212,6 +267,9 @@ class Recipe:
     min_lr_ratio = 10         # the cosine ends at lr / min_lr_ratio
     weight_decay = 0.0
     clip_norm = 1.0           # None: no clipping
+    final_loss_window = 1     # the card's finalTrainLoss: the mean global loss of the last N steps (1: the last logged)
+    options = COMMON_OPTIONS  # the recipe options this trainer knows (see COMMON_OPTIONS)
+    config_fields = None      # the config fields it knows (WM_CONFIG ...); None: the twin checks its config itself
 
     def prepare(self, job, cfg, device, log):
         """Loads the data; may fill config fields measured on it (the world model's latentScale). Returns cfg."""
@@ -223,24 +281,65 @@ class Recipe:
     def loss_module(self, model):
         raise NotImplementedError
 
-    def next_batch(self, B):
+    def next_batch(self, B, step):
         """The next global batch (every rank draws the same), a tuple of tensors with the batch first."""
         raise NotImplementedError
+
+    def pretrain(self, model, device, rank, ws, log):
+        """Training that comes before the main loop in a fresh run (the text-to-video model's caption GPT); card fields."""
+        return {}
+
+    def resumed_fields(self, old_card):
+        """Card fields of a pretraining a resumed run does not repeat, carried over from the checkpoint's card."""
+        return {}
+
+    def trainable(self, model):
+        return [p for p in model.parameters() if p.requires_grad]
 
     def card_fields(self, job):
         return {}
 
 
+def check_job(job):
+    """Refuses a job whose recipe option or config field this trainer does not know, naming it (see Recipe.options)."""
+    model = job.get("model")
+    if model not in RECIPES:
+        raise SystemExit(f"nextframe_torch.train: model {model!r} has no PyTorch trainer; expected one of {', '.join(RECIPES)}")
+    cls = RECIPES[model]
+    unknown = [k for k in job.get("recipe", {}) if k not in cls.options]
+    if unknown:
+        k = unknown[0]
+        raise SystemExit(f"nextframe_torch.train: the {job.get('name')} recipe has option {k!r} ({json.dumps(job['recipe'][k])}), which the "
+                         f"PyTorch {model} trainer does not know; it knows {', '.join(sorted(cls.options))}. Teach "
+                         f"kernel/torch/nextframe_torch/train.py ({cls.__name__}) what {k!r} means before training this recipe with --engine torch")
+    fields = cls.config_fields
+    for k, v in (job.get("config", {}).items() if fields is not None else ()):
+        if k not in fields:
+            raise SystemExit(f"nextframe_torch.train: the {job.get('name')} config has field {k!r} ({json.dumps(v)}), which the "
+                             f"PyTorch {model} trainer does not know; teach kernel/torch/nextframe_torch/train.py (and the twin, if the network changes) what it means before training with --engine torch")
+        if fields[k] is not None and not fields[k][0](v):
+            raise SystemExit(f"nextframe_torch.train: the {job.get('name')} config has {k} = {json.dumps(v)}; the PyTorch {model} trainer trains {fields[k][1]}")
+    motion = job.get("recipe", {}).get("motion")
+    if motion is not None and model == "WorldModel":
+        if not (motion.get("weight", -1) >= 0 and motion.get("threshold", 0) > 0):
+            raise SystemExit(f"nextframe_torch.train: motion needs weight >= 0 and threshold > 0, got {json.dumps(motion)}")
+        if job["config"].get("captionVocab", 0) > 0:
+            raise SystemExit("nextframe_torch.train: the motion-weighted loss is for action-conditioned models; this one is caption-conditioned")
+
+
 class WorldModelRecipe(Recipe):
     """trainWorldModel: latents of the clips, x0 prediction of a noised target frame, AdamW wd 0, clip 1, lr/10."""
     model_name = "WorldModel"
+    options = {**COMMON_OPTIONS, "world": "data", "motion": "train", "samplingSteps": "eval", "actionGuidance": "eval"}
+    config_fields = WM_CONFIG
 
     def prepare(self, job, cfg, device, log):
         ds = ShardedClips(job["data"])           # the clips from `npm run data`, encoded by the TypeScript-trained autoencoder
-        with open(job["autoencoder"]["card"]) as f:
-            ae = Autoencoder(json.load(f)["config"])
-        ae.load_state_dict(st.load(job["autoencoder"]["weights"]), strict=True)
-        ae = ae.to(device).eval()
+        want, have = job["recipe"].get("world", "default"), ds.index.get("videoWorld", "default")
+        if want != have:
+            hint = "npm run data -- play-world" if want == "play" else "npm run data -- video-world"
+            raise ValueError(f"{job['data']}: clips of the {have!r} video world; the {job['name']} recipe trains in the {want!r} world (write its data with {hint})")
+        ae = load_autoencoder(job, device)
         t0 = time.perf_counter()
         raw = encode_clips(ae, ds, device)
         if job.get("freshLatentScale") and not job.get("resume"):
@@ -253,16 +352,17 @@ class WorldModelRecipe(Recipe):
                 raise ValueError(f"{job['data']}: caption vocabulary {ds.index.get('captionVocab')}; the config expects captionVocab {cfg['captionVocab']} (rewrite the data with npm run data)")
             captions = torch.stack([torch.from_numpy(ds.caption_tokens(i).astype("int64")) for i in range(len(ds))])
         log(f"{len(ds)} clips encoded in {time.perf_counter() - t0:.1f} s; latentScale {cfg['latentScale']:.6f}")
-        self.batches = WorldModelBatches(cfg, latents, actions, job["seed"], captions)
+        self.motion = job["recipe"].get("motion")
+        self.batches = WorldModelBatches(cfg, latents, actions, job["seed"], captions, self.motion)
         return cfg
 
     def build(self, cfg):
         return WorldModel(cfg)
 
     def loss_module(self, model):
-        return NextFrameLoss(model)
+        return WeightedNextFrameLoss(model) if self.motion is not None and self.motion["weight"] > 0 else NextFrameLoss(model)
 
-    def next_batch(self, B):
+    def next_batch(self, B, step):
         return self.batches.next(B)
 
     def card_fields(self, job):
@@ -281,6 +381,7 @@ class ReconstructionLoss(nn.Module):
 class AutoencoderRecipe(Recipe):
     """trainAutoencoder: random frames of random clips in [-1, 1], reconstruction MSE, AdamW wd 0, no clipping, lr/20."""
     model_name = "Autoencoder"
+    options = {**COMMON_OPTIONS}
     warmup_cap = 50
     min_lr_ratio = 20
     clip_norm = None
@@ -298,7 +399,7 @@ class AutoencoderRecipe(Recipe):
     def loss_module(self, model):
         return ReconstructionLoss(model)
 
-    def next_batch(self, B):
+    def next_batch(self, B, step):
         clip = torch.randint(len(self.ds), (B,), generator=self.g)
         t = torch.randint(self.ds.index["frames"], (B,), generator=self.g)
         rows = []
@@ -321,6 +422,8 @@ class GPTRecipe(Recipe):
     """trainTinyGpt: windows of blockSize tokens starting at random episodes, next-token cross-entropy, AdamW wd 0.01
     (on every parameter, as the TypeScript AdamW), clip 1, lr/10."""
     model_name = "GPT"
+    options = {k: v for k, v in COMMON_OPTIONS.items() if k != "config"}
+    config_fields = GPT_CONFIG
     warmup_cap = 50
     weight_decay = 0.01
 
@@ -341,7 +444,7 @@ class GPTRecipe(Recipe):
     def loss_module(self, model):
         return GPTLoss(model)
 
-    def next_batch(self, B):
+    def next_batch(self, B, step):
         s = self.starts[torch.randint(len(self.starts), (B,), generator=self.g)]
         pos = (s[:, None] + torch.arange(self.T + 1)[None]) % len(self.stream)     # windows wrap at the end (textBatch)
         w = self.stream[pos]
@@ -351,10 +454,154 @@ class GPTRecipe(Recipe):
         return {"vocab": self.text.vocab}
 
 
-RECIPES = {"WorldModel": WorldModelRecipe, "Autoencoder": AutoencoderRecipe, "GPT": GPTRecipe}
+def load_autoencoder(job, device):
+    """The autoencoder the job names (the TypeScript-trained checkpoint), in eval mode on the device."""
+    with open(job["autoencoder"]["card"]) as f:
+        ae = Autoencoder(json.load(f)["config"])
+    ae.load_state_dict(st.load(job["autoencoder"]["weights"]), strict=True)
+    return ae.to(device).eval()
+
+
+class TextToVideoLoss(nn.Module):
+    """MSE of the output against the config's prediction target, each clip's error scaled by sw (sqrt of its loss weight)."""
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x, t, y, target, sw):
+        return F.mse_loss(self.model(x, t, y) * sw, target * sw)
+
+
+def min_snr_weight(predict, alpha_bar, gamma):
+    """minSnrWeight (course/textToVideo.ts): min(SNR, γ) over the x0-error weight the plain loss on `predict` has (x0: 1, v: SNR + 1, ε: SNR)."""
+    snr = alpha_bar / (1 - alpha_bar)
+    w = torch.clamp(snr, max=gamma)
+    return w if predict == "x0" else w / (snr + 1) if predict == "v" else w / snr
+
+
+CAPTION_GPT_BATCH, CAPTION_GPT_LR = 32, 3e-3   # trainCaptionGpt's defaults (batch 32, AdamW 3e-3 constant, wd 0, clip 1)
+
+
+class TextToVideoRecipe(Recipe):
+    """trainTextToVideo: the caption GPT (frozen afterwards), then the DiT over the cycling clip shapes (see the top)."""
+    model_name = "TextToVideoDiT"
+    options = {**{k: v for k, v in COMMON_OPTIONS.items() if k != "numVal"}, "gptSteps": "train", "minSnrGamma": "train", "threads": "engine",
+               "sampling": "eval", "eval": "eval"}
+    config_fields = T2V_CONFIG
+    final_loss_window = 100   # the TypeScript card's finalTrainLoss: the mean of the last 100 steps
+
+    def prepare(self, job, cfg, device, log):
+        ds = ShardedClips(job["data"])
+        t2v = ds.index.get("textToVideo")
+        if ds.index.get("world") != "text-to-video" or t2v is None:
+            raise ValueError(f"{job['data']}: {ds.index.get('world')} clips; the text-to-video recipe needs npm run data -- text-to-video (the training set with its recaptioned captions)")
+        shapes = (job.get("textToVideo") or {}).get("trainingShapes")
+        if not shapes:
+            raise ValueError("the job names no textToVideo.trainingShapes (kernel/train/torch.ts passes course/textToVideo.ts TRAINING_SHAPES)")
+        self.shapes = shapes
+        with open(job["autoencoder"]["weights"], "rb") as f:
+            sha = hashlib.sha256(f.read()).hexdigest()
+        if sha != t2v["autoencoderSha256"]:
+            raise ValueError(f"{job['data']}: recaptioned with another autoencoder (sha256 {t2v['autoencoderSha256'][:12]}…) than {job['autoencoder']['weights']} ({sha[:12]}…); rewrite it with npm run data -- text-to-video --autoencoder DIR")
+        arr = lambda k: np.load(os.path.join(job["data"], t2v["arrays"][k]["file"]), mmap_mode="r")
+        mask, tokens = np.asarray(arr("trainMask")).astype(bool), arr("trainCaptions")
+        if tokens.shape[1] != cfg["textLength"] or ds.index["captionVocab"] + 1 != cfg["vocabSize"]:
+            raise ValueError(f"{job['data']}: captions of {tokens.shape[1]} tokens from a vocabulary of {ds.index['captionVocab']}; the config expects textLength {cfg['textLength']}, vocabSize {cfg['vocabSize']} (= vocabulary + 1)")
+        keep = np.flatnonzero(mask)
+        ae = load_autoencoder(job, device)
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            raw = torch.stack([ae.encode(frames_to_tensor(np.asarray(ds.frames(int(i)))).to(device)).cpu() for i in keep])   # (n, T, C, h, w)
+        if job.get("freshLatentScale") and not job.get("resume"):
+            cfg["latentScale"] = latent_std(raw)
+        self.latents = raw / cfg["latentScale"]
+        self.captions = torch.from_numpy(np.asarray(tokens[keep], dtype=np.int64))
+        self.sa, self.s1 = (torch.tensor(v, dtype=torch.float64) for v in training_coefficients(cfg["diffusionSteps"]))
+        self.alpha_bar = torch.tensor(alphas_cumprod(cfg["diffusionSteps"]), dtype=torch.float64)
+        self.min_snr = job["recipe"].get("minSnrGamma")
+        self.cfg, self.seed, self.gpt_steps = cfg, job["seed"], job["recipe"].get("gptSteps", 600)
+        self.data_fields = {k: t2v[k] for k in ("clips", "droppedHeldout", "recaptioned", "recaptionExact", "recaptionF1")}
+        self.pre = {}
+        self.g = torch.Generator().manual_seed(job["seed"])
+        log(f"{len(keep)} training clips of {len(ds)} ({t2v['droppedHeldout']} dropped for held-out combinations, {t2v['recaptioned']} recaptioned) "
+            f"encoded in {time.perf_counter() - t0:.1f} s; latentScale {cfg['latentScale']:.6f}")
+        return cfg
+
+    def build(self, cfg):
+        return TextToVideoDiT(cfg)
+
+    def pretrain(self, model, device, rank, ws, log):
+        """trainCaptionGpt: next-word prediction on the training captions ([w1..wL] -> [w2..wL, 0]), then frozen into the model."""
+        if self.cfg["textEncoder"] != "gpt":
+            return {}
+        if CAPTION_GPT_BATCH % ws:
+            raise ValueError(f"the caption GPT's batch ({CAPTION_GPT_BATCH}) must divide evenly over {ws} processes")
+        per = CAPTION_GPT_BATCH // ws
+        torch.manual_seed(self.seed + 1)
+        gpt = GPT(caption_gpt_config(self.cfg)).to(device)
+        loss_fn = GPTLoss(gpt)
+        ddp = DDP(loss_fn, device_ids=[device.index] if device.type == "cuda" else None) if dist.is_initialized() else loss_fn
+        opt = torch.optim.AdamW(gpt.parameters(), lr=CAPTION_GPT_LR, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+        g = torch.Generator().manual_seed(self.seed + 1)
+        toks = self.captions
+        y_all = torch.cat([toks[:, 1:], torch.zeros_like(toks[:, :1])], 1)
+        losses, t0 = [], time.perf_counter()
+        for _ in range(self.gpt_steps):
+            c = torch.randint(len(toks), (CAPTION_GPT_BATCH,), generator=g)[rank * per:(rank + 1) * per]
+            opt.zero_grad(set_to_none=True)
+            loss = ddp(toks[c].to(device), y_all[c].to(device))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(gpt.parameters(), 1.0)
+            opt.step()
+            losses.append(loss.detach())
+        last = torch.stack(losses[-50:]).mean() if losses else torch.tensor(float("nan"))
+        if dist.is_initialized():
+            dist.all_reduce(last)
+            last /= ws
+        seconds = time.perf_counter() - t0
+        model.text_encoder.gpt.load_state_dict(gpt.state_dict())
+        model.text_encoder.gpt.requires_grad_(False)
+        log(f"caption GPT: {self.gpt_steps} steps in {seconds:.1f} s, loss {last.item():.4f} (mean of the last 50); frozen into the text encoder")
+        self.pre = {"gptSeconds": seconds, "captionGptLoss": last.item()}
+        return self.pre
+
+    def resumed_fields(self, old_card):
+        self.pre = {k: old_card[k] for k in ("gptSeconds", "captionGptLoss") if k in old_card}
+        return self.pre
+
+    def loss_module(self, model):
+        return TextToVideoLoss(model)
+
+    def next_batch(self, B, step):
+        """trainTextToVideo's batch at `step`: its clip shape, random clips and diffusion steps, captions dropped to ∅."""
+        shape = self.shapes[step % len(self.shapes)]
+        Fr, (r0, r1), w = shape["frames"], shape["rows"], shape["width"]
+        z, g = self.latents, self.g
+        T = z.shape[1]
+        stride = max(1, T // Fr)                      # 8 frames of a 16-frame clip: every other frame
+        clip = torch.randint(len(z), (B,), generator=g)
+        t = torch.randint(self.cfg["diffusionSteps"], (B,), generator=g)
+        target = z[clip][:, 0:Fr * stride:stride, :, r0:r1, 0:w]      # (B, Fr, C, h, w)
+        noise = torch.randn(target.shape, generator=g)
+        sa, s1 = self.sa[t].view(-1, 1, 1, 1, 1), self.s1[t].view(-1, 1, 1, 1, 1)
+        x0, e = target.double(), noise.double()
+        x = (sa * x0 + s1 * e).float()
+        predict = self.cfg.get("predict", "x0")        # what the network outputs: the clean latent, v or the noise
+        want = x0 if predict == "x0" else sa * e - s1 * x0 if predict == "v" else e
+        keep = (torch.rand(B, generator=g) >= self.cfg["captionDropout"]).long()
+        sw = torch.ones(B, dtype=torch.float64) if not self.min_snr else min_snr_weight(predict, self.alpha_bar[t], self.min_snr).sqrt()
+        return x, t.float(), self.captions[clip] * keep[:, None], want.float().contiguous(), sw.float().view(-1, 1, 1, 1, 1)
+
+    def card_fields(self, job):
+        return {"autoencoder": "autoencoder", "data": self.data_fields, **self.pre}
+
+
+RECIPES = {"WorldModel": WorldModelRecipe, "Autoencoder": AutoencoderRecipe, "GPT": GPTRecipe, "TextToVideoDiT": TextToVideoRecipe}
 
 
 def train(job, rank, ws, device):
+    wall0 = time.perf_counter()
+    check_job(job)
     recipe = RECIPES[job["model"]]()
     name, steps, B = job["name"], job["steps"], job["batchSize"]
     if B % ws:
@@ -371,6 +618,7 @@ def train(job, rank, ws, device):
         if old.get("model") != recipe.model_name:
             raise ValueError(f"--resume: {card_path} is a {old.get('model')} checkpoint; expected {recipe.model_name}")
         cfg = dict(old["config"])
+        check_job({**job, "config": cfg, "name": f"{job['name']} checkpoint's"})   # its config may hold fields this trainer does not know
         resumed = {"engine": old.get("engine", "ts"), "steps": old.get("steps")}
         if old.get("engine") == "torch" and os.path.exists(state_path):
             state = torch.load(state_path, map_location="cpu")
@@ -385,11 +633,16 @@ def train(job, rank, ws, device):
     if resumed:
         model.load_state_dict(st.load(weights_path), strict=True)
     model = model.to(device)
+    if resumed:
+        recipe.resumed_fields(old)
+    else:
+        recipe.pretrain(model, device, rank, ws, lambda line: log(rank, f"[{name}] {line}"))
     loss_fn = recipe.loss_module(model)
     ddp = DDP(loss_fn, device_ids=[device.index] if device.type == "cuda" else None) if dist.is_initialized() else loss_fn
     lr = job["lr"]
     warmup = min(recipe.warmup_cap, steps / 10)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=recipe.weight_decay)
+    params = recipe.trainable(model)
+    opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=recipe.weight_decay)
     start, prior_seconds = 0, 0.0
     if state is not None:
         opt.load_state_dict(state["optimizer"])
@@ -399,7 +652,19 @@ def train(job, rank, ws, device):
     elif resumed:
         log(rank, f"[{name}] starting from the {resumed['engine']} checkpoint's weights ({resumed['steps']} steps), fresh optimizer")
 
+    recent = collections.deque(maxlen=recipe.final_loss_window)   # this rank's last losses (detached)
+
+    def final_loss(losses):
+        if recipe.final_loss_window == 1 or not recent:
+            return losses[-1] if losses else None
+        m = torch.stack(list(recent)).mean()
+        if dist.is_initialized():
+            dist.all_reduce(m)                               # every rank calls save(): the mean of the ranks' means
+            m /= ws
+        return m.item()
+
     def save(step, losses, seconds):
+        final = final_loss(losses)
         if rank != 0:
             return
         seconds += prior_seconds                             # a resumed torch run counts the time before it too
@@ -409,9 +674,10 @@ def train(job, rank, ws, device):
         card = {
             "name": name, "model": recipe.model_name, "config": cfg, "dataSeed": job["recipe"]["dataSeed"], "steps": steps,
             "trainSeconds": seconds, "parameters": count_parameters(model), "recipe": {**job["recipe"], "steps": steps, "batchSize": B},
-            **recipe.card_fields(job), "finalTrainLoss": losses[-1] if losses else None, "metrics": {},
+            **recipe.card_fields(job), "finalTrainLoss": final, "metrics": {},
             "engine": "torch", "worldSize": ws, "device": device.type, "torch": torch.__version__, "completedSteps": step,
             "threadsPerProcess": torch.get_num_threads(), "host": socket.gethostname(),
+            "trainableParameters": sum(p.numel() for p in params), "wallSeconds": time.perf_counter() - wall0,
         }
         if resumed:
             card["resumedFrom"] = resumed
@@ -423,13 +689,15 @@ def train(job, rank, ws, device):
     for step in range(start, steps):
         for group in opt.param_groups:
             group["lr"] = cosine_lr(step, warmup, steps, lr, lr / recipe.min_lr_ratio)
-        batch = tuple(v[rank * per:(rank + 1) * per].to(device) for v in recipe.next_batch(B))
+        batch = tuple(v[rank * per:(rank + 1) * per].to(device) for v in recipe.next_batch(B, step))
         opt.zero_grad(set_to_none=True)
         loss = ddp(*batch)
         loss.backward()
         if recipe.clip_norm is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.clip_norm)
+            torch.nn.utils.clip_grad_norm_(params, recipe.clip_norm)
         opt.step()
+        if recipe.final_loss_window > 1:
+            recent.append(loss.detach())
         done = step + 1 == steps
         if (step + 1) % every == 0 or done:
             g = loss.detach().clone()
@@ -463,11 +731,14 @@ def recipe_generator(recipe):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--job", required=True, help="the job file (JSON) kernel/train/torch.ts writes")
+    ap.add_argument("--check", action="store_true", help="only validate the job (recipe options, config fields) and exit")
     a = ap.parse_args()
     with open(a.job) as f:
         job = json.load(f)
-    if job.get("model") not in RECIPES:
-        raise SystemExit(f"nextframe_torch.train: model {job.get('model')!r} has no PyTorch trainer; expected one of {', '.join(RECIPES)}")
+    check_job(job)
+    if a.check:
+        print(f"nextframe_torch.train: the {job.get('name')} job is one the PyTorch {job['model']} trainer knows", flush=True)
+        return 0
     if "OMP_NUM_THREADS" in os.environ:
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     rank, ws, device = setup(job)

@@ -1,0 +1,129 @@
+/**
+ * `npm run train -- text-to-video --engine torch` (gloo, CPU), a few steps on a small training set:
+ *  - `npm run data -- text-to-video` writes the training set textToVideoData makes (the same clips kept, the same
+ *    recaptioned captions, the same held-out drops), which PyTorch trains on;
+ *  - two processes (DDP, caption GPT and DiT) end with the weights of one process with the doubled batch;
+ *  - the checkpoint loads into the TypeScript TextToVideoDiT and its forward equals PyTorch's within 1e-5;
+ *  - the shipped TypeScript-trained checkpoint continues under torch (its frozen caption GPT untouched).
+ * The caption GPT trains 3 steps here (recipeOverrides; the recipe's 600 take ~40 s on 2 loaded cores).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { tensor } from "../nextframe/engine/index";
+import { loadSafetensors, saveSafetensors } from "../nextframe/io/safetensors";
+import { checkpointsDir, loadAutoencoder, loadTextToVideo, readCard, textToVideoData } from "../nextframe/course/index";
+import { captionTokens } from "../nextframe/models/textToVideo";
+import { writeDataset, type DataIndex } from "../train/data";
+import { trainWithTorch, type TorchOptions } from "../train/torch";
+import { relErr, requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
+
+const NAME = "text-to-video";
+
+function weights(dir: string): Map<string, Float32Array> {
+  const m = new Map<string, Float32Array>();
+  for (const [k, v] of loadSafetensors(join(dir, `${NAME}.safetensors`)).tensors) m.set(k, v.data as Float32Array);
+  return m;
+}
+
+function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>, only = (_k: string) => true): number {
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), "the checkpoints hold different tensors");
+  let d = 0;
+  for (const [k, x] of a) { if (!only(k)) continue; const y = b.get(k)!; for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!)); }
+  return d;
+}
+
+function freshOut(root: string, name: string, files = ["autoencoder.json", "autoencoder.safetensors"]): string {
+  const out = join(root, name);
+  mkdirSync(out, { recursive: true });
+  for (const f of files) copyFileSync(join(checkpointsDir(), f), join(out, f));
+  return out;
+}
+
+async function train(out: string, data: string, steps: number, t: Partial<TorchOptions>): Promise<string> {
+  let text = "";
+  await trainWithTorch(NAME, { steps, out, log: (l) => { text += `${l}\n`; }, progress: () => {} }, {
+    nproc: 1, device: "cpu", nnodes: 1, rdzvId: "t2v-test", resume: false, eval: false, data, threads: 1, logEvery: 1, recipeOverrides: { gptSteps: 3 },
+    output: (s) => { text += s; }, ...t,
+  });
+  return text;
+}
+
+test("text-to-video on PyTorch DDP (gloo): textToVideoData's training set, 2 processes = 1, loads into TypeScript, resumes a TypeScript checkpoint", { skip: skipWithoutTorch(), timeout: 600_000 }, async (t) => {
+  requireTorch();
+  const root = mkdtempSync(join(tmpdir(), "nf-t2v-"));
+  try {
+    const data = join(root, "data");
+    const index: DataIndex = await writeDataset({ world: "text-to-video", clips: 32, shards: 2, out: data, seed: 33, split: "train", frames: 16, size: 32, workers: 2, autoencoder: checkpointsDir() });
+
+    await t.test("npm run data -- text-to-video writes textToVideoData's training set", async () => {
+      const ts = await textToVideoData(loadAutoencoder(), { seed: 33, numTrain: 32 });
+      const captions = (JSON.parse(readFileSync(join(data, "train_captions.json"), "utf8")) as (string | null)[]).filter((c) => c !== null);
+      const info = index.textToVideo!;
+      assert.ok(info.droppedHeldout > 0 && info.recaptioned > 0, `the test's 32 clips should drop and recaption some (dropped ${info.droppedHeldout}, recaptioned ${info.recaptioned})`);
+      assert.deepEqual(captions, ts.captions, "the training captions differ from textToVideoData's");
+      assert.equal(info.clips, ts.train.length);
+      assert.equal(info.droppedHeldout, ts.droppedHeldout);
+      assert.equal(info.recaptioned, ts.recaptioned.filter(Boolean).length);
+      assert.equal(info.recaptionF1, ts.recaptionF1);
+    });
+
+    const two = freshOut(root, "two"), one = freshOut(root, "one");
+    const log2 = await train(two, data, 2, { nproc: 2, batchSize: 4 });
+    await train(one, data, 2, { nproc: 1, batchSize: 4 });
+
+    await t.test("2 processes × batch 2 = 1 process × batch 4 (caption GPT and DiT)", () => {
+      assert.match(log2, /\[text-to-video\] caption GPT: 3 steps in [\d.]+ s, loss \d+\.\d{4}/);
+      assert.match(log2, /\[text-to-video\] step 2\/2 {2}loss \d+\.\d{4} {2}[\d.]+ it\/s {2}eta 0m00s {2}\(torch, 2×cpu\)/);
+      const card = readCard(NAME, two) as ReturnType<typeof readCard> & { gptSeconds: number; wallSeconds: number; trainSeconds: number; data: { clips: number }; trainableParameters: number; parameters: number };
+      assert.equal(card.model, "TextToVideoDiT");
+      assert.equal(card.engine, "torch");
+      assert.equal(card.worldSize, 2);
+      assert.equal(card.device, "cpu");
+      assert.ok(card.gptSeconds > 0 && card.wallSeconds >= card.trainSeconds);
+      assert.deepEqual(card.data.clips, index.textToVideo!.clips);
+      assert.ok(card.trainableParameters < card.parameters, "the caption GPT should be frozen (not trainable)");
+      const a = weights(two), b = weights(one);
+      const d = maxDiff(a, b);
+      t.diagnostic(`2 processes vs 1: max |Δw| ${d.toExponential(2)}`);
+      assert.ok(d < 1e-5, `weights differ by up to ${d}`);
+      assert.ok(a.get("final_layer.linear.weight")!.some((v) => Math.abs(v) > 1e-4), "the final layer did not train");
+    });
+
+    await t.test("the torch checkpoint loads into the TypeScript TextToVideoDiT; forward equal within 1e-5", async () => {
+      const model = loadTextToVideo(two);
+      const c = model.config, N = 2, Fr = 8, shape = [N, Fr, c.latentChannels, 16, 16];
+      const x = Float32Array.from({ length: N * Fr * c.latentChannels * 256 }, (_, i) => 0.9 * Math.sin(0.23 * i + 0.1));
+      const tt = Float32Array.of(30, 870), cap = captionTokens(c, ["a red ball bounces in a room. the agent walks right.", null]);
+      const inPath = join(root, "in.safetensors"), outPath = join(root, "out.safetensors");
+      saveSafetensors(inPath, { x: { shape, data: x }, t: { shape: [N], data: tt }, caption: { shape: [N, c.textLength], data: BigInt64Array.from(cap, BigInt) } });
+      runPython("nextframe_torch.parity", ["TextToVideoDiT", "--card", join(two, `${NAME}.json`), "--weights", join(two, `${NAME}.safetensors`), "--inputs", inPath, "--out", outPath]);
+      const ref = loadSafetensors(outPath).tensors.get("out")!.data as Float32Array;
+      const ours = (await model.forward(tensor(x, { shape }), tensor(tt, { shape: [N] }), tensor(cap, { dtype: "int32", shape: [N, c.textLength] })).data()) as Float32Array;
+      assert.ok(ref.some((v) => Math.abs(v) > 1e-4), "the trained output is trivially zero");
+      t.diagnostic(`TypeScript vs PyTorch forward: rel err ${relErr(ours, ref).toExponential(2)}`);
+      assert.ok(relErr(ours, ref) < 1e-5, `forward rel err ${relErr(ours, ref)}`);
+    });
+
+    await t.test("the shipped TypeScript checkpoint continues under torch; its frozen caption GPT stays as it was", async () => {
+      const fromTs = freshOut(root, "from-ts", ["autoencoder.json", "autoencoder.safetensors", `${NAME}.json`, `${NAME}.safetensors`]);
+      const shipped = readCard(NAME, fromTs);
+      const before = weights(fromTs);
+      const out = await train(fromTs, data, 1, { batchSize: 2, resume: true });
+      assert.match(out, /starting from the ts checkpoint's weights \(\d+ steps\), fresh optimizer/);
+      assert.doesNotMatch(out, /caption GPT:/, "a resumed run must not retrain the caption GPT");
+      const card = readCard(NAME, fromTs);
+      assert.deepEqual(card.resumedFrom, { engine: "ts", steps: shipped.steps });
+      assert.equal(card.config.latentScale, shipped.config.latentScale, "the TypeScript latentScale was not kept");
+      const after = weights(fromTs);
+      assert.equal(maxDiff(after, before, (k) => k.startsWith("text_encoder.")), 0, "the frozen caption GPT changed");
+      // one AdamW step moves a weight by at most its learning rate (2e-3 over a 0.1-step warm-up: 0.02)
+      const d = maxDiff(after, before);
+      assert.ok(d > 1e-5 && d <= 0.02 + 1e-6, `one torch step from the TypeScript weights moved them by up to ${d}`);
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
