@@ -67,11 +67,13 @@ for (const name of ["world-model", "world-model-memory", "world-model-play"]) {
     loadCheckpoint(name, model);
     const c = model.config, N = 2, Fr = model.frames, L = c.latentChannels * c.latentSize ** 2;
     const x = wave(N * Fr * L, 0.37, 0.8), t = Float32Array.of(0, 500), a = Int32Array.from({ length: N * Fr }, (_, i) => (i * 5 + 1) % c.numActions);
+    // models with context-noise levels also get a level per sample (0 and the highest)
+    const level = c.contextNoiseLevels > 0 ? Int32Array.of(0, c.contextNoiseLevels - 1) : null;
     const ref = torchForward(dir, "WorldModel", ck(name).card, ck(name).weights, {
       x: { shape: [N, Fr, c.latentChannels, c.latentSize, c.latentSize], data: x }, t: { shape: [N], data: t },
-      a: { shape: [N, Fr], data: BigInt64Array.from(a, BigInt) },
+      a: { shape: [N, Fr], data: BigInt64Array.from(a, BigInt) }, ...(level ? { level: { shape: [N], data: BigInt64Array.from(level, BigInt) } } : {}),
     }, name === "world-model");
-    const ours = model.predictNext(tensor(x, { shape: [N, Fr, c.latentChannels, c.latentSize, c.latentSize] }), tensor(t, { shape: [N] }), tensor(a, { shape: [N, Fr] }));
+    const ours = model.predictNext(tensor(x, { shape: [N, Fr, c.latentChannels, c.latentSize, c.latentSize] }), tensor(t, { shape: [N] }), tensor(a, { shape: [N, Fr] }), undefined, level ? tensor(level, { shape: [N] }) : undefined);
     await close(ours, ref.get("next"), `${name} predict_next`);
   }));
 }

@@ -8,7 +8,7 @@ import { Generator } from "../engine/random.js";
 import { AdamW, cosineSchedule, fit, type FitProgress, makeTrainStep } from "../optim/index.js";
 import { hashSeed, Rng } from "../worlds/random";
 import type { VideoClip, VideoDataset } from "../worlds/videoWorld";
-import { CAPTION_LENGTH, captionTokenizer, encodeCaptions, noisyNextLatent, windowFrameIndices, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, type WorldModelConfig, worldModelConfig, worldModelDiffusion } from "../models/worldModel";
+import { CAPTION_LENGTH, captionTokenizer, contextLevelStd, encodeCaptions, noisyNextLatent, windowFrameIndices, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, type WorldModelConfig, worldModelConfig, worldModelDiffusion } from "../models/worldModel";
 import type { GaussianDiffusion } from "../diffusion/index";
 import { Autoencoder } from "../models/autoencoder";
 import { videoWorldData } from "./videoData";
@@ -58,10 +58,11 @@ export interface MotionWeighting { weight: number; threshold: number }
  * loss weights of the target's latent values: MotionWeighting); for caption-conditioned
  * models also (B, CAPTION_LENGTH) caption tokens, dropped to the null caption with probability CAPTION_DROPOUT.
  */
-export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: LatentClips, B: number, rng: Rng, normal: () => number, motion?: MotionWeighting): { x: Tensor; t: Tensor; a: Tensor; target: Tensor; caption?: Tensor; weight?: Tensor } {
+export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: LatentClips, B: number, rng: Rng, normal: () => number, motion?: MotionWeighting): { x: Tensor; t: Tensor; a: Tensor; target: Tensor; caption?: Tensor; weight?: Tensor; level?: Tensor } {
   const Fr = model.frames, L = data.frameLength, { contextFrames: K, latentChannels: C, latentSize: H, contextNoise } = model.config;
   const x = new Float32Array(B * Fr * L), target = new Float32Array(B * L), tt = new Float32Array(B), a = new Int32Array(B * Fr), clipOf = new Int32Array(B);
   const weight = motion && motion.weight > 0 ? new Float32Array(B * L) : null;
+  const levels = model.config.contextNoiseLevels, level = levels > 0 ? new Int32Array(B) : null;
   for (let b = 0; b < B; b++) {
     const c = rng.int(data.latents.length);
     const tgt = K + rng.int(data.numFrames - K);                      // any target with K recent frames before it
@@ -70,8 +71,11 @@ export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: L
     // the older context frames get noise; the last one stays clean (a residual model adds its change to it) unless
     // config.lastContextNoise draws it a level of its own
     const lastSd = model.config.lastContextNoise > 0 ? model.config.lastContextNoise * rng.next() : 0;
+    // with noise levels (GameNGen): one level per window for every context frame, told to the model
+    if (level) level[b] = rng.int(levels);
+    const levelSd = level ? contextLevelStd(model.config, level[b]!) : 0;
     for (let f = 0; f < Fr - 1; f++) {
-      const sd = model.config.residual && f === Fr - 2 ? lastSd : contextNoise, o = frames[f]! * L;
+      const sd = level ? levelSd : model.config.residual && f === Fr - 2 ? lastSd : contextNoise, o = frames[f]! * L;
       for (let i = 0; i < L; i++) x[(b * Fr + f) * L + i] = z[o + i]! + sd * normal();
     }
     const t = rng.int(d.numTimesteps);
@@ -88,6 +92,7 @@ export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: L
   const batch = {
     x: tensor(x, { shape: [B, Fr, C, H, H] }), t: tensor(tt, { shape: [B] }), a: tensor(a, { shape: [B, Fr] }), target: tensor(target, { shape: [B, C, H, H] }),
     ...(weight ? { weight: tensor(weight, { shape: [B, C, H, H] }) } : {}),
+    ...(level ? { level: tensor(level, { shape: [B] }) } : {}),
   };
   if (model.config.captionVocab === 0) return batch;
   if (!data.captions) throw new Error("worldModelBatch: the model is caption-conditioned but the latent clips carry no captions");
@@ -134,9 +139,12 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
   const captions = model.config.captionVocab > 0, motion = opts.motion;
   if (motion && (!(motion.weight >= 0) || !(motion.threshold > 0))) throw new Error(`trainWorldModel: motion needs weight ≥ 0 and threshold > 0, got ${JSON.stringify(motion)}`);
   if (motion && captions) throw new Error("trainWorldModel: the motion-weighted loss is for action-conditioned models; this one is caption-conditioned");
+  const levels = model.config.contextNoiseLevels > 0;
+  if (levels && (captions || motion)) throw new Error("trainWorldModel: context-noise levels (config.contextNoiseLevels) train without captions and without the motion-weighted loss");
   const step = captions
     ? makeTrainStep(model, (x, t, a, target, cap) => F.mseLoss(model.predictNext(x, t, a, cap), target), opt)
     : makeTrainStep(model, (x, t, a, target) => F.mseLoss(model.predictNext(x, t, a), target), opt);
+  const leveled = makeTrainStep(model, (x, t, a, target, level) => F.mseLoss(model.predictNext(x, t, a, undefined, level), target), opt);
   const weighted = makeTrainStep(model, (x, t, a, target, w) => model.predictNext(x, t, a).sub(target).square().mul(w).mean(), opt);
   const rng = new Rng(hashSeed(seed, "wm-batches"));
   const g = new Generator(hashSeed(seed, "wm-noise"));
@@ -145,7 +153,7 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
     steps,
     step: () => {
       const b = worldModelBatch(model, d, clips, B, rng, normal, motion);
-      return b.caption ? step(b.x, b.t, b.a, b.target, b.caption) : b.weight ? weighted(b.x, b.t, b.a, b.target, b.weight) : step(b.x, b.t, b.a, b.target);
+      return b.caption ? step(b.x, b.t, b.a, b.target, b.caption) : b.weight ? weighted(b.x, b.t, b.a, b.target, b.weight) : b.level ? leveled(b.x, b.t, b.a, b.target, b.level) : step(b.x, b.t, b.a, b.target);
     },
     onProgress: opts.onProgress,
   });

@@ -1,13 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randn, tensor, withCapture } from "../engine/index";
-import { NormalRng } from "../diffusion/rng";
-import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, contextOffsets, encodeCaptions, noisyNextLatent, worldModelConfig, worldModelDiffusion } from "./worldModel";
+import { NormalRng, Rng } from "../random/index";
+import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, contextLevelStd, contextOffsets, encodeCaptions, noisyNextLatent, worldModelConfig, worldModelDiffusion } from "./worldModel";
 import { Autoencoder } from "./autoencoder";
 import { generateVideoClip } from "../worlds/videoWorld";
 import { trainWorldModel, worldModelBatch } from "../course/worldModelTraining";
 import { videoWorldData } from "../course/videoData";
-import { Rng } from "../worlds/random";
 
 const small = { hiddenSize: 32, depth: 2, numHeads: 2, contextFrames: 3, latentSize: 8, patchSize: 4 };
 
@@ -246,7 +245,7 @@ test("trainWorldModel without a config picks the named one that fits the autoenc
   assert.equal(f4.model.config.patchSize, 4);                         // "wm-xs"
   await assert.rejects(trainWorldModel({ ae: new Autoencoder(), data, config: "wm-xs-16", steps: 1 }), /config expects 4×16×16 latents, the autoencoder makes 4×8×8/);
   const small = videoWorldData({ seed: 9, numTrain: 2, numVal: 0, frames: 8, size: 16 });
-  await assert.rejects(trainWorldModel({ ae: new Autoencoder({ imageSize: 16 }), data: small, steps: 1 }), /no named world-model config is made for 4×4×4 latents \(have wm-xs, wm-s, wm-xs-16, wm-xs-16-mem, wm-play\); pass config: \{ latentSize: 4, \.\.\. \}/);
+  await assert.rejects(trainWorldModel({ ae: new Autoencoder({ imageSize: 16 }), data: small, steps: 1 }), /no named world-model config is made for 4×4×4 latents \(have wm-xs, wm-s, wm-xs-16, wm-xs-16-mem, wm-play[^)]*\); pass config: \{ latentSize: 4, \.\.\. \}/);
 });
 
 test("deltaStd: the noise lives on the change from the last latent (training, evaluation and the sampler's start agree); a fresh residual model still rolls out copy-last", async () => {
@@ -321,4 +320,44 @@ test("actionGuidance: amplifies only what the key changes — none with noop or 
   const weak = await latent(2, 2), strong = await latent(5, 2);
   assert.ok(strong.some((v, i) => Math.abs(v - weak[i]!) > 1e-3), "a key: the scale changes the sample");
   assert.throws(() => new WorldSimulator(m, new Autoencoder(), { actionGuidance: -1 }), /actionGuidance must be a finite number ≥ 0/);
+});
+
+test("contextNoiseLevels: each training window draws one level for every context frame and tells the model; the level moves the prediction; the sampler's contextLevel adds and tells it; bad use named", async () => {
+  assert.throws(() => worldModelConfig(null, { contextNoiseLevels: 1, contextNoiseMax: 0.3 }), /contextNoiseLevels must be 0 \(off\) or an integer ≥ 2, got 1/);
+  assert.throws(() => worldModelConfig(null, { contextNoiseLevels: 4 }), /contextNoiseLevels needs contextNoiseMax > 0 and replaces contextNoise and lastContextNoise/);
+  assert.throws(() => worldModelConfig(null, { contextNoiseLevels: 4, contextNoiseMax: 0.3 }), /contextNoise 0.05/);   // the default contextNoise must be 0
+  const cfg = { ...small, residual: true, deltaStd: 0.1, contextNoise: 0, contextNoiseLevels: 4, contextNoiseMax: 0.3 };
+  assert.deepEqual([0, 1, 2, 3].map((l) => +contextLevelStd(worldModelConfig(null, cfg), l).toFixed(6)), [0, 0.1, 0.2, 0.3]);
+  const m = new WorldModel(cfg);
+  // training windows: frame f holds f; with ε = 1 every context value is f + the window's level's std
+  const T = 10, L = 4 * 8 * 8;
+  const data = { latents: [Float32Array.from({ length: T * L }, (_, i) => Math.floor(i / L))], actions: [new Uint8Array(T)], numFrames: T, frameLength: L };
+  const b = worldModelBatch(m, worldModelDiffusion(m.config), data, 32, new Rng(5), () => 1);
+  const x = (await b.x.data()) as Float32Array, target = (await b.target.data()) as Float32Array, lv = (await b.level!.data()) as Int32Array;
+  for (let r = 0; r < 32; r++) {
+    const tgt = target[r * L]!;
+    for (let f = 0; f < 3; f++) assert.ok(Math.abs(x[(r * 4 + f) * L]! - (tgt - 3 + f + 0.1 * lv[r]!)) < 1e-5, `window ${r}, frame ${f}: level ${lv[r]}'s noise on every context frame`);
+  }
+  assert.deepEqual([...new Set(lv)].sort(), [0, 1, 2, 3], "every level is drawn");
+  // the level enters c: level 0 equals no level given, another level moves the prediction
+  randomize(m);
+  const xin = randn([2, 4, 4, 8, 8], { seed: 3 }), t = tensor(Float32Array.of(10, 500), { shape: [2] }), a = tensor(Int32Array.of(0, 1, 2, 3, 1, 2, 3, 4), { shape: [2, 4] });
+  const lev = (l: number) => tensor(Int32Array.of(l, l), { shape: [2] });
+  assert.deepEqual(await m.predictNext(xin, t, a, undefined, lev(0)).data(), await m.predictNext(xin, t, a).data(), "level 0 = omitted");
+  const moved = (await m.predictNext(xin, t, a, undefined, lev(3)).data()) as Float32Array, still = (await m.predictNext(xin, t, a).data()) as Float32Array;
+  assert.ok(moved.some((v, i) => Math.abs(v - still[i]!) > 1e-4), "level 3 moves the prediction");
+  assert.throws(() => new WorldModel({ ...small }).predictNext(xin, t, a, undefined, lev(0)), /context noise level was given but this model has none/);
+  // the sampler: contextLevel tells the level (and by default adds its noise), 0 = clean
+  const clip = generateVideoClip({ seed: 4, frames: 8, size: 32 }), F3 = 32 * 32 * 3, ctx = clip.frames.slice(0, 3 * F3), ae = new Autoencoder();
+  const step = async (opts: { contextLevel?: number; contextLevelNoise?: boolean }) => {
+    const sim = new WorldSimulator(m, ae, { steps: 2, seed: 3, ...opts });
+    await sim.reset(ctx, [0, 1, 2]);
+    return { sim, z: await sim.stepLatent(1) };
+  };
+  const clean = await step({}), told = await step({ contextLevel: 2, contextLevelNoise: false }), noisy = await step({ contextLevel: 2 });
+  assert.deepEqual([clean.sim.contextLevelStd, told.sim.contextLevelStd, +noisy.sim.contextLevelStd.toFixed(6)], [0, 0, 0.2]);
+  const differs = (p: Float32Array, q: Float32Array) => p.some((v, i) => Math.abs(v - q[i]!) > 1e-4);
+  assert.ok(differs(told.z, clean.z) && differs(noisy.z, told.z), "telling the level and adding its noise each change the sample");
+  assert.throws(() => new WorldSimulator(m, ae, { contextLevel: 4 }), /contextLevel must be an integer in \[0, 4\), got 4/);
+  assert.throws(() => new WorldSimulator(new WorldModel(small), ae, { contextLevel: 1 }), /no context-noise levels/);
 });

@@ -111,12 +111,23 @@ export interface WorldModelConfig {
    * the oldest frame there is. [] = none.
    */
   memoryFrames: readonly number[];
+  /**
+   * GameNGen's noise-level conditioning (Valevski et al. 2024, section 3.2.1): the number of discrete context-noise
+   * levels (0 = off, else ≥ 2). In training each window draws a level b uniformly from 0 … contextNoiseLevels − 1 and
+   * EVERY context frame gets Gaussian noise of std contextNoiseMax·b/(contextNoiseLevels − 1) (level 0 is clean); the
+   * model is told b through a learned embedding added to c, so it knows how far to trust its context: a clean context
+   * is followed closely, a noisy one is corrected toward frames the world draws. The sampler says which level its
+   * context has (SimulatorOptions.contextLevel). Replaces contextNoise and lastContextNoise (both must be 0).
+   */
+  contextNoiseLevels: number;
+  /** With contextNoiseLevels: the context noise's std at the highest level (scaled latent units; GameNGen uses 0.7). */
+  contextNoiseMax: number;
 }
 
 export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
   contextFrames: 7, latentChannels: 4, latentSize: 8, patchSize: 2, hiddenSize: 96, depth: 4, numHeads: 4, mlpRatio: 4,
   numActions: NUM_ACTIONS, diffusionSteps: 1000, latentScale: 1, contextNoise: 0.05, lastContextNoise: 0, residual: false, deltaStd: 0, localPath: false, captionVocab: 0,
-  attention: "factorized", memoryFrames: [],
+  attention: "factorized", memoryFrames: [], contextNoiseLevels: 0, contextNoiseMax: 0,
 };
 
 /**
@@ -142,6 +153,8 @@ export const WORLD_MODEL_CONFIGS = {
   "wm-xs-16": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true, localPath: true, contextNoise: 0 },
   "wm-xs-16-mem": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true, localPath: true, contextNoise: 0, memoryFrames: [24, 18, 14, 10] },
   "wm-play": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true, localPath: true, contextNoise: 0.05, lastContextNoise: 0.05, deltaStd: 0.1 },
+  "wm-play-lv3": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true, localPath: true, contextNoise: 0, lastContextNoise: 0, deltaStd: 0.1, contextNoiseLevels: 10, contextNoiseMax: 0.3 },
+  "wm-play-lv7": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true, localPath: true, contextNoise: 0, lastContextNoise: 0, deltaStd: 0.1, contextNoiseLevels: 10, contextNoiseMax: 0.7 },
 } as const satisfies Record<string, Partial<WorldModelConfig>>;
 
 export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string | null, overrides: Partial<WorldModelConfig> = {}): WorldModelConfig {
@@ -166,6 +179,10 @@ export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string
   c.memoryFrames = [...c.memoryFrames].sort((a, b) => b - a);
   if (!(c.lastContextNoise >= 0) || (c.lastContextNoise > 0 && !c.residual)) throw new Error(`worldModelConfig: lastContextNoise must be ≥ 0, and > 0 only with residual: true, got ${c.lastContextNoise} with residual ${c.residual}`);
   if (!(c.deltaStd >= 0) || (c.deltaStd > 0 && !c.residual)) throw new Error(`worldModelConfig: deltaStd must be ≥ 0, and > 0 only with residual: true (diffusion on the change from the last latent), got ${c.deltaStd} with residual ${c.residual}`);
+  if (!Number.isInteger(c.contextNoiseLevels) || c.contextNoiseLevels < 0 || c.contextNoiseLevels === 1) throw new Error(`worldModelConfig: contextNoiseLevels must be 0 (off) or an integer ≥ 2, got ${c.contextNoiseLevels}`);
+  if (c.contextNoiseLevels > 0 && (!(c.contextNoiseMax > 0) || c.contextNoise !== 0 || c.lastContextNoise !== 0)) {
+    throw new Error(`worldModelConfig: contextNoiseLevels needs contextNoiseMax > 0 and replaces contextNoise and lastContextNoise (set both to 0), got contextNoiseMax ${c.contextNoiseMax}, contextNoise ${c.contextNoise}, lastContextNoise ${c.lastContextNoise}`);
+  }
   if (c.localPath && (!c.residual || c.contextFrames < 3)) throw new Error(`worldModelConfig: localPath needs residual: true and contextFrames ≥ 3 (it adds to Δ from the last three latents), got residual ${c.residual}, contextFrames ${c.contextFrames}`);
   return c;
 }
@@ -202,6 +219,14 @@ export function noisyNextLatent(config: WorldModelConfig, next: ArrayLike<number
   const d = config.deltaStd;
   if (d > 0) for (let i = 0; i < next.length; i++) out[o + i] = last[i]! + sa * (next[i]! - last[i]!) + s1 * d * normal();
   else for (let i = 0; i < next.length; i++) out[o + i] = sa * next[i]! + s1 * normal();
+}
+
+/** The context noise's std at level `level` (WorldModelConfig.contextNoiseLevels): contextNoiseMax·level/(levels − 1). */
+export function contextLevelStd(config: WorldModelConfig, level: number): number {
+  const n = config.contextNoiseLevels;
+  if (n === 0) throw new Error("contextLevelStd: this world model has no context-noise levels (config.contextNoiseLevels = 0)");
+  if (!Number.isInteger(level) || level < 0 || level >= n) throw new Error(`contextLevelStd: level must be an integer in [0, ${n}), got ${level}`);
+  return (config.contextNoiseMax * level) / (n - 1);
 }
 
 /** Caption tokens per clip (the longest caption of the video world has 27 words; longer ones are cut). */
@@ -245,6 +270,8 @@ export class WorldModel extends Module {
   final_layer: FinalLayer;
   /** The local path (config.localPath): 3×3 conv of [z_t, z_t − z_{t−1}, z_{t−1} − z_{t−2}] → C channels per action, added to Δ. */
   local_conv?: Conv2d;
+  /** Embedding of the context's noise level (config.contextNoiseLevels > 0), added to c. */
+  n_embedder?: Embedding;
 
   constructor(config: Partial<WorldModelConfig> | string = {}, overrides: Partial<WorldModelConfig> = {}, opts: { seed?: number } = {}) {
     super();
@@ -265,12 +292,13 @@ export class WorldModel extends Module {
     });
     this.final_layer = new FinalLayer(D, p, cfg.latentChannels);
     if (cfg.localPath) this.local_conv = new Conv2d(3 * cfg.latentChannels, cfg.numActions * cfg.latentChannels, 3, { padding: 1 });
+    if (cfg.contextNoiseLevels > 0) this.n_embedder = new Embedding(cfg.contextNoiseLevels, D);
     ditInit(this, opts.seed ?? 0);
     // zero-initialised like adaLN-Zero's final layer: an untrained model is still copy-last
     if (this.local_conv) { zeros_(this.local_conv.weight); zeros_(this.local_conv.bias!); }
     // the action (and caption) tables are small uniform(±0.02) embeddings like DiT's label table
     let s = (opts.seed ?? 0) + 17;
-    for (const table of [this.a_embedder, this.c_embedder]) {
+    for (const table of [this.a_embedder, this.c_embedder, this.n_embedder]) {
       if (!table) continue;
       const e = table.weight._value as Float32Array;
       for (let i = 0; i < e.length; i++) { s = (s * 1103515245 + 12345) >>> 0; e[i] = ((s / 4294967296) - 0.5) * 0.04; }
@@ -284,10 +312,12 @@ export class WorldModel extends Module {
    * x (N, F, C, H, W): the M memory and K recent context latents (contextOffsets order), then the noisy target
    * latent (all already divided by latentScale); t (N) diffusion step of the target; actions (N, F) int32: actions[:, f] produced frame f (the last one is the
    * player's action now); caption (N, L) int32 token ids + 1, 0 = padding (only with config.captionVocab > 0;
-   * omitted = the null caption). Returns the network output (N, F, C, H, W); only frame F−1 is trained.
-   * Causal in time: output frame f depends on input frames ≤ f only (and on t, the last action and the caption via c).
+   * omitted = the null caption); level (N) int32: the context's noise level (only with config.contextNoiseLevels > 0;
+   * omitted = level 0, a clean context). Returns the network output (N, F, C, H, W); only frame F−1 is trained.
+   * Causal in time: output frame f depends on input frames ≤ f only (and on t, the last action, the caption and the
+   * context's noise level via c).
    */
-  forward(x: Tensor, t: Tensor, actions: Tensor, caption?: Tensor): Tensor {
+  forward(x: Tensor, t: Tensor, actions: Tensor, caption?: Tensor, level?: Tensor): Tensor {
     const { latentChannels: C, latentSize: H, patchSize: p } = this.config;
     const Fr = this.frames;
     if (x.rank !== 5 || x.shape[1] !== Fr || x.shape[2] !== C || x.shape[3] !== H || x.shape[4] !== H) {
@@ -302,6 +332,8 @@ export class WorldModel extends Module {
     hdn = hdn.reshape([N, f, S, D]).add(aEmb.unsqueeze(2)).reshape([N, f * S, D]);      // (N, T, D)
     let c = this.t_embedder.forward(t).add(aEmb.slice(1, Fr - 1, Fr).squeeze(1));       // (N, D)
     if (caption) c = c.add(this.captionEmbedding(caption, N));                          // (N, D)
+    if (this.n_embedder) c = c.add(this.n_embedder.forward(level ?? tensor(new Int32Array(N), { shape: [N] })));  // (N, D)
+    else if (level) throw new Error("WorldModel: a context noise level was given but this model has none (config.contextNoiseLevels = 0)");
     this.blocks.map((block, i) => { hdn = capture(`blocks.${i}`, block.forward(hdn, c, [f, S])); }); // (N, T, D), capturable
     const out = this.final_layer.forward(hdn, c);                                       // (N, T, p·p·C)
     return unpatchify3dOp(out, 1, p, C, this.grid);                                     // (N, F, C, H, W)
@@ -338,9 +370,9 @@ export class WorldModel extends Module {
   }
 
   /** The target frame's x₀ prediction only: (N, C, H, W); with `residual`, the last context latent plus Δ. */
-  predictNext(x: Tensor, t: Tensor, actions: Tensor, caption?: Tensor): Tensor {
+  predictNext(x: Tensor, t: Tensor, actions: Tensor, caption?: Tensor, level?: Tensor): Tensor {
     const Fr = this.frames;
-    let out = this.forward(x, t, actions, caption).slice(1, Fr - 1, Fr).squeeze(1);     // (N, C, H, W)
+    let out = this.forward(x, t, actions, caption, level).slice(1, Fr - 1, Fr).squeeze(1); // (N, C, H, W)
     if (!this.config.residual) return out;
     const z = (f: number) => x.slice(1, f, f + 1).squeeze(1);                            // (N, C, H, W)
     const zt = z(Fr - 2);
@@ -399,6 +431,17 @@ export interface SimulatorOptions {
    * second denoiser pass per step (one batch of two). No effect when the key is noop.
    */
   actionGuidance?: number;
+  /**
+   * For models with context-noise levels (WorldModelConfig.contextNoiseLevels): the level the sampler tells the model its
+   * context has (default 0: clean). A level > 0 asks the model to treat its context as that noisy and correct it, so a
+   * rollout's own drift is pulled back toward frames the world draws (GameNGen controls this level at inference).
+   */
+  contextLevel?: number;
+  /**
+   * With contextLevel > 0: also put that level's Gaussian noise on the context frames before each step (default true,
+   * as in training; GameNGen's "added noise"). false tells the model the level without adding noise.
+   */
+  contextLevelNoise?: boolean;
 }
 
 /**
@@ -410,7 +453,7 @@ export class WorldSimulator {
   readonly ae: Autoencoder;
   readonly steps: number;
   private diffusion: GaussianDiffusion;
-  private sample: CompiledFunction<[Tensor, Tensor, Tensor, Tensor], Tensor>;
+  private sample: CompiledFunction<[Tensor, Tensor, Tensor, Tensor, Tensor], Tensor>;
   /** (1, CAPTION_LENGTH) caption tokens fed to the denoiser (all padding when there is no caption). */
   private captionTokens: Tensor;
   private decode: CompiledFunction<[Tensor], Tensor>;
@@ -425,6 +468,10 @@ export class WorldSimulator {
   readonly changeScale: number;
   /** SimulatorOptions.actionGuidance. */
   readonly actionGuidance: number;
+  /** SimulatorOptions.contextLevel (0 for models without context-noise levels). */
+  readonly contextLevel: number;
+  /** The std of the noise put on the context before each step: contextLevel's, or 0 (SimulatorOptions.contextLevelNoise). */
+  readonly contextLevelStd: number;
   /** Last observed frame (pixels in [-1, 1], (3, H, W)) and its decode D(z). */
   private anchorPixels: Float32Array | null = null;
   private anchorDecoded: Float32Array | null = null;
@@ -445,10 +492,16 @@ export class WorldSimulator {
     if (!Number.isFinite(this.changeScale) || this.changeScale < 0) throw new Error(`WorldSimulator: changeScale must be a finite number ≥ 0 (1 = the model as trained), got ${opts.changeScale}`);
     this.actionGuidance = opts.actionGuidance ?? 0;
     if (!Number.isFinite(this.actionGuidance) || this.actionGuidance < 0) throw new Error(`WorldSimulator: actionGuidance must be a finite number ≥ 0 (0 = off), got ${opts.actionGuidance}`);
+    this.contextLevel = opts.contextLevel ?? 0;
+    if (model.config.contextNoiseLevels === 0 && this.contextLevel !== 0) throw new Error(`WorldSimulator: contextLevel ${opts.contextLevel} was given but this world model has no context-noise levels (config.contextNoiseLevels = 0)`);
+    if (model.config.contextNoiseLevels > 0 && (!Number.isInteger(this.contextLevel) || this.contextLevel < 0 || this.contextLevel >= model.config.contextNoiseLevels)) {
+      throw new Error(`WorldSimulator: contextLevel must be an integer in [0, ${model.config.contextNoiseLevels}), got ${opts.contextLevel}`);
+    }
+    this.contextLevelStd = this.contextLevel > 0 && (opts.contextLevelNoise ?? true) ? contextLevelStd(model.config, this.contextLevel) : 0;
     this.diffusion = worldModelDiffusion(model.config, this.steps);
     if (opts.caption != null && model.config.captionVocab === 0) throw new Error("WorldSimulator: a caption was given but this world model has no caption conditioning (config.captionVocab = 0)");
     this.captionTokens = tensor(encodeCaptions(captionTokenizer(), [opts.caption ?? null]), { shape: [1, CAPTION_LENGTH] });
-    this.sample = compile((ctx: Tensor, noise: Tensor, a: Tensor, cap: Tensor) => this.sampleGraph(ctx, noise, a, cap));
+    this.sample = compile((ctx: Tensor, noise: Tensor, a: Tensor, cap: Tensor, level: Tensor) => this.sampleGraph(ctx, noise, a, cap, level));
     this.decode = compile((z: Tensor) => ae.decode(z));
     this.encode = compile((x: Tensor) => ae.encode(x));
   }
@@ -485,8 +538,9 @@ export class WorldSimulator {
    * noise, so a few steps draw a sample):
    * ε̂ = (y_t − √ᾱ_t ŷ₀)/√(1 − ᾱ_t),  y_{t−1} = √ᾱ_{t−1} ŷ₀ + √(1 − ᾱ_{t−1}) ε̂  (Song et al. 2021, eq. 12).
    */
-  private sampleGraph(ctx: Tensor, noise: Tensor, acts: Tensor, caption: Tensor): Tensor {
+  private sampleGraph(ctx: Tensor, noise: Tensor, acts: Tensor, caption: Tensor, level: Tensor): Tensor {
     const cap = this.model.config.captionVocab > 0 ? caption : undefined;
+    const lvl = this.model.config.contextNoiseLevels > 0 ? level : undefined;
     const d = this.diffusion, lim = 1 / this.model.config.latentScale, s = this.changeScale;
     const last = ctx.shape[1]! - 1, zt = ctx.slice(1, last, last + 1).squeeze(1);         // (1, C, H, W)
     // the diffusion variable y = (x − centre) / scale: the latent itself, or its change from z_t (config.deltaStd)
@@ -502,10 +556,10 @@ export class WorldSimulator {
       const win = cat([ctx, fromY(y).unsqueeze(1)], 1);                                   // (1, F, C, H, W)
       let x0: Tensor;
       if (g > 0) {                                                                        // the key and noop in one batch of two
-        const both = this.model.predictNext(cat([win, win], 0), cat([tOrig, tOrig], 0), cat([acts, noopActs], 0), cap ? cat([cap, cap], 0) : undefined);
+        const both = this.model.predictNext(cat([win, win], 0), cat([tOrig, tOrig], 0), cat([acts, noopActs], 0), cap ? cat([cap, cap], 0) : undefined, lvl ? cat([lvl, lvl], 0) : undefined);
         const withKey = both.slice(0, 0, 1), noKey = both.slice(0, 1, 2);                 // (1, C, H, W) each
         x0 = withKey.add(withKey.sub(noKey).mul(g));                                      // x̂₀(a) + g·(x̂₀(a) − x̂₀(noop))
-      } else x0 = this.model.predictNext(win, tOrig, acts, cap);                          // (1, C, H, W)
+      } else x0 = this.model.predictNext(win, tOrig, acts, cap, lvl);                     // (1, C, H, W)
       if (s !== 1) x0 = zt.add(x0.sub(zt).mul(s));                                        // z_t + s·Δ
       const y0 = toY(x0.clamp(-lim, lim));
       const eps = y.sub(y0.mul(Math.sqrt(ab))).div(Math.sqrt(1 - ab));
@@ -524,7 +578,12 @@ export class WorldSimulator {
     const ctx = new Float32Array((Fr - 1) * L);
     idx.forEach((i, k) => ctx.set(this.history[i]!, k * L));
     const noise = new NormalRng(this.seed + 7919 * this.t).randn(L);
-    const out = await this.sample(tensor(ctx, { shape: [1, Fr - 1, C, H, H] }), tensor(noise, { shape: [1, C, H, H] }), acts, this.captionTokens);
+    if (this.contextLevelStd > 0) {                                                       // the level's noise on the context
+      const cn = new NormalRng(this.seed + 7919 * this.t + 104729).randn(ctx.length);
+      for (let i = 0; i < ctx.length; i++) ctx[i] = ctx[i]! + this.contextLevelStd * cn[i]!;
+    }
+    const level = tensor(Int32Array.of(this.contextLevel), { shape: [1] });
+    const out = await this.sample(tensor(ctx, { shape: [1, Fr - 1, C, H, H] }), tensor(noise, { shape: [1, C, H, H] }), acts, this.captionTokens, level);
     const sample = ((await out.data()) as Float32Array).slice();
     this.history.push(sample);
     this.actions.push(a);

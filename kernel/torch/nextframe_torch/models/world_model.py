@@ -10,7 +10,9 @@ contextNoise, residual, deltaStd (optional; > 0 puts the training noise on the c
 train.py's batches, the network is the same), lastContextNoise (optional; training noise on the last context
 latent, train.py), localPath, captionVocab (caption conditioning: the mean of the caption's token embeddings
 is added to c), attention ("factorized", or "full": one attention over all frames' tokens, causal over frames),
-memoryFrames.
+memoryFrames, contextNoiseLevels and contextNoiseMax (optional; GameNGen's noise-level conditioning: with
+contextNoiseLevels > 0 an embedding of the context's noise level, n_embedder, is added to c; training draws a
+level b per window and puts noise of std contextNoiseMax*b/(contextNoiseLevels - 1) on every context latent).
 
 Shape letters: N batch, F = M + K + 1 frames in the window (M memory frames, K recent ones, the target), C latent
 channels, H latent size, p patch size, S spatial tokens per frame, T = F*S tokens, D hidden size.
@@ -156,6 +158,9 @@ class WorldModel(nn.Module):
         # the local path (config localPath): per action a 3x3 conv of [z_t, z_t - z_{t-1}, z_{t-1} - z_{t-2}], the
         # current action's added to the change
         self.local_conv = nn.Conv2d(3 * C, cfg["numActions"] * C, 3, padding=1) if cfg.get("localPath") else None
+        # the context's noise level (contextNoiseLevels > 0), added to c
+        levels = cfg.get("contextNoiseLevels", 0)
+        self.n_embedder = nn.Embedding(levels, D) if levels > 0 else None
         self.initialize_weights()
 
     def initialize_weights(self):
@@ -169,6 +174,8 @@ class WorldModel(nn.Module):
         nn.init.normal_(self.a_embedder.weight, std=0.02)
         if self.c_embedder is not None:
             nn.init.normal_(self.c_embedder.weight, std=0.02)
+        if self.n_embedder is not None:
+            nn.init.normal_(self.n_embedder.weight, std=0.02)
         for b in self.blocks:
             nn.init.zeros_(b.adaLN_modulation[-1].weight)
             nn.init.zeros_(b.adaLN_modulation[-1].bias)
@@ -197,9 +204,9 @@ class WorldModel(nn.Module):
         total = (self.c_embedder(caption) * mask.unsqueeze(2)).sum(1)                   # (N, D)
         return total / mask.sum(1, keepdim=True).clamp(min=1)
 
-    def forward(self, x, t, actions, caption=None):
-        """x (N, F, C, H, W), t (N), actions (N, F) long, caption (N, L) long or None (the null caption)
-        -> x0 predictions (N, F, C, H, W)."""
+    def forward(self, x, t, actions, caption=None, level=None):
+        """x (N, F, C, H, W), t (N), actions (N, F) long, caption (N, L) long or None (the null caption), level (N) long:
+        the context's noise level (models with contextNoiseLevels > 0; None = level 0, clean) -> x0 predictions (N, F, C, H, W)."""
         N = x.shape[0]
         f, h, w = self.grid
         S, D = h * w, self.cfg["hiddenSize"]
@@ -209,12 +216,16 @@ class WorldModel(nn.Module):
         c = self.t_embedder(t) + a_emb[:, -1]                                           # (N, D)
         if caption is not None:
             c = c + self.caption_embedding(caption)
+        if self.n_embedder is not None:
+            c = c + self.n_embedder(level if level is not None else torch.zeros(N, dtype=torch.long, device=x.device))
+        elif level is not None:
+            raise ValueError("WorldModel: a context noise level was given but this model has none (config contextNoiseLevels = 0)")
         for block in self.blocks:
             hdn = block(hdn, c, f, S)
         return self.unpatchify(self.final_layer(hdn, c))
 
-    def predict_next(self, x, t, actions, caption=None):
-        out = self.forward(x, t, actions, caption)[:, -1]                                        # (N, C, H, W)
+    def predict_next(self, x, t, actions, caption=None, level=None):
+        out = self.forward(x, t, actions, caption, level)[:, -1]                                        # (N, C, H, W)
         if not self.cfg.get("residual", True):
             return out
         zt = x[:, -2]
