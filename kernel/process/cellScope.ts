@@ -20,7 +20,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import timers from "node:timers";
 import timersPromises from "node:timers/promises";
 import { promisify } from "node:util";
-import { cellInterruptedSymbol, outsideCellScopeSymbol } from "../shared/libraryContract";
+import { cellInterruptedSymbol, currentCellSymbol, outsideCellScopeSymbol } from "../shared/libraryContract";
 
 export interface CellScope {
   readonly execId: number;
@@ -74,6 +74,7 @@ export function installCellScopes(): void {
   installed = true;
   (globalThis as Record<symbol, unknown>)[cellInterruptedSymbol] = cellInterrupted;
   (globalThis as Record<symbol, unknown>)[outsideCellScopeSymbol] = runOutsideScopes;
+  (globalThis as Record<symbol, unknown>)[currentCellSymbol] = () => storage.getStore()?.execId;
 
   type Fn = (...args: unknown[]) => unknown;
   const callbackTimer = (orig: Fn, clear: Fn | null): Fn => {

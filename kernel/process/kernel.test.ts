@@ -448,6 +448,17 @@ display({ [Symbol.for("nextframe.mimeBundle")]: () => new Promise((ok) => setTim
   assert.deepEqual(resultText(r), ["'cell code done'"]);
 });
 
+test("a cell's consecutive claims share one output, updated in place; another output or the next cell starts a new one", libOnly, async () => {
+  const displays = (r: Ran) => r.outputs.filter((o): o is Extract<CellOutput, { kind: "display" }> => o.kind === "display");
+  const r = await run(`import { claim, display } from "nextframe";\nclaim("k_one", 1);\nclaim("k_two", 2, "two");\ndisplay("between");\nclaim("k_three", 3);`);
+  assert.equal(r.ok, true, JSON.stringify(r.outputs));
+  const d = displays(r);
+  assert.deepEqual(d.map((o) => [o.displayId === d[0].displayId, o.update]), [[true, false], [true, true], [false, false], [false, false]]);
+  assert.deepEqual(d[1].bundle["application/vnd.nextframe.claim+json"], [{ name: "k_one", value: 1 }, { name: "k_two", value: 2, note: "two" }]);
+  const next = displays(await run(`import { claim } from "nextframe";\nclaim("k_four", 4);`));
+  assert.deepEqual(next.map((o) => [o.displayId === d[3].displayId, o.update]), [[false, false]]);
+});
+
 test("clearOutput clears the cell's outputs, in order with the others", libOnly, async () => {
   const r = await run(`import { clearOutput, display } from "nextframe";\nconsole.log("a");\nclearOutput();\nconsole.log("b");\nclearOutput({ wait: true });\ndisplay("c");`);
   assert.equal(r.ok, true, JSON.stringify(r.outputs));

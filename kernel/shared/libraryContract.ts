@@ -119,3 +119,10 @@ export const cellInterruptedSymbol: unique symbol = Symbol.for("nextframe.cellIn
  * session) then always finishes, while the code that awaits it still runs, and halts, in the cell's scope.
  */
 export const outsideCellScopeSymbol: unique symbol = Symbol.for("nextframe.outsideCellScope") as never;
+
+/**
+ * `globalThis[currentCellSymbol]` is a function `() => number | undefined`: the execution number of the cell whose
+ * code is running (synchronously or in one of its continuations), undefined outside any cell. The kernel installs
+ * it; the library uses it to gather a cell's consecutive `claim()`s into one output instead of one output each.
+ */
+export const currentCellSymbol: unique symbol = Symbol.for("nextframe.currentCell") as never;

@@ -3,7 +3,7 @@
  * with `claim(name, value)` — never as re-typed numbers. Used by claims.test.ts (on the saved outputs) and
  * notebooks.test.ts (on a fresh run).
  */
-import { CLAIM_MIME, type Claim } from "../../kernel/nextframe/display/claims";
+import { claimsFromOutputs, type Claim } from "../../kernel/nextframe/display/claims";
 import type { Notebook } from "./notebook";
 
 export interface Relation {
@@ -129,10 +129,7 @@ export const RELATIONS: Record<string, Relation[]> = {
 /** Every claim in a notebook's outputs, by name (a repeated name keeps the last value). */
 export function notebookClaims(nb: Notebook): Map<string, Claim> {
   const m = new Map<string, Claim>();
-  for (const cell of nb.cells) for (const o of cell.outputs ?? []) {
-    const c = o.data?.[CLAIM_MIME] as Claim | undefined;
-    if (c && typeof c.name === "string" && typeof c.value === "number") m.set(c.name, c);
-  }
+  for (const cell of nb.cells) for (const c of claimsFromOutputs(cell.outputs ?? [])) m.set(c.name, c);
   return m;
 }
 

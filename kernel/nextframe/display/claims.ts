@@ -2,14 +2,16 @@
  * Claims: the course's measured numbers, exposed so that a test can check them.
  *
  * A notebook cell that measures something calls `claim("ddim_psnr_50", psnr50, "DDIM, 50 steps")`. The output
- * is a compact one-row table for the reader AND a machine-readable MIME part
- * `application/vnd.nextframe.claim+json` = {name, value, note?}. test/notebooks/claims.test.ts reads these parts
+ * is a compact table row for the reader AND a machine-readable MIME part
+ * `application/vnd.nextframe.claim+json` = {name, value, note?}. In a kernel, a cell's consecutive claims (nothing
+ * else shown between them) share one output: one small table, its part the list of their claims. test/notebooks/claims.test.ts reads these parts
  * from the saved/executed notebooks and asserts relations between them (e.g. ddim_psnr_50 > ddim_psnr_5), so the
  * numbers are never re-typed in a test or in prose.
  *
  * Names are snake_case identifiers, unique within a notebook; values are finite numbers (booleans → 0/1).
  */
-import { display, type MimeBundle } from "./display";
+import { currentCellSymbol } from "../../shared/libraryContract";
+import { capturingDisplays, display, outputsShownCount, ownDisplay, type MimeBundle } from "./display";
 
 export const CLAIM_MIME = "application/vnd.nextframe.claim+json";
 
@@ -33,8 +35,8 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 }
 
-/** The MIME bundle of a claim: the claim part, a one-row HTML table and plain text. */
-export function claimBundle(name: string, value: number | boolean, note?: string): MimeBundle {
+/** Checks a claim's name, value and note and returns it (booleans as 0/1); a clear error naming what is wrong. */
+function checkedClaim(name: string, value: number | boolean, note?: string): Claim {
   if (typeof name !== "string" || !NAME.test(name)) {
     throw new TypeError(`claim: name must be a snake_case identifier like "ddim_psnr_50", got ${JSON.stringify(name)}`);
   }
@@ -43,25 +45,68 @@ export function claimBundle(name: string, value: number | boolean, note?: string
     throw new TypeError(`claim "${name}": value must be a finite number (or boolean), got ${String(value)}`);
   }
   if (note !== undefined && typeof note !== "string") throw new TypeError(`claim "${name}": note must be a string, got ${typeof note}`);
-  const c: Claim = note ? { name, value: v, note } : { name, value: v };
-  const shown = formatClaimValue(v);
-  const html = `<table class="nextframe-claim"><tr><td><code>${escapeHtml(name)}</code></td>` +
-    `<td style="text-align:right"><b>${escapeHtml(shown)}</b></td>` +
-    (note ? `<td><i>${escapeHtml(note)}</i></td>` : "") + `</tr></table>`;
-  return { [CLAIM_MIME]: c, "text/html": html, "text/plain": `${name} = ${shown}${note ? `  (${note})` : ""}` };
+  return note ? { name, value: v, note } : { name, value: v };
+}
+
+const claimRow = (c: Claim) => `<tr><td><code>${escapeHtml(c.name)}</code></td>` +
+  `<td style="text-align:right"><b>${escapeHtml(formatClaimValue(c.value))}</b></td>` +
+  (c.note ? `<td><i>${escapeHtml(c.note)}</i></td>` : "<td></td>") + "</tr>";
+const claimText = (c: Claim) => `${c.name} = ${formatClaimValue(c.value)}${c.note ? `  (${c.note})` : ""}`;
+
+/** The MIME bundle of a claim: the claim part, a one-row HTML table and plain text. */
+export function claimBundle(name: string, value: number | boolean, note?: string): MimeBundle {
+  const c = checkedClaim(name, value, note);
+  return { [CLAIM_MIME]: c, "text/html": `<table class="nextframe-claim">${claimRow(c)}</table>`, "text/plain": claimText(c) };
+}
+
+/**
+ * The MIME bundle of claims shown together: their parts as a list, one small HTML table (a row each) and plain text
+ * (a line each). A single claim gives claimBundle's bundle.
+ */
+export function claimsBundle(claims: readonly Claim[]): MimeBundle {
+  if (claims.length === 1) return claimBundle(claims[0].name, claims[0].value, claims[0].note);
+  const checked = claims.map((c) => checkedClaim(c.name, c.value, c.note));
+  return {
+    [CLAIM_MIME]: checked,
+    "text/html": `<table class="nextframe-claim">${checked.map(claimRow).join("")}</table>`,
+    "text/plain": checked.map(claimText).join("\n"),
+  };
 }
 
 /** The claims recorded by `claim()` in this kernel, by name (a re-run cell replaces its values). */
 const recorded = new Map<string, Claim>();
 
+/** Record a claim for `recordedClaim` (the scorecard reads them) without showing it; returns the checked claim. */
+export function recordClaim(name: string, value: number | boolean, note?: string): Claim {
+  const c = checkedClaim(name, value, note);
+  recorded.set(name, c);
+  return c;
+}
+
+/** The output that the running cell's latest claims went to, while nothing else has been shown after it. */
+let group: { cell: number; shownAt: number; claims: Claim[]; send(b: MimeBundle, update: boolean): void } | undefined;
+
 /**
- * Show a measured value as a compact table row and expose it to the course's claims check. Returns nothing, so a
- * cell that ends with a claim shows no extra result.
+ * Show a measured value as a compact table row and expose it to the course's claims check. In a notebook, the
+ * claims a cell makes one after another share one small table. Returns nothing, so a cell that ends with a claim
+ * shows no extra result.
  */
 export function claim(name: string, value: number | boolean, note?: string): void {
-  const b = claimBundle(name, value, note);
-  recorded.set(name, b[CLAIM_MIME] as Claim);
-  display.bundle(b);
+  const c = recordClaim(name, value, note);
+  const cell = (globalThis as { [currentCellSymbol]?: () => number | undefined })[currentCellSymbol]?.();
+  if (cell === undefined || capturingDisplays()) {
+    display.bundle(claimBundle(c.name, c.value, c.note));
+    return;
+  }
+  if (group && group.cell === cell && group.shownAt === outputsShownCount()) {
+    const at = group.claims.findIndex((x) => x.name === c.name); // a re-claimed name keeps its row
+    group.claims = at < 0 ? [...group.claims, c] : group.claims.map((x, i) => (i === at ? c : x));
+    group.send(claimsBundle(group.claims), true);
+    return;
+  }
+  const own = ownDisplay();
+  own.send(claimBundle(c.name, c.value, c.note), false);
+  group = { cell, shownAt: outputsShownCount(), claims: [c], send: own.send };
 }
 
 /** The claim recorded under `name` by `claim()` in this kernel; a clear error naming the recorded ones when there is none. */
@@ -73,12 +118,14 @@ export function recordedClaim(name: string): Claim {
     (known.length ? `recorded: ${known.slice(0, 20).join(", ")}${known.length > 20 ? `, … (${known.length} in all)` : ""}` : "none recorded yet"));
 }
 
-/** Reads every claim from a list of cell outputs (nbformat 4 `display_data` / `execute_result`). */
+/** Reads every claim from a list of cell outputs (nbformat 4 `display_data` / `execute_result`): one or a list per output. */
 export function claimsFromOutputs(outputs: readonly { data?: Record<string, unknown> }[]): Claim[] {
   const out: Claim[] = [];
   for (const o of outputs) {
-    const c = o.data?.[CLAIM_MIME] as Claim | undefined;
-    if (c && typeof c.name === "string" && typeof c.value === "number") out.push(c);
+    const part = o.data?.[CLAIM_MIME] as Claim | Claim[] | undefined;
+    for (const c of Array.isArray(part) ? part : part ? [part] : []) {
+      if (c && typeof c.name === "string" && typeof c.value === "number") out.push(c);
+    }
   }
   return out;
 }

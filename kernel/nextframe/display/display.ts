@@ -45,8 +45,23 @@ export function captureDisplays<T>(f: () => T): { result: T; shown: CapturedDisp
   return { result: capturing.run(shown, f), shown };
 }
 
+/** Whether display() calls are being collected by captureDisplays() here. Not part of the public API. */
+export function capturingDisplays(): boolean {
+  return capturing.getStore() !== undefined;
+}
+
+let outputsShown = 0;
+/**
+ * How many new outputs (not in-place updates) this process has shown so far: a caller that extends its own last
+ * output (claim()) checks that nothing else was shown after it. Not part of the public API.
+ */
+export function outputsShownCount(): number {
+  return outputsShown;
+}
+
 /** Send one bundle (or a promise of one) to the sink, or print its text without a kernel. */
 function emit(bundle: MimeBundle | Promise<MimeBundle>, id: string, update: boolean): void {
+  if (!update) outputsShown += 1;
   const captured = capturing.getStore();
   if (captured) {
     captured.set(id, bundle);

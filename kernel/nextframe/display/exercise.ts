@@ -19,7 +19,7 @@
  * and with the solutions injected every check is 1.
  */
 import { display } from "./display";
-import { claim } from "./claims";
+import { CLAIM_MIME, recordClaim } from "./claims";
 
 /** What checkExercise() needs: the learner's answer (or a function computing it), a check, a hint and what to say once solved. */
 export interface ExerciseSpec<A> {
@@ -85,7 +85,9 @@ export async function checkExercise<A>(name: string, spec: ExerciseSpec<A>): Pro
   } catch (e) {
     outcome = { state: "threw", error: errorLine(e) };
   }
-  display.markdown(exerciseMarkdown(name, outcome, spec.hint, spec.solved));
   const ok = outcome.state === "right";
-  claim(`exercise_${name}_ok`, ok, ok ? "solved" : outcome.state === "unanswered" ? "not answered yet" : "not solved yet");
+  // one output: the learner reads the box; the course's tests read the claim part it carries
+  const c = recordClaim(`exercise_${name}_ok`, ok, ok ? "solved" : outcome.state === "unanswered" ? "not answered yet" : "not solved yet");
+  const md = exerciseMarkdown(name, outcome, spec.hint, spec.solved);
+  display.bundle({ "text/markdown": md, [CLAIM_MIME]: c, "text/plain": md });
 }
