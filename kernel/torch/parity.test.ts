@@ -117,6 +117,21 @@ for (const attention of ["full", "factorized"] as const) {
   }));
 }
 
+test("WorldModel with context-noise levels (random weights): PyTorch equals TypeScript at each level, and the level moves the output", { skip }, withDir(async (dir) => {
+  const model = new WorldModel({ latentSize: 8, patchSize: 4, hiddenSize: 32, depth: 2, numHeads: 2, residual: true, localPath: true, deltaStd: 0.1, contextNoise: 0, contextNoiseLevels: 4, contextNoiseMax: 0.3 });
+  const w = randomized(model, dir, "wm-levels", "WorldModel");
+  const c = model.config, N = 2, Fr = model.frames, shape = [N, Fr, c.latentChannels, c.latentSize, c.latentSize];
+  const x = wave(N * Fr * c.latentChannels * c.latentSize ** 2, 0.31, 0.8), t = Float32Array.of(7, 900), a = Int32Array.from({ length: N * Fr }, (_, i) => (i * 5 + 3) % c.numActions);
+  const inputs = { x: { shape, data: x }, t: { shape: [N], data: t }, a: { shape: [N, Fr], data: BigInt64Array.from(a, BigInt) } };
+  const outs: Float32Array[] = [];
+  for (const level of [Int32Array.of(0, 1), Int32Array.of(3, 2)]) {
+    const ref = torchForward(dir, "WorldModel", w.card, w.weights, { ...inputs, level: { shape: [N], data: BigInt64Array.from(level, BigInt) } });
+    await close(model.predictNext(tensor(x, { shape }), tensor(t, { shape: [N] }), tensor(a, { shape: [N, Fr] }), undefined, tensor(level, { shape: [N] })), ref.get("next"), `levels ${level.join(", ")}`);
+    outs.push(ref.get("next")!);
+  }
+  assert.ok(outs[0]!.some((v, i) => Math.abs(v - outs[1]![i]!) > 1e-4), "the level moves the PyTorch output");
+}));
+
 test("Autoencoder (autoencoder checkpoint): PyTorch encode and decode equal the TypeScript ones", { skip }, withDir(async (dir) => {
   const card = readCard("autoencoder");
   const ae = new Autoencoder(card.config as Partial<AutoencoderConfig>);
