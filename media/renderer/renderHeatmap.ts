@@ -115,6 +115,10 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
   const xl = Array.isArray(p.xLabels) && p.xLabels.length === K ? p.xLabels.map(String) : undefined;
   const yl = Array.isArray(p.yLabels) && p.yLabels.length === Q ? p.yLabels.map(String) : undefined;
 
+  // one map (a similarity matrix, a single head) has no layer/head to name; rows and columns go by the axis titles
+  const multi = L * H > 1;
+  const rowName = p.yTitle ?? "query", colName = p.xTitle ?? "key";
+  const attention = !p.valueTitle || /attention/i.test(p.valueTitle);
   let li = 0, hi = 0, query = Number.isInteger(p.queryIndex) && p.queryIndex! < Q ? p.queryIndex! : -1;
   const root = el("div", { class: "nf-heatmap" });
   const h = header(p.title, p.notes);
@@ -124,14 +128,14 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
   const layerSel = select("layer", p.layers.map((l, i) => ({ value: i, label: String(l) })), 0, (i) => view.select(i, hi));
   const headSel = select("head", p.heads.map((x, i) => ({ value: i, label: String(x) })), 0, (i) => view.select(li, i));
   const qInput = el("input", { class: "nf-num", attrs: { type: "number", min: "-1", max: String(Q - 1), step: "1",
-    value: String(query), "aria-label": "query row (−1: none)" } });
+    value: String(query), "aria-label": `${rowName} row to outline (−1: none)` } });
   qInput.addEventListener("change", () => view.setQuery(Math.max(-1, Math.min(Q - 1, Math.round(Number(qInput.value) || 0)))));
   const legend = el("canvas", { attrs: { width: "256", height: "1", "aria-hidden": "true" } });
   const lctx = legend.getContext("2d")!, lImg = lctx.createImageData(256, 1);
   for (let i = 0; i < 256; i++) lImg.data.set([lut[i * 3], lut[i * 3 + 1], lut[i * 3 + 2], 255], i * 4);
   lctx.putImageData(lImg, 0, 0);
   const controls = el("div", { class: "nf-controls" }, layerSel, headSel,
-    el("label", { class: "nf-field" }, el("span", { text: "query " }), qInput),
+    el("label", { class: "nf-field" }, el("span", { text: p.yTitle ? "row " : "query " }), qInput),
     el("span", { class: "nf-legend" }, el("span", { text: fmt(p.vmin) }), legend, el("span", { text: fmt(p.vmax) })));
   if (L === 1) layerSel.style.display = "none";
   if (H === 1) headSel.style.display = "none";
@@ -219,7 +223,7 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
     ? { tickmode: "array", tickvals: labels.map((_, i) => i).filter((i) => i % step === 0), ticktext: labels.filter((_, i) => i % step === 0).map(plotlyText) }
     : {};
   const margin = {
-    l: Math.ceil(10 + yw + 8 + 22), r: 110, t: 28,
+    l: Math.ceil(10 + yw + 8 + 22), r: 110, t: multi ? 28 : 10,
     b: Math.ceil(10 + (rotateX ? xw : LINE) + 8 + 22),
   };
   const figW = margin.l + K * cell + margin.r, figH = margin.t + Q * cell + margin.b;
@@ -232,7 +236,7 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
     return {
       margin, width: figW, height: figH,
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)", font: { color: t.fg, family: t.font, size: TICK_FONT },
-      title: { text: plotlyText(`layer ${p.layers[li]} · head ${p.heads[hi]}`), font: { size: 12 } },
+      title: { text: multi ? plotlyText(`layer ${p.layers[li]} · head ${p.heads[hi]}`) : "", font: { size: 12 } },
       xaxis: { title: { text: plotlyText(p.xTitle ?? "key"), standoff: 8, font: { size: 12 } }, gridcolor: t.grid, showgrid: false,
         range: [-0.5, K - 0.5], tickangle: rotateX ? -90 : 0, automargin: true, ...ticks(xl, xStep) },
       yaxis: { title: { text: plotlyText(p.yTitle ?? "query"), standoff: 8, font: { size: 12 } }, gridcolor: t.grid, showgrid: false,
@@ -245,7 +249,7 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
     colorbar: { thickness: 12, outlinewidth: 0, len: 1, lenmode: "fraction",
       title: { text: plotlyText(typeof p.valueTitle === "string" ? p.valueTitle : "value"), side: "right", font: { size: 12 } } },
     ...(hoverText ? { text: hoverText } : {}),
-    hovertemplate: `layer ${p.layers[li]}<br>head ${p.heads[hi]}<br>query %{y}<br>key %{x}` +
+    hovertemplate: (multi ? `layer ${p.layers[li]}<br>head ${p.heads[hi]}<br>` : "") + `${plotlyText(rowName)} %{y}<br>${plotlyText(colName)} %{x}` +
       (hoverText ? "<br>%{text}" : "") + `<br>${plotlyText(typeof p.valueTitle === "string" ? p.valueTitle : "value")} %{z:.4g}<extra></extra>`,
   });
   const config = { displayModeBar: false, responsive: false, staticPlot: false };
@@ -283,11 +287,12 @@ export async function renderHeatmap(p: HeatmapPayload, container: HTMLElement, s
       let best = 0;
       for (let i = 1, bv = lvl(m, 0); i < Q * K; i++) { const v = lvl(m, i); if (v > bv) { bv = v; best = i; } }
       const y = Math.floor(best / K), x = best % K;
-      status.textContent = `layer ${p.layers[li]} head ${p.heads[hi]}: max ${fmt(value(m, best))} at query ${y}${yl ? ` (${yl[y]})` : ""}, key ${x}${xl ? ` (${xl[x]})` : ""}`;
+      status.textContent = `${multi ? `layer ${p.layers[li]} head ${p.heads[hi]}: ` : ""}max ${fmt(value(m, best))} at ${rowName} ${y}${yl ? ` (${yl[y]})` : ""}, ${colName} ${x}${xl ? ` (${xl[x]})` : ""}`;
     } else {
       let best = 0;
       for (let x = 1, bv = levels.at(m, query, 0); x < K; x++) { const v = levels.at(m, query, x); if (v > bv) { bv = v; best = x; } }
-      status.textContent = `query ${query}${yl ? ` (${yl[query]})` : ""} attends most to key ${best}${xl ? ` (${xl[best]})` : ""}: ${fmt(value(m, query * K + best))}`;
+      const at = `${colName} ${best}${xl ? ` (${xl[best]})` : ""}: ${fmt(value(m, query * K + best))}`;
+      status.textContent = `${rowName} ${query}${yl ? ` (${yl[query]})` : ""} ${attention ? "attends most to" : "is highest at"} ${at}`;
     }
   };
 

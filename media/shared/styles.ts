@@ -65,7 +65,7 @@ const CSS = `
 .nf-legend canvas { height: 10px; width: 160px; image-rendering: auto; }
 .nf-status { font-family: var(--vscode-editor-font-family, monospace); font-size: 0.9em; min-height: 1.3em; opacity: 0.9; white-space: pre; }
 .nf-tokens { font-family: var(--vscode-editor-font-family, monospace); line-height: 1.9; white-space: pre-wrap; word-break: break-all; }
-.nf-token { padding: 1px 1px; border-radius: 2px; }
+.nf-token { padding: 1px 2px; margin-right: 2px; border-radius: 2px; }
 .nf-token[data-selected="true"] { outline: 2px solid var(--vscode-focusBorder, #0078d4); }
 .nf-table-wrap { max-height: 420px; overflow: auto; max-width: 100%; }
 .nf-table { border-collapse: collapse; font-variant-numeric: tabular-nums; }

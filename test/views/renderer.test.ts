@@ -146,6 +146,18 @@ describe("renderer in headless Chromium", { skip }, () => {
     assert.match(hover ?? "", /layer 1.*head 2.*query 4.*key 5.*value 0\.97/);
   });
 
+  test("heatmap: one map that is not attention (a similarity matrix) speaks of its axes, not of a layer, head or query", async () => {
+    await renderBundle(page, "h3", await heatmapBundle([[1, 0.2, 0.1], [0.2, 0.9, 0.3], [0.1, 0.3, 0.8]],
+      { title: "cosine similarity", labels: ["north", "south", "key"], xTitle: "word", yTitle: "word", valueTitle: "cosine similarity" }));
+    await page.waitForFunction(() => document.querySelector("#cell-h3 .nf-heatmap")?.getAttribute("data-plotted") === "true", null, { timeout: 30000 });
+    assert.equal(await page.locator("#cell-h3 .nf-status").textContent(), "max 1 at word 0 (north), word 0 (north)");
+    assert.equal(await page.locator("#cell-h3 .gtitle").count(), 0, "no 'layer 0 · head 0' title over the map");
+    assert.equal((await page.locator("#cell-h3 .nf-controls").textContent())?.includes("query"), false);
+    await page.locator("#cell-h3 input.nf-num").fill("1");
+    await page.locator("#cell-h3 input.nf-num").dispatchEvent("change");
+    assert.equal(await page.locator("#cell-h3 .nf-status").textContent(), "word 1 (south) is highest at word 1 (south): 0.9");
+  });
+
   test("heatmap: big maps paint from pooled thumbnails first; the peak survives pooling; values decode after", async () => {
     const N = 200, v = new Float32Array(2 * N * N);
     for (let i = 0; i < v.length; i++) v[i] = 0.01 * ((i * 31) % 17);

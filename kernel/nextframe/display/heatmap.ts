@@ -200,10 +200,13 @@ export function heatmapBundle(attn: unknown, opts: HeatmapOptions = {}): Promise
     const svg = heatmapSvg(payload, tiled.image, { cell: up / down, tileW: tk * up, tileH: tq * up, single });
     const am = argmax(p.values);
     const mi = Math.floor(am / (q * k)), qi = Math.floor((am % (q * k)) / k), ki = am % k;
-    const text = `${opts.title ? opts.title + " — " : ""}heatmap: ${p.layers.length} layer${p.layers.length > 1 ? "s" : ""} × ` +
-      `${p.heads.length} head${p.heads.length > 1 ? "s" : ""} of ${dims(q, k)} (query × key), values [${fmt(st.min)}, ${fmt(st.max)}]; ` +
-      `max at layer ${p.layers[Math.floor(mi / p.heads.length)]} head ${p.heads[mi % p.heads.length]} query ${qi} key ${ki}` +
-      (ds ? ` (${p.notes.join("; ")})` : "");
+    const rowName = payload.yTitle ?? "query", colName = payload.xTitle ?? "key";
+    const cellName = (name: string, i: number, labels?: string[]) => `${name} ${i}${labels ? ` (${labels[i]})` : ""}`;
+    const text = `${opts.title ? opts.title + " — " : ""}heatmap: ` +
+      (single ? "" : `${p.layers.length} layer${p.layers.length > 1 ? "s" : ""} × ${p.heads.length} head${p.heads.length > 1 ? "s" : ""} of `) +
+      `${dims(q, k)} (${rowName} × ${colName}), values [${fmt(st.min)}, ${fmt(st.max)}]; max at ` +
+      (single ? "" : `layer ${p.layers[Math.floor(mi / p.heads.length)]} head ${p.heads[mi % p.heads.length]} `) +
+      `${cellName(rowName, qi, yLabels)}, ${cellName(colName, ki, xLabels)}` + (ds ? ` (${p.notes.join("; ")})` : "");
     return { [MIME.heatmap]: payload, "text/html": svgImageHtml(svg, text), "text/plain": text };
   });
 }

@@ -48,11 +48,11 @@ export function tokensBundle(tokens: unknown, values: unknown, opts: TokensOptio
     const lut = colormapLut(colorscale);
     const spans = payload.tokens.map((t, i) => {
       const v = vals[i];
-      if (v === null) return `<span style="padding:1px 2px">${escapeHtml(t)}</span>`;
+      if (v === null) return `<span style="padding:1px 2px;margin-right:2px">${escapeHtml(t)}</span>`;
       const lv = level(v, vmin, vmax);
       const fg = lv > 150 ? "#000" : "#fff";
       return `<span title="${escapeHtml(String(v))}" style="background:rgb(${lut[lv * 3]},${lut[lv * 3 + 1]},${lut[lv * 3 + 2]});` +
-        `color:${fg};padding:1px 2px;white-space:pre">${escapeHtml(t)}</span>`;
+        `color:${fg};padding:1px 2px;margin-right:2px;white-space:pre">${escapeHtml(t)}</span>`;
     }).join("");
     const html = `<div>${opts.title ? `<div><b>${escapeHtml(String(opts.title))}</b></div>` : ""}` +
       `<div style="font-family:monospace;line-height:1.8">${spans}</div></div>`;

@@ -117,7 +117,7 @@ test("heatmap: L×H×Q×K quantized 16-bit sheet; brightest cell and selection",
   assert.equal(data[(Math.floor(m / p.cols) * Q + 3) * d.width + (m % p.cols) * K + 1], 65535);
   assert.equal(data[0], 0);
   assert.equal(data.filter((x) => x === 65535).length, 1);
-  assert.match(b["text/plain"] as string, /max at layer 1 head 2 query 3 key 1/);
+  assert.match(b["text/plain"] as string, /max at layer 1 head 2 query 3, key 1/);
   // SVG fallback: small multiples, 12× upscaled (5 keys → 60 px) HEATMAP_GAP px apart; the top colour only in tile (1, 2)
   const [fb] = svgImages(b["text/html"]), top = Array.from(colormapLut("viridis").subarray(765));
   const hits: number[][] = [];
@@ -135,6 +135,9 @@ test("heatmap: L×H×Q×K quantized 16-bit sheet; brightest cell and selection",
   assert.match(err.error, /heads index 3 out of range \[0, 3\)/);
   const lab = (await heatmapBundle([[1, 2], [3, 4]], { labels: ["a", "b", "c"] }))[MIME.heatmap] as ErrorPayload;
   assert.match(lab.error, /xLabels has 3 labels, expected 2/);
+  // one map that is not attention (a similarity matrix) is described by its axes, without a layer or head
+  const one = await heatmapBundle([[1, 0.2], [0.2, 0.9]], { labels: ["north", "south"], xTitle: "word", yTitle: "word" });
+  assert.match(String(one["text/plain"]), /heatmap: 2×2 \(word × word\), values \[0\.2, 1\]; max at word 0 \(north\), word 0 \(north\)$/);
 });
 
 test("heatmap: a 4k×4k map is block-averaged to something drawable, with a note", async () => {
