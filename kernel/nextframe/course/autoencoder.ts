@@ -4,7 +4,7 @@
 import { AUTOENCODER_RECIPE } from "./recipes";
 import { type Tensor, tensor } from "../engine/index.js";
 import { AdamW, cosineSchedule, fit, type FitProgress, makeTrainStep } from "../optim/index.js";
-import { hashSeed, Rng } from "../worlds/random";
+import { hashSeed, Rng } from "../random/index";
 import type { VideoClip, VideoDataset } from "../worlds/videoWorld";
 import { Autoencoder, type AutoencoderConfig, framesToTensor, tensorDataToFrames } from "../models/autoencoder";
 import { psnr } from "../metrics/image";

@@ -6,7 +6,7 @@ import { GPT_TEXTWORLD_RECIPE } from "./recipes";
 import { tensor, type Tensor } from "../engine/index.js";
 import { AdamW, cosineSchedule, fit, type FitProgress, makeTrainStep } from "../optim/index.js";
 import { GPT, gptConfig, type GPTConfig } from "../models/gpt";
-import { hashSeed, Rng } from "../worlds/random";
+import { hashSeed, Rng } from "../random/index";
 import { checkContinuation, generateTextWorldDataset, type NgramBaselines, ngramBaselines, probeLabels, type TextProbeTarget, type TextWorldConfig, type TextWorldDataset, validContinuationRate } from "../worlds/textWorld";
 import { type Tokenizer, wordTokenizer } from "../worlds/tokenizer";
 import { linearProbe, type LinearProbeOptions } from "../metrics/linearProbe";

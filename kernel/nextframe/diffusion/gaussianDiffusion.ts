@@ -8,7 +8,7 @@
  * Coefficients are float64 and indexed per sample by its timestep.
  */
 import { diffusionCoefficients, type DiffusionCoefficients } from "./schedule";
-import { NormalRng } from "./rng";
+import { NormalRng } from "../random/index";
 import { halt, onHalt, shouldHalt } from "../engine/interrupt";
 
 /** What the model predicts. */

@@ -10,7 +10,7 @@
  */
 import { Tensor, tensor, where } from "../engine/index";
 import { GaussianDiffusion } from "./gaussianDiffusion";
-import { NormalRng } from "./rng";
+import { NormalRng } from "../random/index";
 
 /** Host-side data for one training batch: timesteps, noise, x_t, target and per-sample coefficients. */
 export interface TrainingBatch {

@@ -10,7 +10,7 @@ import {
 import { DTypeError, ShapeError } from "./errors.js";
 import type { BinaryOp, CompareOp, UnaryOp } from "./graph.js";
 import { leaf, node, Tensor, type NestedArray, type TensorLike } from "./tensor.js";
-import { globalGenerator, type Generator } from "./random.js";
+import { globalGenerator, type Generator } from "../random/index.js";
 import { isTracing } from "./evaluate.js";
 import { noteOrigin } from "./origin.js";
 

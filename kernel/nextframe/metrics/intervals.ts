@@ -11,7 +11,7 @@
  * Seeded (the worlds' Rng), so a notebook's numbers are the same on every run. (An AUC of surprise scores is
  * surpriseScore's, in image.ts.)
  */
-import { Rng } from "../worlds/random";
+import { Rng } from "../random/index";
 
 /** Options of the bootstrap intervals: resamples, coverage and seed. */
 export interface BootstrapOptions {

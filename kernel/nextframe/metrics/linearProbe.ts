@@ -8,7 +8,7 @@
 // Plain TypeScript on typed arrays: ridge regression solved in closed form (Cholesky), or multinomial
 // logistic (softmax) regression trained by full-batch Adam. Features are standardised on the train split.
 
-import { Rng } from "../worlds/random";
+import { Rng } from "../random/index";
 
 /** Options of linearProbe: classification or regression, ridge or softmax, the L2 strength (or candidates), the split and its seed. */
 export interface LinearProbeOptions {

@@ -4,7 +4,7 @@ import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, mse, psnr,
 import { appearanceStrength, findColorBlob, interactionPersistence, objectPermanence } from "./permanence";
 import { linearProbe } from "./linearProbe";
 import { captionWordF1, nearestNeighbourRecaption } from "./recaption";
-import { Rng } from "../worlds/random";
+import { Rng } from "../random/index";
 import { Action, generateVideoClip, PALETTE, VideoWorld, type FrameState } from "../worlds/videoWorld";
 
 const noisy = (a: Uint8Array, amp: number, seed: number) => {

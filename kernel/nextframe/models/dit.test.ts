@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { F, randn, tensor, withCapture, type Tensor } from "../engine/index";
-import { NormalRng } from "../diffusion/rng";
+import { NormalRng } from "../random/index";
 import { packImages } from "../patches/pack";
 import { patchify2d } from "../patches/patchify";
 import { patchifyOp } from "../patches/ops";

@@ -11,7 +11,7 @@ import { normal_, uniform_, zeros_ } from "../nn/init";
 import { get2dSincosPosEmbed } from "../patches/posEmbed";
 import { packedAttentionMask, packedPosEmbed, unpackImages, type Packed } from "../patches/pack";
 import { unpatchifyOp } from "../patches/ops";
-import { NormalRng } from "../diffusion/rng";
+import { NormalRng } from "../random/index";
 import type { DenoiseFn } from "../diffusion/gaussianDiffusion";
 
 //################################################################################

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor } from "../engine/index";
 import { loadSafetensors, saveSafetensors } from "../io/safetensors";
-import { NormalRng } from "../diffusion/rng";
+import { NormalRng } from "../random/index";
 import { TextToVideoDiT, captionTokens } from "./textToVideo";
 
 const PY = process.env.NEXTFRAME_PYTHON ?? "/usr/bin/python3";

@@ -3,7 +3,7 @@
  * (textWorld), a 3-D room rendered to video clips with actions, captions and ground truth (videoWorld), the
  * tokenizers that turn their text into ids, and the seeded generator they share.
  */
-export * from "./random";
+export { Rng, hashSeed } from "../random/index";
 export * from "./tokenizer";
 export * from "./textWorld";
 export * from "./videoWorld";

@@ -6,7 +6,7 @@ import {
   replayTextWorld, textWorldConfig, validContinuationRate,
 } from "./textWorld";
 import { bpeTokenizer, charTokenizer, wordTokenizer } from "./tokenizer";
-import { hashSeed, Rng } from "./random";
+import { hashSeed, Rng } from "../random/index";
 
 test("rng: deterministic, seeds give different streams, uniform-ish", () => {
   const a = new Rng(7), b = new Rng(7), c = new Rng(8);

@@ -13,7 +13,7 @@
 // Ground truth: `replayTextWorld` parses any log and gives the hidden state after every word, so probe labels,
 // the validity checker and the generator share one definition of the rules.
 
-import { hashSeed, Rng } from "./random";
+import { hashSeed, Rng } from "../random/index";
 
 // ───────────────────────────── config ─────────────────────────────
 
@@ -82,14 +82,11 @@ export function textWorldConfig(partial: Partial<TextWorldConfig> = {}): TextWor
  */
 export type PackedState = Int16Array;
 
-/** Index of the agent's x in a PackedState. */
-export const STATE_AGENT_X = 0;
-/** Index of the agent's y in a PackedState. */
-export const STATE_AGENT_Y = 1;
-/** Index of the held object (0 = empty hands, k + 1 = object k) in a PackedState. */
-export const STATE_HELD = 2;
-/** Index of object 0's cell in a PackedState (object k's is at STATE_OBJECTS + k). */
-export const STATE_OBJECTS = 3;
+// Indices into a PackedState (object k's cell is at STATE_OBJECTS + k).
+const STATE_AGENT_X = 0;
+const STATE_AGENT_Y = 1;
+const STATE_HELD = 2;
+const STATE_OBJECTS = 3;
 
 /** One word of a replayed log and where it sits in the text. */
 export interface ReplayWord {

@@ -22,7 +22,7 @@
 // so as z grows, an object shrinks and moves toward the horizon (higher on screen). Objects live in
 // z ∈ [zMin, depth]; the occluder stands in front of that region, so everything passes behind it.
 
-import { hashSeed, Rng } from "./random";
+import { hashSeed, Rng } from "../random/index";
 import { NextframeError } from "../engine/errors";
 
 // ───────────────────────────── config ─────────────────────────────
