@@ -30,6 +30,9 @@ test("claimsBundle shows several claims as one table, a row and a text line each
   assert.equal((String(b["text/html"]).match(/<tr>/g) ?? []).length, 2);
   assert.equal(b["text/plain"], "x_loss = 0.25\ny_loss = 0.5  (baseline)");
   assert.deepEqual(claimsBundle([{ name: "one", value: 1 }]), claimBundle("one", 1));
+  const many = claimsBundle(Array.from({ length: 6 }, (_, i) => ({ name: `m_${i}`, value: i })));
+  assert.match(String(many["text/html"]), /^<details class="nextframe-claims"><summary>6 measured values the course checks \(<code>m_0<\/code>, <code>m_1<\/code>, <code>m_2<\/code>, …\)<\/summary><table/);
+  assert.equal((String(many["text/html"]).match(/<tr>/g) ?? []).length, 6);
   assert.throws(() => claimsBundle([{ name: "ok", value: 1 }, { name: "bad", value: NaN }]), /claim "bad"/);
 });
 

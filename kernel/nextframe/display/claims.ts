@@ -59,16 +59,26 @@ export function claimBundle(name: string, value: number | boolean, note?: string
   return { [CLAIM_MIME]: c, "text/html": `<table class="nextframe-claim">${claimRow(c)}</table>`, "text/plain": claimText(c) };
 }
 
+/** Claims shown together above this many fold into a one-line summary: the tables and charts above show them. */
+const OPEN_CLAIMS = 4;
+
+function claimsHtml(claims: readonly Claim[]): string {
+  const table = `<table class="nextframe-claim">${claims.map(claimRow).join("")}</table>`;
+  if (claims.length <= OPEN_CLAIMS) return table;
+  const names = claims.slice(0, 3).map((c) => `<code>${escapeHtml(c.name)}</code>`).join(", ");
+  return `<details class="nextframe-claims"><summary>${claims.length} measured values the course checks (${names}, …)</summary>${table}</details>`;
+}
+
 /**
- * The MIME bundle of claims shown together: their parts as a list, one small HTML table (a row each) and plain text
- * (a line each). A single claim gives claimBundle's bundle.
+ * The MIME bundle of claims shown together: their parts as a list, one small HTML table (a row each; folded under a
+ * one-line summary above four claims) and plain text (a line each). A single claim gives claimBundle's bundle.
  */
 export function claimsBundle(claims: readonly Claim[]): MimeBundle {
   if (claims.length === 1) return claimBundle(claims[0].name, claims[0].value, claims[0].note);
   const checked = claims.map((c) => checkedClaim(c.name, c.value, c.note));
   return {
     [CLAIM_MIME]: checked,
-    "text/html": `<table class="nextframe-claim">${checked.map(claimRow).join("")}</table>`,
+    "text/html": claimsHtml(checked),
     "text/plain": checked.map(claimText).join("\n"),
   };
 }
