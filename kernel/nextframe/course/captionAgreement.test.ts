@@ -45,3 +45,18 @@ test("detectors take any frame count and frame width", () => {
   assert.ok(scoreClip(eight, 8, 32, 32, c.captions.rich).checks.balls);
   assert.throws(() => scoreClip(eight, 16, 32, 32, c.captions.rich), /expected 16×32×32×3/);
 });
+
+test("wide 24×32 clips (the 32×32 view without its top and bottom 4 rows) score as their square clips when the detectors know the crop", () => {
+  const P = 32 * 32 * 3, W = 24 * 32 * 3;
+  let square = 0, wide = 0, naive = 0;
+  for (const c of legible) {
+    const cut = new Uint8Array(16 * W);
+    for (let t = 0; t < 16; t++) cut.set(c.frames.subarray(t * P + 4 * 32 * 3, t * P + 28 * 32 * 3), t * W);
+    square += scoreClip(c.frames, 16, 32, 32, c.captions.rich).score;
+    wide += scoreClip(cut, 16, 24, 32, c.captions.rich, { cropTop: 4, fullHeight: 32 }).score;
+    naive += scoreClip(cut, 16, 24, 32, c.captions.rich).score;         // read as if the camera drew 24 rows: floor positions are off
+  }
+  const n = legible.length;
+  assert.ok(Math.abs(wide - square) / n <= 0.01, `wide ${(wide / n).toFixed(3)} vs square ${(square / n).toFixed(3)}`);
+  assert.ok(naive < wide, `without the crop: ${(naive / n).toFixed(3)} vs ${(wide / n).toFixed(3)}`);
+});

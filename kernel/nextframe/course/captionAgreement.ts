@@ -49,9 +49,16 @@ export const DETECTOR_DEFAULTS = {
   treeMargin: 5,
   /** Ends of the clip averaged for the agent's start and end positions (frames). */
   endFrames: 2,
+  /**
+   * For a frame cut out of a taller render (the model's wide 24×32 clips are the 32×32 view without its top and bottom
+   * 4 rows): the rows cut off above it, and the height of the render (0: the frame's own height, nothing cut).
+   */
+  cropTop: 0,
+  fullHeight: 0,
 } as const;
 
-export type DetectorOptions = Partial<typeof DETECTOR_DEFAULTS>;
+/** Detector settings to override (any subset of DETECTOR_DEFAULTS). */
+export type DetectorOptions = Partial<{ [K in keyof typeof DETECTOR_DEFAULTS]: number }>;
 
 const BURGER = [COLORS.bunTop, COLORS.patty, COLORS.lettuce, COLORS.bunBottom];
 const TREE = [COLORS.occluder, COLORS.occluderLeaves];
@@ -149,10 +156,10 @@ function floorPosition(sx: number, sy: number, r: number, camShift: number, heig
 }
 
 /** The camera's shift per frame (world units) read from the tree's slide: the tree stands at z = occluder.z. */
-function cameraShift(r: ClipReading): number[] {
+function cameraShift(r: ClipReading, height: number): number[] {
   const cam = DEFAULT_VIDEO_WORLD.camera, oz = DEFAULT_VIDEO_WORLD.occluder!.z;
   const x0 = r.tree.cx.find(Number.isFinite);
-  return r.tree.cx.map((cx) => (Number.isFinite(cx) && x0 !== undefined ? -((cx - x0) / r.height) * (oz + cam.distance) / (cam.focal / 2) : 0));
+  return r.tree.cx.map((cx) => (Number.isFinite(cx) && x0 !== undefined ? -((cx - x0) / height) * (oz + cam.distance) / (cam.focal / 2) : 0));
 }
 
 /** What the detectors see in a clip, as a caption's attributes. */
@@ -174,12 +181,13 @@ export function detectAttributes(r: ClipReading, opts: DetectorOptions = {}): Ca
     }
     return false;
   });
-  const cam = cameraShift(r);
+  const H0 = o.fullHeight || r.height, top = o.cropTop;                   // the render's height; rows cut above the frame
+  const cam = cameraShift(r, H0);
   const agentR = DEFAULT_VIDEO_WORLD.agent!.radius;
   const at = (t: number) => {
     const a = r.agent;
     if (!(a.count[t]! > 0)) return null;
-    return floorPosition(a.cx[t]!, a.cy[t]!, agentR, cam[t]!, r.height, r.width);
+    return floorPosition(a.cx[t]!, a.cy[t]! + top, agentR, cam[t]!, H0, r.width);
   };
   // start and end: the first and last frames where the agent shows (it may be behind the tree at either end)
   const seen: { x: number; z: number }[] = [];
@@ -200,7 +208,7 @@ export function detectAttributes(r: ClipReading, opts: DetectorOptions = {}): Ca
     const step = p && prev ? Math.hypot(p.x - prev.x, p.z - prev.z) : Infinity;
     prev = p;
     if (!p || !(r.burger.count[t]! > 0)) continue;
-    const b = floorPosition(r.burger.cx[t]!, r.burger.cy[t]!, bR, cam[t]!, r.height, r.width);
+    const b = floorPosition(r.burger.cx[t]!, r.burger.cy[t]! + top, bR, cam[t]!, H0, r.width);
     const d = Math.hypot(p.x - b.x, p.z - b.z);
     closest = Math.min(closest, d);
     if (d <= o.biteDistance && step <= o.stillStep) nearFrames++;

@@ -2,7 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Autoencoder } from "../models/autoencoder";
 import { parseCaption } from "./captionAgreement";
-import { HELDOUT_COMBOS, PromptError, decodeClips, diversity, evaluationClips, expandPrompt, flicker, heldoutCombo, panConsistency, retrieve, textToVideoClip, textToVideoData } from "./textToVideo";
+import { HELDOUT_COMBOS, PromptError, decodeClips, diversity, evaluationClips, expandPrompt, flicker, heldoutCombo, minSnrWeight, panConsistency, retrieve, textToVideoClip, textToVideoData } from "./textToVideo";
+import { textToVideoConfig, textToVideoDiffusion } from "../models/textToVideo";
+import { Generator } from "../engine/random";
 
 test("prompt expander: short prompts become captions of the training grammar; prompts it cannot handle get a clear message", () => {
   const cases: [string, Record<string, unknown>][] = [
@@ -63,4 +65,23 @@ test("decodeClips decodes any latent grid (square and wide) with the autoencoder
   const ae = new Autoencoder({ name: "ae-32-f2" });
   const out = await decodeClips(ae, new Float32Array(2 * 3 * 4 * 12 * 16), [2, 3, 4, 12, 16]);
   assert.equal(out.length, 2 * 3 * 24 * 32 * 3);
+});
+
+test("min-SNR-γ: whatever the prediction (x₀, v, ε), the weighted loss is min(SNR, γ) times the x₀ error", () => {
+  const d = textToVideoDiffusion(textToVideoConfig("t2v-xs"));
+  const g = new Generator(3), gamma = 5;
+  for (const t of [10, 300, 700, 990]) {
+    const ab = d.c.alphasCumprod[t]!, sa = Math.sqrt(ab), s1 = Math.sqrt(1 - ab), snr = ab / (1 - ab);
+    const x0 = Array.from({ length: 64 }, () => g.normal()), eps = x0.map(() => g.normal()), xt = x0.map((v, i) => sa * v + s1 * eps[i]!);
+    const x0hat = x0.map((v) => v + 0.1 * g.normal());                  // some imperfect denoiser's x̂₀ …
+    const epsHat = xt.map((v, i) => (v - sa * x0hat[i]!) / s1);         // … and the ε and v it implies at x_t
+    const vHat = x0hat.map((v, i) => sa * epsHat[i]! - s1 * v), v = x0.map((u, i) => sa * eps[i]! - s1 * u);
+    const sq = (a: number[], b: number[]) => a.reduce((s, u, i) => s + (u - b[i]!) ** 2, 0);
+    const want = Math.min(snr, gamma) * sq(x0hat, x0);
+    for (const [predict, err] of [["x0", sq(x0hat, x0)], ["v", sq(vHat, v)], ["epsilon", sq(epsHat, eps)]] as const) {
+      const got = minSnrWeight(predict, ab, gamma) * err;
+      assert.ok(Math.abs(got - want) <= 1e-6 * want, `t=${t} ${predict}: ${got} vs ${want}`);
+    }
+  }
+  assert.equal(minSnrWeight("x0", 0.5, 5), 1, "SNR 1 < γ: the x₀ loss keeps weight SNR = 1");
 });

@@ -18,7 +18,7 @@ import { captionGptConfig, captionTokens, TextToVideoDiT, TextToVideoSampler, te
 import { captionWordF1, nearestNeighbourRecaption } from "../metrics/recaption";
 import { encodeClips } from "./autoencoder";
 import { loadCheckpoint, readCard } from "./checkpoints";
-import { AGREEMENT_CHECKS, legibleClip, parseCaption, readClip, scoreClip, type AgreementChecks } from "./captionAgreement";
+import { AGREEMENT_CHECKS, legibleClip, parseCaption, readClip, scoreClip, type AgreementChecks, type DetectorOptions } from "./captionAgreement";
 
 //################################################################################
 //                                    Data                                       #
@@ -131,13 +131,34 @@ export interface TrainTextToVideoOptions {
   seed: number;
   /** For textEncoder "gpt": the caption GPT's training steps. */
   gptSteps?: number;
+  /** Config fields over the named config (e.g. predict: "v"). */
+  configOverrides?: Partial<TextToVideoConfig>;
+  /**
+   * Min-SNR-γ loss weighting (Hang et al. 2023, https://arxiv.org/abs/2303.09556): each clip's loss is weighted so
+   * that, seen as an x₀ loss, its weight is min(SNR_t, γ) — high-noise steps, where the best guess is an average, count
+   * less. null or absent: the plain loss on the config's prediction.
+   */
+  minSnrGamma?: number | null;
   onProgress?: (p: FitProgress) => void | Promise<void>;
 }
 
-/** Trains the text-to-video DiT (x₀-prediction MSE over whole clips, captions dropped to ∅ with probability captionDropout). */
+/**
+ * Min-SNR-γ weight of one diffusion step for a prediction type: min(SNR, γ) divided by what the plain loss on that
+ * prediction already weights the x₀ error with (x₀: 1, v: SNR + 1, ε: SNR), SNR = ᾱ / (1 − ᾱ).
+ */
+export function minSnrWeight(predict: TextToVideoConfig["predict"], alphaBar: number, gamma: number): number {
+  const snr = alphaBar / (1 - alphaBar), w = Math.min(snr, gamma);
+  return predict === "x0" ? w : predict === "v" ? w / (snr + 1) : w / snr;
+}
+
+/**
+ * Trains the text-to-video DiT (MSE on the config's prediction — x₀, v or ε — over whole clips, optionally min-SNR-γ
+ * weighted; captions dropped to ∅ with probability captionDropout).
+ */
 export async function trainTextToVideo(o: TrainTextToVideoOptions): Promise<{ model: TextToVideoDiT; losses: number[]; seconds: number; gptSeconds: number; gptLoss: number | null }> {
   const scale = latentStd(o.data.latents);
-  const cfg = typeof o.config === "string" ? textToVideoConfig(o.config, { latentScale: scale }) : textToVideoConfig(null, { ...o.config, latentScale: scale });
+  const over = { ...o.configOverrides, latentScale: scale };
+  const cfg = typeof o.config === "string" ? textToVideoConfig(o.config, over) : textToVideoConfig(null, { ...o.config, ...over });
   const model = new TextToVideoDiT(cfg, {}, { seed: o.seed });
   let gptSeconds = 0, gptLoss: number | null = null;
   if (cfg.textEncoder === "gpt") {
@@ -148,7 +169,8 @@ export async function trainTextToVideo(o: TrainTextToVideoOptions): Promise<{ mo
   }
   const d = textToVideoDiffusion(cfg);
   const opt = new AdamW(model.parameters().filter((p) => p.requiresGrad), { lr: cosineSchedule({ warmupSteps: Math.min(100, o.steps / 10), totalSteps: o.steps, maxLr: o.lr, minLr: o.lr / 10 }), weightDecay: 0, maxGradNorm: 1 });
-  const step = makeTrainStep(model, (x: Tensor, t: Tensor, y: Tensor, target: Tensor) => F.mseLoss(model.forward(x, t, y), target), opt);
+  // sw (N, 1, 1, 1, 1): the square root of each clip's loss weight (1 without weighting), on the output and the target
+  const step = makeTrainStep(model, (x: Tensor, t: Tensor, y: Tensor, target: Tensor, sw: Tensor) => F.mseLoss(model.forward(x, t, y).mul(sw), target.mul(sw)), opt);
   const rng = new Rng(hashSeed(o.seed, "t2v-batches"));
   const g = new Generator(hashSeed(o.seed, "t2v-noise"));
   const C = cfg.latentChannels, L = cfg.textLength, B = o.batchSize;
@@ -159,7 +181,7 @@ export async function trainTextToVideo(o: TrainTextToVideoOptions): Promise<{ mo
     step: (i) => {
       const shape = TRAINING_SHAPES[i % TRAINING_SHAPES.length]!;
       const Fr = shape.frames, [r0, r1] = shape.rows, h = r1 - r0, w = shape.width, per = Fr * C * h * w;
-      const x = new Float32Array(B * per), target = new Float32Array(B * per), tt = new Float32Array(B), chosen: (string | null)[] = [];
+      const x = new Float32Array(B * per), target = new Float32Array(B * per), tt = new Float32Array(B), sw = new Float32Array(B).fill(1), chosen: (string | null)[] = [];
       for (let b = 0; b < B; b++) {
         const c = rng.int(lat.length), z = lat[c]!, T = z.length / (C * 16 * 16);
         const stride = Math.max(1, Math.floor(T / Fr));                 // 8 frames of a 16-frame clip: every other frame, so the caption still holds
@@ -167,14 +189,15 @@ export async function trainTextToVideo(o: TrainTextToVideoOptions): Promise<{ mo
         const sa = d.c.sqrtAlphasCumprod[t]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t]!;
         let k = b * per;
         for (let f = 0; f < Fr; f++) for (let ch = 0; ch < C; ch++) for (let yy = r0; yy < r1; yy++) for (let xx = 0; xx < w; xx++, k++) {
-          const v = z[(((f * stride) * C + ch) * 16 + yy) * 16 + xx]! / cfg.latentScale;
-          target[k] = v;
-          x[k] = sa * v + s1 * g.normal();
+          const v = z[(((f * stride) * C + ch) * 16 + yy) * 16 + xx]! / cfg.latentScale, e = g.normal();
+          target[k] = cfg.predict === "x0" ? v : cfg.predict === "v" ? sa * e - s1 * v : e;
+          x[k] = sa * v + s1 * e;
         }
         tt[b] = t;
+        if (o.minSnrGamma) sw[b] = Math.sqrt(minSnrWeight(cfg.predict, d.c.alphasCumprod[t]!, o.minSnrGamma));
         chosen.push(rng.chance(cfg.captionDropout) ? null : caps[c]!);
       }
-      return step(tensor(x, { shape: [B, Fr, C, h, w] }), tensor(tt, { shape: [B] }), tensor(captionTokens(cfg, chosen), { dtype: "int32", shape: [B, L] }), tensor(target, { shape: [B, Fr, C, h, w] }));
+      return step(tensor(x, { shape: [B, Fr, C, h, w] }), tensor(tt, { shape: [B] }), tensor(captionTokens(cfg, chosen), { dtype: "int32", shape: [B, L] }), tensor(target, { shape: [B, Fr, C, h, w] }), tensor(sw, { shape: [B, 1, 1, 1, 1] }));
     },
   });
   return { model, losses: r.losses, seconds: r.seconds, gptSeconds, gptLoss };
@@ -237,21 +260,22 @@ export async function captionGain(model: TextToVideoDiT, ae: Autoencoder, clips:
     const sa = d.c.sqrtAlphasCumprod[t]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t]!;
     lat.forEach((z, i) => { for (let k = 0; k < per; k++) { const v = z[k]! / cfg.latentScale; target[i * per + k] = v; x[i * per + k] = sa * v + s1 * g.normal(); } });
     const xs = tensor(x, { shape: [n, 16, C, 16, 16] }), ts = tensor(new Float32Array(n).fill(t), { shape: [n] }), tg = tensor(target, { shape: [n, 16, C, 16, 16] });
-    const loss = async (caps: (string | null)[]) => ((await F.mseLoss(model.forward(xs, ts, tensor(captionTokens(cfg, caps), { dtype: "int32", shape: [n, L] })), tg).data()) as Float32Array)[0]!;
+    const x0 = (out: Tensor) => (cfg.predict === "v" ? xs.mul(sa).sub(out.mul(s1)) : cfg.predict === "epsilon" ? xs.sub(out.mul(s1)).div(sa) : out);
+    const loss = async (caps: (string | null)[]) => ((await F.mseLoss(x0(model.forward(xs, ts, tensor(captionTokens(cfg, caps), { dtype: "int32", shape: [n, L] }))), tg).data()) as Float32Array)[0]!;
     withC += await loss(clips.map((c) => c.captions.rich)) / steps.length;
     nullC += await loss(clips.map(() => null)) / steps.length;
   }
   return { withCaption: withC, nullCaption: nullC, gain: nullC - withC };
 }
 
-/** Mean agreement score (and per check) of clips (n, F, H, W, 3) with captions. */
-export function agreementOf(frames: Uint8Array, shape: readonly number[], captions: readonly string[]): { score: number; checks: Record<keyof AgreementChecks, number> } {
+/** Mean agreement score (and per check) of clips (n, F, H, W, 3) with captions (detector options: e.g. a wide clip's crop). */
+export function agreementOf(frames: Uint8Array, shape: readonly number[], captions: readonly string[], opts: DetectorOptions = {}): { score: number; checks: Record<keyof AgreementChecks, number> } {
   const [n, Fr, H, W] = shape as [number, number, number, number];
   const per = Fr * H * W * 3;
   const checks = Object.fromEntries(AGREEMENT_CHECKS.map((k) => [k, 0])) as Record<keyof AgreementChecks, number>;
   let score = 0;
   for (let i = 0; i < n; i++) {
-    const r = scoreClip(frames.subarray(i * per, (i + 1) * per), Fr, H, W, captions[i]!);
+    const r = scoreClip(frames.subarray(i * per, (i + 1) * per), Fr, H, W, captions[i]!, opts);
     score += r.score;
     for (const k of AGREEMENT_CHECKS) checks[k] += r.checks[k] ? 1 / n : 0;
   }
@@ -373,6 +397,22 @@ export async function evaluateTextToVideo(model: TextToVideoDiT, ae: Autoencoder
   const panGen = await generateClips(sampler, ae, panClips.map((c) => c.captions.rich), { ...o.sampling, seed: o.seeds[0]! * 1000 });
   const panModel = panClips.length ? panConsistency(panGen.frames, [panClips.length, 16, 32, 32]) : null;
   const panTruth = panClips.length ? panConsistency(stack(panClips), [panClips.length, 16, 32, 32]) : null;
+  // other shapes from the same weights (first noise seed): wide 24×32 clips (the 32×32 view without its top and bottom
+  // 4 rows, as trained) and 8-frame clips (every other frame), against the true clips cut the same way
+  const shapeSeed = o.seeds[0]! * 1000, P = 32 * 32 * 3;
+  const wideGen = await generateClips(sampler, ae, caps, { ...o.sampling, latentHeight: 12, seed: shapeSeed });
+  const eightGen = await generateClips(sampler, ae, caps, { ...o.sampling, frames: 8, seed: shapeSeed });
+  const wideTruth = new Uint8Array(n * 16 * 24 * 32 * 3), eightTruth = new Uint8Array(n * 8 * P);
+  evalClips.forEach((c, i) => {
+    for (let t = 0; t < 16; t++) wideTruth.set(c.frames.subarray(t * P + 4 * 32 * 3, t * P + 28 * 32 * 3), (i * 16 + t) * 24 * 32 * 3);
+    for (let t = 0; t < 8; t++) eightTruth.set(c.frames.subarray(2 * t * P, (2 * t + 1) * P), (i * 8 + t) * P);
+  });
+  const crop = { cropTop: 4, fullHeight: 32 };
+  const shapes = {
+    wide_model: agreementOf(wideGen.frames, [n, 16, 24, 32], caps, crop).score, wide_truth: agreementOf(wideTruth, [n, 16, 24, 32], caps, crop).score,
+    eight_frames_model: agreementOf(eightGen.frames, [n, 8, 32, 32], caps).score, eight_frames_truth: agreementOf(eightTruth, [n, 8, 32, 32], caps).score,
+    square_model_same_seed: per.model[0]!,
+  };
   // guidance sweep: agreement and diversity (two noise seeds per caption)
   const sweepCaps = caps.slice(0, o.sweepCaptions);
   const sweep = [];
@@ -399,6 +439,7 @@ export async function evaluateTextToVideo(model: TextToVideoDiT, ae: Autoencoder
       pan_parallax_ok: panModel?.parallaxOk ?? null, pan_parallax_ok_truth: panTruth?.parallaxOk ?? null, pan_clips: panClips.length, pan_clips_scored: panModel?.clips ?? 0,
       tree_size_px_spread: panModel?.treeSizeSpread ?? null, tree_size_px_spread_truth: panTruth?.treeSizeSpread ?? null,
     },
+    shapes,
     guidance_sweep: sweep,
   };
 }

@@ -76,6 +76,8 @@ test("GPT text encoder: frozen GPT weights, only the DiT trains; config errors n
   assert.ok(model.numParameters({ trainableOnly: true }) < model.numParameters());
   assert.throws(() => textToVideoConfig(null, { hiddenSize: 40 }), /divisible by 16/);
   assert.throws(() => textToVideoConfig("t2v-huge"), /unknown config/);
+  assert.throws(() => textToVideoConfig(null, { predict: "score" as never }), /predict must be "x0", "v" or "epsilon", got "score"/);
+  assert.equal(textToVideoConfig("t2v-xs").predict, "x0", "cards written before `predict` existed were x0 models");
 });
 
 test("sampler: CFG batch of caption + null caption, shapes and bad options", async () => {

@@ -18,7 +18,9 @@
  *   added to c. The null caption (CFG) is all padding: only the null token is seen and the mean is 0.
  * - Shapes: the positions are computed from each input's grid, so one set of weights takes 8 or 16 frames and square
  *   or wide latents (the article: "only the small projector changes"; here nothing changes).
- * - Output: x₀ (the clean latent), so few-step DDIM works; classifier-free guidance mixes x₀(caption) and x₀(∅).
+ * - Output: x₀ (the clean latent), or v (config.predict; Salimans & Ho 2022, https://arxiv.org/abs/2202.00512, as in Stable Diffusion 2) —
+ *   both work with few-step DDIM; classifier-free guidance mixes the outputs for the caption and for ∅ (linear in
+ *   the output, so the same mix as mixing x̂₀ at a given x_t).
  *
  * Shape letters: N batch, F frames, C latent channels, H/W latent height/width, p patch size, S = (H/p)(W/p) spatial
  * tokens per frame, T = F·S tokens, L caption tokens, D hidden size, Dt text width.
@@ -63,12 +65,17 @@ export interface TextToVideoConfig {
   diffusionSteps: number;
   /** Latents are divided by this before diffusion (≈ their std over the data). */
   latentScale: number;
+  /**
+   * What the network outputs: "x0" the clean latent; "v" the velocity sqrt(ᾱ)·ε − sqrt(1 − ᾱ)·x₀ (at low noise
+   * x̂₀ ≈ x_t, so details pass straight through); "epsilon" the noise.
+   */
+  predict: "x0" | "v" | "epsilon";
 }
 
 export const TEXT_TO_VIDEO_DEFAULTS: TextToVideoConfig = {
   latentChannels: 4, patchSize: 4, hiddenSize: 64, depth: 4, numHeads: 4, mlpRatio: 4,
   textEncoder: "scratch", vocabSize: 0, textLength: 32, textWidth: 64, textLayers: 2, textHeads: 4,
-  captionDropout: 0.1, diffusionSteps: 1000, latentScale: 1,
+  captionDropout: 0.1, diffusionSteps: 1000, latentScale: 1, predict: "x0",
 };
 
 /**
@@ -100,6 +107,7 @@ export function textToVideoConfig(name: keyof typeof TEXT_TO_VIDEO_CONFIGS | str
   if (cfg.hiddenSize % cfg.numHeads) throw new Error(`textToVideoConfig: hiddenSize ${cfg.hiddenSize} is not divisible by numHeads ${cfg.numHeads}`);
   if (cfg.textWidth % cfg.textHeads || cfg.textWidth % 2) throw new Error(`textToVideoConfig: textWidth ${cfg.textWidth} must be even and divisible by textHeads ${cfg.textHeads}`);
   if (cfg.textEncoder !== "scratch" && cfg.textEncoder !== "gpt") throw new Error(`textToVideoConfig: textEncoder must be "scratch" or "gpt", got ${JSON.stringify(cfg.textEncoder)}`);
+  if (!["x0", "v", "epsilon"].includes(cfg.predict)) throw new Error(`textToVideoConfig: predict must be "x0", "v" or "epsilon", got ${JSON.stringify(cfg.predict)}`);
   if (!(cfg.captionDropout >= 0 && cfg.captionDropout < 1)) throw new Error(`textToVideoConfig: captionDropout must be in [0, 1), got ${cfg.captionDropout}`);
   return cfg;
 }
@@ -298,10 +306,10 @@ export class TextToVideoDiT extends Module {
   }
 }
 
-/** The diffusion the model trains and samples with: x₀-prediction, cosine schedule, fixed variance; `samplingSteps` DDIM steps (trailing). */
+/** The diffusion the model trains and samples with: the config's prediction (x₀, v or ε), cosine schedule, fixed variance; `samplingSteps` DDIM steps (trailing). */
 export function textToVideoDiffusion(config: TextToVideoConfig, samplingSteps?: number): GaussianDiffusion {
   return createDiffusion({
-    diffusionSteps: config.diffusionSteps, noiseSchedule: "squaredcos_cap_v2", predict: "x0", learnSigma: false,
+    diffusionSteps: config.diffusionSteps, noiseSchedule: "squaredcos_cap_v2", predict: config.predict ?? "x0", learnSigma: false,
     timestepRespacing: samplingSteps === undefined ? "" : `trailing${samplingSteps}`,
   });
 }

@@ -3,8 +3,9 @@
 The video benchmark's PyTorch peer (test/bench/video.bench.ts) and the parity check of the text-to-video twin
 (kernel/nextframe/models/textToVideo.parity.test.ts): the text-to-video DiT and autoencoder of the repository's package
 (kernel/torch/nextframe_torch: the same network, parameter names and math as the TypeScript models), driven by the
-same sampler as TextToVideoSampler — trailing DDIM over x0 predictions, the caption and the null caption as one batch
-of 2n, x0 = x0(null) + s * (x0(caption) - x0(null)) — then the autoencoder's decoder; fp32 on the CPU.
+same sampler as TextToVideoSampler — trailing DDIM over the model's outputs (x0, or v turned into x0 = sqrt(ab) x -
+sqrt(1 - ab) v, as the config's `predict` says), the caption and the null caption as one batch of 2n,
+o = o(null) + s * (o(caption) - o(null)) — then the autoencoder's decoder; fp32 on the CPU.
 
   text_to_video.py parity --model JSON --weights W.safetensors --inputs IN.safetensors --out OUT.safetensors
         (IN: x, t, caption; OUT: out = model(x, t, caption))
@@ -39,6 +40,9 @@ class Sampler:
     def __init__(self, model, ae, frames, steps, guidance=3.0):
         cfg = model.cfg
         self.model, self.ae, self.guidance = model, ae, guidance
+        self.predict = cfg.get("predict", "x0")
+        if self.predict not in ("x0", "v"):
+            raise ValueError(f"Sampler: predict {self.predict!r} is not supported here (x0 or v)")
         self.acp, self.acp_prev, self.ts = ddim_schedule(cfg["diffusionSteps"], steps)
         self.shape = (1, frames, cfg["latentChannels"], 16, 16)
         L = cfg["textLength"]
@@ -54,7 +58,8 @@ class Sampler:
             ab, ab_prev = self.acp[i], self.acp_prev[i]
             t = torch.full((2,), float(self.ts[i]))
             o = self.model(torch.cat([x, x]), t, self.caption)
-            x0 = o[1:] + self.guidance * (o[:1] - o[1:])
+            o = o[1:] + self.guidance * (o[:1] - o[1:])
+            x0 = math.sqrt(ab) * x - math.sqrt(1 - ab) * o if self.predict == "v" else o
             eps = (x - x0 * math.sqrt(ab)) / math.sqrt(1 - ab)
             x = x0 if i == 0 else x0 * math.sqrt(ab_prev) + eps * math.sqrt(1 - ab_prev)
         z = (x * self.scale).reshape(-1, *self.shape[2:])
