@@ -53,9 +53,13 @@ test("npm run data writes videoWorldData's clips, and PyTorch reads them back by
 });
 
 test("npm run data names what is wrong with its arguments", () => {
-  assert.throws(() => parseDataArgs([]), /usage: npm run data -- video-world --clips N/);
+  assert.throws(() => parseDataArgs([]), /usage: npm run data -- video-world\|play-world --clips N[^]*npm run data -- text-to-video --clips N/);
   assert.throws(() => parseDataArgs(["moon-world", "--clips", "2"]), /unknown world "moon-world"/);
   assert.throws(() => parseDataArgs(["video-world", "--clips", "two", "--shards", "1", "--out", "x"]), /--clips needs an integer, got "two"/);
   assert.throws(() => parseDataArgs(["video-world", "--clips", "2", "--out", "x"]), /--shards is required/);
   assert.throws(() => parseDataArgs(["video-world", "--clips", "2", "--shards", "1", "--out", "x", "--split", "test"]), /--split must be train or val, got "test"/);
+  assert.throws(() => parseDataArgs(["play-world", "--clips", "2", "--shards", "1", "--out", "x", "--autoencoder", "y"]), /--autoencoder applies only to text-to-video/);
+  // text-to-video's defaults are TEXT_TO_VIDEO_RECIPE's data: seed 33, 16-frame clips
+  const t2v = parseDataArgs(["text-to-video", "--clips", "4", "--shards", "1", "--out", "x"]);
+  assert.deepEqual([t2v.seed, t2v.frames, t2v.size, t2v.split], [33, 16, 32, "train"]);
 });

@@ -85,10 +85,24 @@ test("text-to-video on PyTorch DDP (gloo): textToVideoData's training set, 2 pro
       assert.ok(card.gptSeconds > 0 && card.wallSeconds >= card.trainSeconds);
       assert.deepEqual(card.data.clips, index.textToVideo!.clips);
       assert.ok(card.trainableParameters < card.parameters, "the caption GPT should be frozen (not trainable)");
+      // AdamW divides each gradient by its running size, so where a gradient nearly cancels (zero-initialised
+      // adaLN and cross-attention outputs, min-SNR-weighted noisy clips) float-level differences between summing 4
+      // samples and averaging two ranks' 2 can flip single entries of those weights' first steps. Hence: all weights
+      // within 1e-5 relative (L2), and each tensor within 5 % relative (L2) — a rank that trained on the wrong
+      // slice, or gradients not averaged, moves whole tensors by their whole update (~100 % of a zero-initialised one).
       const a = weights(two), b = weights(one);
-      const d = maxDiff(a, b);
-      t.diagnostic(`2 processes vs 1: max |Δw| ${d.toExponential(2)}`);
-      assert.ok(d < 1e-5, `weights differ by up to ${d}`);
+      let num = 0, den = 0, worst = 0, worstName = "";
+      for (const [k, x] of a) {
+        const y = b.get(k)!;
+        let n = 0, m = 0;
+        for (let i = 0; i < x.length; i++) { n += (x[i]! - y[i]!) ** 2; m += y[i]! ** 2; }
+        num += n; den += m;
+        if (Math.sqrt(n / Math.max(m, 1e-30)) > worst) { worst = Math.sqrt(n / Math.max(m, 1e-30)); worstName = k; }
+      }
+      const rel = Math.sqrt(num / den);
+      t.diagnostic(`2 processes vs 1: rel L2 ${rel.toExponential(2)}, max |Δw| ${maxDiff(a, b).toExponential(2)}, worst tensor ${worstName} at ${(100 * worst).toFixed(3)} % (rel L2)`);
+      assert.ok(rel < 1e-5, `weights differ by ${rel} (relative L2)`);
+      assert.ok(worst < 0.05, `${worstName} differs by ${(100 * worst).toFixed(2)} % (relative L2)`);
       assert.ok(a.get("final_layer.linear.weight")!.some((v) => Math.abs(v) > 1e-4), "the final layer did not train");
     });
 

@@ -13,7 +13,7 @@ import { worldModelConfig } from "../nextframe/models/worldModel";
 import { autoencoderConfig } from "../nextframe/models/autoencoder";
 import { gptConfig } from "../nextframe/models/gpt";
 import { createHash } from "node:crypto";
-import { textToVideoConfig } from "../nextframe/models/textToVideo";
+import { textToVideoConfig, type TextToVideoConfig } from "../nextframe/models/textToVideo";
 import { TRAINING_SHAPES } from "../nextframe/course/textToVideo";
 import { writeDataset, writeTextWorld, type TextIndex } from "./data";
 import { AUTOENCODER_RECIPE, GPT_TEXTWORLD_RECIPE, TEXT_TO_VIDEO_RECIPE, WORLD_MODEL_MEMORIZER_RECIPE, WORLD_MODEL_MEMORY_RECIPE, WORLD_MODEL_PLAY_RECIPE, WORLD_MODEL_RECIPE, type WorldModelRecipe } from "../nextframe/course/recipes";
@@ -102,7 +102,8 @@ export const TORCH_RECIPES: Record<string, TorchRecipe> = {
     dataName: `text-to-video-seed${T2V.dataSeed}-${T2V.numTrain}`,
     writeData: (dir, log, aeDir) => writeDataset({ world: "text-to-video", clips: T2V.numTrain, shards: shardsFor(T2V.numTrain), out: dir, seed: T2V.dataSeed, split: "train", frames: 16, size: 32, autoencoder: aeDir }, log),
     dataHint: `npm run data -- text-to-video --clips ${T2V.numTrain} --shards K --seed ${T2V.dataSeed} --autoencoder DIR --out DIR`,
-    config: () => ({ ...textToVideoConfig(T2V.config) }),
+    // the recipe's config overrides (e.g. predict), as kernel/train/text-to-video.ts applies them
+    config: () => ({ ...textToVideoConfig(T2V.config, { ...(T2V as { configOverrides?: Partial<TextToVideoConfig> }).configOverrides }) }),
     extra: { textToVideo: { trainingShapes: TRAINING_SHAPES } },
   },
   "autoencoder": {

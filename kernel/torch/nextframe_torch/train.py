@@ -47,6 +47,7 @@ batches come from torch's generator: the two engines train the same recipe, not 
 import argparse
 import collections
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -142,6 +143,10 @@ class WorldModelBatches:
         last_noise = float(cfg.get("lastContextNoise", 0))
         if last_noise > 0 and cfg["residual"]:             # ... unless it draws a level of its own, uniform in [0, max]
             sd[:, -1] = last_noise * torch.rand(B, generator=g).view(-1, 1, 1, 1)
+        levels = int(cfg.get("contextNoiseLevels", 0))
+        if levels > 0:                                     # GameNGen: one level per window, the same std on every context frame
+            level = torch.randint(levels, (B,), generator=g)
+            sd = (float(cfg["contextNoiseMax"]) * level.double() / (levels - 1)).float().view(-1, 1, 1, 1, 1).expand(B, Fr - 1, 1, 1, 1)
         x = window.clone()
         x[:, :-1] += sd * ctx_noise
         sa, s1 = self.sa[t].view(-1, 1, 1, 1), self.s1[t].view(-1, 1, 1, 1)
@@ -153,6 +158,8 @@ class WorldModelBatches:
             x[:, -1] = (sa * target.double() + s1 * tgt_noise.double()).float()
         prev = (frames - 1).clamp(min=0)
         a = torch.where(frames > 0, self.actions[clip[:, None], prev], torch.full_like(frames, NOOP))  # frameActions
+        if levels > 0:
+            return x, t.float(), a, target, level
         if self.motion is not None and self.motion["weight"] > 0:   # MotionWeighting: the true change from frame tgt − 1
             moved = (target - z[clip, tgt - 1]).abs() > self.motion["threshold"]
             return x, t.float(), a, target, 1 + self.motion["weight"] * moved.float()
@@ -170,6 +177,16 @@ class NextFrameLoss(nn.Module):
 
     def forward(self, x, t, a, target, caption=None):
         return F.mse_loss(self.model.predict_next(x, t, a, caption), target)
+
+
+class LeveledNextFrameLoss(nn.Module):
+    """The MSE with the context's noise level told to the model (config contextNoiseLevels > 0)."""
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x, t, a, target, level):
+        return F.mse_loss(self.model.predict_next(x, t, a, None, level), target)
 
 
 class WeightedNextFrameLoss(nn.Module):
@@ -248,11 +265,19 @@ COMMON_OPTIONS = {"config": "train", "seed": "train", "steps": "train", "batchSi
 # value the twin accepts, else (test, what it accepts). Written out here rather than taken from the twins: a field the
 # TypeScript config gains later may need the batches or the loss to change too, so it is refused until this file says.
 ANY = None
+
+
+def twin_has_levels():
+    """Whether the world-model twin takes a context-noise level (config contextNoiseLevels > 0)."""
+    return "level" in inspect.signature(WorldModel.predict_next).parameters
+
+
 WM_CONFIG = {**{k: ANY for k in ["contextFrames", "latentChannels", "latentSize", "patchSize", "hiddenSize", "depth", "numHeads", "mlpRatio",
                                   "numActions", "diffusionSteps", "latentScale", "contextNoise", "residual", "localPath", "captionVocab",
-                                  "attention", "memoryFrames", "deltaStd", "lastContextNoise"]},
-             # GameNGen's noise levels change the network (a level embedding) and the batches: not in the twin yet
-             "contextNoiseLevels": (lambda v: v == 0, "0 (off): the PyTorch trainer and twin have no context-noise levels"),
+                                  "memoryFrames", "deltaStd", "lastContextNoise"]},
+             "attention": (lambda v: v in ("factorized", "full"), '"factorized" or "full"'),
+             # GameNGen's noise levels: a level embedding in the network (the twin's `level`) and a level per window here
+             "contextNoiseLevels": (lambda v: v == 0 or twin_has_levels(), "0 (off): this PyTorch twin has no context-noise levels"),
              "contextNoiseMax": ANY}
 T2V_CONFIG = {**{k: ANY for k in ["latentChannels", "patchSize", "hiddenSize", "depth", "numHeads", "mlpRatio", "textEncoder", "vocabSize",
                                    "textLength", "textWidth", "textLayers", "textHeads", "captionDropout", "diffusionSteps", "latentScale"]},
@@ -319,6 +344,14 @@ def check_job(job):
                              f"PyTorch {model} trainer does not know; teach kernel/torch/nextframe_torch/train.py (and the twin, if the network changes) what it means before training with --engine torch")
         if fields[k] is not None and not fields[k][0](v):
             raise SystemExit(f"nextframe_torch.train: the {job.get('name')} config has {k} = {json.dumps(v)}; the PyTorch {model} trainer trains {fields[k][1]}")
+    over = job.get("recipe", {}).get("configOverrides") or {}
+    wrong = [k for k, v in over.items() if job.get("config", {}).get(k) != v]
+    if wrong and not job.get("resume"):
+        raise SystemExit(f"nextframe_torch.train: the recipe's configOverrides set {wrong[0]} = {json.dumps(over[wrong[0]])} but the job's config has "
+                         f"{json.dumps(job['config'].get(wrong[0]))} (kernel/train/torch.ts applies them)")
+    if model == "WorldModel" and job["config"].get("contextNoiseLevels", 0) > 0:
+        if job["config"].get("captionVocab", 0) > 0 or job.get("recipe", {}).get("motion"):
+            raise SystemExit("nextframe_torch.train: context-noise levels (config contextNoiseLevels) train without captions and without the motion-weighted loss")
     motion = job.get("recipe", {}).get("motion")
     if motion is not None and model == "WorldModel":
         if not (motion.get("weight", -1) >= 0 and motion.get("threshold", 0) > 0):
@@ -330,7 +363,7 @@ def check_job(job):
 class WorldModelRecipe(Recipe):
     """trainWorldModel: latents of the clips, x0 prediction of a noised target frame, AdamW wd 0, clip 1, lr/10."""
     model_name = "WorldModel"
-    options = {**COMMON_OPTIONS, "world": "data", "motion": "train", "samplingSteps": "eval", "actionGuidance": "eval"}
+    options = {**COMMON_OPTIONS, "world": "data", "motion": "train", "samplingSteps": "eval", "actionGuidance": "eval", "contextLevel": "eval"}
     config_fields = WM_CONFIG
 
     def prepare(self, job, cfg, device, log):
@@ -360,6 +393,8 @@ class WorldModelRecipe(Recipe):
         return WorldModel(cfg)
 
     def loss_module(self, model):
+        if model.cfg.get("contextNoiseLevels", 0) > 0:
+            return LeveledNextFrameLoss(model)
         return WeightedNextFrameLoss(model) if self.motion is not None and self.motion["weight"] > 0 else NextFrameLoss(model)
 
     def next_batch(self, B, step):
@@ -485,8 +520,8 @@ CAPTION_GPT_BATCH, CAPTION_GPT_LR = 32, 3e-3   # trainCaptionGpt's defaults (bat
 class TextToVideoRecipe(Recipe):
     """trainTextToVideo: the caption GPT (frozen afterwards), then the DiT over the cycling clip shapes (see the top)."""
     model_name = "TextToVideoDiT"
-    options = {**{k: v for k, v in COMMON_OPTIONS.items() if k != "numVal"}, "gptSteps": "train", "minSnrGamma": "train", "threads": "engine",
-               "sampling": "eval", "eval": "eval"}
+    options = {**{k: v for k, v in COMMON_OPTIONS.items() if k != "numVal"}, "configOverrides": "train", "gptSteps": "train", "minSnrGamma": "train",
+               "threads": "engine", "sampling": "eval", "eval": "eval"}
     config_fields = T2V_CONFIG
     final_loss_window = 100   # the TypeScript card's finalTrainLoss: the mean of the last 100 steps
 
@@ -732,6 +767,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--job", required=True, help="the job file (JSON) kernel/train/torch.ts writes")
     ap.add_argument("--check", action="store_true", help="only validate the job (recipe options, config fields) and exit")
+    ap.add_argument("--explain-refusals", metavar="JOBS", help=argparse.SUPPRESS)   # tests: a JSON list of jobs -> why each is refused (null: accepted)
+    if "--explain-refusals" in sys.argv:
+        jobs = json.loads(sys.argv[sys.argv.index("--explain-refusals") + 1])
+        said = []
+        for job in jobs:
+            try:
+                check_job(job)
+                said.append(None)
+            except SystemExit as e:
+                said.append(str(e))
+        print(json.dumps(said))
+        return 0
     a = ap.parse_args()
     with open(a.job) as f:
         job = json.load(f)
