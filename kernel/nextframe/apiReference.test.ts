@@ -43,3 +43,32 @@ test("every error class the library exports is a NextframeError", async () => {
   walk(nf as unknown as Record<string, unknown>, "");
   for (const e of ["ShapeError", "io.SafetensorsError", "worlds.VideoWorldError", "probe.OnnxProbeError", "DisplayInputError"]) assert.ok(errors.includes(e), e);
 });
+
+test("library code throws NextframeError (or a subclass), not a plain Error, except for `internal:` bugs", async () => {
+  const { readdirSync, statSync } = await import("node:fs");
+  const { join, relative } = await import("node:path");
+  // random/ sits below engine/ (the engine draws from it), so it cannot import NextframeError. The others are files
+  // other sessions were changing while the rest moved over (session 21): convert them and take them off this list.
+  const pending = new Set(["random/sfc32.ts", "models/worldModel.ts", "models/textToVideo.ts", "course/rollouts.ts",
+    "course/worldModelTraining.ts", "course/textToVideo.ts", "course/captionAgreement.ts", "metrics/play.ts"]);
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const n of readdirSync(dir)) {
+      const p = join(dir, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (n.endsWith(".ts") && !n.endsWith(".test.ts")) files.push(p);
+    }
+  };
+  walk(__dirname);
+  const plain: string[] = [], stillPlain = new Set<string>();
+  for (const f of files) {
+    const rel = relative(__dirname, f);
+    readFileSync(f, "utf8").split("\n").forEach((line, i) => {
+      if (!/throw new Error\(/.test(line) || /internal:/.test(line)) return;
+      if (pending.has(rel)) stillPlain.add(rel);
+      else plain.push(`${rel}:${i + 1}`);
+    });
+  }
+  assert.deepEqual(plain, [], "throw a NextframeError (engine/errors.ts) so `catch (e) { e instanceof NextframeError }` sees every library error");
+  assert.deepEqual([...pending].filter((f) => !stillPlain.has(f)), [], "these files throw no plain Error any more: take them off the pending list");
+});

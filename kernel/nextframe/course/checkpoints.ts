@@ -9,6 +9,7 @@ import { checkStateDict, loadSafetensors, type SafetensorsInput, saveSafetensors
 import { writeFileAtomic } from "../io/atomic";
 import { WorldModel, type WorldModelConfig } from "../models/worldModel";
 import { Autoencoder, type AutoencoderConfig } from "../models/autoencoder";
+import { NextframeError } from "../engine/errors.js";
 
 /** What a checkpoint's JSON card holds (config, data seed, steps, final metrics). */
 export interface CheckpointCard {
@@ -45,7 +46,7 @@ export function saveCheckpoint(name: string, model: Module, card: CheckpointCard
   mkdirSync(dir, { recursive: true });
   const tensors: Record<string, SafetensorsInput> = {};
   for (const [k, t] of Object.entries(model.stateDict())) {
-    if (t._value === null) throw new Error(`saveCheckpoint: ${name}: tensor "${k}" has no value`);
+    if (t._value === null) throw new NextframeError(`saveCheckpoint: ${name}: tensor "${k}" has no value`);
     tensors[k] = { shape: t.shape, data: t._value as Float32Array };
   }
   const weights = join(dir, `${name}.safetensors`);
@@ -58,7 +59,7 @@ export function saveCheckpoint(name: string, model: Module, card: CheckpointCard
 /** Reads a card without loading weights. */
 export function readCard(name: string, dir = checkpointsDir()): CheckpointCard {
   const p = join(dir, `${name}.json`);
-  if (!existsSync(p)) throw new Error(`readCard: no checkpoint card ${p}; train it with \`npm run train -- ${name}\``);
+  if (!existsSync(p)) throw new NextframeError(`readCard: no checkpoint card ${p}; train it with \`npm run train -- ${name}\``);
   return JSON.parse(readFileSync(p, "utf8")) as CheckpointCard;
 }
 

@@ -8,6 +8,7 @@ import { Autoencoder } from "../models/autoencoder";
 import { linearProbe } from "../metrics/linearProbe";
 import { encodeClips } from "./autoencoder";
 import { windowActions } from "./clipWindows";
+import { NextframeError } from "../engine/errors.js";
 
 /** What depthProbe measures: held-out R² of linear probes to an object's depth from autoencoder latents, pixels and the world model's hidden state. */
 export interface DepthProbeReport {
@@ -45,7 +46,7 @@ export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id
   const L = C * h * w, cell = size / h;                         // one latent cell covers cell × cell pixels
   const K = model?.config.contextFrames ?? 1, first = K - 1;   // first probed frame of each clip
   const perClip = clips[0]!.numFrames - first;
-  if (perClip < 1 || clips.some((c) => c.numFrames !== clips[0]!.numFrames)) throw new Error(`depthProbe: clips must all have the same number of frames, more than ${first}`);
+  if (perClip < 1 || clips.some((c) => c.numFrames !== clips[0]!.numFrames)) throw new NextframeError(`depthProbe: clips must all have the same number of frames, more than ${first}`);
   // rows of features: frame = whole latent, 2×2-pooled pixels (16×16×3 at 32×32), all tokens; object = 3×3 cells, their pixels, one token
   const S2 = size / 2, g = model ? model.config.latentSize / model.config.patchSize : 0, D = model?.config.hiddenSize ?? 0;
   const X: number[] = [], Y: number[] = [], Hm: number[] = [], y: number[] = [], groups: number[] = [];
@@ -96,7 +97,7 @@ export async function depthProbe(ae: Autoencoder, clips: VideoClip[], opts: { id
     }
   }
   const n = y.length;
-  if (n < 8) throw new Error(`depthProbe: only ${n} frames show the object well enough to probe; give more or longer clips`);
+  if (n < 8) throw new NextframeError(`depthProbe: only ${n} frames show the object well enough to probe; give more or longer clips`);
   const yv = Float64Array.from(y), gv = Int32Array.from(groups);
   const lambdas: Record<string, number> = {};
   const probe = (name: string, F: number[]) => {

@@ -11,6 +11,7 @@ import { choleskySolve } from "../metrics/linearProbe";
 import { LatentClips, latentClips } from "./worldModelTraining";
 import { frameActions, rolloutFromTruth } from "./clipWindows";
 import type { RolloutPredictor } from "./rollouts";
+import { NextframeError } from "../engine/errors.js";
 
 /** What motionTest measures: per object kind, how far from the truth the model and copy-last put moving objects after the horizon. */
 export interface MotionReport {
@@ -32,9 +33,9 @@ export interface MotionReport {
  */
 export async function motionTest(sim: RolloutPredictor, clips: VideoClip[], opts: { horizon?: number; stride?: number; minMotion?: number } = {}): Promise<MotionReport> {
   const K = sim.contextFrames, H = opts.horizon ?? 4, stride = opts.stride ?? 4, minMotion = opts.minMotion ?? 1;
-  for (const [name, v] of [["horizon", H], ["stride", stride]] as const) if (!Number.isInteger(v) || v < 1) throw new Error(`motionTest: ${name} must be a positive integer, got ${v}`);
+  for (const [name, v] of [["horizon", H], ["stride", stride]] as const) if (!Number.isInteger(v) || v < 1) throw new NextframeError(`motionTest: ${name} must be a positive integer, got ${v}`);
   const short = clips.find((c) => c.numFrames < K + H);
-  if (short) throw new Error(`motionTest: a clip has ${short.numFrames} frames; the model's context (${K}) plus the horizon (${H}) needs ${K + H}`);
+  if (short) throw new NextframeError(`motionTest: a clip has ${short.numFrames} frames; the model's context (${K}) plus the horizon (${H}) needs ${K + H}`);
   const sums: Record<string, { objects: number; modelDrawn: number; model: number; copyLast: number; modelCloser: number }> = {};
   for (const c of clips) {
     const size = c.size, F3 = size * size * 3, frame = (src: Uint8Array, t: number) => src.subarray(t * F3, (t + 1) * F3);
@@ -74,8 +75,8 @@ export interface NextLatentScore { windows: number; model: number; copyLast: num
  */
 async function scoreNextLatent(name: string, ae: Autoencoder, clips: VideoClip[], latentScale: number, K: number, stride: number,
   predict: (data: LatentClips, windows: [clip: number, start: number][]) => Promise<Float32Array>): Promise<NextLatentScore> {
-  if (!Number.isInteger(stride) || stride < 1) throw new Error(`${name}: stride must be a positive integer, got ${stride}`);
-  if (clips.length === 0 || clips[0]!.numFrames < K + 1) throw new Error(`${name}: needs clips of at least ${K + 1} frames (context ${K} + the next one), got ${clips.length} clip(s) of ${clips[0]?.numFrames ?? 0}`);
+  if (!Number.isInteger(stride) || stride < 1) throw new NextframeError(`${name}: stride must be a positive integer, got ${stride}`);
+  if (clips.length === 0 || clips[0]!.numFrames < K + 1) throw new NextframeError(`${name}: needs clips of at least ${K + 1} frames (context ${K} + the next one), got ${clips.length} clip(s) of ${clips[0]?.numFrames ?? 0}`);
   const data = await latentClips(ae, clips, latentScale);
   const L = data.frameLength, starts: [number, number][] = [];
   for (let c = 0; c < clips.length; c++) for (let s = 0; s + K + 1 <= data.numFrames; s += stride) starts.push([c, s]);
@@ -105,7 +106,7 @@ async function scoreNextLatent(name: string, ae: Autoencoder, clips: VideoClip[]
 export async function nextLatentError(model: WorldModel, ae: Autoencoder, clips: VideoClip[], opts: { stride?: number; seed?: number; t?: number } = {}): Promise<NextLatentScore> {
   const { contextFrames: K, latentChannels: C, latentSize: Hs, diffusionSteps, latentScale } = model.config, Fr = model.frames;
   const step = opts.t ?? diffusionSteps - 1;
-  if (!Number.isInteger(step) || step < 0 || step >= diffusionSteps) throw new Error(`nextLatentError: t must be an integer diffusion step in [0, ${diffusionSteps}), got ${opts.t}`);
+  if (!Number.isInteger(step) || step < 0 || step >= diffusionSteps) throw new NextframeError(`nextLatentError: t must be an integer diffusion step in [0, ${diffusionSteps}), got ${opts.t}`);
   const c = opts.t === undefined ? null : worldModelDiffusion(model.config).c;            // null: pure noise
   const g = new Generator(hashSeed(opts.seed ?? 0, "next-latent-error"));
   return scoreNextLatent("nextLatentError", ae, clips, latentScale, K, opts.stride ?? 3, async (data, win) => {
@@ -146,12 +147,12 @@ export interface LocalLinearPredictor extends LatentRule {
  * minimises the squared error of the next latent.
  */
 export function latentExtrapolation(gain: number, latentScale = 1): LatentRule {
-  if (!Number.isFinite(gain)) throw new Error(`latentExtrapolation: gain must be a finite number, got ${gain}`);
-  if (!(latentScale > 0)) throw new Error(`latentExtrapolation: latentScale must be > 0, got ${latentScale}`);
+  if (!Number.isFinite(gain)) throw new NextframeError(`latentExtrapolation: gain must be a finite number, got ${gain}`);
+  if (!(latentScale > 0)) throw new NextframeError(`latentExtrapolation: latentScale must be > 0, got ${latentScale}`);
   return {
     latentScale,
     predict(last3: Float32Array) {
-      if (last3.length === 0 || last3.length % 3) throw new Error(`latentExtrapolation: expected 3 latents of equal size, got ${last3.length} values`);
+      if (last3.length === 0 || last3.length % 3) throw new NextframeError(`latentExtrapolation: expected 3 latents of equal size, got ${last3.length} values`);
       const L = last3.length / 3, out = new Float32Array(L);
       for (let i = 0; i < L; i++) out[i] = last3[2 * L + i]! + gain * (last3[2 * L + i]! - last3[L + i]!);
       return out;
@@ -165,11 +166,11 @@ export function latentExtrapolation(gain: number, latentScale = 1): LatentRule {
  * Below 1 when changes do not persist (bounces, stops, autoencoder jitter): squared error prefers to extrapolate less.
  */
 export function changeGain(latents: readonly Float32Array[], numFrames: number): number {
-  if (!Number.isInteger(numFrames) || numFrames < 3) throw new Error(`changeGain: needs clips of at least 3 frames (two changes), got numFrames ${numFrames}`);
+  if (!Number.isInteger(numFrames) || numFrames < 3) throw new NextframeError(`changeGain: needs clips of at least 3 frames (two changes), got numFrames ${numFrames}`);
   let num = 0, den = 0;
   for (const z of latents) {
     const L = z.length / numFrames;
-    if (!Number.isInteger(L) || L < 1) throw new Error(`changeGain: a clip's latents (${z.length} values) do not split into ${numFrames} frames`);
+    if (!Number.isInteger(L) || L < 1) throw new NextframeError(`changeGain: a clip's latents (${z.length} values) do not split into ${numFrames} frames`);
     for (let t = 2; t < numFrames; t++) {
       for (let i = 0; i < L; i++) {
         const now = z[t * L + i]! - z[(t - 1) * L + i]!, before = z[(t - 1) * L + i]! - z[(t - 2) * L + i]!;
@@ -178,7 +179,7 @@ export function changeGain(latents: readonly Float32Array[], numFrames: number):
       }
     }
   }
-  if (!(den > 0)) throw new Error("changeGain: the latents never change, so no gain can be fitted");
+  if (!(den > 0)) throw new NextframeError("changeGain: the latents never change, so no gain can be fitted");
   return num / den;
 }
 
@@ -202,10 +203,10 @@ function localFeatures(z: Float32Array, f: number, C: number, H: number, r: numb
  */
 export async function fitLocalLinearPredictor(ae: Autoencoder, clips: VideoClip[], opts: { latentScale: number; radius?: number; lambda?: number }): Promise<LocalLinearPredictor> {
   const r = opts.radius ?? 1, lambda = opts.lambda ?? 1e-3, { latentScale } = opts;
-  if (!Number.isInteger(r) || r < 0 || r > 3) throw new Error(`fitLocalLinearPredictor: radius must be an integer in [0, 3], got ${r}`);
-  if (!(latentScale > 0)) throw new Error(`fitLocalLinearPredictor: latentScale must be > 0, got ${latentScale}`);
-  if (!(lambda > 0)) throw new Error(`fitLocalLinearPredictor: lambda must be > 0, got ${lambda}`);
-  if (clips.length === 0 || clips[0]!.numFrames < 4) throw new Error(`fitLocalLinearPredictor: needs clips of at least 4 frames (3 in, 1 out), got ${clips.length} clip(s) of ${clips[0]?.numFrames ?? 0}`);
+  if (!Number.isInteger(r) || r < 0 || r > 3) throw new NextframeError(`fitLocalLinearPredictor: radius must be an integer in [0, 3], got ${r}`);
+  if (!(latentScale > 0)) throw new NextframeError(`fitLocalLinearPredictor: latentScale must be > 0, got ${latentScale}`);
+  if (!(lambda > 0)) throw new NextframeError(`fitLocalLinearPredictor: lambda must be > 0, got ${lambda}`);
+  if (clips.length === 0 || clips[0]!.numFrames < 4) throw new NextframeError(`fitLocalLinearPredictor: needs clips of at least 4 frames (3 in, 1 out), got ${clips.length} clip(s) of ${clips[0]?.numFrames ?? 0}`);
   const data = await latentClips(ae, clips, latentScale);
   const [C, H] = ae.latentShape, L = data.frameLength, P = 3 * C * (2 * r + 1) ** 2 + 1;
   const A = new Float64Array(P * P), B = new Float64Array(P * C), x = new Float64Array(P);
@@ -223,7 +224,7 @@ export async function fitLocalLinearPredictor(ae: Autoencoder, clips: VideoClip[
   return {
     radius: r, latentScale, weights,
     predict(last3: Float32Array): Float32Array {
-      if (last3.length !== 3 * L) throw new Error(`LocalLinearPredictor.predict: expected 3 latents of ${C}×${H}×${H} (${3 * L} values), got ${last3.length}`);
+      if (last3.length !== 3 * L) throw new NextframeError(`LocalLinearPredictor.predict: expected 3 latents of ${C}×${H}×${H} (${3 * L} values), got ${last3.length}`);
       const out = new Float32Array(L), feat = new Float64Array(P);
       for (let y = 0; y < H; y++) for (let xx = 0; xx < H; xx++) {
         localFeatures(last3, 2, C, H, r, y, xx, feat);
@@ -246,20 +247,20 @@ export async function fitLocalLinearPredictor(ae: Autoencoder, clips: VideoClip[
  * frame, as WorldSimulator does. It sees no actions: what it gets right, motion alone explains.
  */
 export function localLinearRollout(pred: LatentRule, ae: Autoencoder, contextFrames: number): RolloutPredictor & { ae: Autoencoder } {
-  if (!Number.isInteger(contextFrames) || contextFrames < 3) throw new Error(`localLinearRollout: contextFrames must be an integer ≥ 3 (the rule reads three latents), got ${contextFrames}`);
+  if (!Number.isInteger(contextFrames) || contextFrames < 3) throw new NextframeError(`localLinearRollout: contextFrames must be an integer ≥ 3 (the rule reads three latents), got ${contextFrames}`);
   const size = ae.config.imageSize, F3 = size * size * 3, [C, H] = ae.latentShape, L = C * H * H, scale = pred.latentScale;
   const decode = async (z: Float32Array, n: number) => (await ae.decode(tensor(z, { shape: [n, C, H, H] })).data()) as Float32Array;
   let state: { last: Float32Array; pixels: Float32Array; decoded: Float32Array } | null = null; // last: three latents / latentScale
   return {
     contextFrames, ae,
     async reset(frames: Uint8Array) {
-      if (frames.length !== contextFrames * F3) throw new Error(`localLinearRollout.reset: expected ${contextFrames} frames of ${size}×${size}×3 (${contextFrames * F3} bytes), got ${frames.length}`);
+      if (frames.length !== contextFrames * F3) throw new NextframeError(`localLinearRollout.reset: expected ${contextFrames} frames of ${size}×${size}×3 (${contextFrames * F3} bytes), got ${frames.length}`);
       const x = framesToTensor(frames.subarray((contextFrames - 3) * F3), 3, size);
       const z = (await ae.encode(x).data()) as Float32Array;
       state = { last: z.map((v) => v / scale), pixels: ((await x.data()) as Float32Array).slice(2 * 3 * size * size), decoded: await decode(z.slice(2 * L), 1) };
     },
     async rollout(actions: ArrayLike<number>) {
-      if (!state) throw new Error("localLinearRollout.rollout: call reset(frames, actions) first");
+      if (!state) throw new NextframeError("localLinearRollout.rollout: call reset(frames, actions) first");
       const n = actions.length, z = new Float32Array(n * L);
       let last = state.last;
       for (let k = 0; k < n; k++) {
@@ -281,7 +282,7 @@ export function localLinearRollout(pred: LatentRule, ae: Autoencoder, contextFra
 /** nextLatentError's windows and copy-last, scored for a LatentRule such as a LocalLinearPredictor (it reads the last 3 of the K context latents). */
 export async function localLinearError(pred: LatentRule, ae: Autoencoder, clips: VideoClip[], opts: { contextFrames: number; stride?: number }): Promise<NextLatentScore> {
   const K = opts.contextFrames;
-  if (!Number.isInteger(K) || K < 3) throw new Error(`localLinearError: contextFrames must be an integer ≥ 3, got ${K}`);
+  if (!Number.isInteger(K) || K < 3) throw new NextframeError(`localLinearError: contextFrames must be an integer ≥ 3, got ${K}`);
   return scoreNextLatent("localLinearError", ae, clips, pred.latentScale, K, opts.stride ?? 3, async (data, win) => {
     const L = data.frameLength, out = new Float32Array(win.length * L);
     win.forEach(([c, s], b) => out.set(pred.predict(data.latents[c]!.subarray((s + K - 3) * L, (s + K) * L)), b * L));

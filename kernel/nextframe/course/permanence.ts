@@ -6,6 +6,7 @@ import { copyLastFrame, linearExtrapolation } from "../metrics/image";
 import { appearanceStrength, colorMatches, findColorBlob, interactionPersistence, objectPermanence, PERMANENCE_DEFAULTS, type PermanenceEvent, scoreReappearance } from "../metrics/permanence";
 import type { RolloutPredictor } from "./rollouts";
 import { rolloutFromTruth } from "./clipWindows";
+import { NextframeError } from "../engine/errors";
 
 /** What evaluatePermanence measures: object permanence over whole rollouts for the model, copy-last and linear extrapolation, and the burger's bite persistence. */
 export interface PermanenceReport {
@@ -131,10 +132,10 @@ export async function reemergenceTest(sim: RolloutPredictor, clips: VideoClip[],
  * With `historyFrames` > K it takes up to that many frames (a memory as long as a world model's memoryFrames reach).
  */
 export function lastSightingTracker(size: number, contextFrames: number, opts: { tol?: number; minPixels?: number; historyFrames?: number } = {}): RolloutPredictor {
-  if (!Number.isInteger(size) || size < 1) throw new Error(`lastSightingTracker: size must be a positive integer, got ${size}`);
-  if (!Number.isInteger(contextFrames) || contextFrames < 2) throw new Error(`lastSightingTracker: contextFrames must be an integer ≥ 2 (a velocity needs two sightings), got ${contextFrames}`);
+  if (!Number.isInteger(size) || size < 1) throw new NextframeError(`lastSightingTracker: size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(contextFrames) || contextFrames < 2) throw new NextframeError(`lastSightingTracker: contextFrames must be an integer ≥ 2 (a velocity needs two sightings), got ${contextFrames}`);
   const history = opts.historyFrames ?? contextFrames;
-  if (!Number.isInteger(history) || history < contextFrames) throw new Error(`lastSightingTracker: historyFrames must be an integer ≥ contextFrames (${contextFrames}), got ${history}`);
+  if (!Number.isInteger(history) || history < contextFrames) throw new NextframeError(`lastSightingTracker: historyFrames must be an integer ≥ contextFrames (${contextFrames}), got ${history}`);
   const F3 = size * size * 3, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol, minPixels = opts.minPixels ?? PERMANENCE_DEFAULTS.minPixels;
   let ctx: Uint8Array | null = null, made = 0, given = contextFrames;   // frames reset() was given (K to history)
   const frame = (t: number) => ctx!.subarray(t * F3, (t + 1) * F3);
@@ -143,13 +144,13 @@ export function lastSightingTracker(size: number, contextFrames: number, opts: {
     historyFrames: history,
     async reset(frames: Uint8Array) {
       const n = frames.length / F3;
-      if (!Number.isInteger(n) || n < contextFrames || n > history) throw new Error(`lastSightingTracker.reset: expected ${history === contextFrames ? contextFrames : `${contextFrames} to ${history}`} frames of ${size}×${size}×3 (${F3} bytes each), got ${frames.length} bytes`);
+      if (!Number.isInteger(n) || n < contextFrames || n > history) throw new NextframeError(`lastSightingTracker.reset: expected ${history === contextFrames ? contextFrames : `${contextFrames} to ${history}`} frames of ${size}×${size}×3 (${F3} bytes each), got ${frames.length} bytes`);
       ctx = frames.slice();
       given = n;
       made = 0;
     },
     async rollout(actions: ArrayLike<number>) {
-      if (!ctx) throw new Error("lastSightingTracker.rollout: call reset(frames, actions) first");
+      if (!ctx) throw new NextframeError("lastSightingTracker.rollout: call reset(frames, actions) first");
       const n = actions.length, out = new Uint8Array(n * F3), last = frame(given - 1);
       for (let k = 0; k < n; k++) out.set(last, k * F3);
       for (const color of BALL_COLORS) {

@@ -10,6 +10,7 @@ import { hashSeed, Rng } from "../random/index";
 import { checkContinuation, generateTextWorldDataset, type NgramBaselines, ngramBaselines, probeLabels, type TextProbeTarget, type TextWorldConfig, type TextWorldDataset, validContinuationRate } from "../worlds/textWorld";
 import { type Tokenizer, wordTokenizer } from "../worlds/tokenizer";
 import { linearProbe, type LinearProbeOptions } from "../metrics/linearProbe";
+import { NextframeError } from "../engine/errors.js";
 
 /** A probe's held-out accuracy next to chance (majority class on the same rows). */
 export interface ProbeResult {
@@ -217,7 +218,7 @@ export interface GptProbeReport {
 export async function probeGpt(model: GPT, data: TextWorldData, opts: { target?: TextProbeTarget; layer?: number; episodes?: number; randomSeed?: number } = {}): Promise<GptProbeReport> {
   const target = opts.target ?? "agentCell";
   const layer = opts.layer ?? model.config.nLayer;
-  if (layer < 0 || layer > model.config.nLayer) throw new Error(`probeGpt: layer must be in [0, ${model.config.nLayer}], got ${layer}`);
+  if (layer < 0 || layer > model.config.nLayer) throw new NextframeError(`probeGpt: layer must be in [0, ${model.config.nLayer}], got ${layer}`);
   const episodes = Math.min(opts.episodes ?? 64, data.valStarts.length);
   const run = async (m: GPT): Promise<ProbeResult> => {
     const f = await gptFeatures(m, data, layer, target, episodes);

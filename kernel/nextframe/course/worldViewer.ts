@@ -3,6 +3,7 @@
 
 import { Action } from "../worlds/videoWorld";
 import type { WorldSimulator } from "../models/worldModel";
+import { NextframeError } from "../engine/errors";
 
 /** Maps the World Viewer's keys to the video world's actions. */
 export const VIEWER_ACTIONS: Record<string, Action> = {
@@ -29,7 +30,7 @@ export function playableWorldModel(sim: WorldSimulator, start: { frames: Uint8Ar
     },
     async step(key: string) {
       const a = VIEWER_ACTIONS[key];
-      if (a === undefined) throw new Error(`world model: unknown key "${key}"; expected one of ${Object.keys(VIEWER_ACTIONS).join(", ")}`);
+      if (a === undefined) throw new NextframeError(`world model: unknown key "${key}"; expected one of ${Object.keys(VIEWER_ACTIONS).join(", ")}`);
       return { frame: shape(await sim.step(a)) };
     },
   };

@@ -10,6 +10,7 @@
 import { diffusionCoefficients, type DiffusionCoefficients } from "./schedule";
 import { NormalRng } from "../random/index";
 import { halt, onHalt, shouldHalt } from "../engine/interrupt";
+import { NextframeError } from "../engine/errors";
 
 /** What the model predicts. */
 export type ModelMeanType = "epsilon" | "x0" | "v";
@@ -64,10 +65,10 @@ export interface GaussianDiffusionOptions {
 }
 
 function batchOf(shape: readonly number[], n: number, what: string): { N: number; per: number } {
-  if (shape.length < 2) throw new Error(`${what}: expected a shape (N, C, ...), got [${shape.join(", ")}]`);
+  if (shape.length < 2) throw new NextframeError(`${what}: expected a shape (N, C, ...), got [${shape.join(", ")}]`);
   const N = shape[0];
   const size = shape.reduce((a, b) => a * b, 1);
-  if (size !== n) throw new Error(`${what}: data has ${n} elements but shape [${shape.join(", ")}] needs ${size}`);
+  if (size !== n) throw new NextframeError(`${what}: data has ${n} elements but shape [${shape.join(", ")}] needs ${size}`);
   return { N, per: size / N };
 }
 
@@ -93,10 +94,10 @@ export class GaussianDiffusion {
   mapTimesteps(t: Int32Array): Int32Array { return t; }
 
   private checkT(t: Int32Array, N: number, what: string): void {
-    if (t.length !== N) throw new Error(`${what}: got ${t.length} timesteps for a batch of ${N}`);
+    if (t.length !== N) throw new NextframeError(`${what}: got ${t.length} timesteps for a batch of ${N}`);
     for (const ti of t) {
       if (!(Number.isInteger(ti) && ti >= 0 && ti < this.numTimesteps)) {
-        throw new Error(`${what}: timestep ${ti} out of range [0, ${this.numTimesteps - 1}]`);
+        throw new NextframeError(`${what}: timestep ${ti} out of range [0, ${this.numTimesteps - 1}]`);
       }
     }
   }
@@ -119,7 +120,7 @@ export class GaussianDiffusion {
     const { N, per } = batchOf(shape, x0.length, "qSample");
     this.checkT(t, N, "qSample");
     const eps = noise ?? new NormalRng(seed).randn(x0.length);
-    if (eps.length !== x0.length) throw new Error(`qSample: noise has ${eps.length} elements, x0 has ${x0.length}`);
+    if (eps.length !== x0.length) throw new NextframeError(`qSample: noise has ${eps.length} elements, x0 has ${x0.length}`);
     const out = new Float32Array(x0.length);
     for (let b = 0; b < N; b++) {
       const a = this.c.sqrtAlphasCumprod[t[b]], s = this.c.sqrtOneMinusAlphasCumprod[t[b]];
@@ -167,7 +168,7 @@ export class GaussianDiffusion {
     const out = await model(x, shape, this.mapTimesteps(t), opts.y);
     const k = this.learnsSigma ? 2 : 1;
     if (out.length !== k * x.length) {
-      throw new Error(`pMeanVariance: model returned ${out.length} values for input [${shape.join(", ")}]; expected ${k * x.length} `
+      throw new NextframeError(`pMeanVariance: model returned ${out.length} values for input [${shape.join(", ")}]; expected ${k * x.length} `
         + (k === 2 ? "(2·C channels: prediction and variance values, since the variance is learned)" : "(C channels)"));
     }
     const c = this.c;
@@ -262,8 +263,8 @@ export class GaussianDiffusion {
     const N = shape[0];
     const rng = new NormalRng(opts.seed ?? 0);
     let x = opts.noise ? Float32Array.from(opts.noise) : rng.randn(size);
-    if (x.length !== size) throw new Error(`sample: noise has ${x.length} elements, shape [${shape.join(", ")}] needs ${size}`);
-    if (opts.y && opts.y.length !== N) throw new Error(`sample: got ${opts.y.length} labels for a batch of ${N}`);
+    if (x.length !== size) throw new NextframeError(`sample: noise has ${x.length} elements, shape [${shape.join(", ")}] needs ${size}`);
+    if (opts.y && opts.y.length !== N) throw new NextframeError(`sample: got ${opts.y.length} labels for a batch of ${N}`);
     const total = this.numTimesteps;
     for (let i = total - 1, k = 0; i >= 0; i--, k++) {
       // an interrupted cell's sampling stops here for good (engine/interrupt.ts: the promise never settles)
@@ -283,7 +284,7 @@ export class GaussianDiffusion {
  */
 export function classifierFreeGuidance(model: DenoiseFn, opts: { scale: number; nullClass: number }): DenoiseFn {
   return async (x, shape, t, y) => {
-    if (!y) throw new Error("classifierFreeGuidance: labels y are required (the guided model is class-conditional)");
+    if (!y) throw new NextframeError("classifierFreeGuidance: labels y are required (the guided model is class-conditional)");
     const N = shape[0], C = shape[1];
     const per = x.length / N, spatial = per / C;
     const x2 = new Float32Array(2 * x.length);

@@ -11,6 +11,7 @@
 import { Tensor, tensor, where } from "../engine/index";
 import { GaussianDiffusion } from "./gaussianDiffusion";
 import { NormalRng } from "../random/index";
+import { NextframeError } from "../engine/errors";
 
 /** Host-side data for one training batch: timesteps, noise, x_t, target and per-sample coefficients. */
 export interface TrainingBatch {
@@ -89,12 +90,12 @@ export function diffusionLosses(d: GaussianDiffusion, modelOutput: Tensor, b: { 
   const C = b.x0.shape[1];
   const k = d.learnsSigma ? 2 : 1;
   if (modelOutput.shape[1] !== k * C) {
-    throw new Error(`diffusionLosses: model output has ${modelOutput.shape[1]} channels, expected ${k * C} (${k === 2 ? "prediction + variance" : "prediction"})`);
+    throw new NextframeError(`diffusionLosses: model output has ${modelOutput.shape[1]} channels, expected ${k * C} (${k === 2 ? "prediction + variance" : "prediction"})`);
   }
   const pred = k === 2 ? modelOutput.slice(1, 0, C) : modelOutput;
   const mse = meanFlat(b.target.sub(pred).square());
   if (k === 1) return { loss: mse, mse, vb: null };
-  if (d.modelVarType !== "learnedRange") throw new Error(`diffusionLosses: only the learnedRange variance is supported for the vb term, got ${d.modelVarType}`);
+  if (d.modelVarType !== "learnedRange") throw new NextframeError(`diffusionLosses: only the learnedRange variance is supported for the vb term, got ${d.modelVarType}`);
   const v = modelOutput.slice(1, C);
   const c = b.coefs;
   // p(x_{t-1}|x_t) with the mean frozen

@@ -5,6 +5,7 @@
  */
 import { GaussianDiffusion, type GaussianDiffusionOptions } from "./gaussianDiffusion";
 import { diffusionCoefficients } from "./schedule";
+import { NextframeError } from "../engine/errors";
 
 /**
  * Which timesteps of a T-step process to keep. `sectionCounts` is either "ddimN" (N evenly strided steps,
@@ -18,24 +19,24 @@ export function spaceTimesteps(numTimesteps: number, sectionCounts: string | num
   if (typeof sectionCounts === "string") {
     if (sectionCounts.startsWith("ddim")) {
       const desired = Number(sectionCounts.slice(4));
-      if (!Number.isInteger(desired) || desired < 1) throw new Error(`spaceTimesteps: bad DDIM count in "${sectionCounts}"`);
+      if (!Number.isInteger(desired) || desired < 1) throw new NextframeError(`spaceTimesteps: bad DDIM count in "${sectionCounts}"`);
       for (let i = 1; i < numTimesteps; i++) {
         const set = new Set<number>();
         for (let s = 0; s < numTimesteps; s += i) set.add(s);
         if (set.size === desired) return set;
       }
       if (desired === numTimesteps) return new Set(Array.from({ length: numTimesteps }, (_, i) => i));
-      throw new Error(`spaceTimesteps: cannot create exactly ${desired} steps with an integer stride from ${numTimesteps}`);
+      throw new NextframeError(`spaceTimesteps: cannot create exactly ${desired} steps with an integer stride from ${numTimesteps}`);
     }
     if (sectionCounts.startsWith("trailing")) {
       const n = Number(sectionCounts.slice(8));
-      if (!Number.isInteger(n) || n < 1 || n > numTimesteps) throw new Error(`spaceTimesteps: bad trailing count in "${sectionCounts}" (expected 1..${numTimesteps})`);
+      if (!Number.isInteger(n) || n < 1 || n > numTimesteps) throw new NextframeError(`spaceTimesteps: bad trailing count in "${sectionCounts}" (expected 1..${numTimesteps})`);
       const set = new Set<number>();
       for (let k = 0; k < n; k++) set.add(Math.round(numTimesteps - 1 - k * (numTimesteps / n)));
       return set;
     }
     counts = sectionCounts.split(",").map((x) => Number(x));
-    if (counts.some((c) => !Number.isInteger(c) || c < 0)) throw new Error(`spaceTimesteps: bad section counts "${sectionCounts}"`);
+    if (counts.some((c) => !Number.isInteger(c) || c < 0)) throw new NextframeError(`spaceTimesteps: bad section counts "${sectionCounts}"`);
   } else {
     counts = sectionCounts;
   }
@@ -45,7 +46,7 @@ export function spaceTimesteps(numTimesteps: number, sectionCounts: string | num
   const all = new Set<number>();
   counts.forEach((sectionCount, i) => {
     const size = sizePerSection + (i < extra ? 1 : 0);
-    if (size < sectionCount) throw new Error(`spaceTimesteps: cannot divide section of ${size} steps into ${sectionCount}`);
+    if (size < sectionCount) throw new NextframeError(`spaceTimesteps: cannot divide section of ${size} steps into ${sectionCount}`);
     const fracStride = sectionCount <= 1 ? 1 : (size - 1) / (sectionCount - 1);
     let cur = 0;
     for (let k = 0; k < sectionCount; k++) { all.add(startIdx + Math.round(cur)); cur += fracStride; }
@@ -62,9 +63,9 @@ export class SpacedDiffusion extends GaussianDiffusion {
   constructor(useTimesteps: Iterable<number>, opts: GaussianDiffusionOptions) {
     const base = diffusionCoefficients(opts.betas);
     const keep = [...new Set(useTimesteps)].sort((a, b) => a - b);
-    if (keep.length === 0) throw new Error("SpacedDiffusion: no timesteps to use");
+    if (keep.length === 0) throw new NextframeError("SpacedDiffusion: no timesteps to use");
     for (const k of keep) {
-      if (!Number.isInteger(k) || k < 0 || k >= base.numTimesteps) throw new Error(`SpacedDiffusion: timestep ${k} out of range [0, ${base.numTimesteps - 1}]`);
+      if (!Number.isInteger(k) || k < 0 || k >= base.numTimesteps) throw new NextframeError(`SpacedDiffusion: timestep ${k} out of range [0, ${base.numTimesteps - 1}]`);
     }
     const newBetas: number[] = [];
     let lastAlphaCumprod = 1;

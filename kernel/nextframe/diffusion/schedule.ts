@@ -5,6 +5,9 @@
  * https://github.com/openai/improved-diffusion/blob/main/improved_diffusion/gaussian_diffusion.py
  */
 
+import { NextframeError } from "../engine/errors";
+
+/** A β schedule by name: DDPM's "linear", or improved DDPM's "cosine" (diffusers' "squaredcos_cap_v2" is the same). */
 export type BetaScheduleName = "linear" | "cosine" | "squaredcos_cap_v2";
 
 /** np.linspace(start, stop, num, dtype=float64) */
@@ -36,7 +39,7 @@ export function betasForAlphaBar(numDiffusionTimesteps: number, alphaBar: (t: nu
  */
 export function getNamedBetaSchedule(name: BetaScheduleName | string, numDiffusionTimesteps: number): Float64Array {
   if (!Number.isInteger(numDiffusionTimesteps) || numDiffusionTimesteps < 1) {
-    throw new Error(`getNamedBetaSchedule: numDiffusionTimesteps must be a positive integer, got ${numDiffusionTimesteps}`);
+    throw new NextframeError(`getNamedBetaSchedule: numDiffusionTimesteps must be a positive integer, got ${numDiffusionTimesteps}`);
   }
   if (name === "linear") {
     const scale = 1000 / numDiffusionTimesteps;
@@ -45,7 +48,7 @@ export function getNamedBetaSchedule(name: BetaScheduleName | string, numDiffusi
   if (name === "cosine" || name === "squaredcos_cap_v2") {
     return betasForAlphaBar(numDiffusionTimesteps, (t) => Math.cos(((t + 0.008) / 1.008) * Math.PI / 2) ** 2);
   }
-  throw new Error(`getNamedBetaSchedule: unknown beta schedule "${name}"; expected "linear" or "cosine"`);
+  throw new NextframeError(`getNamedBetaSchedule: unknown beta schedule "${name}"; expected "linear" or "cosine"`);
 }
 
 /** Every per-timestep coefficient a Gaussian diffusion needs (names as in gaussian_diffusion.py, camelCased). */
@@ -71,7 +74,7 @@ export function diffusionCoefficients(betasIn: ArrayLike<number>): DiffusionCoef
   const T = betasIn.length;
   const betas = Float64Array.from(betasIn);
   for (let i = 0; i < T; i++) {
-    if (!(betas[i] > 0 && betas[i] <= 1)) throw new Error(`diffusionCoefficients: betas must lie in (0, 1], betas[${i}] = ${betas[i]}`);
+    if (!(betas[i] > 0 && betas[i] <= 1)) throw new NextframeError(`diffusionCoefficients: betas must lie in (0, 1], betas[${i}] = ${betas[i]}`);
   }
   const map = (f: (i: number) => number) => { const a = new Float64Array(T); for (let i = 0; i < T; i++) a[i] = f(i); return a; };
   const alphasCumprod = new Float64Array(T);

@@ -5,6 +5,7 @@
 import type { MimeBundle } from "./display";
 import { escapeHtml } from "./html";
 import { DisplayInputError } from "./ndarray";
+import { NextframeError } from "../engine/errors";
 import { PAYLOAD_VERSION, type ErrorPayload, type NextframeMime } from "../../shared/payloads";
 
 /** A bundle that renders as a clear message (rich view and text/plain say the same). */
@@ -61,6 +62,6 @@ export function svgImageHtml(svg: string, alt: string): string {
 /** The SVG inside a fallback made by svgImageHtml (tests, tools). */
 export function svgOfImageHtml(html: unknown): string {
   const m = /src="data:image\/svg\+xml;base64,([^"]+)"/.exec(String(html));
-  if (!m) throw new Error("not an SVG image fallback");
+  if (!m) throw new NextframeError("svgOfImageHtml: not an SVG image fallback");
   return Buffer.from(m[1], "base64").toString("utf8");
 }

@@ -6,6 +6,7 @@
 import { deflateSync } from "node:zlib";
 import { decode } from "fast-png";
 import type { ImageStack } from "../../shared/payloads";
+import { NextframeError } from "../engine/errors";
 
 /** An 8-bit image, row-major, interleaved channels (1 gray, 3 RGB, 4 RGBA). */
 export interface Image8 {
@@ -100,7 +101,7 @@ export function pngBase64(img: Image8): string {
 /** Decode PNG bytes or base64 back to an Image8 (tests; fallbacks round-trip). */
 export function decodePng(png: Uint8Array | string): Image8 {
   const d = decode(typeof png === "string" ? fromBase64(png) : png);
-  if (d.depth !== 8) throw new Error(`decodePng: expected an 8-bit PNG, got depth ${d.depth}`);
+  if (d.depth !== 8) throw new NextframeError(`decodePng: expected an 8-bit PNG, got depth ${d.depth}`);
   return { w: d.width, h: d.height, channels: d.channels as 1 | 3 | 4, data: d.data as Uint8Array };
 }
 

@@ -19,6 +19,7 @@ import {
   NEXTFRAME_MIMES, WORLD_ACTIONS, WORLD_VIEWER_TARGET,
   type ImageStack, type NextframeMime, type WorldAction, type WorldViewerToKernel, type WorldViewerToPanel,
 } from "../../shared/payloads";
+import { NextframeError } from "../engine/errors";
 
 /** What a world's step may return: a frame, or a frame with the ground-truth simulator's frame beside it. */
 export type WorldStepResult = unknown | { frame: unknown; truth?: unknown };
@@ -154,7 +155,7 @@ export async function playWorld(world: PlayableWorld, opts: PlayWorldOptions = {
     get steps() { return steps; },
     get live() { return !stopped; },
     async handle(m: unknown) {
-      if (stopped) throw new Error("playWorld: this session is stopped; call playWorld again to play");
+      if (stopped) throw new NextframeError("playWorld: this session is stopped; call playWorld again to play");
       const reply = await enqueue(m);
       if (reply === undefined) return stateMessage();
       sendComm(WORLD_VIEWER_TARGET, reply);

@@ -7,7 +7,7 @@ import {
   allocArray, arraysEqual, broadcastShapes, fmtShape, isFloat, isInt, isInteger, normDim, sameDType, shapeSize, toTypedArray,
   type DType, type Shape, type TypedArray,
 } from "./dtype.js";
-import { DTypeError, ShapeError } from "./errors.js";
+import { DTypeError, NextframeError, ShapeError } from "./errors.js";
 import type { BinaryOp, CompareOp, UnaryOp } from "./graph.js";
 import { leaf, node, Tensor, type NestedArray, type TensorLike } from "./tensor.js";
 import { globalGenerator, type Generator } from "../random/index.js";
@@ -135,7 +135,7 @@ export const silu = (x: Tensor) => mul(x, sigmoid(x));
 export function gelu(x: Tensor, approximate: "none" | "tanh" = "none"): Tensor {
   checkTensor("gelu", x);
   if (!isFloat(x.dtype)) throw new DTypeError(`gelu: expected a float32 or float64 tensor, got ${x.dtype} (cast with .cast("float32"))`);
-  if (approximate !== "none" && approximate !== "tanh") throw new Error(`gelu: approximate must be "none" or "tanh", got "${String(approximate)}"`);
+  if (approximate !== "none" && approximate !== "tanh") throw new NextframeError(`gelu: approximate must be "none" or "tanh", got "${String(approximate)}"`);
   return node("gelu", [x], { approximate }, x.shape, x.dtype);
 }
 /** Elementwise x limited to [min, max] (either bound may be left out). */

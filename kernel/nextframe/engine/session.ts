@@ -207,7 +207,7 @@ async function probe(device: Device, threads: number): Promise<void> {
   const x = new ort.Tensor("float32", Float32Array.from([1, 2, 3, 4]), [2, 2]);
   const out = await outsideCells(() => sess.run({ x }));
   const y = Object.values(out)[0]!.data as Float32Array;
-  if (y.length !== 4 || !y.every(Number.isFinite)) throw new Error("probe graph returned wrong values");
+  if (y.length !== 4 || !y.every(Number.isFinite)) throw new NextframeError(`probe: the ${device} test graph returned wrong values`);
   await sess.release();
 }
 

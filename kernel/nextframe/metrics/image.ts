@@ -5,6 +5,8 @@
 // on typed arrays in (H, W, C) layout; rollouts are (T, H, W, C). The two baselines every world model must
 // beat: copy the last frame, and extrapolate linearly from the last two.
 
+import { NextframeError } from "../engine/errors";
+
 /** Frame pixels as a typed array in (H, W, C) layout, or (T, H, W, C) for a rollout. */
 export type Pixels = Uint8Array | Uint8ClampedArray | Float32Array | Float64Array;
 
@@ -17,13 +19,13 @@ export interface FrameShape {
 }
 
 function sameLength(op: string, a: ArrayLike<number>, b: ArrayLike<number>): void {
-  if (a.length !== b.length) throw new Error(`${op}: arrays differ in length (${a.length} vs ${b.length})`);
-  if (a.length === 0) throw new Error(`${op}: empty arrays`);
+  if (a.length !== b.length) throw new NextframeError(`${op}: arrays differ in length (${a.length} vs ${b.length})`);
+  if (a.length === 0) throw new NextframeError(`${op}: empty arrays`);
 }
 
 function frameSize(op: string, s: FrameShape): number {
   for (const k of ["height", "width", "channels"] as const) {
-    if (!Number.isInteger(s[k]) || s[k] < 1) throw new Error(`${op}: ${k} must be a positive integer, got ${s[k]}`);
+    if (!Number.isInteger(s[k]) || s[k] < 1) throw new NextframeError(`${op}: ${k} must be a positive integer, got ${s[k]}`);
   }
   return s.height * s.width * s.channels;
 }
@@ -100,7 +102,7 @@ function ssimPlane(x: Float64Array, y: Float64Array, H: number, W: number, k: Fl
 export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, opts: SsimOptions): number {
   sameLength("ssim", a, b);
   const size = frameSize("ssim", opts);
-  if (a.length !== size) throw new Error(`ssim: frame has ${a.length} values, expected height·width·channels = ${size}`);
+  if (a.length !== size) throw new NextframeError(`ssim: frame has ${a.length} values, expected height·width·channels = ${size}`);
   const { height: H, width: W, channels: C } = opts;
   const L = opts.maxVal ?? 255;
   const maxK = Math.min(H, W);
@@ -152,7 +154,7 @@ export interface CurveOptions extends FrameShape {
 export function horizonCurve(pred: Pixels, truth: Pixels, opts: CurveOptions): Float64Array {
   const F = frameSize("horizonCurve", opts);
   sameLength("horizonCurve", pred, truth);
-  if (pred.length % F !== 0) throw new Error(`horizonCurve: length ${pred.length} is not a whole number of ${opts.height}×${opts.width}×${opts.channels} frames`);
+  if (pred.length % F !== 0) throw new NextframeError(`horizonCurve: length ${pred.length} is not a whole number of ${opts.height}×${opts.width}×${opts.channels} frames`);
   const T = pred.length / F;
   const out = new Float64Array(T);
   const cap = opts.capDb ?? 100;
@@ -168,11 +170,11 @@ export function horizonCurve(pred: Pixels, truth: Pixels, opts: CurveOptions): F
 
 /** Element-wise mean of several equally long curves (e.g. one per clip). */
 export function meanCurve(curves: ArrayLike<number>[]): Float64Array {
-  if (curves.length === 0) throw new Error("meanCurve: no curves");
+  if (curves.length === 0) throw new NextframeError("meanCurve: no curves");
   const T = curves[0].length;
   const out = new Float64Array(T);
   curves.forEach((c, i) => {
-    if (c.length !== T) throw new Error(`meanCurve: curve ${i} has ${c.length} points, curve 0 has ${T}`);
+    if (c.length !== T) throw new NextframeError(`meanCurve: curve ${i} has ${c.length} points, curve 0 has ${T}`);
     for (let t = 0; t < T; t++) out[t] += c[t] / curves.length;
   });
   return out;
@@ -181,10 +183,10 @@ export function meanCurve(curves: ArrayLike<number>[]): Float64Array {
 // ───────────────────────────── baselines ─────────────────────────────
 
 function contextFrames(op: string, context: Pixels, F: number, need: number): number {
-  if (!Number.isInteger(F) || F < 1) throw new Error(`${op}: frameSize must be a positive integer, got ${F}`);
-  if (context.length % F !== 0) throw new Error(`${op}: context length ${context.length} is not a multiple of frameSize ${F}`);
+  if (!Number.isInteger(F) || F < 1) throw new NextframeError(`${op}: frameSize must be a positive integer, got ${F}`);
+  if (context.length % F !== 0) throw new NextframeError(`${op}: context length ${context.length} is not a multiple of frameSize ${F}`);
   const T = context.length / F;
-  if (T < need) throw new Error(`${op}: needs at least ${need} context frame${need > 1 ? "s" : ""}, got ${T}`);
+  if (T < need) throw new NextframeError(`${op}: needs at least ${need} context frame${need > 1 ? "s" : ""}, got ${T}`);
   return T;
 }
 
@@ -195,7 +197,7 @@ function alloc<A extends Pixels>(like: A, n: number): A {
 /** Predict `horizon` frames by repeating the last context frame. */
 export function copyLastFrame<A extends Pixels>(context: A, frameSize: number, horizon: number): A {
   const T = contextFrames("copyLastFrame", context, frameSize, 1);
-  if (!Number.isInteger(horizon) || horizon < 0) throw new Error(`copyLastFrame: horizon must be a non-negative integer, got ${horizon}`);
+  if (!Number.isInteger(horizon) || horizon < 0) throw new NextframeError(`copyLastFrame: horizon must be a non-negative integer, got ${horizon}`);
   const last = context.subarray((T - 1) * frameSize, T * frameSize);
   const out = alloc(context, horizon * frameSize);
   for (let k = 0; k < horizon; k++) out.set(last, k * frameSize);
@@ -208,7 +210,7 @@ export function copyLastFrame<A extends Pixels>(context: A, frameSize: number, h
  */
 export function linearExtrapolation<A extends Pixels>(context: A, frameSize: number, horizon: number, clamp?: [number, number]): A {
   const T = contextFrames("linearExtrapolation", context, frameSize, 2);
-  if (!Number.isInteger(horizon) || horizon < 0) throw new Error(`linearExtrapolation: horizon must be a non-negative integer, got ${horizon}`);
+  if (!Number.isInteger(horizon) || horizon < 0) throw new NextframeError(`linearExtrapolation: horizon must be a non-negative integer, got ${horizon}`);
   const a = context.subarray((T - 2) * frameSize, (T - 1) * frameSize);
   const b = context.subarray((T - 1) * frameSize, T * frameSize);
   const out = alloc(context, horizon * frameSize);
@@ -232,7 +234,7 @@ export function linearExtrapolation<A extends Pixels>(context: A, frameSize: num
  * (0.5 = the model cannot tell them apart).
  */
 export function surpriseScore(lawful: ArrayLike<number>, violating: ArrayLike<number>): { meanLawful: number; meanViolating: number; ratio: number; auc: number } {
-  if (lawful.length === 0 || violating.length === 0) throw new Error("surpriseScore: need at least one lawful and one violating loss");
+  if (lawful.length === 0 || violating.length === 0) throw new NextframeError("surpriseScore: need at least one lawful and one violating loss");
   const mean = (a: ArrayLike<number>) => Array.from(a).reduce((s, x) => s + x, 0) / a.length;
   let wins = 0;
   for (let i = 0; i < violating.length; i++) for (let j = 0; j < lawful.length; j++) {

@@ -9,6 +9,7 @@
 // logistic (softmax) regression trained by full-batch Adam. Features are standardised on the train split.
 
 import { Rng } from "../random/index";
+import { NextframeError } from "../engine/errors";
 
 /** Options of linearProbe: classification or regression, ridge or softmax, the L2 strength (or candidates), the split and its seed. */
 export interface LinearProbeOptions {
@@ -71,7 +72,7 @@ export function choleskySolve(A: Float64Array, B: Float64Array, d: number, k: nu
       let s = A[i * d + j];
       for (let p = 0; p < j; p++) s -= L[i * d + p] * L[j * d + p];
       if (i === j) {
-        if (s <= 0) throw new Error(`choleskySolve: matrix not positive definite at ${i} (increase the ridge lambda)`);
+        if (s <= 0) throw new NextframeError(`choleskySolve: matrix not positive definite at ${i} (increase the ridge lambda)`);
         L[i * d + i] = Math.sqrt(s);
       } else L[i * d + j] = s / L[j * d + j];
     }
@@ -100,23 +101,23 @@ export function choleskySolve(A: Float64Array, B: Float64Array, d: number, k: nu
 export function linearProbe(features: ArrayLike<number>, labels: ArrayLike<number>, dim: number, opts: LinearProbeOptions = {}): LinearProbeResult {
   const task = opts.task ?? "classification";
   const method = opts.method ?? "ridge";
-  if (!Number.isInteger(dim) || dim < 1) throw new Error(`linearProbe: dim must be a positive integer, got ${dim}`);
-  if (features.length % dim !== 0) throw new Error(`linearProbe: features length ${features.length} is not a multiple of dim ${dim}`);
+  if (!Number.isInteger(dim) || dim < 1) throw new NextframeError(`linearProbe: dim must be a positive integer, got ${dim}`);
+  if (features.length % dim !== 0) throw new NextframeError(`linearProbe: features length ${features.length} is not a multiple of dim ${dim}`);
   const nAll = features.length / dim;
-  if (task === "regression" && method === "softmax") throw new Error(`linearProbe: method "softmax" needs task "classification"`);
-  if (labels.length % nAll !== 0 || labels.length === 0) throw new Error(`linearProbe: labels length ${labels.length} does not match ${nAll} samples`);
+  if (task === "regression" && method === "softmax") throw new NextframeError(`linearProbe: method "softmax" needs task "classification"`);
+  if (labels.length % nAll !== 0 || labels.length === 0) throw new NextframeError(`linearProbe: labels length ${labels.length} does not match ${nAll} samples`);
   const outputs = task === "regression" ? labels.length / nAll : 1;
-  if (task === "classification" && outputs !== 1) throw new Error(`linearProbe: classification needs one label per sample, got ${labels.length} labels for ${nAll} samples`);
+  if (task === "classification" && outputs !== 1) throw new NextframeError(`linearProbe: classification needs one label per sample, got ${labels.length} labels for ${nAll} samples`);
   if (Array.isArray(opts.lambda)) return tunedProbe(features, labels, dim, nAll, outputs, opts as LinearProbeOptions & { lambda: readonly number[] });
   const lambda = (opts.lambda as number | undefined) ?? 1e-3;
-  if (!(lambda >= 0)) throw new Error(`linearProbe: lambda must be ≥ 0, got ${lambda}`);
+  if (!(lambda >= 0)) throw new NextframeError(`linearProbe: lambda must be ≥ 0, got ${lambda}`);
   const testFraction = opts.testFraction ?? 0.25;
-  if (!(testFraction > 0 && testFraction < 1)) throw new Error(`linearProbe: testFraction must be in (0, 1), got ${testFraction}`);
+  if (!(testFraction > 0 && testFraction < 1)) throw new NextframeError(`linearProbe: testFraction must be in (0, 1), got ${testFraction}`);
 
   const { trainIdx, testIdx } = splitSamples(labels, nAll, outputs, task, testFraction, opts);
   const nTest = testIdx.length;
   const nTrain = trainIdx.length;
-  if (nTrain < 2) throw new Error(`linearProbe: only ${nTrain} training samples after the split; need at least 2`);
+  if (nTrain < 2) throw new NextframeError(`linearProbe: only ${nTrain} training samples after the split; need at least 2`);
 
   // Standardise with train statistics.
   const mean = new Float64Array(dim), std = new Float64Array(dim);
@@ -309,7 +310,7 @@ function splitSamples(labels: ArrayLike<number>, nAll: number, outputs: number, 
     if (task === "classification") {
       const y = labels[i];
       if (y >= 0 && Number.isInteger(y)) keep.push(i);
-      else if (!(y < 0)) throw new Error(`linearProbe: label ${i} = ${y} is not an integer class (use negative labels to skip samples)`);
+      else if (!(y < 0)) throw new NextframeError(`linearProbe: label ${i} = ${y} is not an integer class (use negative labels to skip samples)`);
     } else {
       let ok = true;
       for (let j = 0; j < outputs; j++) if (!Number.isFinite(labels[i * outputs + j])) ok = false;
@@ -320,7 +321,7 @@ function splitSamples(labels: ArrayLike<number>, nAll: number, outputs: number, 
   let trainIdx: number[], testIdx: number[];
   if (opts.groups) {
     const groups = opts.groups;
-    if (groups.length !== nAll) throw new Error(`linearProbe: groups has ${groups.length} entries, expected one per sample (${nAll})`);
+    if (groups.length !== nAll) throw new NextframeError(`linearProbe: groups has ${groups.length} entries, expected one per sample (${nAll})`);
     const byGroup = new Map<number, number[]>();
     for (const i of keep) {
       const g = groups[i];
@@ -328,7 +329,7 @@ function splitSamples(labels: ArrayLike<number>, nAll: number, outputs: number, 
       byGroup.get(g)!.push(i);
     }
     const ids = rng.shuffle([...byGroup.keys()].sort((a, b) => a - b));
-    if (ids.length < 2) throw new Error(`linearProbe: groups split needs at least 2 distinct groups, got ${ids.length}`);
+    if (ids.length < 2) throw new NextframeError(`linearProbe: groups split needs at least 2 distinct groups, got ${ids.length}`);
     // The first shuffled group always trains; then groups fill the test split up to testFraction.
     trainIdx = [...byGroup.get(ids[0])!];
     testIdx = [];
@@ -350,7 +351,7 @@ function splitSamples(labels: ArrayLike<number>, nAll: number, outputs: number, 
 function tunedProbe(features: ArrayLike<number>, labels: ArrayLike<number>, dim: number, nAll: number, outputs: number,
   opts: LinearProbeOptions & { lambda: readonly number[] }): LinearProbeResult {
   const cands = opts.lambda;
-  if (cands.length === 0) throw new Error("linearProbe: lambda candidates must not be empty");
+  if (cands.length === 0) throw new NextframeError("linearProbe: lambda candidates must not be empty");
   // the outer split the final probe will use (it depends on the seed, groups and labels only, not on λ)
   const { trainIdx: train } = splitSamples(labels, nAll, outputs, opts.task ?? "classification", opts.testFraction ?? 0.25, opts);
   const subF = new Float64Array(train.length * dim), subY = new Float64Array(train.length * outputs);

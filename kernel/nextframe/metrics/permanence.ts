@@ -6,6 +6,7 @@
 // Objects are found by colour: every ball has a palette colour no other drawable uses.
 
 import { burgerGeometry, COLORS, type FrameState } from "../worlds/videoWorld";
+import { NextframeError } from "../engine/errors";
 
 /** The pixels of one colour in a frame: how many, their centroid and their spread. */
 export interface Blob {
@@ -25,7 +26,7 @@ export function colorMatches(frame: ArrayLike<number>, o: number, rgb: readonly 
 
 /** Locate the pixels of one colour in an (H, W, 3) frame. */
 export function findColorBlob(frame: ArrayLike<number>, width: number, height: number, rgb: readonly number[], tol = 50): Blob {
-  if (frame.length !== width * height * 3) throw new Error(`findColorBlob: frame has ${frame.length} values, expected ${width}×${height}×3 = ${width * height * 3}`);
+  if (frame.length !== width * height * 3) throw new NextframeError(`findColorBlob: frame has ${frame.length} values, expected ${width}×${height}×3 = ${width * height * 3}`);
   let count = 0, sx = 0, sy = 0, sxx = 0;
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
     if (colorMatches(frame, (y * width + x) * 3, rgb, tol)) {
@@ -74,7 +75,7 @@ export function scoreReappearance(frame: ArrayLike<number>, size: number, rgb: r
  * a faint ghost, what a mean prediction under uncertainty draws. NaN when no pixel of the object is new.
  */
 export function appearanceStrength(pred: ArrayLike<number>, truth: ArrayLike<number>, before: ArrayLike<number>, rgb: readonly number[], tol: number = PERMANENCE_DEFAULTS.tol): number {
-  if (pred.length !== truth.length || before.length !== truth.length) throw new Error(`appearanceStrength: frames must have the same length, got pred ${pred.length}, truth ${truth.length}, before ${before.length}`);
+  if (pred.length !== truth.length || before.length !== truth.length) throw new NextframeError(`appearanceStrength: frames must have the same length, got pred ${pred.length}, truth ${truth.length}, before ${before.length}`);
   let num = 0, den = 0;
   for (let o = 0; o < truth.length; o += 3) {
     if (!colorMatches(truth, o, rgb, tol) || colorMatches(before, o, rgb, tol)) continue;
@@ -138,12 +139,12 @@ export interface PermanenceResult {
 export function objectPermanence(states: FrameState[], predFrames: ArrayLike<number>, opts: PermanenceOptions): PermanenceResult {
   const { size } = opts;
   const F = size * size * 3;
-  if (!Number.isInteger(size) || size < 1) throw new Error(`objectPermanence: size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 1) throw new NextframeError(`objectPermanence: size must be a positive integer, got ${size}`);
   if (predFrames.length !== states.length * F) {
-    throw new Error(`objectPermanence: predFrames has ${predFrames.length} values, expected ${states.length} frames × ${size}×${size}×3 = ${states.length * F}`);
+    throw new NextframeError(`objectPermanence: predFrames has ${predFrames.length} values, expected ${states.length} frames × ${size}×${size}×3 = ${states.length * F}`);
   }
   if (opts.truthFrames && opts.truthFrames.length !== predFrames.length) {
-    throw new Error(`objectPermanence: truthFrames has ${opts.truthFrames.length} values, predFrames has ${predFrames.length}`);
+    throw new NextframeError(`objectPermanence: truthFrames has ${opts.truthFrames.length} values, predFrames has ${predFrames.length}`);
   }
   const from = opts.from ?? 0, tol = opts.tol ?? PERMANENCE_DEFAULTS.tol;
   const events: PermanenceEvent[] = [];
@@ -214,7 +215,7 @@ export function interactionPersistence(states: FrameState[], predFrames: ArrayLi
   const { size } = opts;
   const F = size * size * 3;
   if (predFrames.length !== states.length * F) {
-    throw new Error(`interactionPersistence: predFrames has ${predFrames.length} values, expected ${states.length} frames × ${size}×${size}×3`);
+    throw new NextframeError(`interactionPersistence: predFrames has ${predFrames.length} values, expected ${states.length} frames × ${size}×${size}×3`);
   }
   const from = opts.from ?? 0, tol = opts.tol ?? 40;
   let frames = 0, persistent = 0, sumRegrown = 0, sumPresent = 0;

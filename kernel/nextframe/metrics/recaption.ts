@@ -6,6 +6,8 @@
 // neighbour in the model's latent space. If the latent space encodes what the captions talk about, caption
 // accuracy goes up.
 
+import { NextframeError } from "../engine/errors";
+
 /** Options of nearestNeighbourRecaption: which captions count as weak, the latent distance, and true captions to score against. */
 export interface RecaptionOptions {
   /** Which captions to replace. Default: only missing (null) ones. */
@@ -57,9 +59,9 @@ export function captionWordF1(a: string | null, b: string | null): number {
  */
 export function nearestNeighbourRecaption(latents: ArrayLike<number>, dim: number, captions: readonly (string | null)[], opts: RecaptionOptions = {}): RecaptionResult {
   const n = captions.length;
-  if (!Number.isInteger(dim) || dim < 1) throw new Error(`nearestNeighbourRecaption: dim must be a positive integer, got ${dim}`);
-  if (latents.length !== n * dim) throw new Error(`nearestNeighbourRecaption: latents has ${latents.length} values, expected ${n} clips × ${dim} = ${n * dim}`);
-  if (opts.truth && opts.truth.length !== n) throw new Error(`nearestNeighbourRecaption: truth has ${opts.truth.length} captions, expected ${n}`);
+  if (!Number.isInteger(dim) || dim < 1) throw new NextframeError(`nearestNeighbourRecaption: dim must be a positive integer, got ${dim}`);
+  if (latents.length !== n * dim) throw new NextframeError(`nearestNeighbourRecaption: latents has ${latents.length} values, expected ${n} clips × ${dim} = ${n * dim}`);
+  if (opts.truth && opts.truth.length !== n) throw new NextframeError(`nearestNeighbourRecaption: truth has ${opts.truth.length} captions, expected ${n}`);
   const isWeak = opts.isWeak ?? ((c: string | null) => c === null);
   const weak = captions.map((c, i) => isWeak(c, i));
   const donors: number[] = [];

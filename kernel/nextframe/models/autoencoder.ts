@@ -11,6 +11,7 @@
  */
 import { Module, Conv2d, ConvTranspose2d } from "../nn/index.js";
 import { F, Generator, Tensor, tensor } from "../engine/index.js";
+import { NextframeError } from "../engine/errors.js";
 
 //################################################################################
 //                                   Config                                      #
@@ -46,17 +47,17 @@ export type AutoencoderName = keyof typeof AUTOENCODER_CONFIGS;
 /** A full config from a table name plus overrides; unknown names and unknown fields list the valid ones. */
 export function autoencoderConfig(name: AutoencoderName | string, overrides: Partial<AutoencoderConfig> = {}): AutoencoderConfig {
   const base = (AUTOENCODER_CONFIGS as Record<string, AutoencoderConfig>)[name];
-  if (!base) throw new Error(`autoencoderConfig: unknown config "${name}"; expected one of ${Object.keys(AUTOENCODER_CONFIGS).join(", ")}`);
+  if (!base) throw new NextframeError(`autoencoderConfig: unknown config "${name}"; expected one of ${Object.keys(AUTOENCODER_CONFIGS).join(", ")}`);
   for (const k of Object.keys(overrides)) {
     if (!(k in base)) {
-      throw new Error(`autoencoderConfig: unknown field "${k}"; an autoencoder config has ${Object.keys(base).join(", ")}` +
+      throw new NextframeError(`autoencoderConfig: unknown field "${k}"; an autoencoder config has ${Object.keys(base).join(", ")}` +
         (k === "seed" ? ` (the seed is the third argument: new Autoencoder(config, overrides, { seed }))` : ""));
     }
   }
   const c: AutoencoderConfig = { ...base, hidden: [...base.hidden] as [number, number], ...overrides };
-  if (c.downsample !== 2 && c.downsample !== 4) throw new Error(`autoencoderConfig: downsample must be 2 or 4, got ${c.downsample}`);
-  if (!Number.isInteger(c.imageSize) || c.imageSize < 4 || c.imageSize % c.downsample !== 0) throw new Error(`autoencoderConfig: imageSize must be a multiple of ${c.downsample} (the downsampling factor), got ${c.imageSize}`);
-  for (const k of ["inChannels", "latentChannels"] as const) if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`autoencoderConfig: ${k} must be a positive integer, got ${c[k]}`);
+  if (c.downsample !== 2 && c.downsample !== 4) throw new NextframeError(`autoencoderConfig: downsample must be 2 or 4, got ${c.downsample}`);
+  if (!Number.isInteger(c.imageSize) || c.imageSize < 4 || c.imageSize % c.downsample !== 0) throw new NextframeError(`autoencoderConfig: imageSize must be a multiple of ${c.downsample} (the downsampling factor), got ${c.imageSize}`);
+  for (const k of ["inChannels", "latentChannels"] as const) if (!Number.isInteger(c[k]) || c[k] < 1) throw new NextframeError(`autoencoderConfig: ${k} must be a positive integer, got ${c[k]}`);
   return c;
 }
 
@@ -151,7 +152,7 @@ export class Autoencoder extends Module {
 /** RGB uint8 frames (T, H, W, 3) → float32 (T, 3, H, W) in [-1, 1]. */
 export function framesToTensor(frames: Uint8Array, count: number, size: number): Tensor {
   const F3 = size * size * 3;
-  if (frames.length < count * F3) throw new Error(`framesToTensor: need ${count} frames of ${size}×${size}×3 = ${count * F3} bytes, got ${frames.length}`);
+  if (frames.length < count * F3) throw new NextframeError(`framesToTensor: need ${count} frames of ${size}×${size}×3 = ${count * F3} bytes, got ${frames.length}`);
   const out = new Float32Array(count * F3);
   const hw = size * size;
   for (let t = 0; t < count; t++) for (let p = 0; p < hw; p++) for (let c = 0; c < 3; c++) {

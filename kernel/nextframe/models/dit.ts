@@ -13,6 +13,7 @@ import { packedAttentionMask, packedPosEmbed, unpackImages, type Packed } from "
 import { unpatchifyOp } from "../patches/ops";
 import { NormalRng } from "../random/index";
 import type { DenoiseFn } from "../diffusion/gaussianDiffusion";
+import { NextframeError } from "../engine/errors";
 
 //################################################################################
 //                               DiT Configs                                     #
@@ -66,7 +67,7 @@ export function ditConfig(name: DiTName | string | DiTArch, overrides: Partial<D
   if (typeof name === "string") {
     const found = (DIT_CONFIGS as Record<string, DiTArch>)[name];
     if (!found) {
-      throw new Error(`ditConfig: unknown config "${name}"; expected one of ${Object.keys(DIT_CONFIGS).join(", ")}`);
+      throw new NextframeError(`ditConfig: unknown config "${name}"; expected one of ${Object.keys(DIT_CONFIGS).join(", ")}`);
     }
     arch = found;
   } else {
@@ -74,13 +75,13 @@ export function ditConfig(name: DiTName | string | DiTArch, overrides: Partial<D
   }
   const cfg: DiTConfig = { ...DIT_DEFAULTS, ...arch, ...overrides };
   if (cfg.hiddenSize % cfg.numHeads !== 0) {
-    throw new Error(`ditConfig: hiddenSize ${cfg.hiddenSize} is not divisible by numHeads ${cfg.numHeads}`);
+    throw new NextframeError(`ditConfig: hiddenSize ${cfg.hiddenSize} is not divisible by numHeads ${cfg.numHeads}`);
   }
   if (cfg.inputSize % cfg.patchSize !== 0) {
-    throw new Error(`ditConfig: inputSize ${cfg.inputSize} is not divisible by patchSize ${cfg.patchSize}`);
+    throw new NextframeError(`ditConfig: inputSize ${cfg.inputSize} is not divisible by patchSize ${cfg.patchSize}`);
   }
   if (cfg.hiddenSize % 4 !== 0) {
-    throw new Error(`ditConfig: hiddenSize ${cfg.hiddenSize} must be divisible by 4 for the 2D sin-cos embedding`);
+    throw new NextframeError(`ditConfig: hiddenSize ${cfg.hiddenSize} must be divisible by 4 for the 2D sin-cos embedding`);
   }
   return cfg;
 }
@@ -285,18 +286,18 @@ export class DiT extends Module {
   private checkInputs(x: Tensor, t: Tensor, y: Tensor): void {
     const { inChannels: C, inputSize: S, numClasses } = this.config;
     if (x.rank !== 4 || x.shape[1] !== C || x.shape[2] !== S || x.shape[3] !== S) {
-      throw new Error(`DiT.forward: x must be (N, ${C}, ${S}, ${S}), got [${x.shape.join(", ")}]`);
+      throw new NextframeError(`DiT.forward: x must be (N, ${C}, ${S}, ${S}), got [${x.shape.join(", ")}]`);
     }
     const N = x.shape[0];
-    if (t.rank !== 1 || t.shape[0] !== N) throw new Error(`DiT.forward: t must be (${N}), got [${t.shape.join(", ")}]`);
-    if (y.rank !== 1 || y.shape[0] !== N) throw new Error(`DiT.forward: y must be (${N}), got [${y.shape.join(", ")}]`);
-    if (y.dtype !== "int32" && y.dtype !== "int64") throw new Error(`DiT.forward: y must hold integer labels, got ${y.dtype}`);
+    if (t.rank !== 1 || t.shape[0] !== N) throw new NextframeError(`DiT.forward: t must be (${N}), got [${t.shape.join(", ")}]`);
+    if (y.rank !== 1 || y.shape[0] !== N) throw new NextframeError(`DiT.forward: y must be (${N}), got [${y.shape.join(", ")}]`);
+    if (y.dtype !== "int32" && y.dtype !== "int64") throw new NextframeError(`DiT.forward: y must hold integer labels, got ${y.dtype}`);
     if (y.isConcrete) {
       const labels = y._value as ArrayLike<number | bigint>;
       const limit = numClasses + (this.config.classDropoutProb > 0 ? 1 : 0);
       for (let i = 0; i < labels.length; i++) {
         const l = Number(labels[i]);
-        if (!(l >= 0 && l < limit)) throw new Error(`DiT.forward: label ${l} out of range [0, ${limit - 1}] (${numClasses} classes${limit > numClasses ? ` + null class ${numClasses}` : ""})`);
+        if (!(l >= 0 && l < limit)) throw new NextframeError(`DiT.forward: label ${l} out of range [0, ${limit - 1}] (${numClasses} classes${limit > numClasses ? ` + null class ${numClasses}` : ""})`);
       }
     }
   }
@@ -321,9 +322,9 @@ export class DiT extends Module {
   forwardPacked(packed: Packed, t: ArrayLike<number>, y: ArrayLike<number>): { output: Tensor; images: (out: Float32Array) => { data: Float32Array; shape: [number, number, number] }[] } {
     const D = this.config.hiddenSize, L = packed.shape[0];
     const nImg = packed.segments.length;
-    if (t.length !== nImg || y.length !== nImg) throw new Error(`DiT.forwardPacked: ${nImg} images but ${t.length} timesteps and ${y.length} labels`);
+    if (t.length !== nImg || y.length !== nImg) throw new NextframeError(`DiT.forwardPacked: ${nImg} images but ${t.length} timesteps and ${y.length} labels`);
     if (packed.shape[1] !== this.config.patchSize ** 2 * this.config.inChannels) {
-      throw new Error(`DiT.forwardPacked: tokens have width ${packed.shape[1]}, this DiT expects p·p·C = ${this.config.patchSize ** 2 * this.config.inChannels}`);
+      throw new NextframeError(`DiT.forwardPacked: tokens have width ${packed.shape[1]}, this DiT expects p·p·C = ${this.config.patchSize ** 2 * this.config.inChannels}`);
     }
     const tokens = tensor(packed.tokens, { shape: [1, L, packed.shape[1]] });
     const pos = tensor(packedPosEmbed(packed, D), { shape: [1, L, D] });

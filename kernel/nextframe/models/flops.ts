@@ -6,6 +6,7 @@
  * Letters: T tokens, D hidden, L depth, p patch, C in channels, F frames, S spatial tokens per frame.
  */
 import { ditConfig, type DiTArch, type DiTConfig, type DiTName } from "./dit";
+import { NextframeError } from "../engine/errors";
 
 /** A model's trainable parameters and forward multiply-accumulates for one sample, in total, as the paper's Gflops and per part. */
 export interface Complexity {
@@ -97,7 +98,7 @@ export function spaceTimeMacs(kind: SpaceTimeAttention, o: STComplexityOptions):
     linear = spatial.linear + temporal.linear + mlp;
     attention = spatial.attention + temporal.attention;
   } else {
-    throw new Error(`spaceTimeMacs: unknown attention kind "${String(kind)}"; expected "factorized" or "full"`);
+    throw new NextframeError(`spaceTimeMacs: unknown attention kind "${String(kind)}"; expected "factorized" or "full"`);
   }
   return { macs: L * (linear + attention), linear: L * linear, attention: L * attention };
 }

@@ -13,6 +13,7 @@ import { Module, Parameter, Linear, Embedding, LayerNorm, ModuleList } from "../
 import { normal_, zeros_ } from "../nn/init.js";
 import { F, Tensor, compile, tensor, type CompiledFunction } from "../engine/index.js";
 import { Generator } from "../random/index.js";
+import { NextframeError } from "../engine/errors.js";
 
 //################################################################################
 //                               Building blocks                                 #
@@ -25,7 +26,7 @@ export class CausalSelfAttention extends Module {
   constructor(readonly config: GPTConfig, readonly layer: number) {
     super();
     if (config.nEmbd % config.nHead !== 0) {
-      throw new Error(`CausalSelfAttention: nEmbd (${config.nEmbd}) must be divisible by nHead (${config.nHead})`);
+      throw new NextframeError(`CausalSelfAttention: nEmbd (${config.nEmbd}) must be divisible by nHead (${config.nHead})`);
     }
     // key, query, value projections for all heads, but in a batch
     this.c_attn = new Linear(config.nEmbd, 3 * config.nEmbd, { bias: config.bias });
@@ -123,23 +124,23 @@ export function gptConfig(name: GPTName | string | Partial<GPTConfig> | null, ov
   let base: Partial<GPTConfig> = {};
   if (typeof name === "string") {
     const found = (GPT_CONFIGS as Record<string, Partial<GPTConfig>>)[name];
-    if (!found) throw new Error(`gptConfig: unknown config "${name}"; expected one of ${Object.keys(GPT_CONFIGS).join(", ")}`);
+    if (!found) throw new NextframeError(`gptConfig: unknown config "${name}"; expected one of ${Object.keys(GPT_CONFIGS).join(", ")}`);
     base = found;
   } else if (name !== null) {
     base = name;
   }
   for (const k of [...Object.keys(base), ...Object.keys(overrides)]) {
     if (!(k in GPT_DEFAULTS)) {
-      throw new Error(`gptConfig: unknown field "${k}"; a GPT config has ${Object.keys(GPT_DEFAULTS).join(", ")}` +
+      throw new NextframeError(`gptConfig: unknown field "${k}"; a GPT config has ${Object.keys(GPT_DEFAULTS).join(", ")}` +
         (k === "seed" ? ` (the seed is the third argument: new GPT(config, overrides, { seed }))` : ""));
     }
   }
   const c: GPTConfig = { ...GPT_DEFAULTS, ...base, ...overrides };
   for (const k of ["blockSize", "vocabSize", "nLayer", "nHead", "nEmbd"] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`gptConfig: ${k} must be a positive integer, got ${c[k]}`);
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new NextframeError(`gptConfig: ${k} must be a positive integer, got ${c[k]}`);
   }
-  if (c.nEmbd % c.nHead !== 0) throw new Error(`gptConfig: nEmbd (${c.nEmbd}) must be divisible by nHead (${c.nHead})`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`gptConfig: dropout must be in [0, 1), got ${c.dropout}`);
+  if (c.nEmbd % c.nHead !== 0) throw new NextframeError(`gptConfig: nEmbd (${c.nEmbd}) must be divisible by nHead (${c.nHead})`);
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new NextframeError(`gptConfig: dropout must be in [0, 1), got ${c.dropout}`);
   return c;
 }
 
@@ -209,8 +210,8 @@ export class GPT extends Module {
    */
   forward(idx: Tensor, targets?: Tensor | null, opts: { lastOnly?: boolean } = {}): GPTOutput {
     const [B, T] = idx.shape as [number, number];
-    if (idx.rank !== 2) throw new Error(`GPT.forward: idx must be (B, T) token ids, got shape [${idx.shape}]`);
-    if (T > this.config.blockSize) throw new Error(`GPT.forward: cannot forward sequence of length ${T}, block size is only ${this.config.blockSize}`);
+    if (idx.rank !== 2) throw new NextframeError(`GPT.forward: idx must be (B, T) token ids, got shape [${idx.shape}]`);
+    if (T > this.config.blockSize) throw new NextframeError(`GPT.forward: cannot forward sequence of length ${T}, block size is only ${this.config.blockSize}`);
     const pos = tensor(Int32Array.from({ length: T }, (_, i) => i), { shape: [T] });
     const tokEmb = this.transformer.wte.forward(idx);                 // (B, T, C)
     const posEmb = this.transformer.wpe.forward(pos);                 // (T, C)
@@ -225,7 +226,7 @@ export class GPT extends Module {
     const logits = F.linear(x, this.lm_head_weight);                 // (B, T, V)
     const out: GPTOutput = { logits, hidden };
     if (targets) {
-      if (targets.shape[0] !== B || targets.shape[1] !== T) throw new Error(`GPT.forward: targets must be (B, T) = [${B}, ${T}], got [${targets.shape}]`);
+      if (targets.shape[0] !== B || targets.shape[1] !== T) throw new NextframeError(`GPT.forward: targets must be (B, T) = [${B}, ${T}], got [${targets.shape}]`);
       out.loss = F.crossEntropy(logits, targets);
     }
     return out;
@@ -241,7 +242,7 @@ export class GPT extends Module {
     const { blockSize, vocabSize: V } = this.config;
     const rng = new Generator(opts.seed ?? 0);
     const seq = Array.from(idx);
-    if (seq.length === 0) throw new Error("GPT.generate: needs at least one conditioning token");
+    if (seq.length === 0) throw new NextframeError("GPT.generate: needs at least one conditioning token");
     this._compiled ??= compile((x: Tensor) => this.forward(x).logits);
     for (let n = 0; n < maxNewTokens; n++) {
       // if the sequence context is growing too long we must crop it at blockSize

@@ -13,6 +13,7 @@ import { get3dSincosPosEmbed } from "../patches/posEmbed";
 import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
 import { Attention, FinalLayer, LabelEmbedder, Mlp, TimestepEmbedder, ditInit, modulate } from "./dit";
 import { spaceTimeMacs, type SpaceTimeAttention } from "./flops";
+import { NextframeError } from "../engine/errors";
 
 //################################################################################
 //                                 STDiT Configs                                 #
@@ -58,16 +59,16 @@ export function stditConfig(name: STDiTName | string | Partial<STDiTConfig>, ove
   let base: Partial<STDiTConfig>;
   if (typeof name === "string") {
     const found = (STDIT_CONFIGS as Record<string, Partial<STDiTConfig>>)[name];
-    if (!found) throw new Error(`stditConfig: unknown config "${name}"; expected one of ${Object.keys(STDIT_CONFIGS).join(", ")}`);
+    if (!found) throw new NextframeError(`stditConfig: unknown config "${name}"; expected one of ${Object.keys(STDIT_CONFIGS).join(", ")}`);
     base = found;
   } else base = name;
   const cfg = { ...STDIT_DEFAULTS, ...base, ...overrides } as STDiTConfig;
-  for (const k of ["hiddenSize", "depth", "numHeads"] as const) if (!cfg[k]) throw new Error(`stditConfig: ${k} is required`);
-  if (cfg.hiddenSize % cfg.numHeads) throw new Error(`stditConfig: hiddenSize ${cfg.hiddenSize} is not divisible by numHeads ${cfg.numHeads}`);
-  if (cfg.hiddenSize % 16) throw new Error(`stditConfig: hiddenSize ${cfg.hiddenSize} must be divisible by 16 for the 3D sin-cos embedding`);
-  if (cfg.inputSize % cfg.patchSize) throw new Error(`stditConfig: inputSize ${cfg.inputSize} is not divisible by patchSize ${cfg.patchSize}`);
-  if (cfg.frames % cfg.tubelet) throw new Error(`stditConfig: ${cfg.frames} frames are not divisible by the tubelet length ${cfg.tubelet}`);
-  if (cfg.attention !== "factorized" && cfg.attention !== "full") throw new Error(`stditConfig: attention must be "factorized" or "full", got "${String(cfg.attention)}"`);
+  for (const k of ["hiddenSize", "depth", "numHeads"] as const) if (!cfg[k]) throw new NextframeError(`stditConfig: ${k} is required`);
+  if (cfg.hiddenSize % cfg.numHeads) throw new NextframeError(`stditConfig: hiddenSize ${cfg.hiddenSize} is not divisible by numHeads ${cfg.numHeads}`);
+  if (cfg.hiddenSize % 16) throw new NextframeError(`stditConfig: hiddenSize ${cfg.hiddenSize} must be divisible by 16 for the 3D sin-cos embedding`);
+  if (cfg.inputSize % cfg.patchSize) throw new NextframeError(`stditConfig: inputSize ${cfg.inputSize} is not divisible by patchSize ${cfg.patchSize}`);
+  if (cfg.frames % cfg.tubelet) throw new NextframeError(`stditConfig: ${cfg.frames} frames are not divisible by the tubelet length ${cfg.tubelet}`);
+  if (cfg.attention !== "factorized" && cfg.attention !== "full") throw new NextframeError(`stditConfig: attention must be "factorized" or "full", got "${String(cfg.attention)}"`);
   return cfg;
 }
 
@@ -182,7 +183,7 @@ export class STDiT extends Module {
   forward(x: Tensor, t: Tensor, y: Tensor): Tensor {
     const { frames, inChannels: C, inputSize: S, patchSize: p, tubelet: pt } = this.config;
     if (x.rank !== 5 || x.shape[1] !== frames || x.shape[2] !== C || x.shape[3] !== S || x.shape[4] !== S) {
-      throw new Error(`STDiT.forward: x must be (N, ${frames}, ${C}, ${S}, ${S}), got [${x.shape.join(", ")}]`);
+      throw new NextframeError(`STDiT.forward: x must be (N, ${frames}, ${C}, ${S}, ${S}), got [${x.shape.join(", ")}]`);
     }
     const [f, h, w] = this.grid;
     let hdn = this.x_embedder.forward(patchify3dOp(x, pt, p)).add(this.pos_embed);      // (N, T, D)

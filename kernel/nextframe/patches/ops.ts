@@ -3,8 +3,9 @@
  * Same token layouts as patchify.ts: a 2D token is (p_row, p_col, c); a tubelet token is (pt, p_row, p_col, c).
  */
 import type { Tensor } from "../engine/index";
+import { NextframeError } from "../engine/errors";
 
-function need(cond: boolean, msg: string): void { if (!cond) throw new Error(msg); }
+function need(cond: boolean, msg: string): void { if (!cond) throw new NextframeError(msg); }
 
 /** (N, C, H, W) → (N, H/p · W/p, p·p·C). */
 export function patchifyOp(x: Tensor, p: number): Tensor {

@@ -6,6 +6,7 @@
  */
 import { patchify2d, unpatchify2d } from "./patchify";
 import { sincos2dFromPositions } from "./posEmbed";
+import { NextframeError } from "../engine/errors";
 
 /** One image to pack: its (C, H, W) pixels. */
 export interface ImageItem { data: Float32Array; shape: readonly [number, number, number] } // (C, H, W)
@@ -26,16 +27,16 @@ export interface Packed {
 
 /** Packs images (each (C, H, W) with the same C) into one token sequence, padded to `length` if given. */
 export function packImages(images: readonly ImageItem[], patchSize: number, opts: { length?: number } = {}): Packed {
-  if (images.length === 0) throw new Error("packImages: no images to pack");
+  if (images.length === 0) throw new NextframeError("packImages: no images to pack");
   const C = images[0].shape[0];
   const D = patchSize * patchSize * C;
   const segments: PackSegment[] = [];
   let L = 0;
   const parts = images.map((img, k) => {
-    if (img.shape[0] !== C) throw new Error(`packImages: image ${k} has ${img.shape[0]} channels, image 0 has ${C}`);
+    if (img.shape[0] !== C) throw new NextframeError(`packImages: image ${k} has ${img.shape[0]} channels, image 0 has ${C}`);
     const [, H, W] = img.shape;
     if (H % patchSize !== 0 || W % patchSize !== 0) {
-      throw new Error(`packImages: image ${k} size ${H}×${W} is not divisible by the patch size ${patchSize}`);
+      throw new NextframeError(`packImages: image ${k} size ${H}×${W} is not divisible by the patch size ${patchSize}`);
     }
     const pt = patchify2d(img.data, [1, C, H, W], patchSize);
     segments.push({ start: L, length: pt.shape[1], grid: [pt.grid[0], pt.grid[1]], channels: C });
@@ -43,7 +44,7 @@ export function packImages(images: readonly ImageItem[], patchSize: number, opts
     return pt;
   });
   const total = opts.length ?? L;
-  if (total < L) throw new Error(`packImages: ${L} tokens do not fit in a sequence of length ${total}`);
+  if (total < L) throw new NextframeError(`packImages: ${L} tokens do not fit in a sequence of length ${total}`);
   const tokens = new Float32Array(total * D);
   const rows = new Int32Array(total).fill(-1), cols = new Int32Array(total).fill(-1), imageIds = new Int32Array(total).fill(-1);
   parts.forEach((pt, k) => {
@@ -93,7 +94,7 @@ export function packedPosEmbed(packed: Packed, embedDim: number): Float32Array {
 /** Splits a packed per-token output (L, D') back into per-image token arrays (T_k, D'). */
 export function unpackTokens(values: Float32Array, width: number, packed: Packed): Float32Array[] {
   if (values.length !== packed.rows.length * width) {
-    throw new Error(`unpackTokens: got ${values.length} values, expected L·D' = ${packed.rows.length}·${width}`);
+    throw new NextframeError(`unpackTokens: got ${values.length} values, expected L·D' = ${packed.rows.length}·${width}`);
   }
   return packed.segments.map((s) => values.slice(s.start * width, (s.start + s.length) * width));
 }

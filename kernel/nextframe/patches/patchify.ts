@@ -10,6 +10,9 @@
  * Letters: N batch, C channels, H/W image size, F frames, p patch side, pt tubelet length, T tokens.
  */
 
+import { NextframeError } from "../engine/errors";
+
+/** The float arrays patchify works on (float32 or float64). */
 export type TypedFloat = Float32Array | Float64Array;
 
 /** The tokens patchify returns: data, their (N, T, D) shape and the patch grid. */
@@ -19,7 +22,7 @@ export interface Patched<A extends TypedFloat = Float32Array> {
   grid: number[];                  // (h, w) or (f, h, w) token grid
 }
 
-function check(cond: boolean, msg: string): void { if (!cond) throw new Error(msg); }
+function check(cond: boolean, msg: string): void { if (!cond) throw new NextframeError(msg); }
 
 function like<A extends TypedFloat>(x: A, n: number): A {
   return (x instanceof Float64Array ? new Float64Array(n) : new Float32Array(n)) as A;

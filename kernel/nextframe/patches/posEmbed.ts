@@ -7,9 +7,11 @@
  * per token [spatial | temporal], as in CogVideoX's get_3d_sincos_pos_embed.
  */
 
+import { NextframeError } from "../engine/errors";
+
 /** 1D: for positions m and D/2 frequencies ω_d = 1/10000^(2d/D): [sin(m·ω), cos(m·ω)] → (M, D), float64. */
 export function sincos1d(embedDim: number, positions: ArrayLike<number>): Float64Array {
-  if (embedDim % 2 !== 0) throw new Error(`sincos1d: embed dim must be even, got ${embedDim}`);
+  if (embedDim % 2 !== 0) throw new NextframeError(`sincos1d: embed dim must be even, got ${embedDim}`);
   const half = embedDim / 2, M = positions.length;
   const out = new Float64Array(M * embedDim);
   const omega = new Float64Array(half);
@@ -30,8 +32,8 @@ export function sincos1d(embedDim: number, positions: ArrayLike<number>): Float6
  * the first half encodes the column.) Used directly for packed sequences with per-image positions.
  */
 export function sincos2dFromPositions(embedDim: number, rows: ArrayLike<number>, cols: ArrayLike<number>): Float64Array {
-  if (embedDim % 4 !== 0) throw new Error(`sincos2d: embed dim must be divisible by 4, got ${embedDim}`);
-  if (rows.length !== cols.length) throw new Error(`sincos2d: ${rows.length} rows but ${cols.length} cols`);
+  if (embedDim % 4 !== 0) throw new NextframeError(`sincos2d: embed dim must be divisible by 4, got ${embedDim}`);
+  if (rows.length !== cols.length) throw new NextframeError(`sincos2d: ${rows.length} rows but ${cols.length} cols`);
   const half = embedDim / 2, M = rows.length;
   const eCol = sincos1d(half, cols), eRow = sincos1d(half, rows);
   const out = new Float64Array(M * embedDim);
@@ -55,9 +57,9 @@ export function get2dSincosPosEmbed(embedDim: number, gridSize: number | readonl
  * `frameTimes` (f numbers) places the frames in time when they are not 0, 1, …, f − 1 (a window with gaps).
  */
 export function get3dSincosPosEmbed(embedDim: number, grid: readonly [number, number, number], frameTimes?: ArrayLike<number>): Float64Array {
-  if (embedDim % 16 !== 0) throw new Error(`get3dSincosPosEmbed: embed dim must be divisible by 16, got ${embedDim}`);
+  if (embedDim % 16 !== 0) throw new NextframeError(`get3dSincosPosEmbed: embed dim must be divisible by 16, got ${embedDim}`);
   const [f, h, w] = grid;
-  if (frameTimes && frameTimes.length !== f) throw new Error(`get3dSincosPosEmbed: frameTimes has ${frameTimes.length} entries for ${f} frames`);
+  if (frameTimes && frameTimes.length !== f) throw new NextframeError(`get3dSincosPosEmbed: frameTimes has ${frameTimes.length} entries for ${f} frames`);
   const Ds = (3 * embedDim) / 4, Dt = embedDim / 4;
   const spatial = get2dSincosPosEmbed(Ds, [h, w]);
   const frames = new Float64Array(f);

@@ -14,6 +14,7 @@
 // the validity checker and the generator share one definition of the rules.
 
 import { hashSeed, Rng } from "../random/index";
+import { NextframeError } from "../engine/errors";
 
 // ───────────────────────────── config ─────────────────────────────
 
@@ -55,19 +56,19 @@ const GRAMMAR_WORDS = ["agent", "at", "moves", "picks", "up", "drops", ".", ...D
 export function textWorldConfig(partial: Partial<TextWorldConfig> = {}): TextWorldConfig {
   const c: TextWorldConfig = { ...DEFAULT_TEXT_WORLD, ...partial, objects: [...(partial.objects ?? DEFAULT_TEXT_WORLD.objects)] };
   const intIn = (field: keyof TextWorldConfig, v: number, lo: number, hi: number) => {
-    if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`textWorld: ${field} must be an integer in [${lo}, ${hi}], got ${v}`);
+    if (!Number.isInteger(v) || v < lo || v > hi) throw new NextframeError(`textWorld: ${field} must be an integer in [${lo}, ${hi}], got ${v}`);
   };
   intIn("width", c.width, 1, 10);
   intIn("height", c.height, 1, 10);
   intIn("steps", c.steps, 0, 100000);
   for (const f of ["pickupProb", "dropProb"] as const) {
-    if (!(c[f] >= 0 && c[f] <= 1)) throw new Error(`textWorld: ${f} must be a probability in [0, 1], got ${c[f]}`);
+    if (!(c[f] >= 0 && c[f] <= 1)) throw new NextframeError(`textWorld: ${f} must be a probability in [0, 1], got ${c[f]}`);
   }
   const seen = new Set<string>();
   for (const o of c.objects) {
-    if (!/^[a-z]+$/.test(o)) throw new Error(`textWorld: objects must be lowercase words, got ${JSON.stringify(o)}`);
-    if (GRAMMAR_WORDS.includes(o)) throw new Error(`textWorld: object name "${o}" is a grammar word`);
-    if (seen.has(o)) throw new Error(`textWorld: objects must be distinct, "${o}" appears twice`);
+    if (!/^[a-z]+$/.test(o)) throw new NextframeError(`textWorld: objects must be lowercase words, got ${JSON.stringify(o)}`);
+    if (GRAMMAR_WORDS.includes(o)) throw new NextframeError(`textWorld: object name "${o}" is a grammar word`);
+    if (seen.has(o)) throw new NextframeError(`textWorld: objects must be distinct, "${o}" appears twice`);
     seen.add(o);
   }
   return c;
@@ -303,7 +304,7 @@ export interface TextWorldDataset {
 export function generateTextWorldDataset(opts: { seed: number; numTrain: number; numVal: number; config?: Partial<TextWorldConfig> }): TextWorldDataset {
   const config = textWorldConfig(opts.config);
   for (const f of ["numTrain", "numVal"] as const) {
-    if (!Number.isInteger(opts[f]) || opts[f] < 0) throw new Error(`generateTextWorldDataset: ${f} must be a non-negative integer, got ${opts[f]}`);
+    if (!Number.isInteger(opts[f]) || opts[f] < 0) throw new NextframeError(`generateTextWorldDataset: ${f} must be a non-negative integer, got ${opts[f]}`);
   }
   const train = Array.from({ length: opts.numTrain }, (_, i) => generateTextEpisode(hashSeed(opts.seed, "train", i), config));
   const val = Array.from({ length: opts.numVal }, (_, i) => generateTextEpisode(hashSeed(opts.seed, "val", i), config));
@@ -342,7 +343,7 @@ export function probeLabels(episode: string, target: TextProbeTarget, level: "ch
       case "held": return s[STATE_HELD];
       default: {
         const k = c.objects.indexOf(target.slice(5));
-        if (k < 0) throw new Error(`probeLabels: unknown target "${target}"; objects are ${c.objects.join(", ")}`);
+        if (k < 0) throw new NextframeError(`probeLabels: unknown target "${target}"; objects are ${c.objects.join(", ")}`);
         if (s[STATE_HELD] < 0) return -1;
         const cell = s[STATE_OBJECTS + k];
         return cell < 0 ? c.width * c.height : cell;
@@ -381,12 +382,12 @@ export interface NgramBaselines {
  * models more than token frequencies.
  */
 export function ngramBaselines(train: ArrayLike<number>, val: ArrayLike<number>, vocabSize: number, alpha = 0.01): NgramBaselines {
-  if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new Error(`ngramBaselines: vocabSize must be a positive integer, got ${vocabSize}`);
-  if (val.length < 2) throw new Error(`ngramBaselines: need at least 2 validation tokens, got ${val.length}`);
+  if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new NextframeError(`ngramBaselines: vocabSize must be a positive integer, got ${vocabSize}`);
+  if (val.length < 2) throw new NextframeError(`ngramBaselines: need at least 2 validation tokens, got ${val.length}`);
   const V = vocabSize;
   const check = (a: ArrayLike<number>, name: string) => {
     for (let i = 0; i < a.length; i++) {
-      if (!(a[i] >= 0 && a[i] < V && Number.isInteger(a[i]))) throw new Error(`ngramBaselines: ${name}[${i}] = ${a[i]} is not a token id in [0, ${V})`);
+      if (!(a[i] >= 0 && a[i] < V && Number.isInteger(a[i]))) throw new NextframeError(`ngramBaselines: ${name}[${i}] = ${a[i]} is not a token id in [0, ${V})`);
     }
   };
   check(train, "train");
@@ -418,7 +419,7 @@ export function datasetProbeLabels(episodes: readonly string[], target: TextProb
   const parts: Int32Array[] = [];
   let total = 0;
   episodes.forEach((ep, i) => {
-    if (ep.includes("\n")) throw new Error(`datasetProbeLabels: episode ${i} contains a newline; pass one episode per entry`);
+    if (ep.includes("\n")) throw new NextframeError(`datasetProbeLabels: episode ${i} contains a newline; pass one episode per entry`);
     if (i > 0) { parts.push(Int32Array.of(-1)); total++; }
     const l = probeLabels(ep, target, level, config);
     parts.push(l);
@@ -432,7 +433,7 @@ export function datasetProbeLabels(episodes: readonly string[], target: TextProb
 
 /** The header plus the first `numActions` action sentences of an episode: a prompt for continuation tests. */
 export function episodePrefix(episode: string, numActions: number, config: Partial<TextWorldConfig> = {}): string {
-  if (!Number.isInteger(numActions) || numActions < 0) throw new Error(`episodePrefix: numActions must be a non-negative integer, got ${numActions}`);
+  if (!Number.isInteger(numActions) || numActions < 0) throw new NextframeError(`episodePrefix: numActions must be a non-negative integer, got ${numActions}`);
   const r = replayTextWorld(episode, config);
   if (numActions === 0) {
     // End of the header: the last "." before the first action sentence.
@@ -440,7 +441,7 @@ export function episodePrefix(episode: string, numActions: number, config: Parti
     if (!firstAction) return episode.trimEnd();
     return episode.slice(0, firstAction.start).trimEnd();
   }
-  if (numActions > r.sentences.length) throw new Error(`episodePrefix: episode has ${r.sentences.length} actions, asked for ${numActions}`);
+  if (numActions > r.sentences.length) throw new NextframeError(`episodePrefix: episode has ${r.sentences.length} actions, asked for ${numActions}`);
   return episode.slice(0, r.sentences[numActions - 1].end);
 }
 
@@ -491,7 +492,7 @@ export function episodeLogProb(episode: string, config: Partial<TextWorldConfig>
  * A GPT whose context is shorter than an episode cannot reach it (the header scrolls out of view).
  */
 export function textWorldOracleLoss(episodes: readonly string[], tokenizer: { encode(s: string): Int32Array }, config: Partial<TextWorldConfig> = {}): { natsPerToken: number; totalNats: number; tokens: number } {
-  if (episodes.length === 0) throw new Error("textWorldOracleLoss: no episodes");
+  if (episodes.length === 0) throw new NextframeError("textWorldOracleLoss: no episodes");
   let total = 0;
   for (const ep of episodes) total -= episodeLogProb(ep, config);
   const tokens = tokenizer.encode(episodes.join("\n")).length - 1;

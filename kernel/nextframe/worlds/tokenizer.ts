@@ -6,6 +6,7 @@
 // package, so it works offline).
 
 import { Tiktoken } from "js-tiktoken/lite";
+import { NextframeError } from "../engine/errors";
 
 /** Turns text into integer token ids and back, with a character, word or byte-pair vocabulary. */
 export interface Tokenizer {
@@ -22,7 +23,7 @@ export interface Tokenizer {
 function checkIds(name: string, ids: ArrayLike<number>, size: number): void {
   for (let i = 0; i < ids.length; i++) {
     const t = ids[i];
-    if (!Number.isInteger(t) || t < 0 || t >= size) throw new Error(`${name}.decode: ids[${i}] = ${t} is not in [0, ${size})`);
+    if (!Number.isInteger(t) || t < 0 || t >= size) throw new NextframeError(`${name}.decode: ids[${i}] = ${t} is not in [0, ${size})`);
   }
 }
 
@@ -33,7 +34,7 @@ function checkIds(name: string, ids: ArrayLike<number>, size: number): void {
 export function charTokenizer(corpus: string | string[], opts: { alphabet?: string } = {}): Tokenizer {
   const text = Array.isArray(corpus) ? corpus.join("\n") : corpus;
   const chars = opts.alphabet !== undefined ? [...new Set(opts.alphabet)] : [...new Set(text)].sort();
-  if (chars.length === 0) throw new Error("charTokenizer: empty corpus, no characters to build a vocabulary from");
+  if (chars.length === 0) throw new NextframeError("charTokenizer: empty corpus, no characters to build a vocabulary from");
   const index = new Map(chars.map((c, i) => [c, i]));
   return {
     kind: "char",
@@ -43,7 +44,7 @@ export function charTokenizer(corpus: string | string[], opts: { alphabet?: stri
       const out = new Int32Array(s.length);
       for (let i = 0; i < s.length; i++) {
         const id = index.get(s[i]);
-        if (id === undefined) throw new Error(`charTokenizer.encode: character ${JSON.stringify(s[i])} at position ${i} is not in the vocabulary (${chars.length} chars)`);
+        if (id === undefined) throw new NextframeError(`charTokenizer.encode: character ${JSON.stringify(s[i])} at position ${i} is not in the vocabulary (${chars.length} chars)`);
         out[i] = id;
       }
       return out;
@@ -85,7 +86,7 @@ export function wordTokenizer(corpus: string | string[]): Tokenizer {
       const out = new Int32Array(ws.length);
       for (let i = 0; i < ws.length; i++) {
         const id = index.get(ws[i]);
-        if (id === undefined) throw new Error(`wordTokenizer.encode: word ${JSON.stringify(ws[i])} (word ${i}) is not in the vocabulary (${words.length} words)`);
+        if (id === undefined) throw new NextframeError(`wordTokenizer.encode: word ${JSON.stringify(ws[i])} (word ${i}) is not in the vocabulary (${words.length} words)`);
         out[i] = id;
       }
       return out;
@@ -124,7 +125,7 @@ export async function bpeTokenizer(encoding: BpeEncoding = "gpt2"): Promise<Toke
     case "gpt2": ranks = await import("js-tiktoken/ranks/gpt2"); break;
     case "cl100k_base": ranks = await import("js-tiktoken/ranks/cl100k_base"); break;
     case "o200k_base": ranks = await import("js-tiktoken/ranks/o200k_base"); break;
-    default: throw new Error(`bpeTokenizer: unknown encoding ${JSON.stringify(encoding)}; choose gpt2, cl100k_base or o200k_base`);
+    default: throw new NextframeError(`bpeTokenizer: unknown encoding ${JSON.stringify(encoding)}; choose gpt2, cl100k_base or o200k_base`);
   }
   const enc = new Tiktoken(ranks.default);
   const size = VOCAB_SIZE[encoding];
