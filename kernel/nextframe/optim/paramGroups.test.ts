@@ -1,4 +1,5 @@
 import { test } from "node:test";
+import { spawnSync } from "node:child_process";
 import assert from "node:assert/strict";
 import { AdamW, decayGroups, makeTrainStep } from "./index.js";
 import { Embedding, LayerNorm, Linear, Module, Parameter } from "../nn/index.js";
@@ -132,4 +133,49 @@ test("parameter groups and optimizer state: clear errors", async () => {
   // with two groups of different λ, update() needs a λ per tensor when it is not given the parameters themselves
   const s = { lr: tensor(0.1), biasCorrection1: tensor(0.1), sqrtBiasCorrection2: tensor(0.1) };
   assert.throws(() => grouped.update([m.w], [m.w], [m.w], [m.w], s), /weight decays/);
+});
+
+// torch.optim.AdamW itself, with the same two groups and the same gradients, in float64 (Debian's python3-torch;
+// $NEXTFRAME_PYTHON overrides). Skips, saying why, where torch is missing, except in CI, which installs it.
+const PY = process.env.NEXTFRAME_PYTHON ?? "/usr/bin/python3";
+const torchMissing = spawnSync(PY, ["-c", "import torch"], { encoding: "utf8" }).status === 0 ? null : `${PY} cannot import torch`;
+const TORCH_ADAMW = `
+import json, sys, torch
+d = json.load(sys.stdin)
+ps = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in d["params"]]
+groups = [{"params": [ps[i] for i in g["idx"]], "weight_decay": g["wd"]} for g in d["groups"]]
+opt = torch.optim.AdamW(groups, lr=d["lr"], betas=tuple(d["betas"]), eps=d["eps"])
+for grads in d["grads"]:
+    for p, g in zip(ps, grads): p.grad = torch.tensor(g, dtype=torch.float64)
+    opt.step()
+json.dump([p.detach().flatten().tolist() for p in ps], sys.stdout)
+`;
+
+for (const fused of [false, true]) test(`parameter groups equal torch.optim.AdamW's (${fused ? "fused train step" : "eager step"}, float64, 5 steps)`, { skip: torchMissing && process.env.CI !== "true" ? `${torchMissing}; install python3-torch (CI installs it)` : false }, async () => {
+  const init = [[[0.5, -1, 0.3], [2, 0.25, -0.7]], [1, -3, 0.5], [1.2, 0.8]];
+  const W = new Parameter(tensor(init[0]!, { dtype: "float64" })), b = new Parameter(tensor(init[1]!, { dtype: "float64" }));
+  const g = new Parameter(tensor(init[2]!, { dtype: "float64" }));
+  class Net extends Module { W = W; b = b; g = g; }
+  const net = new Net();
+  const grads = Array.from({ length: 5 }, (_, t) => [
+    [[0.3 - t, 0.1 * t, -0.5], [1, -0.2 * t, 0.05]], [0.2 * t, -0.4, 1 - t], [0.7, -0.1 * t * t],
+  ]);
+  const lr = 0.05, betas: [number, number] = [0.85, 0.99], eps = 1e-6;
+  const opt = new AdamW(decayGroups(net.parameters(), 0.3), { lr, betas, eps });
+  assert.deepEqual(opt.paramGroups.map((gr) => gr.params.length), [1, 2]);
+  if (fused) {
+    const step = makeTrainStep(net, (gW, gb, gg) => W.mul(gW).sum().add(b.mul(gb).sum()).add(g.mul(gg).sum()), opt);
+    for (const [gW, gb, gg] of grads) await step(tensor(gW!, { dtype: "float64" }), tensor(gb!, { dtype: "float64" }), tensor(gg!, { dtype: "float64" }));
+  } else {
+    for (const gs of grads) await opt.step(gs.map((x) => tensor(x, { dtype: "float64" })));
+  }
+  const r = spawnSync(PY, ["-c", TORCH_ADAMW], {
+    encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1" },
+    input: JSON.stringify({ params: init, groups: [{ idx: [0], wd: 0.3 }, { idx: [1, 2], wd: 0 }], lr, betas, eps, grads }),
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const want = JSON.parse(r.stdout) as number[][];
+  const got = [await values(W), await values(b), await values(g)];
+  got.forEach((p, i) => near(p, want[i]!, 1e-12, `parameter ${i}`));
+  assert.ok(want[1]!.some((v, i) => v !== init[1]![i]), "the bias moved (its gradient is not zero), without decay");
 });
