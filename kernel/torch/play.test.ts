@@ -75,7 +75,9 @@ test("world-model-play on PyTorch DDP (gloo): the playable world's data, 2 proce
     });
 
     await t.test("a recipe of another world refuses the playable world's data", async () => {
-      await assert.rejects(train("world-model", freshOut(root, "wrong-world"), data, 1, { batchSize: 2 }), /clips of the 'play' video world; the world-model recipe trains in the 'default' world/);
+      const out = freshOut(root, "wrong-world");
+      await assert.rejects(train("world-model", out, data, 1, { batchSize: 2 }), /cannot train world-model: .*holds clips of the 'play' video world; the world-model recipe trains in the 'default' world/);
+      assert.equal(existsSync(join(out, "world-model.json")), false);
     });
 
     const two = freshOut(root, "two"), one = freshOut(root, "one");
@@ -130,6 +132,38 @@ test("world-model-play on PyTorch DDP (gloo): the playable world's data, 2 proce
       const d2 = maxDiff(after, loaded);
       assert.ok(d2 > 1e-5 && d2 <= 0.01 + 1e-6, `one TypeScript step from the torch weights moved them by up to ${d2}`);
     });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("a world model with context-noise levels (GameNGen) trains under torch: 2 processes = 1, loads into TypeScript, forward equal at a level", { skip: skipWithoutTorch(), timeout: 600_000 }, async (t) => {
+  requireTorch();
+  const root = mkdtempSync(join(tmpdir(), "nf-levels-"));
+  try {
+    const data = join(root, "data");
+    await writeDataset({ world: "play-world", clips: 6, shards: 2, out: data, seed: 2, split: "train", frames: 32, size: 32, workers: 2 });
+    // no recipe trains one yet: world-model-play's recipe with a levelled config (the fields TypeScript's config validates)
+    const levels = { contextNoiseLevels: 4, contextNoiseMax: 0.3, contextNoise: 0, lastContextNoise: 0 };
+    const two = freshOut(root, "two"), one = freshOut(root, "one");
+    await train(NAME, two, data, 2, { nproc: 2, batchSize: 4, configOverrides: levels });
+    await train(NAME, one, data, 2, { nproc: 1, batchSize: 4, configOverrides: levels });
+    const d = maxDiff(weights(two), weights(one));
+    t.diagnostic(`2 processes vs 1: max |Δw| ${d.toExponential(2)}`);
+    assert.ok(d < 1e-5, `weights differ by up to ${d}`);
+    const model = loadWorldModel(two, NAME);
+    assert.equal(model.config.contextNoiseLevels, 4);
+    assert.deepEqual(weights(two).get("n_embedder.weight")!.length, 4 * model.config.hiddenSize);
+    const c = model.config, N = 2, Fr = model.frames, L = c.latentChannels * c.latentSize ** 2, shape = [N, Fr, c.latentChannels, c.latentSize, c.latentSize];
+    const x = Float32Array.from({ length: N * Fr * L }, (_, i) => 0.8 * Math.sin(0.31 * i + 0.4));
+    const tt = Float32Array.of(60, 800), a = Int32Array.from({ length: N * Fr }, (_, i) => (i * 5 + 2) % c.numActions), level = Int32Array.of(3, 1);
+    const inPath = join(root, "in.safetensors"), outPath = join(root, "out.safetensors");
+    saveSafetensors(inPath, { x: { shape, data: x }, t: { shape: [N], data: tt }, a: { shape: [N, Fr], data: BigInt64Array.from(a, BigInt) }, level: { shape: [N], data: BigInt64Array.from(level, BigInt) } });
+    runPython("nextframe_torch.parity", ["WorldModel", "--card", join(two, `${NAME}.json`), "--weights", join(two, `${NAME}.safetensors`), "--inputs", inPath, "--out", outPath]);
+    const ref = loadSafetensors(outPath).tensors.get("next")!.data as Float32Array;
+    const ours = (await model.predictNext(tensor(x, { shape }), tensor(tt, { shape: [N] }), tensor(a, { shape: [N, Fr] }), undefined, tensor(level, { shape: [N] })).data()) as Float32Array;
+    t.diagnostic(`TypeScript vs PyTorch forward at levels 3 and 1: rel err ${relErr(ours, ref).toExponential(2)}`);
+    assert.ok(relErr(ours, ref) < 1e-5, `predict_next rel err ${relErr(ours, ref)}`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

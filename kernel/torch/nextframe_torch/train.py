@@ -325,6 +325,14 @@ class Recipe:
         return {}
 
 
+def check_world(job, index):
+    """A world-model recipe trains in its `world` (default "default"): the data must be clips of that video world."""
+    want, have = job["recipe"].get("world", "default"), index.get("videoWorld", "default")
+    if want != have:
+        hint = "npm run data -- play-world" if want == "play" else "npm run data -- video-world"
+        raise SystemExit(f"nextframe_torch.train: {job['data']} holds clips of the {have!r} video world; the {job['name']} recipe trains in the {want!r} world (write its data with {hint})")
+
+
 def check_job(job):
     """Refuses a job whose recipe option or config field this trainer does not know, naming it (see Recipe.options)."""
     model = job.get("model")
@@ -344,6 +352,10 @@ def check_job(job):
                              f"PyTorch {model} trainer does not know; teach kernel/torch/nextframe_torch/train.py (and the twin, if the network changes) what it means before training with --engine torch")
         if fields[k] is not None and not fields[k][0](v):
             raise SystemExit(f"nextframe_torch.train: the {job.get('name')} config has {k} = {json.dumps(v)}; the PyTorch {model} trainer trains {fields[k][1]}")
+    index_path = os.path.join(job.get("data") or "", "index.json")
+    if model == "WorldModel" and job.get("data") and os.path.exists(index_path):   # the data's world, before any process starts
+        with open(index_path) as f:
+            check_world(job, json.load(f))
     over = job.get("recipe", {}).get("configOverrides") or {}
     wrong = [k for k, v in over.items() if job.get("config", {}).get(k) != v]
     if wrong and not job.get("resume"):
@@ -368,10 +380,7 @@ class WorldModelRecipe(Recipe):
 
     def prepare(self, job, cfg, device, log):
         ds = ShardedClips(job["data"])           # the clips from `npm run data`, encoded by the TypeScript-trained autoencoder
-        want, have = job["recipe"].get("world", "default"), ds.index.get("videoWorld", "default")
-        if want != have:
-            hint = "npm run data -- play-world" if want == "play" else "npm run data -- video-world"
-            raise ValueError(f"{job['data']}: clips of the {have!r} video world; the {job['name']} recipe trains in the {want!r} world (write its data with {hint})")
+        check_world(job, ds.index)
         ae = load_autoencoder(job, device)
         t0 = time.perf_counter()
         raw = encode_clips(ae, ds, device)
