@@ -8,6 +8,11 @@ read until a clip is indexed, and indexing a clip returns a view of the mapped f
     ds = ShardedClips("DIR")          len(ds), ds.frames(i), ds.actions(i), ds.objects(i), ds.meta(i), ds.caption(i)
     python3 -m nextframe_torch.data summary DIR      -> one JSON line per clip (checksums; the cross-engine test)
 
+`npm run data -- play-world` writes the same files for the playable world (index `videoWorld`: "play"); `npm run data --
+text-to-video` the text-to-video clips plus its training set: index["textToVideo"] names train_mask.npy (uint8 (N,):
+1 = a training clip), train_captions.npy (int32 (N, 32): the caption it trains with, recaptioned where its own was
+weak), recaptioned.npy and the autoencoder's sha256 (train.py's TextToVideoRecipe reads them).
+
 `npm run data -- text-world` writes the GPT's token streams instead: TextStreams("DIR").train / .val / .train_starts /
 .val_starts (int32, memory-mapped) and .vocab.
 """
