@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  GaussianDiffusion, NormalRng, SpacedDiffusion, classifierFreeGuidance, createDiffusion, diffusionCoefficients,
+  GaussianDiffusion, SpacedDiffusion, classifierFreeGuidance, createDiffusion, diffusionCoefficients,
   getNamedBetaSchedule, spaceTimesteps, type DenoiseFn,
 } from "./index";
+import { Generator } from "../random/index";
 
 const close = (a: number, b: number, tol: number, msg = "") => assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b} (tol ${tol})`);
 function stats(x: ArrayLike<number>): { mean: number; std: number } {
@@ -101,10 +102,10 @@ test("DDPM (all steps) and DDIM (η=0, all steps and 50 steps) sample the data d
 test("one DDIM step with η = 1 has the DDPM posterior mean and variance", async () => {
   const d = createDiffusion({ learnSigma: false, sigmaSmall: true });
   const model = gaussianOracle(d, 0.1, 0.3);
-  const x = new NormalRng(9).randn(64), t = Int32Array.of(400);
+  const x = new Generator(9).randn(64), t = Int32Array.of(400);
   const mv = await d.pMeanVariance(model, x, [1, 64], t);
   // DDIM with η=1: σ² = β̃_t and the mean part equals μ̃; compare by removing the noise (rng that returns 0)
-  const zeroRng = { normal: () => 0 } as unknown as NormalRng;
+  const zeroRng = { normal: () => 0 } as unknown as Generator;
   const r = await d.ddimSample(model, x, [1, 64], t, zeroRng, { eta: 1 });
   for (let i = 0; i < 64; i++) close(r.sample[i], mv.mean[i], 1e-5, `elem ${i}`);
   close(Math.exp(mv.logVariance[0]), d.c.posteriorVariance[400], 1e-12);
@@ -113,7 +114,7 @@ test("one DDIM step with η = 1 has the DDPM posterior mean and variance", async
 test("DDIM η=0 is deterministic given x_T; sampling is deterministic under a seed", async () => {
   const d = createDiffusion({ learnSigma: false, timestepRespacing: "ddim10" });
   const model = gaussianOracle(d, 0, 1);
-  const noise = new NormalRng(5).randn(32);
+  const noise = new Generator(5).randn(32);
   const a = await d.ddimSampleLoop(model, [2, 16], { noise, seed: 1 });
   const b = await d.ddimSampleLoop(model, [2, 16], { noise, seed: 999 });
   assert.deepEqual(a, b);
@@ -126,7 +127,7 @@ test("DDIM η=0 is deterministic given x_T; sampling is deterministic under a se
 
 test("learned-range variance interpolates between β̃_t (v = −1) and β_t (v = +1)", async () => {
   const d = createDiffusion({ learnSigma: true });
-  const x = new NormalRng(2).randn(8), t = Int32Array.of(100);
+  const x = new Generator(2).randn(8), t = Int32Array.of(100);
   const lo = await d.pMeanVariance(gaussianOracle(d, 0, 1, -1), x, [1, 8], t);
   const hi = await d.pMeanVariance(gaussianOracle(d, 0, 1, 1), x, [1, 8], t);
   const mid = await d.pMeanVariance(gaussianOracle(d, 0, 1, 0), x, [1, 8], t);
@@ -137,7 +138,7 @@ test("learned-range variance interpolates between β̃_t (v = −1) and β_t (v 
 });
 
 test("x0- and v-prediction give the same posterior as ε-prediction for the same underlying x₀", async () => {
-  const x = new NormalRng(4).randn(16), t = Int32Array.of(250);
+  const x = new Generator(4).randn(16), t = Int32Array.of(250);
   const eps = createDiffusion({ learnSigma: false });
   const base = diffusionCoefficients(getNamedBetaSchedule("linear", 1000));
   const ref = await eps.pMeanVariance(gaussianOracle(eps, 0.2, 0.5), x, [1, 16], t);
@@ -188,7 +189,7 @@ test("classifier-free guidance: scale 1 equals the conditional model; scale s ex
     }
     return out;
   };
-  const x = new NormalRng(1).randn(2 * 1 * 3), shape = [2, 1, 3], t = Int32Array.of(5, 5), y = Int32Array.of(2, 3);
+  const x = new Generator(1).randn(2 * 1 * 3), shape = [2, 1, 3], t = Int32Array.of(5, 5), y = Int32Array.of(2, 3);
   const cond = await model(x, shape, t, y);
   const g1 = await classifierFreeGuidance(model, { scale: 1, nullClass: 10 })(x, shape, t, y);
   for (let i = 0; i < cond.length; i++) close(g1[i], cond[i], 1e-6);

@@ -8,7 +8,7 @@
  * Coefficients are float64 and indexed per sample by its timestep.
  */
 import { diffusionCoefficients, type DiffusionCoefficients } from "./schedule";
-import { NormalRng } from "../random/index";
+import { Generator } from "../random/index";
 import { halt, onHalt, shouldHalt } from "../engine/interrupt";
 import { NextframeError } from "../engine/errors";
 
@@ -119,7 +119,7 @@ export class GaussianDiffusion {
   qSample(x0: Float32Array, shape: readonly number[], t: Int32Array, noise?: Float32Array, seed = 0): Float32Array {
     const { N, per } = batchOf(shape, x0.length, "qSample");
     this.checkT(t, N, "qSample");
-    const eps = noise ?? new NormalRng(seed).randn(x0.length);
+    const eps = noise ?? new Generator(seed).randn(x0.length);
     if (eps.length !== x0.length) throw new NextframeError(`qSample: noise has ${eps.length} elements, x0 has ${x0.length}`);
     const out = new Float32Array(x0.length);
     for (let b = 0; b < N; b++) {
@@ -211,7 +211,7 @@ export class GaussianDiffusion {
   }
 
   /** One ancestral DDPM step x_t → x_{t-1}: μ + [t > 0]·exp(½ log Σ)·z. */
-  async pSample(model: DenoiseFn, x: Float32Array, shape: readonly number[], t: Int32Array, rng: NormalRng,
+  async pSample(model: DenoiseFn, x: Float32Array, shape: readonly number[], t: Int32Array, rng: Generator,
     opts: { y?: Int32Array; clipDenoised?: boolean } = {}): Promise<{ sample: Float32Array; predXstart: Float32Array }> {
     const mv = await this.pMeanVariance(model, x, shape, t, opts);
     const { per } = batchOf(shape, x.length, "pSample");
@@ -233,7 +233,7 @@ export class GaussianDiffusion {
    * One DDIM step (Song et al. 2021, eq. 12): x_{t-1} = sqrt(ᾱ_{t-1}) x̂₀ + sqrt(1 − ᾱ_{t-1} − σ²) ε̂ + σ z,
    * σ = η · sqrt((1 − ᾱ_{t-1})/(1 − ᾱ_t)) · sqrt(1 − ᾱ_t/ᾱ_{t-1}).
    */
-  async ddimSample(model: DenoiseFn, x: Float32Array, shape: readonly number[], t: Int32Array, rng: NormalRng,
+  async ddimSample(model: DenoiseFn, x: Float32Array, shape: readonly number[], t: Int32Array, rng: Generator,
     opts: { y?: Int32Array; clipDenoised?: boolean; eta?: number } = {}): Promise<{ sample: Float32Array; predXstart: Float32Array }> {
     const eta = opts.eta ?? 0;
     const mv = await this.pMeanVariance(model, x, shape, t, opts);
@@ -258,10 +258,10 @@ export class GaussianDiffusion {
   }
 
   private async loop(shape: readonly number[], opts: SampleOptions,
-    step: (x: Float32Array, t: Int32Array, rng: NormalRng) => Promise<Float32Array>): Promise<Float32Array> {
+    step: (x: Float32Array, t: Int32Array, rng: Generator) => Promise<Float32Array>): Promise<Float32Array> {
     const size = shape.reduce((a, b) => a * b, 1);
     const N = shape[0];
-    const rng = new NormalRng(opts.seed ?? 0);
+    const rng = new Generator(opts.seed ?? 0);
     let x = opts.noise ? Float32Array.from(opts.noise) : rng.randn(size);
     if (x.length !== size) throw new NextframeError(`sample: noise has ${x.length} elements, shape [${shape.join(", ")}] needs ${size}`);
     if (opts.y && opts.y.length !== N) throw new NextframeError(`sample: got ${opts.y.length} labels for a batch of ${N}`);

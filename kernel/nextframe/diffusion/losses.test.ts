@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tensor } from "../engine/index";
-import { createDiffusion, NormalRng } from "./index";
+import { createDiffusion } from "./index";
+import { Generator } from "../random/index";
 import { batchTensors, diffusionLosses, prepareBatch } from "./losses";
 
 // host float64 references (diffusion_utils.py)
@@ -18,7 +19,7 @@ function dgll(x: number, mean: number, logScale: number): number {
 test("diffusionLosses: mse and the learned-Σ vb term match a float64 host computation (incl. t = 0)", async () => {
   const d = createDiffusion({}); // DiT defaults: learned sigma, rescaled mse
   const N = 3, C = 2, H = 2, W = 2, per = C * H * W;
-  const rng = new NormalRng(3);
+  const rng = new Generator(3);
   const x0 = rng.randn(N * per).map((v) => Math.max(-1, Math.min(1, v * 0.5)));
   x0[0] = 1; x0[1] = -1; // exercise the edge bins
   const shape = [N, C, H, W];
@@ -50,7 +51,7 @@ test("diffusionLosses: mse and the learned-Σ vb term match a float64 host compu
 test("fixed-variance diffusion: loss is plain mse against ε, x0 or v", async () => {
   for (const predict of ["epsilon", "x0", "v"] as const) {
     const d = createDiffusion({ learnSigma: false, predict });
-    const x0 = new NormalRng(1).randn(8), shape = [2, 1, 2, 2];
+    const x0 = new Generator(1).randn(8), shape = [2, 1, 2, 2];
     const b = prepareBatch(d, x0, shape, 5);
     const { loss, vb } = diffusionLosses(d, tensor(b.target, { shape }), batchTensors(b, x0, shape));
     assert.equal(vb, null);

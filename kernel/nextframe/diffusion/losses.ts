@@ -10,7 +10,7 @@
  */
 import { Tensor, tensor, where } from "../engine/index";
 import { GaussianDiffusion } from "./gaussianDiffusion";
-import { NormalRng } from "../random/index";
+import { Generator } from "../random/index";
 import { NextframeError } from "../engine/errors";
 
 /** Host-side data for one training batch: timesteps, noise, x_t, target and per-sample coefficients. */
@@ -29,7 +29,7 @@ export type CoefName = typeof COEF_NAMES[number];
 /** Samples t ~ U{0..T−1} and ε ~ N(0, I) (seeded) and computes x_t, the target and the t-dependent coefficients. */
 export function prepareBatch(d: GaussianDiffusion, x0: Float32Array, shape: readonly number[], seed: number, t?: Int32Array): TrainingBatch {
   const N = shape[0];
-  const rng = new NormalRng(seed);
+  const rng = new Generator(seed);
   const tt = t ?? rng.randint(0, d.numTimesteps, N);
   const noise = rng.randn(x0.length);
   const xT = d.qSample(x0, shape, tt, noise);

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor, withCapture, type Tensor } from "../engine/index";
 import { loadSafetensors, saveSafetensors } from "../io/safetensors";
-import { NormalRng } from "../random/index";
+import { Generator } from "../random/index";
 import { DiT } from "./dit";
 
 const PY = process.env.NEXTFRAME_PYTHON ?? "/usr/bin/python3";
@@ -40,7 +40,7 @@ test("DiT matches the PyTorch reference (same weights via safetensors, same inpu
     for (const [k, v] of file.tensors) sd[k] = tensor(v.data as Float32Array, { shape: v.shape });
     model.loadStateDict(sd);
     const N = 3;
-    const x = new NormalRng(7).randn(N * 4 * 16 * 16);
+    const x = new Generator(7).randn(N * 4 * 16 * 16);
     const t = Float32Array.of(0, 421, 999), y = Int32Array.of(2, 10, 7); // 10 = the null class
     saveSafetensors(inPath, {
       x: { shape: [N, 4, 16, 16], data: x },
@@ -82,7 +82,7 @@ test("probing torch.onnx.export of the reference DiT returns the same attention 
     const m = openOnnx(onnxPath);
     const sm = m.softmaxNodes();
     assert.equal(sm.length, 2, m.describe());
-    const x = new NormalRng(8).randn(2 * 4 * 16 * 16);
+    const x = new Generator(8).randn(2 * 4 * 16 * 16);
     const { maps, outputs } = await probeAttention(m, {
       x: { data: x, shape: [2, 4, 16, 16] }, t: { data: [10, 900], shape: [2] }, y: { data: [1, 10], shape: [2] },
     });

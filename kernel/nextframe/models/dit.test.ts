@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { F, randn, tensor, withCapture, type Tensor } from "../engine/index";
-import { NormalRng } from "../random/index";
+import { Generator } from "../random/index";
 import { packImages } from "../patches/pack";
 import { patchify2d } from "../patches/patchify";
 import { patchifyOp } from "../patches/ops";
@@ -13,7 +13,7 @@ const tinyCfg = { inputSize: 16, numClasses: 10 };
 
 /** Moves every parameter (including the zero-initialised ones) off its init, so tests see non-trivial maps. */
 function randomize(model: DiT, seed = 1, std = 0.05): void {
-  const rng = new NormalRng(seed);
+  const rng = new Generator(seed);
   for (const [name, p] of model.namedParameters()) {
     if (name === "pos_embed") continue;
     const v = p._value as Float32Array;
@@ -88,7 +88,7 @@ test("attention probabilities: captured per layer, rows sum to 1, equal a manual
 test("NaViT packing: a packed batch of different sizes gives the same outputs as each image alone", async () => {
   const model = new DiT(TINY, tinyCfg);
   randomize(model, 2);
-  const rng = new NormalRng(9);
+  const rng = new Generator(9);
   const a = rng.randn(4 * 16 * 16), b = rng.randn(4 * 8 * 24), c = rng.randn(4 * 12 * 4);
   const imgs = [{ data: a, shape: [4, 16, 16] as const }, { data: b, shape: [4, 8, 24] as const }, { data: c, shape: [4, 12, 4] as const }];
   const ts = [30, 600, 999], ys = [1, 2, 10];
@@ -146,7 +146,7 @@ test("samplers drive a DiT: DDIM η=0 is deterministic, CFG scale 1 equals the c
   randomize(model, 6, 0.02);
   const den = ditDenoiser(model);
   const shape = [2, 4, 16, 16];
-  const noise = new NormalRng(1).randn(2 * 4 * 16 * 16);
+  const noise = new Generator(1).randn(2 * 4 * 16 * 16);
   const y = Int32Array.of(3, 7);
   const d = createDiffusion({ timestepRespacing: "ddim5" });
   const seen: number[] = [];
@@ -156,7 +156,7 @@ test("samplers drive a DiT: DDIM η=0 is deterministic, CFG scale 1 equals the c
   assert.deepEqual(s1, s2);
   assert.ok(s1.every(Number.isFinite));
   // CFG with scale 1 (one batched call on [x; x] with [y; null]) equals the conditional prediction
-  const x = new NormalRng(2).randn(2 * 4 * 16 * 16), t = Int32Array.of(100, 800);
+  const x = new Generator(2).randn(2 * 4 * 16 * 16), t = Int32Array.of(100, 800);
   const cond = await den(x, shape, t, y);
   const guided = await classifierFreeGuidance(den, { scale: 1, nullClass: 10 })(x, shape, t, y);
   assert.ok(maxAbsDiff(cond, guided) < 1e-5, `cfg(1) vs cond: ${maxAbsDiff(cond, guided)}`);

@@ -11,7 +11,6 @@ import { normal_, uniform_, zeros_ } from "../nn/init";
 import { get2dSincosPosEmbed } from "../patches/posEmbed";
 import { packedAttentionMask, packedPosEmbed, unpackImages, type Packed } from "../patches/pack";
 import { unpatchifyOp } from "../patches/ops";
-import { NormalRng } from "../random/index";
 import type { DenoiseFn } from "../diffusion/gaussianDiffusion";
 import { NextframeError } from "../engine/errors";
 
@@ -135,7 +134,7 @@ export class LabelEmbedder extends Module {
 
   /** Label dropout for CFG training, done on the host: each label becomes the null class with probability p. */
   tokenDrop(labels: Int32Array, seed: number, forceDropIds?: ArrayLike<number>): Int32Array {
-    const rng = new NormalRng(seed);
+    const rng = new Generator(seed);
     return labels.map((l, i) => {
       const drop = forceDropIds ? forceDropIds[i] === 1 : rng.uniform() < this.dropoutProb;
       return drop ? this.numClasses : l;

@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randn, tensor, withCapture } from "../engine/index";
-import { NormalRng } from "../random/index";
+import { Generator } from "../random/index";
 import { STDiT, stditComplexity, stditConfig } from "./stdit";
 
 const base = { hiddenSize: 32, depth: 2, numHeads: 2, patchSize: 4, frames: 4, inputSize: 8, inChannels: 2, numClasses: 3 };
 
 function randomize(model: STDiT, seed = 1): void {
-  const rng = new NormalRng(seed);
+  const rng = new Generator(seed);
   for (const [name, p] of model.namedParameters()) {
     if (name === "pos_embed") continue;
     const v = p._value as Float32Array;
@@ -34,7 +34,7 @@ test("causal in time: changing a later frame never changes earlier frames' outpu
   for (const attention of ["factorized", "full"] as const) {
     const model = new STDiT({ ...base, attention, causal: true });
     randomize(model, 2);
-    const x = new NormalRng(3).randn(2 * 4 * 2 * 8 * 8);
+    const x = new Generator(3).randn(2 * 4 * 2 * 8 * 8);
     const x2 = Float32Array.from(x);
     const perFrame = 2 * 8 * 8;
     for (let i = 2 * perFrame; i < 3 * perFrame; i++) x2[i] += 1; // sample 0, frame 2

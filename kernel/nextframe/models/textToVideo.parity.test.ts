@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor } from "../engine/index";
 import { loadSafetensors, saveSafetensors } from "../io/safetensors";
-import { NormalRng } from "../random/index";
+import { Generator } from "../random/index";
 import { TextToVideoDiT, captionTokens } from "./textToVideo";
 
 const PY = process.env.NEXTFRAME_PYTHON ?? "/usr/bin/python3";
@@ -24,14 +24,14 @@ for (const textEncoder of ["scratch", "gpt"] as const) {
     const dir = mkdtempSync(join(tmpdir(), "nf-t2v-parity-"));
     try {
       const model = new TextToVideoDiT({ hiddenSize: 32, depth: 2, numHeads: 2, textWidth: 16, textLayers: 1, textHeads: 2, textEncoder, latentScale: 0.5 });
-      const rng = new NormalRng(11);
+      const rng = new Generator(11);
       for (const [, p] of model.namedParameters()) { const v = p._value as Float32Array; for (let i = 0; i < v.length; i++) v[i] += 0.1 * rng.normal(); }
       const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
       for (const [k, t] of Object.entries(model.stateDict())) weights[k] = { shape: [...t.shape], data: t._value as Float32Array };
       const wPath = join(dir, "w.safetensors"), inPath = join(dir, "in.safetensors"), outPath = join(dir, "out.safetensors");
       saveSafetensors(wPath, weights);
       const N = 3, shape = [N, 4, 4, 8, 12];
-      const x = new NormalRng(5).randn(shape.reduce((a, b) => a * b, 1));
+      const x = new Generator(5).randn(shape.reduce((a, b) => a * b, 1));
       const t = Float32Array.of(0, 421, 999);
       const caption = captionTokens(model.config, ["a red ball bounces in a room. the agent walks left.", null, "a blue ball and a green ball bounce in a room. the agent stays put. the camera pans."]);
       saveSafetensors(inPath, { x: { shape, data: x }, t: { shape: [N], data: t }, caption: { shape: [N, model.config.textLength], data: BigInt64Array.from(caption, BigInt) } });

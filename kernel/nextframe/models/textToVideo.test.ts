@@ -1,14 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tensor } from "../engine/index";
-import { NormalRng } from "../random/index";
+import { Generator } from "../random/index";
 import { TextToVideoDiT, TextToVideoSampler, captionTokens, textToVideoConfig } from "./textToVideo";
 
 const small = { hiddenSize: 32, depth: 2, numHeads: 2, textWidth: 16, textLayers: 1, textHeads: 2 };
 
 /** Trained-looking weights: adaLN-Zero and the zero cross-attention output would make every output 0. */
 function randomize(model: TextToVideoDiT, seed = 1): void {
-  const rng = new NormalRng(seed);
+  const rng = new Generator(seed);
   for (const [, p] of model.namedParameters()) {
     const v = p._value as Float32Array;
     for (let i = 0; i < v.length; i++) v[i] += 0.1 * rng.normal();
@@ -28,9 +28,9 @@ test("joint denoising: changing the last frame's noise changes every earlier fra
   const model = new TextToVideoDiT(small);
   randomize(model);
   const shape = [2, 8, 4, 8, 8], per = 4 * 8 * 8;
-  const x = new NormalRng(3).randn(2 * 8 * per);
+  const x = new Generator(3).randn(2 * 8 * per);
   const x2 = Float32Array.from(x);
-  for (let i = 7 * per; i < 8 * per; i++) x2[i] += new NormalRng(9 + i).normal();   // sample 0, last frame only
+  for (let i = 7 * per; i < 8 * per; i++) x2[i] += new Generator(9 + i).normal();   // sample 0, last frame only
   const [a, b] = [await run(model, x, shape, caps), await run(model, x2, shape, caps)];
   for (let f = 0; f < 7; f++) {
     let d = 0;
@@ -46,7 +46,7 @@ test("one set of weights takes 8 and 16 frames, square and wide latents", async 
   randomize(model, 2);
   for (const shape of [[1, 8, 4, 8, 8], [1, 16, 4, 8, 8], [1, 8, 4, 8, 12], [1, 16, 4, 4, 12]]) {
     const n = shape.reduce((p, q) => p * q, 1);
-    const out = await run(model, new NormalRng(4).randn(n), shape, [caps[0]!]);
+    const out = await run(model, new Generator(4).randn(n), shape, [caps[0]!]);
     assert.equal(out.length, n);
     assert.ok(out.every(Number.isFinite) && out.some((v) => v !== 0), `shape ${shape}`);
   }
@@ -56,7 +56,7 @@ test("one set of weights takes 8 and 16 frames, square and wide latents", async 
 
 test("the caption conditions the output; the null caption is the unconditional model", async () => {
   const model = new TextToVideoDiT(small);
-  const shape = [2, 4, 4, 8, 8], x = new NormalRng(5).randn(2 * 4 * 4 * 64);
+  const shape = [2, 4, 4, 8, 8], x = new Generator(5).randn(2 * 4 * 4 * 64);
   // untrained: cross-attention's output is zero and adaLN-Zero gates are closed → the caption has no effect
   const fresh = await run(model, x, shape, [caps[0]!, caps[0]!]);
   assert.ok(fresh.every((v) => v === 0));

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randn, tensor, withCapture } from "../engine/index";
-import { NormalRng, Rng } from "../random/index";
+import { Generator, Rng } from "../random/index";
 import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, contextLevelStd, contextOffsets, encodeCaptions, noisyNextLatent, worldModelConfig, worldModelDiffusion } from "./worldModel";
 import { Autoencoder } from "./autoencoder";
 import { generateVideoClip } from "../worlds/videoWorld";
@@ -12,7 +12,7 @@ const small = { hiddenSize: 32, depth: 2, numHeads: 2, contextFrames: 3, latentS
 
 /** adaLN-Zero starts every block as the identity and the output at 0; perturb so outputs depend on inputs. */
 function randomize(model: WorldModel, seed = 1): void {
-  const rng = new NormalRng(seed);
+  const rng = new Generator(seed);
   for (const [name, p] of model.namedParameters()) {
     if (name === "pos_embed") continue;
     const v = p._value as Float32Array;
