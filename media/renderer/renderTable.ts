@@ -1,8 +1,7 @@
 /** application/vnd.nextframe.table+json → a table; header buttons sort by a column (click or Enter). */
 import type { TableCell, TablePayload } from "../../kernel/shared/payloads";
+import { formatTableRows } from "../../kernel/shared/tableFormat";
 import { el, header } from "../shared/dom";
-
-const show = (c: TableCell) => (c === null ? "" : typeof c === "number" ? (Number.isInteger(c) ? String(c) : String(+c.toPrecision(5))) : String(c));
 
 export function renderTable(p: TablePayload, container: HTMLElement, signal: AbortSignal): HTMLElement {
   if (!Array.isArray(p.columns) || !Array.isArray(p.rows)) throw new Error("table: malformed payload");
@@ -11,11 +10,14 @@ export function renderTable(p: TablePayload, container: HTMLElement, signal: Abo
   if (h) root.appendChild(h);
   const table = el("table", { class: "nf-table" });
   const tbody = el("tbody");
+  const shown = formatTableRows(p.rows, p.columns.length);
   let order = p.rows.map((_, i) => i), sortCol = -1, asc = true;
   const fill = () => {
     tbody.replaceChildren(...order.map((r) => el("tr", {}, ...p.columns.map((_, j) => {
-      const c = p.rows[r][j] ?? null;
-      return el("td", { class: typeof c === "number" ? "nf-num-cell" : undefined, text: show(c) });
+      const c: TableCell = p.rows[r][j] ?? null, text = shown[r][j];
+      // the full value on hover when the column's precision shortened it
+      const full = typeof c === "number" && String(c) !== text ? { title: String(c) } : undefined;
+      return el("td", { class: typeof c === "number" ? "nf-num-cell" : undefined, text, attrs: full });
     }))));
   };
   const headRow = el("tr", {}, ...p.columns.map((name, j) => {

@@ -244,6 +244,10 @@ describe("renderer in headless Chromium", { skip }, () => {
     await page.locator("#cell-tb th button", { hasText: "loss" }).focus();
     await page.keyboard.press("Enter");
     assert.deepEqual(await page.locator("#cell-tb tbody tr td:first-child").allTextContents(), ["A", "C", "B"]);
+    // a column is shown at one precision; the full value is on hover
+    await renderBundle(page, "tp", await tableBundle([{ model: "B", follow: 0.5714285714 }, { model: "A", follow: 0.0666667 }, { model: "C", follow: 0.2 }]));
+    assert.deepEqual(await page.locator("#cell-tp tbody tr td:nth-child(2)").allTextContents(), ["0.571", "0.067", "0.200"]);
+    assert.equal(await page.locator("#cell-tp tbody tr td:nth-child(2)").first().getAttribute("title"), "0.5714285714");
   });
 
   test("scorecard: rows and verdict badges visible, badge colours from the theme (light and dark)", async () => {

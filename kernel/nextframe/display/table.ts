@@ -8,6 +8,7 @@ import { guarded, LIMITS } from "./bundle";
 import { escapeHtml } from "./html";
 import { DisplayInputError } from "./ndarray";
 import { MIME, PAYLOAD_VERSION, type TableCell, type TablePayload } from "../../shared/payloads";
+import { formatTableRows } from "../../shared/tableFormat";
 
 /** Options of showTable: a title and the column order. */
 export interface TableOptions {
@@ -22,7 +23,6 @@ function cell(v: unknown): TableCell {
   return JSON.stringify(v) ?? String(v);
 }
 
-const show = (c: TableCell) => (c === null ? "" : typeof c === "number" ? (Number.isInteger(c) ? String(c) : String(+c.toPrecision(5))) : String(c));
 
 export function tableBundle(rows: unknown, opts: TableOptions = {}): Promise<MimeBundle> {
   return guarded(MIME.table, () => {
@@ -46,10 +46,11 @@ export function tableBundle(rows: unknown, opts: TableOptions = {}): Promise<Mim
     }
     const payload: TablePayload = { version: PAYLOAD_VERSION, columns, rows: body,
       ...(opts.title !== undefined ? { title: String(opts.title) } : {}), ...(notes.length ? { notes } : {}) };
+    const shown = formatTableRows(body, columns.length);
     const html = `<table>${opts.title ? `<caption>${escapeHtml(String(opts.title))}</caption>` : ""}` +
       `<thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr></thead><tbody>` +
-      body.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(show(c))}</td>`).join("")}</tr>`).join("") + "</tbody></table>";
-    const strs = [columns, ...body.slice(0, 50).map((r) => r.map(show))];
+      shown.map((r) => `<tr>${r.map((s) => `<td>${escapeHtml(s)}</td>`).join("")}</tr>`).join("") + "</tbody></table>";
+    const strs = [columns, ...shown.slice(0, 50)];
     const widths = columns.map((_, j) => Math.max(...strs.map((r) => r[j].length)));
     const text = (opts.title ? opts.title + "\n" : "") +
       strs.map((r) => r.map((s, j) => s.padEnd(widths[j])).join("  ").trimEnd()).join("\n") +
@@ -58,7 +59,7 @@ export function tableBundle(rows: unknown, opts: TableOptions = {}): Promise<Mim
   });
 }
 
-/** Show rows (objects with the same keys) as a table; numbers are formatted compactly, with an HTML fallback. */
+/** Show rows (objects with the same keys) as a table; each numeric column at one readable precision, with an HTML fallback. */
 export async function showTable(rows: unknown, opts: TableOptions = {}): Promise<DisplayHandle> {
   return display.bundle(await tableBundle(rows, opts));
 }
