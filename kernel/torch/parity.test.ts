@@ -1,9 +1,9 @@
 /**
  * The PyTorch twins (nextframe_torch) against the TypeScript models: each shipped checkpoint in notebooks/checkpoints
  * is built from its card's `config` on both sides, loaded by name (strict on the PyTorch side), run on the same
- * inputs, and the outputs compared within 1e-5 relative (L2). DiT has no shipped checkpoint: random weights written
- * by the TypeScript side. The inputs and outputs travel as safetensors, read on the PyTorch side with the built-in
- * reader for the world model (the `safetensors` package, when installed, for the others).
+ * inputs, and the outputs compared within 1e-5 relative (L2); the text-to-video DiT on a square 16-frame and a wide
+ * 8-frame grid. DiT has no shipped checkpoint: random weights written by the TypeScript side. The inputs and outputs
+ * travel as safetensors, read on the PyTorch side with the built-in reader for the world model (the `safetensors` package, when installed, for the others).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor, type Tensor } from "../nextframe/engine/index";
 import { loadSafetensors, saveSafetensors, type SafetensorsInput } from "../nextframe/io/safetensors";
-import { checkpointsDir, loadCheckpoint, readCard } from "../nextframe/course/index";
+import { checkpointsDir, loadCheckpoint, loadTextToVideo, readCard } from "../nextframe/course/index";
+import { captionTokens } from "../nextframe/models/textToVideo";
 import { GPT, type GPTConfig } from "../nextframe/models/gpt";
 import { WorldModel, captionTokenizer, encodeCaptions, type WorldModelConfig } from "../nextframe/models/worldModel";
 import { Autoencoder, type AutoencoderConfig } from "../nextframe/models/autoencoder";
@@ -130,6 +131,20 @@ test("WorldModel with context-noise levels (random weights): PyTorch equals Type
     outs.push(ref.get("next")!);
   }
   assert.ok(outs[0]!.some((v, i) => Math.abs(v - outs[1]![i]!) > 1e-4), "the level moves the PyTorch output");
+}));
+
+test("TextToVideoDiT (text-to-video checkpoint): PyTorch forward equals the TypeScript one, with a caption and the null caption, 16 and 8 frames", { skip }, withDir(async (dir) => {
+  const model = loadTextToVideo();
+  const c = model.config;
+  for (const [Fr, H, W] of [[16, 16, 16], [8, 12, 16]] as const) {
+    const N = 2, shape = [N, Fr, c.latentChannels, H, W];
+    const x = wave(N * Fr * c.latentChannels * H * W, 0.27, 0.9), t = Float32Array.of(120, 760);
+    const cap = captionTokens(c, ["a blue ball bounces in a room. the agent walks left.", null]);
+    const ref = torchForward(dir, "TextToVideoDiT", ck("text-to-video").card, ck("text-to-video").weights, {
+      x: { shape, data: x }, t: { shape: [N], data: t }, caption: { shape: [N, c.textLength], data: BigInt64Array.from(cap, BigInt) },
+    });
+    await close(model.forward(tensor(x, { shape }), tensor(t, { shape: [N] }), tensor(cap, { dtype: "int32", shape: [N, c.textLength] })), ref.get("out"), `text-to-video ${Fr}×${H}×${W}`);
+  }
 }));
 
 test("Autoencoder (autoencoder checkpoint): PyTorch encode and decode equal the TypeScript ones", { skip }, withDir(async (dir) => {
