@@ -3,7 +3,8 @@
  * is built from its card's `config` on both sides, loaded by name (strict on the PyTorch side), run on the same
  * inputs, and the outputs compared within 1e-5 relative (L2); the text-to-video DiT on a square 16-frame and a wide
  * 8-frame grid. DiT has no shipped checkpoint: random weights written by the TypeScript side. The inputs and outputs
- * travel as safetensors, read on the PyTorch side with the built-in reader for the world model (the `safetensors` package, when installed, for the others).
+ * travel as safetensors, read on the PyTorch side with the built-in reader for the world model (the `safetensors`
+ * package, when installed, for the others).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
