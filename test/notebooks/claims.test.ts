@@ -9,9 +9,30 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { listNotebooks, solutionsFile } from "./run";
 import { checkRelations, notebookClaims, RELATIONS } from "./relations";
-import { chapterKey, exerciseName, joinSource, readNotebook, withSolutions } from "./notebook";
+import { chapterKey, exerciseName, joinSource, readNotebook, withSolutions, type Notebook } from "./notebook";
 
 const notebooks = listNotebooks();
+
+/** The widest code line a chapter may have: VS Code in a 1300 px window shows about 110 characters of a code
+ * cell before it needs horizontal scrolling. */
+const MAX_CODE_LINE = 110;
+/** The chapters held to MAX_CODE_LINE (their sources and their solutions). The other chapters join this list
+ * when they are reformatted. */
+const CHAPTERS_WITH_LINE_LIMIT = ["01", "02", "03", "04", "05"];
+
+/** The code lines of `cells` wider than MAX_CODE_LINE characters, as "code cell C line L (N characters)"; with
+ * `exercisesOnly`, those of the exercise cells only, named by the exercise. */
+function longCodeLines(cells: Notebook["cells"], exercisesOnly = false): string[] {
+  const code = cells.filter((c) => c.cell_type === "code");
+  return code.flatMap((c, i) => {
+    if (exercisesOnly && !exerciseName(c)) return [];
+    const where = exercisesOnly ? `exercise "${exerciseName(c)}"` : `code cell ${i + 1}`;
+    return joinSource(c.source).split("\n").flatMap((line, j) => {
+      const n = [...line].length;
+      return n > MAX_CODE_LINE ? [`${where} line ${j + 1} (${n} characters)`] : [];
+    });
+  });
+}
 
 test("the course has chapter notebooks", () => {
   assert.ok(notebooks.length > 0, "no notebooks/NN-*.ipynb found");
@@ -28,6 +49,16 @@ test("a chapter with no relations fails instead of passing silently", () => {
   }
 });
 
+test("the line-width rule names the cell and line of a code line over MAX_CODE_LINE characters", () => {
+  const cells: Notebook["cells"] = [
+    { id: "a", cell_type: "markdown", source: ["x".repeat(200)], metadata: {} },
+    { id: "b", cell_type: "code", source: ["ok\n", "y".repeat(MAX_CODE_LINE)], metadata: {} },
+    { id: "c", cell_type: "code", source: ["ok\n", "ok\n", "é".repeat(MAX_CODE_LINE + 1)], metadata: { nextframe: { exercise: "ex" } } },
+  ];
+  assert.deepEqual(longCodeLines(cells), [`code cell 2 line 3 (${MAX_CODE_LINE + 1} characters)`]);
+  assert.deepEqual(longCodeLines(cells, true), [`exercise "ex" line 3 (${MAX_CODE_LINE + 1} characters)`]);
+});
+
 for (const file of notebooks) {
   const name = path.basename(file);
   const chapter = chapterKey(name)!;
@@ -39,7 +70,7 @@ for (const file of notebooks) {
     assert.deepEqual(checkRelations(chapter, claims), []);
   });
 
-  test(`${name}: format — kernelspec, saved outputs with fallbacks, exercise, Chinese subtitle, size`, () => {
+  test(`${name}: format — kernelspec, saved outputs with fallbacks, exercise, Chinese subtitle, size, line width`, () => {
     assert.equal(nb.nbformat, 4);
     const ks = nb.metadata.kernelspec as { name: string; display_name: string; language: string };
     assert.deepEqual(ks, { name: "nextframe", display_name: "TypeScript (nextframe)", language: "typescript" });
@@ -70,7 +101,14 @@ for (const file of notebooks) {
       assert.ok(check, `${name}: exercise "${ex.name}" has no checkExercise("${ex.name}", …) cell after it`);
     }
     assert.ok(existsSync(solutionsFile(file)), `${name}: no solutions file ${path.relative(process.cwd(), solutionsFile(file))}`);
-    withSolutions(nb, readFileSync(solutionsFile(file), "utf8"), path.basename(solutionsFile(file))); // throws on a mismatch
+    const solved = withSolutions(nb, readFileSync(solutionsFile(file), "utf8"), path.basename(solutionsFile(file))); // throws on a mismatch
+    if (CHAPTERS_WITH_LINE_LIMIT.includes(chapter)) {
+      const wide = [
+        ...longCodeLines(nb.cells).map((w) => `chapter ${chapter} (${name}): ${w}`),
+        ...longCodeLines(solved.cells, true).map((w) => `chapter ${chapter}'s solution of ${w}`),
+      ];
+      assert.deepEqual(wide, [], `code lines over ${MAX_CODE_LINE} characters need horizontal scrolling in VS Code`);
+    }
     const md = nb.cells.filter((c) => c.cell_type === "markdown").map((c) => joinSource(c.source)).join("\n");
     assert.match(md, /^### .*[\u4e00-\u9fff]/m, `${name}: no Chinese section title as a subtitle (### ...)`);
     assert.ok(statSync(file).size < 1.5 * 1024 * 1024, `${name} is ${(statSync(file).size / 1024).toFixed(0)} KB; keep it under 1.5 MB`);
