@@ -454,7 +454,7 @@ test("a cell's consecutive claims share one output, updated in place; another ou
   assert.equal(r.ok, true, JSON.stringify(r.outputs));
   const d = displays(r);
   assert.deepEqual(d.map((o) => [o.displayId === d[0].displayId, o.update]), [[true, false], [true, true], [false, false], [false, false]]);
-  assert.deepEqual(d[1].bundle["application/vnd.nextframe.claim+json"], [{ name: "k_one", value: 1 }, { name: "k_two", value: 2, note: "two" }]);
+  assert.deepEqual(d[1].bundle["application/vnd.nextframe.claim+json"], { claims: [{ name: "k_one", value: 1 }, { name: "k_two", value: 2, note: "two" }] });
   const next = displays(await run(`import { claim } from "nextframe";\nclaim("k_four", 4);`));
   assert.deepEqual(next.map((o) => [o.displayId === d[3].displayId, o.update]), [[false, false]]);
 });

@@ -81,6 +81,10 @@ for (const file of notebooks) {
       for (const o of c.outputs ?? []) {
         assert.notEqual(o.output_type, "error", `${name}: code cell ${i + 1} saved an error output`);
         const mimes = Object.keys(o.data ?? {});
+        // VS Code's .ipynb reader takes a list in an output's data for lines of text, so a JSON part that is a list
+        // breaks the output in the editor (TypeError: o.endsWith is not a function): JSON parts are objects
+        const lists = mimes.filter((m) => /json$/.test(m) && Array.isArray(o.data![m]));
+        assert.deepEqual(lists, [], `${name}: code cell ${i + 1} saved a JSON part that is a list, which VS Code cannot read`);
         if (mimes.some((m) => m.startsWith("application/vnd.nextframe.") && m !== "application/vnd.nextframe.claim+json")) {
           assert.ok(mimes.includes("image/png") || mimes.includes("image/svg+xml") || mimes.includes("text/html"), `${name}: code cell ${i + 1}: a nextframe view without a PNG/SVG/HTML fallback (${mimes.join(", ")})`);
         }

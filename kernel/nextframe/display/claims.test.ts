@@ -26,7 +26,7 @@ test("claimsFromOutputs reads claims out of nbformat outputs, one or a list per 
 
 test("claimsBundle shows several claims as one table, a row and a text line each", () => {
   const b = claimsBundle([{ name: "x_loss", value: 0.25 }, { name: "y_loss", value: 0.5, note: "baseline" }]);
-  assert.deepEqual(b[CLAIM_MIME], [{ name: "x_loss", value: 0.25 }, { name: "y_loss", value: 0.5, note: "baseline" }]);
+  assert.deepEqual(b[CLAIM_MIME], { claims: [{ name: "x_loss", value: 0.25 }, { name: "y_loss", value: 0.5, note: "baseline" }] });
   assert.equal((String(b["text/html"]).match(/<tr>/g) ?? []).length, 2);
   assert.equal(b["text/plain"], "x_loss = 0.25\ny_loss = 0.5  (baseline)");
   assert.deepEqual(claimsBundle([{ name: "one", value: 1 }]), claimBundle("one", 1));

@@ -4,9 +4,10 @@
  * A notebook cell that measures something calls `claim("ddim_psnr_50", psnr50, "DDIM, 50 steps")`. The output
  * is a compact table row for the reader AND a machine-readable MIME part
  * `application/vnd.nextframe.claim+json` = {name, value, note?}. In a kernel, a cell's consecutive claims (nothing
- * else shown between them) share one output: one small table, its part the list of their claims. test/notebooks/claims.test.ts reads these parts
- * from the saved/executed notebooks and asserts relations between them (e.g. ddim_psnr_50 > ddim_psnr_5), so the
- * numbers are never re-typed in a test or in prose.
+ * else shown between them) share one output: one small table, its part `{claims: [...]}` (an object, never a bare
+ * list: VS Code's .ipynb reader takes a list in an output's data for lines of text). test/notebooks/claims.test.ts
+ * reads these parts from the saved/executed notebooks and asserts relations between them (e.g. ddim_psnr_50 >
+ * ddim_psnr_5), so the numbers are never re-typed in a test or in prose.
  *
  * Names are snake_case identifiers, unique within a notebook; values are finite numbers (booleans → 0/1).
  */
@@ -70,14 +71,15 @@ function claimsHtml(claims: readonly Claim[]): string {
 }
 
 /**
- * The MIME bundle of claims shown together: their parts as a list, one small HTML table (a row each; folded under a
- * one-line summary above four claims) and plain text (a line each). A single claim gives claimBundle's bundle.
+ * The MIME bundle of claims shown together: their parts as `{claims: [...]}`, one small HTML table (a row each;
+ * folded under a one-line summary above four claims) and plain text (a line each). A single claim gives
+ * claimBundle's bundle.
  */
 export function claimsBundle(claims: readonly Claim[]): MimeBundle {
   if (claims.length === 1) return claimBundle(claims[0].name, claims[0].value, claims[0].note);
   const checked = claims.map((c) => checkedClaim(c.name, c.value, c.note));
   return {
-    [CLAIM_MIME]: checked,
+    [CLAIM_MIME]: { claims: checked },
     "text/html": claimsHtml(checked),
     "text/plain": checked.map(claimText).join("\n"),
   };
@@ -132,8 +134,8 @@ export function recordedClaim(name: string): Claim {
 export function claimsFromOutputs(outputs: readonly { data?: Record<string, unknown> }[]): Claim[] {
   const out: Claim[] = [];
   for (const o of outputs) {
-    const part = o.data?.[CLAIM_MIME] as Claim | Claim[] | undefined;
-    for (const c of Array.isArray(part) ? part : part ? [part] : []) {
+    const part = o.data?.[CLAIM_MIME] as Claim | { claims: Claim[] } | undefined;
+    for (const c of part && "claims" in part && Array.isArray(part.claims) ? part.claims : part ? [part as Claim] : []) {
       if (c && typeof c.name === "string" && typeof c.value === "number") out.push(c);
     }
   }
