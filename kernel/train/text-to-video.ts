@@ -34,18 +34,23 @@ async function setup() {
 }
 
 export async function train(o: TrainOptions): Promise<void> {
-  const wall0 = performance.now();
+  const wall0 = performance.now(), cpu0 = process.cpuUsage();
   const { ae, data } = await setup();
   const steps = o.steps ?? R.steps;
   o.log(`${data.train.length} training clips (${data.droppedHeldout} dropped for held-out combinations; ${data.recaptioned.filter(Boolean).length} recaptioned: exact ${data.recaptionExact.toFixed(3)}, word F1 ${data.recaptionF1.toFixed(3)}); ${getDevice().threads} thread(s)`);
-  const res = await trainTextToVideo({ data, config: R.config, steps, batchSize: R.batchSize, lr: R.lr, seed: R.seed, gptSteps: R.gptSteps, onProgress: (p) => o.progress(p) });
+  const res = await trainTextToVideo({
+    data, config: R.config, configOverrides: { ...R.configOverrides }, minSnrGamma: R.minSnrGamma, steps, batchSize: R.batchSize, lr: R.lr, seed: R.seed, gptSteps: R.gptSteps, onProgress: (p) => o.progress(p),
+  });
   res.model.eval();
   const trainWallSeconds = (performance.now() - wall0) / 1000;                    // data, caption GPT and DiT: the recipe's training time
-  o.log(`trained in ${(trainWallSeconds / 60).toFixed(1)} min wall (caption GPT ${res.gptSeconds.toFixed(0)} s, DiT ${res.seconds.toFixed(0)} s)`);
+  // CPU time of this process (user + system, all its threads): with one intra-op thread, the training's time on one
+  // core of its own, whatever else the machine runs (the wall time above grows with the machine's load)
+  const cpu = process.cpuUsage(cpu0), trainCpuSeconds = (cpu.user + cpu.system) / 1e6;
+  o.log(`trained in ${(trainWallSeconds / 60).toFixed(1)} min wall, ${(trainCpuSeconds / 60).toFixed(1)} min CPU (caption GPT ${res.gptSeconds.toFixed(0)} s, DiT ${res.seconds.toFixed(0)} s wall)`);
   const m = await metrics(res.model, ae, data, o);
   const paths = saveCheckpoint("text-to-video", res.model, {
     name: "text-to-video", model: "TextToVideoDiT", config: { ...res.model.config }, dataSeed: R.dataSeed, steps, trainSeconds: res.seconds,
-    gptSeconds: res.gptSeconds, captionGptLoss: res.gptLoss, trainWallSeconds, wallSeconds: (performance.now() - wall0) / 1000, threads: getDevice().threads, machine: { cpus: cpus().length, loadavg1: loadavg()[0] },
+    gptSeconds: res.gptSeconds, captionGptLoss: res.gptLoss, trainWallSeconds, trainCpuSeconds, wallSeconds: (performance.now() - wall0) / 1000, threads: getDevice().threads, machine: { cpus: cpus().length, loadavg1: loadavg()[0] },
     parameters: res.model.numParameters(), trainableParameters: res.model.numParameters({ trainableOnly: true }), recipe: { ...R, steps }, autoencoder: "autoencoder",
     data: { clips: data.train.length, droppedHeldout: data.droppedHeldout, recaptioned: data.recaptioned.filter(Boolean).length, recaptionExact: data.recaptionExact, recaptionF1: data.recaptionF1 },
     finalTrainLoss: res.losses.slice(-100).reduce((s, v) => s + v, 0) / Math.min(100, res.losses.length),
@@ -60,6 +65,7 @@ export async function evaluate(o: TrainOptions): Promise<void> {
   const card = readCard("text-to-video", o.out);
   const model = loadTextToVideo(o.out);
   const m = await metrics(model, ae, data, o);
-  saveCheckpoint("text-to-video", model, { ...card, metrics: m }, o.out);
+  // the sampler settings are not part of training: the card records the ones its metrics were measured with
+  saveCheckpoint("text-to-video", model, { ...card, recipe: { ...(card.recipe as object), sampling: R.sampling }, metrics: m }, o.out);
   o.log(`rewrote the card's metrics`);
 }

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { Autoencoder } from "../models/autoencoder";
 import { parseCaption } from "./captionAgreement";
 import { HELDOUT_COMBOS, PromptError, decodeClips, diversity, evaluationClips, expandPrompt, flicker, heldoutCombo, minSnrWeight, panConsistency, retrieve, textToVideoClip, textToVideoData } from "./textToVideo";
-import { textToVideoConfig, textToVideoDiffusion } from "../models/textToVideo";
+import { TEXT_TO_VIDEO_SAMPLING, textToVideoConfig, textToVideoDiffusion } from "../models/textToVideo";
+import { TEXT_TO_VIDEO_RECIPE } from "./recipes";
 import { Generator } from "../engine/random";
 
 test("prompt expander: short prompts become captions of the training grammar; prompts it cannot handle get a clear message", () => {
@@ -84,4 +85,8 @@ test("min-SNR-γ: whatever the prediction (x₀, v, ε), the weighted loss is mi
     }
   }
   assert.equal(minSnrWeight("x0", 0.5, 5), 1, "SNR 1 < γ: the x₀ loss keeps weight SNR = 1");
+});
+
+test("the shipped sampler settings are one: the recipe's (card, chapter) and the sampler's defaults (bench)", () => {
+  assert.deepEqual({ steps: TEXT_TO_VIDEO_SAMPLING.steps, guidance: TEXT_TO_VIDEO_SAMPLING.guidance }, { ...TEXT_TO_VIDEO_RECIPE.sampling });
 });

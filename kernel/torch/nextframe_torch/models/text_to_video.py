@@ -5,7 +5,9 @@ STDiTBlock) each followed by cross-attention to the caption's token states plus 
 of the token states added to adaLN's c, 3D sin-cos positions from each input's grid. Same parameter names, layouts and
 math, so a checkpoint of either engine loads into the other.
 
-Config: the TypeScript TextToVideoConfig as JSON (a card's `config`, camelCase).
+Config: the TypeScript TextToVideoConfig as JSON (a card's `config`, camelCase). Its `predict` ("x0" when absent, or
+"v": the network's output is v = sqrt(ab) eps - sqrt(1 - ab) x0) does not change the network, only what a trainer
+regresses it on and how a sampler reads its output.
 Shape letters: N batch, F frames, C latent channels, H/W latent size, p patch size, S spatial tokens per frame,
 T = F*S tokens, L caption tokens, D hidden size, Dt text width.
 """
