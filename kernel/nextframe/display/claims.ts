@@ -49,9 +49,10 @@ function checkedClaim(name: string, value: number | boolean, note?: string): Cla
   return note ? { name, value: v, note } : { name, value: v };
 }
 
-const claimRow = (c: Claim) => `<tr><td><code>${escapeHtml(c.name)}</code></td>` +
+// names and notes left-aligned, values right-aligned, whatever the frontend's table style
+const claimRow = (c: Claim) => `<tr><td style="text-align:left"><code>${escapeHtml(c.name)}</code></td>` +
   `<td style="text-align:right"><b>${escapeHtml(formatClaimValue(c.value))}</b></td>` +
-  (c.note ? `<td><i>${escapeHtml(c.note)}</i></td>` : "<td></td>") + "</tr>";
+  `<td style="text-align:left">${c.note ? `<i>${escapeHtml(c.note)}</i>` : ""}</td></tr>`;
 const claimText = (c: Claim) => `${c.name} = ${formatClaimValue(c.value)}${c.note ? `  (${c.note})` : ""}`;
 
 /** The MIME bundle of a claim: the claim part, a one-row HTML table and plain text. */
