@@ -1,7 +1,7 @@
 // Chapter 7's model: the next-frame diffusion world model ("wm-xs-16", residual) in the f2 autoencoder's 16×16×4 latents;
 // and "world-model-memory", the same recipe with memory frames ("wm-xs-16-mem"), chapter 7's memory experiment.
 // Needs notebooks/checkpoints/autoencoder.safetensors (npm run train -- autoencoder) in the same folder.
-import { WorldSimulator } from "../nextframe/models/worldModel";
+import { WorldSimulator, type SimulatorOptions } from "../nextframe/models/worldModel";
 import { getDevice } from "../nextframe/engine/session";
 import { evaluatePermanence, evaluateRollouts, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData, WORLDS } from "../nextframe/course/index";
 import { WORLD_MODEL_RECIPE, type WorldModelRecipe } from "../nextframe/course/recipes";
@@ -27,7 +27,7 @@ export async function worldModelMetrics(sim: WorldSimulator, data: ReturnType<ty
   const { rollouts: _r, ...permanence } = await evaluatePermanence(sim, data.val.slice(0, 16));
   const play = await playMetrics(sim, data);
   // the thread count the evaluation ran with (fps depends on it)
-  return { samplingSteps: sim.steps, ...(sim.actionGuidance ? { actionGuidance: sim.actionGuidance } : {}), evalThreads: getDevice().threads, rollouts, permanence, play };
+  return { samplingSteps: sim.steps, ...(sim.actionGuidance ? { actionGuidance: sim.actionGuidance } : {}), ...(sim.contextLevel ? { contextLevel: sim.contextLevel } : {}), evalThreads: getDevice().threads, rollouts, permanence, play };
 }
 
 function report(o: TrainOptions, metrics: Awaited<ReturnType<typeof worldModelMetrics>>): void {
@@ -41,6 +41,11 @@ function report(o: TrainOptions, metrics: Awaited<ReturnType<typeof worldModelMe
   o.log(`permanence (${p.events} events): correct ${p.model.correctRate.toFixed(2)} vs copy-last ${p.copyLast.correctRate.toFixed(2)}, linear ${p.linear.correctRate.toFixed(2)}; persistence ${p.persistence.model.toFixed(2)} vs ${p.persistence.copyLast.toFixed(2)} (${p.persistence.frames} frames)`);
 }
 
+/** The sampler a recipe ships with (its card's recipe has the same fields): DDIM steps, action guidance, context level. */
+export function recipeSampler(r: { samplingSteps: number; actionGuidance?: number; contextLevel?: number }): SimulatorOptions {
+  return { steps: r.samplingSteps, actionGuidance: r.actionGuidance, contextLevel: r.contextLevel };
+}
+
 export const train = (o: TrainOptions) => trainNamed(o, "world-model", WORLD_MODEL_RECIPE);
 export const evaluate = (o: TrainOptions) => evaluateNamed(o, "world-model", WORLD_MODEL_RECIPE);
 
@@ -52,7 +57,7 @@ export async function trainNamed(o: TrainOptions, name: string, r: WorldModelRec
   const data = videoWorldData({ seed: r.dataSeed, numTrain: r.numTrain, numVal: r.numVal, world: WORLDS[r.world ?? "default"] });
   const steps = o.steps ?? r.steps;
   const res = await trainWorldModel({ ae, data, config: r.config, steps, batchSize: r.batchSize, lr: r.lr, seed: r.seed, motion: r.motion, onProgress: (p) => o.progress(p) });
-  const sim = new WorldSimulator(res.model, ae, { steps: r.samplingSteps, actionGuidance: r.actionGuidance });
+  const sim = new WorldSimulator(res.model, ae, recipeSampler(r));
   const metrics = { ...await worldModelMetrics(sim, data), ...await extra?.(sim, data, o) };
   report(o, metrics);
   const paths = saveCheckpoint(name, res.model, {
@@ -68,10 +73,10 @@ export async function evaluateNamed(o: TrainOptions, name: string, r: WorldModel
   const card = readCard(name, o.out);
   const model = loadWorldModel(o.out, name);
   const data = videoWorldData({ seed: r.dataSeed, numTrain: extra ? r.numTrain : 0, numVal: r.numVal, world: WORLDS[r.world ?? "default"] });   // training clips only when scored
-  const sim = new WorldSimulator(model, ae, { steps: r.samplingSteps, actionGuidance: r.actionGuidance });
+  const sim = new WorldSimulator(model, ae, recipeSampler(r));
   const metrics = { ...await worldModelMetrics(sim, data), ...await extra?.(sim, data, o) };
   report(o, metrics);
   // the sampler is not part of training: the card's recipe takes the recipe's sampler settings it was evaluated with
-  const recipe = { ...(card.recipe as object), samplingSteps: r.samplingSteps, ...(r.actionGuidance ? { actionGuidance: r.actionGuidance } : {}) };
+  const recipe = { ...(card.recipe as object), samplingSteps: r.samplingSteps, ...(r.actionGuidance ? { actionGuidance: r.actionGuidance } : {}), ...(r.contextLevel ? { contextLevel: r.contextLevel } : {}) };
   saveCheckpoint(name, model, { ...card, recipe, metrics }, o.out);
 }

@@ -25,9 +25,9 @@ describe("play mode with the trained world model follows the keys (headless Chro
   let disconnect = async () => {};
 
   before(async () => {
-    const card = readCard(MODEL), recipe = card.recipe as { dataSeed: number; numVal: number; samplingSteps: number; actionGuidance?: number; world?: "default" | "play" };
-    // the sampler play mode ships with: the card's steps and action guidance
-    sim = new WorldSimulator(loadWorldModel(undefined, MODEL), loadAutoencoder(), { steps: recipe.samplingSteps, actionGuidance: recipe.actionGuidance });
+    const card = readCard(MODEL), recipe = card.recipe as { dataSeed: number; numVal: number; samplingSteps: number; actionGuidance?: number; contextLevel?: number; world?: "default" | "play" };
+    // the sampler play mode ships with: the card's steps, action guidance and context level
+    sim = new WorldSimulator(loadWorldModel(undefined, MODEL), loadAutoencoder(), { steps: recipe.samplingSteps, actionGuidance: recipe.actionGuidance, contextLevel: recipe.contextLevel });
     K = sim.contextFrames;
     // the held-out clips 16–31 (the play metrics' clips) whose agent the true simulator moves ≥ 3 px both ways
     const val = videoWorldData({ seed: recipe.dataSeed, numTrain: 0, numVal: recipe.numVal, world: WORLDS[recipe.world ?? "default"] }).val.slice(16);

@@ -100,8 +100,9 @@ test("world-model-memorizer: card matches the recomputed scores on its training 
 // are recomputed with the card's sampler and must match the card; it must follow held keys where copy-last never does.
 test("world-model-play: card matches the recomputed play metrics; it follows held keys and separates left from right, copy-last does neither", async () => {
   const card = readCard("world-model-play", dir), r = WORLD_MODEL_PLAY_RECIPE, cr = card.recipe as any;
-  assert.deepEqual([cr.config, cr.world, cr.samplingSteps, cr.actionGuidance], [r.config, r.world, r.samplingSteps, r.actionGuidance]);
-  const sim = new WorldSimulator(loadWorldModel(dir, "world-model-play"), loadAutoencoder(dir), { steps: r.samplingSteps, actionGuidance: r.actionGuidance });
+  const rl = (r as { contextLevel?: number }).contextLevel;
+  assert.deepEqual([cr.config, cr.world, cr.samplingSteps, cr.actionGuidance, cr.contextLevel], [r.config, r.world, r.samplingSteps, r.actionGuidance, rl]);
+  const sim = new WorldSimulator(loadWorldModel(dir, "world-model-play"), loadAutoencoder(dir), { steps: r.samplingSteps, actionGuidance: r.actionGuidance, contextLevel: rl });
   const val = videoWorldData({ seed: r.dataSeed, numTrain: 0, numVal: r.numVal, world: WORLDS[r.world] }).val;
   const q = await evaluatePlay(sim, val.slice(16, 32), { lrClips: val.slice(0, 12) }), m = (card.metrics as any).play;
   for (const k of ["followRollouts", "lrTruthSeparates", "truthShowsAgent64"] as const) assert.equal(q.counts[k], m.counts[k], k);

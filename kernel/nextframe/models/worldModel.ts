@@ -145,7 +145,26 @@ export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
  * held key followed in 9 → 11 → 3 of 19 rollouts. 0.2 keeps the world far better over 64 keys, but in the World
  * Viewer test (test/views/playModel.test.ts) its agent was lost after 6 held presses in 5 of the 8 rollouts (1 step,
  * guidance 4; 4 of 8 with 2 steps, guidance 2) and it separated left from right in 3 of chapter 8's 9 clips against
- * 0.05's 6, so the shipped model keeps 0.05.
+ * 0.05's 6, so that model kept 0.05.
+ * "wm-play-lv3" / "wm-play-lv7" (issue 32, measured, not shipped): "wm-play" with GameNGen's context-noise
+ * levels instead of its fixed context noise — 10 levels, every context frame noised at the window's level, up to 0.3 or
+ * 0.7, the level told to the model (contextNoiseLevels). Card metrics (held-out clips 16–31, left/right on 0–11; 2 DDIM
+ * steps, action guidance 2, a clean context), 4000 steps each on 1 thread (3331 s / 3306 s, two runs side by side on a
+ * 2-core machine at load 5–14):
+ *   held key followed  12/21 (wm-play) → 5/21 (lv3) → 16/21 (lv7); agent error after 8 moves ÷ copy-last's 0.75 → 0.97
+ *   (14 of 21 lost) → 0.58 (5 lost); left/right 6/9 → 2/9 → 4/9; palette at step 64 0.707 → 0.868 → 0.905; agent at step
+ *   64 in 1 → 4 → 6 of 15 clips; PSNR above copy-last at h = 1–2 → 1–8 → 1–5.
+ * Level 0.3 draws sharper short rollouts but loses the agent under a held key; 0.7 keeps the world's colours and the
+ * agent longest and follows the most keys. The sampler's level (validation clips 32–47, left/right 48–59, lv7, 2 steps):
+ * level 0 follows 7/19, left/right 4/8, palette 0.914, agent at 64 7/12, PSNR 0–0.22 dB below copy-last; level 1 with
+ * its noise 8/19, 3/8, 0.923, 5/12, up to 0.9 dB below; level 2 with noise 5/19, 2/8, 0.950, 5/12; level 3 told without
+ * noise 5/19, 3/8, 0.971, 4/12, up to 1.5 dB below; guidance 3 at level 1 9/19, 5/8, 0.912, 4/12; guidance 3 at level
+ * 0 9/19, 5/8, 0.899, 7/12, 0.23–0.35 dB below (wm-play at its 2 steps, guidance 2 on the same clips: 7/19, 4/8, 0.719,
+ * 1/12, 0.22–1.25 dB below). A level > 0 keeps the colours (to 0.97 when told, not added) at the cost of keys and
+ * short-horizon PSNR. Why wm-play still ships: the World Viewer test (6 presses of → and of ← on the 4 held-out clips
+ * whose true agent can walk both ways) wants the agent further right after → in most clips; lv7 loses it in 4 of the 8
+ * rollouts and separates 1 of 4 (guidance 3: 3 lost, 1 of 4), wm-play 1 lost, 3 of 4. On the 6 such validation clips
+ * the order reverses (lv7 guidance 3: 3 of 6 separated, 4 of 12 lost; wm-play: 0 of 6, 6 lost): a handful of clips.
  */
 export const WORLD_MODEL_CONFIGS = {
   "wm-xs": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, patchSize: 4 },
