@@ -160,9 +160,12 @@ describe("course copy", () => {
     const plan = await planCourseCopy(nodeFs(), src, join(root, "d"));
     for (let n = 1; n <= 8; n++) assert.ok(plan.files.some((f) => f.startsWith(`0${n}-`) && f.endsWith(".ipynb")), `chapter ${n}`);
     for (const f of ["README.md", "chapters.json"]) assert.ok(plan.files.includes(f), f);
-    const cards = plan.files.filter((f) => /^checkpoints\/.*\.json$/.test(f));
+    // a card beside its weights; a model's record of variants tried (NAME.tried.json, read by its chapter) beside its card
+    const tried = plan.files.filter((f) => /^checkpoints\/.*\.tried\.json$/.test(f));
+    const cards = plan.files.filter((f) => /^checkpoints\/.*\.json$/.test(f) && !tried.includes(f));
     assert.ok(cards.length >= 1, "checkpoint cards");
     for (const c of cards) assert.ok(plan.files.includes(c.replace(/\.json$/, ".safetensors")), `weights beside ${c}`);
+    for (const t of tried) assert.ok(cards.includes(t.replace(/\.tried\.json$/, ".json")), `a card beside ${t}`);
     assert.ok(existsSync(join(src, CHAPTER_1)));
   }));
 });
