@@ -5,6 +5,7 @@
 // the caption grammar (richCaption) read backwards. They score any RGB clip — true, generated or retrieved — of any
 // frame count, and any width and height.
 
+import { NextframeError } from "../engine/errors";
 import { BALL_COLORS, COLORS, DEFAULT_VIDEO_WORLD, PALETTE, richCaption, type BallColor, type ClipAttributes, type VideoClip } from "../worlds/videoWorld";
 
 /** What a caption says, in the world's terms (the rich caption's attributes; bites are not in the text). */
@@ -98,7 +99,7 @@ function treeAt(f: Uint8Array, o: number, tol: number): boolean {
 
 /** Reads one RGB clip (T, H, W, 3) uint8 (frames row-major): each pixel goes to the nearest colour the world draws with, if within the tolerance. */
 export function readClip(rgb: Uint8Array, frames: number, height: number, width: number, opts: DetectorOptions = {}): ClipReading {
-  if (rgb.length !== frames * height * width * 3) throw new Error(`readClip: clip has ${rgb.length} values, expected ${frames}×${height}×${width}×3 = ${frames * height * width * 3}`);
+  if (rgb.length !== frames * height * width * 3) throw new NextframeError(`readClip: clip has ${rgb.length} values, expected ${frames}×${height}×${width}×3 = ${frames * height * width * 3}`);
   const tol = opts.tolerance ?? DETECTOR_DEFAULTS.tolerance;
   const G = BALL_COLORS.length + 3;
   const tracks: Track[] = Array.from({ length: G }, () => ({ count: [], cx: [], cy: [], bottom: [], left: [], right: [] }));
@@ -222,6 +223,7 @@ export function detectAttributes(r: ClipReading, opts: DetectorOptions = {}): Ca
 
 /** The checks of one clip against one caption: each true when the clip shows what the caption says. */
 export interface AgreementChecks { balls: boolean; hidden: boolean; agent: boolean; burger: boolean; pan: boolean }
+/** The five checks captionAgreement makes, in order: balls, hidden balls, agent motion, burger eaten, camera pan. */
 export const AGREEMENT_CHECKS = ["balls", "hidden", "agent", "burger", "pan"] as const;
 
 /** Compares what the detectors see with what the caption says; score = share of the five checks that hold. */
@@ -240,7 +242,7 @@ export function captionAgreement(seen: CaptionAttributes, said: CaptionAttribute
 /** Agreement of an RGB clip (T, H, W, 3) with a rich caption; throws for a caption the grammar did not write. */
 export function scoreClip(rgb: Uint8Array, frames: number, height: number, width: number, caption: string, opts: DetectorOptions = {}): { checks: AgreementChecks; score: number; seen: CaptionAttributes } {
   const said = parseCaption(caption);
-  if (!said) throw new Error(`scoreClip: "${caption}" is not a caption of the video world's grammar (richCaption); expand a prompt first`);
+  if (!said) throw new NextframeError(`scoreClip: "${caption}" is not a caption of the video world's grammar (richCaption); expand a prompt first`);
   const seen = detectAttributes(readClip(rgb, frames, height, width, opts), opts);
   return { ...captionAgreement(seen, said), seen };
 }

@@ -8,9 +8,8 @@
 
 import { F, tensor, type Tensor } from "../engine/index.js";
 import { NextframeError } from "../engine/errors";
-import { Generator } from "../engine/random.js";
+import { Generator, hashSeed, Rng } from "../random/index";
 import { AdamW, cosineSchedule, fit, makeTrainStep, type FitProgress } from "../optim/index.js";
-import { hashSeed, Rng } from "../worlds/random";
 import { BALL_COLORS, generateVideoClip, richCaption, type BallColor, type ClipAttributes, type VideoClip } from "../worlds/videoWorld";
 import { GPT } from "../models/gpt";
 import type { Autoencoder } from "../models/autoencoder";
@@ -42,6 +41,7 @@ export function textToVideoClip(seed: number, frames = 16): VideoClip {
   });
 }
 
+/** The text-to-video training set: clips without held-out combinations, the caption each trains with, and how recaptioning went. */
 export interface TextToVideoData {
   /** Training clips (none shows a held-out combination) and the caption each trains with (carried rich, or recaptioned). */
   train: VideoClip[];
@@ -122,6 +122,10 @@ export async function trainCaptionGpt(config: TextToVideoConfig, captions: strin
   return { gpt, loss: r.losses.slice(-50).reduce((a, b) => a + b, 0) / Math.min(50, r.losses.length), seconds: r.seconds };
 }
 
+/**
+ * Options of trainTextToVideo: the latent clips and captions, the config and its overrides, steps, batch size,
+ * learning rate, seed, the caption GPT's steps and the loss weighting.
+ */
 export interface TrainTextToVideoOptions {
   data: TextToVideoData & { latents: Float32Array[] };
   config: string | Partial<TextToVideoConfig>;
@@ -213,7 +217,7 @@ export async function decodeClips(ae: Autoencoder, latents: Float32Array, shape:
   const count = n * Fr;
   const x = (await ae.decode(tensor(latents, { shape: [count, C, h, w] })).data()) as Float32Array;
   const H = 2 * h, W = 2 * w, hw = H * W;                                     // the decoder doubles each side
-  if (x.length !== count * 3 * hw) throw new Error(`decodeClips: the decoder made ${x.length} values for ${count} frames of ${H}×${W}×3`);
+  if (x.length !== count * 3 * hw) throw new NextframeError(`decodeClips: the decoder made ${x.length} values for ${count} frames of ${H}×${W}×3`);
   const out = new Uint8Array(count * hw * 3);
   for (let t = 0; t < count; t++) for (let p = 0; p < hw; p++) for (let c = 0; c < 3; c++) {
     const v = Math.round((x[(t * 3 + c) * hw + p]! + 1) * 127.5);
@@ -343,6 +347,10 @@ export function diversity(a: Uint8Array, b: Uint8Array): number {
   return Math.sqrt(s / a.length);
 }
 
+/**
+ * Options of evaluateTextToVideo: how many held-out, held-out-combination and pan captions, the noise seeds, the
+ * guidance sweep and the sampler settings.
+ */
 export interface TextToVideoEvalOptions {
   /** Legible held-out captions scored per seed, held-out-combination captions, and pan captions (3D consistency). */
   captions: number;

@@ -28,10 +28,10 @@
 import { F, Tensor, cat, compile, tensor, type CompiledFunction } from "../engine/index";
 import { Embedding, LayerNorm, Linear, Module, ModuleList, Parameter } from "../nn/index";
 import { normal_, zeros_ } from "../nn/init";
-import { Generator } from "../engine/random";
+import { NextframeError } from "../engine/errors";
+import { Generator } from "../random/index";
 import { get3dSincosPosEmbed, sincos1d } from "../patches/posEmbed";
 import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
-import { NormalRng } from "../diffusion/rng";
 import { createDiffusion, type GaussianDiffusion } from "../diffusion/index";
 import { Attention, FinalLayer, Mlp, TimestepEmbedder, ditInit } from "./dit";
 import { STDiTBlock } from "./stdit";
@@ -42,6 +42,10 @@ import { captionTokenizer, encodeCaptions } from "./worldModel";
 //                                   Config                                      #
 //################################################################################
 
+/**
+ * Everything a text-to-video DiT needs: latent channels, patch, width, depth, heads, the text encoder and its size,
+ * caption dropout, diffusion steps, latent scale and what it predicts.
+ */
 export interface TextToVideoConfig {
   latentChannels: number;
   patchSize: number;
@@ -72,6 +76,10 @@ export interface TextToVideoConfig {
   predict: "x0" | "v" | "epsilon";
 }
 
+/**
+ * The fields a named size leaves open: 4 latent channels, patch 4, MLP ratio 4, 32 caption tokens, 4 text heads,
+ * caption dropout 0.1, 1000 diffusion steps, latent scale 1, x₀-prediction; with no name, also t2v-xs's size.
+ */
 export const TEXT_TO_VIDEO_DEFAULTS: TextToVideoConfig = {
   latentChannels: 4, patchSize: 4, hiddenSize: 64, depth: 4, numHeads: 4, mlpRatio: 4,
   textEncoder: "scratch", vocabSize: 0, textLength: 32, textWidth: 64, textLayers: 2, textHeads: 4,
@@ -95,20 +103,24 @@ export const TEXT_TO_VIDEO_CONFIGS = {
   "t2v-s": { hiddenSize: 192, depth: 6, numHeads: 6, textWidth: 96, textLayers: 2 },
 } as const satisfies Record<string, Partial<TextToVideoConfig>>;
 
+/**
+ * A full config from a table name (or null for the defaults) plus overrides; unknown names list the valid ones and
+ * bad sizes, encoders, predictions and caption dropouts are named.
+ */
 export function textToVideoConfig(name: keyof typeof TEXT_TO_VIDEO_CONFIGS | string | null, overrides: Partial<TextToVideoConfig> = {}): TextToVideoConfig {
   let base: Partial<TextToVideoConfig> = {};
   if (name !== null) {
     const found = (TEXT_TO_VIDEO_CONFIGS as Record<string, Partial<TextToVideoConfig>>)[name];
-    if (!found) throw new Error(`textToVideoConfig: unknown config "${name}"; expected one of ${Object.keys(TEXT_TO_VIDEO_CONFIGS).join(", ")}`);
+    if (!found) throw new NextframeError(`textToVideoConfig: unknown config "${name}"; expected one of ${Object.keys(TEXT_TO_VIDEO_CONFIGS).join(", ")}`);
     base = found;
   }
   const cfg: TextToVideoConfig = { ...TEXT_TO_VIDEO_DEFAULTS, vocabSize: captionTokenizer().vocabSize + 1, ...base, ...overrides };
-  if (cfg.hiddenSize % 16) throw new Error(`textToVideoConfig: hiddenSize ${cfg.hiddenSize} must be divisible by 16 (3D sin-cos positions)`);
-  if (cfg.hiddenSize % cfg.numHeads) throw new Error(`textToVideoConfig: hiddenSize ${cfg.hiddenSize} is not divisible by numHeads ${cfg.numHeads}`);
-  if (cfg.textWidth % cfg.textHeads || cfg.textWidth % 2) throw new Error(`textToVideoConfig: textWidth ${cfg.textWidth} must be even and divisible by textHeads ${cfg.textHeads}`);
-  if (cfg.textEncoder !== "scratch" && cfg.textEncoder !== "gpt") throw new Error(`textToVideoConfig: textEncoder must be "scratch" or "gpt", got ${JSON.stringify(cfg.textEncoder)}`);
-  if (!["x0", "v", "epsilon"].includes(cfg.predict)) throw new Error(`textToVideoConfig: predict must be "x0", "v" or "epsilon", got ${JSON.stringify(cfg.predict)}`);
-  if (!(cfg.captionDropout >= 0 && cfg.captionDropout < 1)) throw new Error(`textToVideoConfig: captionDropout must be in [0, 1), got ${cfg.captionDropout}`);
+  if (cfg.hiddenSize % 16) throw new NextframeError(`textToVideoConfig: hiddenSize ${cfg.hiddenSize} must be divisible by 16 (3D sin-cos positions)`);
+  if (cfg.hiddenSize % cfg.numHeads) throw new NextframeError(`textToVideoConfig: hiddenSize ${cfg.hiddenSize} is not divisible by numHeads ${cfg.numHeads}`);
+  if (cfg.textWidth % cfg.textHeads || cfg.textWidth % 2) throw new NextframeError(`textToVideoConfig: textWidth ${cfg.textWidth} must be even and divisible by textHeads ${cfg.textHeads}`);
+  if (cfg.textEncoder !== "scratch" && cfg.textEncoder !== "gpt") throw new NextframeError(`textToVideoConfig: textEncoder must be "scratch" or "gpt", got ${JSON.stringify(cfg.textEncoder)}`);
+  if (!["x0", "v", "epsilon"].includes(cfg.predict)) throw new NextframeError(`textToVideoConfig: predict must be "x0", "v" or "epsilon", got ${JSON.stringify(cfg.predict)}`);
+  if (!(cfg.captionDropout >= 0 && cfg.captionDropout < 1)) throw new NextframeError(`textToVideoConfig: captionDropout must be in [0, 1), got ${cfg.captionDropout}`);
   return cfg;
 }
 
@@ -291,11 +303,11 @@ export class TextToVideoDiT extends Module {
   forward(x: Tensor, t: Tensor, caption: Tensor): Tensor {
     const { latentChannels: C, patchSize: p, hiddenSize: D } = this.config;
     if (x.rank !== 5 || x.shape[2] !== C || x.shape[3]! % p || x.shape[4]! % p) {
-      throw new Error(`TextToVideoDiT.forward: x must be (N, F, ${C}, H, W) with H and W multiples of ${p}, got [${x.shape.join(", ")}]`);
+      throw new NextframeError(`TextToVideoDiT.forward: x must be (N, F, ${C}, H, W) with H and W multiples of ${p}, got [${x.shape.join(", ")}]`);
     }
     const [N, Fr, , H, W] = x.shape as [number, number, number, number, number];
-    if (t.rank !== 1 || t.shape[0] !== N) throw new Error(`TextToVideoDiT.forward: t must be (${N}), got [${t.shape.join(", ")}]`);
-    if (caption.rank !== 2 || caption.shape[0] !== N) throw new Error(`TextToVideoDiT.forward: caption must be (N, L) = [${N}, L] int32 token ids + 1, got [${caption.shape.join(", ")}]`);
+    if (t.rank !== 1 || t.shape[0] !== N) throw new NextframeError(`TextToVideoDiT.forward: t must be (${N}), got [${t.shape.join(", ")}]`);
+    if (caption.rank !== 2 || caption.shape[0] !== N) throw new NextframeError(`TextToVideoDiT.forward: caption must be (N, L) = [${N}, L] int32 token ids + 1, got [${caption.shape.join(", ")}]`);
     const grid: [number, number, number] = [Fr, H / p, W / p], S = grid[1] * grid[2];
     const pos = tensor(Float32Array.from(get3dSincosPosEmbed(D, grid)), { shape: [1, Fr * S, D] });  // from this input's grid
     let hdn = this.x_embedder.forward(patchify3dOp(x, 1, p)).add(pos);                                // (N, T, D)
@@ -323,6 +335,7 @@ export function captionTokens(config: TextToVideoConfig, captions: readonly (str
 //                        Sampling: caption → latent clip                        #
 //################################################################################
 
+/** Options of sampling a clip from a caption: frames, latent height and width, guidance scale, DDIM steps and seed. */
 export interface TextToVideoSampleOptions {
   /** Frames (any ≥ 1; trained on 8 and 16). */
   frames?: number;
@@ -353,14 +366,14 @@ export class TextToVideoSampler {
   async sample(captions: readonly (string | null)[], opts: TextToVideoSampleOptions = {}): Promise<{ latents: Float32Array; shape: [number, number, number, number, number] }> {
     const cfg = this.model.config;
     const n = captions.length;
-    if (n === 0) throw new Error("TextToVideoSampler.sample: needs at least one caption");
+    if (n === 0) throw new NextframeError("TextToVideoSampler.sample: needs at least one caption");
     const Fr = opts.frames ?? TEXT_TO_VIDEO_SAMPLING.frames, h = opts.latentHeight ?? 16, w = opts.latentWidth ?? 16;
     const s = opts.guidance ?? TEXT_TO_VIDEO_SAMPLING.guidance, steps = opts.steps ?? TEXT_TO_VIDEO_SAMPLING.steps;
     for (const [k, v] of [["latentHeight", h], ["latentWidth", w]] as const) {
-      if (!Number.isInteger(v) || v < cfg.patchSize || v % cfg.patchSize) throw new Error(`TextToVideoSampler: ${k} must be a positive multiple of the patch size ${cfg.patchSize}, got ${v}`);
+      if (!Number.isInteger(v) || v < cfg.patchSize || v % cfg.patchSize) throw new NextframeError(`TextToVideoSampler: ${k} must be a positive multiple of the patch size ${cfg.patchSize}, got ${v}`);
     }
-    if (!Number.isInteger(Fr) || Fr < 1) throw new Error(`TextToVideoSampler: frames must be a positive integer, got ${Fr}`);
-    if (!(s >= 0 && Number.isFinite(s))) throw new Error(`TextToVideoSampler: guidance must be a finite number ≥ 0, got ${s}`);
+    if (!Number.isInteger(Fr) || Fr < 1) throw new NextframeError(`TextToVideoSampler: frames must be a positive integer, got ${Fr}`);
+    if (!(s >= 0 && Number.isFinite(s))) throw new NextframeError(`TextToVideoSampler: guidance must be a finite number ≥ 0, got ${s}`);
     const C = cfg.latentChannels, L = cfg.textLength, per = Fr * C * h * w;
     const cond = captionTokens(cfg, captions);
     const both = new Int32Array(2 * n * L);
@@ -368,7 +381,7 @@ export class TextToVideoSampler {
     const shape: [number, number, number, number, number] = [n, Fr, C, h, w];
     const seed = opts.seed ?? 0;
     const noise = new Float32Array(n * per);
-    for (let i = 0; i < n; i++) noise.set(new NormalRng(seed + i).randn(per), i * per);
+    for (let i = 0; i < n; i++) noise.set(new Generator(seed + i).randn(per), i * per);
     const d = textToVideoDiffusion(cfg, steps);
     const yBoth = tensor(both, { dtype: "int32", shape: [2 * n, L] });
     const out = await d.ddimSampleLoop(async (x, _shape, t) => {
