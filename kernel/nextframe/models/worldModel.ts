@@ -165,6 +165,8 @@ export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
  * whose true agent can walk both ways) wants the agent further right after → in most clips; lv7 loses it in 4 of the 8
  * rollouts and separates 1 of 4 (guidance 3: 3 lost, 1 of 4), wm-play 1 lost, 3 of 4. On the 6 such validation clips
  * the order reverses (lv7 guidance 3: 3 of 6 separated, 4 of 12 lost; wm-play: 0 of 6, 6 lost): a handful of clips.
+ * More noise helped, fewer noisy windows hurt: lv7 with half its windows at level 0 (a one-off run, 4000 steps, 1051 s on
+ * 1 thread at load 2–5) followed 3/21, lost 14 of 21 agents, separated 0/9, palette at 64 0.759, agent at 64 3/15.
  */
 export const WORLD_MODEL_CONFIGS = {
   "wm-xs": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, patchSize: 4 },
