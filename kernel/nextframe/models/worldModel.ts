@@ -167,6 +167,9 @@ export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
  * the order reverses (lv7 guidance 3: 3 of 6 separated, 4 of 12 lost; wm-play: 0 of 6, 6 lost): a handful of clips.
  * More noise helped, fewer noisy windows hurt: lv7 with half its windows at level 0 (a one-off run, 4000 steps, 1051 s on
  * 1 thread at load 2–5) followed 3/21, lost 14 of 21 agents, separated 0/9, palette at 64 0.759, agent at 64 3/15.
+ * Levels up to 1.0 (a one-off run, 716 s on 1 thread at load ~2) keep the colours best (palette at 64 0.920, agent at 64
+ * 5/15, 5 of 21 lost) but follow 3/21 keys, separate 3/9 and stay 0.08–0.5 dB below copy-last's PSNR: 0.7 is the best
+ * maximum tried. One training seed per variant.
  */
 export const WORLD_MODEL_CONFIGS = {
   "wm-xs": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, patchSize: 4 },
