@@ -4,7 +4,7 @@
  * level too (`display`, `showTable`, `lineChart`, `claim`, …), and namespaces for the rest:
  *
  *   nn         Module, Parameter, layers, nn.init            optim      AdamW, schedules, EMA, makeTrainStep, fit
- *   diffusion  createDiffusion, samplers, losses, NormalRng  models     models.gpt, models.dit, models.stdit,
+ *   diffusion  createDiffusion, samplers, losses             models     models.gpt, models.dit, models.stdit,
  *   patches    patchify, position embeddings, packing                   models.autoencoder, models.worldModel, models.flops
  *   probe      inspecting ONNX files (attention maps)        metrics    image error, permanence, linear probes, captions
  *   worlds     text and video worlds, tokenizers             io         safetensors

@@ -2,12 +2,17 @@
 // oracles bound what any model can score; evaluateRollouts gives PSNR/SSIM curves vs copy-last and linear
 // extrapolation.
 
+import { NextframeError } from "../engine/errors";
 import type { VideoClip } from "../worlds/videoWorld";
 import { Autoencoder } from "../models/autoencoder";
 import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve } from "../metrics/image";
 import { decodeLatents, encodeClips } from "./autoencoder";
 import { rolloutFromTruth } from "./clipWindows";
 
+/**
+ * PSNR and SSIM per horizon of the model's rollouts, copy-last, linear extrapolation and the autoencoder's
+ * reconstruction, over the same clips.
+ */
 export interface RolloutCurves {
   horizon: number;
   clips: number;
@@ -44,16 +49,16 @@ export interface RolloutPredictor {
  */
 export function truthOracle(clips: VideoClip[], contextFrames: number, opts: { through?: Autoencoder } = {}): RolloutPredictor {
   const ae = opts.through;
-  if (!Number.isInteger(contextFrames) || contextFrames < 1) throw new Error(`truthOracle: contextFrames must be a positive integer, got ${contextFrames}`);
-  if (clips.length === 0) throw new Error("truthOracle: needs at least one clip to replay");
+  if (!Number.isInteger(contextFrames) || contextFrames < 1) throw new NextframeError(`truthOracle: contextFrames must be a positive integer, got ${contextFrames}`);
+  if (clips.length === 0) throw new NextframeError("truthOracle: needs at least one clip to replay");
   const size = ae?.config.imageSize ?? clips[0]!.size, F3 = size * size * 3;
   const wrong = clips.find((c) => c.size !== size);
-  if (wrong) throw new Error(`truthOracle: ${ae ? "the autoencoder takes" : "the first clip has"} ${size}×${size} frames, a clip has ${wrong.size}×${wrong.size}`);
+  if (wrong) throw new NextframeError(`truthOracle: ${ae ? "the autoencoder takes" : "the first clip has"} ${size}×${size} frames, a clip has ${wrong.size}×${wrong.size}`);
   let at: { clip: VideoClip; next: number } | null = null;
   return {
     contextFrames,
     async reset(frames: Uint8Array) {
-      if (frames.length !== contextFrames * F3) throw new Error(`truthOracle.reset: expected ${contextFrames} frames of ${size}×${size}×3 (${contextFrames * F3} bytes), got ${frames.length}`);
+      if (frames.length !== contextFrames * F3) throw new NextframeError(`truthOracle.reset: expected ${contextFrames} frames of ${size}×${size}×3 (${contextFrames * F3} bytes), got ${frames.length}`);
       const key = Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength);
       const view = (clip: VideoClip, from: number, n: number) => Buffer.from(clip.frames.buffer, clip.frames.byteOffset + from * F3, n * F3);
       let found: { clip: VideoClip; next: number } | null = null;
@@ -64,16 +69,16 @@ export function truthOracle(clips: VideoClip[], contextFrames: number, opts: { t
         // the same frames again (a scene where nothing moves, a repeated clip): fine while the futures agree
         const n = Math.min(found.clip.numFrames - found.next, clip.numFrames - here.next);
         if (!view(found.clip, found.next, n).equals(view(clip, here.next, n))) {
-          throw new Error(`truthOracle.reset: these frames appear in the clips twice with different futures (clip ${clips.indexOf(found.clip)} frame ${found.next - contextFrames}, clip ${ci} frame ${s}); give it only the clips the context can come from`);
+          throw new NextframeError(`truthOracle.reset: these frames appear in the clips twice with different futures (clip ${clips.indexOf(found.clip)} frame ${found.next - contextFrames}, clip ${ci} frame ${s}); give it only the clips the context can come from`);
         }
       }
-      if (!found) throw new Error("truthOracle.reset: these frames are not a window of any clip it was given");
+      if (!found) throw new NextframeError("truthOracle.reset: these frames are not a window of any clip it was given");
       at = found;
     },
     async rollout(actions: ArrayLike<number>) {
-      if (!at) throw new Error("truthOracle.rollout: call reset(frames, actions) first");
+      if (!at) throw new NextframeError("truthOracle.rollout: call reset(frames, actions) first");
       const n = actions.length, { clip, next } = at;
-      if (next + n > clip.numFrames) throw new Error(`truthOracle.rollout: the clip has ${clip.numFrames - next} frames left, asked for ${n}`);
+      if (next + n > clip.numFrames) throw new NextframeError(`truthOracle.rollout: the clip has ${clip.numFrames - next} frames left, asked for ${n}`);
       const truth = clip.frames.slice(next * F3, (next + n) * F3);
       at = { clip, next: next + n };
       return ae ? decodeLatents(ae, (await encodeClips(ae, [{ ...clip, frames: truth, numFrames: n }]))[0]!, n) : truth;
@@ -103,7 +108,7 @@ export async function evaluateRollouts(sim: RolloutPredictor & { ae: Autoencoder
   const acc = { model: [[], []], copy: [[], []], lin: [[], []], rec: [[]] } as Record<string, Float64Array[][]>;
   const frames: Uint8Array[] = [];
   for (const c of clips) {
-    if (start + H > c.numFrames || start < K) throw new Error(`evaluateRollouts: clip has ${c.numFrames} frames; start ${start} (≥ K = ${K}) + horizon ${H} does not fit`);
+    if (start + H > c.numFrames || start < K) throw new NextframeError(`evaluateRollouts: clip has ${c.numFrames} frames; start ${start} (≥ K = ${K}) + horizon ${H} does not fit`);
     const ctx = c.frames.slice((start - K) * F3, start * F3);
     const pred = await rolloutFromTruth(sim, c, start, H);
     frames.push(pred);

@@ -4,9 +4,9 @@
 import { WORLD_MODEL_RECIPE } from "./recipes";
 import { frameActions } from "./clipWindows";
 import { F, tensor, type Tensor } from "../engine/index.js";
-import { Generator } from "../engine/random.js";
+import { NextframeError } from "../engine/errors";
+import { Generator, hashSeed, Rng } from "../random/index";
 import { AdamW, cosineSchedule, fit, type FitProgress, makeTrainStep } from "../optim/index.js";
-import { hashSeed, Rng } from "../worlds/random";
 import type { VideoClip, VideoDataset } from "../worlds/videoWorld";
 import { CAPTION_LENGTH, captionTokenizer, contextLevelStd, encodeCaptions, noisyNextLatent, windowFrameIndices, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, type WorldModelConfig, worldModelConfig, worldModelDiffusion } from "../models/worldModel";
 import type { GaussianDiffusion } from "../diffusion/index";
@@ -32,6 +32,10 @@ function latentStd(latents: Float32Array[]): number {
   return Math.sqrt(s2 / n - (s / n) ** 2);
 }
 
+/**
+ * Clips as the world model trains on them: each clip's autoencoder latents (encoded here unless `raw` is given) divided
+ * by the latent scale, with its actions and caption.
+ */
 export async function latentClips(ae: Autoencoder, clips: VideoClip[], scale: number, raw?: Float32Array[]): Promise<LatentClips> {
   raw ??= await encodeClips(ae, clips);   // callers that already encoded the clips pass their latents
   return {
@@ -95,11 +99,15 @@ export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: L
     ...(level ? { level: tensor(level, { shape: [B] }) } : {}),
   };
   if (model.config.captionVocab === 0) return batch;
-  if (!data.captions) throw new Error("worldModelBatch: the model is caption-conditioned but the latent clips carry no captions");
+  if (!data.captions) throw new NextframeError("worldModelBatch: the model is caption-conditioned but the latent clips carry no captions");
   const caps = Array.from(clipOf, (c) => (rng.chance(CAPTION_DROPOUT) ? null : data.captions![c]!));
   return { ...batch, caption: tensor(encodeCaptions(captionTokenizer(), caps), { shape: [B, CAPTION_LENGTH] }) };
 }
 
+/**
+ * Options of trainWorldModel: the autoencoder, data, config, steps, batch size, learning rate, seed, progress callback,
+ * a model to continue and the motion weighting.
+ */
 export interface TrainWorldModelOptions {
   ae: Autoencoder;
   data?: VideoDataset;
@@ -126,10 +134,10 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
   const fits = Object.entries(WORLD_MODEL_CONFIGS).filter(([, c]) => ((c as Partial<WorldModelConfig>).latentSize ?? WORLD_MODEL_DEFAULTS.latentSize) === zs).map(([n]) => n);
   const named = fits[0] ?? "wm-xs";
   if (!opts.init && opts.config === undefined && fits.length === 0) {
-    throw new Error(`trainWorldModel: no named world-model config is made for ${opts.ae.latentShape.join("×")} latents (have ${Object.keys(WORLD_MODEL_CONFIGS).join(", ")}); pass config: { latentSize: ${zs}, ... }`);
+    throw new NextframeError(`trainWorldModel: no named world-model config is made for ${opts.ae.latentShape.join("×")} latents (have ${Object.keys(WORLD_MODEL_CONFIGS).join(", ")}); pass config: { latentSize: ${zs}, ... }`);
   }
   const base = opts.init?.config ?? (typeof opts.config === "string" ? worldModelConfig(opts.config) : worldModelConfig(named, opts.config));
-  if (base.latentChannels !== zc || base.latentSize !== zs) throw new Error(`trainWorldModel: config expects ${base.latentChannels}×${base.latentSize}×${base.latentSize} latents, the autoencoder makes ${opts.ae.latentShape.join("×")}`);
+  if (base.latentChannels !== zc || base.latentSize !== zs) throw new NextframeError(`trainWorldModel: config expects ${base.latentChannels}×${base.latentSize}×${base.latentSize} latents, the autoencoder makes ${opts.ae.latentShape.join("×")}`);
   const model = opts.init ?? new WorldModel({ ...base, latentScale: latentStd(raw) }, {}, { seed });
   const scale = model.config.latentScale;
   const clips = await latentClips(opts.ae, data.train, scale, raw);
@@ -137,10 +145,10 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
   const steps = opts.steps ?? WORLD_MODEL_RECIPE.steps, lr = opts.lr ?? WORLD_MODEL_RECIPE.lr, B = opts.batchSize ?? WORLD_MODEL_RECIPE.batchSize;
   const opt = new AdamW(model.parameters(), { lr: cosineSchedule({ warmupSteps: Math.min(100, steps / 10), totalSteps: steps, maxLr: lr, minLr: lr / 10 }), weightDecay: 0, maxGradNorm: 1 });
   const captions = model.config.captionVocab > 0, motion = opts.motion;
-  if (motion && (!(motion.weight >= 0) || !(motion.threshold > 0))) throw new Error(`trainWorldModel: motion needs weight ≥ 0 and threshold > 0, got ${JSON.stringify(motion)}`);
-  if (motion && captions) throw new Error("trainWorldModel: the motion-weighted loss is for action-conditioned models; this one is caption-conditioned");
+  if (motion && (!(motion.weight >= 0) || !(motion.threshold > 0))) throw new NextframeError(`trainWorldModel: motion needs weight ≥ 0 and threshold > 0, got ${JSON.stringify(motion)}`);
+  if (motion && captions) throw new NextframeError("trainWorldModel: the motion-weighted loss is for action-conditioned models; this one is caption-conditioned");
   const levels = model.config.contextNoiseLevels > 0;
-  if (levels && (captions || motion)) throw new Error("trainWorldModel: context-noise levels (config.contextNoiseLevels) train without captions and without the motion-weighted loss");
+  if (levels && (captions || motion)) throw new NextframeError("trainWorldModel: context-noise levels (config.contextNoiseLevels) train without captions and without the motion-weighted loss");
   const step = captions
     ? makeTrainStep(model, (x, t, a, target, cap) => F.mseLoss(model.predictNext(x, t, a, cap), target), opt)
     : makeTrainStep(model, (x, t, a, target) => F.mseLoss(model.predictNext(x, t, a), target), opt);

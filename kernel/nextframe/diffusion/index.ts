@@ -7,7 +7,6 @@ import { GaussianDiffusion, type LossType, type ModelMeanType, type ModelVarType
 import { SpacedDiffusion, spaceTimesteps } from "./respace";
 
 export * from "./schedule";
-export { NormalRng } from "../random/index";
 export * from "./gaussianDiffusion";
 export * from "./respace";
 

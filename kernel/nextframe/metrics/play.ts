@@ -17,7 +17,8 @@
 // The agent is found by its own colour (COLORS.agent within agentTol, Chebyshev) as a compact blob: ≥ minPixels pixels
 // whose rms spread around their centroid is ≤ maxSpreadFraction of the frame size (a smear of purple is no agent).
 
-import { hashSeed, Rng } from "../worlds/random";
+import { NextframeError } from "../engine/errors";
+import { hashSeed, Rng } from "../random/index";
 import { Action, COLORS, NUM_ACTIONS, replayClip, type VideoClip } from "../worlds/videoWorld";
 import { findColorBlob } from "./permanence";
 
@@ -29,6 +30,10 @@ export interface PlayPredictor {
   rollout(actions: ArrayLike<number>): Promise<Uint8Array>;
 }
 
+/**
+ * Defaults of evaluatePlay: held-key moves, the long rollout's length, colour tolerances, what counts as a move or a
+ * lost agent, and how often the random player changes key.
+ */
 export const PLAY_DEFAULTS = {
   /** Held-key moves for action_follow_rate, agent_error_vs_copy_last_8 and lr_separation. */
   moves: 8,
@@ -48,6 +53,7 @@ export const PLAY_DEFAULTS = {
   keyChange: 0.25,
 } as const;
 
+/** Options of evaluatePlay: overrides of PLAY_DEFAULTS, the clips for left/right separation and the seed of the random keys. */
 export type PlayOptions = { -readonly [k in keyof typeof PLAY_DEFAULTS]?: number } & {
   /** Clips for chapter 8's left/right separation (default: the same clips). */
   lrClips?: VideoClip[];
@@ -67,7 +73,7 @@ export function findAgent(frame: ArrayLike<number>, size: number, opts: { agentT
  * every colour they use counts). A frame the world drew itself scores 1; blur and bloom draw colours it never does.
  */
 export function paletteFidelity(frame: ArrayLike<number>, palette: ArrayLike<number>, tol: number = PLAY_DEFAULTS.paletteTol): number {
-  if (frame.length % 3 || palette.length % 3 || palette.length === 0) throw new Error(`paletteFidelity: frame (${frame.length} values) and palette (${palette.length}) must be non-empty RGB triples`);
+  if (frame.length % 3 || palette.length % 3 || palette.length === 0) throw new NextframeError(`paletteFidelity: frame (${frame.length} values) and palette (${palette.length}) must be non-empty RGB triples`);
   const colours = new Set<number>();
   for (let o = 0; o < palette.length; o += 3) colours.add((palette[o]! << 16) | (palette[o + 1]! << 8) | palette[o + 2]!);
   const list = Int32Array.from(colours);
@@ -96,6 +102,10 @@ export function randomKeys(n: number, seed: number, keyChange: number = PLAY_DEF
   return Array.from({ length: n }, () => (rng.chance(keyChange) ? (a = rng.int(NUM_ACTIONS)) : a));
 }
 
+/**
+ * How playable a world model is (issue 32): held keys followed, agent error against copy-last, left/right separation,
+ * palette and agent after 64 keys, frames per second, and the counts behind them.
+ */
 export interface PlayMetrics {
   action_follow_rate: number;
   agent_error_vs_copy_last_8: number;
@@ -126,11 +136,11 @@ export interface PlayMetrics {
 export async function evaluatePlay(p: PlayPredictor, clips: VideoClip[], opts: PlayOptions = {}): Promise<PlayMetrics> {
   const o = { ...PLAY_DEFAULTS, ...opts };
   const seed = opts.seed ?? 0, lrClips = opts.lrClips ?? clips, K = p.contextFrames;
-  if (clips.length === 0) throw new Error("evaluatePlay: needs at least one clip");
-  for (const [name, v] of [["moves", o.moves], ["longSteps", o.longSteps]] as const) if (!Number.isInteger(v) || v < 1) throw new Error(`evaluatePlay: ${name} must be a positive integer, got ${v}`);
+  if (clips.length === 0) throw new NextframeError("evaluatePlay: needs at least one clip");
+  for (const [name, v] of [["moves", o.moves], ["longSteps", o.longSteps]] as const) if (!Number.isInteger(v) || v < 1) throw new NextframeError(`evaluatePlay: ${name} must be a positive integer, got ${v}`);
   const size = clips[0]!.size, F3 = size * size * 3, lostError = size * o.lostErrorFraction;
   const short = [...clips, ...lrClips].find((c) => c.size !== size || c.numFrames < K);
-  if (short) throw new Error(`evaluatePlay: every clip must be ${size}×${size} with at least K = ${K} frames; one is ${short.size}×${short.size} with ${short.numFrames}`);
+  if (short) throw new NextframeError(`evaluatePlay: every clip must be ${size}×${size} with at least K = ${K} frames; one is ${short.size}×${short.size} with ${short.numFrames}`);
   const frame = (f: Uint8Array, h: number) => f.subarray(h * F3, (h + 1) * F3);
   const agent = (f: Uint8Array) => findAgent(f, size, o);
   const reset = (c: VideoClip) => p.reset(c.frames.slice(0, K * F3), Array.from({ length: K }, (_, k) => (k > 0 ? c.actions[k - 1]! : Action.Noop)));
@@ -209,18 +219,18 @@ export async function evaluatePlay(p: PlayPredictor, clips: VideoClip[], opts: P
  * context frames open (its first K frames), rollout() steps that clip's world with the keys given.
  */
 export function simulatorPredictor(clips: VideoClip[], contextFrames: number): PlayPredictor {
-  if (!Number.isInteger(contextFrames) || contextFrames < 1) throw new Error(`simulatorPredictor: contextFrames must be a positive integer, got ${contextFrames}`);
+  if (!Number.isInteger(contextFrames) || contextFrames < 1) throw new NextframeError(`simulatorPredictor: contextFrames must be a positive integer, got ${contextFrames}`);
   let world: ReturnType<typeof replayClip> | null = null, size = 0;
   return {
     contextFrames,
     async reset(frames: Uint8Array) {
       const c = clips.find((c) => c.frames.length >= frames.length && Buffer.from(c.frames.buffer, c.frames.byteOffset, frames.length).equals(Buffer.from(frames.buffer, frames.byteOffset, frames.length)));
-      if (!c) throw new Error("simulatorPredictor.reset: these frames do not open any clip it was given");
+      if (!c) throw new NextframeError("simulatorPredictor.reset: these frames do not open any clip it was given");
       world = replayClip(c, contextFrames - 1);
       size = c.size;
     },
     async rollout(actions: ArrayLike<number>) {
-      if (!world) throw new Error("simulatorPredictor.rollout: call reset(frames, actions) first");
+      if (!world) throw new NextframeError("simulatorPredictor.rollout: call reset(frames, actions) first");
       const F3 = size * size * 3, out = new Uint8Array(actions.length * F3);
       for (let h = 0; h < actions.length; h++) { world.step(actions[h]!); out.set(world.render(size).rgb, h * F3); }
       return out;
@@ -235,7 +245,7 @@ export function frozenPredictor(contextFrames: number): PlayPredictor {
     contextFrames,
     async reset(frames: Uint8Array) { last = frames.slice(frames.length - frames.length / contextFrames); },
     async rollout(actions: ArrayLike<number>) {
-      if (!last) throw new Error("frozenPredictor.rollout: call reset(frames, actions) first");
+      if (!last) throw new NextframeError("frozenPredictor.rollout: call reset(frames, actions) first");
       const out = new Uint8Array(actions.length * last.length);
       for (let h = 0; h < actions.length; h++) out.set(last, h * last.length);
       return out;

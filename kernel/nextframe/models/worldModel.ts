@@ -23,7 +23,8 @@
  * H/W latent size, p patch size, S = (H/p)·(W/p) spatial tokens per frame, T = F·S tokens, D hidden size.
  */
 import { F, Tensor, capture, cat, compile, tensor, withCapture, type CompiledFunction } from "../engine/index.js";
-import { NormalRng } from "../diffusion/rng";
+import { NextframeError } from "../engine/errors";
+import { Generator } from "../random/index";
 import { halt, shouldHalt } from "../engine/interrupt";
 import { Conv2d, Embedding, Linear, Module, ModuleList, Parameter } from "../nn/index.js";
 import { zeros_ } from "../nn/init.js";
@@ -42,6 +43,10 @@ import { framesToTensor, tensorDataToFrames } from "./autoencoder";
 //                                   Config                                      #
 //################################################################################
 
+/**
+ * Everything a world model needs: context frames, latent size, patch, width, depth, heads, actions, diffusion steps,
+ * latent scale, context noise (fixed or in levels), residual/local paths, memory frames and captions.
+ */
 export interface WorldModelConfig {
   /** K: past latent frames the model sees. */
   contextFrames: number;
@@ -124,6 +129,11 @@ export interface WorldModelConfig {
   contextNoiseMax: number;
 }
 
+/**
+ * The fields a named size leaves open (with no name, the whole config): 7 context frames of 8×8×4 latents, patch 2,
+ * width 96, depth 4, 4 heads, 1000 diffusion steps, context noise 0.05, factorised attention, no residual path,
+ * memory, captions or context-noise levels.
+ */
 export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
   contextFrames: 7, latentChannels: 4, latentSize: 8, patchSize: 2, hiddenSize: 96, depth: 4, numHeads: 4, mlpRatio: 4,
   numActions: NUM_ACTIONS, diffusionSteps: 1000, latentScale: 1, contextNoise: 0.05, lastContextNoise: 0, residual: false, deltaStd: 0, localPath: false, captionVocab: 0,
@@ -181,33 +191,37 @@ export const WORLD_MODEL_CONFIGS = {
   "wm-play-lv7": { hiddenSize: 96, depth: 4, numHeads: 4, contextFrames: 7, latentSize: 16, patchSize: 4, residual: true, localPath: true, contextNoise: 0, lastContextNoise: 0, deltaStd: 0.1, contextNoiseLevels: 10, contextNoiseMax: 0.7 },
 } as const satisfies Record<string, Partial<WorldModelConfig>>;
 
+/**
+ * A full config from a table name (or null for the defaults) plus overrides; unknown names list the valid ones and
+ * bad values are named.
+ */
 export function worldModelConfig(name: keyof typeof WORLD_MODEL_CONFIGS | string | null, overrides: Partial<WorldModelConfig> = {}): WorldModelConfig {
   let base: Partial<WorldModelConfig> = {};
   if (name !== null) {
     const found = (WORLD_MODEL_CONFIGS as Record<string, Partial<WorldModelConfig>>)[name];
-    if (!found) throw new Error(`worldModelConfig: unknown config "${name}"; expected one of ${Object.keys(WORLD_MODEL_CONFIGS).join(", ")}`);
+    if (!found) throw new NextframeError(`worldModelConfig: unknown config "${name}"; expected one of ${Object.keys(WORLD_MODEL_CONFIGS).join(", ")}`);
     base = found;
   }
   const c: WorldModelConfig = { ...WORLD_MODEL_DEFAULTS, ...base, ...overrides };
   for (const k of ["contextFrames", "latentChannels", "latentSize", "patchSize", "hiddenSize", "depth", "numHeads", "numActions", "diffusionSteps"] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`worldModelConfig: ${k} must be a positive integer, got ${c[k]}`);
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new NextframeError(`worldModelConfig: ${k} must be a positive integer, got ${c[k]}`);
   }
-  if (c.latentSize % c.patchSize) throw new Error(`worldModelConfig: latentSize ${c.latentSize} is not divisible by patchSize ${c.patchSize}`);
-  if (c.hiddenSize % 16 || c.hiddenSize % c.numHeads) throw new Error(`worldModelConfig: hiddenSize ${c.hiddenSize} must be divisible by 16 and by numHeads ${c.numHeads}`);
-  if (!Number.isInteger(c.captionVocab) || c.captionVocab < 0) throw new Error(`worldModelConfig: captionVocab must be an integer ≥ 0 (0 = no captions), got ${c.captionVocab}`);
-  if (c.attention !== "factorized" && c.attention !== "full") throw new Error(`worldModelConfig: attention must be "factorized" or "full", got "${String(c.attention)}"`);
-  if (!(c.latentScale > 0)) throw new Error(`worldModelConfig: latentScale must be > 0, got ${c.latentScale}`);
+  if (c.latentSize % c.patchSize) throw new NextframeError(`worldModelConfig: latentSize ${c.latentSize} is not divisible by patchSize ${c.patchSize}`);
+  if (c.hiddenSize % 16 || c.hiddenSize % c.numHeads) throw new NextframeError(`worldModelConfig: hiddenSize ${c.hiddenSize} must be divisible by 16 and by numHeads ${c.numHeads}`);
+  if (!Number.isInteger(c.captionVocab) || c.captionVocab < 0) throw new NextframeError(`worldModelConfig: captionVocab must be an integer ≥ 0 (0 = no captions), got ${c.captionVocab}`);
+  if (c.attention !== "factorized" && c.attention !== "full") throw new NextframeError(`worldModelConfig: attention must be "factorized" or "full", got "${String(c.attention)}"`);
+  if (!(c.latentScale > 0)) throw new NextframeError(`worldModelConfig: latentScale must be > 0, got ${c.latentScale}`);
   if (!Array.isArray(c.memoryFrames) || c.memoryFrames.some((o) => !Number.isInteger(o) || o <= c.contextFrames) || new Set(c.memoryFrames).size !== c.memoryFrames.length) {
-    throw new Error(`worldModelConfig: memoryFrames must be distinct integer offsets greater than contextFrames (${c.contextFrames}), got ${JSON.stringify(c.memoryFrames)}`);
+    throw new NextframeError(`worldModelConfig: memoryFrames must be distinct integer offsets greater than contextFrames (${c.contextFrames}), got ${JSON.stringify(c.memoryFrames)}`);
   }
   c.memoryFrames = [...c.memoryFrames].sort((a, b) => b - a);
-  if (!(c.lastContextNoise >= 0) || (c.lastContextNoise > 0 && !c.residual)) throw new Error(`worldModelConfig: lastContextNoise must be ≥ 0, and > 0 only with residual: true, got ${c.lastContextNoise} with residual ${c.residual}`);
-  if (!(c.deltaStd >= 0) || (c.deltaStd > 0 && !c.residual)) throw new Error(`worldModelConfig: deltaStd must be ≥ 0, and > 0 only with residual: true (diffusion on the change from the last latent), got ${c.deltaStd} with residual ${c.residual}`);
-  if (!Number.isInteger(c.contextNoiseLevels) || c.contextNoiseLevels < 0 || c.contextNoiseLevels === 1) throw new Error(`worldModelConfig: contextNoiseLevels must be 0 (off) or an integer ≥ 2, got ${c.contextNoiseLevels}`);
+  if (!(c.lastContextNoise >= 0) || (c.lastContextNoise > 0 && !c.residual)) throw new NextframeError(`worldModelConfig: lastContextNoise must be ≥ 0, and > 0 only with residual: true, got ${c.lastContextNoise} with residual ${c.residual}`);
+  if (!(c.deltaStd >= 0) || (c.deltaStd > 0 && !c.residual)) throw new NextframeError(`worldModelConfig: deltaStd must be ≥ 0, and > 0 only with residual: true (diffusion on the change from the last latent), got ${c.deltaStd} with residual ${c.residual}`);
+  if (!Number.isInteger(c.contextNoiseLevels) || c.contextNoiseLevels < 0 || c.contextNoiseLevels === 1) throw new NextframeError(`worldModelConfig: contextNoiseLevels must be 0 (off) or an integer ≥ 2, got ${c.contextNoiseLevels}`);
   if (c.contextNoiseLevels > 0 && (!(c.contextNoiseMax > 0) || c.contextNoise !== 0 || c.lastContextNoise !== 0)) {
-    throw new Error(`worldModelConfig: contextNoiseLevels needs contextNoiseMax > 0 and replaces contextNoise and lastContextNoise (set both to 0), got contextNoiseMax ${c.contextNoiseMax}, contextNoise ${c.contextNoise}, lastContextNoise ${c.lastContextNoise}`);
+    throw new NextframeError(`worldModelConfig: contextNoiseLevels needs contextNoiseMax > 0 and replaces contextNoise and lastContextNoise (set both to 0), got contextNoiseMax ${c.contextNoiseMax}, contextNoise ${c.contextNoise}, lastContextNoise ${c.lastContextNoise}`);
   }
-  if (c.localPath && (!c.residual || c.contextFrames < 3)) throw new Error(`worldModelConfig: localPath needs residual: true and contextFrames ≥ 3 (it adds to Δ from the last three latents), got residual ${c.residual}, contextFrames ${c.contextFrames}`);
+  if (c.localPath && (!c.residual || c.contextFrames < 3)) throw new NextframeError(`worldModelConfig: localPath needs residual: true and contextFrames ≥ 3 (it adds to Δ from the last three latents), got residual ${c.residual}, contextFrames ${c.contextFrames}`);
   return c;
 }
 
@@ -248,8 +262,8 @@ export function noisyNextLatent(config: WorldModelConfig, next: ArrayLike<number
 /** The context noise's std at level `level` (WorldModelConfig.contextNoiseLevels): contextNoiseMax·level/(levels − 1). */
 export function contextLevelStd(config: WorldModelConfig, level: number): number {
   const n = config.contextNoiseLevels;
-  if (n === 0) throw new Error("contextLevelStd: this world model has no context-noise levels (config.contextNoiseLevels = 0)");
-  if (!Number.isInteger(level) || level < 0 || level >= n) throw new Error(`contextLevelStd: level must be an integer in [0, ${n}), got ${level}`);
+  if (n === 0) throw new NextframeError("contextLevelStd: this world model has no context-noise levels (config.contextNoiseLevels = 0)");
+  if (!Number.isInteger(level) || level < 0 || level >= n) throw new NextframeError(`contextLevelStd: level must be an integer in [0, ${n}), got ${level}`);
   return (config.contextNoiseMax * level) / (n - 1);
 }
 
@@ -345,10 +359,10 @@ export class WorldModel extends Module {
     const { latentChannels: C, latentSize: H, patchSize: p } = this.config;
     const Fr = this.frames;
     if (x.rank !== 5 || x.shape[1] !== Fr || x.shape[2] !== C || x.shape[3] !== H || x.shape[4] !== H) {
-      throw new Error(`WorldModel.forward: x must be (N, ${Fr}, ${C}, ${H}, ${H}), got [${x.shape.join(", ")}]`);
+      throw new NextframeError(`WorldModel.forward: x must be (N, ${Fr}, ${C}, ${H}, ${H}), got [${x.shape.join(", ")}]`);
     }
     const N = x.shape[0]!;
-    if (actions.rank !== 2 || actions.shape[0] !== N || actions.shape[1] !== Fr) throw new Error(`WorldModel.forward: actions must be (N, F) = [${N}, ${Fr}], got [${actions.shape.join(", ")}]`);
+    if (actions.rank !== 2 || actions.shape[0] !== N || actions.shape[1] !== Fr) throw new NextframeError(`WorldModel.forward: actions must be (N, F) = [${N}, ${Fr}], got [${actions.shape.join(", ")}]`);
     const [f, h, w] = this.grid;
     const S = h * w, D = this.config.hiddenSize;
     const aEmb = this.a_embedder.forward(actions);                                       // (N, F, D)
@@ -357,7 +371,7 @@ export class WorldModel extends Module {
     let c = this.t_embedder.forward(t).add(aEmb.slice(1, Fr - 1, Fr).squeeze(1));       // (N, D)
     if (caption) c = c.add(this.captionEmbedding(caption, N));                          // (N, D)
     if (this.n_embedder) c = c.add(this.n_embedder.forward(level ?? tensor(new Int32Array(N), { shape: [N] })));  // (N, D)
-    else if (level) throw new Error("WorldModel: a context noise level was given but this model has none (config.contextNoiseLevels = 0)");
+    else if (level) throw new NextframeError("WorldModel: a context noise level was given but this model has none (config.contextNoiseLevels = 0)");
     this.blocks.map((block, i) => { hdn = capture(`blocks.${i}`, block.forward(hdn, c, [f, S])); }); // (N, T, D), capturable
     const out = this.final_layer.forward(hdn, c);                                       // (N, T, p·p·C)
     return unpatchify3dOp(out, 1, p, C, this.grid);                                     // (N, F, C, H, W)
@@ -371,8 +385,8 @@ export class WorldModel extends Module {
    */
   hiddenStates(ctx: Tensor, actions: Tensor, layer = this.config.depth - 1): Tensor {
     const { contextFrames: K, latentChannels: C, latentSize: H, hiddenSize: D, diffusionSteps } = this.config;
-    if (ctx.rank !== 5 || ctx.shape[1] !== K) throw new Error(`WorldModel.hiddenStates: ctx must be (N, ${K}, ${C}, ${H}, ${H}), got [${ctx.shape.join(", ")}]`);
-    if (!Number.isInteger(layer) || layer < 0 || layer >= this.config.depth) throw new Error(`WorldModel.hiddenStates: layer must be in [0, ${this.config.depth}), got ${layer}`);
+    if (ctx.rank !== 5 || ctx.shape[1] !== K) throw new NextframeError(`WorldModel.hiddenStates: ctx must be (N, ${K}, ${C}, ${H}, ${H}), got [${ctx.shape.join(", ")}]`);
+    if (!Number.isInteger(layer) || layer < 0 || layer >= this.config.depth) throw new NextframeError(`WorldModel.hiddenStates: layer must be in [0, ${this.config.depth}), got ${layer}`);
     const N = ctx.shape[0]!, [, h, w] = this.grid, M = this.config.memoryFrames.length;
     const first = (v: Tensor) => Array.from({ length: M }, () => v.slice(1, 0, 1));
     // the target slot at the noisiest step without its noise: 0, or the last latent when the diffusion is on the change
@@ -386,8 +400,8 @@ export class WorldModel extends Module {
 
   /** Mean embedding of each caption's non-padding tokens: (N, L) → (N, D); all padding → 0 (the null caption). */
   captionEmbedding(caption: Tensor, N: number): Tensor {
-    if (!this.c_embedder) throw new Error("WorldModel: this model has no caption conditioning (config.captionVocab = 0); leave the caption out or build it with captionVocab > 0");
-    if (caption.rank !== 2 || caption.shape[0] !== N) throw new Error(`WorldModel: caption must be (N, L) = [${N}, L] int32 token ids + 1, got [${caption.shape.join(", ")}]`);
+    if (!this.c_embedder) throw new NextframeError("WorldModel: this model has no caption conditioning (config.captionVocab = 0); leave the caption out or build it with captionVocab > 0");
+    if (caption.rank !== 2 || caption.shape[0] !== N) throw new NextframeError(`WorldModel: caption must be (N, L) = [${N}, L] int32 token ids + 1, got [${caption.shape.join(", ")}]`);
     const mask = caption.ne(0).cast("float32");                                         // (N, L)
     const sum = this.c_embedder.forward(caption).mul(mask.unsqueeze(2)).sum(1);          // (N, D)
     return sum.div(mask.sum(1, true).clamp(1));                                          // (N, D)
@@ -426,6 +440,10 @@ export function worldModelDiffusion(config: WorldModelConfig, samplingSteps?: nu
 //                         Rollouts: the model as a simulator                    #
 //################################################################################
 
+/**
+ * Options of the world simulator's sampler: DDIM steps, seed, caption, anchored decoding, the change's scale, action
+ * guidance, and the context-noise level told to the model (and whether its noise is added).
+ */
 export interface SimulatorOptions {
   /** DDIM steps per frame (default 1: the x₀-prediction from pure noise, E[next latent | past, action]; 2–4 draw sharper samples). */
   steps?: number;
@@ -504,26 +522,26 @@ export class WorldSimulator {
 
   constructor(model: WorldModel, ae: Autoencoder, opts: SimulatorOptions = {}) {
     if (ae.config.latentChannels !== model.config.latentChannels || ae.latentSize !== model.config.latentSize) {
-      throw new Error(`WorldSimulator: autoencoder latents (${ae.latentShape.join("×")}) do not match the world model's (${model.config.latentChannels}×${model.config.latentSize}×${model.config.latentSize})`);
+      throw new NextframeError(`WorldSimulator: autoencoder latents (${ae.latentShape.join("×")}) do not match the world model's (${model.config.latentChannels}×${model.config.latentSize}×${model.config.latentSize})`);
     }
     this.model = model;
     this.ae = ae;
     this.steps = opts.steps ?? 1;
-    if (!Number.isInteger(this.steps) || this.steps < 1 || this.steps > model.config.diffusionSteps) throw new Error(`WorldSimulator: steps must be an integer in [1, ${model.config.diffusionSteps}], got ${this.steps}`);
+    if (!Number.isInteger(this.steps) || this.steps < 1 || this.steps > model.config.diffusionSteps) throw new NextframeError(`WorldSimulator: steps must be an integer in [1, ${model.config.diffusionSteps}], got ${this.steps}`);
     this.seed = opts.seed ?? 0;
     this.anchored = opts.anchored ?? true;
     this.changeScale = opts.changeScale ?? 1;
-    if (!Number.isFinite(this.changeScale) || this.changeScale < 0) throw new Error(`WorldSimulator: changeScale must be a finite number ≥ 0 (1 = the model as trained), got ${opts.changeScale}`);
+    if (!Number.isFinite(this.changeScale) || this.changeScale < 0) throw new NextframeError(`WorldSimulator: changeScale must be a finite number ≥ 0 (1 = the model as trained), got ${opts.changeScale}`);
     this.actionGuidance = opts.actionGuidance ?? 0;
-    if (!Number.isFinite(this.actionGuidance) || this.actionGuidance < 0) throw new Error(`WorldSimulator: actionGuidance must be a finite number ≥ 0 (0 = off), got ${opts.actionGuidance}`);
+    if (!Number.isFinite(this.actionGuidance) || this.actionGuidance < 0) throw new NextframeError(`WorldSimulator: actionGuidance must be a finite number ≥ 0 (0 = off), got ${opts.actionGuidance}`);
     this.contextLevel = opts.contextLevel ?? 0;
-    if (model.config.contextNoiseLevels === 0 && this.contextLevel !== 0) throw new Error(`WorldSimulator: contextLevel ${opts.contextLevel} was given but this world model has no context-noise levels (config.contextNoiseLevels = 0)`);
+    if (model.config.contextNoiseLevels === 0 && this.contextLevel !== 0) throw new NextframeError(`WorldSimulator: contextLevel ${opts.contextLevel} was given but this world model has no context-noise levels (config.contextNoiseLevels = 0)`);
     if (model.config.contextNoiseLevels > 0 && (!Number.isInteger(this.contextLevel) || this.contextLevel < 0 || this.contextLevel >= model.config.contextNoiseLevels)) {
-      throw new Error(`WorldSimulator: contextLevel must be an integer in [0, ${model.config.contextNoiseLevels}), got ${opts.contextLevel}`);
+      throw new NextframeError(`WorldSimulator: contextLevel must be an integer in [0, ${model.config.contextNoiseLevels}), got ${opts.contextLevel}`);
     }
     this.contextLevelStd = this.contextLevel > 0 && (opts.contextLevelNoise ?? true) ? contextLevelStd(model.config, this.contextLevel) : 0;
     this.diffusion = worldModelDiffusion(model.config, this.steps);
-    if (opts.caption != null && model.config.captionVocab === 0) throw new Error("WorldSimulator: a caption was given but this world model has no caption conditioning (config.captionVocab = 0)");
+    if (opts.caption != null && model.config.captionVocab === 0) throw new NextframeError("WorldSimulator: a caption was given but this world model has no caption conditioning (config.captionVocab = 0)");
     this.captionTokens = tensor(encodeCaptions(captionTokenizer(), [opts.caption ?? null]), { shape: [1, CAPTION_LENGTH] });
     this.sample = compile((ctx: Tensor, noise: Tensor, a: Tensor, cap: Tensor, level: Tensor) => this.sampleGraph(ctx, noise, a, cap, level));
     this.decode = compile((z: Tensor) => ae.decode(z));
@@ -543,8 +561,8 @@ export class WorldSimulator {
   async reset(frames: Uint8Array, actions: ArrayLike<number>): Promise<void> {
     const K = this.model.config.contextFrames, Hmax = this.historyFrames, size = this.ae.config.imageSize, P3 = size * size * 3;
     const n = frames.length / P3;
-    if (!Number.isInteger(n) || n < K || n > Hmax) throw new Error(`WorldSimulator.reset: expected ${K === Hmax ? K : `${K} to ${Hmax}`} frames of ${size}×${size}×3 (${K * P3}${K === Hmax ? "" : ` to ${Hmax * P3}`} bytes), got ${frames.length} bytes`);
-    if (actions.length !== n) throw new Error(`WorldSimulator.reset: expected ${n} actions (one per context frame), got ${actions.length}`);
+    if (!Number.isInteger(n) || n < K || n > Hmax) throw new NextframeError(`WorldSimulator.reset: expected ${K === Hmax ? K : `${K} to ${Hmax}`} frames of ${size}×${size}×3 (${K * P3}${K === Hmax ? "" : ` to ${Hmax * P3}`} bytes), got ${frames.length} bytes`);
+    if (actions.length !== n) throw new NextframeError(`WorldSimulator.reset: expected ${n} actions (one per context frame), got ${actions.length}`);
     const x = framesToTensor(frames, n, size);
     const z = (await (await this.encode(x)).data()) as Float32Array;
     const L = this.latentLength, s = this.model.config.latentScale, P = 3 * size * size;
@@ -594,16 +612,16 @@ export class WorldSimulator {
 
   /** Samples the next latent (scaled) for `action` and pushes it into the history. */
   async stepLatent(action: number): Promise<Float32Array> {
-    if (this.history.length === 0) throw new Error("WorldSimulator.step: call reset(frames, actions) first");
+    if (this.history.length === 0) throw new NextframeError("WorldSimulator.step: call reset(frames, actions) first");
     const a = checkAction(action, this.model.config.numActions);
     const { latentChannels: C, latentSize: H } = this.model.config;
     const L = this.latentLength, idx = windowFrameIndices(this.model.config, this.history.length).slice(0, -1), Fr = idx.length + 1;
     const acts = tensor(Int32Array.from([...idx.map((i) => this.actions[i]!), a]), { shape: [1, Fr] });
     const ctx = new Float32Array((Fr - 1) * L);
     idx.forEach((i, k) => ctx.set(this.history[i]!, k * L));
-    const noise = new NormalRng(this.seed + 7919 * this.t).randn(L);
+    const noise = new Generator(this.seed + 7919 * this.t).randn(L);
     if (this.contextLevelStd > 0) {                                                       // the level's noise on the context
-      const cn = new NormalRng(this.seed + 7919 * this.t + 104729).randn(ctx.length);
+      const cn = new Generator(this.seed + 7919 * this.t + 104729).randn(ctx.length);
       for (let i = 0; i < ctx.length; i++) ctx[i] = ctx[i]! + this.contextLevelStd * cn[i]!;
     }
     const level = tensor(Int32Array.of(this.contextLevel), { shape: [1] });
@@ -658,6 +676,6 @@ export function anchorDecoded(x: Float32Array, anchorPixels: Float32Array, ancho
 }
 
 function checkAction(a: number, n: number): number {
-  if (!Number.isInteger(a) || a < 0 || a >= n) throw new Error(`world model: action must be an integer in [0, ${n}) (${ACTION_NAMES.slice(0, n).join(", ")}), got ${a}`);
+  if (!Number.isInteger(a) || a < 0 || a >= n) throw new NextframeError(`world model: action must be an integer in [0, ${n}) (${ACTION_NAMES.slice(0, n).join(", ")}), got ${a}`);
   return a;
 }

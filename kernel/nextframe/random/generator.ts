@@ -81,9 +81,3 @@ let global = new Generator(0);
 export function globalGenerator(): Generator { return global; }
 /** Reseeds the global generator (deterministic from here on). */
 export function manualSeed(seed: number): void { global = new Generator(seed); }
-
-/**
- * The diffusion code's name for a Generator (the samplers' and losses' noise): the same stream, nothing added. The
- * chapters and a few models still construct it by this name.
- */
-export class NormalRng extends Generator {}

@@ -5,7 +5,6 @@
  *
  *   Generator   xoshiro128** (generator.ts). Tensors (randn, rand, randint), initialisers, dropout, model seeds,
  *               the diffusion samplers' and losses' noise. `manualSeed(n)` resets the global one, like torch's.
- *               `NormalRng` is the same class under the diffusion code's name.
  *   Rng         sfc32, with `hashSeed` for named sub-seeds (sfc32.ts). The worlds (every clip, episode and split),
  *               the datasets, and the training batches the course's recipes draw.
  *
@@ -13,5 +12,5 @@
  * waits for a retraining of the course's models; until then new code picks by job: data → Rng, tensors and
  * noise → Generator.
  */
-export { Generator, NormalRng, globalGenerator, manualSeed } from "./generator.js";
+export { Generator, globalGenerator, manualSeed } from "./generator.js";
 export { Rng, hashSeed } from "./sfc32.js";
