@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor } from "../nextframe/engine/index";
@@ -17,30 +17,11 @@ import { loadSafetensors, saveSafetensors } from "../nextframe/io/safetensors";
 import { checkpointsDir, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/course/index";
 import { writeDataset } from "../train/data";
 import { relErr, requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
+import { checkpointWeights, freshOutput as freshOut, maxWeightDiff as maxDiff } from "./testCheckpoints";
 
 const ROOT = join(__dirname, "..", "..");
 const NAME = "world-model";
-
-function weights(dir: string): Map<string, Float32Array> {
-  const m = new Map<string, Float32Array>();
-  for (const [k, v] of loadSafetensors(join(dir, `${NAME}.safetensors`)).tensors) m.set(k, v.data as Float32Array);
-  return m;
-}
-
-/** Largest |a − b| over every tensor (the names must agree). */
-function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
-  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), "the checkpoints hold different tensors");
-  let d = 0;
-  for (const [k, x] of a) { const y = b.get(k)!; for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!)); }
-  return d;
-}
-
-function freshOut(root: string, name: string): string {
-  const out = join(root, name);
-  mkdirSync(out, { recursive: true });
-  for (const f of ["autoencoder.json", "autoencoder.safetensors"]) copyFileSync(join(checkpointsDir(), f), join(out, f));
-  return out;
-}
+const weights = (dir: string) => checkpointWeights(dir, NAME);
 
 function trainTorch(out: string, data: string, args: string[]): string {
   const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "kernel/train/main.ts"), NAME, "--engine", "torch", "--data", data, "--out", out,

@@ -10,7 +10,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor } from "../nextframe/engine/index";
@@ -20,28 +20,10 @@ import { worldModelConfig } from "../nextframe/models/worldModel";
 import { readNpyUint8, writeDataset, type DataIndex } from "../train/data";
 import { trainWithTorch, type TorchOptions } from "../train/torch";
 import { relErr, requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
+import { checkpointWeights, freshOutput as freshOut, maxWeightDiff as maxDiff } from "./testCheckpoints";
 
 const NAME = "world-model-play";
-
-function weights(dir: string): Map<string, Float32Array> {
-  const m = new Map<string, Float32Array>();
-  for (const [k, v] of loadSafetensors(join(dir, `${NAME}.safetensors`)).tensors) m.set(k, v.data as Float32Array);
-  return m;
-}
-
-function maxDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
-  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), "the checkpoints hold different tensors");
-  let d = 0;
-  for (const [k, x] of a) { const y = b.get(k)!; for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!)); }
-  return d;
-}
-
-function freshOut(root: string, name: string): string {
-  const out = join(root, name);
-  mkdirSync(out, { recursive: true });
-  for (const f of ["autoencoder.json", "autoencoder.safetensors"]) copyFileSync(join(checkpointsDir(), f), join(out, f));
-  return out;
-}
+const weights = (dir: string) => checkpointWeights(dir, NAME);
 
 async function train(name: string, out: string, data: string, steps: number, t: Partial<TorchOptions>): Promise<string> {
   let text = "";
