@@ -14,10 +14,10 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor } from "../nextframe/engine/index";
 import { loadSafetensors, saveSafetensors } from "../nextframe/io/safetensors";
-import { checkpointsDir, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/course/index";
+import { loadWorldModel, readCard, videoWorldData } from "../nextframe/course/index";
 import { writeDataset } from "../train/data";
 import { relErr, requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
-import { checkpointWeights, freshOutput as freshOut, maxWeightDiff as maxDiff } from "./testCheckpoints";
+import { assertWorldModelRoundTrip, checkpointWeights, freshOutput as freshOut, maxWeightDiff as maxDiff } from "./testCheckpoints";
 
 const ROOT = join(__dirname, "..", "..");
 const NAME = "world-model";
@@ -92,30 +92,10 @@ test("world model on PyTorch DDP (gloo, 2 processes): equal to one process, load
     });
 
     await t.test("(c) a TypeScript-trained checkpoint continues under torch, and a torch checkpoint under TypeScript", async () => {
-      const ae = loadAutoencoder(checkpointsDir());
       const clips = videoWorldData({ seed: 2, numTrain: 8, numVal: 0 });
-      // TypeScript → torch
-      const fromTs = freshOut(root, "from-ts");
-      const ts = await trainWorldModel({ ae, data: clips, config: "wm-xs-16", steps: 2, batchSize: 2, lr: 2e-3, seed: 3 });
-      saveCheckpoint(NAME, ts.model, { name: NAME, model: "WorldModel", config: { ...ts.model.config }, dataSeed: 2, steps: 2, trainSeconds: ts.seconds, parameters: ts.model.numParameters(), metrics: {} }, fromTs);
-      const before = weights(fromTs);
-      const out = trainTorch(fromTs, data, ["--nproc", "1", "--steps", "1", "--batch-size", "2", "--resume"]);
-      assert.match(out, /starting from the ts checkpoint's weights \(2 steps\), fresh optimizer/);
-      const card = readCard(NAME, fromTs);
-      assert.deepEqual(card.resumedFrom, { engine: "ts", steps: 2 });
-      assert.equal(card.config.latentScale, ts.model.config.latentScale, "the TypeScript latentScale was not kept");
-      // one AdamW step moves each weight by at most its learning rate (2e-3 over a 0.1-step warm-up: 0.02);
-      // a fresh torch initialisation would be far from the TypeScript weights
-      const d = maxDiff(weights(fromTs), before);
-      assert.ok(d > 1e-4 && d <= 0.02 + 1e-6, `one torch step from the TypeScript weights moved them by up to ${d}`);
-      // torch → TypeScript: the 2-process checkpoint, one step of the TypeScript trainer from its weights
-      const wm = loadWorldModel(two, NAME);
-      const loaded = new Map(Object.entries(wm.stateDict()).map(([k, v]) => [k, Float32Array.from(v._value as Float32Array)]));
-      assert.equal(maxDiff(loaded, weights(two)), 0, "the TypeScript model did not load the torch weights exactly");
-      const cont = await trainWorldModel({ ae, data: clips, init: wm, steps: 1, batchSize: 2, lr: 1e-3, seed: 5 });
-      const after = new Map(Object.entries(cont.model.stateDict()).map(([k, v]) => [k, v._value as Float32Array]));
-      const d2 = maxDiff(after, loaded);
-      assert.ok(d2 > 1e-5 && d2 <= 0.01 + 1e-6, `one TypeScript step from the torch weights moved them by up to ${d2}`);
+      const { fromTs } = await assertWorldModelRoundTrip({ name: NAME, root, config: "wm-xs-16", clips, torchDir: two,
+        resumeUnderTorch: (dir) => trainTorch(dir, data, ["--nproc", "1", "--steps", "1", "--batch-size", "2", "--resume"]) });
+      assert.deepEqual(readCard(NAME, fromTs).resumedFrom, { engine: "ts", steps: 2 });
     });
   } finally {
     rmSync(root, { recursive: true, force: true });

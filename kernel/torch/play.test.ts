@@ -15,12 +15,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor } from "../nextframe/engine/index";
 import { loadSafetensors, saveSafetensors } from "../nextframe/io/safetensors";
-import { PLAY_WORLD, WORLD_MODEL_PLAY_RECIPE, checkpointsDir, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData } from "../nextframe/course/index";
+import { PLAY_WORLD, WORLD_MODEL_PLAY_RECIPE, loadWorldModel, readCard, videoWorldData } from "../nextframe/course/index";
 import { worldModelConfig } from "../nextframe/models/worldModel";
 import { readNpyUint8, writeDataset, type DataIndex } from "../train/data";
 import { trainWithTorch, type TorchOptions } from "../train/torch";
 import { relErr, requireTorch, runPython, skipWithoutTorch } from "./torchEnv";
-import { checkpointWeights, freshOutput as freshOut, maxWeightDiff as maxDiff } from "./testCheckpoints";
+import { assertWorldModelRoundTrip, checkpointWeights, freshOutput as freshOut, maxWeightDiff as maxDiff } from "./testCheckpoints";
 
 const NAME = "world-model-play";
 const weights = (dir: string) => checkpointWeights(dir, NAME);
@@ -96,23 +96,8 @@ test("world-model-play on PyTorch DDP (gloo): the playable world's data, 2 proce
     });
 
     await t.test("a TypeScript-trained world-model-play continues under torch, and the torch one under TypeScript", async () => {
-      const ae = loadAutoencoder(checkpointsDir());
-      const fromTs = freshOut(root, "from-ts");
-      const ts = await trainWorldModel({ ae, data: clips, config: WORLD_MODEL_PLAY_RECIPE.config, steps: 2, batchSize: 2, lr: 2e-3, seed: 3 });
-      saveCheckpoint(NAME, ts.model, { name: NAME, model: "WorldModel", config: { ...ts.model.config }, dataSeed: 2, steps: 2, trainSeconds: ts.seconds, parameters: ts.model.numParameters(), metrics: {} }, fromTs);
-      const before = weights(fromTs);
-      const out = await train(NAME, fromTs, data, 1, { batchSize: 2, resume: true });
-      assert.match(out, /starting from the ts checkpoint's weights \(2 steps\), fresh optimizer/);
-      assert.equal(readCard(NAME, fromTs).config.latentScale, ts.model.config.latentScale, "the TypeScript latentScale was not kept");
-      const d = maxDiff(weights(fromTs), before);
-      assert.ok(d > 1e-4 && d <= 0.02 + 1e-6, `one torch step from the TypeScript weights moved them by up to ${d}`);
-      const wm = loadWorldModel(two, NAME);
-      const loaded = new Map(Object.entries(wm.stateDict()).map(([k, v]) => [k, Float32Array.from(v._value as Float32Array)]));
-      assert.equal(maxDiff(loaded, weights(two)), 0, "the TypeScript model did not load the torch weights exactly");
-      const cont = await trainWorldModel({ ae, data: clips, init: wm, steps: 1, batchSize: 2, lr: 1e-3, seed: 5 });
-      const after = new Map(Object.entries(cont.model.stateDict()).map(([k, v]) => [k, v._value as Float32Array]));
-      const d2 = maxDiff(after, loaded);
-      assert.ok(d2 > 1e-5 && d2 <= 0.01 + 1e-6, `one TypeScript step from the torch weights moved them by up to ${d2}`);
+      await assertWorldModelRoundTrip({ name: NAME, root, config: WORLD_MODEL_PLAY_RECIPE.config, clips, torchDir: two,
+        resumeUnderTorch: (dir) => train(NAME, dir, data, 1, { batchSize: 2, resume: true }) });
     });
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -131,7 +131,7 @@ export function recordedClaim(name: string): Claim {
     (known.length ? `recorded: ${known.slice(0, 20).join(", ")}${known.length > 20 ? `, … (${known.length} in all)` : ""}` : "none recorded yet"));
 }
 
-/** Reads every claim from a list of cell outputs (nbformat 4 `display_data` / `execute_result`): one or a list per output. */
+/** Reads every claim from a list of cell outputs (nbformat 4 `display_data` / `execute_result`): a claim or `{claims: [...]}` per output. */
 export function claimsFromOutputs(outputs: readonly { data?: Record<string, unknown> }[]): Claim[] {
   const out: Claim[] = [];
   for (const o of outputs) {

@@ -23,7 +23,6 @@ function cell(v: unknown): TableCell {
   return JSON.stringify(v) ?? String(v);
 }
 
-
 export function tableBundle(rows: unknown, opts: TableOptions = {}): Promise<MimeBundle> {
   return guarded(MIME.table, () => {
     if (!Array.isArray(rows)) throw new DisplayInputError(`showTable: rows must be an array of objects or arrays, got ${typeof rows}`);
