@@ -25,7 +25,7 @@ export {
 // activations and softmax (gelu, silu, relu, sigmoid, tanh, softmax, logSoftmax) are F's, as in PyTorch code: F.gelu(x)
 export * as F from "./engine/functional.js";
 export type { DType, Shape } from "./engine/dtype.js";
-export { Generator, manualSeed } from "./random/index.js";
+export { Generator, manualSeed, hashSeed } from "./engine/generator.js";
 export { compile, exportOnnx, type CompiledFunction, type CompileOptions } from "./engine/compile.js";
 export { gradients, grad, valueAndGrad, type GradOptions } from "./engine/autodiff.js";
 export { capture, withCapture } from "./engine/capture.js";

@@ -37,7 +37,7 @@ import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { generateVideoClip, type VideoClip } from "../nextframe/worlds/videoWorld";
-import { hashSeed } from "../nextframe/random/index";
+import { hashSeed } from "../nextframe/engine/generator.js";
 import { textWorldData } from "../nextframe/course/tinyGpt";
 import { CAPTION_LENGTH, captionTokenizer, encodeCaptions } from "../nextframe/models/worldModel";
 import { WORLDS as VIDEO_WORLDS } from "../nextframe/course/videoData";

@@ -18,7 +18,7 @@ const notebooks = listNotebooks();
 const MAX_CODE_LINE = 110;
 /** The chapters held to MAX_CODE_LINE (their sources and their solutions). The other chapters join this list
  * when they are reformatted. */
-const CHAPTERS_WITH_LINE_LIMIT = ["01", "02", "03", "04", "05"];
+const CHAPTERS_WITH_LINE_LIMIT = ["01", "02", "03", "04", "05", "07b", "08"];
 
 /** The code lines of `cells` wider than MAX_CODE_LINE characters, as "code cell C line L (N characters)"; with
  * `exercisesOnly`, those of the exercise cells only, named by the exercise. */

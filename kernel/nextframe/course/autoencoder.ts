@@ -4,14 +4,14 @@
 import { AUTOENCODER_RECIPE } from "./recipes";
 import { type Tensor, tensor } from "../engine/index.js";
 import { AdamW, cosineSchedule, fit, type FitProgress, makeTrainStep } from "../optim/index.js";
-import { hashSeed, Rng } from "../random/index";
+import { Generator, hashSeed } from "../engine/generator.js";
 import type { VideoClip, VideoDataset } from "../worlds/videoWorld";
 import { Autoencoder, type AutoencoderConfig, framesToTensor, tensorDataToFrames } from "../models/autoencoder";
 import { psnr } from "../metrics/image";
 import { videoWorldData } from "./videoData";
 
 /** Random frames from random clips as a (B, 3, H, W) tensor in [-1, 1]. */
-function frameBatch(clips: VideoClip[], B: number, rng: Rng): Tensor {
+function frameBatch(clips: VideoClip[], B: number, rng: Generator): Tensor {
   const size = clips[0]!.size, F3 = size * size * 3;
   const buf = new Uint8Array(B * F3);
   for (let b = 0; b < B; b++) {
@@ -32,7 +32,7 @@ export async function trainAutoencoder(opts: { data?: VideoDataset; steps?: numb
   const lr = opts.lr ?? r.lr;
   const opt = new AdamW(model.parameters(), { lr: cosineSchedule({ warmupSteps: Math.min(50, steps / 10), totalSteps: steps, maxLr: lr, minLr: lr / 20 }), weightDecay: 0 });
   const step = makeTrainStep(model, (x) => model.forward(x).loss, opt);
-  const rng = new Rng(hashSeed(seed, "ae-batches"));
+  const rng = new Generator(hashSeed(seed, "ae-batches"));
   const B = opts.batchSize ?? r.batchSize;
   const res = await fit({ steps, step: () => step(frameBatch(data.train, B, rng)), onProgress: opts.onProgress });
   return { model, losses: res.losses, seconds: res.seconds, steps };

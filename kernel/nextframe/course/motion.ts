@@ -2,7 +2,7 @@
 // latent-space baselines (extrapolation with a fitted gain, a fitted local linear rule).
 
 import { tensor } from "../engine/index.js";
-import { Generator, hashSeed } from "../random/index.js";
+import { Generator, hashSeed } from "../engine/generator.js";
 import type { VideoClip } from "../worlds/videoWorld";
 import { anchorDecoded, noisyNextLatent, windowFrameIndices, WorldModel, worldModelDiffusion } from "../models/worldModel";
 import { Autoencoder, framesToTensor, tensorDataToFrames } from "../models/autoencoder";

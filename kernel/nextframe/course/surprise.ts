@@ -1,7 +1,7 @@
 // Chapter 8: the world model's surprise on clips that break the world's rules vs their lawful twins.
 
 import { tensor } from "../engine/index.js";
-import { Generator } from "../random/index.js";
+import { Generator } from "../engine/generator.js";
 import { generateSurpriseSet, type VideoClip } from "../worlds/videoWorld";
 import { noisyNextLatent, windowFrameIndices, worldModelDiffusion, WorldSimulator } from "../models/worldModel";
 import { surpriseScore } from "../metrics/image";

@@ -5,7 +5,7 @@ import { parseCaption } from "./captionAgreement";
 import { HELDOUT_COMBOS, PromptError, decodeClips, diversity, evaluationClips, expandPrompt, flicker, heldoutCombo, minSnrWeight, panConsistency, retrieve, textToVideoClip, textToVideoData } from "./textToVideo";
 import { TEXT_TO_VIDEO_SAMPLING, textToVideoConfig, textToVideoDiffusion } from "../models/textToVideo";
 import { TEXT_TO_VIDEO_RECIPE } from "./recipes";
-import { Generator } from "../random/index";
+import { Generator } from "../engine/generator.js";
 
 test("prompt expander: short prompts become captions of the training grammar; prompts it cannot handle get a clear message", () => {
   const cases: [string, Record<string, unknown>][] = [

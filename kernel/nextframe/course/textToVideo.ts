@@ -8,7 +8,7 @@
 
 import { F, tensor, type Tensor } from "../engine/index.js";
 import { NextframeError } from "../engine/errors";
-import { Generator, hashSeed, Rng } from "../random/index";
+import { Generator, hashSeed } from "../engine/generator.js";
 import { AdamW, cosineSchedule, fit, makeTrainStep, type FitProgress } from "../optim/index.js";
 import { BALL_COLORS, generateVideoClip, richCaption, type BallColor, type ClipAttributes, type VideoClip } from "../worlds/videoWorld";
 import { GPT } from "../models/gpt";
@@ -106,7 +106,7 @@ export async function trainCaptionGpt(config: TextToVideoConfig, captions: strin
   const toks = captionTokens(config, captions);
   const opt = new AdamW(gpt.parameters(), { lr: opts.lr ?? 3e-3, weightDecay: 0, maxGradNorm: 1 });
   const step = makeTrainStep(gpt, (x: Tensor, y: Tensor) => gpt.forward(x, y).loss!, opt);
-  const rng = new Rng(hashSeed(opts.seed, "caption-gpt"));
+  const rng = new Generator(hashSeed(opts.seed, "caption-gpt"));
   const r = await fit({
     steps: opts.steps,
     step: () => {
@@ -175,7 +175,7 @@ export async function trainTextToVideo(o: TrainTextToVideoOptions): Promise<{ mo
   const opt = new AdamW(model.parameters().filter((p) => p.requiresGrad), { lr: cosineSchedule({ warmupSteps: Math.min(100, o.steps / 10), totalSteps: o.steps, maxLr: o.lr, minLr: o.lr / 10 }), weightDecay: 0, maxGradNorm: 1 });
   // sw (N, 1, 1, 1, 1): the square root of each clip's loss weight (1 without weighting), on the output and the target
   const step = makeTrainStep(model, (x: Tensor, t: Tensor, y: Tensor, target: Tensor, sw: Tensor) => F.mseLoss(model.forward(x, t, y).mul(sw), target.mul(sw)), opt);
-  const rng = new Rng(hashSeed(o.seed, "t2v-batches"));
+  const rng = new Generator(hashSeed(o.seed, "t2v-batches"));
   const g = new Generator(hashSeed(o.seed, "t2v-noise"));
   const C = cfg.latentChannels, L = cfg.textLength, B = o.batchSize;
   const lat = o.data.latents, caps = o.data.captions;

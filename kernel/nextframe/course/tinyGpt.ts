@@ -4,9 +4,9 @@
 
 import { GPT_TEXTWORLD_RECIPE } from "./recipes";
 import { tensor, type Tensor } from "../engine/index.js";
-import { AdamW, cosineSchedule, fit, type FitProgress, makeTrainStep } from "../optim/index.js";
+import { AdamW, cosineSchedule, decayGroups, fit, type FitProgress, makeTrainStep } from "../optim/index.js";
 import { GPT, gptConfig, type GPTConfig } from "../models/gpt";
-import { hashSeed, Rng } from "../random/index";
+import { Generator, hashSeed } from "../engine/generator.js";
 import { checkContinuation, generateTextWorldDataset, type NgramBaselines, ngramBaselines, probeLabels, type TextProbeTarget, type TextWorldConfig, type TextWorldDataset, validContinuationRate } from "../worlds/textWorld";
 import { type Tokenizer, wordTokenizer } from "../worlds/tokenizer";
 import { linearProbe, type LinearProbeOptions } from "../metrics/linearProbe";
@@ -98,9 +98,10 @@ export async function trainTinyGpt(opts: TrainTinyGptOptions = {}): Promise<{ mo
   const model = new GPT(config, {}, { seed });
   const steps = opts.steps ?? r.steps;
   const B = opts.batchSize ?? r.batchSize, lr = opts.lr ?? r.lr;
-  const opt = new AdamW(model.parameters(), { lr: cosineSchedule({ warmupSteps: Math.min(50, steps / 10), totalSteps: steps, maxLr: lr, minLr: lr / 10 }), weightDecay: 0.01, maxGradNorm: 1 });
+  const schedule = cosineSchedule({ warmupSteps: Math.min(50, steps / 10), totalSteps: steps, maxLr: lr, minLr: lr / 10 });
+  const opt = new AdamW(decayGroups(model.parameters(), r.weightDecay), { lr: schedule, maxGradNorm: 1 });
   const step = makeTrainStep(model, (x, y) => model.forward(x, y).loss!, opt);
-  const rng = new Rng(hashSeed(seed, "gpt-batches"));
+  const rng = new Generator(hashSeed(seed, "gpt-batches"));
   const T = config.blockSize;
   const res = await fit({
     steps,
@@ -126,13 +127,13 @@ export interface GptEvaluation {
 }
 
 /** Sampling from the bigram table (the baseline writer for the legal-move rate). */
-function bigramSampler(train: Int32Array, V: number): (prev: number, rng: Rng) => number {
+function bigramSampler(train: Int32Array, V: number): (prev: number, rng: Generator) => number {
   const counts = new Float64Array(V * V);
   for (let i = 1; i < train.length; i++) counts[train[i - 1]! * V + train[i]!]++;
   return (prev, rng) => {
     let s = 0;
     for (let j = 0; j < V; j++) s += counts[prev * V + j]!;
-    let u = rng.next() * s;
+    let u = rng.uniform() * s;
     for (let j = 0; j < V; j++) { u -= counts[prev * V + j]!; if (u <= 0) return j; }
     return V - 1;
   };
@@ -157,7 +158,7 @@ export async function evaluateGpt(model: GPT, data: TextWorldData, opts: { numEp
   // legal-move rate
   const tok = data.tokenizer;
   const nCont = Math.min(opts.continuations ?? 12, data.dataset.val.length);
-  const rng = new Rng(hashSeed(opts.seed ?? 7, "continuations"));
+  const rng = new Generator(hashSeed(opts.seed ?? 7, "continuations"));
   const bigram = bigramSampler(data.train, tok.vocabSize);
   const nl = tok.encode("\n")[0]!;
   const model_checks = [], bigram_checks = [];

@@ -5,7 +5,7 @@ import { WORLD_MODEL_RECIPE } from "./recipes";
 import { frameActions } from "./clipWindows";
 import { F, tensor, type Tensor } from "../engine/index.js";
 import { NextframeError } from "../engine/errors";
-import { Generator, hashSeed, Rng } from "../random/index";
+import { Generator, hashSeed } from "../engine/generator.js";
 import { AdamW, cosineSchedule, fit, type FitProgress, makeTrainStep } from "../optim/index.js";
 import type { VideoClip, VideoDataset } from "../worlds/videoWorld";
 import { CAPTION_LENGTH, captionTokenizer, contextLevelStd, encodeCaptions, noisyNextLatent, windowFrameIndices, WORLD_MODEL_CONFIGS, WORLD_MODEL_DEFAULTS, WorldModel, type WorldModelConfig, worldModelConfig, worldModelDiffusion } from "../models/worldModel";
@@ -62,7 +62,7 @@ export interface MotionWeighting { weight: number; threshold: number }
  * loss weights of the target's latent values: MotionWeighting); for caption-conditioned
  * models also (B, CAPTION_LENGTH) caption tokens, dropped to the null caption with probability CAPTION_DROPOUT.
  */
-export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: LatentClips, B: number, rng: Rng, normal: () => number, motion?: MotionWeighting): { x: Tensor; t: Tensor; a: Tensor; target: Tensor; caption?: Tensor; weight?: Tensor; level?: Tensor } {
+export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: LatentClips, B: number, rng: Generator, normal: () => number, motion?: MotionWeighting): { x: Tensor; t: Tensor; a: Tensor; target: Tensor; caption?: Tensor; weight?: Tensor; level?: Tensor } {
   const Fr = model.frames, L = data.frameLength, { contextFrames: K, latentChannels: C, latentSize: H, contextNoise } = model.config;
   const x = new Float32Array(B * Fr * L), target = new Float32Array(B * L), tt = new Float32Array(B), a = new Int32Array(B * Fr), clipOf = new Int32Array(B);
   const weight = motion && motion.weight > 0 ? new Float32Array(B * L) : null;
@@ -74,7 +74,7 @@ export function worldModelBatch(model: WorldModel, d: GaussianDiffusion, data: L
     const frames = windowFrameIndices(model.config, tgt);           // memory frames, K recent ones, the target
     // the older context frames get noise; the last one stays clean (a residual model adds its change to it) unless
     // config.lastContextNoise draws it a level of its own
-    const lastSd = model.config.lastContextNoise > 0 ? model.config.lastContextNoise * rng.next() : 0;
+    const lastSd = model.config.lastContextNoise > 0 ? model.config.lastContextNoise * rng.uniform() : 0;
     // with noise levels (GameNGen): one level per window for every context frame, told to the model
     if (level) level[b] = rng.int(levels);
     const levelSd = level ? contextLevelStd(model.config, level[b]!) : 0;
@@ -154,7 +154,7 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<{ m
     : makeTrainStep(model, (x, t, a, target) => F.mseLoss(model.predictNext(x, t, a), target), opt);
   const leveled = makeTrainStep(model, (x, t, a, target, level) => F.mseLoss(model.predictNext(x, t, a, undefined, level), target), opt);
   const weighted = makeTrainStep(model, (x, t, a, target, w) => model.predictNext(x, t, a).sub(target).square().mul(w).mean(), opt);
-  const rng = new Rng(hashSeed(seed, "wm-batches"));
+  const rng = new Generator(hashSeed(seed, "wm-batches"));
   const g = new Generator(hashSeed(seed, "wm-noise"));
   const normal = () => g.normal();
   const r = await fit({

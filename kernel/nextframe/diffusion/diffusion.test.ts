@@ -4,7 +4,7 @@ import {
   GaussianDiffusion, SpacedDiffusion, classifierFreeGuidance, createDiffusion, diffusionCoefficients,
   getNamedBetaSchedule, spaceTimesteps, type DenoiseFn,
 } from "./index";
-import { Generator } from "../random/index";
+import { Generator } from "../engine/generator.js";
 
 const close = (a: number, b: number, tol: number, msg = "") => assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b} (tol ${tol})`);
 function stats(x: ArrayLike<number>): { mean: number; std: number } {

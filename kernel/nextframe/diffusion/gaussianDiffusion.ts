@@ -8,7 +8,7 @@
  * Coefficients are float64 and indexed per sample by its timestep.
  */
 import { diffusionCoefficients, type DiffusionCoefficients } from "./schedule";
-import { Generator } from "../random/index";
+import { Generator } from "../engine/generator.js";
 import { halt, onHalt, shouldHalt } from "../engine/interrupt";
 import { NextframeError } from "../engine/errors";
 

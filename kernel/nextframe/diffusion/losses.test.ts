@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tensor } from "../engine/index";
 import { createDiffusion } from "./index";
-import { Generator } from "../random/index";
+import { Generator } from "../engine/generator.js";
 import { batchTensors, diffusionLosses, prepareBatch } from "./losses";
 
 // host float64 references (diffusion_utils.py)

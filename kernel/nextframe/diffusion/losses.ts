@@ -10,7 +10,7 @@
  */
 import { Tensor, tensor, where } from "../engine/index";
 import { GaussianDiffusion } from "./gaussianDiffusion";
-import { Generator } from "../random/index";
+import { Generator } from "../engine/generator.js";
 import { NextframeError } from "../engine/errors";
 
 /** Host-side data for one training batch: timesteps, noise, x_t, target and per-sample coefficients. */

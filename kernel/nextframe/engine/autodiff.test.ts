@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { F, Tensor, compile, valueAndGrad, grad, randn, rand, tensor, gradients, vjpRules, where, concat, type DType } from "./index.js";
 import { node } from "./tensor.js";
 import { onnxLowerings } from "./onnx.js";
-import { Generator } from "../random/index.js";
+import { Generator } from "./generator.js";
 import { exportOnnx } from "./compile.js";
 import { onnx } from "onnx-proto";
 import { mkdtempSync, readFileSync } from "node:fs";

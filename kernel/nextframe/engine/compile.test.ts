@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { compile, matmul, randn, tensor, F, type Tensor } from "./index.js";
 import { Linear } from "../nn/index.js";
 import { normal_ } from "../nn/init.js";
-import { Generator } from "../random/index.js";
+import { Generator } from "./generator.js";
 import { onnx } from "onnx-proto";
 import { collect, usesFloat64 } from "./evaluate.js";
 import { emitModel } from "./onnx.js";

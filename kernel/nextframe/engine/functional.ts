@@ -5,7 +5,7 @@ import { fmtShape, isFloat, isInt, shapeSize } from "./dtype.js";
 import { DTypeError, ShapeError } from "./errors.js";
 import { node, Tensor } from "./tensor.js";
 import * as ops from "./ops.js";
-import { globalGenerator } from "../random/index.js";
+import { globalGenerator } from "./generator.js";
 import { capture } from "./capture.js";
 
 const pair = (v: number | [number, number]): [number, number] => (typeof v === "number" ? [v, v] : [v[0], v[1]]);

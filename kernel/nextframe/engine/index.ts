@@ -44,7 +44,7 @@ export {
   variance, argmax, argmin, softmax, logSoftmax, cumsum, topk, gather, indexSelect, detach, tensor, full, zeros, ones,
   arange, eye, randn, rand, randint, constantOfShape, scalar, type TensorOptions, type RandomOptions,
 } from "./ops.js";
-export { Generator, manualSeed, globalGenerator } from "../random/index.js";
+export { Generator, manualSeed, globalGenerator } from "./generator.js";
 export { evaluate, isTracing } from "./evaluate.js";
 export { InterruptedError, isCellInterrupted, throwIfInterrupted, lastInterruption } from "./interrupt.js";
 export { compile, exportOnnx, type CompiledFunction } from "./compile.js";

@@ -10,7 +10,7 @@ import {
 import { DTypeError, NextframeError, ShapeError } from "./errors.js";
 import type { BinaryOp, CompareOp, UnaryOp } from "./graph.js";
 import { leaf, node, Tensor, type NestedArray, type TensorLike } from "./tensor.js";
-import { globalGenerator, type Generator } from "../random/index.js";
+import { globalGenerator, type Generator } from "./generator.js";
 import { isTracing } from "./evaluate.js";
 import { noteOrigin } from "./origin.js";
 

@@ -8,10 +8,10 @@
  *   meanInterval(values)         the bootstrap interval of a mean
  *   wilsonInterval(k, n)         Wilson's score interval of a share k / n (sound at k = 0 or k = n, unlike p ± z·se)
  *
- * Seeded (the worlds' Rng), so a notebook's numbers are the same on every run. (An AUC of surprise scores is
+ * Seeded (the library's Generator), so a notebook's numbers are the same on every run. (An AUC of surprise scores is
  * surpriseScore's, in image.ts.)
  */
-import { Rng } from "../random/index";
+import { Generator } from "../engine/generator.js";
 
 /** Options of the bootstrap intervals: resamples, coverage and seed. */
 export interface BootstrapOptions {
@@ -50,7 +50,7 @@ export function bootstrapInterval(n: number, stat: (indices: readonly number[]) 
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`bootstrapInterval: n must be a positive integer (the number of units), got ${n}`);
   if (!Number.isInteger(reps) || reps < 10) throw new RangeError(`bootstrapInterval: reps must be an integer ≥ 10, got ${reps}`);
   checkLevel("bootstrapInterval", level);
-  const rng = new Rng(seed);
+  const rng = new Generator(seed);
   const stats: number[] = [];
   const idx = new Array<number>(n);
   for (let r = 0; r < reps; r++) {

@@ -8,7 +8,7 @@
 // Plain TypeScript on typed arrays: ridge regression solved in closed form (Cholesky), or multinomial
 // logistic (softmax) regression trained by full-batch Adam. Features are standardised on the train split.
 
-import { Rng } from "../random/index";
+import { Generator } from "../engine/generator.js";
 import { NextframeError } from "../engine/errors";
 
 /** Options of linearProbe: classification or regression, ridge or softmax, the L2 strength (or candidates), the split and its seed. */
@@ -317,7 +317,7 @@ function splitSamples(labels: ArrayLike<number>, nAll: number, outputs: number, 
       if (ok) keep.push(i);
     }
   }
-  const rng = new Rng(opts.seed ?? 0);
+  const rng = new Generator(opts.seed ?? 0);
   let trainIdx: number[], testIdx: number[];
   if (opts.groups) {
     const groups = opts.groups;

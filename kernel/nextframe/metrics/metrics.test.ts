@@ -4,11 +4,11 @@ import { copyLastFrame, horizonCurve, linearExtrapolation, meanCurve, mse, psnr,
 import { appearanceStrength, findColorBlob, interactionPersistence, objectPermanence } from "./permanence";
 import { linearProbe } from "./linearProbe";
 import { captionWordF1, nearestNeighbourRecaption } from "./recaption";
-import { Rng } from "../random/index";
+import { Generator } from "../engine/generator.js";
 import { Action, generateVideoClip, PALETTE, VideoWorld, type FrameState } from "../worlds/videoWorld";
 
 const noisy = (a: Uint8Array, amp: number, seed: number) => {
-  const r = new Rng(seed);
+  const r = new Generator(seed);
   return Uint8Array.from(a, (v) => Math.max(0, Math.min(255, v + Math.round(r.uniform(-amp, amp)))));
 };
 
@@ -162,7 +162,7 @@ test("interaction persistence: kept bites score 1, a regrown burger scores 0", (
 });
 
 test("linear probe beats chance on a linearly separable set, not on random labels", () => {
-  const rng = new Rng(5);
+  const rng = new Generator(5);
   const n = 600, d = 12, K = 4;
   const centres = Array.from({ length: K }, () => Array.from({ length: d }, () => rng.normal() * 3));
   const X = new Float32Array(n * d), y = new Int32Array(n), yRand = new Int32Array(n);
@@ -192,7 +192,7 @@ test("linear probe beats chance on a linearly separable set, not on random label
 });
 
 test("nearest-neighbour recaptioning raises coverage and accuracy", () => {
-  const rng = new Rng(9);
+  const rng = new Generator(9);
   const names = ["a red ball bounces in a room.", "a blue ball bounces in a room.", "the agent bites the burger."];
   const n = 90, d = 6;
   const z = new Float32Array(n * d);
@@ -224,7 +224,7 @@ test("surprise score", () => {
 });
 
 test("ridge probe: primal and dual solvers give the same predictions", () => {
-  const rng = new Rng(3);
+  const rng = new Generator(3);
   const n = 60, d = 90; // more features than samples, like a raw-pixel probe
   const X = Float32Array.from({ length: n * d }, () => rng.normal());
   const y = Int32Array.from({ length: n }, (_, i) => (X[i * d] + X[i * d + 1] > 0 ? 1 : 0));
@@ -239,7 +239,7 @@ test("ridge probe: primal and dual solvers give the same predictions", () => {
 });
 
 test("grouped split keeps whole groups on one side", () => {
-  const rng = new Rng(4);
+  const rng = new Generator(4);
   const n = 200, d = 3;
   const X = Float32Array.from({ length: n * d }, () => rng.normal());
   const y = Int32Array.from({ length: n }, (_, i) => (X[i * d] > 0 ? 1 : 0));
@@ -253,7 +253,7 @@ test("grouped split keeps whole groups on one side", () => {
 });
 
 test("ridge probe with λ candidates: chosen inside the training split, the same test split, the best candidate wins", () => {
-  const rng = new Rng(5);
+  const rng = new Generator(5);
   const groups = Int32Array.from({ length: 240 }, (_, i) => Math.floor(i / 8));
   // (a) a clean linear target in 4 features: almost no shrinkage is best
   const d1 = 4, X1 = Float32Array.from({ length: 240 * d1 }, () => rng.normal());

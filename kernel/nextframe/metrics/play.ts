@@ -18,7 +18,7 @@
 // whose rms spread around their centroid is ≤ maxSpreadFraction of the frame size (a smear of purple is no agent).
 
 import { NextframeError } from "../engine/errors";
-import { hashSeed, Rng } from "../random/index";
+import { Generator, hashSeed } from "../engine/generator.js";
 import { Action, COLORS, NUM_ACTIONS, replayClip, type VideoClip } from "../worlds/videoWorld";
 import { findColorBlob } from "./permanence";
 
@@ -97,7 +97,7 @@ export function trueFuture(c: VideoClip, from: number, actions: ArrayLike<number
 
 /** The random keys of a long rollout: sticky (a key is held, changed with probability keyChange), all six actions. */
 export function randomKeys(n: number, seed: number, keyChange: number = PLAY_DEFAULTS.keyChange): number[] {
-  const rng = new Rng(hashSeed(seed, "play-keys"));
+  const rng = new Generator(hashSeed(seed, "play-keys"));
   let a = rng.int(NUM_ACTIONS);
   return Array.from({ length: n }, () => (rng.chance(keyChange) ? (a = rng.int(NUM_ACTIONS)) : a));
 }

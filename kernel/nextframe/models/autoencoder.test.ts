@@ -49,21 +49,21 @@ test("reconstruction improves with training", async () => {
 });
 
 test("new Autoencoder(name or config, overrides, { seed }); without a seed the global stream is used as before", async () => {
-  // hashes recorded from the Autoencoder before its ConvTranspose2d moved to nn and it took a seed
+  // hashes of the init the shipped autoencoder was trained from (the one sfc32 Generator): a refactor must keep them
   manualSeed(0);
-  assert.equal(stateHash(new Autoencoder()), "6ba180c15f6d3a24");
+  assert.equal(stateHash(new Autoencoder()), "bff100f59b3ff8ab");
   manualSeed(3);
-  assert.equal(stateHash(new Autoencoder({ name: "ae-32-f2" })), "fb3dd9e80bf1a821");
+  assert.equal(stateHash(new Autoencoder({ name: "ae-32-f2" })), "f7d028ad6f1cdf22");
   manualSeed(5);
-  assert.equal(stateHash(new Autoencoder({ imageSize: 16, hidden: [8, 16] })), "c6f663042f635200");
+  assert.equal(stateHash(new Autoencoder({ imageSize: 16, hidden: [8, 16] })), "a87ffb77d5551cfc");
   // a seed gives the weights manualSeed(seed) would, and leaves the global generator alone
   manualSeed(11);
   const ae = new Autoencoder("ae-32-f2", {}, { seed: 3 });
-  assert.equal(stateHash(ae), "fb3dd9e80bf1a821");
+  assert.equal(stateHash(ae), "f7d028ad6f1cdf22");
   const next = await randn([4]).data();
   manualSeed(11);
   assert.deepEqual(next, await randn([4]).data());
-  assert.equal(stateHash(new Autoencoder("ae-32", { imageSize: 16, hidden: [8, 16] }, { seed: 5 })), "c6f663042f635200");
+  assert.equal(stateHash(new Autoencoder("ae-32", { imageSize: 16, hidden: [8, 16] }, { seed: 5 })), "a87ffb77d5551cfc");
   assert.deepEqual(new Autoencoder("ae-64").config, autoencoderConfig("ae-64"));
   assert.ok(ae.decoder.conv_out instanceof ConvTranspose2d);
   assert.deepEqual(Object.keys(ae.decoder.stateDict()), ["conv_in.weight", "conv_in.bias", "up.weight", "up.bias", "conv_out.weight", "conv_out.bias"]);

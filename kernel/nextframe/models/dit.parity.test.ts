@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor, withCapture, type Tensor } from "../engine/index";
 import { loadSafetensors, saveSafetensors } from "../io/safetensors";
-import { Generator } from "../random/index";
+import { Generator } from "../engine/generator.js";
 import { DiT } from "./dit";
 
 const PY = process.env.NEXTFRAME_PYTHON ?? "/usr/bin/python3";

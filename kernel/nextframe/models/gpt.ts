@@ -12,7 +12,7 @@
 import { Module, Parameter, Linear, Embedding, LayerNorm, ModuleList } from "../nn/index.js";
 import { normal_, zeros_ } from "../nn/init.js";
 import { F, Tensor, compile, tensor, type CompiledFunction } from "../engine/index.js";
-import { Generator } from "../random/index.js";
+import { Generator } from "../engine/generator.js";
 import { NextframeError } from "../engine/errors.js";
 
 //################################################################################

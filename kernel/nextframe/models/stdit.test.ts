@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randn, tensor, withCapture } from "../engine/index";
-import { Generator } from "../random/index";
+import { Generator } from "../engine/generator.js";
 import { STDiT, stditComplexity, stditConfig } from "./stdit";
 
 const base = { hiddenSize: 32, depth: 2, numHeads: 2, patchSize: 4, frames: 4, inputSize: 8, inChannels: 2, numClasses: 3 };

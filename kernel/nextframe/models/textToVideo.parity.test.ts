@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { tensor } from "../engine/index";
 import { loadSafetensors, saveSafetensors } from "../io/safetensors";
-import { Generator } from "../random/index";
+import { Generator } from "../engine/generator.js";
 import { TextToVideoDiT, captionTokens } from "./textToVideo";
 
 const PY = process.env.NEXTFRAME_PYTHON ?? "/usr/bin/python3";

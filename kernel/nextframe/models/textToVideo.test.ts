@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tensor } from "../engine/index";
-import { Generator } from "../random/index";
+import { Generator } from "../engine/generator.js";
 import { TextToVideoDiT, TextToVideoSampler, captionTokens, textToVideoConfig } from "./textToVideo";
 
 const small = { hiddenSize: 32, depth: 2, numHeads: 2, textWidth: 16, textLayers: 1, textHeads: 2 };

@@ -29,7 +29,7 @@ import { F, Tensor, cat, compile, tensor, type CompiledFunction } from "../engin
 import { Embedding, LayerNorm, Linear, Module, ModuleList, Parameter } from "../nn/index";
 import { normal_, zeros_ } from "../nn/init";
 import { NextframeError } from "../engine/errors";
-import { Generator } from "../random/index";
+import { Generator } from "../engine/generator.js";
 import { get3dSincosPosEmbed, sincos1d } from "../patches/posEmbed";
 import { patchify3dOp, unpatchify3dOp } from "../patches/ops";
 import { createDiffusion, type GaussianDiffusion } from "../diffusion/index";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randn, tensor, withCapture } from "../engine/index";
-import { Generator, Rng } from "../random/index";
+import { Generator } from "../engine/generator.js";
 import { CAPTION_LENGTH, WorldModel, WorldSimulator, captionTokenizer, contextLevelStd, contextOffsets, encodeCaptions, noisyNextLatent, worldModelConfig, worldModelDiffusion } from "./worldModel";
 import { Autoencoder } from "./autoencoder";
 import { generateVideoClip } from "../worlds/videoWorld";
@@ -36,7 +36,7 @@ test("memory frames: offsets before the target, oldest first; training windows a
   // training windows: latent frame f is filled with the value f, so each window slot shows which frame it holds
   const T = 10, L = 4 * 8 * 8, acts = Uint8Array.from({ length: T }, (_, i) => 1 + (i % 5));
   const data = { latents: [Float32Array.from({ length: T * L }, (_, i) => Math.floor(i / L))], actions: [acts], numFrames: T, frameLength: L };
-  const b = worldModelBatch(m, worldModelDiffusion(m.config), data, 32, new Rng(5), () => 0);
+  const b = worldModelBatch(m, worldModelDiffusion(m.config), data, 32, new Generator(5), () => 0);
   const x = (await b.x.data()) as Float32Array, a = (await b.a.data()) as Int32Array, target = (await b.target.data()) as Float32Array;
   const targets = new Set<number>();
   for (let r = 0; r < 32; r++) {
@@ -261,7 +261,7 @@ test("deltaStd: the noise lives on the change from the last latent (training, ev
   const m = new WorldModel(cfg, { contextNoise: 0 });
   const T = 10, L = 4 * 8 * 8;
   const data = { latents: [Float32Array.from({ length: T * L }, (_, i) => Math.floor(i / L))], actions: [new Uint8Array(T)], numFrames: T, frameLength: L };
-  const d = worldModelDiffusion(m.config), b = worldModelBatch(m, d, data, 16, new Rng(5), () => 1);
+  const d = worldModelDiffusion(m.config), b = worldModelBatch(m, d, data, 16, new Generator(5), () => 1);
   const x = (await b.x.data()) as Float32Array, t = (await b.t.data()) as Float32Array, target = (await b.target.data()) as Float32Array;
   for (let r = 0; r < 16; r++) {
     const tgt = target[r * L]!, sa = d.c.sqrtAlphasCumprod[t[r]!]!, s1 = d.c.sqrtOneMinusAlphasCumprod[t[r]!]!;
@@ -281,7 +281,7 @@ test("lastContextNoise: the last context latent gets a noise level of its own pe
   const z = Float32Array.from({ length: T * L }, (_, i) => (i % L === 0 ? 0 : Math.floor(i / L)));
   const data = { latents: [z], actions: [new Uint8Array(T)], numFrames: T, frameLength: L };
   const m = new WorldModel({ ...small, residual: true, lastContextNoise: 0.5 }, { contextNoise: 0 });
-  const b = worldModelBatch(m, worldModelDiffusion(m.config), data, 64, new Rng(5), () => 1, { weight: 9, threshold: 0.5 });
+  const b = worldModelBatch(m, worldModelDiffusion(m.config), data, 64, new Generator(5), () => 1, { weight: 9, threshold: 0.5 });
   const x = (await b.x.data()) as Float32Array, target = (await b.target.data()) as Float32Array, w = (await b.weight!.data()) as Float32Array;
   const levels: number[] = [];
   for (let r = 0; r < 64; r++) {
@@ -292,7 +292,7 @@ test("lastContextNoise: the last context latent gets a noise level of its own pe
     assert.equal(w[r * L + 1], 10, "a value that changes by 1 > 0.5 weighs 1 + 9");
   }
   assert.ok(levels.every((v) => v >= 0 && v <= 0.5) && Math.min(...levels) < 0.1 && Math.max(...levels) > 0.4, `levels ${levels.map((v) => v.toFixed(2))}`);
-  const plain = worldModelBatch(new WorldModel({ ...small, residual: true }, { contextNoise: 0 }), worldModelDiffusion(m.config), data, 4, new Rng(5), () => 1);
+  const plain = worldModelBatch(new WorldModel({ ...small, residual: true }, { contextNoise: 0 }), worldModelDiffusion(m.config), data, 4, new Generator(5), () => 1);
   assert.equal(plain.weight, undefined, "no weights without motion weighting");
   const r = await trainWorldModel({ ae: new Autoencoder(), data: videoWorldData({ seed: 9, numTrain: 4, numVal: 0, frames: 8 }), init: m, steps: 2, batchSize: 4, lr: 1e-2, motion: { weight: 9, threshold: 0.1 } });
   assert.ok(r.losses.every(Number.isFinite));
@@ -332,7 +332,7 @@ test("contextNoiseLevels: each training window draws one level for every context
   // training windows: frame f holds f; with ε = 1 every context value is f + the window's level's std
   const T = 10, L = 4 * 8 * 8;
   const data = { latents: [Float32Array.from({ length: T * L }, (_, i) => Math.floor(i / L))], actions: [new Uint8Array(T)], numFrames: T, frameLength: L };
-  const b = worldModelBatch(m, worldModelDiffusion(m.config), data, 32, new Rng(5), () => 1);
+  const b = worldModelBatch(m, worldModelDiffusion(m.config), data, 32, new Generator(5), () => 1);
   const x = (await b.x.data()) as Float32Array, target = (await b.target.data()) as Float32Array, lv = (await b.level!.data()) as Int32Array;
   for (let r = 0; r < 32; r++) {
     const tgt = target[r * L]!;

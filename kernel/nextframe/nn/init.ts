@@ -2,7 +2,7 @@
  * Parameter initialisers (torch.nn.init), in place and seeded: each takes an optional Generator, else the
  * global one (manualSeed).
  */
-import { globalGenerator, type Generator } from "../random/index.js";
+import { globalGenerator, type Generator } from "../engine/generator.js";
 import type { Parameter } from "./module.js";
 import { NextframeError } from "../engine/errors.js";
 

@@ -8,7 +8,7 @@ import * as F from "../engine/functional.js";
 import { zeros, ones } from "../engine/ops.js";
 import { kaimingUniform_, normal_, uniform_, fans } from "./init.js";
 import type { DType } from "../engine/dtype.js";
-import type { Generator } from "../random/index.js";
+import type { Generator } from "../engine/generator.js";
 import { NextframeError, ShapeError } from "../engine/errors.js";
 
 /**

@@ -9,8 +9,7 @@
  * Parameter groups as torch.optim's: `new AdamW([{ params, weightDecay: 0.1 }, { params: biases, weightDecay: 0 }], opts)`
  * gives each group its own λ (the other options are shared); `decayGroups(params, λ)` splits parameters the way
  * nanoGPT's `configure_optimizers` does (weights of ≥ 2 dimensions decayed, biases and LayerNorm gains not).
- * The course's recipes still pass one list with one λ (a change would alter their shipped checkpoints); a recipe
- * opts in to decayGroups when its model is retrained.
+ * The course's GPT recipe trains with decayGroups; the others use no weight decay.
  */
 import { Tensor } from "../engine/tensor.js";
 import * as ops from "../engine/ops.js";

@@ -4,7 +4,7 @@ import { AdamW, cosineSchedule, EMA, fit, makeTrainStep } from "./index.js";
 import { Module, Linear, LayerNorm, Embedding, ModuleList, Parameter } from "../nn/index.js";
 import { F, Tensor, tensor, manualSeed, NonFiniteGradientError, NonFiniteLossError, randn, arange, grad, zeros } from "../engine/index.js";
 import { normal_ } from "../nn/init.js";
-import { Generator } from "../random/index.js";
+import { Generator } from "../engine/generator.js";
 
 class MLP extends Module {
   fc1 = new Linear(2, 16);

@@ -6,13 +6,13 @@ import {
   replayTextWorld, textWorldConfig, validContinuationRate,
 } from "./textWorld";
 import { bpeTokenizer, charTokenizer, wordTokenizer } from "./tokenizer";
-import { hashSeed, Rng } from "../random/index";
+import { Generator, hashSeed } from "../engine/generator.js";
 
 test("rng: deterministic, seeds give different streams, uniform-ish", () => {
-  const a = new Rng(7), b = new Rng(7), c = new Rng(8);
-  const xs = Array.from({ length: 1000 }, () => a.next());
-  assert.deepEqual(xs, Array.from({ length: 1000 }, () => b.next()));
-  assert.notDeepEqual(xs.slice(0, 10), Array.from({ length: 10 }, () => c.next()));
+  const a = new Generator(7), b = new Generator(7), c = new Generator(8);
+  const xs = Array.from({ length: 1000 }, () => a.uniform());
+  assert.deepEqual(xs, Array.from({ length: 1000 }, () => b.uniform()));
+  assert.notDeepEqual(xs.slice(0, 10), Array.from({ length: 10 }, () => c.uniform()));
   const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
   assert.ok(Math.abs(mean - 0.5) < 0.05, `mean ${mean}`);
   assert.ok(xs.every((x) => x >= 0 && x < 1));

@@ -13,7 +13,7 @@
 // Ground truth: `replayTextWorld` parses any log and gives the hidden state after every word, so probe labels,
 // the validity checker and the generator share one definition of the rules.
 
-import { hashSeed, Rng } from "../random/index";
+import { Generator, hashSeed } from "../engine/generator.js";
 import { NextframeError } from "../engine/errors";
 
 // ───────────────────────────── config ─────────────────────────────
@@ -112,7 +112,7 @@ export interface TextWorldReplay {
 /** Generate one episode's log from a seed. */
 export function generateTextEpisode(seed: number, config: Partial<TextWorldConfig> = {}): string {
   const c = textWorldConfig(config);
-  const rng = new Rng(seed);
+  const rng = new Generator(seed);
   const n = c.objects.length;
   let ax = rng.int(c.width), ay = rng.int(c.height);
   let held = -1;

@@ -22,7 +22,7 @@
 // so as z grows, an object shrinks and moves toward the horizon (higher on screen). Objects live in
 // z ∈ [zMin, depth]; the occluder stands in front of that region, so everything passes behind it.
 
-import { hashSeed, Rng } from "../random/index";
+import { Generator, hashSeed } from "../engine/generator.js";
 import { NextframeError } from "../engine/errors";
 
 // ───────────────────────────── config ─────────────────────────────
@@ -755,7 +755,7 @@ export interface RandomWorldOptions {
  * contains the event the chapter measures.
  */
 export function randomVideoWorldConfig(seed: number, opts: RandomWorldOptions = {}): VideoWorldConfig {
-  const rng = new Rng(hashSeed(seed, "videoWorld"));
+  const rng = new Generator(hashSeed(seed, "videoWorld"));
   const base = videoWorldConfig({ ...opts.base, balls: [] });
   const [lo, hi] = opts.numBalls ?? [1, 2];
   if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi < lo || hi > BALL_COLORS.length) {
@@ -836,10 +836,10 @@ export function randomVideoWorldConfig(seed: number, opts: RandomWorldOptions = 
  * Deterministic given its seed and the world it observes.
  */
 export class AgentPolicy {
-  private rng: Rng;
+  private rng: Generator;
   private current: Action = Action.Noop;
   constructor(seed: number, readonly mode: "wander" | "seek") {
-    this.rng = new Rng(hashSeed(seed, "policy"));
+    this.rng = new Generator(hashSeed(seed, "policy"));
   }
   act(world: VideoWorld): Action {
     const st = world.state();
@@ -855,7 +855,7 @@ export class AgentPolicy {
       return dz > 0 ? Action.Up : Action.Down;
     }
     if (this.rng.chance(0.2)) {
-      const r = this.rng.next();
+      const r = this.rng.uniform();
       this.current = r < 0.25 ? Action.Noop : r < 0.95 ? ((1 + this.rng.int(4)) as Action) : Action.JumpEat;
     }
     return this.current;
@@ -964,7 +964,7 @@ export function generateVideoClip(opts: ClipOptions): VideoClip {
   }
   const setup = opts.setup ?? (violation === "passThroughWall" ? "hitWall" : "crossOccluder");
   const config = randomVideoWorldConfig(opts.seed, { setup, panProb: opts.panProb, numBalls: opts.numBalls, base: opts.base });
-  const rng = new Rng(hashSeed(opts.seed, "clip"));
+  const rng = new Generator(hashSeed(opts.seed, "clip"));
   const policyMode = opts.policy === undefined || opts.policy === "random" ? (rng.chance(0.5) ? "seek" : "wander") : opts.policy;
   const policy = new AgentPolicy(opts.seed, policyMode);
   const world = new VideoWorld(config);
@@ -1028,7 +1028,7 @@ export function generateVideoClip(opts: ClipOptions): VideoClip {
   const poor = POOR_CAPTIONS[rng.int(POOR_CAPTIONS.length)];
   const mix = opts.captionMix ?? { rich: 1, poor: 0 };
   if (!(mix.rich >= 0 && mix.poor >= 0 && mix.rich + mix.poor <= 1 + 1e-12)) fail(`captionMix must have rich, poor ≥ 0 with rich + poor ≤ 1, got ${JSON.stringify(mix)}`);
-  const u = rng.next();
+  const u = rng.uniform();
   const captionKind = u < mix.rich ? "rich" : u < mix.rich + mix.poor ? "poor" : "missing";
   return {
     seed: opts.seed, size, numFrames: T, frames, actions, states,

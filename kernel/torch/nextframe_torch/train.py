@@ -321,6 +321,10 @@ class Recipe:
     def trainable(self, model):
         return [p for p in model.parameters() if p.requires_grad]
 
+    def param_groups(self, model, job):
+        """AdamW's parameter groups: every trainable parameter, decayed by weight_decay."""
+        return [{"params": self.trainable(model), "weight_decay": self.weight_decay}]
+
     def card_fields(self, job):
         return {}
 
@@ -463,13 +467,19 @@ class GPTLoss(nn.Module):
 
 
 class GPTRecipe(Recipe):
-    """trainTinyGpt: windows of blockSize tokens starting at random episodes, next-token cross-entropy, AdamW wd 0.01
-    (on every parameter, as the TypeScript AdamW), clip 1, lr/10."""
+    """trainTinyGpt: windows of blockSize tokens starting at random episodes, next-token cross-entropy, AdamW with the
+    recipe's weightDecay on weights of >= 2 dimensions only (nanoGPT's configure_optimizers, the TypeScript
+    optim.decayGroups), clip 1, lr/10."""
     model_name = "GPT"
-    options = {k: v for k, v in COMMON_OPTIONS.items() if k != "config"}
+    options = {**{k: v for k, v in COMMON_OPTIONS.items() if k != "config"}, "weightDecay": "train"}
     config_fields = GPT_CONFIG
     warmup_cap = 50
-    weight_decay = 0.01
+
+    def param_groups(self, model, job):
+        params = self.trainable(model)
+        wd = job["recipe"]["weightDecay"]
+        return [{"params": [p for p in params if p.dim() >= 2], "weight_decay": wd},
+                {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
 
     def prepare(self, job, cfg, device, log):
         self.text = TextStreams(job["data"])
@@ -686,7 +696,7 @@ def train(job, rank, ws, device):
     lr = job["lr"]
     warmup = min(recipe.warmup_cap, steps / 10)
     params = recipe.trainable(model)
-    opt = torch.optim.AdamW(params, lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=recipe.weight_decay)
+    opt = torch.optim.AdamW(recipe.param_groups(model, job), lr=lr, betas=(0.9, 0.999), eps=1e-8)
     start, prior_seconds = 0, 0.0
     if state is not None:
         opt.load_state_dict(state["optimizer"])
