@@ -26,16 +26,17 @@ async function metrics(model: TextToVideoDiT, ae: Autoencoder, data: Awaited<Ret
   return { ...m, caption_gain: gain, evalSeconds: (performance.now() - t0) / 1000 };
 }
 
-async function setup() {
+/** The autoencoder of the checkpoint folder being written (`--out`), whose latents the model is trained in. */
+async function setup(o: TrainOptions) {
   await setDevice("cpu", { threads: R.threads });
-  const ae = loadAutoencoder();
+  const ae = loadAutoencoder(o.out);
   const data = await textToVideoData(ae, { seed: R.dataSeed, numTrain: R.numTrain });
   return { ae, data };
 }
 
 export async function train(o: TrainOptions): Promise<void> {
   const wall0 = performance.now(), cpu0 = process.cpuUsage();
-  const { ae, data } = await setup();
+  const { ae, data } = await setup(o);
   const steps = o.steps ?? R.steps;
   o.log(`${data.train.length} training clips (${data.droppedHeldout} dropped for held-out combinations; ${data.recaptioned.filter(Boolean).length} recaptioned: exact ${data.recaptionExact.toFixed(3)}, word F1 ${data.recaptionF1.toFixed(3)}); ${getDevice().threads} thread(s)`);
   const res = await trainTextToVideo({
@@ -61,7 +62,7 @@ export async function train(o: TrainOptions): Promise<void> {
 
 /** Recomputes the card's metrics for the saved weights (`--eval-only`). */
 export async function evaluate(o: TrainOptions): Promise<void> {
-  const { ae, data } = await setup();
+  const { ae, data } = await setup(o);
   const card = readCard("text-to-video", o.out);
   const model = loadTextToVideo(o.out);
   const m = await metrics(model, ae, data, o);
