@@ -16,9 +16,6 @@ const notebooks = listNotebooks();
 /** The widest code line a chapter may have: VS Code in a 1300 px window shows about 110 characters of a code
  * cell before it needs horizontal scrolling. */
 const MAX_CODE_LINE = 110;
-/** The chapters held to MAX_CODE_LINE (their sources and their solutions). The other chapters join this list
- * when they are reformatted. */
-const CHAPTERS_WITH_LINE_LIMIT = ["01", "02", "03", "04", "05", "07b", "08"];
 
 /** The code lines of `cells` wider than MAX_CODE_LINE characters, as "code cell C line L (N characters)"; with
  * `exercisesOnly`, those of the exercise cells only, named by the exercise. */
@@ -106,13 +103,11 @@ for (const file of notebooks) {
     }
     assert.ok(existsSync(solutionsFile(file)), `${name}: no solutions file ${path.relative(process.cwd(), solutionsFile(file))}`);
     const solved = withSolutions(nb, readFileSync(solutionsFile(file), "utf8"), path.basename(solutionsFile(file))); // throws on a mismatch
-    if (CHAPTERS_WITH_LINE_LIMIT.includes(chapter)) {
-      const wide = [
-        ...longCodeLines(nb.cells).map((w) => `chapter ${chapter} (${name}): ${w}`),
-        ...longCodeLines(solved.cells, true).map((w) => `chapter ${chapter}'s solution of ${w}`),
-      ];
-      assert.deepEqual(wide, [], `code lines over ${MAX_CODE_LINE} characters need horizontal scrolling in VS Code`);
-    }
+    const wide = [
+      ...longCodeLines(nb.cells).map((w) => `chapter ${chapter} (${name}): ${w}`),
+      ...longCodeLines(solved.cells, true).map((w) => `chapter ${chapter}'s solution of ${w}`),
+    ];
+    assert.deepEqual(wide, [], `code lines over ${MAX_CODE_LINE} characters need horizontal scrolling in VS Code`);
     const md = nb.cells.filter((c) => c.cell_type === "markdown").map((c) => joinSource(c.source)).join("\n");
     assert.match(md, /^### .*[\u4e00-\u9fff]/m, `${name}: no Chinese section title as a subtitle (### ...)`);
     assert.ok(statSync(file).size < 1.5 * 1024 * 1024, `${name} is ${(statSync(file).size / 1024).toFixed(0)} KB; keep it under 1.5 MB`);

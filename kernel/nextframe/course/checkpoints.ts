@@ -10,6 +10,7 @@ import { writeFileAtomic } from "../io/atomic";
 import { WorldModel, type WorldModelConfig } from "../models/worldModel";
 import { Autoencoder, type AutoencoderConfig } from "../models/autoencoder";
 import { NextframeError } from "../engine/errors.js";
+import type { PlayMetrics } from "../metrics/play";
 
 /** What a checkpoint's JSON card holds (config, data seed, steps, final metrics). */
 export interface CheckpointCard {
@@ -61,6 +62,45 @@ export function readCard(name: string, dir = checkpointsDir()): CheckpointCard {
   const p = join(dir, `${name}.json`);
   if (!existsSync(p)) throw new NextframeError(`readCard: no checkpoint card ${p}; train it with \`npm run train -- ${name}\``);
   return JSON.parse(readFileSync(p, "utf8")) as CheckpointCard;
+}
+
+/** The play metrics a world model's card records (`metrics.play`, evaluatePlay's), copy-last's beside them. */
+export type CardPlayMetrics = PlayMetrics & { copyLast: Omit<PlayMetrics, "fps"> };
+
+/** A world model card's play metrics; throws, naming the card, when it has none (only world models are played). */
+export function cardPlayMetrics(card: CheckpointCard): CardPlayMetrics {
+  const play = (card.metrics as { play?: CardPlayMetrics }).play;
+  if (!play || typeof play.action_follow_rate !== "number" || !play.copyLast) {
+    throw new NextframeError(`cardPlayMetrics: card "${card.name}" has no metrics.play with copyLast; ` +
+      `world-model cards get them from \`npm run train -- ${card.name} --eval-only\``);
+  }
+  return play;
+}
+
+/**
+ * One variant a checkpoint's "what was tried" record lists: its name, how it trained, and what it measured then
+ * (`card`: its card's metrics; records may add their own measurements, e.g. on validation data).
+ */
+export interface TriedVariant {
+  variant: string;
+  config?: string;
+  steps?: number;
+  trainSeconds?: number;
+  card?: Record<string, number | string | number[]>;
+  note?: string;
+  [k: string]: unknown;
+}
+
+/**
+ * Reads notebooks/checkpoints/<name>.tried.json: the variants tried for a shipped checkpoint, one row each, and what
+ * the record is about (how they were trained and compared). `Row` names the record's own measurements.
+ */
+export function readTried<Row extends TriedVariant = TriedVariant>(name: string, dir = checkpointsDir()): { about: string; rows: Row[] } {
+  const p = join(dir, `${name}.tried.json`);
+  if (!existsSync(p)) throw new NextframeError(`readTried: no record ${p}; only checkpoints whose variants were compared have one`);
+  const record = JSON.parse(readFileSync(p, "utf8")) as { about?: unknown; rows?: unknown };
+  if (!Array.isArray(record.rows)) throw new NextframeError(`readTried: ${p} has no "rows" list`);
+  return { about: typeof record.about === "string" ? record.about : "", rows: record.rows as Row[] };
 }
 
 /** Loads <name>.safetensors into `model` (names and shapes checked, every mismatch listed). */

@@ -1,7 +1,11 @@
 // The video-world clips chapters 6–8 train and evaluate on.
 
 import { AUTOENCODER_RECIPE } from "./recipes";
-import { DEFAULT_VIDEO_WORLD, generateVideoDataset, type VideoDataset, type VideoWorldConfig } from "../worlds/videoWorld";
+import {
+  BALL_COLORS, DEFAULT_VIDEO_WORLD, generateVideoDataset, VideoWorld, type VideoDataset, type VideoWorldConfig,
+} from "../worlds/videoWorld";
+import { Generator } from "../engine/generator";
+import { NextframeError } from "../engine/errors";
 
 /**
  * The playable world (issue 32): the video world with a larger agent (radius 0.6, was 0.45) that moves 0.3 a step
@@ -22,4 +26,36 @@ export function videoWorldData(opts: { seed?: number; numTrain?: number; numVal?
     seed: opts.seed ?? AUTOENCODER_RECIPE.dataSeed, numTrain: opts.numTrain ?? AUTOENCODER_RECIPE.numTrain, numVal: opts.numVal ?? AUTOENCODER_RECIPE.numVal, frames: opts.frames ?? 32, size: opts.size ?? 32,
     policy: "random", captionMix: { rich: 0.5, poor: 0.25 }, ...(opts.world ? { base: opts.world } : {}),
   });
+}
+
+/** Still frames of one ball in an empty room, each with its caption (chapter 6's caption-conditioned denoiser). */
+export interface BallRooms {
+  /** One frame per room, channels first (3, size, size), values in [−1, 1] as the denoisers train on. */
+  frames: Float32Array[];
+  /** "a red ball bounces in a room." — the frame's ball colour in the dataset's caption words. */
+  captions: string[];
+}
+
+/**
+ * `count` rooms, each one ball (radius 1.1) at a random place, no tree, agent or burger, rendered at size × size.
+ * The colours take turns (room i has BALL_COLORS[i mod 6]), so every colour has count / 6 rooms; the places are
+ * drawn from `seed`.
+ */
+export function ballRooms(opts: { count: number; size: number; seed: number }): BallRooms {
+  const { count, size, seed } = opts;
+  if (!Number.isInteger(count) || count < 1) throw new NextframeError(`ballRooms: count must be a whole number ≥ 1, got ${count}`);
+  if (!Number.isInteger(size) || size < 4) throw new NextframeError(`ballRooms: size must be a whole number ≥ 4, got ${size}`);
+  const place = new Generator(seed), hw = size * size, frames: Float32Array[] = [], captions: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const color = BALL_COLORS[i % BALL_COLORS.length]!;
+    const ball = {
+      x: place.uniform(1.3, 4.7), y: place.uniform(1.2, 2.5), z: place.uniform(2.8, 4.8), vx: 0, vy: 0, vz: 0, radius: 1.1, color,
+    };
+    const rgb = new VideoWorld({ balls: [ball], occluder: null, agent: null, burger: null }).render(size).rgb;
+    const f = new Float32Array(3 * hw);
+    for (let p = 0; p < hw; p++) for (let c = 0; c < 3; c++) f[c * hw + p] = rgb[p * 3 + c]! / 127.5 - 1;
+    frames.push(f);
+    captions.push(`${/^[aeiou]/.test(color) ? "an" : "a"} ${color} ball bounces in a room.`);
+  }
+  return { frames, captions };
 }

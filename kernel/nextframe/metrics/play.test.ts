@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { evaluatePlay, findAgent, frozenPredictor, paletteFidelity, randomKeys, simulatorPredictor, trueFuture, type PlayPredictor } from "./play";
+import {
+  evaluatePlay, findAgent, frozenPredictor, paletteFidelity, PLAY_METRIC_TITLES, playMetricsRow, randomKeys, simulatorPredictor,
+  trueFuture, type PlayPredictor,
+} from "./play";
 import { Action, COLORS, generateVideoDataset } from "../worlds/videoWorld";
 
 // clips of the video world, 32×32, with its default agent (0.12 a step: 8 held moves take it 2–4 px)
@@ -83,4 +86,19 @@ test("evaluatePlay refuses bad input", async () => {
   await assert.rejects(evaluatePlay(frozenPredictor(K), []), /at least one clip/);
   await assert.rejects(evaluatePlay(frozenPredictor(20), clips), /at least K = 20 frames/);
   await assert.rejects(evaluatePlay(frozenPredictor(K), clips, { moves: 0 }), /moves must be a positive integer/);
+});
+
+test("playMetricsRow: the model, then each play metric under its title; counts and settings left out", async () => {
+  const m = await evaluatePlay(frozenPredictor(K), clips, { longSteps: 24 });
+  const row = playMetricsRow("copy-last", m);
+  assert.deepEqual(Object.keys(row), ["model", ...Object.values(PLAY_METRIC_TITLES)]);
+  assert.equal(row["follows a held key"], 0);
+  assert.equal(row["agent error ÷ copy-last's"], 1);
+  assert.equal(row["fps (1 thread)"], m.fps);
+  // text is kept (a count, a target); a metric that is missing or not a number or text shows "—"
+  const mixed = playMetricsRow("target", { action_follow_rate: "≥ 0.9", lr_separation: "5/6", agent_visible_64: [1] });
+  assert.equal(mixed["follows a held key"], "≥ 0.9");
+  assert.equal(mixed["left/right separate"], "5/6");
+  assert.equal(mixed["agent kept at step 64"], "—");
+  assert.equal(mixed["fps (1 thread)"], "—");
 });

@@ -129,6 +129,33 @@ export interface PlayMetrics {
   settings: { moves: number; longSteps: number; paletteTol: number; moveThreshold: number; seed: number };
 }
 
+/** The play metrics' column titles, as tables show them (fps as measured on one thread). */
+export const PLAY_METRIC_TITLES = {
+  action_follow_rate: "follows a held key",
+  agent_error_vs_copy_last_8: "agent error ÷ copy-last's",
+  lr_separation: "left/right separate",
+  palette_fidelity_64: "world's colours at step 64",
+  agent_visible_64: "agent kept at step 64",
+  fps: "fps (1 thread)",
+} as const;
+
+/** The play metrics by name, as PlayMetrics and the cards record them. */
+export type PlayMetricName = keyof typeof PLAY_METRIC_TITLES;
+
+/**
+ * One table row: `model` then each play metric under its title (PLAY_METRIC_TITLES). A value may be a number, or
+ * text such as a count ("7/21") or a target ("≥ 0.9"); anything else (missing: copy-last has no fps) shows "—".
+ * Other fields of `values` (counts, settings) are left out, so a card's `metrics.play` can be passed as it is.
+ */
+export function playMetricsRow(model: string, values: Partial<Record<PlayMetricName, unknown>>): Record<string, string | number> {
+  const row: Record<string, string | number> = { model };
+  for (const [k, title] of Object.entries(PLAY_METRIC_TITLES)) {
+    const v = values[k as PlayMetricName];
+    row[title] = typeof v === "number" || typeof v === "string" ? v : "—";
+  }
+  return row;
+}
+
 /**
  * Scores a predictor in play (see the top of this file). Each clip gives the context: its first K true frames and the
  * actions that made them; the truth continues from frame K − 1 with the same keys.
