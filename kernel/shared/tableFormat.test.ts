@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatTableRows } from "./tableFormat";
+import { formatTableRows, numericColumns } from "./tableFormat";
 
 const column = (...values: (number | string | null)[]) => formatTableRows(values.map((v) => [v]), 1).map((r) => r[0]);
 
@@ -28,4 +28,11 @@ test("nothing non-zero is shown as 0; NaN, infinities, text and empty cells are 
 
 test("each column is formatted on its own", () => {
   assert.deepEqual(formatTableRows([["a", 0.5, 3], ["b", 0.25, 4]], 3), [["a", "0.50", "3"], ["b", "0.25", "4"]]);
+});
+
+test("a column that is mostly numbers is numeric (aligned right), its text cells included; names are not", () => {
+  const rows = [["model", 0.5, "7/21", null], ["copy-last", "—", "0/21", 3], ["target", "≥ 0.9", "≥ 5 of 6", ""]];
+  assert.deepEqual(numericColumns(rows, 4), [false, false, false, true]);
+  assert.deepEqual(numericColumns([["a", 1], ["b", "—"]], 2), [false, true]); // half numbers: numeric
+  assert.deepEqual(numericColumns([[null], [""]], 1), [false]); // empty: not numeric
 });

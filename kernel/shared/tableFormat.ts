@@ -8,6 +8,7 @@
  *   - a column spanning more than that (1e-5 next to 0.97) shows each value with four significant digits, so the
  *     small ones are not rounded away.
  * A value that would round to zero without being zero is written in exponent form, never as a misleading 0.
+ * A column that is mostly numbers is aligned right, its text cells too ("—", "≥ 0.9", "7/21"), so digits line up.
  */
 import type { TableCell } from "./payloads";
 
@@ -42,4 +43,15 @@ export function formatTableRows(rows: readonly (readonly TableCell[])[], columns
     const c = r[j] ?? null;
     return c === null ? "" : typeof c === "number" ? formatNumber(c, style) : String(c);
   }));
+}
+
+/**
+ * Which columns are numeric, to be aligned right: those where at least half of the non-empty cells are numbers. The
+ * text in such a column (a target "≥ 0.9", a count "7/21", "—") is aligned with the numbers.
+ */
+export function numericColumns(rows: readonly (readonly TableCell[])[], columns: number): boolean[] {
+  return Array.from({ length: columns }, (_, j) => {
+    const filled = rows.map((r) => r[j] ?? null).filter((c) => c !== null && c !== "");
+    return filled.length > 0 && filled.filter((c) => typeof c === "number").length * 2 >= filled.length;
+  });
 }

@@ -1,6 +1,6 @@
 /** application/vnd.nextframe.table+json → a table; header buttons sort by a column (click or Enter). */
 import type { TableCell, TablePayload } from "../../kernel/shared/payloads";
-import { formatTableRows } from "../../kernel/shared/tableFormat";
+import { formatTableRows, numericColumns } from "../../kernel/shared/tableFormat";
 import { el, header } from "../shared/dom";
 
 export function renderTable(p: TablePayload, container: HTMLElement, signal: AbortSignal): HTMLElement {
@@ -10,14 +10,14 @@ export function renderTable(p: TablePayload, container: HTMLElement, signal: Abo
   if (h) root.appendChild(h);
   const table = el("table", { class: "nf-table" });
   const tbody = el("tbody");
-  const shown = formatTableRows(p.rows, p.columns.length);
+  const shown = formatTableRows(p.rows, p.columns.length), numeric = numericColumns(p.rows, p.columns.length);
   let order = p.rows.map((_, i) => i), sortCol = -1, asc = true;
   const fill = () => {
     tbody.replaceChildren(...order.map((r) => el("tr", {}, ...p.columns.map((_, j) => {
       const c: TableCell = p.rows[r][j] ?? null, text = shown[r][j];
       // the full value on hover when the column's precision shortened it
       const full = typeof c === "number" && String(c) !== text ? { title: String(c) } : undefined;
-      return el("td", { class: typeof c === "number" ? "nf-num-cell" : undefined, text, attrs: full });
+      return el("td", { class: numeric[j] ? "nf-num-cell" : undefined, text, attrs: full });
     }))));
   };
   const headRow = el("tr", {}, ...p.columns.map((name, j) => {
@@ -37,7 +37,7 @@ export function renderTable(p: TablePayload, container: HTMLElement, signal: Abo
       headRow.querySelectorAll("th").forEach((th, k) => th.setAttribute("aria-sort", k === j ? (asc ? "ascending" : "descending") : "none"));
       fill();
     });
-    return el("th", { attrs: { scope: "col", "aria-sort": "none" } }, b);
+    return el("th", { class: numeric[j] ? "nf-num-cell" : undefined, attrs: { scope: "col", "aria-sort": "none" } }, b);
   }));
   table.append(el("thead", {}, headRow), tbody);
   fill();

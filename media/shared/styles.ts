@@ -70,7 +70,7 @@ const CSS = `
 .nf-table-wrap { max-height: 420px; overflow: auto; max-width: 100%; }
 .nf-table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 .nf-table th, .nf-table td { border-bottom: 1px solid var(--vscode-editorWidget-border, #ddd); padding: 2px 8px; text-align: left; }
-.nf-table td.nf-num-cell { text-align: right; }
+.nf-table .nf-num-cell { text-align: right; }
 .nf-scorecard-wrap { max-height: none; }
 .nf-scorecard td { vertical-align: top; padding: 4px 8px; }
 .nf-scorecard th { font-weight: 600; }

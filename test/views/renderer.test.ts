@@ -248,6 +248,12 @@ describe("renderer in headless Chromium", { skip }, () => {
     await renderBundle(page, "tp", await tableBundle([{ model: "B", follow: 0.5714285714 }, { model: "A", follow: 0.0666667 }, { model: "C", follow: 0.2 }]));
     assert.deepEqual(await page.locator("#cell-tp tbody tr td:nth-child(2)").allTextContents(), ["0.571", "0.067", "0.200"]);
     assert.equal(await page.locator("#cell-tp tbody tr td:nth-child(2)").first().getAttribute("title"), "0.5714285714");
+    // a numeric column is aligned right, its text cells ("≥ 0.9") and header too; a column of names left
+    await renderBundle(page, "ta", await tableBundle([{ model: "world model", follow: 0.333 }, { model: "target", follow: "≥ 0.9" }]));
+    const align = (sel: string) => page.locator(sel).evaluateAll((els) => els.map((e) => getComputedStyle(e).textAlign));
+    assert.deepEqual(await align("#cell-ta tbody tr td:nth-child(2)"), ["right", "right"]);
+    assert.deepEqual(await align("#cell-ta thead th:nth-child(2)"), ["right"]);
+    assert.deepEqual(await align("#cell-ta tbody tr td:first-child"), ["left", "left"]);
   });
 
   test("scorecard: rows and verdict badges visible, badge colours from the theme (light and dark)", async () => {

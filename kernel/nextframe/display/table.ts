@@ -8,7 +8,7 @@ import { guarded, LIMITS } from "./bundle";
 import { escapeHtml } from "./html";
 import { DisplayInputError } from "./ndarray";
 import { MIME, PAYLOAD_VERSION, type TableCell, type TablePayload } from "../../shared/payloads";
-import { formatTableRows } from "../../shared/tableFormat";
+import { formatTableRows, numericColumns } from "../../shared/tableFormat";
 
 /** Options of showTable: a title and the column order. */
 export interface TableOptions {
@@ -45,14 +45,18 @@ export function tableBundle(rows: unknown, opts: TableOptions = {}): Promise<Mim
     }
     const payload: TablePayload = { version: PAYLOAD_VERSION, columns, rows: body,
       ...(opts.title !== undefined ? { title: String(opts.title) } : {}), ...(notes.length ? { notes } : {}) };
-    const shown = formatTableRows(body, columns.length);
+    const shown = formatTableRows(body, columns.length), numeric = numericColumns(body, columns.length);
+    // numeric columns aligned right: `align` survives the HTML sanitizers of GitHub and Jupyter, unlike style
+    const align = (j: number) => (numeric[j] ? ' align="right"' : "");
     const html = `<table>${opts.title ? `<caption>${escapeHtml(String(opts.title))}</caption>` : ""}` +
-      `<thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr></thead><tbody>` +
-      shown.map((r) => `<tr>${r.map((s) => `<td>${escapeHtml(s)}</td>`).join("")}</tr>`).join("") + "</tbody></table>";
+      `<thead><tr>${columns.map((c, j) => `<th${align(j)}>${escapeHtml(c)}</th>`).join("")}</tr></thead><tbody>` +
+      shown.map((r) => `<tr>${r.map((s, j) => `<td${align(j)}>${escapeHtml(s)}</td>`).join("")}</tr>`).join("") +
+      "</tbody></table>";
     const strs = [columns, ...shown.slice(0, 50)];
     const widths = columns.map((_, j) => Math.max(...strs.map((r) => r[j].length)));
+    const pad = (s: string, j: number) => (numeric[j] ? s.padStart(widths[j]) : s.padEnd(widths[j]));
     const text = (opts.title ? opts.title + "\n" : "") +
-      strs.map((r) => r.map((s, j) => s.padEnd(widths[j])).join("  ").trimEnd()).join("\n") +
+      strs.map((r) => r.map(pad).join("  ").trimEnd()).join("\n") +
       (body.length > 50 ? `\n… ${body.length} rows` : "");
     return { [MIME.table]: payload, "text/html": html, "text/plain": text };
   });

@@ -165,6 +165,19 @@ test("table: objects → union of columns; html escaped", async () => {
   assert.ok((b["text/html"] as string).includes("&lt;b&gt;"));
 });
 
+test("table fallbacks align numeric columns right (text cells in them too), names left", async () => {
+  const b = await tableBundle([{ model: "world model", rate: 0.333 }, { model: "target", rate: "≥ 0.9" }, { model: "x", rate: 12.5 }]);
+  const html = b["text/html"] as string;
+  assert.match(html, /<th>model<\/th><th align="right">rate<\/th>/);
+  assert.match(html, /<td>target<\/td><td align="right">≥ 0.9<\/td>/);
+  assert.deepEqual((b["text/plain"] as string).split("\n"), [
+    "model         rate",
+    "world model    0.3",
+    "target       ≥ 0.9",
+    "x             12.5",
+  ]);
+});
+
 test("lineChart: push updates the same output in place (throttled), flush forces it", async () => {
   const shown: { id: string; update: boolean; bundle: MimeBundle }[] = [];
   const g = globalThis as Record<symbol, unknown>;
