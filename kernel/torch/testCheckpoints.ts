@@ -56,10 +56,11 @@ export async function assertWorldModelRoundTrip(o: {
   const out = await o.resumeUnderTorch(fromTs);
   assert.match(out, /starting from the ts checkpoint's weights \(2 steps\), fresh optimizer/);
   assert.equal(readCard(o.name, fromTs).config.latentScale, ts.model.config.latentScale, "the TypeScript latentScale was not kept");
-  // one AdamW step moves each weight by at most its learning rate (2e-3 over a 0.1-step warm-up: 0.02);
+  // one AdamW step moves each weight by about its learning rate at most (2e-3; a 0.1-step warm-up starts at the full
+  // rate; decoupled weight decay adds lr·λ·|w|);
   // a fresh torch initialisation would be far from the TypeScript weights
   const d = maxWeightDiff(weights(fromTs), before);
-  assert.ok(d > 1e-4 && d <= 0.02 + 1e-6, `one torch step from the TypeScript weights moved them by up to ${d}`);
+  assert.ok(d > 1e-4 && d <= 2.05e-3, `one torch step from the TypeScript weights moved them by up to ${d}`);
   // torch → TypeScript: the torch checkpoint, one step of the TypeScript trainer from its weights
   const wm = loadWorldModel(o.torchDir, o.name);
   const loaded = new Map(Object.entries(wm.stateDict()).map(([k, v]) => [k, Float32Array.from(v._value as Float32Array)]));
@@ -67,6 +68,6 @@ export async function assertWorldModelRoundTrip(o: {
   const cont = await trainWorldModel({ ae, data: o.clips, init: wm, steps: 1, batchSize: 2, lr: 1e-3, seed: 5 });
   const after = new Map(Object.entries(cont.model.stateDict()).map(([k, v]) => [k, v._value as Float32Array]));
   const d2 = maxWeightDiff(after, loaded);
-  assert.ok(d2 > 1e-5 && d2 <= 0.01 + 1e-6, `one TypeScript step from the torch weights moved them by up to ${d2}`);
+  assert.ok(d2 > 1e-5 && d2 <= 1.05e-3, `one TypeScript step from the torch weights moved them by up to ${d2}`);
   return { fromTs, out };
 }

@@ -2,7 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Autoencoder } from "../models/autoencoder";
 import { parseCaption } from "./captionAgreement";
-import { HELDOUT_COMBOS, PromptError, decodeClips, diversity, evaluationClips, expandPrompt, flicker, heldoutCombo, minSnrWeight, panConsistency, retrieve, textToVideoClip, textToVideoData } from "./textToVideo";
+import {
+  HELDOUT_COMBOS, PromptError, decodeClips, diversity, evaluationClips, expandPrompt, flicker, heldoutCombo, loadTextToVideo, minSnrWeight,
+  panConsistency, retrieve, textToVideoClip, textToVideoData, trainTextToVideo,
+} from "./textToVideo";
+import { loadAutoencoder } from "./checkpoints";
 import { TEXT_TO_VIDEO_SAMPLING, textToVideoConfig, textToVideoDiffusion } from "../models/textToVideo";
 import { TEXT_TO_VIDEO_RECIPE } from "./recipes";
 import { Generator } from "../engine/generator.js";
@@ -89,4 +93,23 @@ test("min-SNR-γ: whatever the prediction (x₀, v, ε), the weighted loss is mi
 
 test("the shipped sampler settings are one: the recipe's (card, chapter) and the sampler's defaults (bench)", () => {
   assert.deepEqual({ steps: TEXT_TO_VIDEO_SAMPLING.steps, guidance: TEXT_TO_VIDEO_SAMPLING.guidance }, { ...TEXT_TO_VIDEO_RECIPE.sampling });
+});
+
+test("trainTextToVideo continues a given model (init): its config and latent scale kept, its caption GPT frozen, not retrained", async () => {
+  const init = loadTextToVideo(), scale = init.config.latentScale;
+  const copy = (m: typeof init) => new Map(Object.entries(m.stateDict()).map(([k, v]) => [k, Float32Array.from(v._value as Float32Array)]));
+  const before = copy(init);
+  const data = await textToVideoData(loadAutoencoder(), { seed: 5, numTrain: 16 });
+  const r = await trainTextToVideo({ data, config: "t2v-xs", steps: 1, batchSize: 2, lr: 1e-3, seed: 5, init });
+  assert.equal(r.model, init, "the given model is the one trained");
+  assert.equal(r.gptLoss, null, "the caption GPT was retrained");
+  assert.equal(r.model.config.latentScale, scale, "the latent scale was recomputed from the new data");
+  let gptMoved = 0, ditMoved = 0;
+  for (const [k, v] of copy(r.model)) {
+    const d = v.reduce((m, x, i) => Math.max(m, Math.abs(x - before.get(k)![i]!)), 0);
+    if (k.startsWith("text_encoder.gpt.")) gptMoved = Math.max(gptMoved, d); else ditMoved = Math.max(ditMoved, d);
+  }
+  assert.equal(gptMoved, 0, "the frozen caption GPT changed");
+  // one AdamW step from the given weights moves each by about the learning rate at most; a fresh model would not be near
+  assert.ok(ditMoved > 1e-6 && ditMoved <= 2e-3, `one step moved the DiT's weights by up to ${ditMoved}`);
 });

@@ -143,6 +143,12 @@ export interface TrainTextToVideoOptions {
    * less. null or absent: the plain loss on the config's prediction.
    */
   minSnrGamma?: number | null;
+  /**
+   * Continue from this model instead of a fresh one (e.g. `loadTextToVideo(dir)` of a checkpoint PyTorch trained): its
+   * config and latent scale are kept (`config` and `configOverrides` are not read), and its caption GPT stays frozen
+   * as it is, not retrained. The optimizer starts fresh.
+   */
+  init?: TextToVideoDiT;
   onProgress?: (p: FitProgress) => void | Promise<void>;
 }
 
@@ -160,12 +166,12 @@ export function minSnrWeight(predict: TextToVideoConfig["predict"], alphaBar: nu
  * weighted; captions dropped to ∅ with probability captionDropout).
  */
 export async function trainTextToVideo(o: TrainTextToVideoOptions): Promise<{ model: TextToVideoDiT; losses: number[]; seconds: number; gptSeconds: number; gptLoss: number | null }> {
-  const scale = latentStd(o.data.latents);
-  const over = { ...o.configOverrides, latentScale: scale };
-  const cfg = typeof o.config === "string" ? textToVideoConfig(o.config, over) : textToVideoConfig(null, { ...o.config, ...over });
-  const model = new TextToVideoDiT(cfg, {}, { seed: o.seed });
+  const over = () => ({ ...o.configOverrides, latentScale: latentStd(o.data.latents) });
+  const cfg = o.init ? o.init.config
+    : typeof o.config === "string" ? textToVideoConfig(o.config, over()) : textToVideoConfig(null, { ...o.config, ...over() });
+  const model = o.init ? o.init.train() : new TextToVideoDiT(cfg, {}, { seed: o.seed });
   let gptSeconds = 0, gptLoss: number | null = null;
-  if (cfg.textEncoder === "gpt") {
+  if (cfg.textEncoder === "gpt" && !o.init) {
     const g = await trainCaptionGpt(cfg, o.data.captions, { steps: o.gptSteps ?? 600, seed: o.seed });
     model.text_encoder.loadStateDict(Object.fromEntries(Object.entries(g.gpt.stateDict()).map(([k, v]) => [`gpt.${k}`, v])));
     (model.text_encoder as { freeze(): void }).freeze();

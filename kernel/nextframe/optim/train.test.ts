@@ -164,6 +164,9 @@ test("AdamW eager step matches a scalar reference; cosine schedule; EMA", async 
 
   const s = cosineSchedule({ warmupSteps: 10, totalSteps: 110, maxLr: 1, minLr: 0.1 });
   assert.equal(s(0), 0.1); assert.equal(s(9), 1); assert.ok(Math.abs(s(60) - 0.55) < 1e-12); assert.equal(s(500), 0.1);
+  // a fractional warm-up (trainers use steps / 10) never overshoots maxLr: 1 step → 0.1 warm-up steps, 15 → 1.5
+  assert.equal(cosineSchedule({ warmupSteps: 0.1, totalSteps: 1, maxLr: 2e-3 })(0), 2e-3);
+  assert.equal(cosineSchedule({ warmupSteps: 1.5, totalSteps: 15, maxLr: 1 })(1), 1);
 
   const model = new MLP();
   const ema = new EMA(model, 0.5);

@@ -76,9 +76,10 @@ NOOP = 0  # Action.Noop: the action of a clip's first frame
 # ───────────────────────────── the recipe's pieces ─────────────────────────────
 
 def cosine_lr(step, warmup, total, max_lr, min_lr):
-    """cosineSchedule of the TypeScript optimiser: linear warm-up over `warmup` steps (may be fractional), cosine to min_lr."""
+    """cosineSchedule of the TypeScript optimiser: linear warm-up over `warmup` steps (may be fractional; never above
+    max_lr), cosine to min_lr."""
     if step < warmup:
-        return max_lr * (step + 1) / warmup
+        return min(max_lr, max_lr * (step + 1) / warmup)
     if step >= total:
         return min_lr
     t = (step - warmup) / max(1, total - warmup)
