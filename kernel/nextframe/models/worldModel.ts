@@ -175,6 +175,8 @@ export const WORLD_MODEL_DEFAULTS: WorldModelConfig = {
  * under the one generator at seeds 3 and 4 (notebooks/checkpoints/world-model-play.tried.json), wm-play follows 7 and 8
  * of 21 held keys and separates 1 of 9, lv7 6 and 6, 1 and 0 of 9, with lv7 still keeping colours and the agent longer
  * (palette at 64 0.86–0.88 vs 0.68–0.69): the seed moves the key-following metrics as much as any variant did.
+ * Trained 8000 steps instead of 4000 (seeds 3 and 4, 1320 s each on 1 thread), wm-play follows 9 and 6 of 21, separates
+ * 2 and 1 of 9 and keeps the colours (0.83, 0.82) and the agent (9 and 2 of 15) better: the shipped recipe since.
  * More noise helped, fewer noisy windows hurt: lv7 with half its windows at level 0 (a one-off run, 4000 steps, 1051 s on
  * 1 thread at load 2–5) followed 3/21, lost 14 of 21 agents, separated 0/9, palette at 64 0.759, agent at 64 3/15.
  * Levels up to 1.0 (a one-off run, 716 s on 1 thread at load ~2) keep the colours best (palette at 64 0.920, agent at 64
