@@ -30,9 +30,15 @@ test("each column is formatted on its own", () => {
   assert.deepEqual(formatTableRows([["a", 0.5, 3], ["b", 0.25, 4]], 3), [["a", "0.50", "3"], ["b", "0.25", "4"]]);
 });
 
-test("a column that is mostly numbers is numeric (aligned right), its text cells included; names are not", () => {
+test("a column of numbers and value-like text is numeric (aligned right); names and notes are not", () => {
   const rows = [["model", 0.5, "7/21", null], ["copy-last", "—", "0/21", 3], ["target", "≥ 0.9", "≥ 5 of 6", ""]];
-  assert.deepEqual(numericColumns(rows, 4), [false, false, false, true]);
+  assert.deepEqual(numericColumns(rows, 4), [false, true, true, true]);
   assert.deepEqual(numericColumns([["a", 1], ["b", "—"]], 2), [false, true]); // half numbers: numeric
   assert.deepEqual(numericColumns([[null], [""]], 1), [false]); // empty: not numeric
+  // fewer numbers than text, but all the text stands for values (targets, dashes, counts, ranges): numeric
+  assert.deepEqual(numericColumns([[131], ["—"], [72], ["—"], ["≥ 30"]], 1), [true]);
+  assert.deepEqual(numericColumns([["7/21"], ["12 / 21"], ["≥ 5 of 6"], ["0.00 – 0.22"], ["-1.5e-3"], ["40 %"]], 1), [true]);
+  // labels and notes that merely start with a digit, or "n/a" beside a number: not numeric
+  assert.deepEqual(numericColumns([["2 steps, guidance 2"], ["4 steps"], [3]], 1), [false]);
+  assert.deepEqual(numericColumns([[1], ["n/a"], ["n/a"]], 1), [false]);
 });

@@ -8,7 +8,8 @@
  *   - a column spanning more than that (1e-5 next to 0.97) shows each value with four significant digits, so the
  *     small ones are not rounded away.
  * A value that would round to zero without being zero is written in exponent form, never as a misleading 0.
- * A column that is mostly numbers is aligned right, its text cells too ("—", "≥ 0.9", "7/21"), so digits line up.
+ * A column of numbers is aligned right, its text cells that stand for values too ("—", "≥ 0.9", "7/21"), so digits
+ * line up (numericColumns).
  */
 import type { TableCell } from "./payloads";
 
@@ -45,13 +46,19 @@ export function formatTableRows(rows: readonly (readonly TableCell[])[], columns
   }));
 }
 
+const NUM = String.raw`[-−+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?`;
+/** Text that stands for a value: a dash, a bound or target ("≥ 0.9", "≥ 5 of 6"), a count ("7/21"), a range ("0.1 – 0.4"). */
+const VALUE_TEXT = new RegExp(String.raw`^(?:[—–-]|[≥≤<>≈~±]?\s*${NUM}\s*(?:%|×|dB|px|ms|s)?(?: of ${NUM})?|${NUM}\s*/\s*${NUM}|${NUM}\s*[–-]\s*${NUM})$`);
+
 /**
- * Which columns are numeric, to be aligned right: those where at least half of the non-empty cells are numbers. The
- * text in such a column (a target "≥ 0.9", a count "7/21", "—") is aligned with the numbers.
+ * Which columns are numeric, to be aligned right: those whose cells are all numbers or text that stands for a value
+ * (VALUE_TEXT: "—", "≥ 0.9", "7/21", "0.00 – 0.22"), and those where at least half of the non-empty cells are numbers.
+ * Names, notes and labels ("world model", "2 steps, guidance 2") keep a column left-aligned.
  */
 export function numericColumns(rows: readonly (readonly TableCell[])[], columns: number): boolean[] {
   return Array.from({ length: columns }, (_, j) => {
     const filled = rows.map((r) => r[j] ?? null).filter((c) => c !== null && c !== "");
-    return filled.length > 0 && filled.filter((c) => typeof c === "number").length * 2 >= filled.length;
+    const numbers = filled.filter((c) => typeof c === "number").length;
+    return filled.length > 0 && (numbers * 2 >= filled.length || filled.every((c) => typeof c === "number" || VALUE_TEXT.test(String(c).trim())));
   });
 }
