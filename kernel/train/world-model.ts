@@ -3,9 +3,9 @@
 // Needs notebooks/checkpoints/autoencoder.safetensors (npm run train -- autoencoder) in the same folder.
 import { WorldSimulator, type SimulatorOptions } from "../nextframe/models/worldModel";
 import { getDevice } from "../nextframe/engine/session";
-import { evaluatePermanence, evaluateRollouts, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData, WORLDS } from "../nextframe/course/index";
+import { evaluatePermanence, evaluateRollouts, loadAutoencoder, loadWorldModel, readCard, saveCheckpoint, trainWorldModel, videoWorldData, WORLDS, type CardPlayMetrics } from "../nextframe/course/index";
 import { WORLD_MODEL_RECIPE, type WorldModelRecipe } from "../nextframe/course/recipes";
-import { evaluatePlay, frozenPredictor, type PlayMetrics } from "../nextframe/metrics/play";
+import { evaluatePlay, frozenPredictor } from "../nextframe/metrics/play";
 import type { TrainOptions } from "./main";
 
 /**
@@ -13,7 +13,7 @@ import type { TrainOptions } from "./main";
  * separation on chapter 8's 12 (0–11), from each clip's first K true frames; copy-last (frozen) beside it. The true
  * simulator scores 1 on the rates, 0 agent error and palette 1 by construction (metrics/play.test.ts checks it).
  */
-export async function playMetrics(sim: WorldSimulator, data: ReturnType<typeof videoWorldData>): Promise<PlayMetrics & { copyLast: Omit<PlayMetrics, "fps"> }> {
+export async function playMetrics(sim: WorldSimulator, data: ReturnType<typeof videoWorldData>): Promise<CardPlayMetrics> {
   if (data.val.length < 32) throw new Error(`playMetrics: needs the recipe's 32 validation clips, got ${data.val.length}`);
   const clips = data.val.slice(16, 32), lrClips = data.val.slice(0, 12);
   const model = await evaluatePlay(sim, clips, { lrClips });

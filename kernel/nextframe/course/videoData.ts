@@ -6,6 +6,7 @@ import {
 } from "../worlds/videoWorld";
 import { Generator } from "../engine/generator";
 import { NextframeError } from "../engine/errors";
+import { framesToTensor } from "../models/autoencoder";
 
 /**
  * The playable world (issue 32): the video world with a larger agent (radius 0.6, was 0.45) that moves 0.3 a step
@@ -45,16 +46,14 @@ export function ballRooms(opts: { count: number; size: number; seed: number }): 
   const { count, size, seed } = opts;
   if (!Number.isInteger(count) || count < 1) throw new NextframeError(`ballRooms: count must be a whole number ≥ 1, got ${count}`);
   if (!Number.isInteger(size) || size < 4) throw new NextframeError(`ballRooms: size must be a whole number ≥ 4, got ${size}`);
-  const place = new Generator(seed), hw = size * size, frames: Float32Array[] = [], captions: string[] = [];
+  const place = new Generator(seed), frames: Float32Array[] = [], captions: string[] = [];
   for (let i = 0; i < count; i++) {
     const color = BALL_COLORS[i % BALL_COLORS.length]!;
     const ball = {
       x: place.uniform(1.3, 4.7), y: place.uniform(1.2, 2.5), z: place.uniform(2.8, 4.8), vx: 0, vy: 0, vz: 0, radius: 1.1, color,
     };
     const rgb = new VideoWorld({ balls: [ball], occluder: null, agent: null, burger: null }).render(size).rgb;
-    const f = new Float32Array(3 * hw);
-    for (let p = 0; p < hw; p++) for (let c = 0; c < 3; c++) f[c * hw + p] = rgb[p * 3 + c]! / 127.5 - 1;
-    frames.push(f);
+    frames.push(framesToTensor(rgb, 1, size)._value as Float32Array);   // (1, 3, size, size) in [−1, 1]
     captions.push(`${/^[aeiou]/.test(color) ? "an" : "a"} ${color} ball bounces in a room.`);
   }
   return { frames, captions };
